@@ -1,0 +1,310 @@
+// Communicators, management: the Comm class hierarchy, COMM_WORLD/COMM_SELF, size/rank,
+// groups, comparison, duplication, splitting, names, error handlers, attributes, Abort.
+#include "objects.hpp"
+
+#include <nanobind/stl/tuple.h>
+
+namespace mpipy {
+
+// Type checks behind Intracomm(comm), Intercomm(comm), Cartcomm(comm), ...
+static int topology_of(MPI_Comm comm) {
+    int topo = MPI_UNDEFINED;
+    check(MPI_Topo_test(comm, &topo));
+    return topo;
+}
+static bool is_inter(MPI_Comm comm) {
+    int flag = 0;
+    check(MPI_Comm_test_inter(comm, &flag));
+    return flag != 0;
+}
+constexpr int any_topology = -1;  // not a valid MPI topology kind
+
+// Null handles are accepted by every class (Intracomm() is a null Intracomm).
+static void require_kind(MPI_Comm comm, bool ok_inter, bool ok_intra, int topo, const char *what) {
+    if (comm == MPI_COMM_NULL) return;
+    require_active();
+    bool inter = is_inter(comm);
+    bool ok = inter ? ok_inter : ok_intra;
+    if (ok && topo != MPI_UNDEFINED) {
+        int actual = topology_of(comm);
+        ok = topo == any_topology ? actual != MPI_UNDEFINED : actual == topo;
+    }
+    if (!ok) throw nb::type_error((std::string("expecting ") + what).c_str());
+}
+void Intracomm::validate(MPI_Comm c) {
+    require_kind(c, false, true, MPI_UNDEFINED, "an intracommunicator");
+}
+void Topocomm::validate(MPI_Comm c) {
+    require_kind(c, false, true, any_topology, "a topology communicator");
+}
+void Cartcomm::validate(MPI_Comm c) {
+    require_kind(c, false, true, MPI_CART, "a Cartesian communicator");
+}
+void Graphcomm::validate(MPI_Comm c) {
+    require_kind(c, false, true, MPI_GRAPH, "a general graph communicator");
+}
+void Distgraphcomm::validate(MPI_Comm c) {
+    require_kind(c, false, true, MPI_DIST_GRAPH, "a distributed graph communicator");
+}
+void Intercomm::validate(MPI_Comm c) {
+    require_kind(c, true, false, MPI_UNDEFINED, "an intercommunicator");
+}
+
+nb::object wrap_comm(MPI_Comm comm) {
+    if (comm == MPI_COMM_NULL) return new_handle<Comm>(comm);
+    if (is_inter(comm)) return new_handle<Intercomm>(comm);
+    switch (topology_of(comm)) {
+    case MPI_CART: return new_handle<Cartcomm>(comm);
+    case MPI_GRAPH: return new_handle<Graphcomm>(comm);
+    case MPI_DIST_GRAPH: return new_handle<Distgraphcomm>(comm);
+    default: return new_handle<Intracomm>(comm);
+    }
+}
+
+void comm_after_init() {}
+
+static void check_rank_like(int value, const char *what) {
+    if (value < 0 && value != MPI_UNDEFINED)
+        throw nb::value_error(
+            (std::string(what) + " must be non-negative or UNDEFINED, got " + std::to_string(value))
+                .c_str());
+}
+
+// Comm.Get_attr for the predefined attributes (integers, or None when not set).
+static nb::object get_attr(const Comm &self, int keyval) {
+    MPI_Comm comm = self.get();
+    void *value = nullptr;
+    int flag = 0;
+    check(MPI_Comm_get_attr(comm, keyval, &value, &flag));
+    if (!flag) return nb::none();
+    if (keyval == MPI_TAG_UB || keyval == MPI_IO || keyval == MPI_WTIME_IS_GLOBAL ||
+        keyval == MPI_UNIVERSE_SIZE || keyval == MPI_APPNUM || keyval == MPI_LASTUSEDCODE
+#ifdef MPIPY_HAVE_MPI_HOST
+        || keyval == MPI_HOST
+#endif
+    )
+        return nb::int_(*static_cast<int *>(value));
+    return nb::int_(reinterpret_cast<std::intptr_t>(value));
+}
+
+void bind_comm(nb::module_ &m) {
+    nb::class_<Comm> comm(m, "Comm", "Communication context.");
+    bind_handle_protocol(comm);
+    comm.def(
+            "Get_size",
+            [](const Comm &self) {
+                int size = 0;
+                check(MPI_Comm_size(self.get(), &size));
+                return size;
+            },
+            "Return the number of processes in a communicator.")
+        .def(
+            "Get_rank",
+            [](const Comm &self) {
+                int rank = 0;
+                check(MPI_Comm_rank(self.get(), &rank));
+                return rank;
+            },
+            "Return the rank of this process in a communicator.")
+        .def_prop_ro("size", [](nb::handle self) { return self.attr("Get_size")(); },
+                     "Number of processes.")
+        .def_prop_ro("rank", [](nb::handle self) { return self.attr("Get_rank")(); },
+                     "Rank of this process.")
+        .def(
+            "Get_group",
+            [](const Comm &self) {
+                MPI_Group group = MPI_GROUP_NULL;
+                check(MPI_Comm_group(self.get(), &group));
+                return new_handle<Group>(group);
+            },
+            "Access the group associated with a communicator.")
+        .def_prop_ro("group", [](nb::handle self) { return self.attr("Get_group")(); },
+                     "Group.")
+        .def(
+            "Compare",
+            [](const Comm &self, const Comm &other) {
+                int result = MPI_UNEQUAL;
+                check(MPI_Comm_compare(self.get(), other.get(), &result));
+                return result;
+            },
+            nb::arg("comm"), "Compare two communicators.")
+        .def(
+            "Clone",
+            [](nb::handle self) {
+                MPI_Comm comm = nb::inst_ptr<Comm>(self)->get(), dup = MPI_COMM_NULL;
+                int rc;
+                {
+                    nb::gil_scoped_release nogil;
+                    rc = MPI_Comm_dup(comm, &dup);
+                }
+                check(rc);
+                set_errors_return(dup);
+                return new_like<Comm>(self, dup);
+            },
+            "Clone an existing communicator.")
+        .def(
+            "Dup",
+            [](nb::handle self, nb::handle info) {
+                MPI_Comm comm = nb::inst_ptr<Comm>(self)->get(), dup = MPI_COMM_NULL;
+                MPI_Info info_handle = MPI_INFO_NULL;
+                if (!info.is_none()) {
+                    if (!nb::isinstance<Info>(info))
+                        throw nb::type_error("info must be an MPI.Info or None");
+                    info_handle = nb::inst_ptr<Info>(info)->handle;
+                }
+                int rc;
+                {
+                    nb::gil_scoped_release nogil;
+                    rc = info_handle == MPI_INFO_NULL ? MPI_Comm_dup(comm, &dup)
+                                                      : MPI_Comm_dup_with_info(comm, info_handle, &dup);
+                }
+                check(rc);
+                set_errors_return(dup);
+                return new_like<Comm>(self, dup);
+            },
+            nb::arg("info") = nb::none(), "Duplicate a communicator.")
+        .def(
+            "Free",
+            [](Comm &self) {
+                MPI_Comm comm = self.get();
+                if (self.predefined) throw MpiError{MPI_ERR_COMM};
+                int rc;
+                {
+                    nb::gil_scoped_release nogil;
+                    rc = MPI_Comm_free(&comm);
+                }
+                check(rc);
+                self.handle = comm;
+            },
+            "Free a communicator.")
+        .def(
+            "Is_inter", [](const Comm &self) { return is_inter(self.get()); },
+            "Indicate whether the communicator is an intercommunicator.")
+        .def(
+            "Is_intra", [](const Comm &self) { return !is_inter(self.get()); },
+            "Indicate whether the communicator is an intracommunicator.")
+        .def_prop_ro("is_inter", [](const Comm &self) { return is_inter(self.get()); },
+                     "Is intercommunicator.")
+        .def_prop_ro("is_intra", [](const Comm &self) { return !is_inter(self.get()); },
+                     "Is intracommunicator.")
+        .def(
+            "Get_topology", [](const Comm &self) { return topology_of(self.get()); },
+            "Return the type of topology (if any) associated with a communicator.")
+        .def_prop_ro("topology", [](const Comm &self) { return topology_of(self.get()); },
+                     "Topology type.")
+        .def(
+            "Get_name",
+            [](const Comm &self) {
+                char name[MPI_MAX_OBJECT_NAME + 1] = {0};
+                int len = 0;
+                check(MPI_Comm_get_name(self.get(), name, &len));
+                return std::string(name, static_cast<size_t>(len));
+            },
+            "Get the print name for this communicator.")
+        .def(
+            "Set_name",
+            [](const Comm &self, nb::handle name) {
+                MPI_Comm comm = self.get();
+                check(MPI_Comm_set_name(comm, to_string(name, "name").c_str()));
+            },
+            nb::arg("name"), "Set the print name for this communicator.")
+        .def_prop_rw(
+            "name", [](nb::handle self) { return self.attr("Get_name")(); },
+            [](nb::handle self, nb::handle name) { self.attr("Set_name")(name); },
+            "Print name.")
+        .def(
+            "Get_errhandler",
+            [](const Comm &self) {
+                MPI_Errhandler eh = MPI_ERRHANDLER_NULL;
+                check(MPI_Comm_get_errhandler(self.get(), &eh));
+                return new_handle<Errhandler>(eh);
+            },
+            "Get the error handler for a communicator.")
+        .def(
+            "Set_errhandler",
+            [](const Comm &self, const Errhandler &errhandler) {
+                check(MPI_Comm_set_errhandler(self.get(), errhandler.get()));
+            },
+            nb::arg("errhandler"), "Set the error handler for a communicator.")
+        .def("Get_attr", &get_attr, nb::arg("keyval"),
+             "Retrieve attribute value by key.")
+        .def(
+            "Abort",
+            [](const Comm &self, int errorcode) {
+                MPI_Comm comm = self.get();
+                nb::gil_scoped_release nogil;
+                check(MPI_Abort(comm, errorcode));
+            },
+            nb::arg("errorcode") = 0, "Terminate the MPI execution environment.")
+        .def(
+            "Barrier",
+            [](const Comm &self) {
+                MPI_Comm comm = self.get();
+                int rc;
+                {
+                    nb::gil_scoped_release nogil;
+                    rc = MPI_Barrier(comm);
+                }
+                check(rc);
+            },
+            "Barrier synchronization.")
+        .def(
+            "Split",
+            [](const Comm &self, int color, int key) {
+                MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
+                check_rank_like(color, "color");
+                int rc;
+                {
+                    nb::gil_scoped_release nogil;
+                    rc = MPI_Comm_split(comm, color, key, &out);
+                }
+                check(rc);
+                set_errors_return(out);
+                if (out == MPI_COMM_NULL)
+                    return is_inter(comm) ? new_handle<Intercomm>(out) : new_handle<Intracomm>(out);
+                return wrap_comm(out);
+            },
+            nb::arg("color") = 0, nb::arg("key") = 0, "Split communicator by color and key.");
+
+    nb::class_<Intracomm, Comm> intracomm(m, "Intracomm", "Intracommunicator.");
+    bind_handle_init<Comm>(intracomm);
+    nb::class_<Topocomm, Intracomm> topocomm(m, "Topocomm", "Topology intracommunicator.");
+    bind_handle_init<Comm>(topocomm);
+    nb::class_<Cartcomm, Topocomm> cartcomm(m, "Cartcomm", "Cartesian topology intracommunicator.");
+    bind_handle_init<Comm>(cartcomm);
+    nb::class_<Graphcomm, Topocomm> graphcomm(m, "Graphcomm",
+                                              "General graph topology intracommunicator.");
+    bind_handle_init<Comm>(graphcomm);
+    nb::class_<Distgraphcomm, Topocomm> distgraphcomm(
+        m, "Distgraphcomm", "Distributed graph topology intracommunicator.");
+    bind_handle_init<Comm>(distgraphcomm);
+    nb::class_<Intercomm, Comm> intercomm(m, "Intercomm", "Intercommunicator.");
+    bind_handle_init<Comm>(intercomm);
+    intercomm
+        .def(
+            "Get_remote_size",
+            [](const Intercomm &self) {
+                int size = 0;
+                check(MPI_Comm_remote_size(self.get(), &size));
+                return size;
+            },
+            "Intercommunicator remote size.")
+        .def_prop_ro("remote_size", [](nb::handle self) { return self.attr("Get_remote_size")(); },
+                     "Number of remote processes.")
+        .def(
+            "Get_remote_group",
+            [](const Intercomm &self) {
+                MPI_Group group = MPI_GROUP_NULL;
+                check(MPI_Comm_remote_group(self.get(), &group));
+                return new_handle<Group>(group);
+            },
+            "Access the remote group associated with the inter-communicator.")
+        .def_prop_ro("remote_group", [](nb::handle self) { return self.attr("Get_remote_group")(); },
+                     "Remote group.");
+
+    add_constant<Comm>(m, "COMM_NULL", MPI_COMM_NULL);
+    add_constant<Intracomm>(m, "COMM_SELF", MPI_COMM_SELF);
+    add_constant<Intracomm>(m, "COMM_WORLD", MPI_COMM_WORLD);
+}
+
+} // namespace mpipy

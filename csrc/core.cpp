@@ -1,0 +1,55 @@
+// Out-of-line parts of the shared core: the cold error paths and the registry of
+// predefined handle names.
+#include "core.hpp"
+
+#include <map>
+#include <utility>
+
+namespace mpipy {
+
+bool mpi_active = false;
+
+void throw_mpi_error(int code) { throw MpiError{code}; }
+
+void throw_not_active() {
+    int initialized = 0, finalized = 0;
+    MPI_Initialized(&initialized);
+    MPI_Finalized(&finalized);
+    if (finalized) throw std::runtime_error("MPI is finalized: no MPI call is allowed any more");
+    if (!initialized)
+        throw std::runtime_error("MPI is not initialized: call MPI.Init() or MPI.Init_thread() "
+                                 "(mpipy.rc.initialize is False)");
+    throw std::runtime_error("MPI is not active");
+}
+
+void throw_null_handle(int error_class, const char *) { throw MpiError{error_class}; }
+
+void throw_not_implemented(const char *what) {
+    PyErr_Format(PyExc_NotImplementedError, "%s is not available in this MPI library", what);
+    throw nb::python_error();
+}
+
+static std::map<std::pair<std::string, std::intptr_t>, std::string> &predefined_names() {
+    static std::map<std::pair<std::string, std::intptr_t>, std::string> names;
+    return names;
+}
+
+void register_predefined_name(const char *kind, std::intptr_t handle, const char *name) {
+    // The first name registered for a handle wins (FLOAT32_T and FLOAT may share one).
+    predefined_names().emplace(std::make_pair(std::string(kind), handle), name);
+}
+
+std::string predefined_name(const char *kind, std::intptr_t handle) {
+    auto it = predefined_names().find({kind, handle});
+    return it == predefined_names().end() ? std::string() : it->second;
+}
+
+std::string to_string(nb::handle obj, const char *what) {
+    if (!nb::isinstance<nb::str>(obj))
+        throw nb::type_error((std::string(what) + " must be a str, not " +
+                              nb::type_name(obj.type()).c_str())
+                                 .c_str());
+    return nb::cast<std::string>(obj);
+}
+
+} // namespace mpipy

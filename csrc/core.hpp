@@ -1,0 +1,250 @@
+// Shared core of the extension: MPI error checking, the life-cycle guard, and the handle
+// template that gives every MPI object kind the same Python behaviour.
+#pragma once
+
+#include <mpi.h>
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/string.h>
+
+#include <cstdint>
+#include <string>
+
+#include "config.hpp"
+
+namespace nb = nanobind;
+
+namespace mpipy {
+
+// ---------------------------------------------------------------------------------------------
+// Errors. A failed MPI call throws MpiError; one translator (errors.cpp) turns it into
+// MPI.Exception. The throwing helpers are cold so the inline checks stay small.
+
+struct MpiError {
+    int code;
+};
+
+[[noreturn]] void throw_mpi_error(int code);
+[[noreturn]] void throw_not_active();  // MPI not initialized yet, or already finalized
+[[noreturn]] void throw_null_handle(int error_class, const char *kind);
+[[noreturn]] void throw_not_implemented(const char *what);
+
+inline void check(int rc) {
+    if (rc != MPI_SUCCESS) [[unlikely]]
+        throw_mpi_error(rc);
+}
+
+// True between MPI initialization and finalization. Every entry point that calls MPI
+// (other than the few MPI allows at any time) checks it, so that calls before Init or
+// after Finalize raise instead of crashing inside MPI.
+extern bool mpi_active;
+
+inline void require_active() {
+    if (!mpi_active) [[unlikely]]
+        throw_not_active();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Handles. One kind struct per MPI object kind (a tag: in MPICH every handle type is int, so
+// the handle type alone cannot select them), one template for the Python behaviour.
+
+#define MPIPY_HANDLE_KIND(Kind, H, Name, Null, ErrClass, C2F, F2C)                               \
+    struct Kind {                                                                                 \
+        using handle_type = H;                                                                    \
+        static constexpr const char *name = Name;                                                 \
+        static constexpr int error_class = ErrClass;                                              \
+        static H null() { return Null; }                                                          \
+        static MPI_Fint c2f(H h) { return C2F(h); }                                               \
+        static H f2c(MPI_Fint i) { return F2C(i); }                                               \
+    };
+
+MPIPY_HANDLE_KIND(CommKind, MPI_Comm, "Comm", MPI_COMM_NULL, MPI_ERR_COMM, MPI_Comm_c2f,
+                  MPI_Comm_f2c)
+MPIPY_HANDLE_KIND(GroupKind, MPI_Group, "Group", MPI_GROUP_NULL, MPI_ERR_GROUP, MPI_Group_c2f,
+                  MPI_Group_f2c)
+MPIPY_HANDLE_KIND(DatatypeKind, MPI_Datatype, "Datatype", MPI_DATATYPE_NULL, MPI_ERR_TYPE,
+                  MPI_Type_c2f, MPI_Type_f2c)
+MPIPY_HANDLE_KIND(RequestKind, MPI_Request, "Request", MPI_REQUEST_NULL, MPI_ERR_REQUEST,
+                  MPI_Request_c2f, MPI_Request_f2c)
+MPIPY_HANDLE_KIND(OpKind, MPI_Op, "Op", MPI_OP_NULL, MPI_ERR_OP, MPI_Op_c2f, MPI_Op_f2c)
+MPIPY_HANDLE_KIND(InfoKind, MPI_Info, "Info", MPI_INFO_NULL, MPI_ERR_INFO, MPI_Info_c2f,
+                  MPI_Info_f2c)
+MPIPY_HANDLE_KIND(ErrhandlerKind, MPI_Errhandler, "Errhandler", MPI_ERRHANDLER_NULL, MPI_ERR_ARG,
+                  MPI_Errhandler_c2f, MPI_Errhandler_f2c)
+MPIPY_HANDLE_KIND(MessageKind, MPI_Message, "Message", MPI_MESSAGE_NULL, MPI_ERR_REQUEST,
+                  MPI_Message_c2f, MPI_Message_f2c)
+MPIPY_HANDLE_KIND(WinKind, MPI_Win, "Win", MPI_WIN_NULL, MPI_ERR_WIN, MPI_Win_c2f, MPI_Win_f2c)
+MPIPY_HANDLE_KIND(FileKind, MPI_File, "File", MPI_FILE_NULL, MPI_ERR_FILE, MPI_File_c2f,
+                  MPI_File_f2c)
+#if MPIPY_HAVE_SESSIONS
+MPIPY_HANDLE_KIND(SessionKind, MPI_Session, "Session", MPI_SESSION_NULL, MPI_ERR_SESSION,
+                  MPI_Session_c2f, MPI_Session_f2c)
+#endif
+#undef MPIPY_HANDLE_KIND
+
+// Handle values cross into Python as integers, whatever their C type (int in MPICH,
+// pointer in Open MPI).
+template <class H> std::intptr_t handle_to_int(H h) {
+    if constexpr (std::is_pointer_v<H>)
+        return reinterpret_cast<std::intptr_t>(h);
+    else
+        return static_cast<std::intptr_t>(h);
+}
+template <class H> H handle_from_int(std::intptr_t i) {
+    if constexpr (std::is_pointer_v<H>)
+        return reinterpret_cast<H>(i);
+    else
+        return static_cast<H>(i);
+}
+
+// The C++ side of every Python handle object. `predefined` marks the module's constants
+// (COMM_WORLD, INT, SUM, ...): they are never freed.
+template <class Kind> struct Handle {
+    using traits = Kind;
+    using handle_type = typename Kind::handle_type;
+    using H = handle_type;
+
+    H handle = traits::null();
+    bool predefined = false;
+
+    Handle() = default;
+    explicit Handle(H h) : handle(h) {}
+
+    bool is_null() const { return handle == traits::null(); }
+
+    // The handle, checked: MPI is running and the handle is not null (or freed).
+    H get() const {
+        require_active();
+        if (is_null()) [[unlikely]]
+            throw_null_handle(traits::error_class, traits::name);
+        return handle;
+    }
+};
+
+// Name of a module constant holding this handle (for pickling), or empty.
+std::string predefined_name(const char *kind, std::intptr_t handle);
+void register_predefined_name(const char *kind, std::intptr_t handle, const char *name);
+
+// Create a Python object of the same class as `like` (so subclasses are preserved), holding h.
+template <class T> nb::object new_like(nb::handle like, typename T::handle_type h) {
+    nb::object obj = nb::borrow(like.type())();
+    nb::inst_ptr<T>(obj)->handle = h;
+    return obj;
+}
+
+// Create a Python object of class T holding h.
+template <class T> nb::object new_handle(typename T::handle_type h) {
+    nb::object obj = nb::type<T>()();
+    nb::inst_ptr<T>(obj)->handle = h;
+    return obj;
+}
+
+// Python object for a handle received from outside (fromhandle, f2py, fromint): of the
+// subclass T::wrap picks where T defines it (Comm.fromhandle gives an Intracomm, ...).
+template <class T> nb::object wrap_handle(typename T::handle_type h) {
+    if constexpr (requires { T::wrap(h); })
+        return T::wrap(h);
+    else
+        return new_handle<T>(h);
+}
+
+// Define a module constant of class T, flagged predefined, and record its name for pickling.
+template <class T>
+void add_constant(nb::module_ &m, const char *name, typename T::handle_type h) {
+    nb::object obj = new_handle<T>(h);
+    nb::inst_ptr<T>(obj)->predefined = true;
+    register_predefined_name(T::traits::name, handle_to_int(h), name);
+    m.attr(name) = obj;
+}
+
+// Constructors of a handle class: T() is the null handle, T(other) copies the handle of any
+// object of the same kind (Root), after T::validate(handle) where T defines it (so that
+// Intracomm(intercomm) raises TypeError).
+template <class Root, class T, class... Extra> void bind_handle_init(nb::class_<T, Extra...> &cls) {
+    cls.def(nb::init<>()).def(
+        "__init__",
+        [](T *self, const Root &other) {
+            if constexpr (requires { T::validate(other.handle); }) T::validate(other.handle);
+            new (self) T();
+            self->handle = other.handle;
+        },
+        nb::arg("other"));
+}
+
+// Give the root class of a handle kind the behaviour shared by all kinds: constructors,
+// equality, truth, no hashing (handles are mutable), handle/fromhandle, py2f/f2py,
+// toint/fromint, free, and pickling of predefined constants.
+template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra...> &cls) {
+    using H = typename T::handle_type;
+    using Traits = typename T::traits;
+    bind_handle_init<T>(cls);
+    cls.def("__eq__",
+            [](const T &self, nb::handle other) -> nb::object {
+                if (!nb::isinstance<T>(other)) return nb::borrow(Py_NotImplemented);
+                return nb::bool_(self.handle == nb::inst_ptr<T>(other)->handle);
+            })
+        .def("__ne__",
+             [](const T &self, nb::handle other) -> nb::object {
+                 if (!nb::isinstance<T>(other)) return nb::borrow(Py_NotImplemented);
+                 return nb::bool_(self.handle != nb::inst_ptr<T>(other)->handle);
+             })
+        .def("__bool__", [](const T &self) { return !self.is_null(); })
+        .def_prop_ro(
+            "handle", [](const T &self) { return handle_to_int(self.handle); },
+            "MPI handle, as an integer.")
+        .def_static(
+            "fromhandle", [](std::intptr_t h) { return wrap_handle<T>(handle_from_int<H>(h)); },
+            nb::arg("handle"), "Create object from MPI handle.")
+        .def(
+            "py2f",
+            [](const T &self) {
+                require_active();
+                return Traits::c2f(self.handle);
+            },
+            "Get Fortran integer handle.")
+        .def_static(
+            "f2py",
+            [](MPI_Fint i) {
+                require_active();
+                return wrap_handle<T>(Traits::f2c(i));
+            },
+            nb::arg("arg"), "Create object from Fortran integer handle.")
+        .def(
+            "toint",
+            [](const T &self) {
+                require_active();
+                return static_cast<std::intptr_t>(Traits::c2f(self.handle));
+            },
+            "Translate object to integer handle.")
+        .def_static(
+            "fromint",
+            [](std::intptr_t i) {
+                require_active();
+                return wrap_handle<T>(Traits::f2c(static_cast<MPI_Fint>(i)));
+            },
+            nb::arg("arg"), "Translate integer handle to object.")
+        .def("__reduce__",
+             [](nb::handle self) -> nb::object {
+                 const T &obj = *nb::inst_ptr<T>(self);
+                 std::string name = predefined_name(Traits::name, handle_to_int(obj.handle));
+                 if (name.empty() || !obj.predefined)
+                     throw nb::value_error(("cannot serialize 'mpipy.MPI." +
+                                            std::string(nb::type_name(self.type()).c_str()) +
+                                            "' instance")
+                                               .c_str());
+                 return nb::str(name.c_str());
+             })
+        .def(
+            "free",
+            [](nb::handle self) {
+                T &obj = *nb::inst_ptr<T>(self);
+                if (obj.is_null() || obj.predefined || !mpi_active) return;
+                self.attr("Free")();
+            },
+            "Call `Free` if not null or predefined.");
+    cls.attr("__hash__") = nb::none();
+}
+
+// Convert a Python str to std::string with a clear error for other types.
+std::string to_string(nb::handle obj, const char *what);
+
+} // namespace mpipy

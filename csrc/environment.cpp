@@ -1,0 +1,373 @@
+// Environment: initialization and finalization (driven by mpipy.rc), version and vendor
+// queries, timers, Pcontrol, and the module's plain integer constants.
+#include "objects.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <tuple>
+
+#include <nanobind/stl/tuple.h>
+
+namespace mpipy {
+
+static bool finalize_at_exit = false;
+
+// Error handler set on every communicator mpipy creates, from rc.errors.
+static MPI_Errhandler new_comm_errhandler = MPI_ERRORS_RETURN;
+static bool set_new_comm_errhandler = true;
+
+void set_errors_return(MPI_Comm comm) {
+    if (set_new_comm_errhandler && comm != MPI_COMM_NULL)
+        MPI_Comm_set_errhandler(comm, new_comm_errhandler);
+}
+
+static void after_init() {
+    mpi_active = true;
+    set_errors_return(MPI_COMM_SELF);
+    set_errors_return(MPI_COMM_WORLD);
+    comm_after_init();
+    datatype_after_init();
+}
+
+static void finalize_at_python_exit() {
+    int initialized = 0, finalized = 0;
+    MPI_Initialized(&initialized);
+    MPI_Finalized(&finalized);
+    if (finalize_at_exit && initialized && !finalized) {
+        mpi_active = false;
+        MPI_Finalize();
+    }
+}
+
+static int thread_level_from_name(const std::string &name) {
+    if (name == "single") return MPI_THREAD_SINGLE;
+    if (name == "funneled") return MPI_THREAD_FUNNELED;
+    if (name == "serialized") return MPI_THREAD_SERIALIZED;
+    if (name == "multiple") return MPI_THREAD_MULTIPLE;
+    throw nb::value_error(("mpipy.rc.thread_level: unknown thread level '" + name +
+                           "' (expected 'single', 'funneled', 'serialized' or 'multiple')")
+                              .c_str());
+}
+
+static void check_not_initialized() {
+    int initialized = 0, finalized = 0;
+    MPI_Initialized(&initialized);
+    MPI_Finalized(&finalized);
+    if (finalized) throw std::runtime_error("MPI is finalized: it cannot be initialized again");
+    if (initialized) throw MpiError{MPI_ERR_OTHER};  // as MPI: initializing twice is an error
+}
+
+static int init_thread(int required) {
+    if (required < MPI_THREAD_SINGLE || required > MPI_THREAD_MULTIPLE)
+        throw nb::value_error("required thread level must be one of THREAD_SINGLE, "
+                              "THREAD_FUNNELED, THREAD_SERIALIZED, THREAD_MULTIPLE");
+    check_not_initialized();
+    int provided = MPI_THREAD_SINGLE;
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        rc = MPI_Init_thread(nullptr, nullptr, required, &provided);
+    }
+    check(rc);
+    finalize_at_exit = true;  // mpipy initialized MPI, so mpipy finalizes it (unless rc says no)
+    after_init();
+    return provided;
+}
+
+// Initialize MPI at import, as mpipy.rc says.
+static void initialize_from_rc(nb::module_ &m) {
+    nb::object rc = nb::module_::import_("mpipy").attr("rc");
+    nb::object errors = nb::getattr(rc, "errors", nb::str("exception"));
+    std::string errors_mode = nb::cast<std::string>(nb::str(errors));
+    if (errors_mode == "exception") {
+        new_comm_errhandler = MPI_ERRORS_RETURN;
+    } else if (errors_mode == "fatal") {
+        new_comm_errhandler = MPI_ERRORS_ARE_FATAL;
+    } else if (errors_mode == "abort") {
+#if MPIPY_HAVE_ERRORS_ABORT
+        new_comm_errhandler = MPI_ERRORS_ABORT;
+#else
+        new_comm_errhandler = MPI_ERRORS_ARE_FATAL;
+#endif
+    } else if (errors_mode == "default") {
+        set_new_comm_errhandler = false;
+    } else {
+        throw nb::value_error(("mpipy.rc.errors: unknown mode '" + errors_mode +
+                               "' (expected 'exception', 'default', 'abort' or 'fatal')")
+                                  .c_str());
+    }
+
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (initialized) {  // someone else initialized MPI: use it, leave finalization to them
+        after_init();
+        return;
+    }
+    if (!nb::cast<bool>(rc.attr("initialize"))) return;
+    int required = MPI_THREAD_SINGLE;
+    if (nb::cast<bool>(rc.attr("threads")))
+        required = thread_level_from_name(nb::cast<std::string>(rc.attr("thread_level")));
+    init_thread(required);
+    nb::object finalize = rc.attr("finalize");
+    if (!finalize.is_none()) finalize_at_exit = nb::cast<bool>(finalize);
+    (void)m;
+}
+
+static std::tuple<std::string, std::tuple<int, int, int>> vendor() {
+#if defined(MPICH_NUMVERSION)
+    int v = MPICH_NUMVERSION;  // MMmmrrxxx
+    return {"MPICH", {v / 10000000, (v / 100000) % 100, (v / 1000) % 100}};
+#elif defined(OMPI_MAJOR_VERSION)
+    return {"Open MPI", {OMPI_MAJOR_VERSION, OMPI_MINOR_VERSION, OMPI_RELEASE_VERSION}};
+#else
+    return {"unknown", {0, 0, 0}};
+#endif
+}
+
+void bind_environment(nb::module_ &m) {
+    struct Constant {
+        const char *name;
+        long long value;
+    };
+    static const Constant constants[] = {
+        {"VERSION", MPI_VERSION},
+        {"SUBVERSION", MPI_SUBVERSION},
+        {"UNDEFINED", MPI_UNDEFINED},
+        {"ANY_SOURCE", MPI_ANY_SOURCE},
+        {"ANY_TAG", MPI_ANY_TAG},
+        {"PROC_NULL", MPI_PROC_NULL},
+        {"ROOT", MPI_ROOT},
+        {"KEYVAL_INVALID", MPI_KEYVAL_INVALID},
+        {"BSEND_OVERHEAD", MPI_BSEND_OVERHEAD},
+        {"IDENT", MPI_IDENT},
+        {"CONGRUENT", MPI_CONGRUENT},
+        {"SIMILAR", MPI_SIMILAR},
+        {"UNEQUAL", MPI_UNEQUAL},
+        {"THREAD_SINGLE", MPI_THREAD_SINGLE},
+        {"THREAD_FUNNELED", MPI_THREAD_FUNNELED},
+        {"THREAD_SERIALIZED", MPI_THREAD_SERIALIZED},
+        {"THREAD_MULTIPLE", MPI_THREAD_MULTIPLE},
+        {"CART", MPI_CART},
+        {"GRAPH", MPI_GRAPH},
+        {"DIST_GRAPH", MPI_DIST_GRAPH},
+        {"TAG_UB", MPI_TAG_UB},
+#ifdef MPIPY_HAVE_MPI_HOST
+        {"HOST", MPI_HOST},
+#endif
+        {"IO", MPI_IO},
+        {"WTIME_IS_GLOBAL", MPI_WTIME_IS_GLOBAL},
+        {"UNIVERSE_SIZE", MPI_UNIVERSE_SIZE},
+        {"APPNUM", MPI_APPNUM},
+        {"LASTUSEDCODE", MPI_LASTUSEDCODE},
+        {"WIN_BASE", MPI_WIN_BASE},
+        {"WIN_SIZE", MPI_WIN_SIZE},
+        {"WIN_DISP_UNIT", MPI_WIN_DISP_UNIT},
+        {"WIN_CREATE_FLAVOR", MPI_WIN_CREATE_FLAVOR},
+        {"WIN_FLAVOR", MPI_WIN_CREATE_FLAVOR},
+        {"WIN_MODEL", MPI_WIN_MODEL},
+        {"WIN_FLAVOR_CREATE", MPI_WIN_FLAVOR_CREATE},
+        {"WIN_FLAVOR_ALLOCATE", MPI_WIN_FLAVOR_ALLOCATE},
+        {"WIN_FLAVOR_DYNAMIC", MPI_WIN_FLAVOR_DYNAMIC},
+        {"WIN_FLAVOR_SHARED", MPI_WIN_FLAVOR_SHARED},
+        {"WIN_SEPARATE", MPI_WIN_SEPARATE},
+        {"WIN_UNIFIED", MPI_WIN_UNIFIED},
+        {"MAX_PROCESSOR_NAME", MPI_MAX_PROCESSOR_NAME},
+        {"MAX_ERROR_STRING", MPI_MAX_ERROR_STRING},
+        {"MAX_PORT_NAME", MPI_MAX_PORT_NAME},
+        {"MAX_INFO_KEY", MPI_MAX_INFO_KEY},
+        {"MAX_INFO_VAL", MPI_MAX_INFO_VAL},
+        {"MAX_OBJECT_NAME", MPI_MAX_OBJECT_NAME},
+        {"MAX_DATAREP_STRING", MPI_MAX_DATAREP_STRING},
+        {"MAX_LIBRARY_VERSION_STRING", MPI_MAX_LIBRARY_VERSION_STRING},
+        {"MAX_PSET_NAME_LEN", MPI_MAX_PSET_NAME_LEN},
+        {"MAX_STRINGTAG_LEN", MPI_MAX_STRINGTAG_LEN},
+        {"COMM_TYPE_SHARED", MPI_COMM_TYPE_SHARED},
+#ifdef MPIPY_HAVE_MPI_COMM_TYPE_HW_GUIDED
+        {"COMM_TYPE_HW_GUIDED", MPI_COMM_TYPE_HW_GUIDED},
+#else
+        {"COMM_TYPE_HW_GUIDED", MPI_UNDEFINED},
+#endif
+#ifdef MPIPY_HAVE_MPI_COMM_TYPE_HW_UNGUIDED
+        {"COMM_TYPE_HW_UNGUIDED", MPI_COMM_TYPE_HW_UNGUIDED},
+#else
+        {"COMM_TYPE_HW_UNGUIDED", MPI_UNDEFINED},
+#endif
+#ifdef MPIPY_HAVE_MPI_COMM_TYPE_RESOURCE_GUIDED
+        {"COMM_TYPE_RESOURCE_GUIDED", MPI_COMM_TYPE_RESOURCE_GUIDED},
+#else
+        {"COMM_TYPE_RESOURCE_GUIDED", MPI_UNDEFINED},
+#endif
+        {"COMBINER_NAMED", MPI_COMBINER_NAMED},
+        {"COMBINER_DUP", MPI_COMBINER_DUP},
+        {"COMBINER_CONTIGUOUS", MPI_COMBINER_CONTIGUOUS},
+        {"COMBINER_VECTOR", MPI_COMBINER_VECTOR},
+        {"COMBINER_HVECTOR", MPI_COMBINER_HVECTOR},
+        {"COMBINER_INDEXED", MPI_COMBINER_INDEXED},
+        {"COMBINER_HINDEXED", MPI_COMBINER_HINDEXED},
+        {"COMBINER_INDEXED_BLOCK", MPI_COMBINER_INDEXED_BLOCK},
+        {"COMBINER_HINDEXED_BLOCK", MPI_COMBINER_HINDEXED_BLOCK},
+        {"COMBINER_STRUCT", MPI_COMBINER_STRUCT},
+        {"COMBINER_SUBARRAY", MPI_COMBINER_SUBARRAY},
+        {"COMBINER_DARRAY", MPI_COMBINER_DARRAY},
+        {"COMBINER_F90_REAL", MPI_COMBINER_F90_REAL},
+        {"COMBINER_F90_COMPLEX", MPI_COMBINER_F90_COMPLEX},
+        {"COMBINER_F90_INTEGER", MPI_COMBINER_F90_INTEGER},
+        {"COMBINER_RESIZED", MPI_COMBINER_RESIZED},
+#ifdef MPIPY_HAVE_MPI_COMBINER_VALUE_INDEX
+        {"COMBINER_VALUE_INDEX", MPI_COMBINER_VALUE_INDEX},
+#else
+        {"COMBINER_VALUE_INDEX", MPI_UNDEFINED},
+#endif
+        {"TYPECLASS_INTEGER", MPI_TYPECLASS_INTEGER},
+        {"TYPECLASS_REAL", MPI_TYPECLASS_REAL},
+        {"TYPECLASS_COMPLEX", MPI_TYPECLASS_COMPLEX},
+#ifdef MPIPY_HAVE_MPI_TYPECLASS_LOGICAL
+        {"TYPECLASS_LOGICAL", MPI_TYPECLASS_LOGICAL},
+#else
+        {"TYPECLASS_LOGICAL", MPI_UNDEFINED},
+#endif
+        {"DISTRIBUTE_NONE", MPI_DISTRIBUTE_NONE},
+        {"DISTRIBUTE_BLOCK", MPI_DISTRIBUTE_BLOCK},
+        {"DISTRIBUTE_CYCLIC", MPI_DISTRIBUTE_CYCLIC},
+        {"DISTRIBUTE_DFLT_DARG", MPI_DISTRIBUTE_DFLT_DARG},
+        {"ORDER_C", MPI_ORDER_C},
+        {"ORDER_F", MPI_ORDER_FORTRAN},
+        {"ORDER_FORTRAN", MPI_ORDER_FORTRAN},
+        {"MODE_RDONLY", MPI_MODE_RDONLY},
+        {"MODE_WRONLY", MPI_MODE_WRONLY},
+        {"MODE_RDWR", MPI_MODE_RDWR},
+        {"MODE_CREATE", MPI_MODE_CREATE},
+        {"MODE_EXCL", MPI_MODE_EXCL},
+        {"MODE_DELETE_ON_CLOSE", MPI_MODE_DELETE_ON_CLOSE},
+        {"MODE_UNIQUE_OPEN", MPI_MODE_UNIQUE_OPEN},
+        {"MODE_SEQUENTIAL", MPI_MODE_SEQUENTIAL},
+        {"MODE_APPEND", MPI_MODE_APPEND},
+        {"MODE_NOCHECK", MPI_MODE_NOCHECK},
+        {"MODE_NOSTORE", MPI_MODE_NOSTORE},
+        {"MODE_NOPUT", MPI_MODE_NOPUT},
+        {"MODE_NOPRECEDE", MPI_MODE_NOPRECEDE},
+        {"MODE_NOSUCCEED", MPI_MODE_NOSUCCEED},
+        {"SEEK_SET", MPI_SEEK_SET},
+        {"SEEK_CUR", MPI_SEEK_CUR},
+        {"SEEK_END", MPI_SEEK_END},
+        {"DISPLACEMENT_CURRENT", MPI_DISPLACEMENT_CURRENT},
+        {"DISP_CUR", MPI_DISPLACEMENT_CURRENT},
+        {"LOCK_EXCLUSIVE", MPI_LOCK_EXCLUSIVE},
+        {"LOCK_SHARED", MPI_LOCK_SHARED},
+        {"F_SOURCE", MPI_F_SOURCE},
+        {"F_TAG", MPI_F_TAG},
+        {"F_ERROR", MPI_F_ERROR},
+        {"F_STATUS_SIZE", MPI_F_STATUS_SIZE},
+    };
+    for (const auto &c : constants) m.attr(c.name) = c.value;
+    m.attr("UNWEIGHTED") = reinterpret_cast<std::intptr_t>(MPI_UNWEIGHTED);
+    m.attr("WEIGHTS_EMPTY") = reinterpret_cast<std::intptr_t>(MPI_WEIGHTS_EMPTY);
+
+    m.def(
+        "Init", []() { init_thread(MPI_THREAD_SINGLE); }, "Initialize the MPI execution environment.");
+    m.def("Init_thread", &init_thread, nb::arg("required") = static_cast<int>(MPI_THREAD_MULTIPLE),
+          "Initialize the MPI execution environment (with thread support).");
+    m.def(
+        "Finalize",
+        []() {
+            require_active();
+            mpi_active = false;
+            int rc;
+            {
+                nb::gil_scoped_release nogil;
+                rc = MPI_Finalize();
+            }
+            check(rc);
+        },
+        "Terminate the MPI execution environment.");
+    m.def(
+        "Is_initialized",
+        []() {
+            int flag = 0;
+            MPI_Initialized(&flag);
+            return flag != 0;
+        },
+        "Indicate whether ``Init`` has been called.");
+    m.def(
+        "Is_finalized",
+        []() {
+            int flag = 0;
+            MPI_Finalized(&flag);
+            return flag != 0;
+        },
+        "Indicate whether ``Finalize`` has completed.");
+    m.def(
+        "Query_thread",
+        []() {
+            require_active();
+            int level = 0;
+            check(MPI_Query_thread(&level));
+            return level;
+        },
+        "Return the level of thread support provided by the MPI library.");
+    m.def(
+        "Is_thread_main",
+        []() {
+            require_active();
+            int flag = 0;
+            check(MPI_Is_thread_main(&flag));
+            return flag != 0;
+        },
+        "Indicate whether this thread called ``Init`` or ``Init_thread``.");
+    m.def(
+        "Get_version",
+        []() {
+            int version = 0, subversion = 0;
+            check(MPI_Get_version(&version, &subversion));
+            return std::make_tuple(version, subversion);
+        },
+        "Obtain the version number of the MPI standard.");
+    m.def(
+        "Get_library_version",
+        []() {
+            char text[MPI_MAX_LIBRARY_VERSION_STRING + 1] = {0};
+            int len = 0;
+            check(MPI_Get_library_version(text, &len));
+            return std::string(text, static_cast<size_t>(len));
+        },
+        "Obtain the version string of the MPI library.");
+    m.def(
+        "Get_processor_name",
+        []() {
+            require_active();
+            char text[MPI_MAX_PROCESSOR_NAME + 1] = {0};
+            int len = 0;
+            check(MPI_Get_processor_name(text, &len));
+            return std::string(text, static_cast<size_t>(len));
+        },
+        "Obtain the name of the calling processor.");
+    m.def("get_vendor", &vendor,
+          "Information about the underlying MPI implementation: (name, (major, minor, micro)).");
+    m.def(
+        "Wtime",
+        []() {
+            require_active();
+            return MPI_Wtime();
+        },
+        "Return an elapsed time on the calling processor.");
+    m.def(
+        "Wtick",
+        []() {
+            require_active();
+            return MPI_Wtick();
+        },
+        "Return the resolution of ``Wtime``.");
+    m.def(
+        "Pcontrol",
+        [](int level) {
+            require_active();
+            if (level < 0 || level > 2) throw nb::value_error("Pcontrol level must be 0, 1 or 2");
+            check(MPI_Pcontrol(level));
+        },
+        nb::arg("level"), "Control profiling.");
+
+    Py_AtExit(finalize_at_python_exit);
+    initialize_from_rc(m);
+}
+
+} // namespace mpipy

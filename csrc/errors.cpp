@@ -1,0 +1,315 @@
+// Errors: MPI.Exception, the error class constants, user error classes/codes/strings, and
+// the Errhandler class. The one translator from MpiError to MPI.Exception lives here.
+#include "core.hpp"
+#include "objects.hpp"
+
+namespace mpipy {
+
+static PyObject *exception_type = nullptr;
+
+// MPI.Exception is a RuntimeError subclass; written in Python since it is built only on
+// the cold error path and must subclass a Python exception.
+static const char *exception_source = R"PY(
+class Exception(RuntimeError):
+    """Exception class."""
+
+    def __init__(self, ierr=0, /):
+        if not isinstance(ierr, int):
+            raise TypeError(f"an integer error code is required, not {type(ierr).__name__}")
+        RuntimeError.__init__(self, ierr)
+        self.ob_mpi = ierr
+
+    def __eq__(self, other):
+        if isinstance(other, Exception):
+            return self.ob_mpi == other.ob_mpi
+        if isinstance(other, int):
+            return self.ob_mpi == other
+        return NotImplemented
+
+    def __ne__(self, other):
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self):
+        return hash(self.ob_mpi)
+
+    def __bool__(self):
+        return self.ob_mpi != SUCCESS
+
+    def __int__(self):
+        return self.ob_mpi
+
+    def __repr__(self):
+        return f"MPI.Exception({self.ob_mpi})"
+
+    def __str__(self):
+        try:
+            return Get_error_string(self.ob_mpi)
+        except BaseException:
+            return f"MPI error code {self.ob_mpi}"
+
+    def Get_error_code(self):
+        """Error code."""
+        return self.ob_mpi
+
+    def Get_error_class(self):
+        """Error class."""
+        return Get_error_class(self.ob_mpi)
+
+    def Get_error_string(self):
+        """Error string."""
+        return Get_error_string(self.ob_mpi)
+
+    error_code = property(Get_error_code, doc="error code")
+    error_class = property(Get_error_class, doc="error class")
+    error_string = property(Get_error_string, doc="error string")
+
+Exception.__module__ = __name__
+)PY";
+
+static int error_class_of(int code) {
+    int cls = code;
+    if (mpi_active || code == MPI_SUCCESS) {
+        if (mpi_active) check(MPI_Error_class(code, &cls));
+    }
+    return cls;
+}
+
+static std::string error_string_of(int code) {
+    char text[MPI_MAX_ERROR_STRING + 1] = {0};
+    int len = 0;
+    check(MPI_Error_string(code, text, &len));
+    return std::string(text, static_cast<size_t>(len));
+}
+
+static void translate(const std::exception_ptr &p, void *) {
+    try {
+        std::rethrow_exception(p);
+    } catch (const MpiError &e) {
+        nb::object code = nb::int_(e.code);
+        PyErr_SetObject(exception_type, code.ptr());
+    }
+}
+
+void bind_errors(nb::module_ &m) {
+    struct ErrorClass {
+        const char *name;
+        int value;
+    };
+    static const ErrorClass classes[] = {
+        {"SUCCESS", MPI_SUCCESS},
+        {"ERR_LASTCODE", MPI_ERR_LASTCODE},
+        {"ERR_TYPE", MPI_ERR_TYPE},
+        {"ERR_REQUEST", MPI_ERR_REQUEST},
+        {"ERR_OP", MPI_ERR_OP},
+        {"ERR_GROUP", MPI_ERR_GROUP},
+        {"ERR_INFO", MPI_ERR_INFO},
+        {"ERR_ERRHANDLER",
+#ifdef MPIPY_HAVE_MPI_ERR_ERRHANDLER
+         MPI_ERR_ERRHANDLER
+#else
+         MPI_ERR_ARG
+#endif
+        },
+        {"ERR_SESSION",
+#ifdef MPIPY_HAVE_MPI_ERR_SESSION
+         MPI_ERR_SESSION
+#else
+         MPI_ERR_OTHER
+#endif
+        },
+        {"ERR_COMM", MPI_ERR_COMM},
+        {"ERR_WIN", MPI_ERR_WIN},
+        {"ERR_FILE", MPI_ERR_FILE},
+        {"ERR_BUFFER", MPI_ERR_BUFFER},
+        {"ERR_COUNT", MPI_ERR_COUNT},
+        {"ERR_TAG", MPI_ERR_TAG},
+        {"ERR_RANK", MPI_ERR_RANK},
+        {"ERR_ROOT", MPI_ERR_ROOT},
+        {"ERR_TRUNCATE", MPI_ERR_TRUNCATE},
+        {"ERR_IN_STATUS", MPI_ERR_IN_STATUS},
+        {"ERR_PENDING", MPI_ERR_PENDING},
+        {"ERR_TOPOLOGY", MPI_ERR_TOPOLOGY},
+        {"ERR_DIMS", MPI_ERR_DIMS},
+        {"ERR_ARG", MPI_ERR_ARG},
+        {"ERR_OTHER", MPI_ERR_OTHER},
+        {"ERR_UNKNOWN", MPI_ERR_UNKNOWN},
+        {"ERR_INTERN", MPI_ERR_INTERN},
+        {"ERR_KEYVAL", MPI_ERR_KEYVAL},
+        {"ERR_NO_MEM", MPI_ERR_NO_MEM},
+        {"ERR_BASE", MPI_ERR_BASE},
+        {"ERR_SPAWN", MPI_ERR_SPAWN},
+        {"ERR_PORT", MPI_ERR_PORT},
+        {"ERR_SERVICE", MPI_ERR_SERVICE},
+        {"ERR_NAME", MPI_ERR_NAME},
+        {"ERR_PROC_ABORTED",
+#ifdef MPIPY_HAVE_MPI_ERR_PROC_ABORTED
+         MPI_ERR_PROC_ABORTED
+#else
+         MPI_ERR_OTHER
+#endif
+        },
+        {"ERR_SIZE", MPI_ERR_SIZE},
+        {"ERR_DISP", MPI_ERR_DISP},
+        {"ERR_ASSERT", MPI_ERR_ASSERT},
+        {"ERR_LOCKTYPE", MPI_ERR_LOCKTYPE},
+        {"ERR_RMA_CONFLICT", MPI_ERR_RMA_CONFLICT},
+        {"ERR_RMA_SYNC", MPI_ERR_RMA_SYNC},
+        {"ERR_RMA_RANGE", MPI_ERR_RMA_RANGE},
+        {"ERR_RMA_ATTACH", MPI_ERR_RMA_ATTACH},
+        {"ERR_RMA_SHARED", MPI_ERR_RMA_SHARED},
+        {"ERR_RMA_FLAVOR", MPI_ERR_RMA_FLAVOR},
+        {"ERR_BAD_FILE", MPI_ERR_BAD_FILE},
+        {"ERR_NO_SUCH_FILE", MPI_ERR_NO_SUCH_FILE},
+        {"ERR_FILE_EXISTS", MPI_ERR_FILE_EXISTS},
+        {"ERR_FILE_IN_USE", MPI_ERR_FILE_IN_USE},
+        {"ERR_AMODE", MPI_ERR_AMODE},
+        {"ERR_ACCESS", MPI_ERR_ACCESS},
+        {"ERR_READ_ONLY", MPI_ERR_READ_ONLY},
+        {"ERR_NO_SPACE", MPI_ERR_NO_SPACE},
+        {"ERR_QUOTA", MPI_ERR_QUOTA},
+        {"ERR_NOT_SAME", MPI_ERR_NOT_SAME},
+        {"ERR_IO", MPI_ERR_IO},
+        {"ERR_UNSUPPORTED_OPERATION", MPI_ERR_UNSUPPORTED_OPERATION},
+        {"ERR_UNSUPPORTED_DATAREP", MPI_ERR_UNSUPPORTED_DATAREP},
+        {"ERR_CONVERSION", MPI_ERR_CONVERSION},
+        {"ERR_DUP_DATAREP", MPI_ERR_DUP_DATAREP},
+        {"ERR_VALUE_TOO_LARGE",
+#ifdef MPIPY_HAVE_MPI_ERR_VALUE_TOO_LARGE
+         MPI_ERR_VALUE_TOO_LARGE
+#else
+         MPI_ERR_OTHER
+#endif
+        },
+        {"ERR_REVOKED",
+#ifdef MPIX_ERR_REVOKED
+         MPIX_ERR_REVOKED
+#else
+         MPI_ERR_UNKNOWN
+#endif
+        },
+        {"ERR_PROC_FAILED",
+#ifdef MPIX_ERR_PROC_FAILED
+         MPIX_ERR_PROC_FAILED
+#else
+         MPI_ERR_UNKNOWN
+#endif
+        },
+        {"ERR_PROC_FAILED_PENDING",
+#ifdef MPIX_ERR_PROC_FAILED_PENDING
+         MPIX_ERR_PROC_FAILED_PENDING
+#else
+         MPI_ERR_UNKNOWN
+#endif
+        },
+        {"ERR_ABI", MPI_ERR_UNKNOWN},
+    };
+    for (const auto &c : classes) m.attr(c.name) = c.value;
+
+    nb::object globals = m.attr("__dict__");
+    PyObject *result = PyRun_String(exception_source, Py_file_input, globals.ptr(), globals.ptr());
+    if (!result) throw nb::python_error();
+    Py_DECREF(result);
+    exception_type = m.attr("Exception").ptr();
+    Py_INCREF(exception_type);
+    nb::register_exception_translator(translate);
+
+    m.def(
+        "Get_error_class",
+        [](int errorcode) {
+            require_active();
+            return error_class_of(errorcode);
+        },
+        nb::arg("errorcode"), "Convert an *error code* into an *error class*.");
+    m.def(
+        "Get_error_string",
+        [](int errorcode) {
+            require_active();
+            return error_string_of(errorcode);
+        },
+        nb::arg("errorcode"), "Return the *error string* for a given *error class* or *error code*.");
+    m.def(
+        "Add_error_class",
+        []() {
+            require_active();
+            int cls = 0;
+            check(MPI_Add_error_class(&cls));
+            return cls;
+        },
+        "Add an *error class* to the known error classes.");
+    m.def(
+        "Add_error_code",
+        [](int errorclass) {
+            require_active();
+            int code = 0;
+            check(MPI_Add_error_code(errorclass, &code));
+            return code;
+        },
+        nb::arg("errorclass"), "Add an *error code* to an *error class*.");
+    m.def(
+        "Add_error_string",
+        [](int errorcode, nb::handle string) {
+            require_active();
+            std::string text = to_string(string, "string");
+            check(MPI_Add_error_string(errorcode, text.c_str()));
+        },
+        nb::arg("errorcode"), nb::arg("string"), "Associate an *error string* with an *error class* or *error code*.");
+    m.def(
+        "Remove_error_class",
+        [](int errorclass) {
+            require_active();
+#if MPIPY_HAVE_REMOVE_ERROR
+            check(MPI_Remove_error_class(errorclass));
+#else
+            (void)errorclass;
+            throw_not_implemented("MPI_Remove_error_class");
+#endif
+        },
+        nb::arg("errorclass"), "Remove an *error class* from the known error classes.");
+    m.def(
+        "Remove_error_code",
+        [](int errorcode) {
+            require_active();
+#if MPIPY_HAVE_REMOVE_ERROR
+            check(MPI_Remove_error_code(errorcode));
+#else
+            (void)errorcode;
+            throw_not_implemented("MPI_Remove_error_code");
+#endif
+        },
+        nb::arg("errorcode"), "Remove an *error code* from the known error codes.");
+    m.def(
+        "Remove_error_string",
+        [](int errorcode) {
+            require_active();
+#if MPIPY_HAVE_REMOVE_ERROR
+            check(MPI_Remove_error_string(errorcode));
+#else
+            (void)errorcode;
+            throw_not_implemented("MPI_Remove_error_string");
+#endif
+        },
+        nb::arg("errorcode"), "Remove *error string* association from *error class* or *error code*.");
+
+    nb::class_<Errhandler> errhandler(m, "Errhandler", "Error handler.");
+    bind_handle_protocol(errhandler);
+    errhandler.def(
+        "Free",
+        [](Errhandler &self) {
+            MPI_Errhandler h = self.get();
+            if (self.predefined) throw MpiError{MPI_ERR_ARG};
+            check(MPI_Errhandler_free(&h));
+            self.handle = h;
+        },
+        "Free an error handler.");
+    add_constant<Errhandler>(m, "ERRHANDLER_NULL", MPI_ERRHANDLER_NULL);
+    add_constant<Errhandler>(m, "ERRORS_RETURN", MPI_ERRORS_RETURN);
+    add_constant<Errhandler>(m, "ERRORS_ARE_FATAL", MPI_ERRORS_ARE_FATAL);
+#if MPIPY_HAVE_ERRORS_ABORT
+    add_constant<Errhandler>(m, "ERRORS_ABORT", MPI_ERRORS_ABORT);
+#else
+    add_constant<Errhandler>(m, "ERRORS_ABORT", MPI_ERRHANDLER_NULL);
+#endif
+}
+
+} // namespace mpipy

@@ -1,0 +1,25 @@
+// Parallel I/O: the File class and FILE_NULL.
+#include "objects.hpp"
+
+namespace mpipy {
+
+void bind_file(nb::module_ &m) {
+    nb::class_<File> cls(m, "File", "File I/O context.");
+    bind_handle_protocol(cls);
+    cls.def(
+        "Close",
+        [](File &self) {
+            MPI_File file = self.get();
+            int rc;
+            {
+                nb::gil_scoped_release nogil;
+                rc = MPI_File_close(&file);
+            }
+            check(rc);
+            self.handle = file;
+        },
+        "Close a file.");
+    add_constant<File>(m, "FILE_NULL", MPI_FILE_NULL);
+}
+
+} // namespace mpipy

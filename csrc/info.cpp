@@ -1,0 +1,26 @@
+// Info objects: the Info class, INFO_NULL and INFO_ENV.
+#include "objects.hpp"
+
+namespace mpipy {
+
+void bind_info(nb::module_ &m) {
+    nb::class_<Info> cls(m, "Info", "Info object.");
+    bind_handle_protocol(cls);
+    cls.def(
+        "Free",
+        [](Info &self) {
+            MPI_Info info = self.get();
+            if (self.predefined) throw MpiError{MPI_ERR_INFO};
+            check(MPI_Info_free(&info));
+            self.handle = info;
+        },
+        "Free an info object.");
+    add_constant<Info>(m, "INFO_NULL", MPI_INFO_NULL);
+#if MPIPY_HAVE_INFO_ENV
+    add_constant<Info>(m, "INFO_ENV", MPI_INFO_ENV);
+#else
+    add_constant<Info>(m, "INFO_ENV", MPI_INFO_NULL);
+#endif
+}
+
+} // namespace mpipy

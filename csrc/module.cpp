@@ -1,0 +1,20 @@
+// mpipy.MPI: the table of contents. Each concept family registers its classes, functions
+// and constants from its own file, in dependency order.
+#include "objects.hpp"
+
+NB_MODULE(MPI, m) {
+    using namespace mpipy;
+    m.doc() = "Message Passing Interface (MPI) for Python, with a C++ core.";
+    bind_errors(m);       // errors.cpp: Exception, error classes, Errhandler
+    bind_datatype(m);     // datatype.cpp: Datatype, predefined datatypes, format codes
+    bind_group(m);        // group.cpp: Group
+    bind_info(m);         // info.cpp: Info
+    bind_op(m);           // op.cpp: Op and predefined operations
+    bind_request(m);      // request.cpp: Request, Prequest, Grequest
+    bind_message(m);      // message.cpp: Message
+    bind_comm(m);         // comm.cpp: Comm and its subclasses, COMM_WORLD, COMM_SELF
+    bind_win(m);          // win.cpp: Win
+    bind_file(m);         // file.cpp: File
+    bind_session(m);      // session.cpp: Session
+    bind_environment(m);  // environment.cpp: Init/Finalize, constants, timers; initializes MPI
+}

@@ -1,0 +1,95 @@
+// The C++ types behind the Python classes of mpipy.MPI, one per MPI object kind, and the
+// registration function of each concept family (called in order by module.cpp).
+#pragma once
+
+#include "core.hpp"
+
+namespace mpipy {
+
+nb::object wrap_comm(MPI_Comm comm);
+
+struct Comm : Handle<CommKind> {
+    using Handle::Handle;
+    static nb::object wrap(MPI_Comm comm) { return wrap_comm(comm); }
+};
+// validate(handle) raises TypeError when a handle is not of the class's kind.
+struct Intracomm : Comm {
+    static void validate(MPI_Comm comm);
+};
+struct Topocomm : Intracomm {
+    static void validate(MPI_Comm comm);
+};
+struct Cartcomm : Topocomm {
+    static void validate(MPI_Comm comm);
+};
+struct Graphcomm : Topocomm {
+    static void validate(MPI_Comm comm);
+};
+struct Distgraphcomm : Topocomm {
+    static void validate(MPI_Comm comm);
+};
+struct Intercomm : Comm {
+    static void validate(MPI_Comm comm);
+};
+
+struct Group : Handle<GroupKind> {
+    using Handle::Handle;
+};
+struct Datatype : Handle<DatatypeKind> {
+    using Handle::Handle;
+};
+struct Request : Handle<RequestKind> {
+    using Handle::Handle;
+};
+struct Prequest : Request {};
+struct Grequest : Request {};
+struct Op : Handle<OpKind> {
+    using Handle::Handle;
+};
+struct Info : Handle<InfoKind> {
+    using Handle::Handle;
+};
+struct Errhandler : Handle<ErrhandlerKind> {
+    using Handle::Handle;
+};
+struct Message : Handle<MessageKind> {
+    using Handle::Handle;
+};
+struct Win : Handle<WinKind> {
+    using Handle::Handle;
+};
+struct File : Handle<FileKind> {
+    using Handle::Handle;
+};
+#if MPIPY_HAVE_SESSIONS
+struct Session : Handle<SessionKind> {
+    using Handle::Handle;
+};
+#endif
+
+// Python object for a communicator handle, of the subclass matching what it is
+// (Intercomm, Cartcomm, Graphcomm, Distgraphcomm or Intracomm).
+nb::object wrap_comm(MPI_Comm comm);
+
+// Set ERRORS_RETURN on a communicator mpipy creates or receives, so errors raise.
+void set_errors_return(MPI_Comm comm);
+
+// Registration, one per concept family, in dependency order.
+void bind_errors(nb::module_ &m);
+void bind_environment(nb::module_ &m);
+void bind_datatype(nb::module_ &m);
+void bind_group(nb::module_ &m);
+void bind_info(nb::module_ &m);
+void bind_op(nb::module_ &m);
+void bind_request(nb::module_ &m);
+void bind_message(nb::module_ &m);
+void bind_comm(nb::module_ &m);
+void bind_win(nb::module_ &m);
+void bind_file(nb::module_ &m);
+void bind_session(nb::module_ &m);
+
+// Called by the environment once MPI is initialized (set error handlers, cache tables).
+void comm_after_init();
+void datatype_after_init();
+
+} // namespace mpipy

@@ -1,0 +1,29 @@
+// Sessions (MPI-4): the Session class and SESSION_NULL, where the MPI has them.
+#include "objects.hpp"
+
+namespace mpipy {
+
+void bind_session(nb::module_ &m) {
+#if MPIPY_HAVE_SESSIONS
+    nb::class_<Session> cls(m, "Session", "Session context.");
+    bind_handle_protocol(cls);
+    cls.def(
+        "Finalize",
+        [](Session &self) {
+            MPI_Session session = self.get();
+            int rc;
+            {
+                nb::gil_scoped_release nogil;
+                rc = MPI_Session_finalize(&session);
+            }
+            check(rc);
+            self.handle = session;
+        },
+        "Finalize a session.");
+    add_constant<Session>(m, "SESSION_NULL", MPI_SESSION_NULL);
+#else
+    (void)m;
+#endif
+}
+
+} // namespace mpipy

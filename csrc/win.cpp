@@ -1,0 +1,25 @@
+// One-sided communication: the Win class and WIN_NULL.
+#include "objects.hpp"
+
+namespace mpipy {
+
+void bind_win(nb::module_ &m) {
+    nb::class_<Win> cls(m, "Win", "Remote memory access context.");
+    bind_handle_protocol(cls);
+    cls.def(
+        "Free",
+        [](Win &self) {
+            MPI_Win win = self.get();
+            int rc;
+            {
+                nb::gil_scoped_release nogil;
+                rc = MPI_Win_free(&win);
+            }
+            check(rc);
+            self.handle = win;
+        },
+        "Free a window.");
+    add_constant<Win>(m, "WIN_NULL", MPI_WIN_NULL);
+}
+
+} // namespace mpipy

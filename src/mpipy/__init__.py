@@ -1,0 +1,74 @@
+"""mpipy: MPI for Python with a C++ core.
+
+``from mpipy import MPI`` gives the mpi4py 4.x API over the MPI library mpipy was built
+against. MPI is initialized when ``mpipy.MPI`` is first imported, as ``mpipy.rc`` says.
+"""
+
+__version__ = "0.1.0"
+__all__ = ["MPI", "rc", "get_include", "get_config"]
+
+
+class Rc:
+    """Runtime configuration, read when ``mpipy.MPI`` is first imported.
+
+    Attributes:
+        initialize: initialize MPI at import (default ``True``).
+        threads: initialize with thread support (default ``True``).
+        thread_level: ``'multiple'`` (default), ``'serialized'``, ``'funneled'``
+            or ``'single'``.
+        finalize: finalize MPI at exit; ``None`` (default) finalizes it when mpipy
+            initialized it.
+        errors: error handling on communicators mpipy creates: ``'exception'``
+            (default, ``ERRORS_RETURN`` and ``MPI.Exception``), ``'default'``,
+            ``'abort'`` or ``'fatal'``.
+    """
+
+    initialize = True
+    threads = True
+    thread_level = "multiple"
+    finalize = None
+    fast_reduce = True
+    recv_mprobe = True
+    irecv_bufsz = 32768
+    errors = "exception"
+
+    def __init__(self, **kwargs):
+        self(**kwargs)
+
+    def __setattr__(self, name, value):
+        if not hasattr(self, name):
+            raise TypeError(f"object has no attribute {name!r}")
+        super().__setattr__(name, value)
+
+    def __call__(self, **kwargs):
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    def __repr__(self):
+        return f"<{__name__}.rc>"
+
+
+rc = Rc()
+
+
+def get_include():
+    """Directory of mpipy's C++ headers (none are installed yet)."""
+    import os
+
+    return os.path.join(os.path.dirname(__file__), "include")
+
+
+def get_config():
+    """Build configuration: the MPI mpipy was compiled against."""
+    from . import MPI
+
+    name, version = MPI.get_vendor()
+    return {"vendor": name, "vendor_version": version, "mpi_version": MPI.Get_version()}
+
+
+def __getattr__(name):
+    if name == "MPI":
+        import importlib
+
+        return importlib.import_module(".MPI", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
