@@ -87,7 +87,7 @@ static nb::object get_attr(const Comm &self, int keyval) {
     return nb::int_(reinterpret_cast<std::intptr_t>(value));
 }
 
-void bind_comm(nb::module_ &m) {
+CommClasses bind_comm(nb::module_ &m) {
     nb::class_<Comm> comm(m, "Comm", "Communication context.");
     bind_handle_protocol(comm);
     comm.def(
@@ -305,6 +305,7 @@ void bind_comm(nb::module_ &m) {
     add_constant<Comm>(m, "COMM_NULL", MPI_COMM_NULL);
     add_constant<Intracomm>(m, "COMM_SELF", MPI_COMM_SELF);
     add_constant<Intracomm>(m, "COMM_WORLD", MPI_COMM_WORLD);
+    return {comm, intracomm, topocomm, cartcomm, graphcomm, distgraphcomm, intercomm};
 }
 
 } // namespace mpipy

@@ -166,6 +166,8 @@ template <class Root, class T, class... Extra> void bind_handle_init(nb::class_<
             if constexpr (requires { T::validate(other.handle); }) T::validate(other.handle);
             new (self) T();
             self->handle = other.handle;
+            if constexpr (requires { self->copy_extra(other); })
+                self->copy_extra(other);
         },
         nb::arg("other"));
 }

@@ -1,11 +1,81 @@
-// Matched messages: the Message class, MESSAGE_NULL and MESSAGE_NO_PROC.
-#include "objects.hpp"
+// Matched messages: the Message class (receives of a message matched by Mprobe/Improbe),
+// MESSAGE_NULL and MESSAGE_NO_PROC.
+#include "request.hpp"
 
 namespace mpipy {
+
+namespace {
+
+MPI_Message message_arg(Message &self) {
+    require_active();
+    if (self.handle == MPI_MESSAGE_NULL) throw_null_handle(MPI_ERR_REQUEST, "Message");
+    return self.handle;
+}
+
+void parse_recv_buffer(nb::handle buf, MessageBuffer &b) {
+    if (buf.is_none()) {
+        b.addr = nullptr;
+        b.count = 0;
+        b.type = MPI_BYTE;
+    } else {
+        parse_message(buf, Access::write, b);
+    }
+}
+
+} // namespace
 
 void bind_message(nb::module_ &m) {
     nb::class_<Message> cls(m, "Message", "Matched message.");
     bind_handle_protocol(cls);
+    cls.def(
+           "Recv",
+           [](Message &self, nb::handle buf, nb::handle status) {
+               MPI_Message msg = message_arg(self);
+               MPI_Status *st = status_arg(status);
+               MessageBuffer b;
+               parse_recv_buffer(buf, b);
+               int rc;
+               {
+                   nb::gil_scoped_release nogil;
+                   CallCount c(b.count, b.type);
+                   rc = MPIPY_C(MPI_Mrecv)(b.addr, c.count, c.type, &msg, st);
+               }
+               self.handle = msg;
+               check(rc);
+           },
+           nb::arg("buf"), nb::arg("status") = nb::none(), "Blocking receive of matched message.")
+        .def(
+            "Irecv",
+            [](Message &self, nb::handle buf) {
+                MPI_Message msg = message_arg(self);
+                MessageBuffer b;
+                parse_recv_buffer(buf, b);
+                MPI_Request r = MPI_REQUEST_NULL;
+                CallCount c(b.count, b.type);
+                int rc = MPIPY_C(MPI_Imrecv)(b.addr, c.count, c.type, &msg, &r);
+                self.handle = msg;
+                check(rc);
+                auto state = std::make_shared<RequestState>();
+                state->buffers.push_back(std::move(b));
+                return make_request(r, std::move(state), false);
+            },
+            nb::arg("buf"), "Nonblocking receive of matched message.")
+        .def_static(
+            "Probe",
+            [](const Comm &comm, int source, int tag, nb::handle status) {
+                return nb::cast(comm).attr("Mprobe")(source, tag, status);
+            },
+            nb::arg("comm"), nb::arg("source") = static_cast<int>(MPI_ANY_SOURCE),
+            nb::arg("tag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
+            "Blocking test for a matched message.")
+        .def_static(
+            "Iprobe",
+            [](const Comm &comm, int source, int tag, nb::handle status) {
+                return nb::cast(comm).attr("Improbe")(source, tag, status);
+            },
+            nb::arg("comm"), nb::arg("source") = static_cast<int>(MPI_ANY_SOURCE),
+            nb::arg("tag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
+            "Nonblocking test for a matched message.");
     add_constant<Message>(m, "MESSAGE_NULL", MPI_MESSAGE_NULL);
     add_constant<Message>(m, "MESSAGE_NO_PROC", MPI_MESSAGE_NO_PROC);
 }

@@ -2,17 +2,25 @@
 // and constants from its own file, in dependency order.
 #include "objects.hpp"
 
+#include <cstdlib>
+
 NB_MODULE(MPI, m) {
     using namespace mpipy;
     m.doc() = "Message Passing Interface (MPI) for Python, with a C++ core.";
+    // Module constants and cached objects live until exit by design; set
+    // MPIPY_LEAK_WARNINGS=1 to see nanobind's reference-leak report when debugging.
+    nb::set_leak_warnings(std::getenv("MPIPY_LEAK_WARNINGS") != nullptr);
     bind_errors(m);       // errors.cpp: Exception, error classes, Errhandler
     bind_datatype(m);     // datatype.cpp: Datatype, predefined datatypes, format codes
     bind_group(m);        // group.cpp: Group
     bind_info(m);         // info.cpp: Info
     bind_op(m);           // op.cpp: Op and predefined operations
+    bind_buffer_constants(m);  // msgbuffer.cpp: BOTTOM, IN_PLACE, BUFFER_AUTOMATIC
+    bind_status(m);       // status.cpp: Status
     bind_request(m);      // request.cpp: Request, Prequest, Grequest
     bind_message(m);      // message.cpp: Message
-    bind_comm(m);         // comm.cpp: Comm and its subclasses, COMM_WORLD, COMM_SELF
+    CommClasses comm = bind_comm(m);  // comm.cpp: Comm and its subclasses, COMM_WORLD, COMM_SELF
+    bind_p2p(m, comm);    // p2p.cpp: point-to-point, buffers and Python objects
     bind_win(m);          // win.cpp: Win
     bind_file(m);         // file.cpp: File
     bind_session(m);      // session.cpp: Session

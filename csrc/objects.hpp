@@ -4,6 +4,8 @@
 
 #include "core.hpp"
 
+#include <memory>
+
 namespace mpipy {
 
 nb::object wrap_comm(MPI_Comm comm);
@@ -38,8 +40,16 @@ struct Group : Handle<GroupKind> {
 struct Datatype : Handle<DatatypeKind> {
     using Handle::Handle;
 };
+struct RequestState;
 struct Request : Handle<RequestKind> {
     using Handle::Handle;
+    Request() = default;
+    Request(const Request &other) = default;
+    ~Request();
+    // What MPI still uses (buffers, pickled data), shared by copies of the request, kept
+    // until MPI completes it (see request.cpp for requests dropped while pending).
+    std::shared_ptr<RequestState> state;
+    void copy_extra(const Request &other) { state = other.state; }
 };
 struct Prequest : Request {};
 struct Grequest : Request {};
@@ -61,6 +71,14 @@ struct Win : Handle<WinKind> {
 struct File : Handle<FileKind> {
     using Handle::Handle;
 };
+struct Status {
+    MPI_Status status;
+    Status();
+};
+struct BottomType {};
+struct InPlaceType {};
+struct BufferAutomaticType {};
+
 #if MPIPY_HAVE_SESSIONS
 struct Session : Handle<SessionKind> {
     using Handle::Handle;
@@ -83,7 +101,20 @@ void bind_info(nb::module_ &m);
 void bind_op(nb::module_ &m);
 void bind_request(nb::module_ &m);
 void bind_message(nb::module_ &m);
-void bind_comm(nb::module_ &m);
+// The communicator classes, created by bind_comm and extended by the other comm families.
+struct CommClasses {
+    nb::class_<Comm> comm;
+    nb::class_<Intracomm, Comm> intracomm;
+    nb::class_<Topocomm, Intracomm> topocomm;
+    nb::class_<Cartcomm, Topocomm> cartcomm;
+    nb::class_<Graphcomm, Topocomm> graphcomm;
+    nb::class_<Distgraphcomm, Topocomm> distgraphcomm;
+    nb::class_<Intercomm, Comm> intercomm;
+};
+CommClasses bind_comm(nb::module_ &m);
+void bind_p2p(nb::module_ &m, CommClasses &classes);
+void bind_status(nb::module_ &m);
+void bind_buffer_constants(nb::module_ &m);
 void bind_win(nb::module_ &m);
 void bind_file(nb::module_ &m);
 void bind_session(nb::module_ &m);

@@ -1,21 +1,604 @@
-// Requests: the Request, Prequest and Grequest classes and REQUEST_NULL.
-#include "objects.hpp"
+// Requests: Request, Prequest and Grequest, completion (Wait/Test and their all/any/some
+// forms, uppercase and lowercase), and the registry of requests dropped while pending.
+#include "request.hpp"
+
+#include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
+
+#include <thread>
+#include <tuple>
 
 namespace mpipy {
+
+// ---------------------------------------------------------------------------------------------
+// Requests dropped (or freed) while MPI may still write to their memory stay here, with
+// their buffers pinned, until MPI completes them.
+
+namespace {
+
+struct Orphan {
+    MPI_Request handle;
+    std::shared_ptr<RequestState> state;
+};
+std::vector<Orphan> orphans;
+
+// Drive one request without blocking; true once MPI has completed it.
+bool poll(MPI_Request &h, RequestState *state, MPI_Status &status) {
+    if (state && state->multi_step()) return state->advance(h, false, status);
+    int flag = 0;
+    if (h == MPI_REQUEST_NULL) return true;
+    check(MPI_Test(&h, &flag, &status));
+    return flag != 0;
+}
+
+void adopt_orphan(MPI_Request h, std::shared_ptr<RequestState> state) {
+    orphans.push_back({h, std::move(state)});
+}
+
+} // namespace
+
+void reap_orphans() {
+    if (orphans.empty() || !mpi_active) return;
+    for (size_t i = 0; i < orphans.size();) {
+        Orphan &o = orphans[i];
+        MPI_Status status;
+        bool done = false;
+        try {
+            done = poll(o.handle, o.state.get(), status);
+        } catch (...) {
+            done = true;  // failed requests no longer use their memory
+        }
+        if (done) {
+            if (o.handle != MPI_REQUEST_NULL) MPI_Request_free(&o.handle);  // persistent
+            orphans[i] = std::move(orphans.back());
+            orphans.pop_back();
+        } else {
+            ++i;
+        }
+    }
+}
+
+Request::~Request() {
+    if (!state || state.use_count() != 1 || !mpi_active) return;
+    if (handle == MPI_REQUEST_NULL && !state->multi_step()) return;
+    if (state->persistent && handle != MPI_REQUEST_NULL) {
+        int flag = 0;
+        if (MPI_Request_get_status(handle, &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS && flag) {
+            MPI_Request_free(&handle);  // inactive: nothing uses the buffers any more
+            return;
+        }
+    }
+    adopt_orphan(handle, std::move(state));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+MPI_Status *status_arg(nb::handle status) {
+    if (status.is_none()) return MPI_STATUS_IGNORE;
+    if (!nb::isinstance<Status>(status)) throw nb::type_error("status must be an MPI.Status or None");
+    return &nb::inst_ptr<Status>(status)->status;
+}
+
+nb::object make_request(MPI_Request h, std::shared_ptr<RequestState> state, bool persistent) {
+    reap_orphans();
+    nb::object obj = persistent ? new_handle<Prequest>(h) : new_handle<Request>(h);
+    if (state) {
+        state->persistent = persistent;
+        nb::inst_ptr<Request>(obj)->state = std::move(state);
+    }
+    return obj;
+}
+
+namespace {
+
+Request &request_of(nb::handle obj) {
+    if (!nb::isinstance<Request>(obj)) throw nb::type_error("expecting an MPI.Request");
+    return *nb::inst_ptr<Request>(obj);
+}
+
+bool is_multi_step(const Request &r) { return r.state && r.state->multi_step(); }
+
+// After MPI completed r's current operation: its result, and the state dropped unless
+// the request is persistent.
+nb::object finish(Request &r, const MPI_Status &status) {
+    if (!r.state) return nb::none();
+    std::shared_ptr<RequestState> state = r.state;
+    if (!state->persistent) r.state.reset();
+    return state->complete(status);
+}
+
+void copy_status(MPI_Status *out, const MPI_Status &status) {
+    if (out != MPI_STATUS_IGNORE) *out = status;
+}
+
+nb::object wait_one(Request &r, MPI_Status *out) {
+    require_active();
+    MPI_Status status;
+    if (is_multi_step(r)) {
+        std::shared_ptr<RequestState> state = r.state;
+        state->advance(r.handle, true, status);
+    } else {
+        int rc;
+        {
+            nb::gil_scoped_release nogil;
+            rc = MPI_Wait(&r.handle, &status);
+        }
+        if (rc != MPI_SUCCESS) {
+            if (r.handle == MPI_REQUEST_NULL) r.state.reset();
+            throw_mpi_error(rc);
+        }
+    }
+    copy_status(out, status);
+    return finish(r, status);
+}
+
+// (done, result)
+std::pair<bool, nb::object> test_one(Request &r, MPI_Status *out) {
+    require_active();
+    MPI_Status status;
+    bool done;
+    if (is_multi_step(r)) {
+        std::shared_ptr<RequestState> state = r.state;
+        done = state->advance(r.handle, false, status);
+    } else {
+        int flag = 0;
+        int rc = MPI_Test(&r.handle, &flag, &status);
+        if (rc != MPI_SUCCESS) {
+            if (r.handle == MPI_REQUEST_NULL) r.state.reset();
+            throw_mpi_error(rc);
+        }
+        done = flag != 0;
+    }
+    if (!done) return {false, nb::none()};
+    copy_status(out, status);
+    return {true, finish(r, status)};
+}
+
+// The requests of a Python sequence, and their MPI handles side by side.
+struct RequestList {
+    std::vector<Request *> requests;
+    std::vector<MPI_Request> handles;
+    bool any_multi_step = false;
+
+    explicit RequestList(nb::handle seq) {
+        nb::object fast = nb::steal(PySequence_Fast(seq.ptr(), "requests must be a sequence"));
+        if (!fast) throw nb::python_error();
+        Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
+        PyObject **items = PySequence_Fast_ITEMS(fast.ptr());
+        requests.reserve(n);
+        handles.reserve(n);
+        for (Py_ssize_t i = 0; i < n; ++i) {
+            Request &r = request_of(items[i]);
+            requests.push_back(&r);
+            handles.push_back(r.handle);
+            any_multi_step |= is_multi_step(r);
+        }
+    }
+    size_t size() const { return requests.size(); }
+    void write_back() {
+        for (size_t i = 0; i < requests.size(); ++i) requests[i]->handle = handles[i];
+    }
+};
+
+// Status objects for a statuses list argument (extended with new Status objects when short).
+std::vector<MPI_Status *> statuses_arg(nb::handle statuses, size_t n) {
+    std::vector<MPI_Status *> out(n, MPI_STATUS_IGNORE);
+    if (statuses.is_none()) return out;
+    if (!PyList_Check(statuses.ptr())) throw nb::type_error("statuses must be a list or None");
+    nb::list list = nb::borrow<nb::list>(statuses);
+    while (list.size() < n) list.append(nb::cast(Status()));
+    for (size_t i = 0; i < n; ++i) out[i] = status_arg(list[i]);
+    return out;
+}
+
+// MPI_ERR_IN_STATUS: report the error of the first failed request.
+[[noreturn]] void throw_in_status(int rc, const std::vector<MPI_Status> &statuses, size_t n) {
+    if (rc == MPI_ERR_IN_STATUS)
+        for (size_t i = 0; i < n; ++i)
+            if (statuses[i].MPI_ERROR != MPI_SUCCESS && statuses[i].MPI_ERROR != MPI_ERR_PENDING)
+                throw_mpi_error(statuses[i].MPI_ERROR);
+    throw_mpi_error(rc);
+}
+
+nb::list wait_all(nb::handle requests, nb::handle statuses) {
+    require_active();
+    RequestList list(requests);
+    const size_t n = list.size();
+    std::vector<MPI_Status *> outs = statuses_arg(statuses, n);
+    nb::list results;
+    if (list.any_multi_step) {  // rare: complete them one by one
+        for (size_t i = 0; i < n; ++i) results.append(wait_one(*list.requests[i], outs[i]));
+        return results;
+    }
+    std::vector<MPI_Status> st(n);
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        rc = MPI_Waitall(static_cast<int>(n), list.handles.data(), st.data());
+    }
+    list.write_back();
+    if (rc != MPI_SUCCESS) throw_in_status(rc, st, n);
+    for (size_t i = 0; i < n; ++i) {
+        copy_status(outs[i], st[i]);
+        results.append(finish(*list.requests[i], st[i]));
+    }
+    return results;
+}
+
+std::pair<bool, nb::object> test_all(nb::handle requests, nb::handle statuses) {
+    require_active();
+    RequestList list(requests);
+    const size_t n = list.size();
+    std::vector<MPI_Status *> outs = statuses_arg(statuses, n);
+    if (list.any_multi_step) {  // advance every step-wise request, then test the rest
+        bool all = true;
+        for (size_t i = 0; i < n; ++i) {
+            Request &r = *list.requests[i];
+            if (is_multi_step(r)) {
+                MPI_Status st;
+                std::shared_ptr<RequestState> state = r.state;
+                all &= state->advance(r.handle, false, st);
+            } else {
+                int flag = 0;
+                if (r.handle != MPI_REQUEST_NULL)
+                    check(MPI_Request_get_status(r.handle, &flag, MPI_STATUS_IGNORE));
+                else
+                    flag = 1;
+                all &= flag != 0;
+            }
+        }
+        if (!all) return {false, nb::none()};
+        return {true, wait_all(requests, statuses)};
+    }
+    std::vector<MPI_Status> st(n);
+    int flag = 0;
+    int rc = MPI_Testall(static_cast<int>(n), list.handles.data(), &flag, st.data());
+    list.write_back();
+    if (rc != MPI_SUCCESS) throw_in_status(rc, st, n);
+    if (!flag) return {false, nb::none()};
+    nb::list results;
+    for (size_t i = 0; i < n; ++i) {
+        copy_status(outs[i], st[i]);
+        results.append(finish(*list.requests[i], st[i]));
+    }
+    return {true, results};
+}
+
+// (index, flag, result); index UNDEFINED when no request is active.
+std::tuple<int, bool, nb::object> test_any(nb::handle requests, nb::handle status, bool blocking) {
+    require_active();
+    RequestList list(requests);
+    MPI_Status *out = status_arg(status);
+    const int n = static_cast<int>(list.size());
+    if (list.any_multi_step) {
+        for (;;) {
+            bool any_active = false;
+            for (int i = 0; i < n; ++i) {
+                Request &r = *list.requests[i];
+                if (r.handle == MPI_REQUEST_NULL && !is_multi_step(r)) continue;
+                any_active = true;
+                auto [done, result] = test_one(r, out);
+                if (done) return {i, true, result};
+            }
+            if (!any_active) return {MPI_UNDEFINED, true, nb::none()};
+            if (!blocking) return {MPI_UNDEFINED, false, nb::none()};
+            nb::gil_scoped_release nogil;
+            std::this_thread::yield();
+        }
+    }
+    MPI_Status st;
+    int index = MPI_UNDEFINED, flag = 0, rc;
+    if (blocking) {
+        nb::gil_scoped_release nogil;
+        rc = MPI_Waitany(n, list.handles.data(), &index, &st);
+        flag = 1;
+    } else {
+        rc = MPI_Testany(n, list.handles.data(), &index, &flag, &st);
+    }
+    list.write_back();
+    if (rc != MPI_SUCCESS) throw_mpi_error(rc);
+    if (index == MPI_UNDEFINED) return {MPI_UNDEFINED, flag != 0, nb::none()};
+    copy_status(out, st);
+    return {index, true, finish(*list.requests[index], st)};
+}
+
+// (indices or None, results or None)
+std::pair<nb::object, nb::object> test_some(nb::handle requests, nb::handle statuses,
+                                            bool blocking) {
+    require_active();
+    RequestList list(requests);
+    const int n = static_cast<int>(list.size());
+    if (list.any_multi_step) {  // one at a time via test_any
+        auto [index, flag, result] = test_any(requests, nb::none(), blocking);
+        if (index == MPI_UNDEFINED) {
+            if (flag) return {nb::none(), nb::none()};  // no active request
+            return {nb::list(), nb::list()};
+        }
+        nb::list indices, results;
+        indices.append(index);
+        results.append(result);
+        return {indices, results};
+    }
+    std::vector<int> indices(n);
+    std::vector<MPI_Status> st(n);
+    int outcount = 0, rc;
+    if (blocking) {
+        nb::gil_scoped_release nogil;
+        rc = MPI_Waitsome(n, list.handles.data(), &outcount, indices.data(), st.data());
+    } else {
+        rc = MPI_Testsome(n, list.handles.data(), &outcount, indices.data(), st.data());
+    }
+    list.write_back();
+    if (rc != MPI_SUCCESS) throw_in_status(rc, st, outcount > 0 ? outcount : 0);
+    if (outcount == MPI_UNDEFINED) return {nb::none(), nb::none()};
+    std::vector<MPI_Status *> outs = statuses_arg(statuses, outcount);
+    nb::list index_list, results;
+    for (int k = 0; k < outcount; ++k) {
+        copy_status(outs[k], st[k]);
+        index_list.append(indices[k]);
+        results.append(finish(*list.requests[indices[k]], st[k]));
+    }
+    return {index_list, results};
+}
+
+bool get_status_one(Request &r, MPI_Status *out) {
+    require_active();
+    if (is_multi_step(r)) {
+        MPI_Status st;
+        std::shared_ptr<RequestState> state = r.state;
+        bool done = state->advance(r.handle, false, st);
+        if (done) copy_status(out, st);
+        return done;
+    }
+    int flag = 0;
+    check(MPI_Request_get_status(r.handle, &flag, out));
+    return flag != 0;
+}
+
+void free_request(Request &r) {
+    require_active();
+    if (r.state && (r.state->multi_step() || r.handle != MPI_REQUEST_NULL)) {
+        int flag = 0;
+        if (!r.state->multi_step())
+            check(MPI_Request_get_status(r.handle, &flag, MPI_STATUS_IGNORE));
+        if (!flag) {  // MPI may still use the memory: keep it until it is done
+            adopt_orphan(r.handle, std::move(r.state));
+            r.handle = MPI_REQUEST_NULL;
+            return;
+        }
+    }
+    if (r.handle == MPI_REQUEST_NULL) throw_null_handle(MPI_ERR_REQUEST, "Request");
+    check(MPI_Request_free(&r.handle));
+    r.state.reset();
+}
+
+} // namespace
 
 void bind_request(nb::module_ &m) {
     nb::class_<Request> cls(m, "Request", "Request handler.");
     bind_handle_protocol(cls);
     cls.def(
-        "Free",
-        [](Request &self) {
-            MPI_Request request = self.get();
-            check(MPI_Request_free(&request));
-            self.handle = request;
-        },
-        "Free a communication request.");
+           "Wait",
+           [](Request &r, nb::handle status) {
+               wait_one(r, status_arg(status));
+               return true;
+           },
+           nb::arg("status") = nb::none(), "Wait for a non-blocking operation to complete.")
+        .def(
+            "Test",
+            [](Request &r, nb::handle status) { return test_one(r, status_arg(status)).first; },
+            nb::arg("status") = nb::none(), "Test for the completion of a non-blocking operation.")
+        .def(
+            "Get_status",
+            [](Request &r, nb::handle status) { return get_status_one(r, status_arg(status)); },
+            nb::arg("status") = nb::none(), "Non-destructive test for the completion of a request.")
+        .def(
+            "Cancel",
+            [](Request &r) {
+                require_active();
+                if (r.handle == MPI_REQUEST_NULL) {
+                    if (is_multi_step(r)) return;  // nothing posted yet
+                    throw_null_handle(MPI_ERR_REQUEST, "Request");
+                }
+                check(MPI_Cancel(&r.handle));
+            },
+            "Cancel a request.")
+        .def("Free", &free_request, "Free a communication request.")
+        .def(
+            "wait",
+            [](Request &r, nb::handle status) { return wait_one(r, status_arg(status)); },
+            nb::arg("status") = nb::none(), "Wait for a non-blocking operation to complete.")
+        .def(
+            "test",
+            [](Request &r, nb::handle status) {
+                auto [done, result] = test_one(r, status_arg(status));
+                return nb::make_tuple(done, result);
+            },
+            nb::arg("status") = nb::none(), "Test for the completion of a non-blocking operation.")
+        .def(
+            "get_status",
+            [](Request &r, nb::handle status) { return get_status_one(r, status_arg(status)); },
+            nb::arg("status") = nb::none(), "Non-destructive test for the completion of a request.")
+        .def(
+            "cancel", [](nb::handle self) { self.attr("Cancel")(); }, "Cancel a request.")
+        .def_static(
+            "Waitall",
+            [](nb::handle requests, nb::handle statuses) {
+                wait_all(requests, statuses);
+                return true;
+            },
+            nb::arg("requests"), nb::arg("statuses") = nb::none(),
+            "Wait for all previously initiated requests to complete.")
+        .def_static(
+            "Testall",
+            [](nb::handle requests, nb::handle statuses) {
+                return test_all(requests, statuses).first;
+            },
+            nb::arg("requests"), nb::arg("statuses") = nb::none(),
+            "Test for completion of all previously initiated requests.")
+        .def_static(
+            "Waitany",
+            [](nb::handle requests, nb::handle status) {
+                return std::get<0>(test_any(requests, status, true));
+            },
+            nb::arg("requests"), nb::arg("status") = nb::none(),
+            "Wait for any previously initiated request to complete.")
+        .def_static(
+            "Testany",
+            [](nb::handle requests, nb::handle status) {
+                auto [index, flag, result] = test_any(requests, status, false);
+                return std::make_tuple(index, flag);
+            },
+            nb::arg("requests"), nb::arg("status") = nb::none(),
+            "Test for completion of any previously initiated request.")
+        .def_static(
+            "Waitsome",
+            [](nb::handle requests, nb::handle statuses) {
+                return test_some(requests, statuses, true).first;
+            },
+            nb::arg("requests"), nb::arg("statuses") = nb::none(),
+            "Wait for some previously initiated requests to complete.")
+        .def_static(
+            "Testsome",
+            [](nb::handle requests, nb::handle statuses) {
+                return test_some(requests, statuses, false).first;
+            },
+            nb::arg("requests"), nb::arg("statuses") = nb::none(),
+            "Test for completion of some previously initiated requests.")
+        .def_static(
+            "Get_status_all",
+            [](nb::handle requests, nb::handle statuses) {
+                RequestList list(requests);
+                std::vector<MPI_Status *> outs = statuses_arg(statuses, list.size());
+                bool all = true;
+                for (size_t i = 0; i < list.size(); ++i)
+                    all &= get_status_one(*list.requests[i], outs[i]);
+                return all;
+            },
+            nb::arg("requests"), nb::arg("statuses") = nb::none(),
+            "Access the status of all requests, without completing them.")
+        .def_static(
+            "Get_status_any",
+            [](nb::handle requests, nb::handle status) {
+                RequestList list(requests);
+                MPI_Status *out = status_arg(status);
+                bool any_active = false;
+                for (size_t i = 0; i < list.size(); ++i) {
+                    Request &r = *list.requests[i];
+                    if (r.handle == MPI_REQUEST_NULL && !is_multi_step(r)) continue;
+                    any_active = true;
+                    if (get_status_one(r, out)) return std::make_tuple(int(i), true);
+                }
+                return std::make_tuple(int(MPI_UNDEFINED), !any_active);
+            },
+            nb::arg("requests"), nb::arg("status") = nb::none(),
+            "Access the status of any active request, without completing it.")
+        .def_static(
+            "Get_status_some",
+            [](nb::handle requests, nb::handle statuses) -> nb::object {
+                RequestList list(requests);
+                nb::list indices;
+                bool any_active = false;
+                for (size_t i = 0; i < list.size(); ++i) {
+                    Request &r = *list.requests[i];
+                    if (r.handle == MPI_REQUEST_NULL && !is_multi_step(r)) continue;
+                    any_active = true;
+                    if (get_status_one(r, MPI_STATUS_IGNORE)) indices.append(i);
+                }
+                if (!any_active) return nb::none();
+                std::vector<MPI_Status *> outs = statuses_arg(statuses, indices.size());
+                for (size_t k = 0; k < indices.size(); ++k)
+                    get_status_one(*list.requests[nb::cast<size_t>(indices[k])], outs[k]);
+                return indices;
+            },
+            nb::arg("requests"), nb::arg("statuses") = nb::none(),
+            "Access the status of some requests, without completing them.")
+        .def_static("waitall", &wait_all, nb::arg("requests"), nb::arg("statuses") = nb::none(),
+                    "Wait for all previously initiated requests to complete.")
+        .def_static(
+            "testall",
+            [](nb::handle requests, nb::handle statuses) {
+                auto [done, results] = test_all(requests, statuses);
+                return nb::make_tuple(done, results);
+            },
+            nb::arg("requests"), nb::arg("statuses") = nb::none(),
+            "Test for completion of all previously initiated requests.")
+        .def_static(
+            "waitany",
+            [](nb::handle requests, nb::handle status) {
+                auto [index, flag, result] = test_any(requests, status, true);
+                return nb::make_tuple(index, result);
+            },
+            nb::arg("requests"), nb::arg("status") = nb::none(),
+            "Wait for any previously initiated request to complete.")
+        .def_static(
+            "testany",
+            [](nb::handle requests, nb::handle status) {
+                auto [index, flag, result] = test_any(requests, status, false);
+                return nb::make_tuple(index, flag, result);
+            },
+            nb::arg("requests"), nb::arg("status") = nb::none(),
+            "Test for completion of any previously initiated request.")
+        .def_static(
+            "waitsome",
+            [](nb::handle requests, nb::handle statuses) {
+                auto [indices, results] = test_some(requests, statuses, true);
+                return nb::make_tuple(indices, results);
+            },
+            nb::arg("requests"), nb::arg("statuses") = nb::none(),
+            "Wait for some previously initiated requests to complete.")
+        .def_static(
+            "testsome",
+            [](nb::handle requests, nb::handle statuses) {
+                auto [indices, results] = test_some(requests, statuses, false);
+                return nb::make_tuple(indices, results);
+            },
+            nb::arg("requests"), nb::arg("statuses") = nb::none(),
+            "Test for completion of some previously initiated requests.")
+        .def_static(
+            "get_status_all",
+            [](nb::handle requests, nb::handle statuses) {
+                return nb::type<Request>().attr("Get_status_all")(requests, statuses);
+            },
+            nb::arg("requests"), nb::arg("statuses") = nb::none(),
+            "Access the status of all requests, without completing them.")
+        .def_static(
+            "get_status_any",
+            [](nb::handle requests, nb::handle status) {
+                return nb::type<Request>().attr("Get_status_any")(requests, status);
+            },
+            nb::arg("requests"), nb::arg("status") = nb::none(),
+            "Access the status of any active request, without completing it.")
+        .def_static(
+            "get_status_some",
+            [](nb::handle requests, nb::handle statuses) {
+                return nb::type<Request>().attr("Get_status_some")(requests, statuses);
+            },
+            nb::arg("requests"), nb::arg("statuses") = nb::none(),
+            "Access the status of some requests, without completing them.");
+
     nb::class_<Prequest, Request> prequest(m, "Prequest", "Persistent request handler.");
     bind_handle_init<Request>(prequest);
+    prequest
+        .def(
+            "Start",
+            [](Request &r) {
+                require_active();
+                if (r.handle == MPI_REQUEST_NULL) throw_null_handle(MPI_ERR_REQUEST, "Prequest");
+                check(MPI_Start(&r.handle));
+            },
+            "Initiate a communication with a persistent request.")
+        .def_static(
+            "Startall",
+            [](nb::handle requests) {
+                require_active();
+                RequestList list(requests);
+                for (MPI_Request h : list.handles)
+                    if (h == MPI_REQUEST_NULL) throw_null_handle(MPI_ERR_REQUEST, "Prequest");
+                check(MPI_Startall(static_cast<int>(list.size()), list.handles.data()));
+                list.write_back();
+            },
+            nb::arg("requests"), "Start a collection of persistent requests.");
     nb::class_<Grequest, Request> grequest(m, "Grequest", "Generalized request handler.");
     bind_handle_init<Request>(grequest);
     add_constant<Request>(m, "REQUEST_NULL", MPI_REQUEST_NULL);

@@ -6,10 +6,11 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(realpath -m "${1:-$root/build/dev}")
 python=$(command -v "${PYTHON:-python3}")
+mkdir -p "$build"
 if [ ! -f "$build/build.ninja" ]; then
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-        -DPython_EXECUTABLE="$python" > "$build.cmake.log" 2>&1 ||
-        { cat "$build.cmake.log"; exit 1; }
+        -DPython_EXECUTABLE="$python" > "$build/cmake.log" 2>&1 ||
+        { cat "$build/cmake.log"; exit 1; }
 fi
 cmake --build "$build"
 mkdir -p "$build/site/mpipy"

@@ -1,0 +1,272 @@
+// The buffer-spec parser behind every uppercase method, the large-count fallback, and the
+// BOTTOM / IN_PLACE / BUFFER_AUTOMATIC constants.
+#include "msgbuffer.hpp"
+#include "objects.hpp"
+
+#include <string>
+
+namespace mpipy {
+
+namespace {
+
+[[noreturn]] void spec_error(PyObject *kind, const std::string &what) {
+    PyErr_SetString(kind, ("message: " + what).c_str());
+    throw nb::python_error();
+}
+
+std::string type_name_of(nb::handle obj) { return nb::type_name(obj.type()).c_str(); }
+
+MPI_Count to_count(nb::handle obj, const char *what) {
+    if (!PyLong_Check(obj.ptr()))
+        spec_error(PyExc_TypeError,
+                   std::string(what) + " must be an integer, not " + type_name_of(obj));
+    long long value = PyLong_AsLongLong(obj.ptr());
+    if (value == -1 && PyErr_Occurred()) throw nb::python_error();
+    if (value < 0) spec_error(PyExc_ValueError, "negative " + std::string(what) + " " + std::to_string(value));
+    return static_cast<MPI_Count>(value);
+}
+
+MPI_Datatype to_datatype(nb::handle obj) {
+    if (nb::isinstance<Datatype>(obj)) {
+        MPI_Datatype type = nb::inst_ptr<Datatype>(obj)->handle;
+        if (type == MPI_DATATYPE_NULL) spec_error(PyExc_ValueError, "datatype is DATATYPE_NULL");
+        return type;
+    }
+    if (nb::isinstance<nb::str>(obj)) {
+        MPI_Datatype type = datatype_for_format(nb::cast<std::string>(obj).c_str());
+        if (type == MPI_DATATYPE_NULL)
+            spec_error(PyExc_ValueError,
+                       "cannot map type code '" + nb::cast<std::string>(obj) + "' to an MPI datatype");
+        return type;
+    }
+    spec_error(PyExc_TypeError, "expecting an MPI.Datatype or a type code, not " + type_name_of(obj));
+}
+
+bool is_bottom(nb::handle obj) {
+    return obj.is_none() || nb::isinstance<BottomType>(obj);
+}
+
+// Byte range [lo, hi) that a (possibly strided) buffer spans, relative to view.buf.
+void span_of(const Py_buffer &view, Py_ssize_t &lo, Py_ssize_t &hi) {
+    if (!view.strides || view.ndim == 0) {
+        lo = 0;
+        hi = view.len;
+        return;
+    }
+    lo = 0;
+    hi = view.itemsize;
+    for (int i = 0; i < view.ndim; ++i) {
+        if (view.shape[i] == 0) {
+            lo = hi = 0;
+            return;
+        }
+        Py_ssize_t reach = (view.shape[i] - 1) * view.strides[i];
+        (reach < 0 ? lo : hi) += reach;
+    }
+}
+
+} // namespace
+
+void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
+    PyObject *items[4] = {spec.ptr(), nullptr, nullptr, nullptr};
+    Py_ssize_t n = 1;
+    if (PyList_Check(spec.ptr()) || PyTuple_Check(spec.ptr())) {
+        n = PySequence_Fast_GET_SIZE(spec.ptr());
+        if (n < 1 || n > 4)
+            spec_error(PyExc_TypeError, "expecting a buffer or a list/tuple of 2 to 4 items, got " +
+                                            std::to_string(n) + " items");
+        PyObject **seq = PySequence_Fast_ITEMS(spec.ptr());
+        for (Py_ssize_t i = 0; i < n; ++i) items[i] = seq[i];
+    }
+    nb::handle buf = items[0];
+    nb::handle count_obj, displ_obj, type_obj;
+    switch (n) {
+    case 2:  // [buf, datatype] or (buf, count)
+        if (PyLong_Check(items[1])) count_obj = items[1];
+        else type_obj = items[1];
+        break;
+    case 3:  // [buf, count, datatype] or [buf, (count, displ), datatype]
+        if (PyTuple_Check(items[1]) || PyList_Check(items[1])) {
+            if (PySequence_Fast_GET_SIZE(items[1]) != 2)
+                spec_error(PyExc_TypeError, "expecting (count, displacement) pair");
+            count_obj = PySequence_Fast_ITEMS(items[1])[0];
+            displ_obj = PySequence_Fast_ITEMS(items[1])[1];
+        } else if (!(items[1] == Py_None)) {
+            count_obj = items[1];
+        }
+        type_obj = items[2];
+        break;
+    case 4:  // [buf, count, displ, datatype]
+        if (!(items[1] == Py_None)) count_obj = items[1];
+        if (!(items[2] == Py_None)) displ_obj = items[2];
+        type_obj = items[3];
+        break;
+    default: break;
+    }
+
+    MPI_Datatype type = MPI_DATATYPE_NULL;
+    if (type_obj.is_valid() && !type_obj.is_none()) type = to_datatype(type_obj);
+    MPI_Count count = count_obj.is_valid() ? to_count(count_obj, "count") : -1;
+    MPI_Count displ = displ_obj.is_valid() ? to_count(displ_obj, "displacement") : 0;
+
+    out.pinned.release();
+    if (is_bottom(buf)) {  // absolute addresses (or nothing): the datatype says everything
+        if (n == 1) spec_error(PyExc_TypeError, "expecting a buffer or a list/tuple, not None");
+        if (type == MPI_DATATYPE_NULL)
+            spec_error(PyExc_TypeError, "a datatype is required with BOTTOM or None");
+        out.addr = MPI_BOTTOM;
+        out.count = count < 0 ? 0 : count;
+        out.type = type;
+        return;
+    }
+
+    // Contiguous memory is required unless an explicit datatype describes the layout.
+    const int writable = access == Access::write ? PyBUF_WRITABLE : 0;
+    const int flags = (type == MPI_DATATYPE_NULL ? PyBUF_FORMAT | PyBUF_ANY_CONTIGUOUS
+                                                 : PyBUF_FORMAT | PyBUF_STRIDES) |
+                      writable;
+    if (!out.pinned.acquire(buf.ptr(), flags)) {
+        PyErr_Clear();
+        PinnedBuffer probe;
+        if (!probe.acquire(buf.ptr(), PyBUF_RECORDS_RO)) {
+            PyErr_Clear();
+            spec_error(PyExc_TypeError,
+                       "expecting a buffer-protocol object (bytes, bytearray, array.array, "
+                       "memoryview, NumPy array, ...) or a list/tuple, not " + type_name_of(buf));
+        }
+        if (writable && probe.view().readonly)
+            spec_error(PyExc_TypeError,
+                       "receive buffer of type " + type_name_of(buf) +
+                           " is read-only; pass a writable buffer (bytearray, NumPy array, ...)");
+        spec_error(PyExc_ValueError,
+                   "buffer is not contiguous; pass an explicit datatype that describes its "
+                   "layout, as [buf, count, datatype]");
+    }
+    const Py_buffer &view = out.pinned.view();
+
+    if (type == MPI_DATATYPE_NULL) {
+        type = datatype_for_format(view.format);
+        if (type == MPI_DATATYPE_NULL)
+            spec_error(PyExc_ValueError,
+                       std::string("cannot infer an MPI datatype from buffer format '") +
+                           view.format + "'; pass [buf, count, datatype]");
+        const Py_ssize_t itemsize = view.itemsize > 0 ? view.itemsize : 1;
+        const MPI_Count available = view.len / itemsize;
+        if (count < 0) count = available - (displ <= available ? displ : available);
+        if (displ + count > available)
+            spec_error(PyExc_ValueError, "count " + std::to_string(count) + " and displacement " +
+                                             std::to_string(displ) + " exceed the buffer's " +
+                                             std::to_string(available) + " items");
+        out.addr = static_cast<char *>(view.buf) + displ * itemsize;
+        out.count = count;
+        out.type = type;
+        return;
+    }
+
+    MPI_Count lb = 0, extent = 0, true_lb = 0, true_extent = 0;
+    check(MPI_Type_get_extent_x(type, &lb, &extent));
+    check(MPI_Type_get_true_extent_x(type, &true_lb, &true_extent));
+    Py_ssize_t lo = 0, hi = 0;
+    span_of(view, lo, hi);
+    if (count < 0) {  // as many whole datatype entries as the buffer holds
+        if (extent <= 0) spec_error(PyExc_ValueError, "datatype has no positive extent; give a count");
+        const MPI_Count bytes = hi - displ * extent;
+        if (bytes < 0 || bytes % extent != 0)
+            spec_error(PyExc_ValueError, "buffer length " + std::to_string(hi) +
+                                             " is not a multiple of the datatype extent " +
+                                             std::to_string(extent));
+        count = bytes / extent;
+    }
+    const MPI_Count offset = displ * extent;
+    if (count > 0) {
+        const MPI_Count first = offset + true_lb;
+        const MPI_Count last = offset + (count - 1) * extent + true_lb + true_extent;
+        if (first < lo || last > hi)
+            spec_error(PyExc_ValueError,
+                       "count " + std::to_string(count) + " and displacement " + std::to_string(displ) +
+                           " of the datatype reach bytes [" + std::to_string(first) + ", " +
+                           std::to_string(last) + "), outside the buffer's [" + std::to_string(lo) +
+                           ", " + std::to_string(hi) + ")");
+    }
+    out.addr = static_cast<char *>(view.buf) + offset;
+    out.count = count;
+    out.type = type;
+}
+
+#if !MPIPY_HAVE_LARGE_COUNT
+CallCount::CallCount(MPI_Count n, MPI_Datatype t) : count(static_cast<int>(n)), type(t) {
+    if (n <= INT_MAX) return;
+    const MPI_Count chunk = MPI_Count(1) << 30;
+    const MPI_Count chunks = n / chunk, rest = n % chunk;
+    MPI_Datatype chunk_type = MPI_DATATYPE_NULL;
+    check(MPI_Type_contiguous(static_cast<int>(chunk), t, &chunk_type));
+    MPI_Aint lb = 0, extent = 0;
+    check(MPI_Type_get_extent(t, &lb, &extent));
+    int blocklengths[2] = {static_cast<int>(chunks), static_cast<int>(rest)};
+    MPI_Aint displacements[2] = {0, static_cast<MPI_Aint>(chunks * chunk * extent)};
+    MPI_Datatype types[2] = {chunk_type, t};
+    int rc = MPI_Type_create_struct(rest ? 2 : 1, blocklengths, displacements, types, &owned_);
+    MPI_Type_free(&chunk_type);
+    check(rc);
+    check(MPI_Type_commit(&owned_));
+    count = 1;
+    type = owned_;
+}
+CallCount::~CallCount() {
+    if (owned_ != MPI_DATATYPE_NULL) MPI_Type_free(&owned_);
+}
+#endif
+
+MPI_Count status_elements(const MPI_Status &status, MPI_Datatype type) {
+    MPI_Count n = 0;
+    check(MPI_Get_elements_x(&status, type, &n));
+    return n;
+}
+
+MPI_Count status_count(const MPI_Status &status, MPI_Datatype type) {
+#if MPIPY_HAVE_LARGE_COUNT
+    MPI_Count n = 0;
+    check(MPI_Get_count_c(&status, type, &n));
+    return n;
+#else
+    int n = 0;
+    check(MPI_Get_count(&status, type, &n));
+    if (n != MPI_UNDEFINED) return n;
+    // Beyond INT_MAX (or a partial datatype): count whole entries from the byte count.
+    MPI_Count bytes = status_elements(status, MPI_BYTE), size = 0;
+    check(MPI_Type_size_x(type, &size));
+    return (size > 0 && bytes % size == 0) ? bytes / size : MPI_UNDEFINED;
+#endif
+}
+
+void bind_buffer_constants(nb::module_ &m) {
+    nb::class_<BottomType>(m, "BottomType", "Type of BOTTOM.")
+        .def("__repr__", [](const BottomType &) { return "BOTTOM"; })
+        .def("__reduce__", [](const BottomType &) { return "BOTTOM"; })
+        .def("__int__", [](const BottomType &) {
+            return reinterpret_cast<std::intptr_t>(MPI_BOTTOM);
+        })
+        .def("__bool__", [](const BottomType &) { return MPI_BOTTOM != nullptr; });
+    nb::class_<InPlaceType>(m, "InPlaceType", "Type of IN_PLACE.")
+        .def("__repr__", [](const InPlaceType &) { return "IN_PLACE"; })
+        .def("__reduce__", [](const InPlaceType &) { return "IN_PLACE"; })
+        .def("__int__", [](const InPlaceType &) {
+            return reinterpret_cast<std::intptr_t>(MPI_IN_PLACE);
+        })
+        .def("__bool__", [](const InPlaceType &) { return MPI_IN_PLACE != nullptr; });
+    nb::class_<BufferAutomaticType>(m, "BufferAutomaticType", "Type of BUFFER_AUTOMATIC.")
+        .def("__repr__", [](const BufferAutomaticType &) { return "BUFFER_AUTOMATIC"; })
+        .def("__reduce__", [](const BufferAutomaticType &) { return "BUFFER_AUTOMATIC"; })
+        .def("__int__", [](const BufferAutomaticType &) {
+#ifdef MPI_BUFFER_AUTOMATIC
+            return reinterpret_cast<std::intptr_t>(MPI_BUFFER_AUTOMATIC);
+#else
+            return std::intptr_t(0);
+#endif
+        });
+    m.attr("BOTTOM") = nb::cast(BottomType{});
+    m.attr("IN_PLACE") = nb::cast(InPlaceType{});
+    m.attr("BUFFER_AUTOMATIC") = nb::cast(BufferAutomaticType{});
+}
+
+} // namespace mpipy

@@ -1,0 +1,345 @@
+// Point-to-point communication of buffers: send modes, receives, send-receive, probes,
+// nonblocking and persistent forms, matched receives (Message), and the buffered-send buffer.
+#include "request.hpp"
+
+namespace mpipy {
+
+namespace {
+
+enum class Mode { standard, buffered, synchronous, ready };
+
+int send_call(Mode mode, const MessageBuffer &b, int dest, int tag, MPI_Comm comm) {
+    CallCount c(b.count, b.type);
+    switch (mode) {
+    case Mode::buffered: return MPIPY_C(MPI_Bsend)(b.addr, c.count, c.type, dest, tag, comm);
+    case Mode::synchronous: return MPIPY_C(MPI_Ssend)(b.addr, c.count, c.type, dest, tag, comm);
+    case Mode::ready: return MPIPY_C(MPI_Rsend)(b.addr, c.count, c.type, dest, tag, comm);
+    default: return MPIPY_C(MPI_Send)(b.addr, c.count, c.type, dest, tag, comm);
+    }
+}
+
+int isend_call(Mode mode, const MessageBuffer &b, int dest, int tag, MPI_Comm comm,
+               MPI_Request *r) {
+    CallCount c(b.count, b.type);
+    switch (mode) {
+    case Mode::buffered: return MPIPY_C(MPI_Ibsend)(b.addr, c.count, c.type, dest, tag, comm, r);
+    case Mode::synchronous:
+        return MPIPY_C(MPI_Issend)(b.addr, c.count, c.type, dest, tag, comm, r);
+    case Mode::ready: return MPIPY_C(MPI_Irsend)(b.addr, c.count, c.type, dest, tag, comm, r);
+    default: return MPIPY_C(MPI_Isend)(b.addr, c.count, c.type, dest, tag, comm, r);
+    }
+}
+
+int send_init_call(Mode mode, const MessageBuffer &b, int dest, int tag, MPI_Comm comm,
+                   MPI_Request *r) {
+    CallCount c(b.count, b.type);
+    switch (mode) {
+    case Mode::buffered:
+        return MPIPY_C(MPI_Bsend_init)(b.addr, c.count, c.type, dest, tag, comm, r);
+    case Mode::synchronous:
+        return MPIPY_C(MPI_Ssend_init)(b.addr, c.count, c.type, dest, tag, comm, r);
+    case Mode::ready:
+        return MPIPY_C(MPI_Rsend_init)(b.addr, c.count, c.type, dest, tag, comm, r);
+    default: return MPIPY_C(MPI_Send_init)(b.addr, c.count, c.type, dest, tag, comm, r);
+    }
+}
+
+// A request that owns the given buffers until completion.
+nb::object request_with(MPI_Request h, bool persistent, MessageBuffer &&a,
+                        MessageBuffer *b = nullptr) {
+    auto state = std::make_shared<RequestState>();
+    state->buffers.reserve(b ? 2 : 1);
+    state->buffers.push_back(std::move(a));
+    if (b) state->buffers.push_back(std::move(*b));
+    return make_request(h, std::move(state), persistent);
+}
+
+// Receive buffers: None means an empty receive (for PROC_NULL partners).
+void parse_recv(nb::handle buf, MessageBuffer &out) {
+    if (buf.is_none()) {
+        out.addr = nullptr;
+        out.count = 0;
+        out.type = MPI_BYTE;
+        return;
+    }
+    parse_message(buf, Access::write, out);
+}
+
+template <Mode mode> void send(const Comm &self, nb::handle buf, int dest, int tag) {
+    MPI_Comm comm = self.get();
+    MessageBuffer b;
+    parse_message(buf, Access::read, b);
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        rc = send_call(mode, b, dest, tag, comm);
+    }
+    check(rc);
+}
+
+template <Mode mode> nb::object isend(const Comm &self, nb::handle buf, int dest, int tag) {
+    MPI_Comm comm = self.get();
+    MessageBuffer b;
+    parse_message(buf, Access::read, b);
+    MPI_Request r = MPI_REQUEST_NULL;
+    check(isend_call(mode, b, dest, tag, comm, &r));
+    return request_with(r, false, std::move(b));
+}
+
+template <Mode mode> nb::object send_init(const Comm &self, nb::handle buf, int dest, int tag) {
+    MPI_Comm comm = self.get();
+    MessageBuffer b;
+    parse_message(buf, Access::read, b);
+    MPI_Request r = MPI_REQUEST_NULL;
+    check(send_init_call(mode, b, dest, tag, comm, &r));
+    return request_with(r, true, std::move(b));
+}
+
+void recv(const Comm &self, nb::handle buf, int source, int tag, nb::handle status) {
+    MPI_Comm comm = self.get();
+    MPI_Status *st = status_arg(status);
+    MessageBuffer b;
+    parse_recv(buf, b);
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        CallCount c(b.count, b.type);
+        rc = MPIPY_C(MPI_Recv)(b.addr, c.count, c.type, source, tag, comm, st);
+    }
+    check(rc);
+}
+
+nb::object irecv(const Comm &self, nb::handle buf, int source, int tag) {
+    MPI_Comm comm = self.get();
+    MessageBuffer b;
+    parse_recv(buf, b);
+    MPI_Request r = MPI_REQUEST_NULL;
+    CallCount c(b.count, b.type);
+    check(MPIPY_C(MPI_Irecv)(b.addr, c.count, c.type, source, tag, comm, &r));
+    return request_with(r, false, std::move(b));
+}
+
+nb::object recv_init(const Comm &self, nb::handle buf, int source, int tag) {
+    MPI_Comm comm = self.get();
+    MessageBuffer b;
+    parse_recv(buf, b);
+    MPI_Request r = MPI_REQUEST_NULL;
+    CallCount c(b.count, b.type);
+    check(MPIPY_C(MPI_Recv_init)(b.addr, c.count, c.type, source, tag, comm, &r));
+    return request_with(r, true, std::move(b));
+}
+
+void sendrecv(const Comm &self, nb::handle sendbuf, int dest, int sendtag, nb::handle recvbuf,
+              int source, int recvtag, nb::handle status) {
+    MPI_Comm comm = self.get();
+    MPI_Status *st = status_arg(status);
+    MessageBuffer s, r;
+    parse_message(sendbuf, Access::read, s);
+    parse_recv(recvbuf, r);
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        CallCount sc(s.count, s.type), rcnt(r.count, r.type);
+        rc = MPIPY_C(MPI_Sendrecv)(s.addr, sc.count, sc.type, dest, sendtag, r.addr, rcnt.count,
+                                   rcnt.type, source, recvtag, comm, st);
+    }
+    check(rc);
+}
+
+void sendrecv_replace(const Comm &self, nb::handle buf, int dest, int sendtag, int source,
+                      int recvtag, nb::handle status) {
+    MPI_Comm comm = self.get();
+    MPI_Status *st = status_arg(status);
+    MessageBuffer b;
+    parse_message(buf, Access::write, b);
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        CallCount c(b.count, b.type);
+        rc = MPIPY_C(MPI_Sendrecv_replace)(b.addr, c.count, c.type, dest, sendtag, source,
+                                           recvtag, comm, st);
+    }
+    check(rc);
+}
+
+nb::object isendrecv(const Comm &self, nb::handle sendbuf, int dest, int sendtag,
+                     nb::handle recvbuf, int source, int recvtag) {
+#if MPIPY_HAVE_ISENDRECV
+    MPI_Comm comm = self.get();
+    MessageBuffer s, r;
+    parse_message(sendbuf, Access::read, s);
+    parse_recv(recvbuf, r);
+    MPI_Request req = MPI_REQUEST_NULL;
+    CallCount sc(s.count, s.type), rc(r.count, r.type);
+    check(MPIPY_C(MPI_Isendrecv)(s.addr, sc.count, sc.type, dest, sendtag, r.addr, rc.count,
+                                 rc.type, source, recvtag, comm, &req));
+    return request_with(req, false, std::move(s), &r);
+#else
+    (void)self, (void)sendbuf, (void)dest, (void)sendtag, (void)recvbuf, (void)source,
+        (void)recvtag;
+    throw_not_implemented("MPI_Isendrecv");
+#endif
+}
+
+nb::object isendrecv_replace(const Comm &self, nb::handle buf, int dest, int sendtag, int source,
+                             int recvtag) {
+#if MPIPY_HAVE_ISENDRECV
+    MPI_Comm comm = self.get();
+    MessageBuffer b;
+    parse_message(buf, Access::write, b);
+    MPI_Request req = MPI_REQUEST_NULL;
+    CallCount c(b.count, b.type);
+    check(MPIPY_C(MPI_Isendrecv_replace)(b.addr, c.count, c.type, dest, sendtag, source, recvtag,
+                                         comm, &req));
+    return request_with(req, false, std::move(b));
+#else
+    (void)self, (void)buf, (void)dest, (void)sendtag, (void)source, (void)recvtag;
+    throw_not_implemented("MPI_Isendrecv_replace");
+#endif
+}
+
+bool probe(const Comm &self, int source, int tag, nb::handle status) {
+    MPI_Comm comm = self.get();
+    MPI_Status *st = status_arg(status);
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        rc = MPI_Probe(source, tag, comm, st);
+    }
+    check(rc);
+    return true;
+}
+
+bool iprobe(const Comm &self, int source, int tag, nb::handle status) {
+    MPI_Comm comm = self.get();
+    MPI_Status *st = status_arg(status);
+    int flag = 0;
+    check(MPI_Iprobe(source, tag, comm, &flag, st));
+    return flag != 0;
+}
+
+nb::object mprobe(const Comm &self, int source, int tag, nb::handle status) {
+    MPI_Comm comm = self.get();
+    MPI_Status *st = status_arg(status);
+    MPI_Message msg = MPI_MESSAGE_NULL;
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        rc = MPI_Mprobe(source, tag, comm, &msg, st);
+    }
+    check(rc);
+    return new_handle<Message>(msg);
+}
+
+nb::object improbe(const Comm &self, int source, int tag, nb::handle status) {
+    MPI_Comm comm = self.get();
+    MPI_Status *st = status_arg(status);
+    MPI_Message msg = MPI_MESSAGE_NULL;
+    int flag = 0;
+    check(MPI_Improbe(source, tag, comm, &flag, &msg, st));
+    if (!flag) return nb::none();
+    return new_handle<Message>(msg);
+}
+
+// The buffer attached for buffered sends (module-wide), pinned while attached.
+MessageBuffer attached_buffer;
+nb::object attached_object;
+
+void attach_buffer(nb::handle buf) {
+    require_active();
+    if (!attached_object.is_none() && attached_object.is_valid())
+        throw MpiError{MPI_ERR_BUFFER};  // MPI allows one buffer at a time
+    MessageBuffer b;
+    parse_message(buf, Access::write, b);
+    MPI_Count size = 0;
+    check(MPI_Type_size_x(b.type, &size));
+    size *= b.count;
+    if (size > INT_MAX) throw nb::value_error("buffer for buffered sends must be below 2 GiB");
+    check(MPI_Buffer_attach(b.addr, static_cast<int>(size)));
+    attached_buffer = std::move(b);
+    attached_object = nb::borrow(buf);
+}
+
+nb::object detach_buffer() {
+    require_active();
+    void *addr = nullptr;
+    int size = 0;
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        rc = MPI_Buffer_detach(&addr, &size);
+    }
+    check(rc);
+    attached_buffer = MessageBuffer();
+    nb::object obj = attached_object.is_valid() ? attached_object : nb::none();
+    attached_object = nb::none();
+    return obj;
+}
+
+} // namespace
+
+void bind_p2p(nb::module_ &m, CommClasses &classes) {
+    nb::class_<Comm> &comm = classes.comm;
+    const auto any_source = nb::arg("source") = static_cast<int>(MPI_ANY_SOURCE);
+    const auto any_tag = nb::arg("tag") = static_cast<int>(MPI_ANY_TAG);
+    comm.def("Send", &send<Mode::standard>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
+             "Blocking send.")
+        .def("Bsend", &send<Mode::buffered>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
+             "Blocking send in buffered mode.")
+        .def("Ssend", &send<Mode::synchronous>, nb::arg("buf"), nb::arg("dest"),
+             nb::arg("tag") = 0, "Blocking send in synchronous mode.")
+        .def("Rsend", &send<Mode::ready>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
+             "Blocking send in ready mode.")
+        .def("Isend", &isend<Mode::standard>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
+             "Nonblocking send.")
+        .def("Ibsend", &isend<Mode::buffered>, nb::arg("buf"), nb::arg("dest"),
+             nb::arg("tag") = 0, "Nonblocking send in buffered mode.")
+        .def("Issend", &isend<Mode::synchronous>, nb::arg("buf"), nb::arg("dest"),
+             nb::arg("tag") = 0, "Nonblocking send in synchronous mode.")
+        .def("Irsend", &isend<Mode::ready>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
+             "Nonblocking send in ready mode.")
+        .def("Send_init", &send_init<Mode::standard>, nb::arg("buf"), nb::arg("dest"),
+             nb::arg("tag") = 0, "Create a persistent request for a standard send.")
+        .def("Bsend_init", &send_init<Mode::buffered>, nb::arg("buf"), nb::arg("dest"),
+             nb::arg("tag") = 0, "Persistent request for a send in buffered mode.")
+        .def("Ssend_init", &send_init<Mode::synchronous>, nb::arg("buf"), nb::arg("dest"),
+             nb::arg("tag") = 0, "Persistent request for a send in synchronous mode.")
+        .def("Rsend_init", &send_init<Mode::ready>, nb::arg("buf"), nb::arg("dest"),
+             nb::arg("tag") = 0, "Persistent request for a send in ready mode.")
+        .def("Recv", &recv, nb::arg("buf"), any_source, any_tag,
+             nb::arg("status") = nb::none(), "Blocking receive.")
+        .def("Irecv", &irecv, nb::arg("buf"), any_source, any_tag, "Nonblocking receive.")
+        .def("Recv_init", &recv_init, nb::arg("buf"), any_source, any_tag,
+             "Create a persistent request for a receive.")
+        .def("Sendrecv", &sendrecv, nb::arg("sendbuf"), nb::arg("dest"), nb::arg("sendtag") = 0,
+             nb::arg("recvbuf") = nb::none(), any_source,
+             nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
+             "Send and receive a message.")
+        .def("Sendrecv_replace", &sendrecv_replace, nb::arg("buf"), nb::arg("dest"),
+             nb::arg("sendtag") = 0, any_source,
+             nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
+             "Send and receive a message, replacing the buffer's contents.")
+        .def("Isendrecv", &isendrecv, nb::arg("sendbuf"), nb::arg("dest"),
+             nb::arg("sendtag") = 0, nb::arg("recvbuf") = nb::none(), any_source,
+             nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG),
+             "Nonblocking send and receive.")
+        .def("Isendrecv_replace", &isendrecv_replace, nb::arg("buf"), nb::arg("dest"),
+             nb::arg("sendtag") = 0, any_source,
+             nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG),
+             "Nonblocking send and receive with a single buffer.")
+        .def("Probe", &probe, any_source, any_tag, nb::arg("status") = nb::none(),
+             "Blocking test for a message.")
+        .def("Iprobe", &iprobe, any_source, any_tag, nb::arg("status") = nb::none(),
+             "Nonblocking test for a message.")
+        .def("Mprobe", &mprobe, any_source, any_tag, nb::arg("status") = nb::none(),
+             "Blocking test for a matched message.")
+        .def("Improbe", &improbe, any_source, any_tag, nb::arg("status") = nb::none(),
+             "Nonblocking test for a matched message.");
+
+    m.def("Attach_buffer", &attach_buffer, nb::arg("buf"),
+          "Attach a user-provided buffer for sending in buffered mode.");
+    m.def("Detach_buffer", &detach_buffer, "Remove an existing attached buffer.");
+    attached_object = nb::none();
+}
+
+} // namespace mpipy
