@@ -1,6 +1,7 @@
 // Environment: initialization and finalization (driven by mpipy.rc), version and vendor
 // queries, timers, Pcontrol, and the module's plain integer constants.
 #include "objects.hpp"
+#include "pickled.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -27,6 +28,7 @@ static void after_init() {
     set_errors_return(MPI_COMM_WORLD);
     comm_after_init();
     datatype_after_init();
+    pickled_after_init();
 }
 
 static void finalize_at_python_exit() {
@@ -34,6 +36,7 @@ static void finalize_at_python_exit() {
     MPI_Initialized(&initialized);
     MPI_Finalized(&finalized);
     if (finalize_at_exit && initialized && !finalized) {
+        pickled_before_finalize();
         mpi_active = false;
         MPI_Finalize();
     }
@@ -271,6 +274,7 @@ void bind_environment(nb::module_ &m) {
         "Finalize",
         []() {
             require_active();
+            pickled_before_finalize();
             mpi_active = false;
             int rc;
             {

@@ -17,10 +17,13 @@ NB_MODULE(MPI, m) {
     bind_op(m);           // op.cpp: Op and predefined operations
     bind_buffer_constants(m);  // msgbuffer.cpp: BOTTOM, IN_PLACE, BUFFER_AUTOMATIC
     bind_status(m);       // status.cpp: Status
+    bind_buffer(m);       // buffer.cpp: buffer (memory MPI owns or exposes)
+    bind_pickle(m);       // pickled.cpp: Pickle, MPI.pickle, the object transport
     bind_request(m);      // request.cpp: Request, Prequest, Grequest
     bind_message(m);      // message.cpp: Message
     CommClasses comm = bind_comm(m);  // comm.cpp: Comm and its subclasses, COMM_WORLD, COMM_SELF
-    bind_p2p(m, comm);    // p2p.cpp: point-to-point, buffers and Python objects
+    bind_p2p(m, comm);    // p2p.cpp: point-to-point of buffers
+    bind_p2p_objects(m, comm);  // p2p_obj.cpp: point-to-point of Python objects
     bind_win(m);          // win.cpp: Win
     bind_file(m);         // file.cpp: File
     bind_session(m);      // session.cpp: Session

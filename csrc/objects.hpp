@@ -64,7 +64,18 @@ struct Errhandler : Handle<ErrhandlerKind> {
 };
 struct Message : Handle<MessageKind> {
     using Handle::Handle;
+    // What the matching probe saw, for lowercase receives of the message.
+    MPI_Comm comm = MPI_COMM_NULL;
+    int source = MPI_PROC_NULL;
+    MPI_Count size = 0;
+    void copy_extra(const Message &other) {
+        comm = other.comm;
+        source = other.source;
+        size = other.size;
+    }
 };
+// A matched message as a Python Message object (remembering what the probe saw).
+nb::object make_message(MPI_Message msg, MPI_Comm comm, const MPI_Status &status);
 struct Win : Handle<WinKind> {
     using Handle::Handle;
 };
@@ -114,6 +125,9 @@ struct CommClasses {
 CommClasses bind_comm(nb::module_ &m);
 void bind_p2p(nb::module_ &m, CommClasses &classes);
 void bind_status(nb::module_ &m);
+void bind_buffer(nb::module_ &m);
+void bind_pickle(nb::module_ &m);
+void bind_p2p_objects(nb::module_ &m, CommClasses &classes);
 void bind_buffer_constants(nb::module_ &m);
 void bind_win(nb::module_ &m);
 void bind_file(nb::module_ &m);

@@ -222,23 +222,27 @@ nb::object mprobe(const Comm &self, int source, int tag, nb::handle status) {
     MPI_Comm comm = self.get();
     MPI_Status *st = status_arg(status);
     MPI_Message msg = MPI_MESSAGE_NULL;
+    MPI_Status local;
+    if (st == MPI_STATUS_IGNORE) st = &local;
     int rc;
     {
         nb::gil_scoped_release nogil;
         rc = MPI_Mprobe(source, tag, comm, &msg, st);
     }
     check(rc);
-    return new_handle<Message>(msg);
+    return make_message(msg, comm, *st);
 }
 
 nb::object improbe(const Comm &self, int source, int tag, nb::handle status) {
     MPI_Comm comm = self.get();
     MPI_Status *st = status_arg(status);
     MPI_Message msg = MPI_MESSAGE_NULL;
+    MPI_Status local;
+    if (st == MPI_STATUS_IGNORE) st = &local;
     int flag = 0;
     check(MPI_Improbe(source, tag, comm, &flag, &msg, st));
     if (!flag) return nb::none();
-    return new_handle<Message>(msg);
+    return make_message(msg, comm, *st);
 }
 
 // The buffer attached for buffered sends (module-wide), pinned while attached.

@@ -396,8 +396,9 @@ void bind_request(nb::module_ &m) {
             "Cancel",
             [](Request &r) {
                 require_active();
+                if (r.state && r.state->cancel(r.handle)) return;
                 if (r.handle == MPI_REQUEST_NULL) {
-                    if (is_multi_step(r)) return;  // nothing posted yet
+                    if (is_multi_step(r)) return;  // nothing in flight
                     throw_null_handle(MPI_ERR_REQUEST, "Request");
                 }
                 check(MPI_Cancel(&r.handle));

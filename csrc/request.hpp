@@ -27,6 +27,8 @@ struct RequestState {
     // final status in `status`. The default is a single MPI request.
     virtual bool multi_step() const { return false; }
     virtual bool advance(MPI_Request &, bool, MPI_Status &) { return true; }
+    // Cancel what MPI cannot cancel by itself (a receive not yet posted); false: use MPI_Cancel.
+    virtual bool cancel(MPI_Request &) { return false; }
 };
 
 // A new Python request object (Request, or Prequest when persistent) for handle h.

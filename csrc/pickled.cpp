@@ -1,0 +1,329 @@
+// Pickled transport of Python objects: MPI.pickle (class Pickle), pickling with out-of-band
+// buffers, the private communicator for out-of-band parts, and world-rank translation.
+#include "pickled.hpp"
+
+#include <atomic>
+#include <cstring>
+
+namespace mpipy {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Pickle: the serializer in use. The default (stdlib pickle, protocol 5) is called straight
+// from C++; a user-supplied dumps/loads pair is called as given, without out-of-band parts.
+
+struct Pickle {
+    nb::object dumps, loads;
+    int protocol = 5;
+    Py_ssize_t threshold = 65536;  // buffers at least this large go out of band
+};
+
+Pickle *the_pickle = nullptr;   // MPI.pickle (kept alive by the module)
+PyObject *std_dumps = nullptr;  // _pickle.dumps / _pickle.loads
+PyObject *std_loads = nullptr;
+PyObject *buffer_callback_kw = nullptr;  // ("buffer_callback",)
+PyObject *buffers_kw = nullptr;          // ("buffers",)
+
+bool default_pickler() {
+    return the_pickle->dumps.ptr() == std_dumps && the_pickle->loads.ptr() == std_loads;
+}
+
+thread_local Py_ssize_t current_threshold = 65536;
+
+// buffer_callback of pickle.dumps: large contiguous buffers go out of band (collected in
+// `self`, a list), the rest stay in the stream.
+PyObject *collect_buffer(PyObject *self, PyObject *picklebuffer) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(picklebuffer, &view, PyBUF_ANY_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        Py_RETURN_TRUE;  // non-contiguous: in band
+    }
+    Py_ssize_t len = view.len;
+    PyBuffer_Release(&view);
+    if (len < current_threshold) Py_RETURN_TRUE;
+    if (PyList_Append(self, picklebuffer) < 0) return nullptr;
+    Py_RETURN_FALSE;
+}
+PyMethodDef collect_buffer_def = {"collect_buffer", collect_buffer, METH_O, nullptr};
+
+// dumps(obj) as bytes; with `parts`, large buffers are appended to it instead of pickled.
+nb::object dumps(const Pickle &pickler, nb::handle obj, nb::list *parts) {
+    PyObject *result;
+    nb::object protocol = nb::int_(pickler.protocol);
+    if (parts && pickler.protocol >= 5) {
+        current_threshold = pickler.threshold;
+        nb::object callback = nb::steal(PyCFunction_New(&collect_buffer_def, parts->ptr()));
+        if (!callback) throw nb::python_error();
+        PyObject *args[] = {obj.ptr(), protocol.ptr(), callback.ptr()};
+        result = PyObject_Vectorcall(pickler.dumps.ptr(), args, 2, buffer_callback_kw);
+    } else {
+        PyObject *args[] = {obj.ptr(), protocol.ptr()};
+        result = PyObject_Vectorcall(pickler.dumps.ptr(), args, 2, nullptr);
+    }
+    if (!result) throw nb::python_error();
+    nb::object data = nb::steal(result);
+    if (!PyBytes_Check(result)) {  // a custom dumps may return any bytes-like object
+        data = nb::steal(PyBytes_FromObject(result));
+        if (!data) throw nb::python_error();
+    }
+    return data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Out-of-band parts travel on a private duplicate of COMM_WORLD, addressed by world rank.
+
+MPI_Comm private_world = MPI_COMM_NULL;
+int private_tag_ub = 32767;
+std::atomic<unsigned> next_part_tag{0};
+int rank_map_keyval = MPI_KEYVAL_INVALID;
+
+struct RankMap {
+    bool inter = false;
+    std::vector<int> local, remote;  // world rank of each rank of the local/remote group
+};
+
+int rank_map_delete(MPI_Comm, int, void *value, void *) {
+    delete static_cast<RankMap *>(value);
+    return MPI_SUCCESS;
+}
+
+std::vector<int> to_world(MPI_Group group) {
+    int n = 0;
+    check(MPI_Group_size(group, &n));
+    std::vector<int> ranks(n), world(n);
+    for (int i = 0; i < n; ++i) ranks[i] = i;
+    MPI_Group world_group;
+    check(MPI_Comm_group(MPI_COMM_WORLD, &world_group));
+    int rc = MPI_Group_translate_ranks(group, n, ranks.data(), world_group, world.data());
+    MPI_Group_free(&world_group);
+    check(rc);
+    return world;
+}
+
+const RankMap &rank_map(MPI_Comm comm) {
+    RankMap *map = nullptr;
+    int flag = 0;
+    check(MPI_Comm_get_attr(comm, rank_map_keyval, &map, &flag));
+    if (flag) return *map;
+    auto fresh = std::make_unique<RankMap>();
+    int inter = 0;
+    check(MPI_Comm_test_inter(comm, &inter));
+    fresh->inter = inter != 0;
+    MPI_Group group;
+    check(MPI_Comm_group(comm, &group));
+    fresh->local = to_world(group);
+    MPI_Group_free(&group);
+    if (inter) {
+        check(MPI_Comm_remote_group(comm, &group));
+        fresh->remote = to_world(group);
+        MPI_Group_free(&group);
+    }
+    check(MPI_Comm_set_attr(comm, rank_map_keyval, fresh.get()));
+    return *fresh.release();
+}
+
+// World rank of a peer (a destination or a status source), or MPI_UNDEFINED.
+int world_rank_of_peer(MPI_Comm comm, int rank) {
+    if (private_world == MPI_COMM_NULL || rank < 0) return MPI_UNDEFINED;
+    if (comm == MPI_COMM_WORLD) return rank;
+    const RankMap &map = rank_map(comm);
+    const std::vector<int> &ranks = map.inter ? map.remote : map.local;
+    return rank < static_cast<int>(ranks.size()) ? ranks[rank] : MPI_UNDEFINED;
+}
+
+constexpr char trailer_magic[8] = {'\0', 'm', 'p', 'i', 'p', 'y', '5', '\0'};
+
+} // namespace
+
+MPI_Comm parts_comm() { return private_world; }
+
+void pickle_outgoing(nb::handle obj, MPI_Comm comm, int dest, OutgoingObject &out) {
+    out.world_dest = MPI_UNDEFINED;
+    bool oob = default_pickler() && dest >= 0;
+    if (oob) {
+        out.world_dest = world_rank_of_peer(comm, dest);
+        oob = out.world_dest != MPI_UNDEFINED;
+    }
+    nb::list parts;
+    nb::object stream = dumps(*the_pickle, obj, oob ? &parts : nullptr);
+    if (parts.size() == 0) {
+        out.stream = stream;
+        out.data = PyBytes_AS_STRING(stream.ptr());
+        out.size = PyBytes_GET_SIZE(stream.ptr());
+        return;
+    }
+    // Pin the parts and append the trailer that announces them.
+    const size_t n = parts.size();
+    out.parts.resize(n);
+    std::vector<std::uint64_t> sizes(n);
+    for (size_t i = 0; i < n; ++i) {
+        if (!out.parts[i].acquire(parts[i].ptr(), PyBUF_ANY_CONTIGUOUS)) throw nb::python_error();
+        sizes[i] = static_cast<std::uint64_t>(out.parts[i].view().len);
+    }
+    out.part_tag = 1 + static_cast<int>(next_part_tag.fetch_add(1) % unsigned(private_tag_ub));
+    const Py_ssize_t stream_size = PyBytes_GET_SIZE(stream.ptr());
+    const Py_ssize_t trailer = static_cast<Py_ssize_t>(8 * n + 8 + 8 + 8);
+    PyObject *buf = PyBytes_FromStringAndSize(nullptr, stream_size + trailer);
+    if (!buf) throw nb::python_error();
+    out.stream = nb::steal(buf);
+    char *p = PyBytes_AS_STRING(buf);
+    std::memcpy(p, PyBytes_AS_STRING(stream.ptr()), static_cast<size_t>(stream_size));
+    p += stream_size;
+    std::memcpy(p, sizes.data(), 8 * n);
+    p += 8 * n;
+    const std::uint64_t count = n;
+    const std::int64_t tag = out.part_tag;
+    std::memcpy(p, &count, 8);
+    std::memcpy(p + 8, &tag, 8);
+    std::memcpy(p + 16, trailer_magic, 8);
+    out.data = PyBytes_AS_STRING(buf);
+    out.size = stream_size + trailer;
+}
+
+void IncomingObject::parse(MPI_Comm comm, int source) {
+    stream_size = size;
+    part_sizes.clear();
+    parts.clear();
+    part_addrs.clear();
+    if (size < 24 || std::memcmp(bytes + size - 8, trailer_magic, 8) != 0) return;
+    std::uint64_t count = 0;
+    std::int64_t tag = 0;
+    std::memcpy(&count, bytes + size - 24, 8);
+    std::memcpy(&tag, bytes + size - 16, 8);
+    const MPI_Count trailer = static_cast<MPI_Count>(8 * count + 24);
+    if (count > (1u << 20) || trailer > size) return;  // not a trailer: a plain stream
+    stream_size = size - trailer;
+    part_tag = static_cast<int>(tag);
+    world_source = world_rank_of_peer(comm, source);
+    if (world_source == MPI_UNDEFINED) throw std::runtime_error("mpipy: out-of-band parts from a process outside COMM_WORLD");
+    part_sizes.resize(count);
+    parts.resize(count);
+    part_addrs.resize(count);
+    const char *p = bytes + stream_size;
+    for (std::uint64_t i = 0; i < count; ++i) {
+        std::uint64_t s = 0;
+        std::memcpy(&s, p + 8 * i, 8);
+        part_sizes[i] = static_cast<MPI_Count>(s);
+        parts[i] = allocate_buffer(part_sizes[i], &part_addrs[i]);
+    }
+}
+
+nb::object unpickle(nb::handle data, nb::handle buffers) {
+    PyObject *result;
+    if (buffers.is_valid() && !buffers.is_none()) {
+        PyObject *args[] = {data.ptr(), buffers.ptr()};
+        result = PyObject_Vectorcall(the_pickle->loads.ptr(), args, 1, buffers_kw);
+    } else {
+        PyObject *args[] = {data.ptr()};
+        result = PyObject_Vectorcall(the_pickle->loads.ptr(), args, 1, nullptr);
+    }
+    if (!result) throw nb::python_error();
+    return nb::steal(result);
+}
+
+nb::object IncomingObject::load() const {
+    nb::object stream = data;
+    if (stream_size != size || !PyBytes_Check(data.ptr())) {
+        stream = nb::steal(PyMemoryView_FromMemory(const_cast<char *>(bytes), stream_size, PyBUF_READ));
+        if (!stream) throw nb::python_error();
+    }
+    if (part_sizes.empty()) return unpickle(stream, nb::handle());
+    nb::list buffers;
+    for (const nb::object &part : parts) buffers.append(part);
+    return unpickle(stream, buffers);
+}
+
+void pickled_after_init() {
+    if (private_world != MPI_COMM_NULL) return;
+    check(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, rank_map_delete, &rank_map_keyval,
+                                 nullptr));
+    check(MPI_Comm_dup(MPI_COMM_WORLD, &private_world));
+    MPI_Comm_set_errhandler(private_world, MPI_ERRORS_RETURN);
+    check(MPI_Comm_set_name(private_world, "mpipy-private"));
+    int *ub = nullptr, flag = 0;
+    check(MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &ub, &flag));
+    if (flag && ub) private_tag_ub = *ub;
+}
+
+void pickled_before_finalize() {
+    if (private_world != MPI_COMM_NULL) MPI_Comm_free(&private_world);
+    private_world = MPI_COMM_NULL;
+    if (rank_map_keyval != MPI_KEYVAL_INVALID) MPI_Comm_free_keyval(&rank_map_keyval);
+}
+
+void bind_pickle(nb::module_ &m) {
+    nb::module_ pickle_module = nb::module_::import_("pickle");
+    std_dumps = pickle_module.attr("dumps").ptr();
+    std_loads = pickle_module.attr("loads").ptr();
+    Py_INCREF(std_dumps);
+    Py_INCREF(std_loads);
+    buffer_callback_kw = Py_BuildValue("(s)", "buffer_callback");
+    buffers_kw = Py_BuildValue("(s)", "buffers");
+
+    nb::class_<Pickle> cls(m, "Pickle", "Pickle/unpickle Python objects.");
+    cls.def(
+           "__init__",
+           [](Pickle *self, nb::handle dumps_fn, nb::handle loads_fn, nb::handle protocol) {
+               new (self) Pickle();
+               self->dumps = dumps_fn.is_none() ? nb::borrow(std_dumps) : nb::borrow(dumps_fn);
+               self->loads = loads_fn.is_none() ? nb::borrow(std_loads) : nb::borrow(loads_fn);
+               if (!protocol.is_none()) self->protocol = nb::cast<int>(protocol);
+               else if (!dumps_fn.is_none()) self->protocol = nb::cast<int>(nb::module_::import_("pickle").attr("DEFAULT_PROTOCOL"));
+           },
+           nb::arg("dumps") = nb::none(), nb::arg("loads") = nb::none(),
+           nb::arg("protocol") = nb::none())
+        .def_prop_rw(
+            "PROTOCOL", [](const Pickle &p) { return p.protocol; },
+            [](Pickle &p, nb::handle value) {
+                p.protocol = value.is_none() ? 5 : nb::cast<int>(value);
+            },
+            "Protocol version.")
+        .def_prop_rw(
+            "THRESHOLD", [](const Pickle &p) { return p.threshold; },
+            [](Pickle &p, nb::handle value) {
+                p.threshold = value.is_none() ? 65536 : nb::cast<Py_ssize_t>(value);
+            },
+            "Out-of-band threshold.")
+        .def(
+            "dumps",
+            [](const Pickle &p, nb::handle obj) { return dumps(p, obj, nullptr); },
+            nb::arg("obj"), "Serialize object to pickle data stream.")
+        .def(
+            "loads",
+            [](Pickle &p, nb::handle data) {
+                PyObject *args[] = {data.ptr()};
+                PyObject *r = PyObject_Vectorcall(p.loads.ptr(), args, 1, nullptr);
+                if (!r) throw nb::python_error();
+                return nb::steal(r);
+            },
+            nb::arg("data"), "Deserialize object from pickle data stream.")
+        .def(
+            "dumps_oob",
+            [](const Pickle &p, nb::handle obj) {
+                nb::list parts;
+                nb::object data = dumps(p, obj, &parts);
+                nb::list buffers;
+                for (nb::handle part : parts) {
+                    nb::object raw = part.attr("raw")();
+                    buffers.append(nb::module_::import_("mpipy.MPI").attr("buffer").attr("frombuffer")(raw, true));
+                }
+                return nb::make_tuple(data, buffers);
+            },
+            nb::arg("obj"), "Serialize object to pickle data stream and out-of-band buffers.")
+        .def(
+            "loads_oob",
+            [](Pickle &p, nb::handle data, nb::handle buffers) {
+                PyObject *args[] = {data.ptr(), buffers.ptr()};
+                PyObject *r = PyObject_Vectorcall(p.loads.ptr(), args, 1, buffers_kw);
+                if (!r) throw nb::python_error();
+                return nb::steal(r);
+            },
+            nb::arg("data"), nb::arg("buffers"),
+            "Deserialize object from pickle data stream and out-of-band buffers.");
+    nb::object instance = cls();
+    the_pickle = nb::inst_ptr<Pickle>(instance);
+    m.attr("pickle") = instance;
+}
+
+} // namespace mpipy

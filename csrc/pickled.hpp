@@ -1,0 +1,65 @@
+// Python objects on the wire: pickling (MPI.pickle) and the transport of one object as one
+// MPI message, plus out-of-band parts (pickle protocol 5 buffers) sent zero-copy.
+//
+// Wire format. The first message, on the user's communicator, source and tag, is the pickle
+// stream itself. When large buffers travel out of band, a trailer follows the stream:
+// part sizes (u64 each), the number of parts (u64), the parts' tag (i64) and an 8-byte
+// magic. The parts follow as messages of their own on a private duplicate of COMM_WORLD,
+// addressed by world rank with a tag drawn per object, so they can never be matched by user
+// receives nor interleave with another object's parts. Small objects cost one message.
+#pragma once
+
+#include "msgbuffer.hpp"
+#include "objects.hpp"
+
+#include <vector>
+
+namespace mpipy {
+
+// One object, pickled and ready to send.
+struct OutgoingObject {
+    nb::object stream;  // bytes: pickle stream (+ trailer when parts follow)
+    const char *data = nullptr;
+    MPI_Count size = 0;
+    std::vector<PinnedBuffer> parts;
+    int world_dest = MPI_PROC_NULL;  // where the parts go (on the private communicator)
+    int part_tag = 0;
+};
+
+// Pickle obj for (comm, dest). Parts go out of band only when dest is reachable through the
+// private communicator (a member of COMM_WORLD) and the default pickler is in use.
+void pickle_outgoing(nb::handle obj, MPI_Comm comm, int dest, OutgoingObject &out);
+
+// One received first message: the bytes, and (after parse) where the stream ends and
+// which parts follow.
+struct IncomingObject {
+    nb::object data;  // the received message (bytes or a user buffer)
+    const char *bytes = nullptr;
+    MPI_Count size = 0;
+    MPI_Count stream_size = 0;
+    std::vector<MPI_Count> part_sizes;
+    int part_tag = 0;
+    int world_source = MPI_PROC_NULL;
+    std::vector<nb::object> parts;  // MPI.buffer objects the parts are received into
+    std::vector<void *> part_addrs;
+
+    // Read the trailer, if any, and allocate the parts. `source` is the sender's rank in comm.
+    // Call with bytes/size set to the received first message.
+    void parse(MPI_Comm comm, int source);
+    // The unpickled object (parts must have been received).
+    nb::object load() const;
+};
+
+// The private communicator for out-of-band parts (a dup of COMM_WORLD, made at init).
+MPI_Comm parts_comm();
+
+// A fresh MPI.buffer of n bytes (huge-page backed when large) and its address.
+nb::object allocate_buffer(MPI_Count n, void **addr);
+
+// MPI.pickle (the Pickle object in use) and the loads of a stream.
+nb::object unpickle(nb::handle data, nb::handle buffers);
+
+void pickled_after_init();
+void pickled_before_finalize();
+
+} // namespace mpipy
