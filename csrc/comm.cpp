@@ -268,6 +268,25 @@ CommClasses bind_comm(nb::module_ &m) {
 
     nb::class_<Intracomm, Comm> intracomm(m, "Intracomm", "Intracommunicator.");
     bind_handle_init<Comm>(intracomm);
+    intracomm.def(
+        "Create_intercomm",
+        [](const Intracomm &self, int local_leader, const Intracomm &peer_comm, int remote_leader,
+           int tag) {
+            MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
+            // The peer communicator matters only at the local leader.
+            MPI_Comm peer = peer_comm.handle;
+            if (peer != MPI_COMM_NULL) require_active();
+            int rc;
+            {
+                nb::gil_scoped_release nogil;
+                rc = MPI_Intercomm_create(comm, local_leader, peer, remote_leader, tag, &out);
+            }
+            check(rc);
+            set_errors_return(out);
+            return new_handle<Intercomm>(out);
+        },
+        nb::arg("local_leader"), nb::arg("peer_comm"), nb::arg("remote_leader"),
+        nb::arg("tag") = 0, "Create intercommunicator.");
     nb::class_<Topocomm, Intracomm> topocomm(m, "Topocomm", "Topology intracommunicator.");
     bind_handle_init<Comm>(topocomm);
     nb::class_<Cartcomm, Topocomm> cartcomm(m, "Cartcomm", "Cartesian topology intracommunicator.");
@@ -300,7 +319,21 @@ CommClasses bind_comm(nb::module_ &m) {
             },
             "Access the remote group associated with the inter-communicator.")
         .def_prop_ro("remote_group", [](nb::handle self) { return self.attr("Get_remote_group")(); },
-                     "Remote group.");
+                     "Remote group.")
+        .def(
+            "Merge",
+            [](const Intercomm &self, bool high) {
+                MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
+                int rc;
+                {
+                    nb::gil_scoped_release nogil;
+                    rc = MPI_Intercomm_merge(comm, high ? 1 : 0, &out);
+                }
+                check(rc);
+                set_errors_return(out);
+                return new_handle<Intracomm>(out);
+            },
+            nb::arg("high") = false, "Merge intercommunicator into an intracommunicator.");
 
     add_constant<Comm>(m, "COMM_NULL", MPI_COMM_NULL);
     add_constant<Intracomm>(m, "COMM_SELF", MPI_COMM_SELF);
