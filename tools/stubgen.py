@@ -1,0 +1,77 @@
+"""Generate (or check) src/mpipy/MPI.pyi from the built extension.
+
+The stub must not depend on which MPI the extension was built against, so constant values
+and integer defaults are replaced by ``...``, and ``object`` annotations of well-known
+parameters are narrowed to the mpipy classes they take.
+
+Usage: python tools/stubgen.py [--check]   (with mpipy importable, e.g. PYTHONPATH=...)
+"""
+
+import argparse
+import difflib
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+STUB = ROOT / "src" / "mpipy" / "MPI.pyi"
+
+NARROW = {
+    "status": "Status",
+    "statuses": "list[Status]",
+    "requests": "Sequence[Request]",
+    "comm": "Comm",
+    "datatype": "Datatype",
+    "info": "Info",
+    "errhandler": "Errhandler",
+}
+
+
+def clean(text: str) -> str:
+    out = []
+    for line in text.splitlines():
+        # module-level and class-level constants: no vendor-specific values
+        line = re.sub(r"^(\s*[A-Z_][A-Z0-9_]*): (\w+) = .*$", r"\1: \2", line)
+        if line.lstrip().startswith("def "):
+            line = re.sub(r"(: int) = -?\d+", r"\1 = ...", line)
+            for name, cls in NARROW.items():
+                line = line.replace(f"{name}: object | None", f"{name}: {cls} | None")
+                line = line.replace(f"{name}: object", f"{name}: {cls}")
+        out.append(line)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def generate() -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = pathlib.Path(tmp) / "MPI.pyi"
+        subprocess.run(
+            [sys.executable, "-m", "nanobind.stubgen", "-q", "-m", "mpipy.MPI", "-o", str(raw)],
+            check=True,
+        )
+        return clean(raw.read_text())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the stub is stale")
+    args = parser.parse_args()
+    text = generate()
+    if args.check:
+        current = STUB.read_text() if STUB.exists() else ""
+        if current != text:
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    current.splitlines(True), text.splitlines(True), "committed", "generated"
+                )
+            )
+            print("MPI.pyi is stale: run python tools/stubgen.py", file=sys.stderr)
+            return 1
+        return 0
+    STUB.write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
