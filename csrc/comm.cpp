@@ -237,18 +237,6 @@ CommClasses bind_comm(nb::module_ &m) {
             },
             nb::arg("errorcode") = 0, "Terminate the MPI execution environment.")
         .def(
-            "Barrier",
-            [](const Comm &self) {
-                MPI_Comm comm = self.get();
-                int rc;
-                {
-                    nb::gil_scoped_release nogil;
-                    rc = MPI_Barrier(comm);
-                }
-                check(rc);
-            },
-            "Barrier synchronization.")
-        .def(
             "Split",
             [](const Comm &self, int color, int key) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;

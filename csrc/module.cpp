@@ -24,6 +24,7 @@ NB_MODULE(MPI, m) {
     CommClasses comm = bind_comm(m);  // comm.cpp: Comm and its subclasses, COMM_WORLD, COMM_SELF
     bind_p2p(m, comm);    // p2p.cpp: point-to-point of buffers
     bind_p2p_objects(m, comm);  // p2p_obj.cpp: point-to-point of Python objects
+    bind_collectives(m, comm);  // coll.cpp: collectives of buffers
     bind_win(m);          // win.cpp: Win
     bind_file(m);         // file.cpp: File
     bind_session(m);      // session.cpp: Session

@@ -128,6 +128,7 @@ void bind_status(nb::module_ &m);
 void bind_buffer(nb::module_ &m);
 void bind_pickle(nb::module_ &m);
 void bind_p2p_objects(nb::module_ &m, CommClasses &classes);
+void bind_collectives(nb::module_ &m, CommClasses &classes);
 void bind_buffer_constants(nb::module_ &m);
 void bind_win(nb::module_ &m);
 void bind_file(nb::module_ &m);

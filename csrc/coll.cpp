@@ -1,0 +1,661 @@
+// Collective communication of buffers: every MPI collective, blocking, nonblocking (I...) and
+// persistent (..._init), on intra- and intercommunicators.
+#include "request.hpp"
+
+#include <numeric>
+
+namespace mpipy {
+
+namespace {
+
+enum class Call { blocking, nonblocking, persistent };
+
+// Count and displacement arrays as this MPI's vector collectives take them.
+#if MPIPY_HAVE_LARGE_COUNT
+using count_t = MPI_Count;
+using displ_t = MPI_Aint;
+#else
+using count_t = int;
+using displ_t = int;
+#endif
+
+#if MPIPY_HAVE_PERSISTENT_COLL
+#define MPIPY_INIT(fn) MPIPY_C(fn)
+#else
+#define MPIPY_INIT(fn) [](auto...) -> int { throw_not_implemented(#fn); }
+#endif
+
+// One MPI call in its three forms: MPI_X, MPI_IX and MPI_X_init (each the `_c` variant where
+// the MPI has large counts), with the GIL released around the blocking form.
+#define MPIPY_COLL(C, NAME, INAME, ...)                                                           \
+    [&]() -> int {                                                                                \
+        if constexpr (C == Call::blocking) {                                                      \
+            nb::gil_scoped_release nogil;                                                         \
+            return MPIPY_C(MPI_##NAME)(__VA_ARGS__);                                              \
+        } else if constexpr (C == Call::nonblocking) {                                            \
+            return MPIPY_C(MPI_##INAME)(__VA_ARGS__, &state->request);                            \
+        } else {                                                                                  \
+            return MPIPY_INIT(MPI_##NAME##_init)(__VA_ARGS__, state->info, &state->request);      \
+        }                                                                                         \
+    }()
+
+count_t to_count_t(MPI_Count n) {
+#if !MPIPY_HAVE_LARGE_COUNT
+    if (n > INT_MAX)
+        throw nb::value_error("count beyond 2**31-1 in a collective needs an MPI with MPI-4 "
+                              "large-count functions");
+#endif
+    return static_cast<count_t>(n);
+}
+
+// A side of a collective (send or receive): the buffer, and for vector collectives the
+// per-process counts, displacements and (Alltoallw) datatypes. Arrays stay alive with the
+// request, as MPI requires for nonblocking collectives.
+struct Side {
+    MessageBuffer buf;
+    count_t count = 0;
+    std::vector<count_t> counts;
+    std::vector<displ_t> displs;
+    std::vector<MPI_Datatype> types;
+};
+
+struct CollState : RequestState {
+    Side send, recv;
+    MPI_Request request = MPI_REQUEST_NULL;
+    MPI_Info info = MPI_INFO_NULL;
+};
+
+bool is_in_place(nb::handle obj) { return nb::isinstance<InPlaceType>(obj); }
+
+// Plain spec; None is an empty buffer, IN_PLACE is MPI_IN_PLACE where allowed.
+void parse_plain(nb::handle spec, Access access, Side &side, bool in_place_ok) {
+    if (spec.is_none()) {
+        side.buf.addr = nullptr;
+        side.buf.count = 0;
+        side.buf.type = MPI_BYTE;
+    } else if (is_in_place(spec)) {
+        if (!in_place_ok) throw nb::value_error("IN_PLACE is not allowed for this buffer here");
+        side.buf.addr = MPI_IN_PLACE;
+        side.buf.count = 0;
+        side.buf.type = MPI_DATATYPE_NULL;
+    } else {
+        parse_message(spec, access, side.buf);
+    }
+    side.count = to_count_t(side.buf.count);
+}
+
+// A spec whose count covers all n processes ("B" specs): count per process.
+void parse_block(nb::handle spec, Access access, Side &side, bool in_place_ok, int n) {
+    parse_plain(spec, access, side, in_place_ok);
+    if (side.buf.addr == MPI_IN_PLACE || n == 0) return;
+    if (side.buf.count % n != 0)
+        throw nb::value_error(("message: count " + std::to_string(side.buf.count) +
+                               " is not a multiple of the number of processes " +
+                               std::to_string(n))
+                                  .c_str());
+    side.count = to_count_t(side.buf.count / n);
+}
+
+std::vector<MPI_Count> int_list(nb::handle seq, const char *what) {
+    std::vector<MPI_Count> out;
+    for (nb::handle item : seq) {
+        long long v = nb::cast<long long>(item);
+        if (v < 0) throw nb::value_error((std::string("negative ") + what).c_str());
+        out.push_back(v);
+    }
+    return out;
+}
+
+// Vector spec: [buf, counts, displs, datatype], [buf, counts, datatype],
+// [buf, (counts, displs), datatype], [buf, counts], [buf, (counts, displs)]; displacements
+// default to packed blocks. With `typed_displs_in_bytes` (Alltoallw) the last item is a
+// datatype per process (or one for all) and displacements are in bytes.
+void parse_vector(nb::handle spec, Access access, Side &side, bool in_place_ok, int n,
+                  bool alltoallw = false) {
+    if (spec.is_none() || is_in_place(spec)) {
+        parse_plain(spec, access, side, in_place_ok);
+        return;
+    }
+    if (!PyList_Check(spec.ptr()) && !PyTuple_Check(spec.ptr()))
+        throw nb::type_error("message: a vector collective needs [buf, counts, displs, datatype]");
+    nb::sequence items = nb::borrow<nb::sequence>(spec);
+    const size_t len = nb::len(items);
+    if (len < 2 || len > 4)
+        throw nb::type_error("message: expecting [buf, counts, displs, datatype]");
+    nb::handle buf = items[0], counts_obj = items[1], displs_obj, type_obj;
+    if (len == 4) {
+        displs_obj = items[2];
+        type_obj = items[3];
+    } else if (len == 3) {
+        type_obj = items[2];
+    }
+    if ((PyTuple_Check(counts_obj.ptr()) && nb::len(counts_obj) == 2 &&
+         !PyLong_Check(nb::borrow<nb::tuple>(counts_obj)[0].ptr()))) {
+        displs_obj = nb::borrow<nb::tuple>(counts_obj)[1];
+        counts_obj = nb::borrow<nb::tuple>(counts_obj)[0];
+    }
+    std::vector<MPI_Count> counts;
+    if (PyLong_Check(counts_obj.ptr()))
+        counts.assign(static_cast<size_t>(n), nb::cast<MPI_Count>(counts_obj));
+    else
+        counts = int_list(counts_obj, "count");
+    if (counts.size() != static_cast<size_t>(n))
+        throw nb::value_error(("message: expecting " + std::to_string(n) + " counts, got " +
+                               std::to_string(counts.size()))
+                                  .c_str());
+    std::vector<MPI_Count> displs;
+    if (displs_obj.is_valid() && !displs_obj.is_none()) {
+        displs = int_list(displs_obj, "displacement");
+        if (displs.size() != counts.size())
+            throw nb::value_error(("message: expecting " + std::to_string(n) +
+                                   " displacements, got " + std::to_string(displs.size()))
+                                      .c_str());
+    }
+
+    if (alltoallw) {
+        // Datatypes per process; the buffer is bytes, displacements in bytes.
+        std::vector<MPI_Datatype> types;
+        if (type_obj.is_valid() && nb::isinstance<Datatype>(type_obj)) {
+            types.assign(static_cast<size_t>(n), nb::inst_ptr<Datatype>(type_obj)->get());
+        } else if (type_obj.is_valid() && !type_obj.is_none()) {
+            for (nb::handle t : type_obj) {
+                if (!nb::isinstance<Datatype>(t)) throw nb::type_error("message: expecting datatypes");
+                types.push_back(nb::inst_ptr<Datatype>(t)->get());
+            }
+        } else {
+            throw nb::type_error("message: Alltoallw needs datatypes");
+        }
+        if (types.size() != counts.size())
+            throw nb::value_error("message: expecting one datatype per process");
+        parse_message(buf, access, side.buf);
+        MPI_Count total = 0;
+        check(MPI_Type_size_x(side.buf.type, &total));
+        total *= side.buf.count;  // bytes in the buffer
+        if (displs.empty()) {
+            MPI_Count at = 0;
+            for (size_t i = 0; i < counts.size(); ++i) {
+                displs.push_back(at);
+                MPI_Count lb = 0, extent = 0;
+                check(MPI_Type_get_extent_x(types[i], &lb, &extent));
+                at += counts[i] * extent;
+            }
+        }
+        for (size_t i = 0; i < counts.size(); ++i) {
+            MPI_Count lb = 0, extent = 0;
+            check(MPI_Type_get_extent_x(types[i], &lb, &extent));
+            if (counts[i] > 0 && displs[i] + counts[i] * extent > total)
+                throw nb::value_error("message: counts and displacements exceed the buffer");
+        }
+        side.types = std::move(types);
+        for (MPI_Count c : counts) side.counts.push_back(to_count_t(c));
+        for (MPI_Count d : displs) side.displs.push_back(static_cast<displ_t>(d));
+        return;
+    }
+
+    if (displs.empty()) {
+        MPI_Count at = 0;
+        for (MPI_Count c : counts) {
+            displs.push_back(at);
+            at += c;
+        }
+    }
+    nb::object whole = type_obj.is_valid() && !type_obj.is_none() ? nb::object(nb::make_tuple(buf, type_obj))
+                                                                   : nb::borrow(buf);
+    parse_message(whole, access, side.buf);  // start address, datatype, capacity in elements
+    for (size_t i = 0; i < counts.size(); ++i)
+        if (counts[i] > 0 && displs[i] + counts[i] > side.buf.count)
+            throw nb::value_error(("message: count " + std::to_string(counts[i]) +
+                                   " at displacement " + std::to_string(displs[i]) +
+                                   " exceeds the buffer's " + std::to_string(side.buf.count) +
+                                   " elements")
+                                      .c_str());
+    for (MPI_Count c : counts) side.counts.push_back(to_count_t(c));
+    for (MPI_Count d : displs) {
+        if (d > INT_MAX && sizeof(displ_t) == sizeof(int))
+            throw nb::value_error("displacement beyond 2**31-1 needs MPI-4 large counts");
+        side.displs.push_back(static_cast<displ_t>(d));
+    }
+}
+
+struct Context {
+    MPI_Comm comm;
+    bool inter;
+    int size;         // processes a block spec is divided among (remote size on intercomms)
+    int rank;
+};
+
+Context context_of(const Comm &self) {
+    Context c{self.get(), false, 0, 0};
+    int flag = 0;
+    check(MPI_Comm_test_inter(c.comm, &flag));
+    c.inter = flag != 0;
+    check(c.inter ? MPI_Comm_remote_size(c.comm, &c.size) : MPI_Comm_size(c.comm, &c.size));
+    check(MPI_Comm_rank(c.comm, &c.rank));
+    return c;
+}
+
+// Does this process act as the root (its root-only arguments matter)?
+bool is_root(const Context &c, int root) { return c.inter ? root == MPI_ROOT : c.rank == root; }
+
+MPI_Op op_arg(nb::handle op) {
+    if (!nb::isinstance<Op>(op)) throw nb::type_error("op must be an MPI.Op");
+    return nb::inst_ptr<Op>(op)->get();
+}
+
+MPI_Info info_arg(nb::handle info) {
+    if (info.is_none()) return MPI_INFO_NULL;
+    if (!nb::isinstance<Info>(info)) throw nb::type_error("info must be an MPI.Info");
+    return nb::inst_ptr<Info>(info)->handle;
+}
+
+template <Call C> nb::object finish(std::shared_ptr<CollState> state, int rc) {
+    check(rc);
+    if constexpr (C == Call::blocking) return nb::none();
+    else {
+        MPI_Request h = state->request;
+        return make_request(h, std::move(state), C == Call::persistent);
+    }
+}
+
+template <Call C> std::shared_ptr<CollState> new_state(nb::handle info) {
+    auto state = std::make_shared<CollState>();
+    if constexpr (C == Call::persistent) state->info = info_arg(info);
+    (void)info;
+    return state;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+template <Call C> nb::object barrier(const Comm &self, nb::handle info) {
+    MPI_Comm comm = self.get();
+    auto state = new_state<C>(info);
+    int rc;
+    if constexpr (C == Call::blocking) {
+        nb::gil_scoped_release nogil;
+        rc = MPI_Barrier(comm);
+    } else if constexpr (C == Call::nonblocking) {
+        rc = MPI_Ibarrier(comm, &state->request);
+    } else {
+#if MPIPY_HAVE_PERSISTENT_COLL
+        rc = MPI_Barrier_init(comm, state->info, &state->request);
+#else
+        throw_not_implemented("MPI_Barrier_init");
+#endif
+    }
+    return finish<C>(state, rc);
+}
+
+template <Call C> nb::object bcast(const Comm &self, nb::handle buf, int root, nb::handle info) {
+    Context c = context_of(self);
+    auto state = new_state<C>(info);
+    Side &s = state->send;
+    if (!c.inter || root != MPI_PROC_NULL)
+        parse_plain(buf, is_root(c, root) ? Access::read : Access::write, s, false);
+    int rc = MPIPY_COLL(C, Bcast, Ibcast, s.buf.addr, s.count, s.buf.type, root, c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object gather(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root,
+                  nb::handle info) {
+    Context c = context_of(self);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    if (is_root(c, root)) parse_block(recvbuf, Access::write, r, false, c.size);
+    if (!c.inter || root >= 0) parse_plain(sendbuf, Access::read, s, !c.inter && is_root(c, root));
+    int rc = MPIPY_COLL(C, Gather, Igather, s.buf.addr, s.count, s.buf.type, r.buf.addr, r.count,
+                        r.buf.type, root, c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object gatherv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root,
+                   nb::handle info) {
+    Context c = context_of(self);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    if (is_root(c, root)) parse_vector(recvbuf, Access::write, r, false, c.size);
+    if (!c.inter || root >= 0) parse_plain(sendbuf, Access::read, s, !c.inter && is_root(c, root));
+    int rc = MPIPY_COLL(C, Gatherv, Igatherv, s.buf.addr, s.count, s.buf.type, r.buf.addr, r.counts.data(),
+                        r.displs.data(), r.buf.type, root, c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object scatter(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root,
+                   nb::handle info) {
+    Context c = context_of(self);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    if (is_root(c, root)) parse_block(sendbuf, Access::read, s, false, c.size);
+    if (!c.inter || root >= 0) parse_plain(recvbuf, Access::write, r, !c.inter && is_root(c, root));
+    int rc = MPIPY_COLL(C, Scatter, Iscatter, s.buf.addr, s.count, s.buf.type, r.buf.addr, r.count,
+                        r.buf.type, root, c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object scatterv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root,
+                    nb::handle info) {
+    Context c = context_of(self);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    if (is_root(c, root)) parse_vector(sendbuf, Access::read, s, false, c.size);
+    if (!c.inter || root >= 0) parse_plain(recvbuf, Access::write, r, !c.inter && is_root(c, root));
+    int rc = MPIPY_COLL(C, Scatterv, Iscatterv, s.buf.addr, s.counts.data(), s.displs.data(), s.buf.type,
+                        r.buf.addr, r.count, r.buf.type, root, c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object allgather(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle info) {
+    Context c = context_of(self);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_block(recvbuf, Access::write, r, false, c.size);
+    parse_plain(sendbuf, Access::read, s, !c.inter);
+    int rc = MPIPY_COLL(C, Allgather, Iallgather, s.buf.addr, s.count, s.buf.type, r.buf.addr, r.count,
+                        r.buf.type, c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object allgatherv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle info) {
+    Context c = context_of(self);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_vector(recvbuf, Access::write, r, false, c.size);
+    parse_plain(sendbuf, Access::read, s, !c.inter);
+    int rc = MPIPY_COLL(C, Allgatherv, Iallgatherv, s.buf.addr, s.count, s.buf.type, r.buf.addr,
+                        r.counts.data(), r.displs.data(), r.buf.type, c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object alltoall(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle info) {
+    Context c = context_of(self);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_block(recvbuf, Access::write, r, false, c.size);
+    parse_block(sendbuf, Access::read, s, !c.inter, c.size);
+    int rc = MPIPY_COLL(C, Alltoall, Ialltoall, s.buf.addr, s.count, s.buf.type, r.buf.addr, r.count,
+                        r.buf.type, c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object alltoallv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle info) {
+    Context c = context_of(self);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_vector(recvbuf, Access::write, r, false, c.size);
+    parse_vector(sendbuf, Access::read, s, !c.inter, c.size);
+    int rc = MPIPY_COLL(C, Alltoallv, Ialltoallv, s.buf.addr, s.counts.data(), s.displs.data(), s.buf.type,
+                        r.buf.addr, r.counts.data(), r.displs.data(), r.buf.type, c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object alltoallw(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle info) {
+    Context c = context_of(self);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_vector(recvbuf, Access::write, r, false, c.size, true);
+    parse_vector(sendbuf, Access::read, s, !c.inter, c.size, true);
+    int rc = MPIPY_COLL(C, Alltoallw, Ialltoallw, s.buf.addr, s.counts.data(), s.displs.data(),
+                        s.types.data(), r.buf.addr, r.counts.data(), r.displs.data(),
+                        r.types.data(), c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object reduce(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op,
+                  int root, nb::handle info) {
+    Context c = context_of(self);
+    MPI_Op mop = op_arg(op);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    if (is_root(c, root)) parse_plain(recvbuf, Access::write, r, false);
+    if (!c.inter || root >= 0) parse_plain(sendbuf, Access::read, s, !c.inter && is_root(c, root));
+    const bool in_place = s.buf.addr == MPI_IN_PLACE;
+    MPI_Count count = (c.inter ? (root >= 0 ? s.count : r.count) : (in_place ? r.count : s.count));
+    MPI_Datatype type = (c.inter ? (root >= 0 ? s.buf.type : r.buf.type)
+                                 : (in_place ? r.buf.type : s.buf.type));
+    if (!c.inter && is_root(c, root) && !in_place && r.count != s.count)
+        throw nb::value_error("message: send and receive counts differ");
+    if (type == MPI_DATATYPE_NULL) type = MPI_BYTE;
+    int rc = MPIPY_COLL(C, Reduce, Ireduce, s.buf.addr, r.buf.addr, to_count_t(count), type, mop, root,
+                        c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object allreduce(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op,
+                     nb::handle info) {
+    Context c = context_of(self);
+    MPI_Op mop = op_arg(op);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_plain(recvbuf, Access::write, r, false);
+    parse_plain(sendbuf, Access::read, s, !c.inter);
+    if (s.buf.addr != MPI_IN_PLACE && !c.inter && s.count != r.count)
+        throw nb::value_error("message: send and receive counts differ");
+    int rc = MPIPY_COLL(C, Allreduce, Iallreduce, s.buf.addr, r.buf.addr, r.count, r.buf.type, mop, c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object reduce_scatter_block(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
+                                nb::handle op, nb::handle info) {
+    Context c = context_of(self);
+    MPI_Op mop = op_arg(op);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_plain(sendbuf, Access::read, s, !c.inter);
+    if (s.buf.addr == MPI_IN_PLACE) {
+        parse_block(recvbuf, Access::write, r, false, c.size);  // recvbuf holds all blocks
+    } else {
+        parse_plain(recvbuf, Access::write, r, false);
+        int local = 0;
+        check(MPI_Comm_size(c.comm, &local));
+        if (!c.inter && s.buf.count != r.buf.count * local)
+            throw nb::value_error("message: send count must be the receive count times the size");
+    }
+    int rc = MPIPY_COLL(C, Reduce_scatter_block, Ireduce_scatter_block, s.buf.addr, r.buf.addr, r.count, r.buf.type, mop,
+                        c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object reduce_scatter(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
+                          nb::handle recvcounts, nb::handle op, nb::handle info) {
+    Context c = context_of(self);
+    MPI_Op mop = op_arg(op);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_plain(sendbuf, Access::read, s, !c.inter);
+    parse_plain(recvbuf, Access::write, r, false);
+    int local = 0;
+    check(MPI_Comm_size(c.comm, &local));
+    std::vector<MPI_Count> counts;
+    if (recvcounts.is_none()) {  // each process receives what its recvbuf holds
+        MPI_Count mine = s.buf.addr == MPI_IN_PLACE ? r.buf.count / (local ? local : 1) : r.buf.count;
+        counts.resize(static_cast<size_t>(local));
+        check(MPI_Allgather(&mine, 1, MPI_COUNT, counts.data(), 1, MPI_COUNT, c.comm));
+    } else {
+        counts = int_list(recvcounts, "count");
+        if (counts.size() != static_cast<size_t>(local))
+            throw nb::value_error(("expecting " + std::to_string(local) + " receive counts").c_str());
+    }
+    for (MPI_Count n : counts) r.counts.push_back(to_count_t(n));
+    MPI_Datatype type = r.buf.type;
+    int rc = MPIPY_COLL(C, Reduce_scatter, Ireduce_scatter, s.buf.addr, r.buf.addr, r.counts.data(), type, mop,
+                        c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object scan(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op,
+                nb::handle info) {
+    Context c = context_of(self);
+    MPI_Op mop = op_arg(op);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_plain(recvbuf, Access::write, r, false);
+    parse_plain(sendbuf, Access::read, s, true);
+    int rc = MPIPY_COLL(C, Scan, Iscan, s.buf.addr, r.buf.addr, r.count, r.buf.type, mop, c.comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object exscan(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op,
+                  nb::handle info) {
+    Context c = context_of(self);
+    MPI_Op mop = op_arg(op);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_plain(recvbuf, Access::write, r, false);
+    parse_plain(sendbuf, Access::read, s, true);
+    int rc = MPIPY_COLL(C, Exscan, Iexscan, s.buf.addr, r.buf.addr, r.count, r.buf.type, mop, c.comm);
+    return finish<C>(state, rc);
+}
+
+} // namespace
+
+void bind_collectives(nb::module_ &m, CommClasses &classes) {
+    (void)m;
+    nb::class_<Comm> &comm = classes.comm;
+    nb::class_<Intracomm, Comm> &intra = classes.intracomm;
+    const auto info = nb::arg("info") = nb::none();
+    const auto sum = nb::arg("op") = nb::borrow(m.attr("SUM"));
+    const auto root0 = nb::arg("root") = 0;
+
+    comm.def(
+            "Barrier", [](const Comm &self) { barrier<Call::blocking>(self, nb::none()); },
+            "Barrier synchronization.")
+        .def(
+            "Ibarrier", [](const Comm &self) { return barrier<Call::nonblocking>(self, nb::none()); },
+            "Nonblocking barrier synchronization.")
+        .def("Barrier_init", &barrier<Call::persistent>, info,
+             "Persistent barrier synchronization.");
+
+    comm.def(
+            "Bcast",
+            [](const Comm &self, nb::handle buf, int root) {
+                bcast<Call::blocking>(self, buf, root, nb::none());
+            },
+            nb::arg("buf").none(), root0, "Broadcast data from one process to all other processes.")
+        .def(
+            "Ibcast",
+            [](const Comm &self, nb::handle buf, int root) {
+                return bcast<Call::nonblocking>(self, buf, root, nb::none());
+            },
+            nb::arg("buf").none(), root0, "Nonblocking broadcast.")
+        .def("Bcast_init", &bcast<Call::persistent>, nb::arg("buf").none(), root0, info,
+             "Persistent broadcast.");
+
+    // Rooted collectives with (sendbuf, recvbuf, root).
+#define MPIPY_ROOTED(Name, fn, doc)                                                               \
+    comm.def(                                                                                     \
+            #Name,                                                                                \
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root) {              \
+                fn<Call::blocking>(self, sendbuf, recvbuf, root, nb::none());                     \
+            },                                                                                    \
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), root0, doc)                                   \
+        .def(                                                                                     \
+            "I" #Name,                                                                            \
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root) {              \
+                return fn<Call::nonblocking>(self, sendbuf, recvbuf, root, nb::none());           \
+            },                                                                                    \
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), root0, "Nonblocking " doc)                    \
+        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), root0, \
+             info, "Persistent " doc)
+    MPIPY_ROOTED(Gather, gather, "gather to one process.");
+    MPIPY_ROOTED(Gatherv, gatherv, "gather vector to one process.");
+    MPIPY_ROOTED(Scatter, scatter, "scatter data from one process.");
+    MPIPY_ROOTED(Scatterv, scatterv, "scatter vector data from one process.");
+#undef MPIPY_ROOTED
+
+    // Unrooted collectives with (sendbuf, recvbuf).
+#define MPIPY_ALL(Name, fn, doc)                                                                  \
+    comm.def(                                                                                     \
+            #Name,                                                                                \
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                        \
+                fn<Call::blocking>(self, sendbuf, recvbuf, nb::none());                           \
+            },                                                                                    \
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), doc)                                          \
+        .def(                                                                                     \
+            "I" #Name,                                                                            \
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                        \
+                return fn<Call::nonblocking>(self, sendbuf, recvbuf, nb::none());                 \
+            },                                                                                    \
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), "Nonblocking " doc)                           \
+        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), info,  \
+             "Persistent " doc)
+    MPIPY_ALL(Allgather, allgather, "gather to all.");
+    MPIPY_ALL(Allgatherv, allgatherv, "gather vector to all.");
+    MPIPY_ALL(Alltoall, alltoall, "all to all scatter/gather.");
+    MPIPY_ALL(Alltoallv, alltoallv, "all to all scatter/gather vector.");
+    MPIPY_ALL(Alltoallw, alltoallw, "generalized all to all scatter/gather.");
+#undef MPIPY_ALL
+
+    // Reductions with (sendbuf, recvbuf, op).
+#define MPIPY_REDUCTION(cls, Name, fn, doc)                                                       \
+    cls.def(                                                                                      \
+           #Name,                                                                                 \
+           [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op) {          \
+               fn<Call::blocking>(self, sendbuf, recvbuf, op, nb::none());                        \
+           },                                                                                     \
+           nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, doc)                                      \
+        .def(                                                                                     \
+            "I" #Name,                                                                            \
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op) {         \
+                return fn<Call::nonblocking>(self, sendbuf, recvbuf, op, nb::none());             \
+            },                                                                                    \
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, "Nonblocking " doc)                      \
+        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum,   \
+             info, "Persistent " doc)
+    MPIPY_REDUCTION(comm, Allreduce, allreduce, "reduce to all.");
+    MPIPY_REDUCTION(comm, Reduce_scatter_block, reduce_scatter_block,
+                    "reduce-scatter (regular-size blocks).");
+    MPIPY_REDUCTION(intra, Scan, scan, "inclusive scan.");
+    MPIPY_REDUCTION(intra, Exscan, exscan, "exclusive scan.");
+#undef MPIPY_REDUCTION
+
+    comm.def(
+            "Reduce",
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op, int root) {
+                reduce<Call::blocking>(self, sendbuf, recvbuf, op, root, nb::none());
+            },
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, root0, "Reduce to root.")
+        .def(
+            "Ireduce",
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op, int root) {
+                return reduce<Call::nonblocking>(self, sendbuf, recvbuf, op, root, nb::none());
+            },
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, root0, "Nonblocking reduce to root.")
+        .def("Reduce_init", &reduce<Call::persistent>, nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum,
+             root0, info, "Persistent reduce to root.");
+    comm.def(
+            "Reduce_scatter",
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle recvcounts,
+               nb::handle op) {
+                reduce_scatter<Call::blocking>(self, sendbuf, recvbuf, recvcounts, op, nb::none());
+            },
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), nb::arg("recvcounts") = nb::none(), sum,
+            "Reduce-scatter (vector version).")
+        .def(
+            "Ireduce_scatter",
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle recvcounts,
+               nb::handle op) {
+                return reduce_scatter<Call::nonblocking>(self, sendbuf, recvbuf, recvcounts, op,
+                                                         nb::none());
+            },
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), nb::arg("recvcounts") = nb::none(), sum,
+            "Nonblocking reduce-scatter (vector version).")
+        .def("Reduce_scatter_init", &reduce_scatter<Call::persistent>, nb::arg("sendbuf").none(),
+             nb::arg("recvbuf").none(), nb::arg("recvcounts") = nb::none(), sum, info,
+             "Persistent reduce-scatter (vector version).");
+}
+
+} // namespace mpipy
