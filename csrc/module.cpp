@@ -25,6 +25,7 @@ NB_MODULE(MPI, m) {
     bind_p2p(m, comm);    // p2p.cpp: point-to-point of buffers
     bind_p2p_objects(m, comm);  // p2p_obj.cpp: point-to-point of Python objects
     bind_collectives(m, comm);  // coll.cpp: collectives of buffers
+    bind_collectives_objects(m, comm);  // coll_obj.cpp: collectives of Python objects
     bind_win(m);          // win.cpp: Win
     bind_file(m);         // file.cpp: File
     bind_session(m);      // session.cpp: Session

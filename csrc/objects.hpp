@@ -129,6 +129,10 @@ void bind_buffer(nb::module_ &m);
 void bind_pickle(nb::module_ &m);
 void bind_p2p_objects(nb::module_ &m, CommClasses &classes);
 void bind_collectives(nb::module_ &m, CommClasses &classes);
+void bind_collectives_objects(nb::module_ &m, CommClasses &classes);
+
+// A predefined operation applied to Python objects (MPI.SUM(a, b) is a + b, ...).
+nb::object apply_op(MPI_Op op, nb::handle a, nb::handle b);
 void bind_buffer_constants(nb::module_ &m);
 void bind_win(nb::module_ &m);
 void bind_file(nb::module_ &m);

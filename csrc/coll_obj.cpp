@@ -1,0 +1,440 @@
+// Collective communication of Python objects (lowercase methods). Data moves with MPI
+// collectives (sizes first, then bytes); reductions and scans combine with the Python-level
+// operation over a binomial tree / recursive doubling on a private duplicate of the
+// communicator, created at the first object reduction (a collective call) and freed with it.
+#include "pickled.hpp"
+#include "request.hpp"
+
+#include <cstring>
+
+namespace mpipy {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Byte payloads.
+
+nb::object dumps_bytes(nb::handle obj) {
+    OutgoingObject out;
+    pickle_outgoing(obj, MPI_COMM_NULL, MPI_PROC_NULL, out);  // in-band only
+    return out.stream;
+}
+
+nb::object loads_bytes(const char *data, MPI_Count size) {
+    nb::object view = nb::steal(PyMemoryView_FromMemory(const_cast<char *>(data), size, PyBUF_READ));
+    if (!view) throw nb::python_error();
+    return unpickle(view, nb::handle());
+}
+
+bool comm_is_inter(MPI_Comm comm) {
+    int flag = 0;
+    check(MPI_Comm_test_inter(comm, &flag));
+    return flag != 0;
+}
+
+int group_size(MPI_Comm comm, bool remote) {
+    int n = 0;
+    check(remote ? MPI_Comm_remote_size(comm, &n) : MPI_Comm_size(comm, &n));
+    return n;
+}
+
+int run(int rc) {
+    check(rc);
+    return rc;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+nb::object bcast_obj(const Comm &self, nb::handle obj, int root) {
+    MPI_Comm comm = self.get();
+    const bool inter = comm_is_inter(comm);
+    int rank = 0;
+    check(MPI_Comm_rank(comm, &rank));
+    const bool sender = inter ? root == MPI_ROOT : rank == root;
+    if (inter && root == MPI_PROC_NULL) return nb::none();
+    nb::object data;
+    MPI_Count size = 0;
+    if (sender) {
+        data = dumps_bytes(obj);
+        size = PyBytes_GET_SIZE(data.ptr());
+    }
+    {
+        nb::gil_scoped_release nogil;
+        run(MPI_Bcast(&size, 1, MPI_COUNT, root, comm));
+    }
+    if (!sender) {
+        data = nb::steal(PyBytes_FromStringAndSize(nullptr, size));
+        if (!data) throw nb::python_error();
+    }
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        CallCount c(size, MPI_BYTE);
+        rc = MPIPY_C(MPI_Bcast)(PyBytes_AS_STRING(data.ptr()), c.count, c.type, root, comm);
+    }
+    check(rc);
+    if (sender) return inter ? nb::none() : nb::borrow(obj);
+    return loads_bytes(PyBytes_AS_STRING(data.ptr()), size);
+}
+
+// Gather byte strings from every process (of the remote group on intercomms) at `root`
+// (or everywhere with root < 0 meaning "all"), as a list of objects.
+nb::list unpack_all(const std::vector<MPI_Count> &sizes, const std::string &bytes) {
+    nb::list out;
+    MPI_Count at = 0;
+    for (MPI_Count s : sizes) {
+        out.append(loads_bytes(bytes.data() + at, s));
+        at += s;
+    }
+    return out;
+}
+
+#if MPIPY_HAVE_LARGE_COUNT
+using vcount_t = MPI_Count;
+using vdispl_t = MPI_Aint;
+#else
+using vcount_t = int;
+using vdispl_t = int;
+#endif
+
+void counts_displs(const std::vector<MPI_Count> &sizes, std::vector<vcount_t> &counts,
+                   std::vector<vdispl_t> &displs) {
+    MPI_Count at = 0;
+    for (MPI_Count s : sizes) {
+        if (!MPIPY_HAVE_LARGE_COUNT && (s > INT_MAX || at > INT_MAX))
+            throw nb::value_error("objects beyond 2 GiB in a gather need MPI-4 large counts");
+        counts.push_back(static_cast<vcount_t>(s));
+        displs.push_back(static_cast<vdispl_t>(at));
+        at += s;
+    }
+}
+
+nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
+    MPI_Comm comm = self.get();
+    const bool inter = comm_is_inter(comm);
+    int rank = 0;
+    check(MPI_Comm_rank(comm, &rank));
+    const int n = group_size(comm, inter);
+    const bool receiver = all || (inter ? root == MPI_ROOT : rank == root);
+    const bool sender = all || !inter || root >= 0;
+    nb::object data = sender ? dumps_bytes(obj) : nb::bytes("", 0);
+    MPI_Count size = PyBytes_GET_SIZE(data.ptr());
+    std::vector<MPI_Count> sizes(receiver ? n : 0);
+    {
+        nb::gil_scoped_release nogil;
+        if (all)
+            run(MPI_Allgather(&size, 1, MPI_COUNT, sizes.data(), 1, MPI_COUNT, comm));
+        else
+            run(MPI_Gather(&size, 1, MPI_COUNT, sizes.data(), 1, MPI_COUNT, root, comm));
+    }
+    std::vector<vcount_t> counts;
+    std::vector<vdispl_t> displs;
+    MPI_Count total = 0;
+    for (MPI_Count s : sizes) total += s;
+    counts_displs(sizes, counts, displs);
+    std::string bytes(static_cast<size_t>(total), '\0');
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        CallCount c(size, MPI_BYTE);
+#if MPIPY_HAVE_LARGE_COUNT
+        if (all)
+            rc = MPI_Allgatherv_c(PyBytes_AS_STRING(data.ptr()), size, MPI_BYTE, bytes.data(),
+                                  counts.data(), displs.data(), MPI_BYTE, comm);
+        else
+            rc = MPI_Gatherv_c(PyBytes_AS_STRING(data.ptr()), size, MPI_BYTE, bytes.data(),
+                               counts.data(), displs.data(), MPI_BYTE, root, comm);
+#else
+        if (size > INT_MAX) rc = MPI_ERR_COUNT;
+        else if (all)
+            rc = MPI_Allgatherv(PyBytes_AS_STRING(data.ptr()), static_cast<int>(size), MPI_BYTE,
+                                bytes.data(), counts.data(), displs.data(), MPI_BYTE, comm);
+        else
+            rc = MPI_Gatherv(PyBytes_AS_STRING(data.ptr()), static_cast<int>(size), MPI_BYTE,
+                             bytes.data(), counts.data(), displs.data(), MPI_BYTE, root, comm);
+#endif
+        (void)c;
+    }
+    check(rc);
+    if (!receiver) return nb::none();
+    return unpack_all(sizes, bytes);
+}
+
+nb::object scatter_obj(const Comm &self, nb::handle objs, int root) {
+    MPI_Comm comm = self.get();
+    const bool inter = comm_is_inter(comm);
+    int rank = 0;
+    check(MPI_Comm_rank(comm, &rank));
+    const int n = group_size(comm, inter);
+    const bool sender = inter ? root == MPI_ROOT : rank == root;
+    const bool receiver = !inter || root >= 0;
+    std::vector<MPI_Count> sizes;
+    std::string bytes;
+    if (sender) {
+        nb::object seq = nb::steal(PySequence_Fast(objs.ptr(), "scatter needs a sequence at the root"));
+        if (!seq) throw nb::python_error();
+        if (PySequence_Fast_GET_SIZE(seq.ptr()) != n)
+            throw nb::value_error(("scatter: expecting " + std::to_string(n) + " objects at the root").c_str());
+        for (int i = 0; i < n; ++i) {
+            nb::object d = dumps_bytes(PySequence_Fast_GET_ITEM(seq.ptr(), i));
+            sizes.push_back(PyBytes_GET_SIZE(d.ptr()));
+            bytes.append(PyBytes_AS_STRING(d.ptr()), static_cast<size_t>(sizes.back()));
+        }
+    }
+    MPI_Count size = 0;
+    {
+        nb::gil_scoped_release nogil;
+        run(MPI_Scatter(sizes.data(), 1, MPI_COUNT, &size, 1, MPI_COUNT, root, comm));
+    }
+    std::vector<vcount_t> counts;
+    std::vector<vdispl_t> displs;
+    counts_displs(sizes, counts, displs);
+    std::string mine(static_cast<size_t>(receiver ? size : 0), '\0');
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+#if MPIPY_HAVE_LARGE_COUNT
+        rc = MPI_Scatterv_c(bytes.data(), counts.data(), displs.data(), MPI_BYTE, mine.data(),
+                            size, MPI_BYTE, root, comm);
+#else
+        rc = size > INT_MAX ? MPI_ERR_COUNT
+                            : MPI_Scatterv(bytes.data(), counts.data(), displs.data(), MPI_BYTE,
+                                           mine.data(), static_cast<int>(size), MPI_BYTE, root, comm);
+#endif
+    }
+    check(rc);
+    if (!receiver) return nb::none();
+    return loads_bytes(mine.data(), size);
+}
+
+nb::object alltoall_obj(const Comm &self, nb::handle objs) {
+    MPI_Comm comm = self.get();
+    const bool inter = comm_is_inter(comm);
+    const int n = group_size(comm, inter);
+    nb::object seq = nb::steal(PySequence_Fast(objs.ptr(), "alltoall needs a sequence"));
+    if (!seq) throw nb::python_error();
+    if (PySequence_Fast_GET_SIZE(seq.ptr()) != n)
+        throw nb::value_error(("alltoall: expecting " + std::to_string(n) + " objects").c_str());
+    std::vector<MPI_Count> ssizes, rsizes(n);
+    std::string sbytes;
+    for (int i = 0; i < n; ++i) {
+        nb::object d = dumps_bytes(PySequence_Fast_GET_ITEM(seq.ptr(), i));
+        ssizes.push_back(PyBytes_GET_SIZE(d.ptr()));
+        sbytes.append(PyBytes_AS_STRING(d.ptr()), static_cast<size_t>(ssizes.back()));
+    }
+    {
+        nb::gil_scoped_release nogil;
+        run(MPI_Alltoall(ssizes.data(), 1, MPI_COUNT, rsizes.data(), 1, MPI_COUNT, comm));
+    }
+    std::vector<vcount_t> sc, rc_;
+    std::vector<vdispl_t> sd, rd;
+    counts_displs(ssizes, sc, sd);
+    counts_displs(rsizes, rc_, rd);
+    MPI_Count total = 0;
+    for (MPI_Count s : rsizes) total += s;
+    std::string rbytes(static_cast<size_t>(total), '\0');
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        rc = MPIPY_C(MPI_Alltoallv)(sbytes.data(), sc.data(), sd.data(), MPI_BYTE, rbytes.data(),
+                                    rc_.data(), rd.data(), MPI_BYTE, comm);
+    }
+    check(rc);
+    return unpack_all(rsizes, rbytes);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reductions: combine with op(a, b), a from lower ranks, so non-commutative ops are right.
+
+int coll_keyval = MPI_KEYVAL_INVALID;
+
+int free_private(MPI_Comm, int, void *value, void *) {
+    MPI_Comm dup = handle_from_int<MPI_Comm>(reinterpret_cast<std::intptr_t>(value));
+    return MPI_Comm_free(&dup);
+}
+
+MPI_Comm private_comm(MPI_Comm comm) {
+    if (coll_keyval == MPI_KEYVAL_INVALID)
+        check(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, free_private, &coll_keyval, nullptr));
+    void *value = nullptr;
+    int flag = 0;
+    check(MPI_Comm_get_attr(comm, coll_keyval, &value, &flag));
+    if (flag) return handle_from_int<MPI_Comm>(reinterpret_cast<std::intptr_t>(value));
+    MPI_Comm dup = MPI_COMM_NULL;
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        rc = MPI_Comm_dup(comm, &dup);
+    }
+    check(rc);
+    MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN);
+    check(MPI_Comm_set_attr(comm, coll_keyval, reinterpret_cast<void *>(handle_to_int(dup))));
+    return dup;
+}
+
+void send_obj_to(nb::handle obj, int dest, MPI_Comm comm) {
+    nb::object d = dumps_bytes(obj);
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        CallCount c(PyBytes_GET_SIZE(d.ptr()), MPI_BYTE);
+        rc = MPIPY_C(MPI_Send)(PyBytes_AS_STRING(d.ptr()), c.count, c.type, dest, 0, comm);
+    }
+    check(rc);
+}
+
+nb::object recv_obj_from(int source, MPI_Comm comm) {
+    MPI_Status st;
+    MPI_Message msg;
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        rc = MPI_Mprobe(source, 0, comm, &msg, &st);
+    }
+    check(rc);
+    MPI_Count size = status_count(st, MPI_BYTE);
+    std::string bytes(static_cast<size_t>(size), '\0');
+    {
+        nb::gil_scoped_release nogil;
+        CallCount c(size, MPI_BYTE);
+        rc = MPIPY_C(MPI_Mrecv)(bytes.data(), c.count, c.type, &msg, MPI_STATUS_IGNORE);
+    }
+    check(rc);
+    return loads_bytes(bytes.data(), size);
+}
+
+nb::object combine(nb::handle op, nb::handle a, nb::handle b) {
+    if (nb::isinstance<Op>(op)) return apply_op(nb::inst_ptr<Op>(op)->handle, a, b);
+    return nb::borrow(op)(a, b);
+}
+
+// Reduce to rank 0 of an intracommunicator over a binomial tree; None elsewhere.
+nb::object reduce_to_zero(nb::handle obj, nb::handle op, MPI_Comm pcomm, int rank, int size) {
+    nb::object acc = nb::borrow(obj);
+    for (int step = 1; step < size; step <<= 1) {
+        if (rank & step) {  // hand my partial result (ranks rank..rank+step-1) to the left
+            send_obj_to(acc, rank - step, pcomm);
+            return nb::none();
+        }
+        if (rank + step < size) acc = combine(op, acc, recv_obj_from(rank + step, pcomm));
+    }
+    return acc;
+}
+
+nb::object reduce_obj(const Comm &self, nb::handle obj, nb::handle op, int root, bool all) {
+    MPI_Comm comm = self.get();
+    if (comm_is_inter(comm)) throw_not_implemented("object reductions on intercommunicators are");
+    int rank = 0, size = 0;
+    check(MPI_Comm_rank(comm, &rank));
+    check(MPI_Comm_size(comm, &size));
+    if (!all && (root < 0 || root >= size)) throw MpiError{MPI_ERR_ROOT};
+    MPI_Comm pcomm = private_comm(comm);
+    nb::object result = reduce_to_zero(obj, op, pcomm, rank, size);
+    if (all) return bcast_obj(Comm(pcomm), result, 0);
+    if (root != 0) {
+        if (rank == 0) send_obj_to(result, root, pcomm);
+        if (rank == root) result = recv_obj_from(0, pcomm);
+    }
+    return rank == root ? result : nb::none();
+}
+
+// Inclusive (or exclusive) scan by recursive doubling, order preserved.
+nb::object scan_obj(const Comm &self, nb::handle obj, nb::handle op, bool exclusive) {
+    MPI_Comm comm = self.get();
+    int rank = 0, size = 0;
+    check(MPI_Comm_rank(comm, &rank));
+    check(MPI_Comm_size(comm, &size));
+    MPI_Comm pcomm = private_comm(comm);
+    nb::object acc = nb::borrow(obj);  // op over ranks (rank - 2^k, rank]
+    for (int d = 1; d < size; d <<= 1) {
+        if (rank + d < size) send_obj_to(acc, rank + d, pcomm);
+        if (rank - d >= 0) acc = combine(op, recv_obj_from(rank - d, pcomm), acc);
+    }
+    if (!exclusive) return acc;
+    if (rank + 1 < size) send_obj_to(acc, rank + 1, pcomm);
+    return rank > 0 ? recv_obj_from(rank - 1, pcomm) : nb::none();
+}
+
+} // namespace
+
+// A predefined operation applied to Python objects, with Python's semantics.
+nb::object apply_op(MPI_Op op, nb::handle a, nb::handle b) {
+    auto result = [](PyObject *r) {
+        if (!r) throw nb::python_error();
+        return nb::steal(r);
+    };
+    auto truth = [](nb::handle x) {
+        int t = PyObject_IsTrue(x.ptr());
+        if (t < 0) throw nb::python_error();
+        return t != 0;
+    };
+    auto less = [](nb::handle x, nb::handle y) {
+        int t = PyObject_RichCompareBool(x.ptr(), y.ptr(), Py_LT);
+        if (t < 0) throw nb::python_error();
+        return t != 0;
+    };
+    if (op == MPI_SUM) return result(PyNumber_Add(a.ptr(), b.ptr()));
+    if (op == MPI_PROD) return result(PyNumber_Multiply(a.ptr(), b.ptr()));
+    if (op == MPI_MAX) return nb::borrow(less(a, b) ? b : a);
+    if (op == MPI_MIN) return nb::borrow(less(b, a) ? b : a);
+    if (op == MPI_LAND) return nb::bool_(truth(a) && truth(b));
+    if (op == MPI_LOR) return nb::bool_(truth(a) || truth(b));
+    if (op == MPI_LXOR) return nb::bool_(truth(a) != truth(b));
+    if (op == MPI_BAND) return result(PyNumber_And(a.ptr(), b.ptr()));
+    if (op == MPI_BOR) return result(PyNumber_Or(a.ptr(), b.ptr()));
+    if (op == MPI_BXOR) return result(PyNumber_Xor(a.ptr(), b.ptr()));
+    if (op == MPI_REPLACE) return nb::borrow(b);
+    if (op == MPI_NO_OP) return nb::borrow(a);
+    if (op == MPI_MAXLOC || op == MPI_MINLOC) {  // (value, index) pairs; ties: lower index
+        nb::handle av = a[0], bv = b[0];
+        bool a_wins = op == MPI_MAXLOC ? less(bv, av) : less(av, bv);
+        bool b_wins = op == MPI_MAXLOC ? less(av, bv) : less(bv, av);
+        if (a_wins) return nb::borrow(a);
+        if (b_wins) return nb::borrow(b);
+        return nb::make_tuple(av, less(b[1], a[1]) ? b[1] : a[1]);
+    }
+    throw nb::value_error("this operation cannot be applied to Python objects");
+}
+
+void bind_collectives_objects(nb::module_ &m, CommClasses &classes) {
+    nb::object sum = m.attr("SUM");
+    classes.comm
+        .def(
+            "barrier", [](nb::handle self) { self.attr("Barrier")(); }, "Barrier synchronization.")
+        .def("bcast", &bcast_obj, nb::arg("obj").none() = nb::none(), nb::arg("root") = 0,
+             "Broadcast.")
+        .def(
+            "gather",
+            [](const Comm &self, nb::handle obj, int root) { return gather_obj(self, obj, root, false); },
+            nb::arg("sendobj").none(), nb::arg("root") = 0, "Gather.")
+        .def(
+            "allgather",
+            [](const Comm &self, nb::handle obj) { return gather_obj(self, obj, 0, true); },
+            nb::arg("sendobj").none(), "Gather to all.")
+        .def("scatter", &scatter_obj, nb::arg("sendobj").none() = nb::none(), nb::arg("root") = 0,
+             "Scatter.")
+        .def("alltoall", &alltoall_obj, nb::arg("sendobj").none(), "All to all.")
+        .def(
+            "reduce",
+            [](const Comm &self, nb::handle obj, nb::handle op, int root) {
+                return reduce_obj(self, obj, op, root, false);
+            },
+            nb::arg("sendobj").none(), nb::arg("op") = sum, nb::arg("root") = 0, "Reduce to root.")
+        .def(
+            "allreduce",
+            [](const Comm &self, nb::handle obj, nb::handle op) {
+                return reduce_obj(self, obj, op, 0, true);
+            },
+            nb::arg("sendobj").none(), nb::arg("op") = sum, "Reduce to all.");
+    classes.intracomm
+        .def(
+            "scan",
+            [](const Comm &self, nb::handle obj, nb::handle op) { return scan_obj(self, obj, op, false); },
+            nb::arg("sendobj").none(), nb::arg("op") = sum, "Inclusive scan.")
+        .def(
+            "exscan",
+            [](const Comm &self, nb::handle obj, nb::handle op) { return scan_obj(self, obj, op, true); },
+            nb::arg("sendobj").none(), nb::arg("op") = sum, "Exclusive scan.");
+}
+
+} // namespace mpipy
