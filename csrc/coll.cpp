@@ -57,6 +57,7 @@ struct Side {
     std::vector<count_t> counts;
     std::vector<displ_t> displs;
     std::vector<MPI_Datatype> types;
+    std::vector<MPI_Aint> byte_displs;  // Neighbor_alltoallw takes MPI_Aint in every MPI
 };
 
 struct CollState : RequestState {
@@ -520,6 +521,85 @@ nb::object exscan(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::
     return finish<C>(state, rc);
 }
 
+// Neighbourhood collectives: blocks per incoming (receive) and outgoing (send) neighbour.
+template <Call C>
+nb::object neighbor_allgather(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
+                              nb::handle info) {
+    MPI_Comm comm = self.get();
+    auto [indegree, outdegree] = topology_degrees(comm);
+    (void)outdegree;
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_block(recvbuf, Access::write, r, false, indegree);
+    parse_plain(sendbuf, Access::read, s, false);
+    int rc = MPIPY_COLL(C, Neighbor_allgather, Ineighbor_allgather, s.buf.addr, s.count,
+                        s.buf.type, r.buf.addr, r.count, r.buf.type, comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object neighbor_allgatherv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
+                               nb::handle info) {
+    MPI_Comm comm = self.get();
+    auto [indegree, outdegree] = topology_degrees(comm);
+    (void)outdegree;
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_vector(recvbuf, Access::write, r, false, indegree);
+    parse_plain(sendbuf, Access::read, s, false);
+    int rc = MPIPY_COLL(C, Neighbor_allgatherv, Ineighbor_allgatherv, s.buf.addr, s.count,
+                        s.buf.type, r.buf.addr, r.counts.data(), r.displs.data(), r.buf.type,
+                        comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object neighbor_alltoall(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
+                             nb::handle info) {
+    MPI_Comm comm = self.get();
+    auto [indegree, outdegree] = topology_degrees(comm);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_block(recvbuf, Access::write, r, false, indegree);
+    parse_block(sendbuf, Access::read, s, false, outdegree);
+    int rc = MPIPY_COLL(C, Neighbor_alltoall, Ineighbor_alltoall, s.buf.addr, s.count, s.buf.type,
+                        r.buf.addr, r.count, r.buf.type, comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object neighbor_alltoallv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
+                              nb::handle info) {
+    MPI_Comm comm = self.get();
+    auto [indegree, outdegree] = topology_degrees(comm);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_vector(recvbuf, Access::write, r, false, indegree);
+    parse_vector(sendbuf, Access::read, s, false, outdegree);
+    int rc = MPIPY_COLL(C, Neighbor_alltoallv, Ineighbor_alltoallv, s.buf.addr, s.counts.data(),
+                        s.displs.data(), s.buf.type, r.buf.addr, r.counts.data(), r.displs.data(),
+                        r.buf.type, comm);
+    return finish<C>(state, rc);
+}
+
+template <Call C>
+nb::object neighbor_alltoallw(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
+                              nb::handle info) {
+    MPI_Comm comm = self.get();
+    auto [indegree, outdegree] = topology_degrees(comm);
+    auto state = new_state<C>(info);
+    Side &s = state->send, &r = state->recv;
+    parse_vector(recvbuf, Access::write, r, false, indegree, true);
+    parse_vector(sendbuf, Access::read, s, false, outdegree, true);
+    // MPI takes MPI_Aint byte displacements here, with or without large counts.
+    s.byte_displs.assign(s.displs.begin(), s.displs.end());
+    r.byte_displs.assign(r.displs.begin(), r.displs.end());
+    int rc = MPIPY_COLL(C, Neighbor_alltoallw, Ineighbor_alltoallw, s.buf.addr, s.counts.data(),
+                        s.byte_displs.data(), s.types.data(), r.buf.addr, r.counts.data(),
+                        r.byte_displs.data(), r.types.data(), comm);
+    return finish<C>(state, rc);
+}
+
 } // namespace
 
 void bind_collectives(nb::module_ &m, CommClasses &classes) {
@@ -555,7 +635,7 @@ void bind_collectives(nb::module_ &m, CommClasses &classes) {
              "Persistent broadcast.");
 
     // Rooted collectives with (sendbuf, recvbuf, root).
-#define MPIPY_ROOTED(Name, fn, doc)                                                               \
+#define MPIPY_ROOTED(Name, IName, fn, doc)                                                            \
     comm.def(                                                                                     \
             #Name,                                                                                \
             [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root) {              \
@@ -563,21 +643,21 @@ void bind_collectives(nb::module_ &m, CommClasses &classes) {
             },                                                                                    \
             nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), root0, doc)                                   \
         .def(                                                                                     \
-            "I" #Name,                                                                            \
+            #IName,                                                                            \
             [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root) {              \
                 return fn<Call::nonblocking>(self, sendbuf, recvbuf, root, nb::none());           \
             },                                                                                    \
             nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), root0, "Nonblocking " doc)                    \
         .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), root0, \
              info, "Persistent " doc)
-    MPIPY_ROOTED(Gather, gather, "gather to one process.");
-    MPIPY_ROOTED(Gatherv, gatherv, "gather vector to one process.");
-    MPIPY_ROOTED(Scatter, scatter, "scatter data from one process.");
-    MPIPY_ROOTED(Scatterv, scatterv, "scatter vector data from one process.");
+    MPIPY_ROOTED(Gather, Igather, gather, "gather to one process.");
+    MPIPY_ROOTED(Gatherv, Igatherv, gatherv, "gather vector to one process.");
+    MPIPY_ROOTED(Scatter, Iscatter, scatter, "scatter data from one process.");
+    MPIPY_ROOTED(Scatterv, Iscatterv, scatterv, "scatter vector data from one process.");
 #undef MPIPY_ROOTED
 
     // Unrooted collectives with (sendbuf, recvbuf).
-#define MPIPY_ALL(Name, fn, doc)                                                                  \
+#define MPIPY_ALL(Name, IName, fn, doc)                                                               \
     comm.def(                                                                                     \
             #Name,                                                                                \
             [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                        \
@@ -585,22 +665,46 @@ void bind_collectives(nb::module_ &m, CommClasses &classes) {
             },                                                                                    \
             nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), doc)                                          \
         .def(                                                                                     \
-            "I" #Name,                                                                            \
+            #IName,                                                                            \
             [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                        \
                 return fn<Call::nonblocking>(self, sendbuf, recvbuf, nb::none());                 \
             },                                                                                    \
             nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), "Nonblocking " doc)                           \
         .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), info,  \
              "Persistent " doc)
-    MPIPY_ALL(Allgather, allgather, "gather to all.");
-    MPIPY_ALL(Allgatherv, allgatherv, "gather vector to all.");
-    MPIPY_ALL(Alltoall, alltoall, "all to all scatter/gather.");
-    MPIPY_ALL(Alltoallv, alltoallv, "all to all scatter/gather vector.");
-    MPIPY_ALL(Alltoallw, alltoallw, "generalized all to all scatter/gather.");
+    MPIPY_ALL(Allgather, Iallgather, allgather, "gather to all.");
+    MPIPY_ALL(Allgatherv, Iallgatherv, allgatherv, "gather vector to all.");
+    MPIPY_ALL(Alltoall, Ialltoall, alltoall, "all to all scatter/gather.");
+    MPIPY_ALL(Alltoallv, Ialltoallv, alltoallv, "all to all scatter/gather vector.");
+    MPIPY_ALL(Alltoallw, Ialltoallw, alltoallw, "generalized all to all scatter/gather.");
 #undef MPIPY_ALL
+    {
+        nb::class_<Topocomm, Intracomm> &comm = classes.topocomm;  // neighbourhood collectives
+#define MPIPY_ALL(Name, IName, fn, doc)                                                               \
+    comm.def(                                                                                     \
+            #Name,                                                                                \
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                        \
+                fn<Call::blocking>(self, sendbuf, recvbuf, nb::none());                           \
+            },                                                                                    \
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), doc)                            \
+        .def(                                                                                     \
+            #IName,                                                                            \
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                        \
+                return fn<Call::nonblocking>(self, sendbuf, recvbuf, nb::none());                 \
+            },                                                                                    \
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), "Nonblocking " doc)             \
+        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(),                     \
+             nb::arg("recvbuf").none(), info, "Persistent " doc)
+        MPIPY_ALL(Neighbor_allgather, Ineighbor_allgather, neighbor_allgather, "neighbor gather to all.");
+        MPIPY_ALL(Neighbor_allgatherv, Ineighbor_allgatherv, neighbor_allgatherv, "neighbor gather vector to all.");
+        MPIPY_ALL(Neighbor_alltoall, Ineighbor_alltoall, neighbor_alltoall, "neighbor all to all.");
+        MPIPY_ALL(Neighbor_alltoallv, Ineighbor_alltoallv, neighbor_alltoallv, "neighbor all to all vector.");
+        MPIPY_ALL(Neighbor_alltoallw, Ineighbor_alltoallw, neighbor_alltoallw, "neighbor generalized all to all.");
+#undef MPIPY_ALL
+    }
 
     // Reductions with (sendbuf, recvbuf, op).
-#define MPIPY_REDUCTION(cls, Name, fn, doc)                                                       \
+#define MPIPY_REDUCTION(cls, Name, IName, fn, doc)                                                    \
     cls.def(                                                                                      \
            #Name,                                                                                 \
            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op) {          \
@@ -608,18 +712,18 @@ void bind_collectives(nb::module_ &m, CommClasses &classes) {
            },                                                                                     \
            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, doc)                                      \
         .def(                                                                                     \
-            "I" #Name,                                                                            \
+            #IName,                                                                            \
             [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op) {         \
                 return fn<Call::nonblocking>(self, sendbuf, recvbuf, op, nb::none());             \
             },                                                                                    \
             nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, "Nonblocking " doc)                      \
         .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum,   \
              info, "Persistent " doc)
-    MPIPY_REDUCTION(comm, Allreduce, allreduce, "reduce to all.");
-    MPIPY_REDUCTION(comm, Reduce_scatter_block, reduce_scatter_block,
+    MPIPY_REDUCTION(comm, Allreduce, Iallreduce, allreduce, "reduce to all.");
+    MPIPY_REDUCTION(comm, Reduce_scatter_block, Ireduce_scatter_block, reduce_scatter_block,
                     "reduce-scatter (regular-size blocks).");
-    MPIPY_REDUCTION(intra, Scan, scan, "inclusive scan.");
-    MPIPY_REDUCTION(intra, Exscan, exscan, "exclusive scan.");
+    MPIPY_REDUCTION(intra, Scan, Iscan, scan, "inclusive scan.");
+    MPIPY_REDUCTION(intra, Exscan, Iexscan, exscan, "exclusive scan.");
 #undef MPIPY_REDUCTION
 
     comm.def(

@@ -355,6 +355,82 @@ nb::object scan_obj(const Comm &self, nb::handle obj, nb::handle op, bool exclus
     return rank > 0 ? recv_obj_from(rank - 1, pcomm) : nb::none();
 }
 
+// Neighbourhood object collectives: None for PROC_NULL neighbours (nothing arrives there).
+nb::list unpack_neighbors(const std::vector<MPI_Count> &sizes, const std::string &bytes) {
+    nb::list out;
+    MPI_Count at = 0;
+    for (MPI_Count s : sizes) {
+        out.append(s > 0 ? loads_bytes(bytes.data() + at, s) : nb::none());
+        at += s;
+    }
+    return out;
+}
+
+nb::object neighbor_allgather_obj(const Comm &self, nb::handle obj) {
+    MPI_Comm comm = self.get();
+    auto [indegree, outdegree] = topology_degrees(comm);
+    (void)outdegree;
+    nb::object data = dumps_bytes(obj);
+    MPI_Count size = PyBytes_GET_SIZE(data.ptr());
+    std::vector<MPI_Count> sizes(static_cast<size_t>(indegree), 0);
+    {
+        nb::gil_scoped_release nogil;
+        run(MPI_Neighbor_allgather(&size, 1, MPI_COUNT, sizes.data(), 1, MPI_COUNT, comm));
+    }
+    std::vector<vcount_t> counts;
+    std::vector<vdispl_t> displs;
+    counts_displs(sizes, counts, displs);
+    MPI_Count total = 0;
+    for (MPI_Count n : sizes) total += n;
+    std::string bytes(static_cast<size_t>(total), '\0');
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        CallCount c(size, MPI_BYTE);
+        rc = MPIPY_C(MPI_Neighbor_allgatherv)(PyBytes_AS_STRING(data.ptr()), c.count, c.type,
+                                             bytes.data(), counts.data(), displs.data(), MPI_BYTE,
+                                             comm);
+    }
+    check(rc);
+    return unpack_neighbors(sizes, bytes);
+}
+
+nb::object neighbor_alltoall_obj(const Comm &self, nb::handle objs) {
+    MPI_Comm comm = self.get();
+    auto [indegree, outdegree] = topology_degrees(comm);
+    nb::object seq = nb::steal(PySequence_Fast(objs.ptr(), "neighbor_alltoall needs a sequence"));
+    if (!seq) throw nb::python_error();
+    if (PySequence_Fast_GET_SIZE(seq.ptr()) != outdegree)
+        throw nb::value_error(("neighbor_alltoall: expecting " + std::to_string(outdegree) +
+                               " objects (one per outgoing neighbor)").c_str());
+    std::vector<MPI_Count> ssizes, rsizes(static_cast<size_t>(indegree), 0);
+    std::string sbytes;
+    for (int i = 0; i < outdegree; ++i) {
+        nb::object d = dumps_bytes(PySequence_Fast_GET_ITEM(seq.ptr(), i));
+        ssizes.push_back(PyBytes_GET_SIZE(d.ptr()));
+        sbytes.append(PyBytes_AS_STRING(d.ptr()), static_cast<size_t>(ssizes.back()));
+    }
+    {
+        nb::gil_scoped_release nogil;
+        run(MPI_Neighbor_alltoall(ssizes.data(), 1, MPI_COUNT, rsizes.data(), 1, MPI_COUNT, comm));
+    }
+    std::vector<vcount_t> sc, rc_;
+    std::vector<vdispl_t> sd, rd;
+    counts_displs(ssizes, sc, sd);
+    counts_displs(rsizes, rc_, rd);
+    MPI_Count total = 0;
+    for (MPI_Count n : rsizes) total += n;
+    std::string rbytes(static_cast<size_t>(total), '\0');
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        rc = MPIPY_C(MPI_Neighbor_alltoallv)(sbytes.data(), sc.data(), sd.data(), MPI_BYTE,
+                                            rbytes.data(), rc_.data(), rd.data(), MPI_BYTE, comm);
+    }
+    check(rc);
+    return unpack_neighbors(rsizes, rbytes);
+}
+
 } // namespace
 
 // A predefined operation applied to Python objects, with Python's semantics.
@@ -435,6 +511,11 @@ void bind_collectives_objects(nb::module_ &m, CommClasses &classes) {
             "exscan",
             [](const Comm &self, nb::handle obj, nb::handle op) { return scan_obj(self, obj, op, true); },
             nb::arg("sendobj").none(), nb::arg("op") = sum, "Exclusive scan.");
+    classes.topocomm
+        .def("neighbor_allgather", &neighbor_allgather_obj, nb::arg("sendobj").none(),
+             "Neighbor gather to all.")
+        .def("neighbor_alltoall", &neighbor_alltoall_obj, nb::arg("sendobj").none(),
+             "Neighbor all to all.");
 }
 
 } // namespace mpipy

@@ -26,6 +26,7 @@ NB_MODULE(MPI, m) {
     bind_p2p_objects(m, comm);  // p2p_obj.cpp: point-to-point of Python objects
     bind_collectives(m, comm);  // coll.cpp: collectives of buffers
     bind_collectives_objects(m, comm);  // coll_obj.cpp: collectives of Python objects
+    bind_topology(m, comm);     // topology.cpp: Cartesian, graph and distributed graph topologies
     bind_win(m);          // win.cpp: Win
     bind_file(m);         // file.cpp: File
     bind_session(m);      // session.cpp: Session

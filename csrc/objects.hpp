@@ -130,6 +130,10 @@ void bind_pickle(nb::module_ &m);
 void bind_p2p_objects(nb::module_ &m, CommClasses &classes);
 void bind_collectives(nb::module_ &m, CommClasses &classes);
 void bind_collectives_objects(nb::module_ &m, CommClasses &classes);
+void bind_topology(nb::module_ &m, CommClasses &classes);
+
+// (indegree, outdegree) of a topology communicator, as neighbour collectives count them.
+std::pair<int, int> topology_degrees(MPI_Comm comm);
 
 // A predefined operation applied to Python objects (MPI.SUM(a, b) is a + b, ...).
 nb::object apply_op(MPI_Op op, nb::handle a, nb::handle b);
