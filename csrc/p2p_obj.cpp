@@ -322,17 +322,17 @@ void bind_p2p_objects(nb::module_ &m, CommClasses &classes) {
     const auto any_source = nb::arg("source") = static_cast<int>(MPI_ANY_SOURCE);
     const auto any_tag = nb::arg("tag") = static_cast<int>(MPI_ANY_TAG);
     classes.comm
-        .def("send", &send_method<Mode::standard>, nb::arg("obj"), nb::arg("dest"),
+        .def("send", &send_method<Mode::standard>, nb::arg("obj").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Send in standard mode.")
-        .def("bsend", &send_method<Mode::buffered>, nb::arg("obj"), nb::arg("dest"),
+        .def("bsend", &send_method<Mode::buffered>, nb::arg("obj").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Send in buffered mode.")
-        .def("ssend", &send_method<Mode::synchronous>, nb::arg("obj"), nb::arg("dest"),
+        .def("ssend", &send_method<Mode::synchronous>, nb::arg("obj").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Send in synchronous mode.")
-        .def("isend", &isend_method<Mode::standard>, nb::arg("obj"), nb::arg("dest"),
+        .def("isend", &isend_method<Mode::standard>, nb::arg("obj").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send.")
-        .def("ibsend", &isend_method<Mode::buffered>, nb::arg("obj"), nb::arg("dest"),
+        .def("ibsend", &isend_method<Mode::buffered>, nb::arg("obj").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send in buffered mode.")
-        .def("issend", &isend_method<Mode::synchronous>, nb::arg("obj"), nb::arg("dest"),
+        .def("issend", &isend_method<Mode::synchronous>, nb::arg("obj").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send in synchronous mode.")
         .def(
             "recv",
@@ -357,7 +357,7 @@ void bind_p2p_objects(nb::module_ &m, CommClasses &classes) {
                 request.attr("Wait")();
                 return result;
             },
-            nb::arg("sendobj"), nb::arg("dest"), nb::arg("sendtag") = 0,
+            nb::arg("sendobj").none(), nb::arg("dest"), nb::arg("sendtag") = 0,
             nb::arg("recvbuf") = nb::none(), any_source,
             nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
             "Send and receive.")
