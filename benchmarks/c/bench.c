@@ -1,0 +1,196 @@
+/* C baseline of the benchmark cases in cases.py: the same kernels over MPI's C API.
+ *
+ *   bench CASE REPS VALUE:ITERS:WARMUP [...]   (under mpiexec)
+ *   bench init | version                       (singleton or mpiexec -n 1)
+ *
+ * For each point rank 0 prints "RESULT VALUE t1 ... tREPS": seconds per operation
+ * (one way for ping-pongs, one call for Barrier) in each repetition. */
+#define _GNU_SOURCE
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Large buffers get transparent huge pages, as NumPy asks for its large arrays: without
+ * them the C column would copy through 4 KiB pages while the Python columns do not. */
+static char *alloc_buffer(long size) {
+    size_t n = size > 0 ? (size_t)size : 1;
+    void *buf = NULL;
+    size_t huge = (size_t)2 << 20;
+    if (n >= 2 * huge) {
+        if (posix_memalign(&buf, huge, n) != 0) return NULL;
+#ifdef MADV_HUGEPAGE
+        madvise(buf, n, MADV_HUGEPAGE);
+#endif
+    } else {
+        buf = malloc(n);
+    }
+    if (buf) memset(buf, 0x5a, n);
+    return buf;
+}
+
+/* One kernel runs `iters` iterations of a case on this rank and returns how many
+ * operations one iteration counts for. Ranks that take no part return at once. */
+typedef int (*kernel_fn)(char *buf, long size, long iters, int rank);
+
+static int k_pingpong(char *buf, long size, long iters, int rank) {
+    MPI_Comm comm = MPI_COMM_WORLD;
+    int n = (int)size;
+    if (rank == 0)
+        for (long i = 0; i < iters; i++) {
+            MPI_Send(buf, n, MPI_BYTE, 1, 0, comm);
+            MPI_Recv(buf, n, MPI_BYTE, 1, 0, comm, MPI_STATUS_IGNORE);
+        }
+    else if (rank == 1)
+        for (long i = 0; i < iters; i++) {
+            MPI_Recv(buf, n, MPI_BYTE, 0, 0, comm, MPI_STATUS_IGNORE);
+            MPI_Send(buf, n, MPI_BYTE, 0, 0, comm);
+        }
+    return 2;
+}
+
+static int k_isend(char *buf, long size, long iters, int rank) {
+    MPI_Comm comm = MPI_COMM_WORLD;
+    MPI_Request req;
+    int n = (int)size;
+    if (rank == 0)
+        for (long i = 0; i < iters; i++) {
+            MPI_Isend(buf, n, MPI_BYTE, 1, 0, comm, &req);
+            MPI_Wait(&req, MPI_STATUS_IGNORE);
+            MPI_Irecv(buf, n, MPI_BYTE, 1, 0, comm, &req);
+            MPI_Wait(&req, MPI_STATUS_IGNORE);
+        }
+    else if (rank == 1)
+        for (long i = 0; i < iters; i++) {
+            MPI_Irecv(buf, n, MPI_BYTE, 0, 0, comm, &req);
+            MPI_Wait(&req, MPI_STATUS_IGNORE);
+            MPI_Isend(buf, n, MPI_BYTE, 0, 0, comm, &req);
+            MPI_Wait(&req, MPI_STATUS_IGNORE);
+        }
+    return 2;
+}
+
+/* The persistent requests live across the repetitions of a point, as in cases.py. */
+static MPI_Request psend = MPI_REQUEST_NULL, precv = MPI_REQUEST_NULL;
+
+static int k_persistent(char *buf, long size, long iters, int rank) {
+    (void)buf, (void)size;
+    MPI_Request first = rank == 0 ? psend : precv, second = rank == 0 ? precv : psend;
+    if (rank > 1) return 2;
+    for (long i = 0; i < iters; i++) {
+        MPI_Start(&first);
+        MPI_Wait(&first, MPI_STATUS_IGNORE);
+        MPI_Start(&second);
+        MPI_Wait(&second, MPI_STATUS_IGNORE);
+    }
+    return 2;
+}
+
+static void persistent_setup(char *buf, long size, int rank) {
+    if (rank > 1) return;
+    int peer = 1 - rank;
+    MPI_Send_init(buf, (int)size, MPI_BYTE, peer, 0, MPI_COMM_WORLD, &psend);
+    MPI_Recv_init(buf, (int)size, MPI_BYTE, peer, 0, MPI_COMM_WORLD, &precv);
+}
+
+static void persistent_free(void) {
+    if (psend != MPI_REQUEST_NULL) MPI_Request_free(&psend);
+    if (precv != MPI_REQUEST_NULL) MPI_Request_free(&precv);
+}
+
+static int k_barrier(char *buf, long size, long iters, int rank) {
+    (void)buf, (void)size, (void)rank;
+    for (long i = 0; i < iters; i++) MPI_Barrier(MPI_COMM_WORLD);
+    return 1;
+}
+
+static const struct {
+    const char *name;
+    kernel_fn run;
+} kernels[] = {
+    {"pingpong", k_pingpong},
+    {"isend", k_isend},
+    {"persistent", k_persistent},
+    {"barrier", k_barrier},
+};
+
+static int usage(void) {
+    fprintf(stderr, "usage: bench CASE REPS VALUE:ITERS:WARMUP [...]\n"
+                    "       bench init | version\n");
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "init") == 0) {
+        MPI_Init(&argc, &argv);
+        MPI_Finalize();
+        return 0;
+    }
+    if (argc >= 2 && strcmp(argv[1], "version") == 0) {
+        char text[MPI_MAX_LIBRARY_VERSION_STRING];
+        int len = 0;
+        MPI_Init(&argc, &argv);
+        MPI_Get_library_version(text, &len);
+        printf("%s\n", text);
+        MPI_Finalize();
+        return 0;
+    }
+    if (argc < 3) return usage();
+    kernel_fn run = NULL;
+    for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++)
+        if (strcmp(argv[1], kernels[i].name) == 0) run = kernels[i].run;
+    if (run == NULL) return usage();
+    int reps = atoi(argv[2]);
+    if (reps < 1) return usage();
+
+    MPI_Init(&argc, &argv);
+    int rank = 0, nprocs = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &nprocs);
+    if (run != k_barrier && nprocs < 2) {
+        if (rank == 0) printf("ERROR case %s needs at least 2 processes\n", argv[1]);
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    double *times = malloc(sizeof(double) * (size_t)reps);
+    for (int p = 3; p < argc; p++) {
+        long value = 0, iters = 0, warmup = 0;
+        if (sscanf(argv[p], "%ld:%ld:%ld", &value, &iters, &warmup) != 3 || iters < 1) {
+            if (rank == 0) printf("ERROR bad point %s\n", argv[p]);
+            MPI_Abort(MPI_COMM_WORLD, 2);
+        }
+        char *buf = alloc_buffer(value);
+        if (buf == NULL) {
+            printf("ERROR cannot allocate %ld bytes\n", value);
+            MPI_Abort(MPI_COMM_WORLD, 3);
+        }
+        if (run == k_persistent) persistent_setup(buf, value, rank);
+        run(buf, value, warmup, rank);
+        int per_iter = 1;
+        for (int r = 0; r < reps; r++) {
+            MPI_Barrier(MPI_COMM_WORLD);
+            double t0 = now();
+            per_iter = run(buf, value, iters, rank);
+            times[r] = (now() - t0) / (double)iters;
+        }
+        MPI_Barrier(MPI_COMM_WORLD);
+        if (run == k_persistent) persistent_free();
+        free(buf);
+        if (rank == 0) {
+            printf("RESULT %ld", value);
+            for (int r = 0; r < reps; r++) printf(" %.9e", times[r] / per_iter);
+            printf("\n");
+            fflush(stdout);
+        }
+    }
+    free(times);
+    MPI_Finalize();
+    return 0;
+}

@@ -1,0 +1,351 @@
+"""Benchmark cases: the registry run.py reads, and the Python side of each case.
+
+A case is a function registered with ``@case(...)``. run.py imports this file only to
+read the registry (no MPI is imported then). Under mpiexec the same file is the Python
+worker::
+
+    python cases.py --module mpi4py|mpipy CASE REPS VALUE:ITERS:WARMUP [...]
+
+For each point rank 0 prints ``RESULT VALUE t1 ... tREPS``: seconds per operation in
+each repetition, exactly as c/bench.c does for the cases it has. An error on any rank
+prints ``ERROR <text>`` and aborts the job, so a function a module lacks costs one
+table cell.
+
+To add a case: write a ``setup`` function below (or a ``measure`` function for cases
+that run.py times itself, like ``import``), register it with ``@case``, and, if C can do
+the same, add a kernel of the same name to c/bench.c and pass ``c=True``.
+"""
+
+import importlib
+import sys
+import time
+from dataclasses import dataclass
+
+KiB, MiB = 1 << 10, 1 << 20
+SIZES = (0, 8, KiB, 64 * KiB, MiB, 16 * MiB)
+
+
+@dataclass
+class Point:
+    """One row of the table: ``value`` goes to the workers, ``label`` to the table."""
+
+    label: str
+    value: int
+    iters: int
+    warmup: int
+
+
+@dataclass
+class Job:
+    """One mpiexec launch per implementation: ``np`` processes running ``points``."""
+
+    np: int
+    points: list
+
+
+@dataclass
+class Case:
+    """A registered case.
+
+    ``jobs(opts)`` gives its jobs (``opts`` has ``quick``, ``np``, ``nproc``, ``reps``).
+    Python workers call ``setup(MPI, comm, value) -> (run, per_iter, done)``; cases that
+    run.py times from outside have ``measure(runner, impl, point)`` instead.
+    """
+
+    name: str
+    title: str
+    jobs: object
+    setup: object = None
+    measure: object = None
+    c: bool = False  # c/bench.c has a kernel of the same name
+    python: bool = True  # mpi4py and mpipy run it
+    doc: str = ""
+
+
+CASES = {}
+
+
+def case(name, title, jobs, c=False, python=True, local=False):
+    """Register a case: the decorated function is its ``setup``, or, if ``local``, its
+    ``measure``."""
+
+    def register(func):
+        CASES[name] = Case(
+            name=name,
+            title=title,
+            jobs=jobs,
+            c=c,
+            python=python,
+            doc=(func.__doc__ or "").strip(),
+            setup=None if local else func,
+            measure=func if local else None,
+        )
+        return func
+
+    return register
+
+
+# -- iteration counts ------------------------------------------------------------------
+
+
+def p2p_iters(size, quick):
+    """Iterations for a message size: many for small messages, at least 10 for large."""
+    base = 1000 if quick else 5000
+    return max(5 if quick else 10, base * 4 * KiB // max(size, 4 * KiB))
+
+
+def size_label(size):
+    if size >= MiB and size % MiB == 0:
+        return f"{size // MiB} MiB"
+    if size >= KiB and size % KiB == 0:
+        return f"{size // KiB} KiB"
+    return f"{size} B"
+
+
+def p2p_jobs(opts):
+    points = []
+    for size in SIZES:
+        iters = p2p_iters(size, opts.quick)
+        points.append(Point(size_label(size), size, iters, max(2, iters // 10)))
+    return [Job(2, points)]
+
+
+def barrier_jobs(opts):
+    jobs = []
+    for np in opts.np:
+        # Past one process per core, every Barrier waits for descheduled ranks: ms each.
+        if np <= opts.nproc:
+            iters = 1000 if opts.quick else 5000
+        else:
+            iters = 10 if opts.quick else 50
+        label = f"N={np}" + (" (oversubscribed)" if np > opts.nproc else "")
+        jobs.append(Job(np, [Point(label, 0, iters, max(2, iters // 10))]))
+    return jobs
+
+
+# Objects for the object case, by value; labels for the table.
+OBJECTS = {
+    0: "None",
+    1: "int",
+    2: "small dict",
+    3: "ndarray 1 MiB",
+    4: "ndarray 16 MiB",
+}
+
+
+def make_object(value):
+    if value == 0:
+        return None
+    if value == 1:
+        return 12345
+    if value == 2:
+        return {"name": "block", "shape": (3, 4), "tags": ["a", "b"], "scale": 0.5}
+    if value not in OBJECTS:
+        raise ValueError(f"no object number {value}")
+    import numpy
+
+    return numpy.ones(MiB if value == 3 else 16 * MiB, dtype="B")
+
+
+def object_jobs(opts):
+    points = []
+    for value, label in OBJECTS.items():
+        # Pickling copies: an object costs several times a buffer of its size.
+        nbytes = {3: MiB, 4: 16 * MiB}.get(value, 0)
+        iters = max(3 if opts.quick else 5, p2p_iters(nbytes, opts.quick) // 2)
+        points.append(Point(label, value, iters, max(1, iters // 10)))
+    return [Job(2, points)]
+
+
+# -- cases -----------------------------------------------------------------------------
+
+
+def _buffer(size):
+    import numpy
+
+    buf = numpy.empty(size, dtype="B")
+    buf.fill(0x5A)
+    return buf
+
+
+@case("pingpong", "Send/Recv ping-pong", p2p_jobs, c=True)
+def setup_pingpong(MPI, comm, size):
+    """One-way latency: rank 0 does Send then Recv, rank 1 Recv then Send (time / 2)."""
+    buf = _buffer(size)
+    send, recv, rank = comm.Send, comm.Recv, comm.Get_rank()
+
+    def run0(n):
+        for _ in range(n):
+            send(buf, 1, 0)
+            recv(buf, 1, 0)
+
+    def run1(n):
+        for _ in range(n):
+            recv(buf, 0, 0)
+            send(buf, 0, 0)
+
+    return {0: run0, 1: run1}.get(rank), 2, None
+
+
+@case("isend", "Isend/Irecv+Wait ping-pong", p2p_jobs, c=True)
+def setup_isend(MPI, comm, size):
+    """As pingpong, each message with a nonblocking call and its Wait."""
+    buf = _buffer(size)
+    isend, irecv, rank = comm.Isend, comm.Irecv, comm.Get_rank()
+
+    def run0(n):
+        for _ in range(n):
+            isend(buf, 1, 0).Wait()
+            irecv(buf, 1, 0).Wait()
+
+    def run1(n):
+        for _ in range(n):
+            irecv(buf, 0, 0).Wait()
+            isend(buf, 0, 0).Wait()
+
+    return {0: run0, 1: run1}.get(rank), 2, None
+
+
+@case("persistent", "Send_init/Recv_init+Start/Wait ping-pong", p2p_jobs, c=True)
+def setup_persistent(MPI, comm, size):
+    """As pingpong, with persistent requests made once per size, started each time."""
+    rank = comm.Get_rank()
+    if rank > 1:
+        return None, 2, None
+    buf = _buffer(size)
+    sreq = comm.Send_init(buf, 1 - rank, 0)
+    rreq = comm.Recv_init(buf, 1 - rank, 0)
+    first, second = (sreq, rreq) if rank == 0 else (rreq, sreq)
+
+    def run(n):
+        for _ in range(n):
+            first.Start()
+            first.Wait()
+            second.Start()
+            second.Wait()
+
+    def done():
+        sreq.Free()
+        rreq.Free()
+
+    return run, 2, done
+
+
+@case("object", "send/recv of Python objects", object_jobs, c=False)
+def setup_object(MPI, comm, value):
+    """One-way time of lowercase send/recv: rank 1 sends back what it received."""
+    obj = make_object(value)
+    send, recv, rank = comm.send, comm.recv, comm.Get_rank()
+
+    def run0(n):
+        for _ in range(n):
+            send(obj, 1, 0)
+            recv(None, 1, 0)
+
+    def run1(n):
+        for _ in range(n):
+            send(recv(None, 0, 0), 0, 0)
+
+    return {0: run0, 1: run1}.get(rank), 2, None
+
+
+@case("barrier", "Barrier", barrier_jobs, c=True)
+def setup_barrier(MPI, comm, value):
+    """Time of one Barrier on rank 0 (process counts from --np)."""
+    barrier = comm.Barrier
+
+    def run(n):
+        for _ in range(n):
+            barrier()
+
+    return run, 1, None
+
+
+def import_jobs(opts):
+    # Each repetition is one process (up to 5: a process can take a second to start);
+    # iters holds the repetition count here.
+    reps = min(opts.reps, 5)
+    return [Job(1, [Point("singleton", 0, reps, 1), Point("mpiexec -n 1", 1, reps, 1)])]
+
+
+@case("import", "import+init (wall time of a process)", import_jobs, c=True, local=True)
+def measure_import(runner, impl, point):
+    """Wall time of `python -c "from X import MPI"` (C: MPI_Init+MPI_Finalize), run
+    alone (singleton) or under `mpiexec -n 1`; includes interpreter start-up (see
+    notes)."""
+    if impl == "c":
+        argv = runner.c_command("init")
+    else:
+        argv = [runner.python, "-c", f"from {impl} import MPI"]
+    if point.value == 1:
+        argv = runner.launcher(1) + argv
+    return runner.time_process(argv, impl, point)
+
+
+# -- worker ----------------------------------------------------------------------------
+
+
+def _parse_point(text):
+    value, iters, warmup = (int(x) for x in text.split(":"))
+    return value, iters, warmup
+
+
+def work(MPI, name, reps, points):
+    comm = MPI.COMM_WORLD
+    rank = comm.Get_rank()
+    setup = CASES[name].setup
+    clock = time.perf_counter
+    for value, iters, warmup in points:
+        run, per_iter, done = setup(MPI, comm, value)
+        times = []
+        comm.Barrier()
+        if run is not None:
+            run(warmup)
+        for _ in range(reps):
+            comm.Barrier()
+            t0 = clock()
+            if run is not None:
+                run(iters)
+            times.append((clock() - t0) / iters / per_iter)
+        comm.Barrier()
+        if done is not None:
+            done()
+        if rank == 0:
+            print("RESULT", value, " ".join(f"{t:.9e}" for t in times), flush=True)
+
+
+def report(exc):
+    # One line (for the table's notes), in one write (so that the lines of several
+    # failing ranks do not interleave).
+    text = " ".join(str(exc).split())
+    if len(text) > 240:
+        text = text[:237] + "..."
+    sys.stdout.write(f"ERROR {type(exc).__name__}: {text}\n")
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+def main(argv=None):
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Python worker of the benchmarks")
+    parser.add_argument("--module", choices=["mpi4py", "mpipy"], required=True)
+    parser.add_argument("case", choices=sorted(n for n, c in CASES.items() if c.setup))
+    parser.add_argument("reps", type=int)
+    parser.add_argument("points", nargs="+", type=_parse_point)
+    opts = parser.parse_args(argv)
+    try:
+        MPI = importlib.import_module(f"{opts.module}.MPI")
+    except Exception as exc:  # every rank fails alike: nobody is left waiting
+        report(exc)
+        return 1
+    try:
+        work(MPI, opts.case, opts.reps, opts.points)
+    except BaseException as exc:
+        report(exc)
+        MPI.COMM_WORLD.Abort(1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
