@@ -2,6 +2,8 @@
 // groups, comparison, duplication, splitting, names, error handlers, attributes, Abort.
 #include "objects.hpp"
 
+#include "request.hpp"
+
 #include <nanobind/stl/tuple.h>
 
 namespace mpipy {
@@ -63,6 +65,45 @@ nb::object wrap_comm(MPI_Comm comm) {
 
 void comm_after_init() {}
 
+static MPI_Info info_arg(nb::handle info) {
+    if (info.is_none()) return MPI_INFO_NULL;
+    if (!nb::isinstance<Info>(info)) throw nb::type_error("info must be an MPI.Info or None");
+    return nb::inst_ptr<Info>(info)->handle;
+}
+
+static MPI_Group group_arg(nb::handle group) {
+    if (!nb::isinstance<Group>(group)) throw nb::type_error("group must be an MPI.Group");
+    return nb::inst_ptr<Group>(group)->get();
+}
+
+// A communicator just created by MPI: error handler set, wrapped as `cls` (or as what it is).
+static nb::object new_comm(MPI_Comm out, nb::handle like = nb::handle()) {
+    set_errors_return(out);
+    if (like.is_valid()) return new_like<Comm>(like, out);
+    return wrap_comm(out);
+}
+
+// Idup: the new communicator's handle is written by MPI at completion, into the Python
+// object the request keeps alive.
+static nb::object idup(nb::handle self, nb::handle info) {
+    MPI_Comm comm = nb::inst_ptr<Comm>(self)->get();
+    MPI_Info inf = info_arg(info);
+    nb::object out = new_like<Comm>(self, MPI_COMM_NULL);
+    MPI_Comm *slot = &nb::inst_ptr<Comm>(out)->handle;
+    MPI_Request request = MPI_REQUEST_NULL;
+    check(inf == MPI_INFO_NULL ? MPI_Comm_idup(comm, slot, &request)
+                               : MPI_Comm_idup_with_info(comm, inf, slot, &request));
+    struct IdupState : RequestState {
+        nb::object complete(const MPI_Status &) override {
+            set_errors_return(nb::inst_ptr<Comm>(keep)->handle);
+            return nb::none();
+        }
+    };
+    auto state = std::make_shared<IdupState>();
+    state->keep = out;
+    return nb::make_tuple(out, make_request(request, std::move(state), false));
+}
+
 static void check_rank_like(int value, const char *what) {
     if (value < 0 && value != MPI_UNDEFINED)
         throw nb::value_error(
@@ -73,6 +114,7 @@ static void check_rank_like(int value, const char *what) {
 // Comm.Get_attr for the predefined attributes (integers, or None when not set).
 static nb::object get_attr(const Comm &self, int keyval) {
     MPI_Comm comm = self.get();
+    if (nb::object python; get_python_attr(comm, keyval, python)) return python;
     void *value = nullptr;
     int flag = 0;
     check(MPI_Comm_get_attr(comm, keyval, &value, &flag));
@@ -138,20 +180,14 @@ CommClasses bind_comm(nb::module_ &m) {
                     rc = MPI_Comm_dup(comm, &dup);
                 }
                 check(rc);
-                set_errors_return(dup);
-                return new_like<Comm>(self, dup);
+                return new_comm(dup, self);
             },
             "Clone an existing communicator.")
         .def(
             "Dup",
             [](nb::handle self, nb::handle info) {
                 MPI_Comm comm = nb::inst_ptr<Comm>(self)->get(), dup = MPI_COMM_NULL;
-                MPI_Info info_handle = MPI_INFO_NULL;
-                if (!info.is_none()) {
-                    if (!nb::isinstance<Info>(info))
-                        throw nb::type_error("info must be an MPI.Info or None");
-                    info_handle = nb::inst_ptr<Info>(info)->handle;
-                }
+                MPI_Info info_handle = info_arg(info);
                 int rc;
                 {
                     nb::gil_scoped_release nogil;
@@ -159,10 +195,9 @@ CommClasses bind_comm(nb::module_ &m) {
                                                       : MPI_Comm_dup_with_info(comm, info_handle, &dup);
                 }
                 check(rc);
-                set_errors_return(dup);
-                return new_like<Comm>(self, dup);
+                return new_comm(dup, self);
             },
-            nb::arg("info") = nb::none(), "Duplicate a communicator.")
+            nb::arg("info").none() = nb::none(), "Duplicate a communicator.")
         .def(
             "Free",
             [](Comm &self) {
@@ -237,6 +272,77 @@ CommClasses bind_comm(nb::module_ &m) {
             },
             nb::arg("errorcode") = 0, "Terminate the MPI execution environment.")
         .def(
+            "Dup_with_info",
+            [](nb::handle self, nb::handle info) {
+                MPI_Comm comm = nb::inst_ptr<Comm>(self)->get(), dup = MPI_COMM_NULL;
+                MPI_Info inf = info_arg(info);
+                int rc;
+                {
+                    nb::gil_scoped_release nogil;
+                    rc = MPI_Comm_dup_with_info(comm, inf, &dup);
+                }
+                check(rc);
+                return new_comm(dup, self);
+            },
+            nb::arg("info"), "Duplicate a communicator with hints.")
+        .def("Idup", &idup, nb::arg("info").none() = nb::none(), "Nonblocking duplicate a communicator.")
+        .def("Idup_with_info", &idup, nb::arg("info"), "Nonblocking duplicate a communicator with hints.")
+        .def(
+            "Create",
+            [](const Comm &self, nb::handle group) {
+                MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
+                MPI_Group g = group_arg(group);
+                int rc;
+                {
+                    nb::gil_scoped_release nogil;
+                    rc = MPI_Comm_create(comm, g, &out);
+                }
+                check(rc);
+                if (out == MPI_COMM_NULL)
+                    return is_inter(comm) ? new_handle<Intercomm>(out) : new_handle<Intracomm>(out);
+                return new_comm(out);
+            },
+            nb::arg("group"), "Create communicator from group.")
+        .def(
+            "Split_type",
+            [](const Comm &self, int split_type, int key, nb::handle info) {
+                MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
+                MPI_Info inf = info_arg(info);
+                int rc;
+                {
+                    nb::gil_scoped_release nogil;
+                    rc = MPI_Comm_split_type(comm, split_type, key, inf, &out);
+                }
+                check(rc);
+                if (out == MPI_COMM_NULL) return new_handle<Intracomm>(out);
+                return new_comm(out);
+            },
+            nb::arg("split_type"), nb::arg("key") = 0, nb::arg("info").none() = nb::none(),
+            "Split communicator by split type.")
+        .def(
+            "Get_info",
+            [](const Comm &self) {
+                MPI_Info info = MPI_INFO_NULL;
+                check(MPI_Comm_get_info(self.get(), &info));
+                return new_handle<Info>(info);
+            },
+            "Return the current hints for a communicator.")
+        .def(
+            "Set_info",
+            [](const Comm &self, nb::handle info) {
+                check(MPI_Comm_set_info(self.get(), info_arg(info)));
+            },
+            nb::arg("info"), "Set new values for the hints associated with a communicator.")
+        .def_prop_rw(
+            "info", [](nb::handle self) { return self.attr("Get_info")(); },
+            [](nb::handle self, nb::handle info) { self.attr("Set_info")(info); }, "Info hints.")
+        .def(
+            "Call_errhandler",
+            [](const Comm &self, int errorcode) {
+                check(MPI_Comm_call_errhandler(self.get(), errorcode));
+            },
+            nb::arg("errorcode"), "Call the error handler installed on a communicator.")
+        .def(
             "Split",
             [](const Comm &self, int color, int key) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
@@ -256,6 +362,43 @@ CommClasses bind_comm(nb::module_ &m) {
 
     nb::class_<Intracomm, Comm> intracomm(m, "Intracomm", "Intracommunicator.");
     bind_handle_init<Comm>(intracomm);
+    intracomm.def(
+        "Create_group",
+        [](const Intracomm &self, nb::handle group, int tag) {
+            MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
+            MPI_Group g = group_arg(group);
+            int rc;
+            {
+                nb::gil_scoped_release nogil;
+                rc = MPI_Comm_create_group(comm, g, tag, &out);
+            }
+            check(rc);
+            if (out == MPI_COMM_NULL) return new_handle<Intracomm>(out);
+            return new_comm(out);
+        },
+        nb::arg("group"), nb::arg("tag") = 0, "Create communicator from group.");
+#if MPIPY_HAVE_SESSIONS
+    intracomm.def_static(
+        "Create_from_group",
+        [](nb::handle group, nb::handle stringtag, nb::handle info, nb::handle errhandler) {
+            require_active();
+            MPI_Group g = group_arg(group);
+            std::string tag = to_string(stringtag, "stringtag");
+            MPI_Errhandler eh = errhandler.is_none() ? MPI_ERRORS_RETURN
+                                                     : nb::inst_ptr<Errhandler>(errhandler)->get();
+            MPI_Info inf = info_arg(info);
+            MPI_Comm out = MPI_COMM_NULL;
+            int rc;
+            {
+                nb::gil_scoped_release nogil;
+                rc = MPI_Comm_create_from_group(g, tag.c_str(), inf, eh, &out);
+            }
+            check(rc);
+            return new_handle<Intracomm>(out);
+        },
+        nb::arg("group"), nb::arg("stringtag") = "org.mpi4py", nb::arg("info").none() = nb::none(),
+        nb::arg("errhandler").none() = nb::none(), "Create communicator from group.");
+#endif
     intracomm.def(
         "Create_intercomm",
         [](const Intracomm &self, int local_leader, const Intracomm &peer_comm, int remote_leader,
@@ -322,6 +465,32 @@ CommClasses bind_comm(nb::module_ &m) {
                 return new_handle<Intracomm>(out);
             },
             nb::arg("high") = false, "Merge intercommunicator into an intracommunicator.");
+#if MPIPY_HAVE_SESSIONS
+    intercomm.def_static(
+        "Create_from_groups",
+        [](nb::handle local_group, int local_leader, nb::handle remote_group, int remote_leader,
+           nb::handle stringtag, nb::handle info, nb::handle errhandler) {
+            require_active();
+            MPI_Group lg = group_arg(local_group), rg = group_arg(remote_group);
+            std::string tag = to_string(stringtag, "stringtag");
+            MPI_Errhandler eh = errhandler.is_none() ? MPI_ERRORS_RETURN
+                                                     : nb::inst_ptr<Errhandler>(errhandler)->get();
+            MPI_Info inf = info_arg(info);
+            MPI_Comm out = MPI_COMM_NULL;
+            int rc;
+            {
+                nb::gil_scoped_release nogil;
+                rc = MPI_Intercomm_create_from_groups(lg, local_leader, rg, remote_leader,
+                                                      tag.c_str(), inf, eh, &out);
+            }
+            check(rc);
+            return new_handle<Intercomm>(out);
+        },
+        nb::arg("local_group"), nb::arg("local_leader"), nb::arg("remote_group"),
+        nb::arg("remote_leader"), nb::arg("stringtag") = "org.mpi4py",
+        nb::arg("info").none() = nb::none(), nb::arg("errhandler").none() = nb::none(),
+        "Create intercommunicator from a group.");
+#endif
 
     add_constant<Comm>(m, "COMM_NULL", MPI_COMM_NULL);
     add_constant<Intracomm>(m, "COMM_SELF", MPI_COMM_SELF);

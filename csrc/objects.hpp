@@ -131,6 +131,11 @@ void bind_p2p_objects(nb::module_ &m, CommClasses &classes);
 void bind_collectives(nb::module_ &m, CommClasses &classes);
 void bind_collectives_objects(nb::module_ &m, CommClasses &classes);
 void bind_topology(nb::module_ &m, CommClasses &classes);
+void bind_attributes(nb::module_ &m, CommClasses &classes);
+
+// Attributes of keyvals created from Python (attributes.cpp).
+bool get_python_attr(MPI_Comm comm, int keyval, nb::object &out);
+void delete_python_attributes();
 
 // (indegree, outdegree) of a topology communicator, as neighbour collectives count them.
 std::pair<int, int> topology_degrees(MPI_Comm comm);
