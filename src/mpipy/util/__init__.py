@@ -1,0 +1,1 @@
+"""Utilities on top of mpipy.MPI: ``pkl5`` (pickle protocol 5 transport)."""

@@ -1,0 +1,213 @@
+"""Pickle protocol 5 communication with out-of-band buffers.
+
+mpipy's core already sends Python objects this way: buffers above ``pickle.THRESHOLD``
+travel out of band, straight from and into the objects' memory, as their own MPI messages
+(beyond 2 GiB too, with or without MPI-4 large counts), and the messages that make up one
+object can never interleave with another object's. This module gives that transport the
+API of ``mpi4py.util.pkl5``: communicator wrappers, a ``Request`` and a ``Message`` class
+that are not subclasses of their ``MPI`` namesakes, and ``pickle``, the configuration in
+use (the same object as ``MPI.pickle``: one transport, one configuration).
+"""
+
+from .. import MPI
+
+__all__ = ["Pickle", "pickle", "Request", "Message", "Comm", "Intracomm", "Intercomm"]
+
+Pickle = MPI.Pickle
+pickle = MPI.pickle
+
+ANY_SOURCE = MPI.ANY_SOURCE
+ANY_TAG = MPI.ANY_TAG
+PROC_NULL = MPI.PROC_NULL
+ROOT = MPI.ROOT
+
+
+class Request:
+    """Request of a nonblocking send or receive of an object (not an ``MPI.Request``)."""
+
+    __slots__ = ("_request",)
+
+    def __init__(self, request=None):
+        self._request = MPI.REQUEST_NULL if request is None else request
+
+    def __eq__(self, other):
+        if isinstance(other, Request):
+            return self._request == other._request
+        return NotImplemented
+
+    def __bool__(self):
+        return bool(self._request)
+
+    def Free(self):
+        """Free the request."""
+        self._request.Free()
+
+    def free(self):
+        """Free the request if not null."""
+        self._request.free()
+
+    def cancel(self):
+        """Cancel the request."""
+        self._request.Cancel()
+
+    def get_status(self, status=None):
+        """Test for completion without completing the request."""
+        return self._request.Get_status(status)
+
+    def test(self, status=None):
+        """Test for completion: ``(done, object or None)``."""
+        return self._request.test(status)
+
+    def wait(self, status=None):
+        """Wait for completion; return the received object (None for sends)."""
+        return self._request.wait(status)
+
+    @classmethod
+    def testall(cls, requests, statuses=None):
+        """Test for completion of all requests: ``(done, objects or None)``."""
+        return MPI.Request.testall([r._request for r in requests], statuses)
+
+    @classmethod
+    def waitall(cls, requests, statuses=None):
+        """Wait for completion of all requests; return the received objects."""
+        return MPI.Request.waitall([r._request for r in requests], statuses)
+
+
+class Message:
+    """Matched message of an object (not an ``MPI.Message``)."""
+
+    __slots__ = ("_message",)
+
+    def __init__(self, message=None):
+        self._message = MPI.MESSAGE_NULL if message is None else message
+
+    def __eq__(self, other):
+        if isinstance(other, Message):
+            return self._message == other._message
+        return NotImplemented
+
+    def __bool__(self):
+        return bool(self._message)
+
+    def free(self):
+        """Free the message if not null (messages need no freeing)."""
+
+    def recv(self, status=None):
+        """Blocking receive of the matched object."""
+        return self._message.recv(status)
+
+    def irecv(self):
+        """Nonblocking receive of the matched object."""
+        return Request(self._message.irecv())
+
+    @classmethod
+    def probe(cls, comm, source=ANY_SOURCE, tag=ANY_TAG, status=None):
+        """Blocking test for a matched message."""
+        return cls(comm.mprobe(source, tag, status))
+
+    @classmethod
+    def iprobe(cls, comm, source=ANY_SOURCE, tag=ANY_TAG, status=None):
+        """Nonblocking test for a matched message: a ``Message`` or None."""
+        message = MPI.Comm.improbe(comm, source, tag, status)
+        return None if message is None else cls(message)
+
+
+class _ObjectMethods:
+    """The object methods of the wrappers (a mixin: nanobind classes take one native base,
+    so ``Intracomm`` and ``Intercomm`` derive from ``MPI.Intracomm``/``MPI.Intercomm`` and
+    this, not from ``Comm``)."""
+
+    __slots__ = ()
+
+    def __init__(self, comm=MPI.COMM_NULL):
+        super().__init__(comm)
+
+    def send(self, obj, dest, tag=0):
+        """Send in standard mode."""
+        MPI.Comm.send(self, obj, dest, tag)
+
+    def bsend(self, obj, dest, tag=0):
+        """Send in buffered mode."""
+        MPI.Comm.bsend(self, obj, dest, tag)
+
+    def ssend(self, obj, dest, tag=0):
+        """Send in synchronous mode."""
+        MPI.Comm.ssend(self, obj, dest, tag)
+
+    def isend(self, obj, dest, tag=0):
+        """Nonblocking send in standard mode."""
+        return Request(MPI.Comm.isend(self, obj, dest, tag))
+
+    def ibsend(self, obj, dest, tag=0):
+        """Nonblocking send in buffered mode."""
+        return Request(MPI.Comm.ibsend(self, obj, dest, tag))
+
+    def issend(self, obj, dest, tag=0):
+        """Nonblocking send in synchronous mode."""
+        return Request(MPI.Comm.issend(self, obj, dest, tag))
+
+    def recv(self, buf=None, source=ANY_SOURCE, tag=ANY_TAG, status=None):
+        """Blocking receive (``buf`` is accepted and ignored: objects are sized)."""
+        return MPI.Comm.recv(self, None, source, tag, status)
+
+    def irecv(self, buf=None, source=ANY_SOURCE, tag=ANY_TAG):
+        """Not supported: use ``improbe``/``mprobe`` then ``Message.irecv``."""
+        raise RuntimeError(
+            "pkl5.Comm.irecv is unsupported: an object of several messages cannot be "
+            "received reliably before it is matched; use mprobe() or improbe() and then "
+            "Message.irecv(), or MPI.Comm.irecv() which progresses the whole object"
+        )
+
+    def sendrecv(
+        self,
+        sendobj,
+        dest,
+        sendtag=0,
+        recvbuf=None,
+        source=ANY_SOURCE,
+        recvtag=ANY_TAG,
+        status=None,
+    ):
+        """Send and receive."""
+        return MPI.Comm.sendrecv(self, sendobj, dest, sendtag, None, source, recvtag, status)
+
+    def mprobe(self, source=ANY_SOURCE, tag=ANY_TAG, status=None):
+        """Blocking test for a matched message."""
+        return Message(MPI.Comm.mprobe(self, source, tag, status))
+
+    def improbe(self, source=ANY_SOURCE, tag=ANY_TAG, status=None):
+        """Nonblocking test for a matched message: a ``Message`` or None."""
+        message = MPI.Comm.improbe(self, source, tag, status)
+        return None if message is None else Message(message)
+
+    def bcast(self, obj, root=0):
+        """Broadcast."""
+        return MPI.Comm.bcast(self, obj, root)
+
+    def gather(self, sendobj, root=0):
+        """Gather to root."""
+        return MPI.Comm.gather(self, sendobj, root)
+
+    def scatter(self, sendobj, root=0):
+        """Scatter from root."""
+        return MPI.Comm.scatter(self, sendobj, root)
+
+    def allgather(self, sendobj):
+        """Gather to all."""
+        return MPI.Comm.allgather(self, sendobj)
+
+    def alltoall(self, sendobj):
+        """All to all."""
+        return MPI.Comm.alltoall(self, sendobj)
+
+
+class Comm(_ObjectMethods, MPI.Comm):
+    """Communicator wrapper: object communication with pickle protocol 5."""
+
+
+class Intracomm(_ObjectMethods, MPI.Intracomm):
+    """Intracommunicator wrapper."""
+
+
+class Intercomm(_ObjectMethods, MPI.Intercomm):
+    """Intercommunicator wrapper."""
