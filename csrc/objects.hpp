@@ -132,6 +132,7 @@ void bind_collectives(nb::module_ &m, CommClasses &classes);
 void bind_collectives_objects(nb::module_ &m, CommClasses &classes);
 void bind_topology(nb::module_ &m, CommClasses &classes);
 void bind_attributes(nb::module_ &m, CommClasses &classes);
+void bind_dpm(nb::module_ &m, CommClasses &classes);
 
 // Attributes of keyvals created from Python (attributes.cpp).
 bool get_python_attr(MPI_Comm comm, int keyval, nb::object &out);
