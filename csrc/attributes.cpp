@@ -137,6 +137,7 @@ void bind_attributes(nb::module_ &m, CommClasses &classes) {
                     throw_mpi_error(rc);
                 }
                 comm_keyvals()[keyval] = kv;
+                python_callbacks_registered = true;
                 return keyval;
             },
             nb::arg("copy_fn").none() = nb::none(), nb::arg("delete_fn").none() = nb::none(),
@@ -171,7 +172,7 @@ void bind_attributes(nb::module_ &m, CommClasses &classes) {
                 MPI_Comm comm = self.get();
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Comm_delete_attr(comm, keyval);
                 }
                 check(rc);

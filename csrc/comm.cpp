@@ -176,7 +176,7 @@ CommClasses bind_comm(nb::module_ &m) {
                 MPI_Comm comm = nb::inst_ptr<Comm>(self)->get(), dup = MPI_COMM_NULL;
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Comm_dup(comm, &dup);
                 }
                 check(rc);
@@ -190,7 +190,7 @@ CommClasses bind_comm(nb::module_ &m) {
                 MPI_Info info_handle = info_arg(info);
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = info_handle == MPI_INFO_NULL ? MPI_Comm_dup(comm, &dup)
                                                       : MPI_Comm_dup_with_info(comm, info_handle, &dup);
                 }
@@ -205,7 +205,7 @@ CommClasses bind_comm(nb::module_ &m) {
                 if (self.predefined) throw MpiError{MPI_ERR_COMM};
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Comm_free(&comm);
                 }
                 check(rc);
@@ -267,7 +267,7 @@ CommClasses bind_comm(nb::module_ &m) {
             "Abort",
             [](const Comm &self, int errorcode) {
                 MPI_Comm comm = self.get();
-                nb::gil_scoped_release nogil;
+                ReleaseGIL nogil;
                 check(MPI_Abort(comm, errorcode));
             },
             nb::arg("errorcode") = 0, "Terminate the MPI execution environment.")
@@ -278,7 +278,7 @@ CommClasses bind_comm(nb::module_ &m) {
                 MPI_Info inf = info_arg(info);
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Comm_dup_with_info(comm, inf, &dup);
                 }
                 check(rc);
@@ -294,7 +294,7 @@ CommClasses bind_comm(nb::module_ &m) {
                 MPI_Group g = group_arg(group);
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Comm_create(comm, g, &out);
                 }
                 check(rc);
@@ -310,7 +310,7 @@ CommClasses bind_comm(nb::module_ &m) {
                 MPI_Info inf = info_arg(info);
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Comm_split_type(comm, split_type, key, inf, &out);
                 }
                 check(rc);
@@ -349,7 +349,7 @@ CommClasses bind_comm(nb::module_ &m) {
                 check_rank_like(color, "color");
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Comm_split(comm, color, key, &out);
                 }
                 check(rc);
@@ -369,7 +369,7 @@ CommClasses bind_comm(nb::module_ &m) {
             MPI_Group g = group_arg(group);
             int rc;
             {
-                nb::gil_scoped_release nogil;
+                ReleaseGIL nogil;
                 rc = MPI_Comm_create_group(comm, g, tag, &out);
             }
             check(rc);
@@ -390,7 +390,7 @@ CommClasses bind_comm(nb::module_ &m) {
             MPI_Comm out = MPI_COMM_NULL;
             int rc;
             {
-                nb::gil_scoped_release nogil;
+                ReleaseGIL nogil;
                 rc = MPI_Comm_create_from_group(g, tag.c_str(), inf, eh, &out);
             }
             check(rc);
@@ -409,7 +409,7 @@ CommClasses bind_comm(nb::module_ &m) {
             if (peer != MPI_COMM_NULL) require_active();
             int rc;
             {
-                nb::gil_scoped_release nogil;
+                ReleaseGIL nogil;
                 rc = MPI_Intercomm_create(comm, local_leader, peer, remote_leader, tag, &out);
             }
             check(rc);
@@ -457,7 +457,7 @@ CommClasses bind_comm(nb::module_ &m) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Intercomm_merge(comm, high ? 1 : 0, &out);
                 }
                 check(rc);
@@ -479,7 +479,7 @@ CommClasses bind_comm(nb::module_ &m) {
             MPI_Comm out = MPI_COMM_NULL;
             int rc;
             {
-                nb::gil_scoped_release nogil;
+                ReleaseGIL nogil;
                 rc = MPI_Intercomm_create_from_groups(lg, local_leader, rg, remote_leader,
                                                       tag.c_str(), inf, eh, &out);
             }

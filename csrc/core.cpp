@@ -8,6 +8,7 @@
 namespace mpipy {
 
 bool mpi_active = false;
+bool python_callbacks_registered = false;
 
 void throw_mpi_error(int code) { throw MpiError{code}; }
 

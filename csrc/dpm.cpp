@@ -67,7 +67,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
                 if (self.predefined) throw MpiError{MPI_ERR_COMM};
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Comm_disconnect(&comm);
                 }
                 check(rc);
@@ -81,7 +81,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
                 MPI_Comm out = MPI_COMM_NULL;
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Comm_join(fd, &out);
                 }
                 check(rc);
@@ -105,7 +105,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
                 std::vector<int> codes(static_cast<size_t>(maxprocs));
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Comm_spawn(cmd.c_str(), argv.argv(), maxprocs, inf, root, comm, &out,
                                         codes.data());
                 }
@@ -157,7 +157,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
                 std::vector<int> codes(total);
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Comm_spawn_multiple(static_cast<int>(n), cmd_ptrs.data(),
                                                  argv_ptrs.data(), procs.data(), infos.data(), root,
                                                  comm, &out, codes.data());
@@ -187,7 +187,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
                 MPI_Info inf = info_arg(info);
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Comm_accept(port.c_str(), inf, root, comm, &out);
                 }
                 check(rc);
@@ -204,7 +204,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
                 MPI_Info inf = info_arg(info);
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Comm_connect(port.c_str(), inf, root, comm, &out);
                 }
                 check(rc);
@@ -257,7 +257,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
             std::string name = to_string(service_name, "service_name");
             MPI_Info inf = info_arg(info);
             {
-                nb::gil_scoped_release nogil;
+                ReleaseGIL nogil;
                 rc = MPI_Lookup_name(name.c_str(), inf, port);
             }
             check(rc);

@@ -173,7 +173,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 std::vector<int> p = flags(periods, d.size(), "periods");
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Cart_create(comm, static_cast<int>(d.size()), d.data(), p.data(),
                                          reorder ? 1 : 0, &out);
                 }
@@ -199,7 +199,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 std::vector<int> i = ints(index, "index"), e = ints(edges, "edges");
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Graph_create(comm, static_cast<int>(i.size()), i.data(), e.data(),
                                           reorder ? 1 : 0, &out);
                 }
@@ -228,7 +228,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 MPI_Info inf = info_or_null(info);
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Dist_graph_create_adjacent(comm, static_cast<int>(s.size()), s.data(), swp,
                                                         static_cast<int>(d.size()), d.data(), dwp, inf,
                                                         reorder ? 1 : 0, &out);
@@ -258,7 +258,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 MPI_Info inf = info_or_null(info);
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Dist_graph_create(comm, static_cast<int>(s.size()), s.data(), deg.data(),
                                                d.data(), wp, inf, reorder ? 1 : 0, &out);
                 }
@@ -362,7 +362,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 std::vector<int> r = flags(remain_dims, static_cast<size_t>(n), "remain_dims");
                 int rc;
                 {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Cart_sub(comm, r.data(), &out);
                 }
                 check(rc);
