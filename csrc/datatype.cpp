@@ -4,6 +4,7 @@
 
 #include <nanobind/stl/tuple.h>
 
+#include <algorithm>
 #include <array>
 #include <string>
 #include <unordered_map>
@@ -11,14 +12,6 @@
 namespace mpipy {
 
 namespace {
-
-// A predefined datatype: its Python name, its handle (null where this MPI lacks it), and
-// its type code (a struct-module character for C types, kind+size for sized types).
-struct Predefined {
-    const char *name;
-    MPI_Datatype type;
-    const char *code;
-};
 
 #ifndef MPI_LOGICAL1
 #define MPI_LOGICAL1 MPI_DATATYPE_NULL
@@ -57,128 +50,216 @@ struct Predefined {
 #define MPIPY_BFLOAT16 MPI_DATATYPE_NULL
 #endif
 
-// Order matters: the first name of a handle is its pickling name, the first code its tocode().
-const Predefined predefined_types[] = {
-    {"DATATYPE_NULL", MPI_DATATYPE_NULL, nullptr},
-    {"PACKED", MPI_PACKED, "B"},
-    {"BYTE", MPI_BYTE, "B"},
-    {"AINT", MPI_AINT, "p"},
-    {"OFFSET", MPI_OFFSET, "p"},
-    {"COUNT", MPI_COUNT, "p"},
-    {"CHAR", MPI_CHAR, "c"},
-    {"WCHAR", MPI_WCHAR, "U"},
-    {"SIGNED_CHAR", MPI_SIGNED_CHAR, "b"},
-    {"SHORT", MPI_SHORT, "h"},
-    {"INT", MPI_INT, "i"},
-    {"LONG", MPI_LONG, "l"},
-    {"LONG_LONG", MPI_LONG_LONG, "q"},
-    {"UNSIGNED_CHAR", MPI_UNSIGNED_CHAR, "B"},
-    {"UNSIGNED_SHORT", MPI_UNSIGNED_SHORT, "H"},
-    {"UNSIGNED", MPI_UNSIGNED, "I"},
-    {"UNSIGNED_LONG", MPI_UNSIGNED_LONG, "L"},
-    {"UNSIGNED_LONG_LONG", MPI_UNSIGNED_LONG_LONG, "Q"},
-    {"FLOAT", MPI_FLOAT, "f"},
-    {"DOUBLE", MPI_DOUBLE, "d"},
-    {"LONG_DOUBLE", MPI_LONG_DOUBLE, "g"},
-    {"C_BOOL", MPI_C_BOOL, "?"},
-    {"INT8_T", MPI_INT8_T, "i1"},
-    {"INT16_T", MPI_INT16_T, "i2"},
-    {"INT32_T", MPI_INT32_T, "i4"},
-    {"INT64_T", MPI_INT64_T, "i8"},
-    {"UINT8_T", MPI_UINT8_T, "u1"},
-    {"UINT16_T", MPI_UINT16_T, "u2"},
-    {"UINT32_T", MPI_UINT32_T, "u4"},
-    {"UINT64_T", MPI_UINT64_T, "u8"},
-    {"FLOAT16_T", MPIPY_FLOAT16, "e"},
-    {"BFLOAT16_T", MPIPY_BFLOAT16, nullptr},
-    {"C_COMPLEX", MPI_C_COMPLEX, "F"},
-    {"C_FLOAT_COMPLEX", MPI_C_FLOAT_COMPLEX, "F"},
-    {"C_DOUBLE_COMPLEX", MPI_C_DOUBLE_COMPLEX, "D"},
-    {"C_LONG_DOUBLE_COMPLEX", MPI_C_LONG_DOUBLE_COMPLEX, "G"},
-    {"CXX_BOOL", MPI_CXX_BOOL, "?"},
-    {"CXX_FLOAT_COMPLEX", MPI_CXX_FLOAT_COMPLEX, "F"},
-    {"CXX_DOUBLE_COMPLEX", MPI_CXX_DOUBLE_COMPLEX, "D"},
-    {"CXX_LONG_DOUBLE_COMPLEX", MPI_CXX_LONG_DOUBLE_COMPLEX, "G"},
-    {"SHORT_INT", MPI_SHORT_INT, nullptr},
-    {"INT_INT", MPI_2INT, nullptr},
-    {"LONG_INT", MPI_LONG_INT, nullptr},
-    {"FLOAT_INT", MPI_FLOAT_INT, nullptr},
-    {"DOUBLE_INT", MPI_DOUBLE_INT, nullptr},
-    {"LONG_DOUBLE_INT", MPI_LONG_DOUBLE_INT, nullptr},
-    {"CHARACTER", MPI_CHARACTER, "c"},
-    {"LOGICAL", MPI_LOGICAL, nullptr},
-    {"INTEGER", MPI_INTEGER, "i"},
-    {"REAL", MPI_REAL, "f"},
-    {"DOUBLE_PRECISION", MPI_DOUBLE_PRECISION, "d"},
-    {"COMPLEX", MPI_COMPLEX, "F"},
-    {"DOUBLE_COMPLEX", MPI_DOUBLE_COMPLEX, "D"},
-    {"LOGICAL1", MPI_LOGICAL1, nullptr},
-    {"LOGICAL2", MPI_LOGICAL2, nullptr},
-    {"LOGICAL4", MPI_LOGICAL4, nullptr},
-    {"LOGICAL8", MPI_LOGICAL8, nullptr},
-    {"LOGICAL16", MPI_LOGICAL16, nullptr},
-    {"INTEGER1", MPI_INTEGER1, "i1"},
-    {"INTEGER2", MPI_INTEGER2, "i2"},
-    {"INTEGER4", MPI_INTEGER4, "i4"},
-    {"INTEGER8", MPI_INTEGER8, "i8"},
-    {"INTEGER16", MPI_INTEGER16, "i16"},
-    {"REAL2", MPI_REAL2, "f2"},
-    {"REAL4", MPI_REAL4, "f4"},
-    {"REAL8", MPI_REAL8, "f8"},
-    {"REAL16", MPI_REAL16, "f16"},
-    {"COMPLEX4", MPI_COMPLEX4, "c4"},
-    {"COMPLEX8", MPI_COMPLEX8, "c8"},
-    {"COMPLEX16", MPI_COMPLEX16, "c16"},
-    {"COMPLEX32", MPI_COMPLEX32, "c32"},
-    // mpi4py's aliases.
-    {"UNSIGNED_INT", MPI_UNSIGNED, "I"},
-    {"SIGNED_SHORT", MPI_SHORT, "h"},
-    {"SIGNED_INT", MPI_INT, "i"},
-    {"SIGNED_LONG", MPI_LONG, "l"},
-    {"SIGNED_LONG_LONG", MPI_LONG_LONG, "q"},
-    {"BOOL", MPI_C_BOOL, "?"},
-    {"SINT8_T", MPI_INT8_T, "i1"},
-    {"SINT16_T", MPI_INT16_T, "i2"},
-    {"SINT32_T", MPI_INT32_T, "i4"},
-    {"SINT64_T", MPI_INT64_T, "i8"},
-    {"FLOAT32_T", MPI_FLOAT, "f"},
-    {"FLOAT64_T", MPI_DOUBLE, "d"},
-    {"F_BOOL", MPI_LOGICAL, nullptr},
-    {"F_INT", MPI_INTEGER, "i"},
-    {"F_FLOAT", MPI_REAL, "f"},
-    {"F_DOUBLE", MPI_DOUBLE_PRECISION, "d"},
-    {"F_COMPLEX", MPI_COMPLEX, "F"},
-    {"F_FLOAT_COMPLEX", MPI_COMPLEX, "F"},
-    {"F_DOUBLE_COMPLEX", MPI_DOUBLE_COMPLEX, "D"},
-    {"TWOINT", MPI_2INT, nullptr},
+// struct-module character of the C type of a given kind and size on this platform, or 'V'
+// where no C type matches (a 16-byte integer, a 4-byte complex).
+constexpr char int_char(std::size_t size) {
+    return size == sizeof(signed char) ? 'b'
+           : size == sizeof(short)     ? 'h'
+           : size == sizeof(int)       ? 'i'
+           : size == sizeof(long)      ? 'l'
+           : size == sizeof(long long) ? 'q'
+                                       : 'V';
+}
+constexpr char uint_char(std::size_t size) {
+    char c = int_char(size);
+    return c == 'V' ? c : static_cast<char>(c - 'a' + 'A');
+}
+constexpr char real_char(std::size_t size) {
+    return size == 2                     ? 'e'
+           : size == sizeof(float)       ? 'f'
+           : size == sizeof(double)      ? 'd'
+           : size == sizeof(long double) ? 'g'
+                                         : 'V';
+}
+constexpr char complex_char(std::size_t size) {
+    char c = real_char(size / 2);
+    return c == 'V' || c == 'e' ? 'V' : static_cast<char>(c - 'a' + 'A');
+}
+
+// A predefined datatype: its Python name, its handle (null where this MPI lacks it), the
+// code tocode() gives (none for pair types and the like), and its typechar (a struct-module
+// character, 'V' when no C type matches). The values follow mpi4py's.
+struct Predefined {
+    const char *name;
+    MPI_Datatype type;
+    const char *code;
+    char typechar;
 };
 
-// Codes understood by fromcode() and by the buffer-format mapping, beyond those above:
-// NumPy's kind+size spellings and Python's struct-module aliases.
-struct CodeAlias {
+// Order matters where several names share a handle: the first is its pickling name and
+// gives its code.
+const Predefined predefined_types[] = {
+    {"DATATYPE_NULL", MPI_DATATYPE_NULL, nullptr, 0},
+    {"PACKED", MPI_PACKED, "B", 'B'},
+    {"BYTE", MPI_BYTE, "B", 'B'},
+    {"AINT", MPI_AINT, "p", 'p'},
+    {"OFFSET", MPI_OFFSET, "p", 'p'},
+    {"COUNT", MPI_COUNT, "p", 'p'},
+    {"CHAR", MPI_CHAR, "c", 'c'},
+    {"WCHAR", MPI_WCHAR, "U", 'U'},
+    {"SIGNED_CHAR", MPI_SIGNED_CHAR, "b", 'b'},
+    {"SHORT", MPI_SHORT, "h", 'h'},
+    {"INT", MPI_INT, "i", 'i'},
+    {"LONG", MPI_LONG, "l", 'l'},
+    {"LONG_LONG", MPI_LONG_LONG, "q", 'q'},
+    {"UNSIGNED_CHAR", MPI_UNSIGNED_CHAR, "B", 'B'},
+    {"UNSIGNED_SHORT", MPI_UNSIGNED_SHORT, "H", 'H'},
+    {"UNSIGNED", MPI_UNSIGNED, "I", 'I'},
+    {"UNSIGNED_LONG", MPI_UNSIGNED_LONG, "L", 'L'},
+    {"UNSIGNED_LONG_LONG", MPI_UNSIGNED_LONG_LONG, "Q", 'Q'},
+    {"FLOAT", MPI_FLOAT, "f", 'f'},
+    {"DOUBLE", MPI_DOUBLE, "d", 'd'},
+    {"LONG_DOUBLE", MPI_LONG_DOUBLE, "g", 'g'},
+    {"C_BOOL", MPI_C_BOOL, "b1", '?'},
+    {"INT8_T", MPI_INT8_T, "i1", int_char(1)},
+    {"INT16_T", MPI_INT16_T, "i2", int_char(2)},
+    {"INT32_T", MPI_INT32_T, "i4", int_char(4)},
+    {"INT64_T", MPI_INT64_T, "i8", int_char(8)},
+    {"UINT8_T", MPI_UINT8_T, "u1", uint_char(1)},
+    {"UINT16_T", MPI_UINT16_T, "u2", uint_char(2)},
+    {"UINT32_T", MPI_UINT32_T, "u4", uint_char(4)},
+    {"UINT64_T", MPI_UINT64_T, "u8", uint_char(8)},
+    {"FLOAT16_T", MPIPY_FLOAT16, "e", 'e'},
+    {"BFLOAT16_T", MPIPY_BFLOAT16, nullptr, 'V'},
+    {"C_COMPLEX", MPI_C_COMPLEX, "F", 'F'},
+    {"C_FLOAT_COMPLEX", MPI_C_FLOAT_COMPLEX, "F", 'F'},
+    {"C_DOUBLE_COMPLEX", MPI_C_DOUBLE_COMPLEX, "D", 'D'},
+    {"C_LONG_DOUBLE_COMPLEX", MPI_C_LONG_DOUBLE_COMPLEX, "G", 'G'},
+    {"CXX_BOOL", MPI_CXX_BOOL, "?", '?'},
+    {"CXX_FLOAT_COMPLEX", MPI_CXX_FLOAT_COMPLEX, "F", 'F'},
+    {"CXX_DOUBLE_COMPLEX", MPI_CXX_DOUBLE_COMPLEX, "D", 'D'},
+    {"CXX_LONG_DOUBLE_COMPLEX", MPI_CXX_LONG_DOUBLE_COMPLEX, "G", 'G'},
+    {"SHORT_INT", MPI_SHORT_INT, nullptr, 'V'},
+    {"INT_INT", MPI_2INT, nullptr, 'V'},
+    {"LONG_INT", MPI_LONG_INT, nullptr, 'V'},
+    {"FLOAT_INT", MPI_FLOAT_INT, nullptr, 'V'},
+    {"DOUBLE_INT", MPI_DOUBLE_INT, nullptr, 'V'},
+    {"LONG_DOUBLE_INT", MPI_LONG_DOUBLE_INT, nullptr, 'V'},
+    {"CHARACTER", MPI_CHARACTER, "c", 'c'},
+    // Fortran LOGICAL travels as a Fortran INTEGER of the same size (as in mpi4py).
+    {"LOGICAL", MPI_LOGICAL, "i", 'i'},
+    {"INTEGER", MPI_INTEGER, "i", 'i'},
+    {"REAL", MPI_REAL, "f", 'f'},
+    {"DOUBLE_PRECISION", MPI_DOUBLE_PRECISION, "d", 'd'},
+    {"COMPLEX", MPI_COMPLEX, "F", 'F'},
+    {"DOUBLE_COMPLEX", MPI_DOUBLE_COMPLEX, "D", 'D'},
+    {"LOGICAL1", MPI_LOGICAL1, "b1", '?'},
+    {"LOGICAL2", MPI_LOGICAL2, "i2", int_char(2)},
+    {"LOGICAL4", MPI_LOGICAL4, "i4", int_char(4)},
+    {"LOGICAL8", MPI_LOGICAL8, "i8", int_char(8)},
+    {"LOGICAL16", MPI_LOGICAL16, nullptr, 'V'},
+    {"INTEGER1", MPI_INTEGER1, "i1", int_char(1)},
+    {"INTEGER2", MPI_INTEGER2, "i2", int_char(2)},
+    {"INTEGER4", MPI_INTEGER4, "i4", int_char(4)},
+    {"INTEGER8", MPI_INTEGER8, "i8", int_char(8)},
+    {"INTEGER16", MPI_INTEGER16, nullptr, 'V'},
+    {"REAL2", MPI_REAL2, "f2", real_char(2)},
+    {"REAL4", MPI_REAL4, "f4", real_char(4)},
+    {"REAL8", MPI_REAL8, "f8", real_char(8)},
+    {"REAL16", MPI_REAL16, "f16", real_char(16)},
+    {"COMPLEX4", MPI_COMPLEX4, nullptr, 'V'},
+    {"COMPLEX8", MPI_COMPLEX8, "c8", complex_char(8)},
+    {"COMPLEX16", MPI_COMPLEX16, "c16", complex_char(16)},
+    {"COMPLEX32", MPI_COMPLEX32, "c32", complex_char(32)},
+    // mpi4py's aliases.
+    {"UNSIGNED_INT", MPI_UNSIGNED, "I", 'I'},
+    {"SIGNED_SHORT", MPI_SHORT, "h", 'h'},
+    {"SIGNED_INT", MPI_INT, "i", 'i'},
+    {"SIGNED_LONG", MPI_LONG, "l", 'l'},
+    {"SIGNED_LONG_LONG", MPI_LONG_LONG, "q", 'q'},
+    {"BOOL", MPI_C_BOOL, "b1", '?'},
+    {"SINT8_T", MPI_INT8_T, "i1", int_char(1)},
+    {"SINT16_T", MPI_INT16_T, "i2", int_char(2)},
+    {"SINT32_T", MPI_INT32_T, "i4", int_char(4)},
+    {"SINT64_T", MPI_INT64_T, "i8", int_char(8)},
+    {"FLOAT32_T", MPI_FLOAT, "f", 'f'},
+    {"FLOAT64_T", MPI_DOUBLE, "d", 'd'},
+    {"F_BOOL", MPI_LOGICAL, "i", 'i'},
+    {"F_INT", MPI_INTEGER, "i", 'i'},
+    {"F_FLOAT", MPI_REAL, "f", 'f'},
+    {"F_DOUBLE", MPI_DOUBLE_PRECISION, "d", 'd'},
+    {"F_COMPLEX", MPI_COMPLEX, "F", 'F'},
+    {"F_FLOAT_COMPLEX", MPI_COMPLEX, "F", 'F'},
+    {"F_DOUBLE_COMPLEX", MPI_DOUBLE_COMPLEX, "D", 'D'},
+    {"TWOINT", MPI_2INT, nullptr, 'V'},
+};
+
+// Codes understood by fromcode() and by the buffer-format mapping: struct-module characters,
+// NumPy's kind+size type strings, and the formats NumPy and array.array export.
+struct CodeEntry {
     const char *code;
     MPI_Datatype type;
 };
-const CodeAlias code_aliases[] = {
-    {"b1", MPI_C_BOOL},    {"?", MPI_C_BOOL},     {"f2", MPIPY_FLOAT16}, {"e", MPIPY_FLOAT16},
-    {"f4", MPI_FLOAT},     {"f8", MPI_DOUBLE},    {"f16", MPI_LONG_DOUBLE},
-    {"c8", MPI_C_FLOAT_COMPLEX},   {"c16", MPI_C_DOUBLE_COMPLEX},
-    {"c32", MPI_C_LONG_DOUBLE_COMPLEX}, {"Zf", MPI_C_FLOAT_COMPLEX},
-    {"Zd", MPI_C_DOUBLE_COMPLEX},  {"Zg", MPI_C_LONG_DOUBLE_COMPLEX},
-    {"n", MPI_AINT},       {"N", MPI_UNSIGNED_LONG}, {"p", MPI_AINT},  {"P", MPI_UNSIGNED_LONG},
-    {"s", MPI_CHAR},       {"1s", MPI_CHAR},      {"S", MPI_CHAR},       {"S1", MPI_CHAR},
-    {"a", MPI_CHAR},       {"U1", MPI_WCHAR},     {"w", MPI_WCHAR},      {"1w", MPI_WCHAR},
-    {"u", MPI_UINT16_T},   {"1u", MPI_UINT16_T},  {"M", MPI_INT64_T},    {"M8", MPI_INT64_T},
-    {"m", MPI_INT64_T},    {"m8", MPI_INT64_T},
+const CodeEntry code_entries[] = {
+    // struct-module characters, native sizes.
+    {"?", MPI_C_BOOL},
+    {"c", MPI_CHAR},
+    {"b", MPI_SIGNED_CHAR},
+    {"B", MPI_UNSIGNED_CHAR},
+    {"h", MPI_SHORT},
+    {"H", MPI_UNSIGNED_SHORT},
+    {"i", MPI_INT},
+    {"I", MPI_UNSIGNED},
+    {"l", MPI_LONG},
+    {"L", MPI_UNSIGNED_LONG},
+    {"q", MPI_LONG_LONG},
+    {"Q", MPI_UNSIGNED_LONG_LONG},
+    {"n", sizeof(MPI_Count) == sizeof(Py_ssize_t) ? MPI_COUNT : MPI_AINT},
+    {"N", sizeof(size_t) == sizeof(unsigned long) ? MPI_UNSIGNED_LONG : MPI_UNSIGNED_LONG_LONG},
+    {"p", MPI_AINT},
+    {"P", sizeof(void *) == sizeof(unsigned long) ? MPI_UNSIGNED_LONG : MPI_UNSIGNED_LONG_LONG},
+    {"e", MPIPY_FLOAT16},
+    {"f", MPI_FLOAT},
+    {"d", MPI_DOUBLE},
+    {"g", MPI_LONG_DOUBLE},
+    {"F", MPI_C_FLOAT_COMPLEX},
+    {"D", MPI_C_DOUBLE_COMPLEX},
+    {"G", MPI_C_LONG_DOUBLE_COMPLEX},
+    // NumPy's complex formats, byte strings, unicode strings, datetimes.
+    {"Zf", MPI_C_FLOAT_COMPLEX},
+    {"Zd", MPI_C_DOUBLE_COMPLEX},
+    {"Zg", MPI_C_LONG_DOUBLE_COMPLEX},
+    {"s", MPI_CHAR},
+    {"1s", MPI_CHAR},
+    {"S", MPI_CHAR},
+    {"S1", MPI_CHAR},
+    {"a", MPI_CHAR},
+    {"U", MPI_WCHAR},
+    {"U1", MPI_WCHAR},
+    {"w", MPI_WCHAR},
+    {"1w", MPI_WCHAR},
+    {"u", MPI_UINT16_T},
+    {"1u", MPI_UINT16_T},
+    {"M", MPI_INT64_T},
+    {"M8", MPI_INT64_T},
+    {"m", MPI_INT64_T},
+    {"m8", MPI_INT64_T},
+    // NumPy type strings.
+    {"b1", MPI_C_BOOL},
+    {"i1", MPI_INT8_T},
+    {"i2", MPI_INT16_T},
+    {"i4", MPI_INT32_T},
+    {"i8", MPI_INT64_T},
+    {"u1", MPI_UINT8_T},
+    {"u2", MPI_UINT16_T},
+    {"u4", MPI_UINT32_T},
+    {"u8", MPI_UINT64_T},
+    {"f2", MPIPY_FLOAT16},
+    {"f4", MPI_FLOAT},
+    {"f8", MPI_DOUBLE},
+    {sizeof(long double) == 16 ? "f16" : "f12", MPI_LONG_DOUBLE},
+    {"c8", MPI_C_FLOAT_COMPLEX},
+    {"c16", MPI_C_DOUBLE_COMPLEX},
+    {sizeof(long double) == 16 ? "c32" : "c24", MPI_C_LONG_DOUBLE_COMPLEX},
 };
 
 std::unordered_map<std::string, MPI_Datatype> &code_table() {
     static std::unordered_map<std::string, MPI_Datatype> table;
     return table;
 }
-std::unordered_map<std::intptr_t, std::string> &type_code() {
-    static std::unordered_map<std::intptr_t, std::string> codes;
-    return codes;
+std::unordered_map<std::intptr_t, const Predefined *> &predefined_by_handle() {
+    static std::unordered_map<std::intptr_t, const Predefined *> entries;
+    return entries;
 }
 
 // Single-character native formats resolve by array index: the hot path of every
@@ -187,52 +268,51 @@ std::array<MPI_Datatype, 128> single_char_types;
 
 void build_code_tables() {
     single_char_types.fill(MPI_DATATYPE_NULL);
-    auto add = [](const char *code, MPI_Datatype type) {
-        if (!code || type == MPI_DATATYPE_NULL) return;
-        code_table().emplace(code, type);
-        type_code().emplace(handle_to_int(type), code);
-        if (code[0] && !code[1] && code[0] > 0) {
-            auto &slot = single_char_types[static_cast<unsigned char>(code[0])];
-            if (slot == MPI_DATATYPE_NULL) slot = type;
-        }
-    };
-    for (const auto &p : predefined_types) add(p.code, p.type);
-    for (const auto &a : code_aliases) add(a.code, a.type);
-    // Sized integer spellings that follow from the C types of this platform.
-    const struct {
-        char kind;
-        MPI_Datatype s1, s2, s4, s8;
-    } sized[] = {{'i', MPI_INT8_T, MPI_INT16_T, MPI_INT32_T, MPI_INT64_T},
-                 {'u', MPI_UINT8_T, MPI_UINT16_T, MPI_UINT32_T, MPI_UINT64_T}};
-    for (const auto &s : sized) {
-        add((std::string(1, s.kind) + "1").c_str(), s.s1);
-        add((std::string(1, s.kind) + "2").c_str(), s.s2);
-        add((std::string(1, s.kind) + "4").c_str(), s.s4);
-        add((std::string(1, s.kind) + "8").c_str(), s.s8);
+    for (const auto &e : code_entries) {
+        if (e.type == MPI_DATATYPE_NULL) continue; // this MPI lacks the type
+        code_table().emplace(e.code, e.type);
+        if (e.code[0] && !e.code[1])
+            single_char_types[static_cast<unsigned char>(e.code[0])] = e.type;
     }
+    for (const auto &p : predefined_types)
+        if (p.type != MPI_DATATYPE_NULL) predefined_by_handle().emplace(handle_to_int(p.type), &p);
 }
 
 // Datatype for a struct-module format in standard-size mode ('<', '>', '=', '!' prefixes),
 // where sizes are fixed by the format rather than by the platform's C types.
 MPI_Datatype standard_size_type(char c) {
     switch (c) {
-    case 'b': return MPI_INT8_T;
-    case 'B': return MPI_UINT8_T;
-    case 'h': return MPI_INT16_T;
-    case 'H': return MPI_UINT16_T;
+    case 'b':
+        return MPI_INT8_T;
+    case 'B':
+        return MPI_UINT8_T;
+    case 'h':
+        return MPI_INT16_T;
+    case 'H':
+        return MPI_UINT16_T;
     case 'i':
-    case 'l': return MPI_INT32_T;
+    case 'l':
+        return MPI_INT32_T;
     case 'I':
-    case 'L': return MPI_UINT32_T;
-    case 'q': return MPI_INT64_T;
-    case 'Q': return MPI_UINT64_T;
-    case 'e': return MPIPY_FLOAT16;
-    case 'f': return MPI_FLOAT;
-    case 'd': return MPI_DOUBLE;
-    case '?': return MPI_C_BOOL;
+    case 'L':
+        return MPI_UINT32_T;
+    case 'q':
+        return MPI_INT64_T;
+    case 'Q':
+        return MPI_UINT64_T;
+    case 'e':
+        return MPIPY_FLOAT16;
+    case 'f':
+        return MPI_FLOAT;
+    case 'd':
+        return MPI_DOUBLE;
+    case '?':
+        return MPI_C_BOOL;
     case 'c':
-    case 's': return MPI_CHAR;
-    default: return MPI_DATATYPE_NULL;
+    case 's':
+        return MPI_CHAR;
+    default:
+        return MPI_DATATYPE_NULL;
     }
 }
 
@@ -244,25 +324,31 @@ bool host_is_little_endian() {
 } // namespace
 
 MPI_Datatype datatype_for_format(const char *format) {
-    if (!format) return MPI_BYTE;  // no format: unsigned bytes
+    if (!format) return MPI_BYTE; // no format: unsigned bytes
     unsigned char c0 = static_cast<unsigned char>(format[0]);
-    if (c0 < 128 && format[1] == 0) {
-        MPI_Datatype t = single_char_types[c0];
-        if (t != MPI_DATATYPE_NULL) return t;
-    }
+    if (c0 < 128 && c0 != 0 && format[1] == 0) return single_char_types[c0];
     const char *code = format;
     bool standard = false;
     switch (*code) {
-    case '@': ++code; break;
-    case '=': ++code, standard = true; break;
-    case '<': ++code, standard = true; if (!host_is_little_endian()) return MPI_DATATYPE_NULL; break;
+    case '@':
+        ++code;
+        break;
+    case '=':
+        ++code, standard = true;
+        break;
+    case '<':
+        ++code, standard = true;
+        if (!host_is_little_endian()) return MPI_DATATYPE_NULL;
+        break;
     case '>':
-    case '!': ++code, standard = true; if (host_is_little_endian()) return MPI_DATATYPE_NULL; break;
-    default: break;
+    case '!':
+        ++code, standard = true;
+        if (host_is_little_endian()) return MPI_DATATYPE_NULL;
+        break;
+    default:
+        break;
     }
-    if (standard && code[0] && !code[1]) {
-        if (MPI_Datatype t = standard_size_type(code[0]); t != MPI_DATATYPE_NULL) return t;
-    }
+    if (standard && code[0] && !code[1]) return standard_size_type(code[0]);
     auto it = code_table().find(code);
     return it == code_table().end() ? MPI_DATATYPE_NULL : it->second;
 }
@@ -287,33 +373,100 @@ MPI_Count size_of(MPI_Datatype t) {
     check(MPI_Type_size_x(t, &size));
     return size;
 }
-
-// The code of a datatype: its own if predefined with one, else that of the predefined
-// datatype of the same kind (for named duplicates), else empty.
-std::string code_of(MPI_Datatype t) {
-    auto it = type_code().find(handle_to_int(t));
-    return it == type_code().end() ? std::string() : it->second;
+int combiner_of(MPI_Datatype t) {
+    int ni = 0, na = 0, nd = 0, combiner = MPI_UNDEFINED;
+    check(MPI_Type_get_envelope(t, &ni, &na, &nd, &combiner));
+    return combiner;
 }
 
-// NumPy-style type string: kind letter and size ('i4', 'f8', 'c16', 'b1', 'V12', ...).
-std::string typestr_of(MPI_Datatype t) {
-    std::string code = code_of(t);
-    MPI_Count size = size_of(t);
-    if (code.empty()) return "V" + std::to_string(extent_of(t).extent);
-    char c = code[0];
-    if (code.size() > 1 && code[0] != 'Z') return code;
-    switch (c) {
-    case '?': return "b1";
-    case 'b': case 'h': case 'i': case 'l': case 'q': case 'p': case 'n':
-        return "i" + std::to_string(size);
-    case 'B': case 'H': case 'I': case 'L': case 'Q': case 'P': case 'N':
-        return "u" + std::to_string(size);
-    case 'e': case 'f': case 'd': case 'g': return "f" + std::to_string(size);
-    case 'F': case 'D': case 'G': case 'Z': return "c" + std::to_string(size);
-    case 'c': case 's': return "S1";
-    case 'U': case 'w': return "U1";
-    default: return "V" + std::to_string(size);
+// A datatype handle that MPI_Type_get_contents returned, freed on scope exit unless named.
+struct ContentsType {
+    MPI_Datatype type = MPI_DATATYPE_NULL;
+    ~ContentsType() {
+        int ni = 0, na = 0, nd = 0, combiner = MPI_COMBINER_NAMED;
+        if (type != MPI_DATATYPE_NULL &&
+            MPI_Type_get_envelope(type, &ni, &na, &nd, &combiner) == MPI_SUCCESS &&
+            combiner != MPI_COMBINER_NAMED)
+            MPI_Type_free(&type);
     }
+};
+
+// The predefined datatype a datatype stands for: itself, or the one a chain of Dups copies.
+const Predefined *predefined_entry(MPI_Datatype t) {
+    auto it = predefined_by_handle().find(handle_to_int(t));
+    if (it != predefined_by_handle().end()) return it->second;
+    if (combiner_of(t) != MPI_COMBINER_DUP) return nullptr;
+    int ints[1];
+    MPI_Aint addrs[1];
+    ContentsType inner;
+    check(MPI_Type_get_contents(t, 0, 0, 1, ints, addrs, &inner.type));
+    return predefined_entry(inner.type);
+}
+
+// NumPy-style type string from a typechar: kind letter and the size of the C type.
+std::string typestr_of(char typechar, MPI_Datatype t) {
+    auto sized = [](char kind, std::size_t size) { return kind + std::to_string(size); };
+    switch (typechar) {
+    case '?':
+        return "b1";
+    case 'c':
+        return "S1";
+    case 'U':
+        return "U1";
+    case 'b':
+        return sized('i', sizeof(signed char));
+    case 'h':
+        return sized('i', sizeof(short));
+    case 'i':
+        return sized('i', sizeof(int));
+    case 'l':
+        return sized('i', sizeof(long));
+    case 'q':
+        return sized('i', sizeof(long long));
+    case 'p':
+        return sized('i', sizeof(MPI_Aint));
+    case 'B':
+        return sized('u', sizeof(unsigned char));
+    case 'H':
+        return sized('u', sizeof(unsigned short));
+    case 'I':
+        return sized('u', sizeof(unsigned));
+    case 'L':
+        return sized('u', sizeof(unsigned long));
+    case 'Q':
+        return sized('u', sizeof(unsigned long long));
+    case 'e':
+        return "f2";
+    case 'f':
+        return sized('f', sizeof(float));
+    case 'd':
+        return sized('f', sizeof(double));
+    case 'g':
+        return sized('f', sizeof(long double));
+    case 'F':
+        return sized('c', 2 * sizeof(float));
+    case 'D':
+        return sized('c', 2 * sizeof(double));
+    case 'G':
+        return sized('c', 2 * sizeof(long double));
+    default:
+        return "V" + std::to_string(extent_of(t).extent);
+    }
+}
+
+// The module constant holding a predefined datatype (MPI.INT for MPI_INT, ...).
+nb::handle constant_of_handle;
+nb::object predefined_object(MPI_Datatype t) {
+    nb::handle obj = PyDict_GetItem(constant_of_handle.ptr(), nb::int_(handle_to_int(t)).ptr());
+    if (obj) return nb::borrow(obj);
+    nb::object fresh = new_handle<Datatype>(t); // not expected: every code maps to a constant
+    nb::inst_ptr<Datatype>(fresh)->predefined = true;
+    return fresh;
+}
+
+// Free() refuses every predefined datatype (named), however the handle was obtained.
+void check_freeable(const Datatype &self, MPI_Datatype t) {
+    if (self.predefined || combiner_of(t) == MPI_COMBINER_NAMED) throw MpiError{MPI_ERR_TYPE};
 }
 
 } // namespace
@@ -328,8 +481,8 @@ void bind_datatype(nb::module_ &m) {
     cls.def(
            "Get_size", [](const Datatype &self) { return size_of(self.get()); },
            "Return the number of bytes occupied by entries in the datatype.")
-        .def_prop_ro("size", [](const Datatype &self) { return size_of(self.get()); },
-                     "Size (in bytes).")
+        .def_prop_ro(
+            "size", [](const Datatype &self) { return size_of(self.get()); }, "Size (in bytes).")
         .def(
             "Get_extent",
             [](const Datatype &self) {
@@ -337,10 +490,10 @@ void bind_datatype(nb::module_ &m) {
                 return std::make_tuple(e.lb, e.extent);
             },
             "Return lower bound and extent of datatype.")
-        .def_prop_ro("extent", [](const Datatype &self) { return extent_of(self.get()).extent; },
-                     "Extent.")
-        .def_prop_ro("lb", [](const Datatype &self) { return extent_of(self.get()).lb; },
-                     "Lower bound.")
+        .def_prop_ro(
+            "extent", [](const Datatype &self) { return extent_of(self.get()).extent; }, "Extent.")
+        .def_prop_ro(
+            "lb", [](const Datatype &self) { return extent_of(self.get()).lb; }, "Lower bound.")
         .def_prop_ro(
             "ub",
             [](const Datatype &self) {
@@ -355,11 +508,12 @@ void bind_datatype(nb::module_ &m) {
                 return std::make_tuple(e.lb, e.extent);
             },
             "Return the true lower bound and extent of a datatype.")
-        .def_prop_ro("true_extent",
-                     [](const Datatype &self) { return true_extent_of(self.get()).extent; },
-                     "True extent.")
-        .def_prop_ro("true_lb", [](const Datatype &self) { return true_extent_of(self.get()).lb; },
-                     "True lower bound.")
+        .def_prop_ro(
+            "true_extent", [](const Datatype &self) { return true_extent_of(self.get()).extent; },
+            "True extent.")
+        .def_prop_ro(
+            "true_lb", [](const Datatype &self) { return true_extent_of(self.get()).lb; },
+            "True lower bound.")
         .def_prop_ro(
             "true_ub",
             [](const Datatype &self) {
@@ -373,7 +527,11 @@ void bind_datatype(nb::module_ &m) {
                 char name[MPI_MAX_OBJECT_NAME + 1] = {0};
                 int len = 0;
                 check(MPI_Type_get_name(self.get(), name, &len));
-                return std::string(name, static_cast<size_t>(len));
+                // MPI truncates long names to a byte count, maybe inside a UTF-8 sequence.
+                len = std::clamp(len, 0, static_cast<int>(MPI_MAX_OBJECT_NAME));
+                PyObject *str = PyUnicode_DecodeUTF8(name, len, "replace");
+                if (!str) throw nb::python_error();
+                return nb::steal<nb::str>(str);
             },
             "Get the print name for this datatype.")
         .def(
@@ -385,8 +543,7 @@ void bind_datatype(nb::module_ &m) {
             nb::arg("name"), "Set the print name for this datatype.")
         .def_prop_rw(
             "name", [](nb::handle self) { return self.attr("Get_name")(); },
-            [](nb::handle self, nb::handle name) { self.attr("Set_name")(name); },
-            "Print name.")
+            [](nb::handle self, nb::handle name) { self.attr("Set_name")(name); }, "Print name.")
         .def(
             "Dup",
             [](nb::handle self) {
@@ -407,83 +564,80 @@ void bind_datatype(nb::module_ &m) {
             "Free",
             [](Datatype &self) {
                 MPI_Datatype t = self.get();
-                if (self.predefined) throw MpiError{MPI_ERR_TYPE};
+                check_freeable(self, t);
                 check(MPI_Type_free(&t));
                 self.handle = t;
             },
             "Free the datatype.")
         .def_prop_ro(
-            "combiner",
-            [](const Datatype &self) {
-                int ni = 0, na = 0, nd = 0, combiner = MPI_UNDEFINED;
-                check(MPI_Type_get_envelope(self.get(), &ni, &na, &nd, &combiner));
-                return combiner;
-            },
-            "Combiner.")
+            "combiner", [](const Datatype &self) { return combiner_of(self.get()); }, "Combiner.")
         .def_prop_ro(
             "is_named",
-            [](const Datatype &self) {
-                int ni = 0, na = 0, nd = 0, combiner = MPI_UNDEFINED;
-                check(MPI_Type_get_envelope(self.get(), &ni, &na, &nd, &combiner));
-                return combiner == MPI_COMBINER_NAMED;
-            },
+            [](const Datatype &self) { return combiner_of(self.get()) == MPI_COMBINER_NAMED; },
             "Is a named datatype.")
         .def_prop_ro(
             "is_predefined",
             [](const Datatype &self) {
                 if (self.is_null()) return true;
-                int ni = 0, na = 0, nd = 0, combiner = MPI_UNDEFINED;
-                check(MPI_Type_get_envelope(self.get(), &ni, &na, &nd, &combiner));
-                return combiner == MPI_COMBINER_NAMED;
+                return combiner_of(self.get()) == MPI_COMBINER_NAMED;
             },
             "Is a predefined datatype.")
         .def(
             "tocode",
             [](const Datatype &self) {
-                std::string code = code_of(self.get());
-                if (code.empty()) throw nb::value_error("cannot map to character code or type string");
-                return code;
+                const Predefined *p = self.is_null() ? nullptr : predefined_entry(self.get());
+                if (!p || !p->code)
+                    throw nb::value_error("cannot map to character code or type string");
+                return std::string(p->code);
             },
             "Get character code or type string from predefined MPI datatype.")
         .def_prop_ro(
             "typechar",
             [](const Datatype &self) -> std::string {
                 if (self.is_null()) return "";
-                std::string code = code_of(self.get());
-                if (code.empty()) return "V";
-                if (code.size() == 1) return code;
-                std::string ts = typestr_of(self.get());
-                return ts.substr(0, 1) == "V" ? "V" : code.substr(0, 1);
+                const Predefined *p = predefined_entry(self.get());
+                return std::string(1, p ? p->typechar : 'V');
             },
             "Character code.")
         .def_prop_ro(
             "typestr",
             [](const Datatype &self) -> std::string {
                 if (self.is_null()) return "";
-                return typestr_of(self.get());
+                MPI_Datatype t = self.get();
+                const Predefined *p = predefined_entry(t);
+                return typestr_of(p ? p->typechar : 'V', t);
             },
             "Type string.")
         .def_static(
             "fromcode",
             [](nb::handle code) {
                 std::string text = to_string(code, "code");
-                MPI_Datatype t = datatype_for_format(text.c_str());
+                MPI_Datatype t =
+                    text.empty() ? MPI_DATATYPE_NULL : datatype_for_format(text.c_str());
                 if (t == MPI_DATATYPE_NULL)
-                    throw nb::value_error(("cannot map code '" + text + "' to MPI datatype").c_str());
-                nb::object obj = new_handle<Datatype>(t);
-                nb::inst_ptr<Datatype>(obj)->predefined = true;
-                return obj;
+                    throw nb::value_error(
+                        ("cannot map code '" + text + "' to MPI datatype").c_str());
+                return predefined_object(t);
             },
             nb::arg("code"), "Get predefined MPI datatype from character code or type string.");
 
-    for (const auto &p : predefined_types) add_constant<Datatype>(m, p.name, p.type);
+    // Names sharing a handle (aliases, and the datatypes this MPI lacks, all null) are one
+    // object, as in mpi4py: pickling restores it by its first name.
+    nb::dict constants; // handle -> module constant
+    for (const auto &p : predefined_types) {
+        nb::int_ key(handle_to_int(p.type));
+        if (constants.contains(key)) {
+            m.attr(p.name) = constants[key];
+        } else {
+            add_constant<Datatype>(m, p.name, p.type);
+            constants[key] = m.attr(p.name);
+        }
+    }
+    constant_of_handle = constants.release(); // lives as long as the module constants
 
     nb::dict typedict;
-    for (const auto &[code, type] : code_table()) {
-        nb::object obj = new_handle<Datatype>(type);
-        nb::inst_ptr<Datatype>(obj)->predefined = true;
-        typedict[code.c_str()] = obj;
-    }
+    for (const auto &[code, type] : code_table())
+        typedict[code.c_str()] = predefined_object(type);
     m.attr("_typedict") = typedict;
 }
 

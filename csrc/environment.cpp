@@ -57,7 +57,7 @@ static void check_not_initialized() {
     MPI_Initialized(&initialized);
     MPI_Finalized(&finalized);
     if (finalized) throw std::runtime_error("MPI is finalized: it cannot be initialized again");
-    if (initialized) throw MpiError{MPI_ERR_OTHER};  // as MPI: initializing twice is an error
+    if (initialized) throw MpiError{MPI_ERR_OTHER}; // as MPI: initializing twice is an error
 }
 
 static int init_thread(int required) {
@@ -72,7 +72,9 @@ static int init_thread(int required) {
         rc = MPI_Init_thread(nullptr, nullptr, required, &provided);
     }
     check(rc);
-    finalize_at_exit = true;  // mpipy initialized MPI, so mpipy finalizes it (unless rc says no)
+    // mpipy initialized MPI, so mpipy finalizes it at exit, unless rc.finalize says otherwise.
+    nb::object finalize = nb::module_::import_("mpipy").attr("rc").attr("finalize");
+    finalize_at_exit = finalize.is_none() ? true : nb::cast<bool>(finalize);
     after_init();
     return provided;
 }
@@ -102,7 +104,7 @@ static void initialize_from_rc(nb::module_ &m) {
 
     int initialized = 0;
     MPI_Initialized(&initialized);
-    if (initialized) {  // someone else initialized MPI: use it, leave finalization to them
+    if (initialized) { // someone else initialized MPI: use it, leave finalization to them
         after_init();
         return;
     }
@@ -111,14 +113,12 @@ static void initialize_from_rc(nb::module_ &m) {
     if (nb::cast<bool>(rc.attr("threads")))
         required = thread_level_from_name(nb::cast<std::string>(rc.attr("thread_level")));
     init_thread(required);
-    nb::object finalize = rc.attr("finalize");
-    if (!finalize.is_none()) finalize_at_exit = nb::cast<bool>(finalize);
     (void)m;
 }
 
 static std::tuple<std::string, std::tuple<int, int, int>> vendor() {
 #if defined(MPICH_NUMVERSION)
-    int v = MPICH_NUMVERSION;  // MMmmrrxxx
+    int v = MPICH_NUMVERSION; // MMmmrrxxx
     return {"MPICH", {v / 10000000, (v / 100000) % 100, (v / 1000) % 100}};
 #elif defined(OMPI_MAJOR_VERSION)
     return {"Open MPI", {OMPI_MAJOR_VERSION, OMPI_MINOR_VERSION, OMPI_RELEASE_VERSION}};
@@ -262,12 +262,14 @@ void bind_environment(nb::module_ &m) {
         {"F_ERROR", MPI_F_ERROR},
         {"F_STATUS_SIZE", MPI_F_STATUS_SIZE},
     };
-    for (const auto &c : constants) m.attr(c.name) = c.value;
+    for (const auto &c : constants)
+        m.attr(c.name) = c.value;
     m.attr("UNWEIGHTED") = reinterpret_cast<std::intptr_t>(MPI_UNWEIGHTED);
     m.attr("WEIGHTS_EMPTY") = reinterpret_cast<std::intptr_t>(MPI_WEIGHTS_EMPTY);
 
     m.def(
-        "Init", []() { init_thread(MPI_THREAD_SINGLE); }, "Initialize the MPI execution environment.");
+        "Init", []() { init_thread(MPI_THREAD_SINGLE); },
+        "Initialize the MPI execution environment.");
     m.def("Init_thread", &init_thread, nb::arg("required") = static_cast<int>(MPI_THREAD_MULTIPLE),
           "Initialize the MPI execution environment (with thread support).");
     m.def(
@@ -345,6 +347,16 @@ void bind_environment(nb::module_ &m) {
             return std::string(text, static_cast<size_t>(len));
         },
         "Obtain the name of the calling processor.");
+    m.def(
+        "Get_abi_version",
+        []() {
+            int major = -1, minor = -1;
+#if MPI_VERSION >= 5
+            check(MPI_Abi_get_version(&major, &minor));
+#endif
+            return std::make_tuple(major, minor);
+        },
+        "Return the version of the MPI ABI, or (-1, -1) if the library does not follow it.");
     m.def("get_vendor", &vendor,
           "Information about the underlying MPI implementation: (name, (major, minor, micro)).");
     m.def(

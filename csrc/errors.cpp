@@ -3,6 +3,8 @@
 #include "core.hpp"
 #include "objects.hpp"
 
+#include <algorithm>
+
 namespace mpipy {
 
 static PyObject *exception_type = nullptr;
@@ -19,16 +21,36 @@ class Exception(RuntimeError):
         RuntimeError.__init__(self, ierr)
         self.ob_mpi = ierr
 
+    # Compared by error code, with another MPI.Exception or with a number.
     def __eq__(self, other):
         if isinstance(other, Exception):
-            return self.ob_mpi == other.ob_mpi
-        if isinstance(other, int):
-            return self.ob_mpi == other
-        return NotImplemented
+            other = other.ob_mpi
+        return self.ob_mpi == other
 
     def __ne__(self, other):
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
+        if isinstance(other, Exception):
+            other = other.ob_mpi
+        return self.ob_mpi != other
+
+    def __lt__(self, other):
+        if isinstance(other, Exception):
+            other = other.ob_mpi
+        return self.ob_mpi < other
+
+    def __le__(self, other):
+        if isinstance(other, Exception):
+            other = other.ob_mpi
+        return self.ob_mpi <= other
+
+    def __gt__(self, other):
+        if isinstance(other, Exception):
+            other = other.ob_mpi
+        return self.ob_mpi > other
+
+    def __ge__(self, other):
+        if isinstance(other, Exception):
+            other = other.ob_mpi
+        return self.ob_mpi >= other
 
     def __hash__(self):
         return hash(self.ob_mpi)
@@ -68,18 +90,20 @@ Exception.__module__ = __name__
 )PY";
 
 static int error_class_of(int code) {
-    int cls = code;
-    if (mpi_active || code == MPI_SUCCESS) {
-        if (mpi_active) check(MPI_Error_class(code, &cls));
-    }
+    int cls = MPI_SUCCESS;
+    check(MPI_Error_class(code, &cls));
     return cls;
 }
 
-static std::string error_string_of(int code) {
+// Error strings are decoded leniently: some MPIs return stray bytes for unknown codes.
+static nb::str error_string_of(int code) {
     char text[MPI_MAX_ERROR_STRING + 1] = {0};
     int len = 0;
     check(MPI_Error_string(code, text, &len));
-    return std::string(text, static_cast<size_t>(len));
+    len = std::clamp(len, 0, static_cast<int>(MPI_MAX_ERROR_STRING));
+    PyObject *str = PyUnicode_DecodeUTF8(text, len, "replace");
+    if (!str) throw nb::python_error();
+    return nb::steal<nb::str>(str);
 }
 
 static void translate(const std::exception_ptr &p, void *) {
@@ -104,6 +128,9 @@ void bind_errors(nb::module_ &m) {
         {"ERR_OP", MPI_ERR_OP},
         {"ERR_GROUP", MPI_ERR_GROUP},
         {"ERR_INFO", MPI_ERR_INFO},
+        {"ERR_INFO_KEY", MPI_ERR_INFO_KEY},
+        {"ERR_INFO_VALUE", MPI_ERR_INFO_VALUE},
+        {"ERR_INFO_NOKEY", MPI_ERR_INFO_NOKEY},
         {"ERR_ERRHANDLER",
 #ifdef MPIPY_HAVE_MPI_ERR_ERRHANDLER
          MPI_ERR_ERRHANDLER
@@ -202,9 +229,16 @@ void bind_errors(nb::module_ &m) {
          MPI_ERR_UNKNOWN
 #endif
         },
-        {"ERR_ABI", MPI_ERR_UNKNOWN},
+        {"ERR_ABI",
+#ifdef MPI_ERR_ABI
+         MPI_ERR_ABI
+#else
+         MPI_ERR_UNKNOWN
+#endif
+        },
     };
-    for (const auto &c : classes) m.attr(c.name) = c.value;
+    for (const auto &c : classes)
+        m.attr(c.name) = c.value;
 
     nb::object globals = m.attr("__dict__");
     PyObject *result = PyRun_String(exception_source, Py_file_input, globals.ptr(), globals.ptr());
@@ -227,7 +261,8 @@ void bind_errors(nb::module_ &m) {
             require_active();
             return error_string_of(errorcode);
         },
-        nb::arg("errorcode"), "Return the *error string* for a given *error class* or *error code*.");
+        nb::arg("errorcode"),
+        "Return the *error string* for a given *error class* or *error code*.");
     m.def(
         "Add_error_class",
         []() {
@@ -253,7 +288,8 @@ void bind_errors(nb::module_ &m) {
             std::string text = to_string(string, "string");
             check(MPI_Add_error_string(errorcode, text.c_str()));
         },
-        nb::arg("errorcode"), nb::arg("string"), "Associate an *error string* with an *error class* or *error code*.");
+        nb::arg("errorcode"), nb::arg("string"),
+        "Associate an *error string* with an *error class* or *error code*.");
     m.def(
         "Remove_error_class",
         [](int errorclass) {
@@ -289,7 +325,8 @@ void bind_errors(nb::module_ &m) {
             throw_not_implemented("MPI_Remove_error_string");
 #endif
         },
-        nb::arg("errorcode"), "Remove *error string* association from *error class* or *error code*.");
+        nb::arg("errorcode"),
+        "Remove *error string* association from *error class* or *error code*.");
 
     nb::class_<Errhandler> errhandler(m, "Errhandler", "Error handler.");
     bind_handle_protocol(errhandler);
@@ -297,8 +334,13 @@ void bind_errors(nb::module_ &m) {
         "Free",
         [](Errhandler &self) {
             MPI_Errhandler h = self.get();
-            if (self.predefined) throw MpiError{MPI_ERR_ARG};
-            check(MPI_Errhandler_free(&h));
+            if (self.predefined) throw MpiError{ErrhandlerKind::error_class};
+            // Get_errhandler may hand out a predefined handler: such an object lets go of it
+            // without freeing it (a copy of a module constant holds no reference to give back).
+            if (!predefined_name(ErrhandlerKind::name, handle_to_int(h)).empty())
+                h = MPI_ERRHANDLER_NULL;
+            else
+                check(MPI_Errhandler_free(&h));
             self.handle = h;
         },
         "Free an error handler.");
@@ -308,7 +350,7 @@ void bind_errors(nb::module_ &m) {
 #if MPIPY_HAVE_ERRORS_ABORT
     add_constant<Errhandler>(m, "ERRORS_ABORT", MPI_ERRORS_ABORT);
 #else
-    add_constant<Errhandler>(m, "ERRORS_ABORT", MPI_ERRHANDLER_NULL);
+    m.attr("ERRORS_ABORT") = m.attr("ERRHANDLER_NULL"); // one object per handle (pickling)
 #endif
 }
 

@@ -22,16 +22,22 @@ void bind_group(nb::module_ &m) {
                 return rank;
             },
             "Return the rank of this process in a group.")
-        .def_prop_ro("size", [](nb::handle self) { return self.attr("Get_size")(); },
-                     "Number of processes.")
-        .def_prop_ro("rank", [](nb::handle self) { return self.attr("Get_rank")(); },
-                     "Rank of this process.")
+        .def_prop_ro(
+            "size", [](nb::handle self) { return self.attr("Get_size")(); }, "Number of processes.")
+        .def_prop_ro(
+            "rank", [](nb::handle self) { return self.attr("Get_rank")(); },
+            "Rank of this process.")
         .def(
             "Free",
             [](Group &self) {
                 MPI_Group g = self.get();
                 if (self.predefined) throw MpiError{MPI_ERR_GROUP};
-                check(MPI_Group_free(&g));
+                // An object holding GROUP_EMPTY lets go of it without freeing it: Open MPI
+                // crashes freeing it more often than it handed it out.
+                if (g == MPI_GROUP_EMPTY)
+                    g = MPI_GROUP_NULL;
+                else
+                    check(MPI_Group_free(&g));
                 self.handle = g;
             },
             "Free a group.");

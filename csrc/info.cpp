@@ -10,7 +10,8 @@ void bind_info(nb::module_ &m) {
         "Free",
         [](Info &self) {
             MPI_Info info = self.get();
-            if (self.predefined) throw MpiError{MPI_ERR_INFO};
+            if (self.predefined || !predefined_name(InfoKind::name, handle_to_int(info)).empty())
+                throw MpiError{MPI_ERR_INFO}; // INFO_ENV, however the handle was obtained
             check(MPI_Info_free(&info));
             self.handle = info;
         },
@@ -19,7 +20,7 @@ void bind_info(nb::module_ &m) {
 #if MPIPY_HAVE_INFO_ENV
     add_constant<Info>(m, "INFO_ENV", MPI_INFO_ENV);
 #else
-    add_constant<Info>(m, "INFO_ENV", MPI_INFO_NULL);
+    m.attr("INFO_ENV") = m.attr("INFO_NULL"); // one object per handle (pickling)
 #endif
 }
 

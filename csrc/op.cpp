@@ -10,7 +10,8 @@ void bind_op(nb::module_ &m) {
         "Free",
         [](Op &self) {
             MPI_Op op = self.get();
-            if (self.predefined) throw MpiError{MPI_ERR_OP};
+            if (self.predefined || !predefined_name(OpKind::name, handle_to_int(op)).empty())
+                throw MpiError{MPI_ERR_OP}; // predefined, however the handle was obtained
             check(MPI_Op_free(&op));
             self.handle = op;
         },
