@@ -227,13 +227,16 @@ CommClasses bind_comm(nb::module_ &m) {
             "Return the type of topology (if any) associated with a communicator.")
         .def_prop_ro("topology", [](const Comm &self) { return topology_of(self.get()); },
                      "Topology type.")
+        .def_prop_ro(
+            "is_topo", [](const Comm &self) { return topology_of(self.get()) != MPI_UNDEFINED; },
+            "Is a topology.")
         .def(
             "Get_name",
             [](const Comm &self) {
                 char name[MPI_MAX_OBJECT_NAME + 1] = {0};
                 int len = 0;
                 check(MPI_Comm_get_name(self.get(), name, &len));
-                return std::string(name, static_cast<size_t>(len));
+                return object_name(name, len);
             },
             "Get the print name for this communicator.")
         .def(
@@ -344,7 +347,8 @@ CommClasses bind_comm(nb::module_ &m) {
             nb::arg("errorcode"), "Call the error handler installed on a communicator.")
         .def(
             "Split",
-            [](const Comm &self, int color, int key) {
+            [](nb::handle self_obj, int color, int key) {
+                const Comm &self = *nb::inst_ptr<Comm>(self_obj);
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
                 check_rank_like(color, "color");
                 int rc;
@@ -354,9 +358,9 @@ CommClasses bind_comm(nb::module_ &m) {
                 }
                 check(rc);
                 set_errors_return(out);
-                if (out == MPI_COMM_NULL)
-                    return is_inter(comm) ? new_handle<Intercomm>(out) : new_handle<Intracomm>(out);
-                return wrap_comm(out);
+                // The caller's class, but a topology does not survive splitting.
+                if (nb::isinstance<Topocomm>(self_obj)) return new_handle<Intracomm>(out);
+                return new_like<Comm>(self_obj, out);
             },
             nb::arg("color") = 0, nb::arg("key") = 0, "Split communicator by color and key.");
 

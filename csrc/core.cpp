@@ -53,4 +53,11 @@ std::string to_string(nb::handle obj, const char *what) {
     return nb::cast<std::string>(obj);
 }
 
+nb::str object_name(const char *name, int len) {
+    len = len < 0 ? 0 : (len > MPI_MAX_OBJECT_NAME ? MPI_MAX_OBJECT_NAME : len);
+    PyObject *str = PyUnicode_DecodeUTF8(name, len, "replace");
+    if (!str) throw nb::python_error();
+    return nb::steal<nb::str>(str);
+}
+
 } // namespace mpipy

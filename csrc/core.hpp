@@ -96,8 +96,13 @@ MPIPY_HANDLE_KIND(RequestKind, MPI_Request, "Request", MPI_REQUEST_NULL, MPI_ERR
 MPIPY_HANDLE_KIND(OpKind, MPI_Op, "Op", MPI_OP_NULL, MPI_ERR_OP, MPI_Op_c2f, MPI_Op_f2c)
 MPIPY_HANDLE_KIND(InfoKind, MPI_Info, "Info", MPI_INFO_NULL, MPI_ERR_INFO, MPI_Info_c2f,
                   MPI_Info_f2c)
-MPIPY_HANDLE_KIND(ErrhandlerKind, MPI_Errhandler, "Errhandler", MPI_ERRHANDLER_NULL, MPI_ERR_ARG,
-                  MPI_Errhandler_c2f, MPI_Errhandler_f2c)
+#ifdef MPIPY_HAVE_MPI_ERR_ERRHANDLER
+#define MPIPY_ERR_ERRHANDLER MPI_ERR_ERRHANDLER
+#else
+#define MPIPY_ERR_ERRHANDLER MPI_ERR_ARG
+#endif
+MPIPY_HANDLE_KIND(ErrhandlerKind, MPI_Errhandler, "Errhandler", MPI_ERRHANDLER_NULL,
+                  MPIPY_ERR_ERRHANDLER, MPI_Errhandler_c2f, MPI_Errhandler_f2c)
 MPIPY_HANDLE_KIND(MessageKind, MPI_Message, "Message", MPI_MESSAGE_NULL, MPI_ERR_REQUEST,
                   MPI_Message_c2f, MPI_Message_f2c)
 MPIPY_HANDLE_KIND(WinKind, MPI_Win, "Win", MPI_WIN_NULL, MPI_ERR_WIN, MPI_Win_c2f, MPI_Win_f2c)
@@ -211,16 +216,20 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
     using H = typename T::handle_type;
     using Traits = typename T::traits;
     bind_handle_init<T>(cls);
-    cls.def("__eq__",
+    cls.def(
+           "__eq__",
+           [](const T &self, nb::handle other) -> nb::object {
+               if (!nb::isinstance<T>(other)) return nb::borrow(Py_NotImplemented);
+               return nb::bool_(self.handle == nb::inst_ptr<T>(other)->handle);
+           },
+           nb::arg("other").none())
+        .def(
+            "__ne__",
             [](const T &self, nb::handle other) -> nb::object {
                 if (!nb::isinstance<T>(other)) return nb::borrow(Py_NotImplemented);
-                return nb::bool_(self.handle == nb::inst_ptr<T>(other)->handle);
-            })
-        .def("__ne__",
-             [](const T &self, nb::handle other) -> nb::object {
-                 if (!nb::isinstance<T>(other)) return nb::borrow(Py_NotImplemented);
-                 return nb::bool_(self.handle != nb::inst_ptr<T>(other)->handle);
-             })
+                return nb::bool_(self.handle != nb::inst_ptr<T>(other)->handle);
+            },
+            nb::arg("other").none())
         .def("__bool__", [](const T &self) { return !self.is_null(); })
         .def_prop_ro(
             "handle", [](const T &self) { return handle_to_int(self.handle); },
@@ -258,21 +267,29 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
             nb::arg("arg"), "Translate integer handle to object.")
         .def("__reduce__",
              [](nb::handle self) -> nb::object {
+                 // Module constants pickle by name; other null handles as a fresh null
+                 // object of their class; anything else cannot travel.
                  const T &obj = *nb::inst_ptr<T>(self);
                  std::string name = predefined_name(Traits::name, handle_to_int(obj.handle));
-                 if (name.empty() || !obj.predefined)
-                     throw nb::value_error(("cannot serialize 'mpipy.MPI." +
-                                            std::string(nb::type_name(self.type()).c_str()) +
-                                            "' instance")
-                                               .c_str());
-                 return nb::str(name.c_str());
+                 if (obj.predefined && !name.empty()) return nb::str(name.c_str());
+                 if (obj.is_null()) return nb::make_tuple(nb::borrow(self.type()), nb::tuple());
+                 throw nb::value_error(("cannot serialize '" +
+                                        std::string(nb::type_name(self.type()).c_str()) +
+                                        "' instance")
+                                           .c_str());
              })
         .def(
             "free",
             [](nb::handle self) {
                 T &obj = *nb::inst_ptr<T>(self);
                 if (obj.is_null() || obj.predefined || !mpi_active) return;
-                self.attr("Free")();
+                if (!predefined_name(Traits::name, handle_to_int(obj.handle)).empty()) return;
+                // The kind's destructor: Free, or Close for files, Finalize for sessions.
+                for (const char *method : {"Free", "Close", "Finalize"})
+                    if (nb::hasattr(self, method)) {
+                        self.attr(method)();
+                        return;
+                    }
             },
             "Call `Free` if not null or predefined.");
     cls.attr("__hash__") = nb::none();
@@ -280,5 +297,9 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
 
 // Convert a Python str to std::string with a clear error for other types.
 std::string to_string(nb::handle obj, const char *what);
+
+// An object name from MPI as str. MPI truncates long names to a byte count, maybe inside a
+// UTF-8 sequence, so undecodable bytes are replaced rather than raised.
+nb::str object_name(const char *name, int len);
 
 } // namespace mpipy

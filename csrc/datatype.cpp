@@ -527,11 +527,7 @@ void bind_datatype(nb::module_ &m) {
                 char name[MPI_MAX_OBJECT_NAME + 1] = {0};
                 int len = 0;
                 check(MPI_Type_get_name(self.get(), name, &len));
-                // MPI truncates long names to a byte count, maybe inside a UTF-8 sequence.
-                len = std::clamp(len, 0, static_cast<int>(MPI_MAX_OBJECT_NAME));
-                PyObject *str = PyUnicode_DecodeUTF8(name, len, "replace");
-                if (!str) throw nb::python_error();
-                return nb::steal<nb::str>(str);
+                return object_name(name, len);
             },
             "Get the print name for this datatype.")
         .def(

@@ -351,7 +351,7 @@ void bind_environment(nb::module_ &m) {
         "Get_abi_version",
         []() {
             int major = -1, minor = -1;
-#if MPI_VERSION >= 5
+#if MPIPY_HAVE_ABI_INFO
             check(MPI_Abi_get_version(&major, &minor));
 #endif
             return std::make_tuple(major, minor);

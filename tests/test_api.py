@@ -167,9 +167,7 @@ EXCEPTION_MEMBERS = [
 # In-scope names missing for reasons outside the tests' files, reported to the lead: the
 # tests expect them to be missing (xfail) and fail once they exist, to get the entry
 # removed.
-KNOWN_GAPS = {
-    "is_topo": "comm.cpp: the Comm.is_topo property is missing",
-}
+KNOWN_GAPS = {}
 
 
 def in_scope_members(cls):

@@ -10,17 +10,6 @@ from mpipy import MPI
 
 WORLD = MPI.COMM_WORLD
 
-GAP_IS_TOPO = pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="comm.cpp: the Comm.is_topo property (mpi4py 4.x) is missing",
-)
-GAP_NAME_DECODING = pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="comm.cpp Get_name: MPI truncates names to a byte count, maybe inside a "
-    "UTF-8 sequence; decode leniently as Datatype.Get_name does",
-)
 
 
 def reversed_copy(comm):
@@ -277,7 +266,6 @@ def test_topology(comm):
     assert comm.topology == MPI.UNDEFINED
 
 
-@GAP_IS_TOPO
 def test_is_topo(comm):
     assert comm.is_topo is False
 
@@ -304,7 +292,6 @@ def test_set_get_name():
         dup.Free()
 
 
-@GAP_NAME_DECODING
 def test_name_truncated_inside_utf8():
     dup = WORLD.Dup()
     try:
