@@ -136,6 +136,16 @@ nb::object allocate_buffer(MPI_Count n, void **addr) {
     return obj;
 }
 
+nb::object buffer_of(void *addr, Py_ssize_t size, bool readonly, nb::handle base) {
+    nb::object obj = nb::type<Memory>()();
+    Memory *m = nb::inst_ptr<Memory>(obj);
+    m->addr = addr;
+    m->size = size;
+    m->readonly = readonly;
+    m->base = nb::borrow(base);
+    return obj;
+}
+
 void bind_buffer(nb::module_ &m) {
     nb::class_<Memory> cls(m, "buffer", nb::type_slots(memory_slots), "Buffer object.");
     cls.def(nb::init<>())

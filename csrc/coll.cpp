@@ -243,6 +243,18 @@ MPI_Op op_arg(nb::handle op) {
     return nb::inst_ptr<Op>(op)->get();
 }
 
+// A reduction reads the send buffer with the receive buffer's count and datatype: they
+// must agree, or MPI would read past the end of the send buffer.
+void check_reduction_pair(const Side &s, const Side &r) {
+    if (s.buf.addr == MPI_IN_PLACE) return;
+    if (s.buf.count != r.buf.count)
+        throw nb::value_error(("message: send count " + std::to_string(s.buf.count) +
+                               " and receive count " + std::to_string(r.buf.count) + " differ")
+                                  .c_str());
+    if (s.buf.type != r.buf.type)
+        throw nb::value_error("message: send and receive datatypes differ");
+}
+
 MPI_Info info_arg(nb::handle info) {
     if (info.is_none()) return MPI_INFO_NULL;
     if (!nb::isinstance<Info>(info)) throw nb::type_error("info must be an MPI.Info");
@@ -422,8 +434,7 @@ nb::object reduce(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::
     MPI_Count count = (c.inter ? (root >= 0 ? s.count : r.count) : (in_place ? r.count : s.count));
     MPI_Datatype type = (c.inter ? (root >= 0 ? s.buf.type : r.buf.type)
                                  : (in_place ? r.buf.type : s.buf.type));
-    if (!c.inter && is_root(c, root) && !in_place && r.count != s.count)
-        throw nb::value_error("message: send and receive counts differ");
+    if (!c.inter && is_root(c, root)) check_reduction_pair(s, r);
     if (type == MPI_DATATYPE_NULL) type = MPI_BYTE;
     int rc = MPIPY_COLL(C, Reduce, Ireduce, s.buf.addr, r.buf.addr, to_count_t(count), type, mop, root,
                         c.comm);
@@ -439,8 +450,7 @@ nb::object allreduce(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, n
     Side &s = state->send, &r = state->recv;
     parse_plain(recvbuf, Access::write, r, false);
     parse_plain(sendbuf, Access::read, s, !c.inter);
-    if (s.buf.addr != MPI_IN_PLACE && !c.inter && s.count != r.count)
-        throw nb::value_error("message: send and receive counts differ");
+    check_reduction_pair(s, r);  // on intercommunicators too: one count for both buffers
     int rc = MPIPY_COLL(C, Allreduce, Iallreduce, s.buf.addr, r.buf.addr, r.count, r.buf.type, mop, c.comm);
     return finish<C>(state, rc);
 }
@@ -457,10 +467,16 @@ nb::object reduce_scatter_block(const Comm &self, nb::handle sendbuf, nb::handle
         parse_block(recvbuf, Access::write, r, false, c.size);  // recvbuf holds all blocks
     } else {
         parse_plain(recvbuf, Access::write, r, false);
+        // n * recvcount with n the local group's size, on intercommunicators too.
         int local = 0;
         check(MPI_Comm_size(c.comm, &local));
-        if (!c.inter && s.buf.count != r.buf.count * local)
-            throw nb::value_error("message: send count must be the receive count times the size");
+        if (s.buf.count != r.buf.count * local)
+            throw nb::value_error(("message: send count " + std::to_string(s.buf.count) +
+                                   " is not the receive count " + std::to_string(r.buf.count) +
+                                   " times the group size " + std::to_string(local))
+                                      .c_str());
+        if (s.buf.type != r.buf.type)
+            throw nb::value_error("message: send and receive datatypes differ");
     }
     int rc = MPIPY_COLL(C, Reduce_scatter_block, Ireduce_scatter_block, s.buf.addr, r.buf.addr, r.count, r.buf.type, mop,
                         c.comm);
@@ -480,6 +496,8 @@ nb::object reduce_scatter(const Comm &self, nb::handle sendbuf, nb::handle recvb
     check(MPI_Comm_size(c.comm, &local));
     std::vector<MPI_Count> counts;
     if (recvcounts.is_none()) {  // each process receives what its recvbuf holds
+        // (an Allgather over an intercommunicator would bring the other group's counts)
+        if (c.inter) throw nb::value_error("Reduce_scatter on an intercommunicator needs recvcounts");
         MPI_Count mine = s.buf.addr == MPI_IN_PLACE ? r.buf.count / (local ? local : 1) : r.buf.count;
         counts.resize(static_cast<size_t>(local));
         check(MPI_Allgather(&mine, 1, MPI_COUNT, counts.data(), 1, MPI_COUNT, c.comm));
@@ -487,6 +505,28 @@ nb::object reduce_scatter(const Comm &self, nb::handle sendbuf, nb::handle recvb
         counts = int_list(recvcounts, "count");
         if (counts.size() != static_cast<size_t>(local))
             throw nb::value_error(("expecting " + std::to_string(local) + " receive counts").c_str());
+    }
+    // The send buffer (the receive buffer in place) holds sum(counts) elements, of which
+    // this process receives counts[rank]; on intercommunicators both refer to the local group.
+    MPI_Count sum = 0;
+    for (MPI_Count n : counts) sum += n;
+    if (s.buf.addr == MPI_IN_PLACE) {
+        if (r.buf.count != sum)
+            throw nb::value_error(("message: receive count " + std::to_string(r.buf.count) +
+                                   " is not sum(counts) " + std::to_string(sum))
+                                      .c_str());
+    } else {
+        if (s.buf.count != sum)
+            throw nb::value_error(("message: send count " + std::to_string(s.buf.count) +
+                                   " is not sum(counts) " + std::to_string(sum))
+                                      .c_str());
+        if (r.buf.count != counts[static_cast<size_t>(c.rank)])
+            throw nb::value_error(("message: receive count " + std::to_string(r.buf.count) +
+                                   " is not counts[" + std::to_string(c.rank) + "] " +
+                                   std::to_string(counts[static_cast<size_t>(c.rank)]))
+                                      .c_str());
+        if (s.buf.type != r.buf.type)
+            throw nb::value_error("message: send and receive datatypes differ");
     }
     for (MPI_Count n : counts) r.counts.push_back(to_count_t(n));
     MPI_Datatype type = r.buf.type;
@@ -504,6 +544,7 @@ nb::object scan(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::ha
     Side &s = state->send, &r = state->recv;
     parse_plain(recvbuf, Access::write, r, false);
     parse_plain(sendbuf, Access::read, s, true);
+    check_reduction_pair(s, r);
     int rc = MPIPY_COLL(C, Scan, Iscan, s.buf.addr, r.buf.addr, r.count, r.buf.type, mop, c.comm);
     return finish<C>(state, rc);
 }
@@ -517,6 +558,7 @@ nb::object exscan(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::
     Side &s = state->send, &r = state->recv;
     parse_plain(recvbuf, Access::write, r, false);
     parse_plain(sendbuf, Access::read, s, true);
+    check_reduction_pair(s, r);
     int rc = MPIPY_COLL(C, Exscan, Iexscan, s.buf.addr, r.buf.addr, r.count, r.buf.type, mop, c.comm);
     return finish<C>(state, rc);
 }

@@ -1,7 +1,8 @@
 // Collective communication of Python objects (lowercase methods). Data moves with MPI
 // collectives (sizes first, then bytes); reductions and scans combine with the Python-level
-// operation over a binomial tree / recursive doubling on a private duplicate of the
-// communicator, created at the first object reduction (a collective call) and freed with it.
+// operation over a binomial tree / recursive doubling on a private communicator (a duplicate
+// of an intracommunicator, the merge of an intercommunicator), created at the first object
+// reduction (a collective call) and freed with the user's communicator.
 #include "pickled.hpp"
 #include "request.hpp"
 
@@ -51,7 +52,9 @@ nb::object bcast_obj(const Comm &self, nb::handle obj, int root) {
     int rank = 0;
     check(MPI_Comm_rank(comm, &rank));
     const bool sender = inter ? root == MPI_ROOT : rank == root;
-    if (inter && root == MPI_PROC_NULL) return nb::none();
+    // On intercommunicators the other processes of the root's group (PROC_NULL) take part
+    // in both MPI calls too, with nothing to send or receive.
+    const bool receiver = !sender && !(inter && root == MPI_PROC_NULL);
     nb::object data;
     MPI_Count size = 0;
     if (sender) {
@@ -63,17 +66,18 @@ nb::object bcast_obj(const Comm &self, nb::handle obj, int root) {
         run(MPI_Bcast(&size, 1, MPI_COUNT, root, comm));
     }
     if (!sender) {
-        data = nb::steal(PyBytes_FromStringAndSize(nullptr, size));
+        data = nb::steal(PyBytes_FromStringAndSize(nullptr, receiver ? size : 0));
         if (!data) throw nb::python_error();
     }
     int rc;
     {
         nb::gil_scoped_release nogil;
-        CallCount c(size, MPI_BYTE);
+        CallCount c(receiver || sender ? size : 0, MPI_BYTE);
         rc = MPIPY_C(MPI_Bcast)(PyBytes_AS_STRING(data.ptr()), c.count, c.type, root, comm);
     }
     check(rc);
     if (sender) return inter ? nb::none() : nb::borrow(obj);
+    if (!receiver) return nb::none();
     return loads_bytes(PyBytes_AS_STRING(data.ptr()), size);
 }
 
@@ -253,7 +257,10 @@ int free_private(MPI_Comm, int, void *value, void *) {
     return MPI_Comm_free(&dup);
 }
 
-MPI_Comm private_comm(MPI_Comm comm) {
+// The private communicator of `comm`: a duplicate of an intracommunicator; for an
+// intercommunicator, its merge (both groups in one intracommunicator, each group's ranks
+// consecutive and in their local order), so the same point-to-point code serves both.
+MPI_Comm private_comm(MPI_Comm comm, bool inter) {
     if (coll_keyval == MPI_KEYVAL_INVALID)
         check(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, free_private, &coll_keyval, nullptr));
     void *value = nullptr;
@@ -264,7 +271,7 @@ MPI_Comm private_comm(MPI_Comm comm) {
     int rc;
     {
         nb::gil_scoped_release nogil;
-        rc = MPI_Comm_dup(comm, &dup);
+        rc = inter ? MPI_Intercomm_merge(comm, 0, &dup) : MPI_Comm_dup(comm, &dup);
     }
     check(rc);
     MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN);
@@ -308,28 +315,62 @@ nb::object combine(nb::handle op, nb::handle a, nb::handle b) {
     return nb::borrow(op)(a, b);
 }
 
-// Reduce to rank 0 of an intracommunicator over a binomial tree; None elsewhere.
-nb::object reduce_to_zero(nb::handle obj, nb::handle op, MPI_Comm pcomm, int rank, int size) {
+// Reduce the objects of processes base..base+size-1 of pcomm (this one is base+rank) to
+// the first of them over a binomial tree; None elsewhere.
+nb::object reduce_to_first(nb::handle obj, nb::handle op, MPI_Comm pcomm, int base, int rank,
+                           int size) {
     nb::object acc = nb::borrow(obj);
     for (int step = 1; step < size; step <<= 1) {
         if (rank & step) {  // hand my partial result (ranks rank..rank+step-1) to the left
-            send_obj_to(acc, rank - step, pcomm);
+            send_obj_to(acc, base + rank - step, pcomm);
             return nb::none();
         }
-        if (rank + step < size) acc = combine(op, acc, recv_obj_from(rank + step, pcomm));
+        if (rank + step < size) acc = combine(op, acc, recv_obj_from(base + rank + step, pcomm));
     }
     return acc;
 }
 
+// Intercommunicators: each group reduces its own objects in local rank order; the result
+// goes to the root (reduce) or to every process of the other group (allreduce).
+nb::object reduce_obj_inter(MPI_Comm comm, nb::handle obj, nb::handle op, int root, bool all) {
+    int rank = 0, size = 0, remote = 0;
+    check(MPI_Comm_rank(comm, &rank));
+    check(MPI_Comm_size(comm, &size));
+    check(MPI_Comm_remote_size(comm, &remote));
+    const bool root_group = root == MPI_ROOT || root == MPI_PROC_NULL;
+    if (!all && !root_group && (root < 0 || root >= remote)) throw MpiError{MPI_ERR_ROOT};
+    MPI_Comm pcomm = private_comm(comm, true);  // collective: every process gets here
+    int prank = 0;
+    check(MPI_Comm_rank(pcomm, &prank));
+    const int base = prank - rank;                     // my group in pcomm: base..base+size-1
+    const int remote_base = base == 0 ? size : 0;      // the other group's
+    if (all) {
+        nb::object mine = reduce_to_first(obj, op, pcomm, base, rank, size);
+        // Each group's result reaches everyone in two broadcasts, from the first process of
+        // each group; a process keeps the other group's.
+        const int second_root = base == 0 ? size : remote;  // first process of group two
+        nb::object first = bcast_obj(Comm(pcomm), base == 0 ? mine : nb::none(), 0);
+        nb::object second = bcast_obj(Comm(pcomm), base == 0 ? nb::none() : mine, second_root);
+        return base == 0 ? second : first;
+    }
+    if (root_group) {
+        if (root != MPI_ROOT) return nb::none();
+        return recv_obj_from(remote_base, pcomm);
+    }
+    nb::object result = reduce_to_first(obj, op, pcomm, base, rank, size);
+    if (rank == 0) send_obj_to(result, remote_base + root, pcomm);
+    return nb::none();
+}
+
 nb::object reduce_obj(const Comm &self, nb::handle obj, nb::handle op, int root, bool all) {
     MPI_Comm comm = self.get();
-    if (comm_is_inter(comm)) throw_not_implemented("object reductions on intercommunicators are");
+    if (comm_is_inter(comm)) return reduce_obj_inter(comm, obj, op, root, all);
     int rank = 0, size = 0;
     check(MPI_Comm_rank(comm, &rank));
     check(MPI_Comm_size(comm, &size));
     if (!all && (root < 0 || root >= size)) throw MpiError{MPI_ERR_ROOT};
-    MPI_Comm pcomm = private_comm(comm);
-    nb::object result = reduce_to_zero(obj, op, pcomm, rank, size);
+    MPI_Comm pcomm = private_comm(comm, false);
+    nb::object result = reduce_to_first(obj, op, pcomm, 0, rank, size);
     if (all) return bcast_obj(Comm(pcomm), result, 0);
     if (root != 0) {
         if (rank == 0) send_obj_to(result, root, pcomm);
@@ -344,7 +385,7 @@ nb::object scan_obj(const Comm &self, nb::handle obj, nb::handle op, bool exclus
     int rank = 0, size = 0;
     check(MPI_Comm_rank(comm, &rank));
     check(MPI_Comm_size(comm, &size));
-    MPI_Comm pcomm = private_comm(comm);
+    MPI_Comm pcomm = private_comm(comm, false);
     nb::object acc = nb::borrow(obj);  // op over ranks (rank - 2^k, rank]
     for (int d = 1; d < size; d <<= 1) {
         if (rank + d < size) send_obj_to(acc, rank + d, pcomm);

@@ -40,10 +40,16 @@ void bind_message(nb::module_ &m) {
                    CallCount c(b.count, b.type);
                    rc = MPIPY_C(MPI_Mrecv)(b.addr, c.count, c.type, &msg, st);
                }
+               // A truncated message was received all the same (MPICH leaves the handle set).
+               int error_class = MPI_SUCCESS;
+               if (rc != MPI_SUCCESS && MPI_Error_class(rc, &error_class) == MPI_SUCCESS &&
+                   error_class == MPI_ERR_TRUNCATE)
+                   msg = MPI_MESSAGE_NULL;
                self.handle = msg;
                check(rc);
            },
-           nb::arg("buf"), nb::arg("status") = nb::none(), "Blocking receive of matched message.")
+           nb::arg("buf").none(), nb::arg("status") = nb::none(),
+           "Blocking receive of matched message.")
         .def(
             "Irecv",
             [](Message &self, nb::handle buf) {
@@ -59,7 +65,7 @@ void bind_message(nb::module_ &m) {
                 state->buffers.push_back(std::move(b));
                 return make_request(r, std::move(state), false);
             },
-            nb::arg("buf"), "Nonblocking receive of matched message.")
+            nb::arg("buf").none(), "Nonblocking receive of matched message.")
         .def_static(
             "Probe",
             [](const Comm &comm, int source, int tag, nb::handle status) {

@@ -42,6 +42,12 @@ MPI_Datatype to_datatype(nb::handle obj) {
     spec_error(PyExc_TypeError, "expecting an MPI.Datatype or a type code, not " + type_name_of(obj));
 }
 
+bool is_predefined(MPI_Datatype type) {
+    int ni = 0, na = 0, nd = 0, combiner = MPI_UNDEFINED;
+    check(MPI_Type_get_envelope(type, &ni, &na, &nd, &combiner));
+    return combiner == MPI_COMBINER_NAMED;
+}
+
 bool is_bottom(nb::handle obj) {
     return obj.is_none() || nb::isinstance<BottomType>(obj);
 }
@@ -163,6 +169,12 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
         return;
     }
 
+    // A strided buffer needs a derived datatype that describes its layout: with a predefined
+    // one, MPI would read or write the gaps between the items.
+    if (!PyBuffer_IsContiguous(&view, 'A') && is_predefined(type))
+        spec_error(PyExc_ValueError,
+                   "buffer is not contiguous and a predefined datatype cannot describe its "
+                   "layout; pass a contiguous buffer or a derived datatype");
     MPI_Count lb = 0, extent = 0, true_lb = 0, true_extent = 0;
     check(MPI_Type_get_extent_x(type, &lb, &extent));
     check(MPI_Type_get_true_extent_x(type, &true_lb, &true_extent));

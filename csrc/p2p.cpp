@@ -2,6 +2,9 @@
 // nonblocking and persistent forms, matched receives (Message), and the buffered-send buffer.
 #include "request.hpp"
 
+#include <cstring>
+#include <memory>
+
 namespace mpipy {
 
 namespace {
@@ -162,39 +165,119 @@ void sendrecv_replace(const Comm &self, nb::handle buf, int dest, int sendtag, i
     check(rc);
 }
 
+// MPICH (5.0.2 at least) completes MPI_Isendrecv and MPI_Isendrecv_replace with a status
+// that does not describe the received message (tag and count are garbage), and MPI-3
+// libraries have neither: there the pair is posted as an Irecv plus an Isend (of a copy, for
+// _replace) that complete as one request, which MPI defines as equivalent.
+#if MPIPY_HAVE_ISENDRECV && !defined(MPICH_VERSION)
+#define MPIPY_NATIVE_ISENDRECV 1
+#else
+#define MPIPY_NATIVE_ISENDRECV 0
+#endif
+
+#if !MPIPY_NATIVE_ISENDRECV
+// The receive is the Python request's handle; the send and the copy it sends live here.
+struct SendRecvPair : RequestState {
+    MPI_Request send = MPI_REQUEST_NULL;
+    std::unique_ptr<char[]> copy;
+    bool multi_step() const override { return true; }
+    bool advance(MPI_Request &h, bool blocking, MPI_Status &status) override {
+        MPI_Request both[2] = {h, send};
+        MPI_Status st[2];
+        int flag = 1, rc;
+        if (blocking) {
+            nb::gil_scoped_release nogil;
+            rc = MPI_Waitall(2, both, st);
+        } else {
+            rc = MPI_Testall(2, both, &flag, st);
+        }
+        h = both[0];
+        send = both[1];
+        if (rc == MPI_ERR_IN_STATUS)
+            for (const MPI_Status &s : st)
+                if (s.MPI_ERROR != MPI_SUCCESS && s.MPI_ERROR != MPI_ERR_PENDING)
+                    throw_mpi_error(s.MPI_ERROR);
+        check(rc);
+        if (flag) status = st[0];
+        return flag != 0;
+    }
+};
+
+// Post the pair: receive into r, send s (from `copy` when given).
+nb::object post_pair(MPI_Comm comm, MessageBuffer &&s, int dest, int sendtag, MessageBuffer &&r,
+                     int source, int recvtag, std::unique_ptr<char[]> copy, const void *send_addr) {
+    auto state = std::make_shared<SendRecvPair>();
+    MPI_Request req = MPI_REQUEST_NULL;
+    {
+        CallCount c(r.count, r.type);
+        check(MPIPY_C(MPI_Irecv)(r.addr, c.count, c.type, source, recvtag, comm, &req));
+    }
+    CallCount c(s.count, s.type);
+    int rc = MPIPY_C(MPI_Isend)(send_addr, c.count, c.type, dest, sendtag, comm, &state->send);
+    if (rc != MPI_SUCCESS) {
+        MPI_Cancel(&req);
+        MPI_Wait(&req, MPI_STATUS_IGNORE);
+        throw_mpi_error(rc);
+    }
+    state->copy = std::move(copy);
+    state->buffers.reserve(2);
+    state->buffers.push_back(std::move(s));
+    state->buffers.push_back(std::move(r));
+    return make_request(req, std::move(state), false);
+}
+#endif
+
 nb::object isendrecv(const Comm &self, nb::handle sendbuf, int dest, int sendtag,
                      nb::handle recvbuf, int source, int recvtag) {
-#if MPIPY_HAVE_ISENDRECV
     MPI_Comm comm = self.get();
     MessageBuffer s, r;
     parse_message(sendbuf, Access::read, s);
     parse_recv(recvbuf, r);
+#if MPIPY_NATIVE_ISENDRECV
     MPI_Request req = MPI_REQUEST_NULL;
     CallCount sc(s.count, s.type), rc(r.count, r.type);
     check(MPIPY_C(MPI_Isendrecv)(s.addr, sc.count, sc.type, dest, sendtag, r.addr, rc.count,
                                  rc.type, source, recvtag, comm, &req));
     return request_with(req, false, std::move(s), &r);
 #else
-    (void)self, (void)sendbuf, (void)dest, (void)sendtag, (void)recvbuf, (void)source,
-        (void)recvtag;
-    throw_not_implemented("MPI_Isendrecv");
+    const void *addr = s.addr;
+    return post_pair(comm, std::move(s), dest, sendtag, std::move(r), source, recvtag, nullptr,
+                     addr);
 #endif
 }
 
 nb::object isendrecv_replace(const Comm &self, nb::handle buf, int dest, int sendtag, int source,
                              int recvtag) {
-#if MPIPY_HAVE_ISENDRECV
     MPI_Comm comm = self.get();
     MessageBuffer b;
     parse_message(buf, Access::write, b);
+#if MPIPY_NATIVE_ISENDRECV
     MPI_Request req = MPI_REQUEST_NULL;
     CallCount c(b.count, b.type);
     check(MPIPY_C(MPI_Isendrecv_replace)(b.addr, c.count, c.type, dest, sendtag, source, recvtag,
                                          comm, &req));
     return request_with(req, false, std::move(b));
 #else
-    (void)self, (void)buf, (void)dest, (void)sendtag, (void)source, (void)recvtag;
-    throw_not_implemented("MPI_Isendrecv_replace");
+    // Send a copy of the bytes the datatype spans, so that the receive may overwrite them.
+    MPI_Count lb = 0, extent = 0, true_lb = 0, true_extent = 0;
+    check(MPI_Type_get_extent_x(b.type, &lb, &extent));
+    check(MPI_Type_get_true_extent_x(b.type, &true_lb, &true_extent));
+    MPI_Count first = 0, last = 0;
+    if (b.count > 0) {
+        const MPI_Count reach = (b.count - 1) * extent;
+        first = true_lb + (reach < 0 ? reach : 0);
+        last = true_lb + true_extent + (reach > 0 ? reach : 0);
+    }
+    std::unique_ptr<char[]> copy(new char[last > first ? last - first : 1]);
+    if (last > first)
+        std::memcpy(copy.get(), static_cast<char *>(b.addr) + first,
+                    static_cast<size_t>(last - first));
+    const void *addr = copy.get() - first;
+    MessageBuffer s;
+    s.count = b.count;
+    s.type = b.type;
+    return post_pair(comm, std::move(s), dest, sendtag, std::move(b), source, recvtag,
+                     std::move(copy), addr);
 #endif
 }
 
@@ -310,10 +393,10 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
              nb::arg("tag") = 0, "Persistent request for a send in synchronous mode.")
         .def("Rsend_init", &send_init<Mode::ready>, nb::arg("buf"), nb::arg("dest"),
              nb::arg("tag") = 0, "Persistent request for a send in ready mode.")
-        .def("Recv", &recv, nb::arg("buf"), any_source, any_tag,
+        .def("Recv", &recv, nb::arg("buf").none(), any_source, any_tag,
              nb::arg("status") = nb::none(), "Blocking receive.")
-        .def("Irecv", &irecv, nb::arg("buf"), any_source, any_tag, "Nonblocking receive.")
-        .def("Recv_init", &recv_init, nb::arg("buf"), any_source, any_tag,
+        .def("Irecv", &irecv, nb::arg("buf").none(), any_source, any_tag, "Nonblocking receive.")
+        .def("Recv_init", &recv_init, nb::arg("buf").none(), any_source, any_tag,
              "Create a persistent request for a receive.")
         .def("Sendrecv", &sendrecv, nb::arg("sendbuf"), nb::arg("dest"), nb::arg("sendtag") = 0,
              nb::arg("recvbuf") = nb::none(), any_source,

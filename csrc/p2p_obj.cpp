@@ -29,6 +29,7 @@ int isend_bytes(Mode mode, const void *data, MPI_Count size, int dest, int tag, 
 }
 
 void send_object(nb::handle obj, MPI_Comm comm, int dest, int tag, Mode mode) {
+    reap_orphans();  // dropped object requests progress only when mpipy polls them
     OutgoingObject out;
     pickle_outgoing(obj, comm, dest, out);
     int rc;
@@ -91,7 +92,8 @@ nb::object finish_receive(IncomingObject &in, MPI_Comm comm, const MPI_Status &s
 }
 
 nb::object recv_object(MPI_Comm comm, nb::handle buf, int source, int tag, MPI_Status *out) {
-    MPI_Status st;
+    reap_orphans();
+    MPI_Status st = status_for(out);
     IncomingObject in;
     MessageBuffer user;
     if (buf.is_none()) {
@@ -389,7 +391,7 @@ void bind_p2p_objects(nb::module_ &m, CommClasses &classes) {
     nb::setattr(message, "recv", nb::cpp_function(
         [](nb::handle self, nb::handle status) {
             Message &msg = message_of(self);
-            MPI_Status st;
+            MPI_Status st = status_for(status_arg(status));
             IncomingObject in;
             MPI_Message h = msg.handle;
             MPI_Comm comm = msg.comm;
@@ -415,6 +417,7 @@ void bind_p2p_objects(nb::module_ &m, CommClasses &classes) {
         "Nonblocking receive of matched message."));
     nb::setattr(message, "probe", nb::cpp_function(
         [](nb::handle comm, int source, int tag, nb::handle status) {
+            if (!nb::isinstance<Comm>(comm)) throw nb::type_error("comm must be an MPI.Comm");
             return comm.attr("Mprobe")(source, tag, status);
         },
         nb::name("probe"), nb::scope(message), nb::arg("comm"), any_source, any_tag,
@@ -422,6 +425,7 @@ void bind_p2p_objects(nb::module_ &m, CommClasses &classes) {
     nb::setattr(message, "probe", nb::module_::import_("builtins").attr("staticmethod")(message.attr("probe")));
     nb::setattr(message, "iprobe", nb::cpp_function(
         [](nb::handle comm, int source, int tag, nb::handle status) {
+            if (!nb::isinstance<Comm>(comm)) throw nb::type_error("comm must be an MPI.Comm");
             return comm.attr("Improbe")(source, tag, status);
         },
         nb::name("iprobe"), nb::scope(message), nb::arg("comm"), any_source, any_tag,

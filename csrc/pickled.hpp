@@ -56,6 +56,9 @@ MPI_Comm parts_comm();
 // A fresh MPI.buffer of n bytes (huge-page backed when large) and its address.
 nb::object allocate_buffer(MPI_Count n, void **addr);
 
+// An MPI.buffer over memory that `base` owns (kept alive as long as the buffer).
+nb::object buffer_of(void *addr, Py_ssize_t size, bool readonly, nb::handle base);
+
 // MPI.pickle (the Pickle object in use) and the loads of a stream.
 nb::object unpickle(nb::handle data, nb::handle buffers);
 

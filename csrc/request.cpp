@@ -21,6 +21,7 @@ struct Orphan {
     std::shared_ptr<RequestState> state;
 };
 std::vector<Orphan> orphans;
+bool reaping = false;  // reap_orphans is running (it may run Python code, even other threads)
 
 // Drive one request without blocking; true once MPI has completed it.
 bool poll(MPI_Request &h, RequestState *state, MPI_Status &status) {
@@ -31,16 +32,24 @@ bool poll(MPI_Request &h, RequestState *state, MPI_Status &status) {
     return flag != 0;
 }
 
+// The registry owns the request from now on; copies of the Python request see it as null.
 void adopt_orphan(MPI_Request h, std::shared_ptr<RequestState> state) {
+    state->released = true;
+    state->handle = MPI_REQUEST_NULL;
     orphans.push_back({h, std::move(state)});
 }
 
 } // namespace
 
 void reap_orphans() {
-    if (orphans.empty() || !mpi_active) return;
-    for (size_t i = 0; i < orphans.size();) {
-        Orphan &o = orphans[i];
+    if (orphans.empty() || !mpi_active || reaping) return;
+    reaping = true;
+    // Work on a list of our own: polling and releasing buffers can run Python code that drops
+    // more requests (adopted into `orphans` meanwhile).
+    std::vector<Orphan> pending;
+    pending.swap(orphans);
+    for (size_t i = 0; i < pending.size();) {
+        Orphan &o = pending[i];
         MPI_Status status;
         bool done = false;
         try {
@@ -50,25 +59,38 @@ void reap_orphans() {
         }
         if (done) {
             if (o.handle != MPI_REQUEST_NULL) MPI_Request_free(&o.handle);  // persistent
-            orphans[i] = std::move(orphans.back());
-            orphans.pop_back();
+            pending[i] = std::move(pending.back());
+            pending.pop_back();
         } else {
             ++i;
         }
     }
+    for (Orphan &o : orphans) pending.push_back(std::move(o));
+    orphans.swap(pending);
+    reaping = false;
+    pending.clear();  // (now the list of nothing) outside the guarded section
 }
 
 Request::~Request() {
-    if (!state || state.use_count() != 1 || !mpi_active) return;
-    if (handle == MPI_REQUEST_NULL && !state->multi_step()) return;
-    if (state->persistent && handle != MPI_REQUEST_NULL) {
+    if (!state || state.use_count() != 1 || !mpi_active || state->released) return;
+    // The state holds the handle as the last operation on any copy of this request left it.
+    MPI_Request h = state->handle;
+    if (state->multi_step()) {
+        // An object receive that matched nothing yet is cancelled: nothing is in flight, and it
+        // must not take (and lose) a message meant for a later receive.
+        if (h == MPI_REQUEST_NULL && state->cancel(h)) return;
+    } else if (h == MPI_REQUEST_NULL) {
+        return;
+    }
+    if (state->persistent && h != MPI_REQUEST_NULL) {
         int flag = 0;
-        if (MPI_Request_get_status(handle, &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS && flag) {
-            MPI_Request_free(&handle);  // inactive: nothing uses the buffers any more
+        if (MPI_Request_get_status(h, &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS && flag) {
+            MPI_Request_free(&h);  // inactive: nothing uses the buffers any more
+            state->handle = MPI_REQUEST_NULL;
             return;
         }
     }
-    adopt_orphan(handle, std::move(state));
+    adopt_orphan(h, std::move(state));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -79,17 +101,46 @@ MPI_Status *status_arg(nb::handle status) {
     return &nb::inst_ptr<Status>(status)->status;
 }
 
+MPI_Status status_for(const MPI_Status *out) {
+    if (out != MPI_STATUS_IGNORE) return *out;
+    return Status().status;
+}
+
 nb::object make_request(MPI_Request h, std::shared_ptr<RequestState> state, bool persistent) {
     reap_orphans();
     nb::object obj = persistent ? new_handle<Prequest>(h) : new_handle<Request>(h);
     if (state) {
         state->persistent = persistent;
+        state->handle = h;
         nb::inst_ptr<Request>(obj)->state = std::move(state);
     }
     return obj;
 }
 
 namespace {
+
+// Copies of a request (Request(other)) share its state, and the state keeps the handle as the
+// last operation on any copy left it. Every operation starts by loading it (so that a copy
+// never works on a handle another copy completed or freed) and ends by storing it back.
+void load(Request &r) {
+    if (!r.state) return;
+    if (r.state->released) {  // completed or freed through a copy
+        r.state.reset();
+        r.handle = MPI_REQUEST_NULL;
+        return;
+    }
+    r.handle = r.state->handle;
+}
+void store(Request &r) {
+    if (r.state) r.state->handle = r.handle;
+}
+struct Synced {
+    Request &r;
+    explicit Synced(Request &r) : r(r) { load(r); }
+    ~Synced() { store(r); }
+    Synced(const Synced &) = delete;
+    Synced &operator=(const Synced &) = delete;
+};
 
 Request &request_of(nb::handle obj) {
     if (!nb::isinstance<Request>(obj)) throw nb::type_error("expecting an MPI.Request");
@@ -103,7 +154,11 @@ bool is_multi_step(const Request &r) { return r.state && r.state->multi_step(); 
 nb::object finish(Request &r, const MPI_Status &status) {
     if (!r.state) return nb::none();
     std::shared_ptr<RequestState> state = r.state;
-    if (!state->persistent) r.state.reset();
+    store(r);
+    if (!state->persistent) {
+        state->released = true;
+        r.state.reset();
+    }
     return state->complete(status);
 }
 
@@ -113,7 +168,9 @@ void copy_status(MPI_Status *out, const MPI_Status &status) {
 
 nb::object wait_one(Request &r, MPI_Status *out) {
     require_active();
-    MPI_Status status;
+    reap_orphans();
+    Synced synced(r);
+    MPI_Status status = status_for(out);
     if (is_multi_step(r)) {
         std::shared_ptr<RequestState> state = r.state;
         state->advance(r.handle, true, status);
@@ -124,7 +181,11 @@ nb::object wait_one(Request &r, MPI_Status *out) {
             rc = MPI_Wait(&r.handle, &status);
         }
         if (rc != MPI_SUCCESS) {
-            if (r.handle == MPI_REQUEST_NULL) r.state.reset();
+            if (r.handle == MPI_REQUEST_NULL) {
+                store(r);
+                r.state->released = true;
+                r.state.reset();
+            }
             throw_mpi_error(rc);
         }
     }
@@ -135,7 +196,9 @@ nb::object wait_one(Request &r, MPI_Status *out) {
 // (done, result)
 std::pair<bool, nb::object> test_one(Request &r, MPI_Status *out) {
     require_active();
-    MPI_Status status;
+    reap_orphans();
+    Synced synced(r);
+    MPI_Status status = status_for(out);
     bool done;
     if (is_multi_step(r)) {
         std::shared_ptr<RequestState> state = r.state;
@@ -144,7 +207,11 @@ std::pair<bool, nb::object> test_one(Request &r, MPI_Status *out) {
         int flag = 0;
         int rc = MPI_Test(&r.handle, &flag, &status);
         if (rc != MPI_SUCCESS) {
-            if (r.handle == MPI_REQUEST_NULL) r.state.reset();
+            if (r.handle == MPI_REQUEST_NULL) {
+                store(r);
+                r.state->released = true;
+                r.state.reset();
+            }
             throw_mpi_error(rc);
         }
         done = flag != 0;
@@ -169,6 +236,7 @@ struct RequestList {
         handles.reserve(n);
         for (Py_ssize_t i = 0; i < n; ++i) {
             Request &r = request_of(items[i]);
+            load(r);
             requests.push_back(&r);
             handles.push_back(r.handle);
             any_multi_step |= is_multi_step(r);
@@ -176,7 +244,10 @@ struct RequestList {
     }
     size_t size() const { return requests.size(); }
     void write_back() {
-        for (size_t i = 0; i < requests.size(); ++i) requests[i]->handle = handles[i];
+        for (size_t i = 0; i < requests.size(); ++i) {
+            requests[i]->handle = handles[i];
+            store(*requests[i]);
+        }
     }
 };
 
@@ -202,12 +273,31 @@ std::vector<MPI_Status *> statuses_arg(nb::handle statuses, size_t n) {
 
 nb::list wait_all(nb::handle requests, nb::handle statuses) {
     require_active();
+    reap_orphans();
     RequestList list(requests);
     const size_t n = list.size();
     std::vector<MPI_Status *> outs = statuses_arg(statuses, n);
     nb::list results;
-    if (list.any_multi_step) {  // rare: complete them one by one
-        for (size_t i = 0; i < n; ++i) results.append(wait_one(*list.requests[i], outs[i]));
+    if (list.any_multi_step) {
+        // Poll the multi-step ones together until they are all done: a plain request (a send
+        // to this very process, say) may complete only once one of them has progressed. Then
+        // MPI alone completes the rest.
+        std::vector<nb::object> done(n);
+        for (;;) {
+            bool pending = false;
+            for (size_t i = 0; i < n; ++i) {
+                Request &r = *list.requests[i];
+                if (done[i].is_valid() || !is_multi_step(r)) continue;
+                auto [complete, result] = test_one(r, outs[i]);
+                if (complete) done[i] = result;
+                else pending = true;
+            }
+            if (!pending) break;
+            nb::gil_scoped_release nogil;
+            std::this_thread::yield();
+        }
+        for (size_t i = 0; i < n; ++i)
+            results.append(done[i].is_valid() ? done[i] : wait_one(*list.requests[i], outs[i]));
         return results;
     }
     std::vector<MPI_Status> st(n);
@@ -227,6 +317,7 @@ nb::list wait_all(nb::handle requests, nb::handle statuses) {
 
 std::pair<bool, nb::object> test_all(nb::handle requests, nb::handle statuses) {
     require_active();
+    reap_orphans();
     RequestList list(requests);
     const size_t n = list.size();
     std::vector<MPI_Status *> outs = statuses_arg(statuses, n);
@@ -238,6 +329,7 @@ std::pair<bool, nb::object> test_all(nb::handle requests, nb::handle statuses) {
                 MPI_Status st;
                 std::shared_ptr<RequestState> state = r.state;
                 all &= state->advance(r.handle, false, st);
+                store(r);
             } else {
                 int flag = 0;
                 if (r.handle != MPI_REQUEST_NULL)
@@ -267,6 +359,7 @@ std::pair<bool, nb::object> test_all(nb::handle requests, nb::handle statuses) {
 // (index, flag, result); index UNDEFINED when no request is active.
 std::tuple<int, bool, nb::object> test_any(nb::handle requests, nb::handle status, bool blocking) {
     require_active();
+    reap_orphans();
     RequestList list(requests);
     MPI_Status *out = status_arg(status);
     const int n = static_cast<int>(list.size());
@@ -286,7 +379,7 @@ std::tuple<int, bool, nb::object> test_any(nb::handle requests, nb::handle statu
             std::this_thread::yield();
         }
     }
-    MPI_Status st;
+    MPI_Status st = status_for(out);
     int index = MPI_UNDEFINED, flag = 0, rc;
     if (blocking) {
         nb::gil_scoped_release nogil;
@@ -306,6 +399,7 @@ std::tuple<int, bool, nb::object> test_any(nb::handle requests, nb::handle statu
 std::pair<nb::object, nb::object> test_some(nb::handle requests, nb::handle statuses,
                                             bool blocking) {
     require_active();
+    reap_orphans();
     RequestList list(requests);
     const int n = static_cast<int>(list.size());
     if (list.any_multi_step) {  // one at a time via test_any
@@ -343,6 +437,7 @@ std::pair<nb::object, nb::object> test_some(nb::handle requests, nb::handle stat
 
 bool get_status_one(Request &r, MPI_Status *out) {
     require_active();
+    Synced synced(r);
     if (is_multi_step(r)) {
         MPI_Status st;
         std::shared_ptr<RequestState> state = r.state;
@@ -357,6 +452,13 @@ bool get_status_one(Request &r, MPI_Status *out) {
 
 void free_request(Request &r) {
     require_active();
+    Synced synced(r);
+    if (r.state && r.state->multi_step() && r.handle == MPI_REQUEST_NULL &&
+        r.state->cancel(r.handle)) {  // an object receive that matched nothing: just drop it
+        r.state->released = true;
+        r.state.reset();
+        return;
+    }
     if (r.state && (r.state->multi_step() || r.handle != MPI_REQUEST_NULL)) {
         int flag = 0;
         if (!r.state->multi_step())
@@ -369,7 +471,11 @@ void free_request(Request &r) {
     }
     if (r.handle == MPI_REQUEST_NULL) throw_null_handle(MPI_ERR_REQUEST, "Request");
     check(MPI_Request_free(&r.handle));
-    r.state.reset();
+    if (r.state) {
+        store(r);
+        r.state->released = true;
+        r.state.reset();
+    }
 }
 
 } // namespace
@@ -396,6 +502,7 @@ void bind_request(nb::module_ &m) {
             "Cancel",
             [](Request &r) {
                 require_active();
+                Synced synced(r);
                 if (r.state && r.state->cancel(r.handle)) return;
                 if (r.handle == MPI_REQUEST_NULL) {
                     if (is_multi_step(r)) return;  // nothing in flight
@@ -585,6 +692,7 @@ void bind_request(nb::module_ &m) {
             "Start",
             [](Request &r) {
                 require_active();
+                Synced synced(r);
                 if (r.handle == MPI_REQUEST_NULL) throw_null_handle(MPI_ERR_REQUEST, "Prequest");
                 check(MPI_Start(&r.handle));
             },

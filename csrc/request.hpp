@@ -17,6 +17,12 @@ struct RequestState {
     std::vector<MessageBuffer> buffers;
     nb::object keep;           // Python objects MPI's memory belongs to (pickled data, ...)
     bool persistent = false;   // the request survives completion (Start restarts it)
+    // Completed (and not persistent), freed, or dropped while pending (the orphan registry owns
+    // it then): no copy of the Python request may use this state any more.
+    bool released = false;
+    // The handle as the last operation on any copy of the Python request left it (copies made
+    // with Request(other) share this state; their own handle fields may be stale).
+    MPI_Request handle = MPI_REQUEST_NULL;
 
     // Called (GIL held) when MPI has completed the current request; returns the object that
     // lowercase wait/test give back (None for sends and buffer operations).
@@ -36,6 +42,11 @@ nb::object make_request(MPI_Request h, std::shared_ptr<RequestState> state, bool
 
 // Pointer to the MPI_Status inside a Python Status (or MPI_STATUS_IGNORE for None).
 MPI_Status *status_arg(nb::handle status);
+
+// A status for MPI to fill before it is copied to `out`: starts as *out (an empty status when
+// ignored), so that fields MPI leaves alone (MPI_ERROR, after a single completion) keep the
+// caller's values instead of stack garbage.
+MPI_Status status_for(const MPI_Status *out);
 
 // Poll requests that were dropped while MPI still used their memory (cheap when none).
 void reap_orphans();

@@ -1,6 +1,7 @@
 // Status: the MPI_Status of a completed receive or probe, with its accessors.
 #include "msgbuffer.hpp"
 #include "objects.hpp"
+#include "pickled.hpp"
 
 #include <nanobind/stl/vector.h>
 
@@ -98,18 +99,22 @@ void bind_status(nb::module_ &m) {
             [](nb::handle self, bool flag) { self.attr("Set_cancelled")(flag); },
             "Cancelled state.")
         .def("__copy__", [](const Status &s) { return Status(s); })
-        .def("__eq__",
-             [](const Status &s, nb::handle other) -> nb::object {
-                 if (!nb::isinstance<Status>(other)) return nb::borrow(Py_NotImplemented);
-                 return nb::bool_(std::memcmp(&s.status, &nb::inst_ptr<Status>(other)->status,
-                                              sizeof(MPI_Status)) == 0);
-             })
-        .def("__ne__",
-             [](const Status &s, nb::handle other) -> nb::object {
-                 if (!nb::isinstance<Status>(other)) return nb::borrow(Py_NotImplemented);
-                 return nb::bool_(std::memcmp(&s.status, &nb::inst_ptr<Status>(other)->status,
-                                              sizeof(MPI_Status)) != 0);
-             })
+        .def(
+            "__eq__",
+            [](const Status &s, nb::handle other) -> nb::object {
+                if (!nb::isinstance<Status>(other)) return nb::borrow(Py_NotImplemented);
+                return nb::bool_(std::memcmp(&s.status, &nb::inst_ptr<Status>(other)->status,
+                                             sizeof(MPI_Status)) == 0);
+            },
+            nb::arg("other").none())
+        .def(
+            "__ne__",
+            [](const Status &s, nb::handle other) -> nb::object {
+                if (!nb::isinstance<Status>(other)) return nb::borrow(Py_NotImplemented);
+                return nb::bool_(std::memcmp(&s.status, &nb::inst_ptr<Status>(other)->status,
+                                             sizeof(MPI_Status)) != 0);
+            },
+            nb::arg("other").none())
         .def(
             "py2f",
             [](const Status &s) {
@@ -133,25 +138,30 @@ void bind_status(nb::module_ &m) {
         .def(
             "tomemory",
             [](nb::handle self) {
+                // The view keeps the Status alive (through the MPI.buffer it exports).
                 Status *s = nb::inst_ptr<Status>(self);
-                nb::object view = nb::steal(PyMemoryView_FromMemory(
-                    reinterpret_cast<char *>(&s->status), sizeof(MPI_Status), PyBUF_WRITE));
-                return view;
+                nb::object memory = buffer_of(&s->status, sizeof(MPI_Status), false, self);
+                nb::object view = nb::steal(PyMemoryView_FromObject(memory.ptr()));
+                if (!view) throw nb::python_error();
+                return view.attr("cast")("i");
             },
             "Return a memory view of the status object.")
-        .def("__reduce__", [](nb::handle self) {
-            const Status &s = *nb::inst_ptr<Status>(self);
-            nb::bytes data(reinterpret_cast<const char *>(&s.status), sizeof(MPI_Status));
-            return nb::make_tuple(nb::module_::import_("mpipy.MPI").attr("_status_from_bytes"),
-                                  nb::make_tuple(data));
+        // Pickled as the raw MPI_Status bytes, meaningful to the same MPI library only.
+        // copyreg.__newobj__ makes an uninitialized Status for __setstate__ to construct, with
+        // every pickle protocol.
+        .def("__reduce__",
+             [](nb::handle self) {
+                 const Status &s = *nb::inst_ptr<Status>(self);
+                 nb::bytes data(reinterpret_cast<const char *>(&s.status), sizeof(MPI_Status));
+                 return nb::make_tuple(nb::module_::import_("copyreg").attr("__newobj__"),
+                                       nb::make_tuple(self.type()), data);
+             })
+        .def("__setstate__", [](Status &s, nb::bytes data) {
+            if (data.size() != sizeof(MPI_Status)) throw nb::value_error("invalid status data");
+            new (&s) Status();
+            std::memcpy(&s.status, data.c_str(), sizeof(MPI_Status));
         });
     cls.attr("__hash__") = nb::none();
-    m.def("_status_from_bytes", [](nb::bytes data) {
-        if (data.size() != sizeof(MPI_Status)) throw nb::value_error("invalid status data");
-        Status s;
-        std::memcpy(&s.status, data.c_str(), sizeof(MPI_Status));
-        return s;
-    });
 }
 
 } // namespace mpipy
