@@ -334,7 +334,8 @@ void bind_environment(nb::module_ &m) {
             char text[MPI_MAX_LIBRARY_VERSION_STRING + 1] = {0};
             int len = 0;
             check(MPI_Get_library_version(text, &len));
-            return std::string(text, static_cast<size_t>(len));
+            // Open MPI counts the terminating NUL in len.
+            return std::string(text, strnlen(text, static_cast<size_t>(len)));
         },
         "Obtain the version string of the MPI library.");
     m.def(

@@ -30,6 +30,10 @@ NARROW = {
 
 
 def clean(text: str) -> str:
+    # Properties made with property(getter) in Python come out as assignments.
+    text = re.sub(
+        r"@property\n(\s+)(\w+) = (\w+)\n", r"@property\n\1def \2(self) -> int: ...\n", text
+    )
     out = []
     for line in text.splitlines():
         # module-level and class-level constants: no vendor-specific values
