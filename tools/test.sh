@@ -84,6 +84,7 @@ run_size() {
     fi
     if [ "$run_rc" != 0 ] && [ "$run_rc" != 5 ]; then
         local f
+        echo # rank 0's line of progress dots may lack its newline
         for f in "$MPIPY_TEST_STATE_DIR"/rank-*; do
             [ -s "$f" ] && echo "test.sh: at the end, ${f##*/} was $(cat "$f")"
         done | sort -t- -k2 -n | tee -a "$log"
