@@ -6,6 +6,10 @@
 
 #include <cstdlib>
 #include <cstring>
+
+#if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
+#define MADV_POPULATE_WRITE 23  // Linux 5.14; older C library headers lack it
+#endif
 #include <vector>
 
 namespace mpipy {
@@ -101,40 +105,52 @@ PyType_Slot memory_slots[] = {{Py_bf_getbuffer, reinterpret_cast<void *>(memory_
                               {Py_bf_releasebuffer, reinterpret_cast<void *>(memory_releasebuffer)},
                               {0, nullptr}};
 
-void *allocate(size_t n, bool &mapped) {
+// A block of n bytes, zeroed when `clear`. `populate`: every byte will be written at once (by
+// MPI, receiving into it), so fresh pages are faulted in up front, in one go: much cheaper than
+// one fault per page during the copy (28 s instead of 0.3 s for 2.3 GiB with Open MPI's
+// single-copy transfers here).
+void *allocate(size_t n, bool &mapped, bool clear, bool populate) {
     mapped = false;
     if (n >= huge_threshold) {
-        n = mapped_size(n);
-        if (void *p = take_cached(n)) {
+        const size_t size = mapped_size(n);
+        if (void *p = take_cached(size)) {  // touched already; holds old data
+            if (clear) std::memset(p, 0, n);
             mapped = true;
             return p;
         }
-        void *p = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void *p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p != MAP_FAILED) {
 #ifdef MADV_HUGEPAGE
-            madvise(p, n, MADV_HUGEPAGE);
+            madvise(p, size, MADV_HUGEPAGE);
+#endif
+#ifdef MADV_POPULATE_WRITE
+            if (populate) madvise(p, size, MADV_POPULATE_WRITE);  // kernels before 5.14 refuse
+#else
+            (void)populate;
 #endif
             mapped = true;
-            return p;
+            return p;  // fresh mappings are zero
         }
     }
-    void *p = std::malloc(n ? n : 1);
+    void *p = clear ? std::calloc(n ? n : 1, 1) : std::malloc(n ? n : 1);
     if (!p) throw std::bad_alloc();
     return p;
 }
 
-} // namespace
-
-nb::object allocate_buffer(MPI_Count n, void **addr) {
+nb::object new_buffer(MPI_Count n, void **addr, bool clear, bool populate) {
     if (n < 0) throw nb::value_error("size must be non-negative");
     nb::object obj = nb::type<Memory>()();
     Memory *m = nb::inst_ptr<Memory>(obj);
-    m->addr = allocate(static_cast<size_t>(n), m->mapped);
+    m->addr = allocate(static_cast<size_t>(n), m->mapped, clear, populate);
     m->size = static_cast<Py_ssize_t>(n);
     m->owned = true;
     *addr = m->addr;
     return obj;
 }
+
+} // namespace
+
+nb::object allocate_buffer(MPI_Count n, void **addr) { return new_buffer(n, addr, false, true); }
 
 nb::object buffer_of(void *addr, Py_ssize_t size, bool readonly, nb::handle base) {
     nb::object obj = nb::type<Memory>()();
@@ -153,10 +169,7 @@ void bind_buffer(nb::module_ &m) {
             "allocate",
             [](MPI_Count nbytes, bool clear) {
                 void *addr = nullptr;
-                nb::object obj = allocate_buffer(nbytes, &addr);
-                if (clear && !nb::inst_ptr<Memory>(obj)->mapped)
-                    std::memset(addr, 0, static_cast<size_t>(nbytes));  // mmap is zeroed
-                return obj;
+                return new_buffer(nbytes, &addr, clear, false);
             },
             nb::arg("nbytes"), nb::arg("clear") = false, "Buffer allocation.")
         .def_static(

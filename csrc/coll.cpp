@@ -302,8 +302,17 @@ template <Call C> nb::object bcast(const Comm &self, nb::handle buf, int root, n
     Context c = context_of(self);
     auto state = new_state<C>(info);
     Side &s = state->send;
-    if (!c.inter || root != MPI_PROC_NULL)
+    if (!c.inter || root != MPI_PROC_NULL) {
         parse_plain(buf, is_root(c, root) ? Access::read : Access::write, s, false);
+    } else {
+        // MPI ignores the buffer here, but the Ibcast of MPICH and of Open MPI with count 0
+        // returns before taking a step the other processes take, and the next nonblocking
+        // collective on the communicator never completes: describe one unused byte.
+        static char unused = 0;
+        s.buf.addr = &unused;
+        s.count = 1;
+        s.buf.type = MPI_BYTE;
+    }
     int rc = MPIPY_COLL(C, Bcast, Ibcast, s.buf.addr, s.count, s.buf.type, root, c.comm);
     return finish<C>(state, rc);
 }
@@ -436,6 +445,15 @@ nb::object reduce(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::
                                  : (in_place ? r.buf.type : s.buf.type));
     if (!c.inter && is_root(c, root)) check_reduction_pair(s, r);
     if (type == MPI_DATATYPE_NULL) type = MPI_BYTE;
+    if (c.inter && root == MPI_PROC_NULL) {
+        // Ignored by MPI, but Open MPI's Ireduce with count 0 skips a step the other
+        // processes take and the next nonblocking collective hangs (as with Ibcast, see
+        // bcast): describe one unused element of a datatype that suits the operation.
+        static int unused[2] = {0, 0};
+        s.buf.addr = r.buf.addr = unused;
+        count = 1;
+        type = (mop == MPI_MAXLOC || mop == MPI_MINLOC) ? MPI_2INT : MPI_INT;
+    }
     int rc = MPIPY_COLL(C, Reduce, Ireduce, s.buf.addr, r.buf.addr, to_count_t(count), type, mop, root,
                         c.comm);
     return finish<C>(state, rc);

@@ -310,6 +310,27 @@ nb::object recv_obj_from(int source, MPI_Comm comm) {
     return loads_bytes(bytes.data(), size);
 }
 
+// The predefined operations apply_op knows.
+bool object_op_supported(MPI_Op op) {
+    return op == MPI_SUM || op == MPI_PROD || op == MPI_MAX || op == MPI_MIN || op == MPI_LAND ||
+           op == MPI_LOR || op == MPI_LXOR || op == MPI_BAND || op == MPI_BOR || op == MPI_BXOR ||
+           op == MPI_REPLACE || op == MPI_NO_OP || op == MPI_MAXLOC || op == MPI_MINLOC;
+}
+
+// The operation of an object reduction, checked on every process before any communication
+// (an error while combining would leave the other processes waiting).
+void check_object_op(nb::handle op) {
+    if (nb::isinstance<Op>(op)) {
+        if (!object_op_supported(nb::inst_ptr<Op>(op)->handle))
+            throw nb::value_error("this MPI.Op cannot be applied to Python objects");
+        return;
+    }
+    if (!PyCallable_Check(op.ptr()))
+        throw nb::type_error(("op must be an MPI.Op or a callable taking two objects, not " +
+                              std::string(nb::type_name(op.type()).c_str()))
+                                 .c_str());
+}
+
 nb::object combine(nb::handle op, nb::handle a, nb::handle b) {
     if (nb::isinstance<Op>(op)) return apply_op(nb::inst_ptr<Op>(op)->handle, a, b);
     return nb::borrow(op)(a, b);
@@ -364,6 +385,7 @@ nb::object reduce_obj_inter(MPI_Comm comm, nb::handle obj, nb::handle op, int ro
 
 nb::object reduce_obj(const Comm &self, nb::handle obj, nb::handle op, int root, bool all) {
     MPI_Comm comm = self.get();
+    check_object_op(op);
     if (comm_is_inter(comm)) return reduce_obj_inter(comm, obj, op, root, all);
     int rank = 0, size = 0;
     check(MPI_Comm_rank(comm, &rank));
@@ -382,6 +404,7 @@ nb::object reduce_obj(const Comm &self, nb::handle obj, nb::handle op, int root,
 // Inclusive (or exclusive) scan by recursive doubling, order preserved.
 nb::object scan_obj(const Comm &self, nb::handle obj, nb::handle op, bool exclusive) {
     MPI_Comm comm = self.get();
+    check_object_op(op);
     int rank = 0, size = 0;
     check(MPI_Comm_rank(comm, &rank));
     check(MPI_Comm_size(comm, &size));

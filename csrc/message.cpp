@@ -36,7 +36,7 @@ void bind_message(nb::module_ &m) {
                parse_recv_buffer(buf, b);
                int rc;
                {
-                   nb::gil_scoped_release nogil;
+                   ReleaseGIL nogil;
                    CallCount c(b.count, b.type);
                    rc = MPIPY_C(MPI_Mrecv)(b.addr, c.count, c.type, &msg, st);
                }

@@ -74,7 +74,7 @@ template <Mode mode> void send(const Comm &self, nb::handle buf, int dest, int t
     parse_message(buf, Access::read, b);
     int rc;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         rc = send_call(mode, b, dest, tag, comm);
     }
     check(rc);
@@ -105,7 +105,7 @@ void recv(const Comm &self, nb::handle buf, int source, int tag, nb::handle stat
     parse_recv(buf, b);
     int rc;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         CallCount c(b.count, b.type);
         rc = MPIPY_C(MPI_Recv)(b.addr, c.count, c.type, source, tag, comm, st);
     }
@@ -141,7 +141,7 @@ void sendrecv(const Comm &self, nb::handle sendbuf, int dest, int sendtag, nb::h
     parse_recv(recvbuf, r);
     int rc;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         CallCount sc(s.count, s.type), rcnt(r.count, r.type);
         rc = MPIPY_C(MPI_Sendrecv)(s.addr, sc.count, sc.type, dest, sendtag, r.addr, rcnt.count,
                                    rcnt.type, source, recvtag, comm, st);
@@ -157,7 +157,7 @@ void sendrecv_replace(const Comm &self, nb::handle buf, int dest, int sendtag, i
     parse_message(buf, Access::write, b);
     int rc;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         CallCount c(b.count, b.type);
         rc = MPIPY_C(MPI_Sendrecv_replace)(b.addr, c.count, c.type, dest, sendtag, source,
                                            recvtag, comm, st);
@@ -186,7 +186,7 @@ struct SendRecvPair : RequestState {
         MPI_Status st[2];
         int flag = 1, rc;
         if (blocking) {
-            nb::gil_scoped_release nogil;
+            ReleaseGIL nogil;
             rc = MPI_Waitall(2, both, st);
         } else {
             rc = MPI_Testall(2, both, &flag, st);
@@ -286,7 +286,7 @@ bool probe(const Comm &self, int source, int tag, nb::handle status) {
     MPI_Status *st = status_arg(status);
     int rc;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         rc = MPI_Probe(source, tag, comm, st);
     }
     check(rc);
@@ -309,7 +309,7 @@ nb::object mprobe(const Comm &self, int source, int tag, nb::handle status) {
     if (st == MPI_STATUS_IGNORE) st = &local;
     int rc;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         rc = MPI_Mprobe(source, tag, comm, &msg, st);
     }
     check(rc);
@@ -353,7 +353,7 @@ nb::object detach_buffer() {
     int size = 0;
     int rc;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         rc = MPI_Buffer_detach(&addr, &size);
     }
     check(rc);

@@ -3,6 +3,9 @@
 #include "pickled.hpp"
 #include "request.hpp"
 
+#include <exception>
+#include <utility>
+
 namespace mpipy {
 
 namespace {
@@ -28,21 +31,89 @@ int isend_bytes(Mode mode, const void *data, MPI_Count size, int dest, int tag, 
     }
 }
 
+// The error of a failed MPI_Waitall/Testall: the first failed request's, not ERR_IN_STATUS.
+int first_error(int rc, const std::vector<MPI_Status> &statuses) {
+    if (rc == MPI_ERR_IN_STATUS)
+        for (const MPI_Status &st : statuses)
+            if (st.MPI_ERROR != MPI_SUCCESS && st.MPI_ERROR != MPI_ERR_PENDING) return st.MPI_ERROR;
+    return rc;
+}
+
+// MPI_Improbe for a receive emulated by mpipy (`self`; nullptr for a blocking recv, posted
+// after all of them): a message that a receive posted earlier would match is left to it.
+int improbe_in_order(MPI_Comm comm, int source, int tag, const RequestState *self, int *flag,
+                     MPI_Message *msg, MPI_Status *status) {
+    *flag = 0;
+    if (!claimed_earlier(comm, MPI_ANY_SOURCE, MPI_ANY_TAG, self))
+        return MPI_Improbe(source, tag, comm, flag, msg, status);
+    MPI_Status peek;
+    int found = 0;
+    int rc = MPI_Iprobe(source, tag, comm, &found, &peek);
+    if (rc != MPI_SUCCESS || !found) return rc;
+    if (claimed_earlier(comm, peek.MPI_SOURCE, peek.MPI_TAG, self)) return MPI_SUCCESS;
+    // The first message with this envelope is the one seen (messages do not overtake).
+    return MPI_Improbe(peek.MPI_SOURCE, peek.MPI_TAG, comm, flag, msg, status);
+}
+
+// Complete requests (all of them, even after an error: their memory goes away next), while
+// this process's pending object receives progress (see wait_progressing).
+int wait_requests(std::vector<MPI_Request> &requests) {
+    const int n = static_cast<int>(requests.size());
+    std::vector<MPI_Status> st(requests.size());
+    int rc = wait_progressing(
+        [&](bool &done) {
+            int flag = 0, rc = MPI_Testall(n, requests.data(), &flag, st.data());
+            done = flag != 0;
+            return rc;
+        },
+        [&] { return MPI_Waitall(n, requests.data(), st.data()); });
+    rc = first_error(rc, st);
+    for (MPI_Request &r : requests)
+        if (r != MPI_REQUEST_NULL) MPI_Wait(&r, MPI_STATUS_IGNORE);  // pending after an error
+    return rc;
+}
+
+int wait_request(MPI_Request &request, MPI_Status &status) {
+    return wait_progressing(
+        [&](bool &done) {
+            int flag = 0, rc = MPI_Test(&request, &flag, &status);
+            done = flag != 0;
+            return rc;
+        },
+        [&] { return MPI_Wait(&request, &status); });
+}
+
+// While receives of this process need mpipy to progress them, the first message and the parts
+// go out as nonblocking sends completed together, so that the wait can progress those
+// receives (the matching one of a send to this very process, for one).
 void send_object(nb::handle obj, MPI_Comm comm, int dest, int tag, Mode mode) {
-    reap_orphans();  // dropped object requests progress only when mpipy polls them
+    reap_orphans();
     OutgoingObject out;
     pickle_outgoing(obj, comm, dest, out);
-    int rc;
-    {
-        nb::gil_scoped_release nogil;
-        rc = send_bytes(mode, out.data, out.size, dest, tag, comm);
-        const Mode part_mode = mode == Mode::buffered ? Mode::buffered : Mode::standard;
-        for (size_t i = 0; rc == MPI_SUCCESS && i < out.parts.size(); ++i) {
-            const Py_buffer &v = out.parts[i].view();
-            rc = send_bytes(part_mode, v.buf, v.len, out.world_dest, out.part_tag, parts_comm());
+    const Mode part_mode = mode == Mode::buffered ? Mode::buffered : Mode::standard;
+    if (!progress_pending()) {  // nothing to progress meanwhile: plain blocking sends
+        int rc;
+        {
+            ReleaseGIL nogil;
+            rc = send_bytes(mode, out.data, out.size, dest, tag, comm);
+            for (size_t i = 0; rc == MPI_SUCCESS && i < out.parts.size(); ++i) {
+                const Py_buffer &v = out.parts[i].view();
+                rc = send_bytes(part_mode, v.buf, v.len, out.world_dest, out.part_tag,
+                                parts_comm());
+            }
         }
+        check(rc);
+        return;
     }
-    check(rc);
+    std::vector<MPI_Request> requests(1 + out.parts.size(), MPI_REQUEST_NULL);
+    int rc = isend_bytes(mode, out.data, out.size, dest, tag, comm, &requests[0]);
+    for (size_t i = 0; rc == MPI_SUCCESS && i < out.parts.size(); ++i) {
+        const Py_buffer &v = out.parts[i].view();
+        rc = isend_bytes(part_mode, v.buf, v.len, out.world_dest, out.part_tag, parts_comm(),
+                         &requests[1 + i]);
+    }
+    const int wait_rc = wait_requests(requests);
+    check(rc != MPI_SUCCESS ? rc : wait_rc);
 }
 
 // The first message, matched by msg, received into fresh bytes.
@@ -52,22 +123,27 @@ void receive_matched(IncomingObject &in, MPI_Message &msg, MPI_Count size, MPI_S
     in.data = nb::steal(bytes);
     in.bytes = PyBytes_AS_STRING(bytes);
     in.size = size;
-    int rc;
-    {
-        nb::gil_scoped_release nogil;
-        CallCount c(size, MPI_BYTE);
-        rc = MPIPY_C(MPI_Mrecv)(PyBytes_AS_STRING(bytes), c.count, c.type, &msg, &st);
-    }
-    check(rc);
+    MPI_Request request = MPI_REQUEST_NULL;
+    CallCount c(size, MPI_BYTE);
+    check(MPIPY_C(MPI_Imrecv)(PyBytes_AS_STRING(bytes), c.count, c.type, &msg, &request));
+    check(wait_request(request, st));
 }
 
+// Post the receives of the parts; on failure, nothing stays posted (their memory is in `in`).
 int post_parts(IncomingObject &in, std::vector<MPI_Request> &requests) {
     requests.assign(in.part_sizes.size(), MPI_REQUEST_NULL);
     for (size_t i = 0; i < in.part_sizes.size(); ++i) {
         CallCount c(in.part_sizes[i], MPI_BYTE);
         int rc = MPIPY_C(MPI_Irecv)(in.part_addrs[i], c.count, c.type, in.world_source,
                                     in.part_tag, parts_comm(), &requests[i]);
-        if (rc != MPI_SUCCESS) return rc;
+        if (rc != MPI_SUCCESS) {
+            for (MPI_Request &r : requests)
+                if (r != MPI_REQUEST_NULL) {
+                    MPI_Cancel(&r);
+                    MPI_Wait(&r, MPI_STATUS_IGNORE);
+                }
+            return rc;
+        }
     }
     return MPI_SUCCESS;
 }
@@ -76,12 +152,7 @@ void receive_parts(IncomingObject &in) {
     if (in.part_sizes.empty()) return;
     std::vector<MPI_Request> requests;
     check(post_parts(in, requests));
-    int rc;
-    {
-        nb::gil_scoped_release nogil;
-        rc = MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE);
-    }
-    check(rc);
+    check(wait_requests(requests));
 }
 
 nb::object finish_receive(IncomingObject &in, MPI_Comm comm, const MPI_Status &st) {
@@ -98,22 +169,29 @@ nb::object recv_object(MPI_Comm comm, nb::handle buf, int source, int tag, MPI_S
     MessageBuffer user;
     if (buf.is_none()) {
         MPI_Message msg = MPI_MESSAGE_NULL;
-        int rc;
-        {
-            nb::gil_scoped_release nogil;
-            rc = MPI_Mprobe(source, tag, comm, &msg, &st);
-        }
-        check(rc);
+        check(wait_progressing(
+            [&](bool &done) {
+                int flag = 0, rc = improbe_in_order(comm, source, tag, nullptr, &flag, &msg, &st);
+                done = flag != 0;
+                return rc;
+            },
+            [&] { return MPI_Mprobe(source, tag, comm, &msg, &st); }));
         receive_matched(in, msg, status_count(st, MPI_BYTE), st);
     } else {
         parse_message(buf, Access::write, user);
-        int rc;
-        {
-            nb::gil_scoped_release nogil;
-            CallCount c(user.count, user.type);
-            rc = MPIPY_C(MPI_Recv)(user.addr, c.count, c.type, source, tag, comm, &st);
+        CallCount c(user.count, user.type);
+        if (!progress_pending()) {
+            int rc;
+            {
+                ReleaseGIL nogil;
+                rc = MPIPY_C(MPI_Recv)(user.addr, c.count, c.type, source, tag, comm, &st);
+            }
+            check(rc);
+        } else {
+            MPI_Request request = MPI_REQUEST_NULL;
+            check(MPIPY_C(MPI_Irecv)(user.addr, c.count, c.type, source, tag, comm, &request));
+            check(wait_request(request, st));
         }
-        check(rc);
         in.data = nb::borrow(buf);
         in.bytes = static_cast<const char *>(user.addr);
         in.size = status_count(st, MPI_BYTE);
@@ -131,18 +209,25 @@ struct ObjectSend : RequestState {
     bool advance(MPI_Request &h, bool blocking, MPI_Status &status) override {
         std::vector<MPI_Request> all(parts);
         all.push_back(h);
+        const int n = static_cast<int>(all.size());
         std::vector<MPI_Status> st(all.size());
         int flag = 1, rc;
         if (blocking) {
-            nb::gil_scoped_release nogil;
-            rc = MPI_Waitall(static_cast<int>(all.size()), all.data(), st.data());
+            rc = wait_progressing(
+                [&](bool &done) {
+                    int rc = MPI_Testall(n, all.data(), &flag, st.data());
+                    done = flag != 0;
+                    return rc;
+                },
+                [&] { return MPI_Waitall(n, all.data(), st.data()); });
+            flag = 1;
         } else {
-            rc = MPI_Testall(static_cast<int>(all.size()), all.data(), &flag, st.data());
+            rc = MPI_Testall(n, all.data(), &flag, st.data());
         }
         h = all.back();
         all.pop_back();
         parts = all;
-        check(rc);
+        check(first_error(rc, st));
         if (flag) status = st.back();
         return flag != 0;
     }
@@ -170,7 +255,9 @@ nb::object isend_object(nb::handle obj, MPI_Comm comm, int dest, int tag, Mode m
 }
 
 // irecv / Message.irecv: probe (unless matched already), receive the first message, then the
-// parts; progresses in Test/Wait. Never truncates: the size comes from the probe.
+// parts. Never truncates: the size comes from the probe. Until the parts are posted only mpipy
+// moves it forward: in its own Test/Wait, and in any blocking wait of mpipy meanwhile (it is
+// registered with add_pollable), so that a peer sending to it is never left waiting.
 struct ObjectReceive : RequestState {
     enum class Phase { probe, first, parts, done } phase = Phase::probe;
     MPI_Comm comm = MPI_COMM_NULL;
@@ -180,8 +267,11 @@ struct ObjectReceive : RequestState {
     std::vector<MPI_Request> part_requests;
     MPI_Status first_status{};
     bool cancelled = false;
+    std::exception_ptr deferred;  // an error met while polled, for the owner's next wait
+    bool registered = false;      // with add_pollable: progress_pending() polls it
 
     bool multi_step() const override { return true; }
+    bool needs_polling() const override { return phase == Phase::probe || phase == Phase::first; }
 
     // Start receiving a matched message of `size` bytes.
     void receive_first(MPI_Message &msg, MPI_Count size, MPI_Request &h) {
@@ -195,7 +285,8 @@ struct ObjectReceive : RequestState {
         phase = Phase::first;
     }
 
-    bool advance(MPI_Request &h, bool blocking, MPI_Status &status) override {
+    // One pass through the phases; `blocking` waits inside MPI.
+    bool step(MPI_Request &h, bool blocking, MPI_Status &status) {
         for (;;) {
             switch (phase) {
             case Phase::probe: {
@@ -203,10 +294,10 @@ struct ObjectReceive : RequestState {
                 MPI_Status st;
                 int flag = 1, rc;
                 if (blocking) {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Mprobe(source, tag, comm, &msg, &st);
                 } else {
-                    rc = MPI_Improbe(source, tag, comm, &flag, &msg, &st);
+                    rc = improbe_in_order(comm, source, tag, this, &flag, &msg, &st);
                 }
                 check(rc);
                 if (!flag) return false;
@@ -216,7 +307,7 @@ struct ObjectReceive : RequestState {
             case Phase::first: {
                 int flag = 1, rc;
                 if (blocking) {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Wait(&h, &first_status);
                 } else {
                     rc = MPI_Test(&h, &flag, &first_status);
@@ -240,7 +331,7 @@ struct ObjectReceive : RequestState {
                 int flag = 1, rc;
                 const int n = static_cast<int>(part_requests.size());
                 if (blocking) {
-                    nb::gil_scoped_release nogil;
+                    ReleaseGIL nogil;
                     rc = MPI_Waitall(n, part_requests.data(), MPI_STATUSES_IGNORE);
                 } else {
                     rc = MPI_Testall(n, part_requests.data(), &flag, MPI_STATUSES_IGNORE);
@@ -253,6 +344,77 @@ struct ObjectReceive : RequestState {
             case Phase::done: status = first_status; return true;
             }
         }
+    }
+
+    // The handle lives in `handle` while advancing (polling this receive uses it there too).
+    bool advance(MPI_Request &h, bool blocking, MPI_Status &status) override {
+        handle = h;
+        struct Sync {
+            MPI_Request &h, &handle;
+            ~Sync() { h = handle; }
+        } sync{h, handle};
+        try {
+            for (;;) {
+                // Registered receives, this one included, are polled in the order they were
+                // posted: the earliest one that can match a message gets it, as in MPI.
+                const bool others = progress_pending(this);
+                if (deferred) std::rethrow_exception(std::exchange(deferred, nullptr));
+                if (busy) {  // another thread is waiting on this very request
+                    if (!blocking) return false;
+                } else if (!(registered && needs_polling()) && step_busy(false, status)) {
+                    return true;
+                } else if (phase == Phase::done) {
+                    return step_busy(false, status);
+                } else if (!blocking) {
+                    return false;
+                } else if (!others && step_busy(true, status)) {
+                    return true;
+                }
+                if (blocking && (others || busy)) {
+                    ReleaseGIL nogil;
+                    std::this_thread::yield();
+                }
+            }
+        } catch (...) {
+            fail();
+            throw;
+        }
+    }
+
+    bool step_busy(bool blocking, MPI_Status &status) {
+        busy = true;
+        struct Idle {
+            bool &busy;
+            ~Idle() { busy = false; }
+        } idle{busy};
+        return step(handle, blocking, status);
+    }
+
+    void poll() override {
+        try {
+            MPI_Status status;
+            step_busy(false, status);
+        } catch (...) {
+            fail();
+            deferred = std::current_exception();
+        }
+    }
+
+    // After an error the receive is over (MPI freed what failed): it gives None from now on.
+    void fail() {
+        for (MPI_Request &r : part_requests)
+            if (r != MPI_REQUEST_NULL) {
+                MPI_Cancel(&r);
+                MPI_Wait(&r, MPI_STATUS_IGNORE);
+            }
+        cancelled = true;
+        phase = Phase::done;
+    }
+
+    bool claims(MPI_Comm c, int src, int t) const override {
+        return phase == Phase::probe && c == comm &&
+               (src == MPI_ANY_SOURCE || source == MPI_ANY_SOURCE || src == source) &&
+               (t == MPI_ANY_TAG || tag == MPI_ANY_TAG || t == tag);
     }
 
     bool cancel(MPI_Request &) override {
@@ -291,7 +453,13 @@ nb::object irecv_object(MPI_Comm comm, nb::handle buf, int source, int tag) {
         MPI_Status st;
         state->advance(h, false, st);
     }
-    return make_request(h, std::move(state), false);
+    std::shared_ptr<ObjectReceive> shared = state;
+    nb::object request = make_request(h, std::move(state), false);
+    if (shared->needs_polling()) {
+        add_pollable(shared);
+        shared->registered = true;
+    }
+    return request;
 }
 
 template <Mode mode> void send_method(const Comm &self, nb::handle obj, int dest, int tag) {
@@ -411,7 +579,11 @@ void bind_p2p_objects(nb::module_ &m, CommClasses &classes) {
             MPI_Message mh = msg.handle;
             state->receive_first(mh, msg.size, h);
             msg.handle = mh;
-            return make_request(h, std::move(state), false);
+            std::shared_ptr<ObjectReceive> shared = state;
+            nb::object request = make_request(h, std::move(state), false);
+            add_pollable(shared);
+            shared->registered = true;
+            return request;
         },
         nb::is_method(), nb::name("irecv"), nb::scope(message),
         "Nonblocking receive of matched message."));

@@ -31,6 +31,17 @@ bool default_pickler() {
 
 thread_local Py_ssize_t current_threshold = 65536;
 
+// An integer argument, with TypeError (not a C++ cast error) for anything else.
+Py_ssize_t int_arg(nb::handle value, const char *what) {
+    if (!PyLong_Check(value.ptr()))
+        throw nb::type_error((std::string(what) + " must be an integer, not " +
+                              nb::type_name(value.type()).c_str())
+                                 .c_str());
+    Py_ssize_t v = PyLong_AsSsize_t(value.ptr());
+    if (v == -1 && PyErr_Occurred()) throw nb::python_error();
+    return v;
+}
+
 // buffer_callback of pickle.dumps: large contiguous buffers go out of band (collected in
 // `self`, a list), the rest stay in the stream.
 PyObject *collect_buffer(PyObject *self, PyObject *picklebuffer) {
@@ -262,29 +273,41 @@ void bind_pickle(nb::module_ &m) {
     buffers_kw = Py_BuildValue("(s)", "buffers");
 
     nb::class_<Pickle> cls(m, "Pickle", "Pickle/unpickle Python objects.");
+    // A plain method rather than a nanobind constructor (its self is not a Pickle&): mpi4py's
+    // way to customize is calling MPI.pickle.__init__(dumps, loads, protocol) on the live
+    // instance, which a constructor would refuse.
     cls.def(
            "__init__",
-           [](Pickle *self, nb::handle dumps_fn, nb::handle loads_fn, nb::handle protocol) {
-               new (self) Pickle();
-               self->dumps = dumps_fn.is_none() ? nb::borrow(std_dumps) : nb::borrow(dumps_fn);
-               self->loads = loads_fn.is_none() ? nb::borrow(std_loads) : nb::borrow(loads_fn);
-               if (!protocol.is_none()) self->protocol = nb::cast<int>(protocol);
-               else if (!dumps_fn.is_none()) self->protocol = nb::cast<int>(nb::module_::import_("pickle").attr("DEFAULT_PROTOCOL"));
+           [](nb::handle self, nb::handle dumps_fn, nb::handle loads_fn, nb::handle protocol) {
+               Pickle *p = nb::inst_ptr<Pickle>(self);
+               if (!nb::inst_ready(self)) {
+                   new (p) Pickle();
+                   nb::inst_mark_ready(self);
+               }
+               Pickle fresh;
+               fresh.dumps = dumps_fn.is_none() ? nb::borrow(std_dumps) : nb::borrow(dumps_fn);
+               fresh.loads = loads_fn.is_none() ? nb::borrow(std_loads) : nb::borrow(loads_fn);
+               if (!protocol.is_none())
+                   fresh.protocol = static_cast<int>(int_arg(protocol, "protocol"));
+               else if (!dumps_fn.is_none())
+                   fresh.protocol = nb::cast<int>(
+                       nb::module_::import_("pickle").attr("DEFAULT_PROTOCOL"));
+               *p = std::move(fresh);
            },
            nb::arg("dumps") = nb::none(), nb::arg("loads") = nb::none(),
            nb::arg("protocol") = nb::none())
         .def_prop_rw(
             "PROTOCOL", [](const Pickle &p) { return p.protocol; },
             [](Pickle &p, nb::handle value) {
-                p.protocol = value.is_none() ? 5 : nb::cast<int>(value);
+                p.protocol = value.is_none() ? 5 : static_cast<int>(int_arg(value, "PROTOCOL"));
             },
-            "Protocol version.")
+            nb::arg("value").none(), "Protocol version.")
         .def_prop_rw(
             "THRESHOLD", [](const Pickle &p) { return p.threshold; },
             [](Pickle &p, nb::handle value) {
-                p.threshold = value.is_none() ? 65536 : nb::cast<Py_ssize_t>(value);
+                p.threshold = value.is_none() ? 65536 : int_arg(value, "THRESHOLD");
             },
-            "Out-of-band threshold.")
+            nb::arg("value").none(), "Out-of-band threshold.")
         .def(
             "dumps",
             [](const Pickle &p, nb::handle obj) { return dumps(p, obj, nullptr); },

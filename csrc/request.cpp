@@ -5,6 +5,7 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <algorithm>
 #include <thread>
 #include <tuple>
 
@@ -69,6 +70,50 @@ void reap_orphans() {
     orphans.swap(pending);
     reaping = false;
     pending.clear();  // (now the list of nothing) outside the guarded section
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receives that only mpipy can progress, polled by every blocking wait while they are pending.
+
+namespace {
+std::vector<std::weak_ptr<RequestState>> pollables;
+bool polling = false;
+} // namespace
+
+void add_pollable(const std::shared_ptr<RequestState> &state) { pollables.push_back(state); }
+
+bool claimed_earlier(MPI_Comm comm, int source, int tag, const RequestState *self) {
+    for (const auto &weak : pollables) {
+        auto state = weak.lock();
+        if (!state || state->released) continue;
+        if (state.get() == self) return false;
+        if (state->claims(comm, source, tag)) return true;
+    }
+    return false;
+}
+
+bool progress_pending(const RequestState *self) {
+    reap_orphans();
+    if (pollables.empty() || !mpi_active) return false;
+    if (polling) return true;  // another wait (maybe in another thread) is polling them now
+    polling = true;
+    std::vector<std::shared_ptr<RequestState>> live;  // polling may add (or drop) requests
+    live.reserve(pollables.size());
+    for (const auto &weak : pollables)
+        if (auto state = weak.lock(); state && !state->released && state->needs_polling())
+            live.push_back(std::move(state));
+    bool waiting = false;
+    for (const auto &state : live) {
+        if (!state->busy) state->poll();
+        waiting |= state.get() != self && !state->busy && !state->released &&
+                   state->needs_polling();
+    }
+    std::erase_if(pollables, [](const std::weak_ptr<RequestState> &weak) {
+        auto state = weak.lock();
+        return !state || state->released || !state->needs_polling();
+    });
+    polling = false;
+    return waiting;
 }
 
 Request::~Request() {
@@ -175,11 +220,14 @@ nb::object wait_one(Request &r, MPI_Status *out) {
         std::shared_ptr<RequestState> state = r.state;
         state->advance(r.handle, true, status);
     } else {
-        int rc;
-        {
-            nb::gil_scoped_release nogil;
-            rc = MPI_Wait(&r.handle, &status);
-        }
+        MPI_Request &h = r.handle;
+        int rc = wait_progressing(
+            [&](bool &done) {
+                int flag = 0, rc = MPI_Test(&h, &flag, &status);
+                done = flag != 0;
+                return rc;
+            },
+            [&] { return MPI_Wait(&h, &status); });
         if (rc != MPI_SUCCESS) {
             if (r.handle == MPI_REQUEST_NULL) {
                 store(r);
@@ -293,7 +341,7 @@ nb::list wait_all(nb::handle requests, nb::handle statuses) {
                 else pending = true;
             }
             if (!pending) break;
-            nb::gil_scoped_release nogil;
+            ReleaseGIL nogil;
             std::this_thread::yield();
         }
         for (size_t i = 0; i < n; ++i)
@@ -301,11 +349,15 @@ nb::list wait_all(nb::handle requests, nb::handle statuses) {
         return results;
     }
     std::vector<MPI_Status> st(n);
-    int rc;
-    {
-        nb::gil_scoped_release nogil;
-        rc = MPI_Waitall(static_cast<int>(n), list.handles.data(), st.data());
-    }
+    const int count = static_cast<int>(n);
+    MPI_Request *handles = list.handles.data();
+    int rc = wait_progressing(
+        [&](bool &done) {
+            int flag = 0, rc = MPI_Testall(count, handles, &flag, st.data());
+            done = flag != 0;
+            return rc;
+        },
+        [&] { return MPI_Waitall(count, handles, st.data()); });
     list.write_back();
     if (rc != MPI_SUCCESS) throw_in_status(rc, st, n);
     for (size_t i = 0; i < n; ++i) {
@@ -375,15 +427,21 @@ std::tuple<int, bool, nb::object> test_any(nb::handle requests, nb::handle statu
             }
             if (!any_active) return {MPI_UNDEFINED, true, nb::none()};
             if (!blocking) return {MPI_UNDEFINED, false, nb::none()};
-            nb::gil_scoped_release nogil;
+            ReleaseGIL nogil;
             std::this_thread::yield();
         }
     }
     MPI_Status st = status_for(out);
     int index = MPI_UNDEFINED, flag = 0, rc;
     if (blocking) {
-        nb::gil_scoped_release nogil;
-        rc = MPI_Waitany(n, list.handles.data(), &index, &st);
+        MPI_Request *handles = list.handles.data();
+        rc = wait_progressing(
+            [&](bool &done) {
+                int rc = MPI_Testany(n, handles, &index, &flag, &st);
+                done = flag != 0;
+                return rc;
+            },
+            [&] { return MPI_Waitany(n, handles, &index, &st); });
         flag = 1;
     } else {
         rc = MPI_Testany(n, list.handles.data(), &index, &flag, &st);
@@ -417,8 +475,14 @@ std::pair<nb::object, nb::object> test_some(nb::handle requests, nb::handle stat
     std::vector<MPI_Status> st(n);
     int outcount = 0, rc;
     if (blocking) {
-        nb::gil_scoped_release nogil;
-        rc = MPI_Waitsome(n, list.handles.data(), &outcount, indices.data(), st.data());
+        MPI_Request *handles = list.handles.data();
+        rc = wait_progressing(
+            [&](bool &done) {
+                int rc = MPI_Testsome(n, handles, &outcount, indices.data(), st.data());
+                done = outcount != 0;
+                return rc;
+            },
+            [&] { return MPI_Waitsome(n, handles, &outcount, indices.data(), st.data()); });
     } else {
         rc = MPI_Testsome(n, list.handles.data(), &outcount, indices.data(), st.data());
     }

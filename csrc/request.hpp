@@ -5,6 +5,7 @@
 #include "msgbuffer.hpp"
 #include "objects.hpp"
 
+#include <thread>
 #include <vector>
 
 namespace mpipy {
@@ -35,7 +36,48 @@ struct RequestState {
     virtual bool advance(MPI_Request &, bool, MPI_Status &) { return true; }
     // Cancel what MPI cannot cancel by itself (a receive not yet posted); false: use MPI_Cancel.
     virtual bool cancel(MPI_Request &) { return false; }
+
+    // Receives that only mpipy can move forward (matching a message, posting the receives of
+    // its out-of-band parts) say so here while they do; poll() advances them without blocking
+    // (unless `busy` in a wait of their own), keeping any error for the owner's next wait.
+    virtual bool needs_polling() const { return false; }
+    virtual void poll() {}
+    bool busy = false;
+    // Whether this receive, still looking for its message, would match one from `source` with
+    // `tag` on comm (either may be MPI_ANY_SOURCE/MPI_ANY_TAG: "some message").
+    virtual bool claims(MPI_Comm, int, int) const { return false; }
 };
+
+// Register a state that needs polling while it is pending (weakly: its requests own it).
+void add_pollable(const std::shared_ptr<RequestState> &state);
+
+// Poll the registered states (oldest first) and the orphans once; true while some of them
+// (other than `self`), not busy in a wait of their own, still need polling.
+bool progress_pending(const RequestState *self = nullptr);
+
+// Whether a state registered before `self` (any registered one for nullptr) claims a message
+// from `source` with `tag` on comm: receives emulated by mpipy match in the order they were
+// posted, as MPI's own would.
+bool claimed_earlier(MPI_Comm comm, int source, int tag, const RequestState *self);
+
+// Block until done, like `block()` does inside MPI; but while progress_pending() says that
+// receives pending in this process need mpipy to move them, poll with `test(done)` instead and
+// advance them between rounds: otherwise this wait could block on a message that one of them
+// must take first (a send to this very process, a peer blocked sending their parts). Called
+// with the GIL held; releases it while blocking or yielding.
+template <class Test, class Block> int wait_progressing(Test &&test, Block &&block) {
+    for (;;) {
+        if (!progress_pending()) {
+            ReleaseGIL nogil;
+            return block();
+        }
+        bool done = false;
+        int rc = test(done);
+        if (rc != MPI_SUCCESS || done) return rc;
+        ReleaseGIL nogil;
+        std::this_thread::yield();
+    }
+}
 
 // A new Python request object (Request, or Prequest when persistent) for handle h.
 nb::object make_request(MPI_Request h, std::shared_ptr<RequestState> state, bool persistent);
