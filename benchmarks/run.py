@@ -65,9 +65,7 @@ class Runner:
         if self.openmpi:
             defaults = {"OMPI_MCA_pml": "ob1"}
             if os.geteuid() == 0:
-                defaults.update(
-                    OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1"
-                )
+                defaults.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
             for key, value in defaults.items():
                 if key not in self.env:
                     self.env[key] = value
@@ -296,9 +294,7 @@ def render(runner, opts, rows, notes, elapsed):
     sw = [f"Python {platform.python_version()}"]
     for impl in ("mpi4py", "mpipy"):
         if f"{impl}-version" in versions:
-            sw.append(
-                f"{impl} {versions[impl + '-version']} ({versions[impl + '-path']})"
-            )
+            sw.append(f"{impl} {versions[impl + '-version']} ({versions[impl + '-path']})")
     if runner.env_notes:
         sw.append("env " + " ".join(runner.env_notes))
     out += ["Software: " + "; ".join(sw) + ".", ""]
@@ -358,8 +354,7 @@ def parse_args(argv=None):
     add(
         "--mpipy-path",
         metavar="DIR",
-        help="directory to put first on PYTHONPATH for mpipy "
-        "(e.g. build/bench-mpich/site)",
+        help="directory to put first on PYTHONPATH for mpipy (e.g. build/bench-mpich/site)",
     )
     add(
         "--np",
@@ -433,8 +428,7 @@ def parse_args(argv=None):
         unknown = [x for x in opts.cases if x not in cases.CASES]
         if unknown:
             parser.error(
-                f"unknown case(s) {', '.join(unknown)}; "
-                f"choose from {', '.join(cases.CASES)}"
+                f"unknown case(s) {', '.join(unknown)}; choose from {', '.join(cases.CASES)}"
             )
     if opts.reps is None:
         opts.reps = 3 if opts.quick else 7

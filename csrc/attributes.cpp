@@ -11,9 +11,9 @@ namespace {
 
 // What a Python keyval does on copy and delete. Lives until Free_keyval.
 struct PythonKeyval {
-    nb::object copy_fn;    // None: not copied, True: same object, callable: its result
-    nb::object delete_fn;  // None or callable
-    bool nopython = false; // values are plain integers (addresses), not Python objects
+    nb::object copy_fn;     // None: not copied, True: same object, callable: its result
+    nb::object delete_fn;   // None or callable
+    bool nopython = false;  // values are plain integers (addresses), not Python objects
 };
 
 std::unordered_map<int, PythonKeyval *> &comm_keyvals() {
@@ -41,8 +41,9 @@ int comm_copy_attr(MPI_Comm oldcomm, int keyval, void *extra, void *value_in, vo
             *static_cast<void **>(value_out) = value_in;
             *flag = 1;
         } else {
-            nb::object value = kv->nopython ? nb::object(nb::int_(reinterpret_cast<std::intptr_t>(value_in)))
-                                            : nb::borrow(static_cast<PyObject *>(value_in));
+            nb::object value = kv->nopython
+                                   ? nb::object(nb::int_(reinterpret_cast<std::intptr_t>(value_in)))
+                                   : nb::borrow(static_cast<PyObject *>(value_in));
             nb::object result = kv->copy_fn(wrap_comm(oldcomm), keyval, value);
             if (result.ptr() != Py_NotImplemented) {
                 *static_cast<void **>(value_out) =
@@ -85,7 +86,7 @@ PythonKeyval *python_keyval(int keyval) {
     return it == comm_keyvals().end() ? nullptr : it->second;
 }
 
-} // namespace
+}  // namespace
 
 // Attributes a Python program set on the predefined communicators are deleted before the
 // interpreter goes away: MPI_Finalize would otherwise run Python delete callbacks too late.
@@ -109,9 +110,12 @@ bool get_python_attr(MPI_Comm comm, int keyval, nb::object &out) {
     void *value = nullptr;
     int flag = 0;
     check(MPI_Comm_get_attr(comm, keyval, &value, &flag));
-    if (!flag) out = nb::none();
-    else if (kv->nopython) out = nb::int_(reinterpret_cast<std::intptr_t>(value));
-    else out = nb::borrow(static_cast<PyObject *>(value));
+    if (!flag)
+        out = nb::none();
+    else if (kv->nopython)
+        out = nb::int_(reinterpret_cast<std::intptr_t>(value));
+    else
+        out = nb::borrow(static_cast<PyObject *>(value));
     return true;
 }
 
@@ -128,8 +132,9 @@ void bind_attributes(nb::module_ &m, CommClasses &classes) {
                     throw nb::type_error("copy_fn must be callable, True/False or None");
                 if (!delete_fn.is_none() && !PyCallable_Check(delete_fn.ptr()))
                     throw nb::type_error("delete_fn must be callable or None");
-                auto *kv = new PythonKeyval{copy_fn.ptr() == Py_False ? nb::none() : nb::borrow(copy_fn),
-                                            nb::borrow(delete_fn), nopython};
+                auto *kv =
+                    new PythonKeyval{copy_fn.ptr() == Py_False ? nb::none() : nb::borrow(copy_fn),
+                                     nb::borrow(delete_fn), nopython};
                 int keyval = MPI_KEYVAL_INVALID;
                 int rc = MPI_Comm_create_keyval(comm_copy_attr, comm_delete_attr, &keyval, kv);
                 if (rc != MPI_SUCCESS) {
@@ -158,14 +163,16 @@ void bind_attributes(nb::module_ &m, CommClasses &classes) {
                 MPI_Comm comm = self.get();
                 PythonKeyval *kv = python_keyval(keyval);
                 if (!kv) throw MpiError{MPI_ERR_KEYVAL};  // predefined keyvals are read-only
-                void *value = kv->nopython ? reinterpret_cast<void *>(nb::cast<std::intptr_t>(attrval))
-                                           : static_cast<void *>(attrval.ptr());
+                void *value = kv->nopython
+                                  ? reinterpret_cast<void *>(nb::cast<std::intptr_t>(attrval))
+                                  : static_cast<void *>(attrval.ptr());
                 if (!kv->nopython) Py_INCREF(attrval.ptr());
                 int rc = MPI_Comm_set_attr(comm, keyval, value);
                 if (rc != MPI_SUCCESS && !kv->nopython) Py_DECREF(attrval.ptr());
                 check(rc);
             },
-            nb::arg("keyval"), nb::arg("attrval").none(), "Store attribute value associated with a key.")
+            nb::arg("keyval"), nb::arg("attrval").none(),
+            "Store attribute value associated with a key.")
         .def(
             "Delete_attr",
             [](const Comm &self, int keyval) {
@@ -180,4 +187,4 @@ void bind_attributes(nb::module_ &m, CommClasses &classes) {
             nb::arg("keyval"), "Delete attribute value associated with a key.");
 }
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -47,8 +47,8 @@ void *take_cached(size_t size) {
 
 void unmap_or_cache(void *addr, size_t size) {
     if (size <= cache_max_bytes) {
-        while (!block_cache.empty() && (block_cache.size() >= cache_max_blocks ||
-                                        cached_bytes + size > cache_max_bytes)) {
+        while (!block_cache.empty() &&
+               (block_cache.size() >= cache_max_blocks || cached_bytes + size > cache_max_bytes)) {
             munmap(block_cache.front().addr, block_cache.front().size);  // oldest goes first
             cached_bytes -= block_cache.front().size;
             block_cache.erase(block_cache.begin());
@@ -64,10 +64,11 @@ struct Memory {
     void *addr = nullptr;
     Py_ssize_t size = 0;
     bool readonly = false;
-    bool mapped = false;   // from mmap (else malloc)
-    bool owned = false;    // freed with this object
+    bool mapped = false;     // from mmap (else malloc)
+    bool owned = false;      // freed with this object
     Py_ssize_t exports = 0;  // live buffer-protocol views: memory must not go away under them
-    nb::object base;       // object whose memory this is, when not owned
+    nb::object base;         // object whose memory this is, when not owned
+    PinnedBuffer pin;        // base's buffer export, held so that base cannot move its memory
 
     Memory() = default;
     Memory(const Memory &) = delete;
@@ -77,7 +78,8 @@ struct Memory {
         release();
     }
     void release() {
-        if (exports > 0) throw nb::buffer_error("buffer is exported: release the views of it first");
+        if (exports > 0)
+            throw nb::buffer_error("buffer is exported: release the views of it first");
         if (owned && addr) {
             if (mapped)
                 unmap_or_cache(addr, mapped_size(static_cast<size_t>(size)));
@@ -87,6 +89,7 @@ struct Memory {
         addr = nullptr;
         size = 0;
         owned = false;
+        pin.release();
         base = nb::object();
     }
 };
@@ -148,7 +151,7 @@ nb::object new_buffer(MPI_Count n, void **addr, bool clear, bool populate) {
     return obj;
 }
 
-} // namespace
+}  // namespace
 
 nb::object allocate_buffer(MPI_Count n, void **addr) { return new_buffer(n, addr, false, true); }
 
@@ -184,38 +187,46 @@ void bind_buffer(nb::module_ &m) {
                 mem->size = pin.view().len;
                 mem->readonly = readonly || pin.view().readonly;
                 mem->base = nb::borrow(obj);
+                mem->pin = std::move(pin);  // a bytearray, say, cannot be resized meanwhile
                 return out;
             },
             nb::arg("obj"), nb::arg("readonly") = false, "Buffer from buffer-like object.")
-        .def_prop_ro("address", [](const Memory &mem) {
-            return reinterpret_cast<std::intptr_t>(mem.addr);
-        }, "Buffer address.")
-        .def_prop_ro("nbytes", [](const Memory &mem) { return mem.size; }, "Buffer size (in bytes).")
-        .def_prop_ro("readonly", [](const Memory &mem) { return mem.readonly; }, "Buffer is read-only.")
-        .def_prop_ro("obj", [](const Memory &mem) { return mem.base.is_valid() ? mem.base : nb::none(); },
-                     "The underlying object of the buffer.")
+        .def_prop_ro(
+            "address", [](const Memory &mem) { return reinterpret_cast<std::intptr_t>(mem.addr); },
+            "Buffer address.")
+        .def_prop_ro(
+            "nbytes", [](const Memory &mem) { return mem.size; }, "Buffer size (in bytes).")
+        .def_prop_ro(
+            "readonly", [](const Memory &mem) { return mem.readonly; }, "Buffer is read-only.")
+        .def_prop_ro(
+            "obj", [](const Memory &mem) { return mem.base.is_valid() ? mem.base : nb::none(); },
+            "The underlying object of the buffer.")
         .def("__len__", [](const Memory &mem) { return mem.size; })
         .def(
             "tobytes",
             [](const Memory &mem) {
-                return nb::bytes(static_cast<const char *>(mem.addr), static_cast<size_t>(mem.size));
+                return nb::bytes(static_cast<const char *>(mem.addr),
+                                 static_cast<size_t>(mem.size));
             },
             "Return the data in the buffer as a byte string.")
         .def(
             "toreadonly",
             [](nb::handle self) {
-                Memory *mem = nb::inst_ptr<Memory>(self);
                 nb::object out = nb::type<Memory>()();
                 Memory *ro = nb::inst_ptr<Memory>(out);
-                ro->addr = mem->addr;
-                ro->size = mem->size;
+                // An export of self: self cannot be released while the read-only view lives.
+                if (!ro->pin.acquire(self.ptr(), PyBUF_SIMPLE)) throw nb::python_error();
+                ro->addr = ro->pin.view().buf;
+                ro->size = ro->pin.view().len;
                 ro->readonly = true;
                 ro->base = nb::borrow(self);
                 return out;
             },
             "Return a readonly version of the buffer object.")
-        .def("release", [](Memory &mem) { mem.release(); }, "Release the underlying buffer exposed by the buffer object.");
+        .def(
+            "release", [](Memory &mem) { mem.release(); },
+            "Release the underlying buffer exposed by the buffer object.");
     m.attr("memory") = cls;
 }
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -27,16 +27,16 @@ using displ_t = int;
 
 // One MPI call in its three forms: MPI_X, MPI_IX and MPI_X_init (each the `_c` variant where
 // the MPI has large counts), with the GIL released around the blocking form.
-#define MPIPY_COLL(C, NAME, INAME, ...)                                                           \
-    [&]() -> int {                                                                                \
-        if constexpr (C == Call::blocking) {                                                      \
-            nb::gil_scoped_release nogil;                                                         \
-            return MPIPY_C(MPI_##NAME)(__VA_ARGS__);                                              \
-        } else if constexpr (C == Call::nonblocking) {                                            \
-            return MPIPY_C(MPI_##INAME)(__VA_ARGS__, &state->request);                            \
-        } else {                                                                                  \
-            return MPIPY_INIT(MPI_##NAME##_init)(__VA_ARGS__, state->info, &state->request);      \
-        }                                                                                         \
+#define MPIPY_COLL(C, NAME, INAME, ...)                                                            \
+    [&]() -> int {                                                                                 \
+        if constexpr (C == Call::blocking) {                                                       \
+            nb::gil_scoped_release nogil;                                                          \
+            return MPIPY_C(MPI_##NAME)(__VA_ARGS__);                                               \
+        } else if constexpr (C == Call::nonblocking) {                                             \
+            return MPIPY_C(MPI_##INAME)(__VA_ARGS__, &state->request);                             \
+        } else {                                                                                   \
+            return MPIPY_INIT(MPI_##NAME##_init)(__VA_ARGS__, state->info, &state->request);       \
+        }                                                                                          \
     }()
 
 count_t to_count_t(MPI_Count n) {
@@ -91,8 +91,7 @@ void parse_block(nb::handle spec, Access access, Side &side, bool in_place_ok, i
     if (side.buf.addr == MPI_IN_PLACE || n == 0) return;
     if (side.buf.count % n != 0)
         throw nb::value_error(("message: count " + std::to_string(side.buf.count) +
-                               " is not a multiple of the number of processes " +
-                               std::to_string(n))
+                               " is not a multiple of the number of processes " + std::to_string(n))
                                   .c_str());
     side.count = to_count_t(side.buf.count / n);
 }
@@ -160,7 +159,8 @@ void parse_vector(nb::handle spec, Access access, Side &side, bool in_place_ok, 
             types.assign(static_cast<size_t>(n), nb::inst_ptr<Datatype>(type_obj)->get());
         } else if (type_obj.is_valid() && !type_obj.is_none()) {
             for (nb::handle t : type_obj) {
-                if (!nb::isinstance<Datatype>(t)) throw nb::type_error("message: expecting datatypes");
+                if (!nb::isinstance<Datatype>(t))
+                    throw nb::type_error("message: expecting datatypes");
                 types.push_back(nb::inst_ptr<Datatype>(t)->get());
             }
         } else {
@@ -200,8 +200,9 @@ void parse_vector(nb::handle spec, Access access, Side &side, bool in_place_ok, 
             at += c;
         }
     }
-    nb::object whole = type_obj.is_valid() && !type_obj.is_none() ? nb::object(nb::make_tuple(buf, type_obj))
-                                                                   : nb::borrow(buf);
+    nb::object whole = type_obj.is_valid() && !type_obj.is_none()
+                           ? nb::object(nb::make_tuple(buf, type_obj))
+                           : nb::borrow(buf);
     parse_message(whole, access, side.buf);  // start address, datatype, capacity in elements
     for (size_t i = 0; i < counts.size(); ++i)
         if (counts[i] > 0 && displs[i] + counts[i] > side.buf.count)
@@ -221,7 +222,7 @@ void parse_vector(nb::handle spec, Access access, Side &side, bool in_place_ok, 
 struct Context {
     MPI_Comm comm;
     bool inter;
-    int size;         // processes a block spec is divided among (remote size on intercomms)
+    int size;  // processes a block spec is divided among (remote size on intercomms)
     int rank;
 };
 
@@ -263,7 +264,8 @@ MPI_Info info_arg(nb::handle info) {
 
 template <Call C> nb::object finish(std::shared_ptr<CollState> state, int rc) {
     check(rc);
-    if constexpr (C == Call::blocking) return nb::none();
+    if constexpr (C == Call::blocking)
+        return nb::none();
     else {
         MPI_Request h = state->request;
         return make_request(h, std::move(state), C == Call::persistent);
@@ -338,8 +340,8 @@ nb::object gatherv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int
     Side &s = state->send, &r = state->recv;
     if (is_root(c, root)) parse_vector(recvbuf, Access::write, r, false, c.size);
     if (!c.inter || root >= 0) parse_plain(sendbuf, Access::read, s, !c.inter && is_root(c, root));
-    int rc = MPIPY_COLL(C, Gatherv, Igatherv, s.buf.addr, s.count, s.buf.type, r.buf.addr, r.counts.data(),
-                        r.displs.data(), r.buf.type, root, c.comm);
+    int rc = MPIPY_COLL(C, Gatherv, Igatherv, s.buf.addr, s.count, s.buf.type, r.buf.addr,
+                        r.counts.data(), r.displs.data(), r.buf.type, root, c.comm);
     return finish<C>(state, rc);
 }
 
@@ -364,8 +366,8 @@ nb::object scatterv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, in
     Side &s = state->send, &r = state->recv;
     if (is_root(c, root)) parse_vector(sendbuf, Access::read, s, false, c.size);
     if (!c.inter || root >= 0) parse_plain(recvbuf, Access::write, r, !c.inter && is_root(c, root));
-    int rc = MPIPY_COLL(C, Scatterv, Iscatterv, s.buf.addr, s.counts.data(), s.displs.data(), s.buf.type,
-                        r.buf.addr, r.count, r.buf.type, root, c.comm);
+    int rc = MPIPY_COLL(C, Scatterv, Iscatterv, s.buf.addr, s.counts.data(), s.displs.data(),
+                        s.buf.type, r.buf.addr, r.count, r.buf.type, root, c.comm);
     return finish<C>(state, rc);
 }
 
@@ -376,8 +378,8 @@ nb::object allgather(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, n
     Side &s = state->send, &r = state->recv;
     parse_block(recvbuf, Access::write, r, false, c.size);
     parse_plain(sendbuf, Access::read, s, !c.inter);
-    int rc = MPIPY_COLL(C, Allgather, Iallgather, s.buf.addr, s.count, s.buf.type, r.buf.addr, r.count,
-                        r.buf.type, c.comm);
+    int rc = MPIPY_COLL(C, Allgather, Iallgather, s.buf.addr, s.count, s.buf.type, r.buf.addr,
+                        r.count, r.buf.type, c.comm);
     return finish<C>(state, rc);
 }
 
@@ -400,8 +402,8 @@ nb::object alltoall(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb
     Side &s = state->send, &r = state->recv;
     parse_block(recvbuf, Access::write, r, false, c.size);
     parse_block(sendbuf, Access::read, s, !c.inter, c.size);
-    int rc = MPIPY_COLL(C, Alltoall, Ialltoall, s.buf.addr, s.count, s.buf.type, r.buf.addr, r.count,
-                        r.buf.type, c.comm);
+    int rc = MPIPY_COLL(C, Alltoall, Ialltoall, s.buf.addr, s.count, s.buf.type, r.buf.addr,
+                        r.count, r.buf.type, c.comm);
     return finish<C>(state, rc);
 }
 
@@ -412,8 +414,9 @@ nb::object alltoallv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, n
     Side &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, c.size);
     parse_vector(sendbuf, Access::read, s, !c.inter, c.size);
-    int rc = MPIPY_COLL(C, Alltoallv, Ialltoallv, s.buf.addr, s.counts.data(), s.displs.data(), s.buf.type,
-                        r.buf.addr, r.counts.data(), r.displs.data(), r.buf.type, c.comm);
+    int rc =
+        MPIPY_COLL(C, Alltoallv, Ialltoallv, s.buf.addr, s.counts.data(), s.displs.data(),
+                   s.buf.type, r.buf.addr, r.counts.data(), r.displs.data(), r.buf.type, c.comm);
     return finish<C>(state, rc);
 }
 
@@ -431,8 +434,8 @@ nb::object alltoallw(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, n
 }
 
 template <Call C>
-nb::object reduce(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op,
-                  int root, nb::handle info) {
+nb::object reduce(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op, int root,
+                  nb::handle info) {
     Context c = context_of(self);
     MPI_Op mop = op_arg(op);
     auto state = new_state<C>(info);
@@ -441,8 +444,8 @@ nb::object reduce(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::
     if (!c.inter || root >= 0) parse_plain(sendbuf, Access::read, s, !c.inter && is_root(c, root));
     const bool in_place = s.buf.addr == MPI_IN_PLACE;
     MPI_Count count = (c.inter ? (root >= 0 ? s.count : r.count) : (in_place ? r.count : s.count));
-    MPI_Datatype type = (c.inter ? (root >= 0 ? s.buf.type : r.buf.type)
-                                 : (in_place ? r.buf.type : s.buf.type));
+    MPI_Datatype type =
+        (c.inter ? (root >= 0 ? s.buf.type : r.buf.type) : (in_place ? r.buf.type : s.buf.type));
     if (!c.inter && is_root(c, root)) check_reduction_pair(s, r);
     if (type == MPI_DATATYPE_NULL) type = MPI_BYTE;
     if (c.inter && root == MPI_PROC_NULL) {
@@ -454,8 +457,8 @@ nb::object reduce(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::
         count = 1;
         type = (mop == MPI_MAXLOC || mop == MPI_MINLOC) ? MPI_2INT : MPI_INT;
     }
-    int rc = MPIPY_COLL(C, Reduce, Ireduce, s.buf.addr, r.buf.addr, to_count_t(count), type, mop, root,
-                        c.comm);
+    int rc = MPIPY_COLL(C, Reduce, Ireduce, s.buf.addr, r.buf.addr, to_count_t(count), type, mop,
+                        root, c.comm);
     return finish<C>(state, rc);
 }
 
@@ -469,7 +472,8 @@ nb::object allreduce(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, n
     parse_plain(recvbuf, Access::write, r, false);
     parse_plain(sendbuf, Access::read, s, !c.inter);
     check_reduction_pair(s, r);  // on intercommunicators too: one count for both buffers
-    int rc = MPIPY_COLL(C, Allreduce, Iallreduce, s.buf.addr, r.buf.addr, r.count, r.buf.type, mop, c.comm);
+    int rc = MPIPY_COLL(C, Allreduce, Iallreduce, s.buf.addr, r.buf.addr, r.count, r.buf.type, mop,
+                        c.comm);
     return finish<C>(state, rc);
 }
 
@@ -496,8 +500,8 @@ nb::object reduce_scatter_block(const Comm &self, nb::handle sendbuf, nb::handle
         if (s.buf.type != r.buf.type)
             throw nb::value_error("message: send and receive datatypes differ");
     }
-    int rc = MPIPY_COLL(C, Reduce_scatter_block, Ireduce_scatter_block, s.buf.addr, r.buf.addr, r.count, r.buf.type, mop,
-                        c.comm);
+    int rc = MPIPY_COLL(C, Reduce_scatter_block, Ireduce_scatter_block, s.buf.addr, r.buf.addr,
+                        r.count, r.buf.type, mop, c.comm);
     return finish<C>(state, rc);
 }
 
@@ -515,14 +519,17 @@ nb::object reduce_scatter(const Comm &self, nb::handle sendbuf, nb::handle recvb
     std::vector<MPI_Count> counts;
     if (recvcounts.is_none()) {  // each process receives what its recvbuf holds
         // (an Allgather over an intercommunicator would bring the other group's counts)
-        if (c.inter) throw nb::value_error("Reduce_scatter on an intercommunicator needs recvcounts");
-        MPI_Count mine = s.buf.addr == MPI_IN_PLACE ? r.buf.count / (local ? local : 1) : r.buf.count;
+        if (c.inter)
+            throw nb::value_error("Reduce_scatter on an intercommunicator needs recvcounts");
+        MPI_Count mine =
+            s.buf.addr == MPI_IN_PLACE ? r.buf.count / (local ? local : 1) : r.buf.count;
         counts.resize(static_cast<size_t>(local));
         check(MPI_Allgather(&mine, 1, MPI_COUNT, counts.data(), 1, MPI_COUNT, c.comm));
     } else {
         counts = int_list(recvcounts, "count");
         if (counts.size() != static_cast<size_t>(local))
-            throw nb::value_error(("expecting " + std::to_string(local) + " receive counts").c_str());
+            throw nb::value_error(
+                ("expecting " + std::to_string(local) + " receive counts").c_str());
     }
     // The send buffer (the receive buffer in place) holds sum(counts) elements, of which
     // this process receives counts[rank]; on intercommunicators both refer to the local group.
@@ -548,8 +555,8 @@ nb::object reduce_scatter(const Comm &self, nb::handle sendbuf, nb::handle recvb
     }
     for (MPI_Count n : counts) r.counts.push_back(to_count_t(n));
     MPI_Datatype type = r.buf.type;
-    int rc = MPIPY_COLL(C, Reduce_scatter, Ireduce_scatter, s.buf.addr, r.buf.addr, r.counts.data(), type, mop,
-                        c.comm);
+    int rc = MPIPY_COLL(C, Reduce_scatter, Ireduce_scatter, s.buf.addr, r.buf.addr, r.counts.data(),
+                        type, mop, c.comm);
     return finish<C>(state, rc);
 }
 
@@ -577,7 +584,8 @@ nb::object exscan(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::
     parse_plain(recvbuf, Access::write, r, false);
     parse_plain(sendbuf, Access::read, s, true);
     check_reduction_pair(s, r);
-    int rc = MPIPY_COLL(C, Exscan, Iexscan, s.buf.addr, r.buf.addr, r.count, r.buf.type, mop, c.comm);
+    int rc =
+        MPIPY_COLL(C, Exscan, Iexscan, s.buf.addr, r.buf.addr, r.count, r.buf.type, mop, c.comm);
     return finish<C>(state, rc);
 }
 
@@ -592,8 +600,8 @@ nb::object neighbor_allgather(const Comm &self, nb::handle sendbuf, nb::handle r
     Side &s = state->send, &r = state->recv;
     parse_block(recvbuf, Access::write, r, false, indegree);
     parse_plain(sendbuf, Access::read, s, false);
-    int rc = MPIPY_COLL(C, Neighbor_allgather, Ineighbor_allgather, s.buf.addr, s.count,
-                        s.buf.type, r.buf.addr, r.count, r.buf.type, comm);
+    int rc = MPIPY_COLL(C, Neighbor_allgather, Ineighbor_allgather, s.buf.addr, s.count, s.buf.type,
+                        r.buf.addr, r.count, r.buf.type, comm);
     return finish<C>(state, rc);
 }
 
@@ -608,8 +616,7 @@ nb::object neighbor_allgatherv(const Comm &self, nb::handle sendbuf, nb::handle 
     parse_vector(recvbuf, Access::write, r, false, indegree);
     parse_plain(sendbuf, Access::read, s, false);
     int rc = MPIPY_COLL(C, Neighbor_allgatherv, Ineighbor_allgatherv, s.buf.addr, s.count,
-                        s.buf.type, r.buf.addr, r.counts.data(), r.displs.data(), r.buf.type,
-                        comm);
+                        s.buf.type, r.buf.addr, r.counts.data(), r.displs.data(), r.buf.type, comm);
     return finish<C>(state, rc);
 }
 
@@ -660,7 +667,7 @@ nb::object neighbor_alltoallw(const Comm &self, nb::handle sendbuf, nb::handle r
     return finish<C>(state, rc);
 }
 
-} // namespace
+}  // namespace
 
 void bind_collectives(nb::module_ &m, CommClasses &classes) {
     (void)m;
@@ -674,7 +681,8 @@ void bind_collectives(nb::module_ &m, CommClasses &classes) {
             "Barrier", [](const Comm &self) { barrier<Call::blocking>(self, nb::none()); },
             "Barrier synchronization.")
         .def(
-            "Ibarrier", [](const Comm &self) { return barrier<Call::nonblocking>(self, nb::none()); },
+            "Ibarrier",
+            [](const Comm &self) { return barrier<Call::nonblocking>(self, nb::none()); },
             "Nonblocking barrier synchronization.")
         .def("Barrier_init", &barrier<Call::persistent>, info,
              "Persistent barrier synchronization.");
@@ -695,21 +703,21 @@ void bind_collectives(nb::module_ &m, CommClasses &classes) {
              "Persistent broadcast.");
 
     // Rooted collectives with (sendbuf, recvbuf, root).
-#define MPIPY_ROOTED(Name, IName, fn, doc)                                                            \
-    comm.def(                                                                                     \
-            #Name,                                                                                \
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root) {              \
-                fn<Call::blocking>(self, sendbuf, recvbuf, root, nb::none());                     \
-            },                                                                                    \
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), root0, doc)                                   \
-        .def(                                                                                     \
-            #IName,                                                                            \
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root) {              \
-                return fn<Call::nonblocking>(self, sendbuf, recvbuf, root, nb::none());           \
-            },                                                                                    \
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), root0, "Nonblocking " doc)                    \
-        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), root0, \
-             info, "Persistent " doc)
+#define MPIPY_ROOTED(Name, IName, fn, doc)                                                         \
+    comm.def(                                                                                      \
+            #Name,                                                                                 \
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root) {               \
+                fn<Call::blocking>(self, sendbuf, recvbuf, root, nb::none());                      \
+            },                                                                                     \
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), root0, doc)                      \
+        .def(                                                                                      \
+            #IName,                                                                                \
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root) {               \
+                return fn<Call::nonblocking>(self, sendbuf, recvbuf, root, nb::none());            \
+            },                                                                                     \
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), root0, "Nonblocking " doc)       \
+        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(),                      \
+             nb::arg("recvbuf").none(), root0, info, "Persistent " doc)
     MPIPY_ROOTED(Gather, Igather, gather, "gather to one process.");
     MPIPY_ROOTED(Gatherv, Igatherv, gatherv, "gather vector to one process.");
     MPIPY_ROOTED(Scatter, Iscatter, scatter, "scatter data from one process.");
@@ -717,21 +725,21 @@ void bind_collectives(nb::module_ &m, CommClasses &classes) {
 #undef MPIPY_ROOTED
 
     // Unrooted collectives with (sendbuf, recvbuf).
-#define MPIPY_ALL(Name, IName, fn, doc)                                                               \
-    comm.def(                                                                                     \
-            #Name,                                                                                \
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                        \
-                fn<Call::blocking>(self, sendbuf, recvbuf, nb::none());                           \
-            },                                                                                    \
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), doc)                                          \
-        .def(                                                                                     \
-            #IName,                                                                            \
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                        \
-                return fn<Call::nonblocking>(self, sendbuf, recvbuf, nb::none());                 \
-            },                                                                                    \
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), "Nonblocking " doc)                           \
-        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), info,  \
-             "Persistent " doc)
+#define MPIPY_ALL(Name, IName, fn, doc)                                                            \
+    comm.def(                                                                                      \
+            #Name,                                                                                 \
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                         \
+                fn<Call::blocking>(self, sendbuf, recvbuf, nb::none());                            \
+            },                                                                                     \
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), doc)                             \
+        .def(                                                                                      \
+            #IName,                                                                                \
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                         \
+                return fn<Call::nonblocking>(self, sendbuf, recvbuf, nb::none());                  \
+            },                                                                                     \
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), "Nonblocking " doc)              \
+        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(),                      \
+             nb::arg("recvbuf").none(), info, "Persistent " doc)
     MPIPY_ALL(Allgather, Iallgather, allgather, "gather to all.");
     MPIPY_ALL(Allgatherv, Iallgatherv, allgatherv, "gather vector to all.");
     MPIPY_ALL(Alltoall, Ialltoall, alltoall, "all to all scatter/gather.");
@@ -740,45 +748,49 @@ void bind_collectives(nb::module_ &m, CommClasses &classes) {
 #undef MPIPY_ALL
     {
         nb::class_<Topocomm, Intracomm> &comm = classes.topocomm;  // neighbourhood collectives
-#define MPIPY_ALL(Name, IName, fn, doc)                                                               \
-    comm.def(                                                                                     \
-            #Name,                                                                                \
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                        \
-                fn<Call::blocking>(self, sendbuf, recvbuf, nb::none());                           \
-            },                                                                                    \
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), doc)                            \
-        .def(                                                                                     \
-            #IName,                                                                            \
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                        \
-                return fn<Call::nonblocking>(self, sendbuf, recvbuf, nb::none());                 \
-            },                                                                                    \
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), "Nonblocking " doc)             \
-        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(),                     \
+#define MPIPY_ALL(Name, IName, fn, doc)                                                            \
+    comm.def(                                                                                      \
+            #Name,                                                                                 \
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                         \
+                fn<Call::blocking>(self, sendbuf, recvbuf, nb::none());                            \
+            },                                                                                     \
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), doc)                             \
+        .def(                                                                                      \
+            #IName,                                                                                \
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                         \
+                return fn<Call::nonblocking>(self, sendbuf, recvbuf, nb::none());                  \
+            },                                                                                     \
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), "Nonblocking " doc)              \
+        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(),                      \
              nb::arg("recvbuf").none(), info, "Persistent " doc)
-        MPIPY_ALL(Neighbor_allgather, Ineighbor_allgather, neighbor_allgather, "neighbor gather to all.");
-        MPIPY_ALL(Neighbor_allgatherv, Ineighbor_allgatherv, neighbor_allgatherv, "neighbor gather vector to all.");
+        MPIPY_ALL(Neighbor_allgather, Ineighbor_allgather, neighbor_allgather,
+                  "neighbor gather to all.");
+        MPIPY_ALL(Neighbor_allgatherv, Ineighbor_allgatherv, neighbor_allgatherv,
+                  "neighbor gather vector to all.");
         MPIPY_ALL(Neighbor_alltoall, Ineighbor_alltoall, neighbor_alltoall, "neighbor all to all.");
-        MPIPY_ALL(Neighbor_alltoallv, Ineighbor_alltoallv, neighbor_alltoallv, "neighbor all to all vector.");
-        MPIPY_ALL(Neighbor_alltoallw, Ineighbor_alltoallw, neighbor_alltoallw, "neighbor generalized all to all.");
+        MPIPY_ALL(Neighbor_alltoallv, Ineighbor_alltoallv, neighbor_alltoallv,
+                  "neighbor all to all vector.");
+        MPIPY_ALL(Neighbor_alltoallw, Ineighbor_alltoallw, neighbor_alltoallw,
+                  "neighbor generalized all to all.");
 #undef MPIPY_ALL
     }
 
     // Reductions with (sendbuf, recvbuf, op).
-#define MPIPY_REDUCTION(cls, Name, IName, fn, doc)                                                    \
-    cls.def(                                                                                      \
-           #Name,                                                                                 \
-           [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op) {          \
-               fn<Call::blocking>(self, sendbuf, recvbuf, op, nb::none());                        \
-           },                                                                                     \
-           nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, doc)                                      \
-        .def(                                                                                     \
-            #IName,                                                                            \
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op) {         \
-                return fn<Call::nonblocking>(self, sendbuf, recvbuf, op, nb::none());             \
-            },                                                                                    \
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, "Nonblocking " doc)                      \
-        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum,   \
-             info, "Persistent " doc)
+#define MPIPY_REDUCTION(cls, Name, IName, fn, doc)                                                 \
+    cls.def(                                                                                       \
+           #Name,                                                                                  \
+           [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op) {           \
+               fn<Call::blocking>(self, sendbuf, recvbuf, op, nb::none());                         \
+           },                                                                                      \
+           nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, doc)                         \
+        .def(                                                                                      \
+            #IName,                                                                                \
+            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op) {          \
+                return fn<Call::nonblocking>(self, sendbuf, recvbuf, op, nb::none());              \
+            },                                                                                     \
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, "Nonblocking " doc)         \
+        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(),                      \
+             nb::arg("recvbuf").none(), sum, info, "Persistent " doc)
     MPIPY_REDUCTION(comm, Allreduce, Iallreduce, allreduce, "reduce to all.");
     MPIPY_REDUCTION(comm, Reduce_scatter_block, Ireduce_scatter_block, reduce_scatter_block,
                     "reduce-scatter (regular-size blocks).");
@@ -797,17 +809,18 @@ void bind_collectives(nb::module_ &m, CommClasses &classes) {
             [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op, int root) {
                 return reduce<Call::nonblocking>(self, sendbuf, recvbuf, op, root, nb::none());
             },
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, root0, "Nonblocking reduce to root.")
-        .def("Reduce_init", &reduce<Call::persistent>, nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum,
-             root0, info, "Persistent reduce to root.");
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, root0,
+            "Nonblocking reduce to root.")
+        .def("Reduce_init", &reduce<Call::persistent>, nb::arg("sendbuf").none(),
+             nb::arg("recvbuf").none(), sum, root0, info, "Persistent reduce to root.");
     comm.def(
             "Reduce_scatter",
             [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle recvcounts,
                nb::handle op) {
                 reduce_scatter<Call::blocking>(self, sendbuf, recvbuf, recvcounts, op, nb::none());
             },
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), nb::arg("recvcounts") = nb::none(), sum,
-            "Reduce-scatter (vector version).")
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(),
+            nb::arg("recvcounts") = nb::none(), sum, "Reduce-scatter (vector version).")
         .def(
             "Ireduce_scatter",
             [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle recvcounts,
@@ -815,11 +828,11 @@ void bind_collectives(nb::module_ &m, CommClasses &classes) {
                 return reduce_scatter<Call::nonblocking>(self, sendbuf, recvbuf, recvcounts, op,
                                                          nb::none());
             },
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), nb::arg("recvcounts") = nb::none(), sum,
-            "Nonblocking reduce-scatter (vector version).")
+            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(),
+            nb::arg("recvcounts") = nb::none(), sum, "Nonblocking reduce-scatter (vector version).")
         .def("Reduce_scatter_init", &reduce_scatter<Call::persistent>, nb::arg("sendbuf").none(),
              nb::arg("recvbuf").none(), nb::arg("recvcounts") = nb::none(), sum, info,
              "Persistent reduce-scatter (vector version).");
 }
 
-} // namespace mpipy
+}  // namespace mpipy

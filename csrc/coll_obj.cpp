@@ -22,7 +22,8 @@ nb::object dumps_bytes(nb::handle obj) {
 }
 
 nb::object loads_bytes(const char *data, MPI_Count size) {
-    nb::object view = nb::steal(PyMemoryView_FromMemory(const_cast<char *>(data), size, PyBUF_READ));
+    nb::object view =
+        nb::steal(PyMemoryView_FromMemory(const_cast<char *>(data), size, PyBUF_READ));
     if (!view) throw nb::python_error();
     return unpickle(view, nb::handle());
 }
@@ -149,7 +150,8 @@ nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
             rc = MPI_Gatherv_c(PyBytes_AS_STRING(data.ptr()), size, MPI_BYTE, bytes.data(),
                                counts.data(), displs.data(), MPI_BYTE, root, comm);
 #else
-        if (size > INT_MAX) rc = MPI_ERR_COUNT;
+        if (size > INT_MAX)
+            rc = MPI_ERR_COUNT;
         else if (all)
             rc = MPI_Allgatherv(PyBytes_AS_STRING(data.ptr()), static_cast<int>(size), MPI_BYTE,
                                 bytes.data(), counts.data(), displs.data(), MPI_BYTE, comm);
@@ -175,10 +177,12 @@ nb::object scatter_obj(const Comm &self, nb::handle objs, int root) {
     std::vector<MPI_Count> sizes;
     std::string bytes;
     if (sender) {
-        nb::object seq = nb::steal(PySequence_Fast(objs.ptr(), "scatter needs a sequence at the root"));
+        nb::object seq =
+            nb::steal(PySequence_Fast(objs.ptr(), "scatter needs a sequence at the root"));
         if (!seq) throw nb::python_error();
         if (PySequence_Fast_GET_SIZE(seq.ptr()) != n)
-            throw nb::value_error(("scatter: expecting " + std::to_string(n) + " objects at the root").c_str());
+            throw nb::value_error(
+                ("scatter: expecting " + std::to_string(n) + " objects at the root").c_str());
         for (int i = 0; i < n; ++i) {
             nb::object d = dumps_bytes(PySequence_Fast_GET_ITEM(seq.ptr(), i));
             sizes.push_back(PyBytes_GET_SIZE(d.ptr()));
@@ -198,12 +202,13 @@ nb::object scatter_obj(const Comm &self, nb::handle objs, int root) {
     {
         nb::gil_scoped_release nogil;
 #if MPIPY_HAVE_LARGE_COUNT
-        rc = MPI_Scatterv_c(bytes.data(), counts.data(), displs.data(), MPI_BYTE, mine.data(),
-                            size, MPI_BYTE, root, comm);
+        rc = MPI_Scatterv_c(bytes.data(), counts.data(), displs.data(), MPI_BYTE, mine.data(), size,
+                            MPI_BYTE, root, comm);
 #else
-        rc = size > INT_MAX ? MPI_ERR_COUNT
-                            : MPI_Scatterv(bytes.data(), counts.data(), displs.data(), MPI_BYTE,
-                                           mine.data(), static_cast<int>(size), MPI_BYTE, root, comm);
+        rc = size > INT_MAX
+                 ? MPI_ERR_COUNT
+                 : MPI_Scatterv(bytes.data(), counts.data(), displs.data(), MPI_BYTE, mine.data(),
+                                static_cast<int>(size), MPI_BYTE, root, comm);
 #endif
     }
     check(rc);
@@ -363,8 +368,8 @@ nb::object reduce_obj_inter(MPI_Comm comm, nb::handle obj, nb::handle op, int ro
     MPI_Comm pcomm = private_comm(comm, true);  // collective: every process gets here
     int prank = 0;
     check(MPI_Comm_rank(pcomm, &prank));
-    const int base = prank - rank;                     // my group in pcomm: base..base+size-1
-    const int remote_base = base == 0 ? size : 0;      // the other group's
+    const int base = prank - rank;                 // my group in pcomm: base..base+size-1
+    const int remote_base = base == 0 ? size : 0;  // the other group's
     if (all) {
         nb::object mine = reduce_to_first(obj, op, pcomm, base, rank, size);
         // Each group's result reaches everyone in two broadcasts, from the first process of
@@ -452,8 +457,8 @@ nb::object neighbor_allgather_obj(const Comm &self, nb::handle obj) {
         nb::gil_scoped_release nogil;
         CallCount c(size, MPI_BYTE);
         rc = MPIPY_C(MPI_Neighbor_allgatherv)(PyBytes_AS_STRING(data.ptr()), c.count, c.type,
-                                             bytes.data(), counts.data(), displs.data(), MPI_BYTE,
-                                             comm);
+                                              bytes.data(), counts.data(), displs.data(), MPI_BYTE,
+                                              comm);
     }
     check(rc);
     return unpack_neighbors(sizes, bytes);
@@ -466,7 +471,8 @@ nb::object neighbor_alltoall_obj(const Comm &self, nb::handle objs) {
     if (!seq) throw nb::python_error();
     if (PySequence_Fast_GET_SIZE(seq.ptr()) != outdegree)
         throw nb::value_error(("neighbor_alltoall: expecting " + std::to_string(outdegree) +
-                               " objects (one per outgoing neighbor)").c_str());
+                               " objects (one per outgoing neighbor)")
+                                  .c_str());
     std::vector<MPI_Count> ssizes, rsizes(static_cast<size_t>(indegree), 0);
     std::string sbytes;
     for (int i = 0; i < outdegree; ++i) {
@@ -489,13 +495,13 @@ nb::object neighbor_alltoall_obj(const Comm &self, nb::handle objs) {
     {
         nb::gil_scoped_release nogil;
         rc = MPIPY_C(MPI_Neighbor_alltoallv)(sbytes.data(), sc.data(), sd.data(), MPI_BYTE,
-                                            rbytes.data(), rc_.data(), rd.data(), MPI_BYTE, comm);
+                                             rbytes.data(), rc_.data(), rd.data(), MPI_BYTE, comm);
     }
     check(rc);
     return unpack_neighbors(rsizes, rbytes);
 }
 
-} // namespace
+}  // namespace
 
 // A predefined operation applied to Python objects, with Python's semantics.
 nb::object apply_op(MPI_Op op, nb::handle a, nb::handle b) {
@@ -545,7 +551,9 @@ void bind_collectives_objects(nb::module_ &m, CommClasses &classes) {
              "Broadcast.")
         .def(
             "gather",
-            [](const Comm &self, nb::handle obj, int root) { return gather_obj(self, obj, root, false); },
+            [](const Comm &self, nb::handle obj, int root) {
+                return gather_obj(self, obj, root, false);
+            },
             nb::arg("sendobj").none(), nb::arg("root") = 0, "Gather.")
         .def(
             "allgather",
@@ -569,11 +577,15 @@ void bind_collectives_objects(nb::module_ &m, CommClasses &classes) {
     classes.intracomm
         .def(
             "scan",
-            [](const Comm &self, nb::handle obj, nb::handle op) { return scan_obj(self, obj, op, false); },
+            [](const Comm &self, nb::handle obj, nb::handle op) {
+                return scan_obj(self, obj, op, false);
+            },
             nb::arg("sendobj").none(), nb::arg("op") = sum, "Inclusive scan.")
         .def(
             "exscan",
-            [](const Comm &self, nb::handle obj, nb::handle op) { return scan_obj(self, obj, op, true); },
+            [](const Comm &self, nb::handle obj, nb::handle op) {
+                return scan_obj(self, obj, op, true);
+            },
             nb::arg("sendobj").none(), nb::arg("op") = sum, "Exclusive scan.");
     classes.topocomm
         .def("neighbor_allgather", &neighbor_allgather_obj, nb::arg("sendobj").none(),
@@ -582,4 +594,4 @@ void bind_collectives_objects(nb::module_ &m, CommClasses &classes) {
              "Neighbor all to all.");
 }
 
-} // namespace mpipy
+}  // namespace mpipy

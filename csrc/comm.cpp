@@ -56,10 +56,14 @@ nb::object wrap_comm(MPI_Comm comm) {
     if (comm == MPI_COMM_NULL) return new_handle<Comm>(comm);
     if (is_inter(comm)) return new_handle<Intercomm>(comm);
     switch (topology_of(comm)) {
-    case MPI_CART: return new_handle<Cartcomm>(comm);
-    case MPI_GRAPH: return new_handle<Graphcomm>(comm);
-    case MPI_DIST_GRAPH: return new_handle<Distgraphcomm>(comm);
-    default: return new_handle<Intracomm>(comm);
+    case MPI_CART:
+        return new_handle<Cartcomm>(comm);
+    case MPI_GRAPH:
+        return new_handle<Graphcomm>(comm);
+    case MPI_DIST_GRAPH:
+        return new_handle<Distgraphcomm>(comm);
+    default:
+        return new_handle<Intracomm>(comm);
     }
 }
 
@@ -148,10 +152,11 @@ CommClasses bind_comm(nb::module_ &m) {
                 return rank;
             },
             "Return the rank of this process in a communicator.")
-        .def_prop_ro("size", [](nb::handle self) { return self.attr("Get_size")(); },
-                     "Number of processes.")
-        .def_prop_ro("rank", [](nb::handle self) { return self.attr("Get_rank")(); },
-                     "Rank of this process.")
+        .def_prop_ro(
+            "size", [](nb::handle self) { return self.attr("Get_size")(); }, "Number of processes.")
+        .def_prop_ro(
+            "rank", [](nb::handle self) { return self.attr("Get_rank")(); },
+            "Rank of this process.")
         .def(
             "Get_group",
             [](const Comm &self) {
@@ -160,8 +165,8 @@ CommClasses bind_comm(nb::module_ &m) {
                 return new_handle<Group>(group);
             },
             "Access the group associated with a communicator.")
-        .def_prop_ro("group", [](nb::handle self) { return self.attr("Get_group")(); },
-                     "Group.")
+        .def_prop_ro(
+            "group", [](nb::handle self) { return self.attr("Get_group")(); }, "Group.")
         .def(
             "Compare",
             [](const Comm &self, const Comm &other) {
@@ -191,8 +196,9 @@ CommClasses bind_comm(nb::module_ &m) {
                 int rc;
                 {
                     ReleaseGIL nogil;
-                    rc = info_handle == MPI_INFO_NULL ? MPI_Comm_dup(comm, &dup)
-                                                      : MPI_Comm_dup_with_info(comm, info_handle, &dup);
+                    rc = info_handle == MPI_INFO_NULL
+                             ? MPI_Comm_dup(comm, &dup)
+                             : MPI_Comm_dup_with_info(comm, info_handle, &dup);
                 }
                 check(rc);
                 return new_comm(dup, self);
@@ -218,15 +224,17 @@ CommClasses bind_comm(nb::module_ &m) {
         .def(
             "Is_intra", [](const Comm &self) { return !is_inter(self.get()); },
             "Indicate whether the communicator is an intracommunicator.")
-        .def_prop_ro("is_inter", [](const Comm &self) { return is_inter(self.get()); },
-                     "Is intercommunicator.")
-        .def_prop_ro("is_intra", [](const Comm &self) { return !is_inter(self.get()); },
-                     "Is intracommunicator.")
+        .def_prop_ro(
+            "is_inter", [](const Comm &self) { return is_inter(self.get()); },
+            "Is intercommunicator.")
+        .def_prop_ro(
+            "is_intra", [](const Comm &self) { return !is_inter(self.get()); },
+            "Is intracommunicator.")
         .def(
             "Get_topology", [](const Comm &self) { return topology_of(self.get()); },
             "Return the type of topology (if any) associated with a communicator.")
-        .def_prop_ro("topology", [](const Comm &self) { return topology_of(self.get()); },
-                     "Topology type.")
+        .def_prop_ro(
+            "topology", [](const Comm &self) { return topology_of(self.get()); }, "Topology type.")
         .def_prop_ro(
             "is_topo", [](const Comm &self) { return topology_of(self.get()) != MPI_UNDEFINED; },
             "Is a topology.")
@@ -248,8 +256,7 @@ CommClasses bind_comm(nb::module_ &m) {
             nb::arg("name"), "Set the print name for this communicator.")
         .def_prop_rw(
             "name", [](nb::handle self) { return self.attr("Get_name")(); },
-            [](nb::handle self, nb::handle name) { self.attr("Set_name")(name); },
-            "Print name.")
+            [](nb::handle self, nb::handle name) { self.attr("Set_name")(name); }, "Print name.")
         .def(
             "Get_errhandler",
             [](const Comm &self) {
@@ -264,8 +271,7 @@ CommClasses bind_comm(nb::module_ &m) {
                 check(MPI_Comm_set_errhandler(self.get(), errhandler.get()));
             },
             nb::arg("errhandler"), "Set the error handler for a communicator.")
-        .def("Get_attr", &get_attr, nb::arg("keyval"),
-             "Retrieve attribute value by key.")
+        .def("Get_attr", &get_attr, nb::arg("keyval"), "Retrieve attribute value by key.")
         .def(
             "Abort",
             [](const Comm &self, int errorcode) {
@@ -288,8 +294,10 @@ CommClasses bind_comm(nb::module_ &m) {
                 return new_comm(dup, self);
             },
             nb::arg("info"), "Duplicate a communicator with hints.")
-        .def("Idup", &idup, nb::arg("info").none() = nb::none(), "Nonblocking duplicate a communicator.")
-        .def("Idup_with_info", &idup, nb::arg("info"), "Nonblocking duplicate a communicator with hints.")
+        .def("Idup", &idup, nb::arg("info").none() = nb::none(),
+             "Nonblocking duplicate a communicator.")
+        .def("Idup_with_info", &idup, nb::arg("info"),
+             "Nonblocking duplicate a communicator with hints.")
         .def(
             "Create",
             [](const Comm &self, nb::handle group) {
@@ -420,8 +428,8 @@ CommClasses bind_comm(nb::module_ &m) {
             set_errors_return(out);
             return new_handle<Intercomm>(out);
         },
-        nb::arg("local_leader"), nb::arg("peer_comm"), nb::arg("remote_leader"),
-        nb::arg("tag") = 0, "Create intercommunicator.");
+        nb::arg("local_leader"), nb::arg("peer_comm"), nb::arg("remote_leader"), nb::arg("tag") = 0,
+        "Create intercommunicator.");
     nb::class_<Topocomm, Intracomm> topocomm(m, "Topocomm", "Topology intracommunicator.");
     bind_handle_init<Comm>(topocomm);
     nb::class_<Cartcomm, Topocomm> cartcomm(m, "Cartcomm", "Cartesian topology intracommunicator.");
@@ -443,8 +451,9 @@ CommClasses bind_comm(nb::module_ &m) {
                 return size;
             },
             "Intercommunicator remote size.")
-        .def_prop_ro("remote_size", [](nb::handle self) { return self.attr("Get_remote_size")(); },
-                     "Number of remote processes.")
+        .def_prop_ro(
+            "remote_size", [](nb::handle self) { return self.attr("Get_remote_size")(); },
+            "Number of remote processes.")
         .def(
             "Get_remote_group",
             [](const Intercomm &self) {
@@ -453,8 +462,9 @@ CommClasses bind_comm(nb::module_ &m) {
                 return new_handle<Group>(group);
             },
             "Access the remote group associated with the inter-communicator.")
-        .def_prop_ro("remote_group", [](nb::handle self) { return self.attr("Get_remote_group")(); },
-                     "Remote group.")
+        .def_prop_ro(
+            "remote_group", [](nb::handle self) { return self.attr("Get_remote_group")(); },
+            "Remote group.")
         .def(
             "Merge",
             [](const Intercomm &self, bool high) {
@@ -502,4 +512,4 @@ CommClasses bind_comm(nb::module_ &m) {
     return {comm, intracomm, topocomm, cartcomm, graphcomm, distgraphcomm, intercomm};
 }
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -47,9 +47,9 @@ std::string predefined_name(const char *kind, std::intptr_t handle) {
 
 std::string to_string(nb::handle obj, const char *what) {
     if (!nb::isinstance<nb::str>(obj))
-        throw nb::type_error((std::string(what) + " must be a str, not " +
-                              nb::type_name(obj.type()).c_str())
-                                 .c_str());
+        throw nb::type_error(
+            (std::string(what) + " must be a str, not " + nb::type_name(obj.type()).c_str())
+                .c_str());
     return nb::cast<std::string>(obj);
 }
 
@@ -60,4 +60,4 @@ nb::str object_name(const char *name, int len) {
     return nb::steal<nb::str>(str);
 }
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -75,14 +75,14 @@ class ReleaseGIL {
 // Handles. One kind struct per MPI object kind (a tag: in MPICH every handle type is int, so
 // the handle type alone cannot select them), one template for the Python behaviour.
 
-#define MPIPY_HANDLE_KIND(Kind, H, Name, Null, ErrClass, C2F, F2C)                               \
-    struct Kind {                                                                                 \
-        using handle_type = H;                                                                    \
-        static constexpr const char *name = Name;                                                 \
-        static constexpr int error_class = ErrClass;                                              \
-        static H null() { return Null; }                                                          \
-        static MPI_Fint c2f(H h) { return C2F(h); }                                               \
-        static H f2c(MPI_Fint i) { return F2C(i); }                                               \
+#define MPIPY_HANDLE_KIND(Kind, H, Name, Null, ErrClass, C2F, F2C)                                 \
+    struct Kind {                                                                                  \
+        using handle_type = H;                                                                     \
+        static constexpr const char *name = Name;                                                  \
+        static constexpr int error_class = ErrClass;                                               \
+        static H null() { return Null; }                                                           \
+        static MPI_Fint c2f(H h) { return C2F(h); }                                                \
+        static H f2c(MPI_Fint i) { return F2C(i); }                                                \
     };
 
 MPIPY_HANDLE_KIND(CommKind, MPI_Comm, "Comm", MPI_COMM_NULL, MPI_ERR_COMM, MPI_Comm_c2f,
@@ -185,8 +185,7 @@ template <class T> nb::object wrap_handle(typename T::handle_type h) {
 }
 
 // Define a module constant of class T, flagged predefined, and record its name for pickling.
-template <class T>
-void add_constant(nb::module_ &m, const char *name, typename T::handle_type h) {
+template <class T> void add_constant(nb::module_ &m, const char *name, typename T::handle_type h) {
     nb::object obj = new_handle<T>(h);
     nb::inst_ptr<T>(obj)->predefined = true;
     register_predefined_name(T::traits::name, handle_to_int(h), name);
@@ -197,16 +196,16 @@ void add_constant(nb::module_ &m, const char *name, typename T::handle_type h) {
 // object of the same kind (Root), after T::validate(handle) where T defines it (so that
 // Intracomm(intercomm) raises TypeError).
 template <class Root, class T, class... Extra> void bind_handle_init(nb::class_<T, Extra...> &cls) {
-    cls.def(nb::init<>()).def(
-        "__init__",
-        [](T *self, const Root &other) {
-            if constexpr (requires { T::validate(other.handle); }) T::validate(other.handle);
-            new (self) T();
-            self->handle = other.handle;
-            if constexpr (requires { self->copy_extra(other); })
-                self->copy_extra(other);
-        },
-        nb::arg("other"));
+    cls.def(nb::init<>())
+        .def(
+            "__init__",
+            [](T *self, const Root &other) {
+                if constexpr (requires { T::validate(other.handle); }) T::validate(other.handle);
+                new (self) T();
+                self->handle = other.handle;
+                if constexpr (requires { self->copy_extra(other); }) self->copy_extra(other);
+            },
+            nb::arg("other"));
 }
 
 // Give the root class of a handle kind the behaviour shared by all kinds: constructors,
@@ -302,4 +301,4 @@ std::string to_string(nb::handle obj, const char *what);
 // UTF-8 sequence, so undecodable bytes are replaced rather than raised.
 nb::str object_name(const char *name, int len);
 
-} // namespace mpipy
+}  // namespace mpipy

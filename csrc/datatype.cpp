@@ -269,7 +269,7 @@ std::array<MPI_Datatype, 128> single_char_types;
 void build_code_tables() {
     single_char_types.fill(MPI_DATATYPE_NULL);
     for (const auto &e : code_entries) {
-        if (e.type == MPI_DATATYPE_NULL) continue; // this MPI lacks the type
+        if (e.type == MPI_DATATYPE_NULL) continue;  // this MPI lacks the type
         code_table().emplace(e.code, e.type);
         if (e.code[0] && !e.code[1])
             single_char_types[static_cast<unsigned char>(e.code[0])] = e.type;
@@ -321,10 +321,10 @@ bool host_is_little_endian() {
     return *reinterpret_cast<const unsigned char *>(&one) == 1;
 }
 
-} // namespace
+}  // namespace
 
 MPI_Datatype datatype_for_format(const char *format) {
-    if (!format) return MPI_BYTE; // no format: unsigned bytes
+    if (!format) return MPI_BYTE;  // no format: unsigned bytes
     unsigned char c0 = static_cast<unsigned char>(format[0]);
     if (c0 < 128 && c0 != 0 && format[1] == 0) return single_char_types[c0];
     const char *code = format;
@@ -459,7 +459,7 @@ nb::handle constant_of_handle;
 nb::object predefined_object(MPI_Datatype t) {
     nb::handle obj = PyDict_GetItem(constant_of_handle.ptr(), nb::int_(handle_to_int(t)).ptr());
     if (obj) return nb::borrow(obj);
-    nb::object fresh = new_handle<Datatype>(t); // not expected: every code maps to a constant
+    nb::object fresh = new_handle<Datatype>(t);  // not expected: every code maps to a constant
     nb::inst_ptr<Datatype>(fresh)->predefined = true;
     return fresh;
 }
@@ -469,7 +469,7 @@ void check_freeable(const Datatype &self, MPI_Datatype t) {
     if (self.predefined || combiner_of(t) == MPI_COMBINER_NAMED) throw MpiError{MPI_ERR_TYPE};
 }
 
-} // namespace
+}  // namespace
 
 void datatype_after_init() {}
 
@@ -619,7 +619,7 @@ void bind_datatype(nb::module_ &m) {
 
     // Names sharing a handle (aliases, and the datatypes this MPI lacks, all null) are one
     // object, as in mpi4py: pickling restores it by its first name.
-    nb::dict constants; // handle -> module constant
+    nb::dict constants;  // handle -> module constant
     for (const auto &p : predefined_types) {
         nb::int_ key(handle_to_int(p.type));
         if (constants.contains(key)) {
@@ -629,12 +629,11 @@ void bind_datatype(nb::module_ &m) {
             constants[key] = m.attr(p.name);
         }
     }
-    constant_of_handle = constants.release(); // lives as long as the module constants
+    constant_of_handle = constants.release();  // lives as long as the module constants
 
     nb::dict typedict;
-    for (const auto &[code, type] : code_table())
-        typedict[code.c_str()] = predefined_object(type);
+    for (const auto &[code, type] : code_table()) typedict[code.c_str()] = predefined_object(type);
     m.attr("_typedict") = typedict;
 }
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -46,7 +46,7 @@ void fill_errcodes(nb::handle errcodes, const std::vector<int> &codes, size_t be
 
 std::string port_string(const char *port) { return std::string(port); }
 
-} // namespace
+}  // namespace
 
 void bind_dpm(nb::module_ &m, CommClasses &classes) {
     classes.comm
@@ -132,14 +132,17 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
                 } else {
                     for (nb::handle a : args) argvs.emplace_back(a);
                 }
-                if (argvs.size() != n) throw nb::value_error("expecting one args sequence per command");
+                if (argvs.size() != n)
+                    throw nb::value_error("expecting one args sequence per command");
                 std::vector<int> procs;
-                if (maxprocs.is_none()) procs.assign(n, 1);
+                if (maxprocs.is_none())
+                    procs.assign(n, 1);
                 else
                     for (nb::handle p : maxprocs) procs.push_back(nb::cast<int>(p));
                 if (procs.size() != n) throw nb::value_error("expecting one maxprocs per command");
                 std::vector<MPI_Info> infos;
-                if (info.is_none() || nb::isinstance<Info>(info)) infos.assign(n, info_arg(info));
+                if (info.is_none() || nb::isinstance<Info>(info))
+                    infos.assign(n, info_arg(info));
                 else
                     for (nb::handle i : info) infos.push_back(info_arg(i));
                 if (infos.size() != n) throw nb::value_error("expecting one info per command");
@@ -222,7 +225,8 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
             check(MPI_Open_port(info_arg(info), port));
             return port_string(port);
         },
-        nb::arg("info").none() = nb::none(), "Return an address used to connect group of processes.");
+        nb::arg("info").none() = nb::none(),
+        "Return an address used to connect group of processes.");
     m.def(
         "Close_port",
         [](nb::handle port_name) {
@@ -263,7 +267,8 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
             check(rc);
             return port_string(port);
         },
-        nb::arg("service_name"), nb::arg("info").none() = nb::none(), "Lookup a port name given a service name.");
+        nb::arg("service_name"), nb::arg("info").none() = nb::none(),
+        "Lookup a port name given a service name.");
 }
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -57,7 +57,7 @@ static void check_not_initialized() {
     MPI_Initialized(&initialized);
     MPI_Finalized(&finalized);
     if (finalized) throw std::runtime_error("MPI is finalized: it cannot be initialized again");
-    if (initialized) throw MpiError{MPI_ERR_OTHER}; // as MPI: initializing twice is an error
+    if (initialized) throw MpiError{MPI_ERR_OTHER};  // as MPI: initializing twice is an error
 }
 
 static int init_thread(int required) {
@@ -104,7 +104,7 @@ static void initialize_from_rc(nb::module_ &m) {
 
     int initialized = 0;
     MPI_Initialized(&initialized);
-    if (initialized) { // someone else initialized MPI: use it, leave finalization to them
+    if (initialized) {  // someone else initialized MPI: use it, leave finalization to them
         after_init();
         return;
     }
@@ -118,7 +118,7 @@ static void initialize_from_rc(nb::module_ &m) {
 
 static std::tuple<std::string, std::tuple<int, int, int>> vendor() {
 #if defined(MPICH_NUMVERSION)
-    int v = MPICH_NUMVERSION; // MMmmrrxxx
+    int v = MPICH_NUMVERSION;  // MMmmrrxxx
     return {"MPICH", {v / 10000000, (v / 100000) % 100, (v / 1000) % 100}};
 #elif defined(OMPI_MAJOR_VERSION)
     return {"Open MPI", {OMPI_MAJOR_VERSION, OMPI_MINOR_VERSION, OMPI_RELEASE_VERSION}};
@@ -262,8 +262,7 @@ void bind_environment(nb::module_ &m) {
         {"F_ERROR", MPI_F_ERROR},
         {"F_STATUS_SIZE", MPI_F_STATUS_SIZE},
     };
-    for (const auto &c : constants)
-        m.attr(c.name) = c.value;
+    for (const auto &c : constants) m.attr(c.name) = c.value;
     m.attr("UNWEIGHTED") = reinterpret_cast<std::intptr_t>(MPI_UNWEIGHTED);
     m.attr("WEIGHTS_EMPTY") = reinterpret_cast<std::intptr_t>(MPI_WEIGHTS_EMPTY);
 
@@ -387,4 +386,4 @@ void bind_environment(nb::module_ &m) {
     initialize_from_rc(m);
 }
 
-} // namespace mpipy
+}  // namespace mpipy

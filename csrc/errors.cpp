@@ -237,8 +237,7 @@ void bind_errors(nb::module_ &m) {
 #endif
         },
     };
-    for (const auto &c : classes)
-        m.attr(c.name) = c.value;
+    for (const auto &c : classes) m.attr(c.name) = c.value;
 
     nb::object globals = m.attr("__dict__");
     PyObject *result = PyRun_String(exception_source, Py_file_input, globals.ptr(), globals.ptr());
@@ -350,8 +349,8 @@ void bind_errors(nb::module_ &m) {
 #if MPIPY_HAVE_ERRORS_ABORT
     add_constant<Errhandler>(m, "ERRORS_ABORT", MPI_ERRORS_ABORT);
 #else
-    m.attr("ERRORS_ABORT") = m.attr("ERRHANDLER_NULL"); // one object per handle (pickling)
+    m.attr("ERRORS_ABORT") = m.attr("ERRHANDLER_NULL");  // one object per handle (pickling)
 #endif
 }
 
-} // namespace mpipy
+}  // namespace mpipy

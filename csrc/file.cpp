@@ -22,4 +22,4 @@ void bind_file(nb::module_ &m) {
     add_constant<File>(m, "FILE_NULL", MPI_FILE_NULL);
 }
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -45,4 +45,4 @@ void bind_group(nb::module_ &m) {
     add_constant<Group>(m, "GROUP_EMPTY", MPI_GROUP_EMPTY);
 }
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -11,7 +11,7 @@ void bind_info(nb::module_ &m) {
         [](Info &self) {
             MPI_Info info = self.get();
             if (self.predefined || !predefined_name(InfoKind::name, handle_to_int(info)).empty())
-                throw MpiError{MPI_ERR_INFO}; // INFO_ENV, however the handle was obtained
+                throw MpiError{MPI_ERR_INFO};  // INFO_ENV, however the handle was obtained
             check(MPI_Info_free(&info));
             self.handle = info;
         },
@@ -20,8 +20,8 @@ void bind_info(nb::module_ &m) {
 #if MPIPY_HAVE_INFO_ENV
     add_constant<Info>(m, "INFO_ENV", MPI_INFO_ENV);
 #else
-    m.attr("INFO_ENV") = m.attr("INFO_NULL"); // one object per handle (pickling)
+    m.attr("INFO_ENV") = m.attr("INFO_NULL");  // one object per handle (pickling)
 #endif
 }
 
-} // namespace mpipy
+}  // namespace mpipy

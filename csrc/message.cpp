@@ -22,7 +22,7 @@ void parse_recv_buffer(nb::handle buf, MessageBuffer &b) {
     }
 }
 
-} // namespace
+}  // namespace
 
 void bind_message(nb::module_ &m) {
     nb::class_<Message> cls(m, "Message", "Matched message.");
@@ -86,4 +86,4 @@ void bind_message(nb::module_ &m) {
     add_constant<Message>(m, "MESSAGE_NO_PROC", MPI_MESSAGE_NO_PROC);
 }
 
-} // namespace mpipy
+}  // namespace mpipy

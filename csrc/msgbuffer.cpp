@@ -22,7 +22,8 @@ MPI_Count to_count(nb::handle obj, const char *what) {
                    std::string(what) + " must be an integer, not " + type_name_of(obj));
     long long value = PyLong_AsLongLong(obj.ptr());
     if (value == -1 && PyErr_Occurred()) throw nb::python_error();
-    if (value < 0) spec_error(PyExc_ValueError, "negative " + std::string(what) + " " + std::to_string(value));
+    if (value < 0)
+        spec_error(PyExc_ValueError, "negative " + std::string(what) + " " + std::to_string(value));
     return static_cast<MPI_Count>(value);
 }
 
@@ -35,11 +36,12 @@ MPI_Datatype to_datatype(nb::handle obj) {
     if (nb::isinstance<nb::str>(obj)) {
         MPI_Datatype type = datatype_for_format(nb::cast<std::string>(obj).c_str());
         if (type == MPI_DATATYPE_NULL)
-            spec_error(PyExc_ValueError,
-                       "cannot map type code '" + nb::cast<std::string>(obj) + "' to an MPI datatype");
+            spec_error(PyExc_ValueError, "cannot map type code '" + nb::cast<std::string>(obj) +
+                                             "' to an MPI datatype");
         return type;
     }
-    spec_error(PyExc_TypeError, "expecting an MPI.Datatype or a type code, not " + type_name_of(obj));
+    spec_error(PyExc_TypeError,
+               "expecting an MPI.Datatype or a type code, not " + type_name_of(obj));
 }
 
 bool is_predefined(MPI_Datatype type) {
@@ -48,9 +50,7 @@ bool is_predefined(MPI_Datatype type) {
     return combiner == MPI_COMBINER_NAMED;
 }
 
-bool is_bottom(nb::handle obj) {
-    return obj.is_none() || nb::isinstance<BottomType>(obj);
-}
+bool is_bottom(nb::handle obj) { return obj.is_none() || nb::isinstance<BottomType>(obj); }
 
 // Byte range [lo, hi) that a (possibly strided) buffer spans, relative to view.buf.
 void span_of(const Py_buffer &view, Py_ssize_t &lo, Py_ssize_t &hi) {
@@ -71,7 +71,7 @@ void span_of(const Py_buffer &view, Py_ssize_t &lo, Py_ssize_t &hi) {
     }
 }
 
-} // namespace
+}  // namespace
 
 void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
     PyObject *items[4] = {spec.ptr(), nullptr, nullptr, nullptr};
@@ -88,8 +88,10 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
     nb::handle count_obj, displ_obj, type_obj;
     switch (n) {
     case 2:  // [buf, datatype] or (buf, count)
-        if (PyLong_Check(items[1])) count_obj = items[1];
-        else type_obj = items[1];
+        if (PyLong_Check(items[1]))
+            count_obj = items[1];
+        else
+            type_obj = items[1];
         break;
     case 3:  // [buf, count, datatype] or [buf, (count, displ), datatype]
         if (PyTuple_Check(items[1]) || PyList_Check(items[1])) {
@@ -107,7 +109,8 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
         if (!(items[2] == Py_None)) displ_obj = items[2];
         type_obj = items[3];
         break;
-    default: break;
+    default:
+        break;
     }
 
     MPI_Datatype type = MPI_DATATYPE_NULL;
@@ -138,7 +141,8 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
             PyErr_Clear();
             spec_error(PyExc_TypeError,
                        "expecting a buffer-protocol object (bytes, bytearray, array.array, "
-                       "memoryview, NumPy array, ...) or a list/tuple, not " + type_name_of(buf));
+                       "memoryview, NumPy array, ...) or a list/tuple, not " +
+                           type_name_of(buf));
         }
         if (writable && probe.view().readonly)
             spec_error(PyExc_TypeError,
@@ -181,7 +185,8 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
     Py_ssize_t lo = 0, hi = 0;
     span_of(view, lo, hi);
     if (count < 0) {  // as many whole datatype entries as the buffer holds
-        if (extent <= 0) spec_error(PyExc_ValueError, "datatype has no positive extent; give a count");
+        if (extent <= 0)
+            spec_error(PyExc_ValueError, "datatype has no positive extent; give a count");
         const MPI_Count bytes = hi - displ * extent;
         if (bytes < 0 || bytes % extent != 0)
             spec_error(PyExc_ValueError, "buffer length " + std::to_string(hi) +
@@ -194,11 +199,12 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
         const MPI_Count first = offset + true_lb;
         const MPI_Count last = offset + (count - 1) * extent + true_lb + true_extent;
         if (first < lo || last > hi)
-            spec_error(PyExc_ValueError,
-                       "count " + std::to_string(count) + " and displacement " + std::to_string(displ) +
-                           " of the datatype reach bytes [" + std::to_string(first) + ", " +
-                           std::to_string(last) + "), outside the buffer's [" + std::to_string(lo) +
-                           ", " + std::to_string(hi) + ")");
+            spec_error(PyExc_ValueError, "count " + std::to_string(count) + " and displacement " +
+                                             std::to_string(displ) +
+                                             " of the datatype reach bytes [" +
+                                             std::to_string(first) + ", " + std::to_string(last) +
+                                             "), outside the buffer's [" + std::to_string(lo) +
+                                             ", " + std::to_string(hi) + ")");
     }
     out.addr = static_cast<char *>(view.buf) + offset;
     out.count = count;
@@ -255,16 +261,14 @@ void bind_buffer_constants(nb::module_ &m) {
     nb::class_<BottomType>(m, "BottomType", "Type of BOTTOM.")
         .def("__repr__", [](const BottomType &) { return "BOTTOM"; })
         .def("__reduce__", [](const BottomType &) { return "BOTTOM"; })
-        .def("__int__", [](const BottomType &) {
-            return reinterpret_cast<std::intptr_t>(MPI_BOTTOM);
-        })
+        .def("__int__",
+             [](const BottomType &) { return reinterpret_cast<std::intptr_t>(MPI_BOTTOM); })
         .def("__bool__", [](const BottomType &) { return MPI_BOTTOM != nullptr; });
     nb::class_<InPlaceType>(m, "InPlaceType", "Type of IN_PLACE.")
         .def("__repr__", [](const InPlaceType &) { return "IN_PLACE"; })
         .def("__reduce__", [](const InPlaceType &) { return "IN_PLACE"; })
-        .def("__int__", [](const InPlaceType &) {
-            return reinterpret_cast<std::intptr_t>(MPI_IN_PLACE);
-        })
+        .def("__int__",
+             [](const InPlaceType &) { return reinterpret_cast<std::intptr_t>(MPI_IN_PLACE); })
         .def("__bool__", [](const InPlaceType &) { return MPI_IN_PLACE != nullptr; });
     nb::class_<BufferAutomaticType>(m, "BufferAutomaticType", "Type of BUFFER_AUTOMATIC.")
         .def("__repr__", [](const BufferAutomaticType &) { return "BUFFER_AUTOMATIC"; })
@@ -281,4 +285,4 @@ void bind_buffer_constants(nb::module_ &m) {
     m.attr("BUFFER_AUTOMATIC") = nb::cast(BufferAutomaticType{});
 }
 
-} // namespace mpipy
+}  // namespace mpipy

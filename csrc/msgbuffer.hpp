@@ -94,4 +94,4 @@ class CallCount {
 MPI_Count status_count(const MPI_Status &status, MPI_Datatype type);
 MPI_Count status_elements(const MPI_Status &status, MPI_Datatype type);
 
-} // namespace mpipy
+}  // namespace mpipy

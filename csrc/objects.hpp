@@ -152,4 +152,4 @@ void bind_session(nb::module_ &m);
 void comm_after_init();
 void datatype_after_init();
 
-} // namespace mpipy
+}  // namespace mpipy

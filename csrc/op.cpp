@@ -11,7 +11,7 @@ void bind_op(nb::module_ &m) {
         [](Op &self) {
             MPI_Op op = self.get();
             if (self.predefined || !predefined_name(OpKind::name, handle_to_int(op)).empty())
-                throw MpiError{MPI_ERR_OP}; // predefined, however the handle was obtained
+                throw MpiError{MPI_ERR_OP};  // predefined, however the handle was obtained
             check(MPI_Op_free(&op));
             self.handle = op;
         },
@@ -33,4 +33,4 @@ void bind_op(nb::module_ &m) {
     add_constant<Op>(m, "NO_OP", MPI_NO_OP);
 }
 
-} // namespace mpipy
+}  // namespace mpipy

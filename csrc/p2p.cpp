@@ -14,10 +14,14 @@ enum class Mode { standard, buffered, synchronous, ready };
 int send_call(Mode mode, const MessageBuffer &b, int dest, int tag, MPI_Comm comm) {
     CallCount c(b.count, b.type);
     switch (mode) {
-    case Mode::buffered: return MPIPY_C(MPI_Bsend)(b.addr, c.count, c.type, dest, tag, comm);
-    case Mode::synchronous: return MPIPY_C(MPI_Ssend)(b.addr, c.count, c.type, dest, tag, comm);
-    case Mode::ready: return MPIPY_C(MPI_Rsend)(b.addr, c.count, c.type, dest, tag, comm);
-    default: return MPIPY_C(MPI_Send)(b.addr, c.count, c.type, dest, tag, comm);
+    case Mode::buffered:
+        return MPIPY_C(MPI_Bsend)(b.addr, c.count, c.type, dest, tag, comm);
+    case Mode::synchronous:
+        return MPIPY_C(MPI_Ssend)(b.addr, c.count, c.type, dest, tag, comm);
+    case Mode::ready:
+        return MPIPY_C(MPI_Rsend)(b.addr, c.count, c.type, dest, tag, comm);
+    default:
+        return MPIPY_C(MPI_Send)(b.addr, c.count, c.type, dest, tag, comm);
     }
 }
 
@@ -25,11 +29,14 @@ int isend_call(Mode mode, const MessageBuffer &b, int dest, int tag, MPI_Comm co
                MPI_Request *r) {
     CallCount c(b.count, b.type);
     switch (mode) {
-    case Mode::buffered: return MPIPY_C(MPI_Ibsend)(b.addr, c.count, c.type, dest, tag, comm, r);
+    case Mode::buffered:
+        return MPIPY_C(MPI_Ibsend)(b.addr, c.count, c.type, dest, tag, comm, r);
     case Mode::synchronous:
         return MPIPY_C(MPI_Issend)(b.addr, c.count, c.type, dest, tag, comm, r);
-    case Mode::ready: return MPIPY_C(MPI_Irsend)(b.addr, c.count, c.type, dest, tag, comm, r);
-    default: return MPIPY_C(MPI_Isend)(b.addr, c.count, c.type, dest, tag, comm, r);
+    case Mode::ready:
+        return MPIPY_C(MPI_Irsend)(b.addr, c.count, c.type, dest, tag, comm, r);
+    default:
+        return MPIPY_C(MPI_Isend)(b.addr, c.count, c.type, dest, tag, comm, r);
     }
 }
 
@@ -43,7 +50,8 @@ int send_init_call(Mode mode, const MessageBuffer &b, int dest, int tag, MPI_Com
         return MPIPY_C(MPI_Ssend_init)(b.addr, c.count, c.type, dest, tag, comm, r);
     case Mode::ready:
         return MPIPY_C(MPI_Rsend_init)(b.addr, c.count, c.type, dest, tag, comm, r);
-    default: return MPIPY_C(MPI_Send_init)(b.addr, c.count, c.type, dest, tag, comm, r);
+    default:
+        return MPIPY_C(MPI_Send_init)(b.addr, c.count, c.type, dest, tag, comm, r);
     }
 }
 
@@ -159,8 +167,8 @@ void sendrecv_replace(const Comm &self, nb::handle buf, int dest, int sendtag, i
     {
         ReleaseGIL nogil;
         CallCount c(b.count, b.type);
-        rc = MPIPY_C(MPI_Sendrecv_replace)(b.addr, c.count, c.type, dest, sendtag, source,
-                                           recvtag, comm, st);
+        rc = MPIPY_C(MPI_Sendrecv_replace)(b.addr, c.count, c.type, dest, sendtag, source, recvtag,
+                                           comm, st);
     }
     check(rc);
 }
@@ -363,7 +371,7 @@ nb::object detach_buffer() {
     return obj;
 }
 
-} // namespace
+}  // namespace
 
 void bind_p2p(nb::module_ &m, CommClasses &classes) {
     nb::class_<Comm> &comm = classes.comm;
@@ -373,14 +381,14 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
              "Blocking send.")
         .def("Bsend", &send<Mode::buffered>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
              "Blocking send in buffered mode.")
-        .def("Ssend", &send<Mode::synchronous>, nb::arg("buf"), nb::arg("dest"),
-             nb::arg("tag") = 0, "Blocking send in synchronous mode.")
+        .def("Ssend", &send<Mode::synchronous>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
+             "Blocking send in synchronous mode.")
         .def("Rsend", &send<Mode::ready>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
              "Blocking send in ready mode.")
         .def("Isend", &isend<Mode::standard>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
              "Nonblocking send.")
-        .def("Ibsend", &isend<Mode::buffered>, nb::arg("buf"), nb::arg("dest"),
-             nb::arg("tag") = 0, "Nonblocking send in buffered mode.")
+        .def("Ibsend", &isend<Mode::buffered>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
+             "Nonblocking send in buffered mode.")
         .def("Issend", &isend<Mode::synchronous>, nb::arg("buf"), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send in synchronous mode.")
         .def("Irsend", &isend<Mode::ready>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
@@ -403,16 +411,14 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
              nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
              "Send and receive a message.")
         .def("Sendrecv_replace", &sendrecv_replace, nb::arg("buf"), nb::arg("dest"),
-             nb::arg("sendtag") = 0, any_source,
-             nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
+             nb::arg("sendtag") = 0, any_source, nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG),
+             nb::arg("status") = nb::none(),
              "Send and receive a message, replacing the buffer's contents.")
-        .def("Isendrecv", &isendrecv, nb::arg("sendbuf"), nb::arg("dest"),
-             nb::arg("sendtag") = 0, nb::arg("recvbuf") = nb::none(), any_source,
-             nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG),
-             "Nonblocking send and receive.")
+        .def("Isendrecv", &isendrecv, nb::arg("sendbuf"), nb::arg("dest"), nb::arg("sendtag") = 0,
+             nb::arg("recvbuf") = nb::none(), any_source,
+             nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), "Nonblocking send and receive.")
         .def("Isendrecv_replace", &isendrecv_replace, nb::arg("buf"), nb::arg("dest"),
-             nb::arg("sendtag") = 0, any_source,
-             nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG),
+             nb::arg("sendtag") = 0, any_source, nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG),
              "Nonblocking send and receive with a single buffer.")
         .def("Probe", &probe, any_source, any_tag, nb::arg("status") = nb::none(),
              "Blocking test for a message.")
@@ -429,4 +435,4 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
     attached_object = nb::none();
 }
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -15,9 +15,12 @@ enum class Mode { standard, buffered, synchronous };
 int send_bytes(Mode mode, const void *data, MPI_Count size, int dest, int tag, MPI_Comm comm) {
     CallCount c(size, MPI_BYTE);
     switch (mode) {
-    case Mode::buffered: return MPIPY_C(MPI_Bsend)(data, c.count, c.type, dest, tag, comm);
-    case Mode::synchronous: return MPIPY_C(MPI_Ssend)(data, c.count, c.type, dest, tag, comm);
-    default: return MPIPY_C(MPI_Send)(data, c.count, c.type, dest, tag, comm);
+    case Mode::buffered:
+        return MPIPY_C(MPI_Bsend)(data, c.count, c.type, dest, tag, comm);
+    case Mode::synchronous:
+        return MPIPY_C(MPI_Ssend)(data, c.count, c.type, dest, tag, comm);
+    default:
+        return MPIPY_C(MPI_Send)(data, c.count, c.type, dest, tag, comm);
     }
 }
 
@@ -25,9 +28,12 @@ int isend_bytes(Mode mode, const void *data, MPI_Count size, int dest, int tag, 
                 MPI_Request *r) {
     CallCount c(size, MPI_BYTE);
     switch (mode) {
-    case Mode::buffered: return MPIPY_C(MPI_Ibsend)(data, c.count, c.type, dest, tag, comm, r);
-    case Mode::synchronous: return MPIPY_C(MPI_Issend)(data, c.count, c.type, dest, tag, comm, r);
-    default: return MPIPY_C(MPI_Isend)(data, c.count, c.type, dest, tag, comm, r);
+    case Mode::buffered:
+        return MPIPY_C(MPI_Ibsend)(data, c.count, c.type, dest, tag, comm, r);
+    case Mode::synchronous:
+        return MPIPY_C(MPI_Issend)(data, c.count, c.type, dest, tag, comm, r);
+    default:
+        return MPIPY_C(MPI_Isend)(data, c.count, c.type, dest, tag, comm, r);
     }
 }
 
@@ -98,8 +104,8 @@ void send_object(nb::handle obj, MPI_Comm comm, int dest, int tag, Mode mode) {
             rc = send_bytes(mode, out.data, out.size, dest, tag, comm);
             for (size_t i = 0; rc == MPI_SUCCESS && i < out.parts.size(); ++i) {
                 const Py_buffer &v = out.parts[i].view();
-                rc = send_bytes(part_mode, v.buf, v.len, out.world_dest, out.part_tag,
-                                parts_comm());
+                rc =
+                    send_bytes(part_mode, v.buf, v.len, out.world_dest, out.part_tag, parts_comm());
             }
         }
         check(rc);
@@ -134,8 +140,8 @@ int post_parts(IncomingObject &in, std::vector<MPI_Request> &requests) {
     requests.assign(in.part_sizes.size(), MPI_REQUEST_NULL);
     for (size_t i = 0; i < in.part_sizes.size(); ++i) {
         CallCount c(in.part_sizes[i], MPI_BYTE);
-        int rc = MPIPY_C(MPI_Irecv)(in.part_addrs[i], c.count, c.type, in.world_source,
-                                    in.part_tag, parts_comm(), &requests[i]);
+        int rc = MPIPY_C(MPI_Irecv)(in.part_addrs[i], c.count, c.type, in.world_source, in.part_tag,
+                                    parts_comm(), &requests[i]);
         if (rc != MPI_SUCCESS) {
             for (MPI_Request &r : requests)
                 if (r != MPI_REQUEST_NULL) {
@@ -341,7 +347,9 @@ struct ObjectReceive : RequestState {
                 phase = Phase::done;
                 break;
             }
-            case Phase::done: status = first_status; return true;
+            case Phase::done:
+                status = first_status;
+                return true;
             }
         }
     }
@@ -477,7 +485,7 @@ Message &message_of(nb::handle self) {
     return msg;
 }
 
-} // namespace
+}  // namespace
 
 nb::object make_message(MPI_Message msg, MPI_Comm comm, const MPI_Status &status) {
     nb::object obj = new_handle<Message>(msg);
@@ -532,78 +540,89 @@ void bind_p2p_objects(nb::module_ &m, CommClasses &classes) {
             nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
             "Send and receive.")
         .def(
-            "probe", [](nb::handle self, int source, int tag, nb::handle status) {
+            "probe",
+            [](nb::handle self, int source, int tag, nb::handle status) {
                 return self.attr("Probe")(source, tag, status);
             },
             any_source, any_tag, nb::arg("status") = nb::none(), "Blocking test for a message.")
         .def(
-            "iprobe", [](nb::handle self, int source, int tag, nb::handle status) {
+            "iprobe",
+            [](nb::handle self, int source, int tag, nb::handle status) {
                 return self.attr("Iprobe")(source, tag, status);
             },
-            any_source, any_tag, nb::arg("status") = nb::none(),
-            "Nonblocking test for a message.")
+            any_source, any_tag, nb::arg("status") = nb::none(), "Nonblocking test for a message.")
         .def(
-            "mprobe", [](nb::handle self, int source, int tag, nb::handle status) {
+            "mprobe",
+            [](nb::handle self, int source, int tag, nb::handle status) {
                 return self.attr("Mprobe")(source, tag, status);
             },
             any_source, any_tag, nb::arg("status") = nb::none(),
             "Blocking test for a matched message.")
         .def(
-            "improbe", [](nb::handle self, int source, int tag, nb::handle status) {
+            "improbe",
+            [](nb::handle self, int source, int tag, nb::handle status) {
                 return self.attr("Improbe")(source, tag, status);
             },
             any_source, any_tag, nb::arg("status") = nb::none(),
             "Nonblocking test for a matched message.");
 
     nb::handle message = nb::type<Message>();
-    nb::setattr(message, "recv", nb::cpp_function(
-        [](nb::handle self, nb::handle status) {
-            Message &msg = message_of(self);
-            MPI_Status st = status_for(status_arg(status));
-            IncomingObject in;
-            MPI_Message h = msg.handle;
-            MPI_Comm comm = msg.comm;
-            receive_matched(in, h, msg.size, st);
-            msg.handle = h;
-            if (!status.is_none()) *status_arg(status) = st;
-            return finish_receive(in, comm, st);
-        },
-        nb::is_method(), nb::name("recv"), nb::scope(message), nb::arg("status") = nb::none(),
-        "Blocking receive of matched message."));
-    nb::setattr(message, "irecv", nb::cpp_function(
-        [](nb::handle self) {
-            Message &msg = message_of(self);
-            auto state = std::make_shared<ObjectReceive>();
-            state->comm = msg.comm;
-            MPI_Request h = MPI_REQUEST_NULL;
-            MPI_Message mh = msg.handle;
-            state->receive_first(mh, msg.size, h);
-            msg.handle = mh;
-            std::shared_ptr<ObjectReceive> shared = state;
-            nb::object request = make_request(h, std::move(state), false);
-            add_pollable(shared);
-            shared->registered = true;
-            return request;
-        },
-        nb::is_method(), nb::name("irecv"), nb::scope(message),
-        "Nonblocking receive of matched message."));
-    nb::setattr(message, "probe", nb::cpp_function(
-        [](nb::handle comm, int source, int tag, nb::handle status) {
-            if (!nb::isinstance<Comm>(comm)) throw nb::type_error("comm must be an MPI.Comm");
-            return comm.attr("Mprobe")(source, tag, status);
-        },
-        nb::name("probe"), nb::scope(message), nb::arg("comm"), any_source, any_tag,
-        nb::arg("status") = nb::none(), "Blocking test for a matched message."));
-    nb::setattr(message, "probe", nb::module_::import_("builtins").attr("staticmethod")(message.attr("probe")));
-    nb::setattr(message, "iprobe", nb::cpp_function(
-        [](nb::handle comm, int source, int tag, nb::handle status) {
-            if (!nb::isinstance<Comm>(comm)) throw nb::type_error("comm must be an MPI.Comm");
-            return comm.attr("Improbe")(source, tag, status);
-        },
-        nb::name("iprobe"), nb::scope(message), nb::arg("comm"), any_source, any_tag,
-        nb::arg("status") = nb::none(), "Nonblocking test for a matched message."));
-    nb::setattr(message, "iprobe", nb::module_::import_("builtins").attr("staticmethod")(message.attr("iprobe")));
+    nb::setattr(message, "recv",
+                nb::cpp_function(
+                    [](nb::handle self, nb::handle status) {
+                        Message &msg = message_of(self);
+                        MPI_Status st = status_for(status_arg(status));
+                        IncomingObject in;
+                        MPI_Message h = msg.handle;
+                        MPI_Comm comm = msg.comm;
+                        receive_matched(in, h, msg.size, st);
+                        msg.handle = h;
+                        if (!status.is_none()) *status_arg(status) = st;
+                        return finish_receive(in, comm, st);
+                    },
+                    nb::is_method(), nb::name("recv"), nb::scope(message),
+                    nb::arg("status") = nb::none(), "Blocking receive of matched message."));
+    nb::setattr(message, "irecv",
+                nb::cpp_function(
+                    [](nb::handle self) {
+                        Message &msg = message_of(self);
+                        auto state = std::make_shared<ObjectReceive>();
+                        state->comm = msg.comm;
+                        MPI_Request h = MPI_REQUEST_NULL;
+                        MPI_Message mh = msg.handle;
+                        state->receive_first(mh, msg.size, h);
+                        msg.handle = mh;
+                        std::shared_ptr<ObjectReceive> shared = state;
+                        nb::object request = make_request(h, std::move(state), false);
+                        add_pollable(shared);
+                        shared->registered = true;
+                        return request;
+                    },
+                    nb::is_method(), nb::name("irecv"), nb::scope(message),
+                    "Nonblocking receive of matched message."));
+    nb::setattr(message, "probe",
+                nb::cpp_function(
+                    [](nb::handle comm, int source, int tag, nb::handle status) {
+                        if (!nb::isinstance<Comm>(comm))
+                            throw nb::type_error("comm must be an MPI.Comm");
+                        return comm.attr("Mprobe")(source, tag, status);
+                    },
+                    nb::name("probe"), nb::scope(message), nb::arg("comm"), any_source, any_tag,
+                    nb::arg("status") = nb::none(), "Blocking test for a matched message."));
+    nb::setattr(message, "probe",
+                nb::module_::import_("builtins").attr("staticmethod")(message.attr("probe")));
+    nb::setattr(message, "iprobe",
+                nb::cpp_function(
+                    [](nb::handle comm, int source, int tag, nb::handle status) {
+                        if (!nb::isinstance<Comm>(comm))
+                            throw nb::type_error("comm must be an MPI.Comm");
+                        return comm.attr("Improbe")(source, tag, status);
+                    },
+                    nb::name("iprobe"), nb::scope(message), nb::arg("comm"), any_source, any_tag,
+                    nb::arg("status") = nb::none(), "Nonblocking test for a matched message."));
+    nb::setattr(message, "iprobe",
+                nb::module_::import_("builtins").attr("staticmethod")(message.attr("iprobe")));
     (void)m;
 }
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -34,9 +34,9 @@ thread_local Py_ssize_t current_threshold = 65536;
 // An integer argument, with TypeError (not a C++ cast error) for anything else.
 Py_ssize_t int_arg(nb::handle value, const char *what) {
     if (!PyLong_Check(value.ptr()))
-        throw nb::type_error((std::string(what) + " must be an integer, not " +
-                              nb::type_name(value.type()).c_str())
-                                 .c_str());
+        throw nb::type_error(
+            (std::string(what) + " must be an integer, not " + nb::type_name(value.type()).c_str())
+                .c_str());
     Py_ssize_t v = PyLong_AsSsize_t(value.ptr());
     if (v == -1 && PyErr_Occurred()) throw nb::python_error();
     return v;
@@ -145,7 +145,7 @@ int world_rank_of_peer(MPI_Comm comm, int rank) {
 
 constexpr char trailer_magic[8] = {'\0', 'm', 'p', 'i', 'p', 'y', '5', '\0'};
 
-} // namespace
+}  // namespace
 
 MPI_Comm parts_comm() { return private_world; }
 
@@ -207,7 +207,8 @@ void IncomingObject::parse(MPI_Comm comm, int source) {
     stream_size = size - trailer;
     part_tag = static_cast<int>(tag);
     world_source = world_rank_of_peer(comm, source);
-    if (world_source == MPI_UNDEFINED) throw std::runtime_error("mpipy: out-of-band parts from a process outside COMM_WORLD");
+    if (world_source == MPI_UNDEFINED)
+        throw std::runtime_error("mpipy: out-of-band parts from a process outside COMM_WORLD");
     part_sizes.resize(count);
     parts.resize(count);
     part_addrs.resize(count);
@@ -236,7 +237,8 @@ nb::object unpickle(nb::handle data, nb::handle buffers) {
 nb::object IncomingObject::load() const {
     nb::object stream = data;
     if (stream_size != size || !PyBytes_Check(data.ptr())) {
-        stream = nb::steal(PyMemoryView_FromMemory(const_cast<char *>(bytes), stream_size, PyBUF_READ));
+        stream =
+            nb::steal(PyMemoryView_FromMemory(const_cast<char *>(bytes), stream_size, PyBUF_READ));
         if (!stream) throw nb::python_error();
     }
     if (part_sizes.empty()) return unpickle(stream, nb::handle());
@@ -247,8 +249,8 @@ nb::object IncomingObject::load() const {
 
 void pickled_after_init() {
     if (private_world != MPI_COMM_NULL) return;
-    check(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, rank_map_delete, &rank_map_keyval,
-                                 nullptr));
+    check(
+        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, rank_map_delete, &rank_map_keyval, nullptr));
     check(MPI_Comm_dup(MPI_COMM_WORLD, &private_world));
     MPI_Comm_set_errhandler(private_world, MPI_ERRORS_RETURN);
     check(MPI_Comm_set_name(private_world, "mpipy-private"));
@@ -290,8 +292,8 @@ void bind_pickle(nb::module_ &m) {
                if (!protocol.is_none())
                    fresh.protocol = static_cast<int>(int_arg(protocol, "protocol"));
                else if (!dumps_fn.is_none())
-                   fresh.protocol = nb::cast<int>(
-                       nb::module_::import_("pickle").attr("DEFAULT_PROTOCOL"));
+                   fresh.protocol =
+                       nb::cast<int>(nb::module_::import_("pickle").attr("DEFAULT_PROTOCOL"));
                *p = std::move(fresh);
            },
            nb::arg("dumps") = nb::none(), nb::arg("loads") = nb::none(),
@@ -309,8 +311,7 @@ void bind_pickle(nb::module_ &m) {
             },
             nb::arg("value").none(), "Out-of-band threshold.")
         .def(
-            "dumps",
-            [](const Pickle &p, nb::handle obj) { return dumps(p, obj, nullptr); },
+            "dumps", [](const Pickle &p, nb::handle obj) { return dumps(p, obj, nullptr); },
             nb::arg("obj"), "Serialize object to pickle data stream.")
         .def(
             "loads",
@@ -329,7 +330,9 @@ void bind_pickle(nb::module_ &m) {
                 nb::list buffers;
                 for (nb::handle part : parts) {
                     nb::object raw = part.attr("raw")();
-                    buffers.append(nb::module_::import_("mpipy.MPI").attr("buffer").attr("frombuffer")(raw, true));
+                    buffers.append(nb::module_::import_("mpipy.MPI")
+                                       .attr("buffer")
+                                       .attr("frombuffer")(raw, true));
                 }
                 return nb::make_tuple(data, buffers);
             },
@@ -349,4 +352,4 @@ void bind_pickle(nb::module_ &m) {
     m.attr("pickle") = instance;
 }
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -65,4 +65,4 @@ nb::object unpickle(nb::handle data, nb::handle buffers);
 void pickled_after_init();
 void pickled_before_finalize();
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -40,7 +40,7 @@ void adopt_orphan(MPI_Request h, std::shared_ptr<RequestState> state) {
     orphans.push_back({h, std::move(state)});
 }
 
-} // namespace
+}  // namespace
 
 void reap_orphans() {
     if (orphans.empty() || !mpi_active || reaping) return;
@@ -78,7 +78,7 @@ void reap_orphans() {
 namespace {
 std::vector<std::weak_ptr<RequestState>> pollables;
 bool polling = false;
-} // namespace
+}  // namespace
 
 void add_pollable(const std::shared_ptr<RequestState> &state) { pollables.push_back(state); }
 
@@ -105,8 +105,8 @@ bool progress_pending(const RequestState *self) {
     bool waiting = false;
     for (const auto &state : live) {
         if (!state->busy) state->poll();
-        waiting |= state.get() != self && !state->busy && !state->released &&
-                   state->needs_polling();
+        waiting |=
+            state.get() != self && !state->busy && !state->released && state->needs_polling();
     }
     std::erase_if(pollables, [](const std::weak_ptr<RequestState> &weak) {
         auto state = weak.lock();
@@ -142,7 +142,8 @@ Request::~Request() {
 
 MPI_Status *status_arg(nb::handle status) {
     if (status.is_none()) return MPI_STATUS_IGNORE;
-    if (!nb::isinstance<Status>(status)) throw nb::type_error("status must be an MPI.Status or None");
+    if (!nb::isinstance<Status>(status))
+        throw nb::type_error("status must be an MPI.Status or None");
     return &nb::inst_ptr<Status>(status)->status;
 }
 
@@ -337,8 +338,10 @@ nb::list wait_all(nb::handle requests, nb::handle statuses) {
                 Request &r = *list.requests[i];
                 if (done[i].is_valid() || !is_multi_step(r)) continue;
                 auto [complete, result] = test_one(r, outs[i]);
-                if (complete) done[i] = result;
-                else pending = true;
+                if (complete)
+                    done[i] = result;
+                else
+                    pending = true;
             }
             if (!pending) break;
             ReleaseGIL nogil;
@@ -542,7 +545,7 @@ void free_request(Request &r) {
     }
 }
 
-} // namespace
+}  // namespace
 
 void bind_request(nb::module_ &m) {
     nb::class_<Request> cls(m, "Request", "Request handler.");
@@ -577,8 +580,7 @@ void bind_request(nb::module_ &m) {
             "Cancel a request.")
         .def("Free", &free_request, "Free a communication request.")
         .def(
-            "wait",
-            [](Request &r, nb::handle status) { return wait_one(r, status_arg(status)); },
+            "wait", [](Request &r, nb::handle status) { return wait_one(r, status_arg(status)); },
             nb::arg("status") = nb::none(), "Wait for a non-blocking operation to complete.")
         .def(
             "test",
@@ -777,4 +779,4 @@ void bind_request(nb::module_ &m) {
     add_constant<Request>(m, "REQUEST_NULL", MPI_REQUEST_NULL);
 }
 
-} // namespace mpipy
+}  // namespace mpipy

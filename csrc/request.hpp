@@ -16,8 +16,8 @@ namespace mpipy {
 struct RequestState {
     virtual ~RequestState() = default;
     std::vector<MessageBuffer> buffers;
-    nb::object keep;           // Python objects MPI's memory belongs to (pickled data, ...)
-    bool persistent = false;   // the request survives completion (Start restarts it)
+    nb::object keep;          // Python objects MPI's memory belongs to (pickled data, ...)
+    bool persistent = false;  // the request survives completion (Start restarts it)
     // Completed (and not persistent), freed, or dropped while pending (the orphan registry owns
     // it then): no copy of the Python request may use this state any more.
     bool released = false;
@@ -93,4 +93,4 @@ MPI_Status status_for(const MPI_Status *out);
 // Poll requests that were dropped while MPI still used their memory (cheap when none).
 void reap_orphans();
 
-} // namespace mpipy
+}  // namespace mpipy

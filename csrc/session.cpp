@@ -26,4 +26,4 @@ void bind_session(nb::module_ &m) {
 #endif
 }
 
-} // namespace mpipy
+}  // namespace mpipy

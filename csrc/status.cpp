@@ -26,25 +26,31 @@ static MPI_Datatype datatype_arg(nb::handle datatype) {
 void bind_status(nb::module_ &m) {
     nb::class_<Status> cls(m, "Status", "Status object.");
     cls.def(nb::init<>())
-        .def("__init__", [](Status *self, const Status &other) { new (self) Status(other); },
-             nb::arg("status"))
-        .def("Get_source", [](const Status &s) { return s.status.MPI_SOURCE; },
-             "Get message source.")
-        .def("Set_source", [](Status &s, int source) { s.status.MPI_SOURCE = source; },
-             nb::arg("source"), "Set message source.")
+        .def(
+            "__init__", [](Status *self, const Status &other) { new (self) Status(other); },
+            nb::arg("status"))
+        .def(
+            "Get_source", [](const Status &s) { return s.status.MPI_SOURCE; },
+            "Get message source.")
+        .def(
+            "Set_source", [](Status &s, int source) { s.status.MPI_SOURCE = source; },
+            nb::arg("source"), "Set message source.")
         .def_prop_rw(
             "source", [](const Status &s) { return s.status.MPI_SOURCE; },
             [](Status &s, int source) { s.status.MPI_SOURCE = source; }, "Message source.")
-        .def("Get_tag", [](const Status &s) { return s.status.MPI_TAG; }, "Get message tag.")
-        .def("Set_tag", [](Status &s, int tag) { s.status.MPI_TAG = tag; }, nb::arg("tag"),
-             "Set message tag.")
+        .def(
+            "Get_tag", [](const Status &s) { return s.status.MPI_TAG; }, "Get message tag.")
+        .def(
+            "Set_tag", [](Status &s, int tag) { s.status.MPI_TAG = tag; }, nb::arg("tag"),
+            "Set message tag.")
         .def_prop_rw(
             "tag", [](const Status &s) { return s.status.MPI_TAG; },
             [](Status &s, int tag) { s.status.MPI_TAG = tag; }, "Message tag.")
-        .def("Get_error", [](const Status &s) { return s.status.MPI_ERROR; },
-             "Get message error.")
-        .def("Set_error", [](Status &s, int error) { s.status.MPI_ERROR = error; },
-             nb::arg("error"), "Set message error.")
+        .def(
+            "Get_error", [](const Status &s) { return s.status.MPI_ERROR; }, "Get message error.")
+        .def(
+            "Set_error", [](Status &s, int error) { s.status.MPI_ERROR = error; }, nb::arg("error"),
+            "Set message error.")
         .def_prop_rw(
             "error", [](const Status &s) { return s.status.MPI_ERROR; },
             [](Status &s, int error) { s.status.MPI_ERROR = error; }, "Message error.")
@@ -52,7 +58,8 @@ void bind_status(nb::module_ &m) {
             "Get_count",
             [](const Status &s, nb::handle datatype) {
                 require_active();
-                return status_count(s.status, datatype.is_none() ? MPI_BYTE : datatype_arg(datatype));
+                return status_count(s.status,
+                                    datatype.is_none() ? MPI_BYTE : datatype_arg(datatype));
             },
             nb::arg("datatype") = nb::none(), "Get the number of *top level* elements.")
         .def_prop_ro(
@@ -76,8 +83,7 @@ void bind_status(nb::module_ &m) {
                 if (count < 0) throw nb::value_error("count must be non-negative");
                 check(MPI_Status_set_elements_x(&s.status, datatype_arg(datatype), count));
             },
-            nb::arg("datatype"), nb::arg("count"),
-            "Set the number of elements in a status.")
+            nb::arg("datatype"), nb::arg("count"), "Set the number of elements in a status.")
         .def(
             "Is_cancelled",
             [](const Status &s) {
@@ -164,4 +170,4 @@ void bind_status(nb::module_ &m) {
     cls.attr("__hash__") = nb::none();
 }
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -12,6 +12,13 @@ namespace mpipy {
 
 namespace {
 
+// The array of a vector for MPI: never a null pointer, even when empty (MPICH rejects a
+// null pointer for an array of zero entries, e.g. the edges of a graph without edges).
+int *arr(std::vector<int> &v) {
+    static int none[1] = {0};
+    return v.empty() ? none : v.data();
+}
+
 std::vector<int> ints(nb::handle seq, const char *what) {
     std::vector<int> out;
     if (seq.is_none()) return out;
@@ -30,14 +37,16 @@ std::vector<int> ints(nb::handle seq, const char *what) {
 std::vector<int> flags(nb::handle seq, size_t n, const char *what) {
     std::vector<int> out;
     if (seq.is_none()) return std::vector<int>(n, 0);
-    if (PyBool_Check(seq.ptr()) || PyLong_Check(seq.ptr())) return std::vector<int>(n, PyObject_IsTrue(seq.ptr()));
+    if (PyBool_Check(seq.ptr()) || PyLong_Check(seq.ptr()))
+        return std::vector<int>(n, PyObject_IsTrue(seq.ptr()));
     for (nb::handle item : seq) {
         int t = PyObject_IsTrue(item.ptr());
         if (t < 0) throw nb::python_error();
         out.push_back(t);
     }
     if (out.size() != n)
-        throw nb::value_error((std::string(what) + ": expecting " + std::to_string(n) + " values").c_str());
+        throw nb::value_error(
+            (std::string(what) + ": expecting " + std::to_string(n) + " values").c_str());
     return out;
 }
 
@@ -52,7 +61,8 @@ const int *weights_arg(nb::handle w, std::vector<int> &storage, size_t expected,
     if (w.is_none()) return MPI_UNWEIGHTED;
     storage = ints(w, what);
     if (storage.size() != expected)
-        throw nb::value_error((std::string(what) + ": expecting " + std::to_string(expected) + " weights").c_str());
+        throw nb::value_error(
+            (std::string(what) + ": expecting " + std::to_string(expected) + " weights").c_str());
     return storage.empty() ? MPI_WEIGHTS_EMPTY : storage.data();
 }
 
@@ -69,10 +79,9 @@ CartTopo cart_topo(MPI_Comm comm) {
     int n = 0;
     check(MPI_Cartdim_get(comm, &n));
     CartTopo t{std::vector<int>(n), std::vector<int>(n), std::vector<int>(n)};
-    check(MPI_Cart_get(comm, n, t.dims.data(), t.periods.data(), t.coords.data()));
+    check(MPI_Cart_get(comm, n, arr(t.dims), arr(t.periods), arr(t.coords)));
     return t;
 }
-
 
 struct GraphTopo {
     std::vector<int> index, edges;
@@ -81,7 +90,7 @@ GraphTopo graph_topo(MPI_Comm comm) {
     int nnodes = 0, nedges = 0;
     check(MPI_Graphdims_get(comm, &nnodes, &nedges));
     GraphTopo t{std::vector<int>(nnodes), std::vector<int>(nedges)};
-    check(MPI_Graph_get(comm, nnodes, nedges, t.index.data(), t.edges.data()));
+    check(MPI_Graph_get(comm, nnodes, nedges, arr(t.index), arr(t.edges)));
     return t;
 }
 
@@ -89,7 +98,7 @@ std::vector<int> graph_neighbors(MPI_Comm comm, int rank) {
     int n = 0;
     check(MPI_Graph_neighbors_count(comm, rank, &n));
     std::vector<int> out(n);
-    check(MPI_Graph_neighbors(comm, rank, n, out.data()));
+    check(MPI_Graph_neighbors(comm, rank, n, arr(out)));
     return out;
 }
 
@@ -125,10 +134,9 @@ Neighbors neighbors_of(MPI_Comm comm) {
         nb_.destinations.resize(outdeg);
         nb_.sourceweights.resize(indeg);
         nb_.destweights.resize(outdeg);
-        check(MPI_Dist_graph_neighbors(comm, indeg, nb_.sources.data(),
-                                       weighted ? nb_.sourceweights.data() : MPI_UNWEIGHTED, outdeg,
-                                       nb_.destinations.data(),
-                                       weighted ? nb_.destweights.data() : MPI_UNWEIGHTED));
+        check(MPI_Dist_graph_neighbors(
+            comm, indeg, arr(nb_.sources), weighted ? arr(nb_.sourceweights) : MPI_UNWEIGHTED,
+            outdeg, arr(nb_.destinations), weighted ? arr(nb_.destweights) : MPI_UNWEIGHTED));
         nb_.weighted = weighted != 0;
     } else {
         throw MpiError{MPI_ERR_TOPOLOGY};
@@ -136,7 +144,7 @@ Neighbors neighbors_of(MPI_Comm comm) {
     return nb_;
 }
 
-} // namespace
+}  // namespace
 
 std::pair<int, int> topology_degrees(MPI_Comm comm) {
     Neighbors n = neighbors_of(comm);
@@ -148,7 +156,8 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
         "Compute_dims",
         [](int nnodes, nb::handle dims) {
             require_active();
-            if (nnodes < 0) throw nb::value_error("nnodes must be non-negative");
+            // (MPICH's MPI_Dims_create never returns for nnodes 0.)
+            if (nnodes < 1) throw nb::value_error("nnodes must be positive");
             std::vector<int> d;
             if (PyLong_Check(dims.ptr())) {
                 int n = nb::cast<int>(dims);
@@ -159,10 +168,11 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
             }
             for (int v : d)
                 if (v < 0) throw nb::value_error("dims must be non-negative");
-            check(MPI_Dims_create(nnodes, static_cast<int>(d.size()), d.data()));
+            check(MPI_Dims_create(nnodes, static_cast<int>(d.size()), arr(d)));
             return d;
         },
-        nb::arg("nnodes"), nb::arg("dims"), "Return a balanced distribution of processes per coordinate direction.");
+        nb::arg("nnodes"), nb::arg("dims"),
+        "Return a balanced distribution of processes per coordinate direction.");
 
     classes.intracomm
         .def(
@@ -174,7 +184,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 int rc;
                 {
                     ReleaseGIL nogil;
-                    rc = MPI_Cart_create(comm, static_cast<int>(d.size()), d.data(), p.data(),
+                    rc = MPI_Cart_create(comm, static_cast<int>(d.size()), arr(d), arr(p),
                                          reorder ? 1 : 0, &out);
                 }
                 check(rc);
@@ -188,10 +198,12 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 std::vector<int> d = ints(dims, "dims");
                 std::vector<int> p = flags(periods, d.size(), "periods");
                 int rank = MPI_UNDEFINED;
-                check(MPI_Cart_map(self.get(), static_cast<int>(d.size()), d.data(), p.data(), &rank));
+                check(MPI_Cart_map(self.get(), static_cast<int>(d.size()), arr(d), arr(p),
+                                   &rank));
                 return rank;
             },
-            nb::arg("dims"), nb::arg("periods").none() = nb::none(), "Determine optimal process placement on a Cartesian topology.")
+            nb::arg("dims"), nb::arg("periods").none() = nb::none(),
+            "Determine optimal process placement on a Cartesian topology.")
         .def(
             "Create_graph",
             [](const Intracomm &self, nb::handle index, nb::handle edges, bool reorder) {
@@ -200,28 +212,32 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 int rc;
                 {
                     ReleaseGIL nogil;
-                    rc = MPI_Graph_create(comm, static_cast<int>(i.size()), i.data(), e.data(),
+                    rc = MPI_Graph_create(comm, static_cast<int>(i.size()), arr(i), arr(e),
                                           reorder ? 1 : 0, &out);
                 }
                 check(rc);
                 return finish_new<Graphcomm>(out);
             },
-            nb::arg("index"), nb::arg("edges"), nb::arg("reorder") = false, "Create graph communicator.")
+            nb::arg("index"), nb::arg("edges"), nb::arg("reorder") = false,
+            "Create graph communicator.")
         .def(
             "Graph_map",
             [](const Intracomm &self, nb::handle index, nb::handle edges) {
                 std::vector<int> i = ints(index, "index"), e = ints(edges, "edges");
                 int rank = MPI_UNDEFINED;
-                check(MPI_Graph_map(self.get(), static_cast<int>(i.size()), i.data(), e.data(), &rank));
+                check(MPI_Graph_map(self.get(), static_cast<int>(i.size()), arr(i), arr(e),
+                                    &rank));
                 return rank;
             },
-            nb::arg("index"), nb::arg("edges"), "Determine optimal process placement on a graph topology.")
+            nb::arg("index"), nb::arg("edges"),
+            "Determine optimal process placement on a graph topology.")
         .def(
             "Create_dist_graph_adjacent",
             [](const Intracomm &self, nb::handle sources, nb::handle destinations,
                nb::handle sourceweights, nb::handle destweights, nb::handle info, bool reorder) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
-                std::vector<int> s = ints(sources, "sources"), d = ints(destinations, "destinations");
+                std::vector<int> s = ints(sources, "sources"),
+                                 d = ints(destinations, "destinations");
                 std::vector<int> sw, dw;
                 const int *swp = weights_arg(sourceweights, sw, s.size(), "sourceweights");
                 const int *dwp = weights_arg(destweights, dw, d.size(), "destweights");
@@ -229,38 +245,42 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 int rc;
                 {
                     ReleaseGIL nogil;
-                    rc = MPI_Dist_graph_create_adjacent(comm, static_cast<int>(s.size()), s.data(), swp,
-                                                        static_cast<int>(d.size()), d.data(), dwp, inf,
-                                                        reorder ? 1 : 0, &out);
+                    rc = MPI_Dist_graph_create_adjacent(comm, static_cast<int>(s.size()), arr(s),
+                                                        swp, static_cast<int>(d.size()), arr(d),
+                                                        dwp, inf, reorder ? 1 : 0, &out);
                 }
                 check(rc);
                 return finish_new<Distgraphcomm>(out);
             },
-            nb::arg("sources"), nb::arg("destinations"), nb::arg("sourceweights").none() = nb::none(),
+            nb::arg("sources"), nb::arg("destinations"),
+            nb::arg("sourceweights").none() = nb::none(),
             nb::arg("destweights").none() = nb::none(), nb::arg("info").none() = nb::none(),
             nb::arg("reorder") = false, "Create distributed graph communicator.")
         .def(
             "Create_dist_graph",
-            [](const Intracomm &self, nb::handle sources, nb::handle degrees, nb::handle destinations,
-               nb::handle weights, nb::handle info, bool reorder) {
+            [](const Intracomm &self, nb::handle sources, nb::handle degrees,
+               nb::handle destinations, nb::handle weights, nb::handle info, bool reorder) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
                 std::vector<int> s = ints(sources, "sources"), deg = ints(degrees, "degrees"),
                                  d = ints(destinations, "destinations");
-                if (deg.size() != s.size()) throw nb::value_error("expecting one degree per source");
+                if (deg.size() != s.size())
+                    throw nb::value_error("expecting one degree per source");
                 size_t total = 0;
                 for (int v : deg) {
                     if (v < 0) throw nb::value_error("degrees must be non-negative");
                     total += static_cast<size_t>(v);
                 }
-                if (total != d.size()) throw nb::value_error("destinations must hold sum(degrees) ranks");
+                if (total != d.size())
+                    throw nb::value_error("destinations must hold sum(degrees) ranks");
                 std::vector<int> w;
                 const int *wp = weights_arg(weights, w, d.size(), "weights");
                 MPI_Info inf = info_or_null(info);
                 int rc;
                 {
                     ReleaseGIL nogil;
-                    rc = MPI_Dist_graph_create(comm, static_cast<int>(s.size()), s.data(), deg.data(),
-                                               d.data(), wp, inf, reorder ? 1 : 0, &out);
+                    rc =
+                        MPI_Dist_graph_create(comm, static_cast<int>(s.size()), arr(s),
+                                              arr(deg), arr(d), wp, inf, reorder ? 1 : 0, &out);
                 }
                 check(rc);
                 return finish_new<Distgraphcomm>(out);
@@ -277,15 +297,20 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 return std::make_pair(n.sources.size(), n.destinations.size());
             },
             "Number of incoming and outgoing neighbors.")
-        .def_prop_ro("indegree", [](const Topocomm &self) { return neighbors_of(self.get()).sources.size(); },
-                     "Number of incoming neighbors.")
-        .def_prop_ro("outdegree",
-                     [](const Topocomm &self) { return neighbors_of(self.get()).destinations.size(); },
-                     "Number of outgoing neighbors.")
-        .def_prop_ro("inedges", [](const Topocomm &self) { return neighbors_of(self.get()).sources; },
-                     "Incoming neighbors.")
-        .def_prop_ro("outedges", [](const Topocomm &self) { return neighbors_of(self.get()).destinations; },
-                     "Outgoing neighbors.")
+        .def_prop_ro(
+            "indegree",
+            [](const Topocomm &self) { return neighbors_of(self.get()).sources.size(); },
+            "Number of incoming neighbors.")
+        .def_prop_ro(
+            "outdegree",
+            [](const Topocomm &self) { return neighbors_of(self.get()).destinations.size(); },
+            "Number of outgoing neighbors.")
+        .def_prop_ro(
+            "inedges", [](const Topocomm &self) { return neighbors_of(self.get()).sources; },
+            "Incoming neighbors.")
+        .def_prop_ro(
+            "outedges", [](const Topocomm &self) { return neighbors_of(self.get()).destinations; },
+            "Outgoing neighbors.")
         .def_prop_ro(
             "inoutedges",
             [](const Topocomm &self) {
@@ -303,8 +328,10 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 return n;
             },
             "Return number of dimensions.")
-        .def_prop_ro("dim", [](nb::handle self) { return self.attr("Get_dim")(); }, "Number of dimensions.")
-        .def_prop_ro("ndim", [](nb::handle self) { return self.attr("Get_dim")(); }, "Number of dimensions.")
+        .def_prop_ro(
+            "dim", [](nb::handle self) { return self.attr("Get_dim")(); }, "Number of dimensions.")
+        .def_prop_ro(
+            "ndim", [](nb::handle self) { return self.attr("Get_dim")(); }, "Number of dimensions.")
         .def(
             "Get_topo",
             [](const Cartcomm &self) {
@@ -312,12 +339,17 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 return std::make_tuple(t.dims, t.periods, t.coords);
             },
             "Return information on the cartesian topology.")
-        .def_prop_ro("topo", [](nb::handle self) { return self.attr("Get_topo")(); }, "Topology information.")
-        .def_prop_ro("dims", [](const Cartcomm &self) { return cart_topo(self.get()).dims; }, "Dimensions.")
-        .def_prop_ro("periods", [](const Cartcomm &self) { return cart_topo(self.get()).periods; },
-                     "Periodicity.")
-        .def_prop_ro("coords", [](const Cartcomm &self) { return cart_topo(self.get()).coords; },
-                     "Coordinates.")
+        .def_prop_ro(
+            "topo", [](nb::handle self) { return self.attr("Get_topo")(); },
+            "Topology information.")
+        .def_prop_ro(
+            "dims", [](const Cartcomm &self) { return cart_topo(self.get()).dims; }, "Dimensions.")
+        .def_prop_ro(
+            "periods", [](const Cartcomm &self) { return cart_topo(self.get()).periods; },
+            "Periodicity.")
+        .def_prop_ro(
+            "coords", [](const Cartcomm &self) { return cart_topo(self.get()).coords; },
+            "Coordinates.")
         .def(
             "Get_cart_rank",
             [](const Cartcomm &self, nb::handle coords) {
@@ -326,9 +358,10 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 int n = 0;
                 check(MPI_Cartdim_get(comm, &n));
                 if (static_cast<int>(c.size()) != n)
-                    throw nb::value_error(("expecting " + std::to_string(n) + " coordinates").c_str());
+                    throw nb::value_error(
+                        ("expecting " + std::to_string(n) + " coordinates").c_str());
                 int rank = 0;
-                check(MPI_Cart_rank(comm, c.data(), &rank));
+                check(MPI_Cart_rank(comm, arr(c), &rank));
                 return rank;
             },
             nb::arg("coords"), "Translate logical coordinates to ranks.")
@@ -341,7 +374,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 check(MPI_Comm_size(comm, &size));
                 if (rank < 0 || rank >= size) throw MpiError{MPI_ERR_RANK};
                 std::vector<int> c(n);
-                check(MPI_Cart_coords(comm, rank, n, c.data()));
+                check(MPI_Cart_coords(comm, rank, n, arr(c)));
                 return c;
             },
             nb::arg("rank"), "Translate ranks to logical coordinates.")
@@ -352,7 +385,8 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 check(MPI_Cart_shift(self.get(), direction, disp, &source, &dest));
                 return std::make_pair(source, dest);
             },
-            nb::arg("direction"), nb::arg("disp"), "Return a process ranks for data shifting with Sendrecv.")
+            nb::arg("direction"), nb::arg("disp"),
+            "Return a process ranks for data shifting with Sendrecv.")
         .def(
             "Sub",
             [](const Cartcomm &self, nb::handle remain_dims) {
@@ -363,7 +397,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 int rc;
                 {
                     ReleaseGIL nogil;
-                    rc = MPI_Cart_sub(comm, r.data(), &out);
+                    rc = MPI_Cart_sub(comm, arr(r), &out);
                 }
                 check(rc);
                 return finish_new<Cartcomm>(out);
@@ -379,11 +413,15 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 return std::make_pair(nnodes, nedges);
             },
             "Return the number of nodes and edges.")
-        .def_prop_ro("dims", [](nb::handle self) { return self.attr("Get_dims")(); }, "Number of nodes and edges.")
-        .def_prop_ro("nnodes", [](const Graphcomm &self) { return graph_topo(self.get()).index.size(); },
-                     "Number of nodes.")
-        .def_prop_ro("nedges", [](const Graphcomm &self) { return graph_topo(self.get()).edges.size(); },
-                     "Number of edges.")
+        .def_prop_ro(
+            "dims", [](nb::handle self) { return self.attr("Get_dims")(); },
+            "Number of nodes and edges.")
+        .def_prop_ro(
+            "nnodes", [](const Graphcomm &self) { return graph_topo(self.get()).index.size(); },
+            "Number of nodes.")
+        .def_prop_ro(
+            "nedges", [](const Graphcomm &self) { return graph_topo(self.get()).edges.size(); },
+            "Number of edges.")
         .def(
             "Get_topo",
             [](const Graphcomm &self) {
@@ -391,9 +429,13 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 return std::make_pair(t.index, t.edges);
             },
             "Return index and edges.")
-        .def_prop_ro("topo", [](nb::handle self) { return self.attr("Get_topo")(); }, "Topology information.")
-        .def_prop_ro("index", [](const Graphcomm &self) { return graph_topo(self.get()).index; }, "Index.")
-        .def_prop_ro("edges", [](const Graphcomm &self) { return graph_topo(self.get()).edges; }, "Edges.")
+        .def_prop_ro(
+            "topo", [](nb::handle self) { return self.attr("Get_topo")(); },
+            "Topology information.")
+        .def_prop_ro(
+            "index", [](const Graphcomm &self) { return graph_topo(self.get()).index; }, "Index.")
+        .def_prop_ro(
+            "edges", [](const Graphcomm &self) { return graph_topo(self.get()).edges; }, "Edges.")
         .def(
             "Get_neighbors_count",
             [](const Graphcomm &self, int rank) {
@@ -403,7 +445,8 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
             },
             nb::arg("rank"), "Return number of neighbors of a process.")
         .def(
-            "Get_neighbors", [](const Graphcomm &self, int rank) { return graph_neighbors(self.get(), rank); },
+            "Get_neighbors",
+            [](const Graphcomm &self, int rank) { return graph_neighbors(self.get(), rank); },
             nb::arg("rank"), "Return list of neighbors of a process.")
         .def_prop_ro(
             "nneighbors",
@@ -439,10 +482,11 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
             [](const Distgraphcomm &self) {
                 Neighbors n = neighbors_of(self.get());
                 nb::object weights = nb::none();
-                if (n.weighted) weights = nb::make_tuple(nb::cast(n.sourceweights), nb::cast(n.destweights));
+                if (n.weighted)
+                    weights = nb::make_tuple(nb::cast(n.sourceweights), nb::cast(n.destweights));
                 return nb::make_tuple(nb::cast(n.sources), nb::cast(n.destinations), weights);
             },
             "Return adjacency information for a distributed graph topology.");
 }
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -22,4 +22,4 @@ void bind_win(nb::module_ &m) {
     add_constant<Win>(m, "WIN_NULL", MPI_WIN_NULL);
 }
 
-} // namespace mpipy
+}  // namespace mpipy

@@ -53,9 +53,7 @@ def _env_seconds(name, default):
     try:
         return float(value) if value.strip() else default
     except ValueError:
-        raise pytest.UsageError(
-            f"{name}={value!r} is not a number of seconds"
-        ) from None
+        raise pytest.UsageError(f"{name}={value!r} is not a number of seconds") from None
 
 
 TIMEOUT = _env_seconds("MPIPY_TEST_TIMEOUT", 120.0)
@@ -130,9 +128,7 @@ class _Watchdog(threading.Thread):
             if seconds and seconds > 0:
                 self._deadline = time.monotonic() + seconds
                 self._what, self._seconds = what, seconds
-                faulthandler.dump_traceback_later(
-                    seconds + GRACE + BACKSTOP, exit=True, file=_err
-                )
+                faulthandler.dump_traceback_later(seconds + GRACE + BACKSTOP, exit=True, file=_err)
             else:
                 self._deadline = None
                 faulthandler.cancel_dump_traceback_later()

@@ -200,8 +200,7 @@ HANDLE_TYPES = {"Intracomm", "Comm"} | set(HANDLE_CLASSES)
 CONSTANTS = sorted(
     name
     for name, entry in MODULE.items()
-    if entry["kind"] == "constant"
-    and (entry["type"] == "int" or entry["type"] in HANDLE_TYPES)
+    if entry["kind"] == "constant" and (entry["type"] == "int" or entry["type"] in HANDLE_TYPES)
 )
 CLASSES_IN_SCOPE = ["Exception"] + list(HANDLE_CLASSES)
 
@@ -295,9 +294,7 @@ def mpipy_signature(obj):
     return [
         (
             p.name,
-            None
-            if p.default is inspect.Parameter.empty
-            else canonical_default(p.default),
+            None if p.default is inspect.Parameter.empty else canonical_default(p.default),
         )
         for p in sig.parameters.values()
     ]
@@ -319,9 +316,7 @@ def test_snapshot_is_of_mpi4py_4():
 def test_module_functions():
     for name in MODULE_FUNCTIONS:
         assert MODULE[name]["kind"] == "function"
-    missing = [
-        name for name in MODULE_FUNCTIONS if not callable(getattr(MPI, name, None))
-    ]
+    missing = [name for name in MODULE_FUNCTIONS if not callable(getattr(MPI, name, None))]
     assert not missing, f"missing module functions: {missing}"
 
 
@@ -369,11 +364,7 @@ def test_class_members(cls):
     missing = [name for name in in_scope_members(cls) if not hasattr(ours, name)]
     unknown = [name for name in missing if name not in KNOWN_GAPS]
     assert not unknown, f"MPI.{cls} lacks {unknown}"
-    fixed = [
-        name
-        for name in KNOWN_GAPS
-        if name in in_scope_members(cls) and name not in missing
-    ]
+    fixed = [name for name in KNOWN_GAPS if name in in_scope_members(cls) and name not in missing]
     assert not fixed, f"MPI.{cls} now has {fixed}: remove them from KNOWN_GAPS"
     wrong_kind = []
     for name in in_scope_members(cls):
@@ -401,11 +392,7 @@ def _signature_cases():
         theirs = mpi4py_members(cls)
         for name in in_scope_members(cls):
             entry = theirs.get(name, {})
-            if (
-                "signature" not in entry
-                or name in ("__init__", "__new__")
-                and cls != "Exception"
-            ):
+            if "signature" not in entry or name in ("__init__", "__new__") and cls != "Exception":
                 continue
             if name.startswith("__") and cls != "Exception":
                 continue  # special methods of handles: Python fixes how they are called
@@ -451,9 +438,7 @@ def gap_report():
                 continue  # counted as a missing module name
             lines.append(f"{cls}: class missing")
             continue
-        names = sorted(
-            n for n, e in CLASSES[cls]["attributes"].items() if not hasattr(ours, n)
-        )
+        names = sorted(n for n, e in CLASSES[cls]["attributes"].items() if not hasattr(ours, n))
         total += len(names)
         lines.append(f"{cls}: {len(names)} missing")
         lines += [f"    {n}" for n in names]

@@ -694,7 +694,9 @@ def test_reductions_bufkinds(comm, bufkind):
         comm.Allreduce(sendbuf, recvbuf, MPI.MAX)
         assert items(recvbuf) == items(bufkind.make(typecode, [size, 2, 3]))
         comm.Allreduce(sendbuf, recvbuf, MPI.SUM)
-        assert items(recvbuf) == items(bufkind.make(typecode, [size * (size + 1) // 2, 2 * size, 3 * size]))
+        assert items(recvbuf) == items(
+            bufkind.make(typecode, [size * (size + 1) // 2, 2 * size, 3 * size])
+        )
 
 
 def test_reductions_in_place(comm):
@@ -739,7 +741,10 @@ def test_reduce_scatter_in_place(comm):
     arrays = [data("d", r, total) for r in range(size)]
     buf = arrays[rank].copy()
     comm.Reduce_scatter(MPI.IN_PLACE, buf, counts, MPI.SUM)
-    assert buf[: counts[rank]].tolist() == reduced("SUM", arrays, "d")[start : start + counts[rank]].tolist()
+    assert (
+        buf[: counts[rank]].tolist()
+        == reduced("SUM", arrays, "d")[start : start + counts[rank]].tolist()
+    )
 
 
 def test_reductions_zero_count(comm):

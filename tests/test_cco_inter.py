@@ -136,7 +136,9 @@ def test_gatherv(inter):
             ic.comm.Gatherv(None, [recvbuf, counts, displs, MPI.INT], arg)
             expected = [SENTINEL] * (sum(counts) + 1)
             for s in range(len(counts)):
-                expected[displs[s] : displs[s] + counts[s]] = [value(other, s, i=i) for i in range(counts[s])]
+                expected[displs[s] : displs[s] + counts[s]] = [
+                    value(other, s, i=i) for i in range(counts[s])
+                ]
             assert recvbuf.tolist() == expected
         elif arg == MPI.PROC_NULL:
             ic.comm.Gatherv(None, None, arg)
@@ -153,7 +155,8 @@ def test_scatter(inter):
         other = 1 - g
         if arg == MPI.ROOT:
             sendbuf = np.array(
-                [value(g, r, dest=d, i=i) for d in range(ic.sizes[other]) for i in range(3)], dtype="d"
+                [value(g, r, dest=d, i=i) for d in range(ic.sizes[other]) for i in range(3)],
+                dtype="d",
             )
             ic.comm.Scatter(sendbuf, None, arg)
         elif arg == MPI.PROC_NULL:
@@ -174,14 +177,18 @@ def test_scatterv(inter):
         if arg == MPI.ROOT:
             sendbuf = np.full(3 * ic.sizes[other], SENTINEL, dtype="i")
             for d in range(ic.sizes[other]):
-                sendbuf[displs[d] : displs[d] + counts[d]] = [value(g, r, dest=d, i=i) for i in range(counts[d])]
+                sendbuf[displs[d] : displs[d] + counts[d]] = [
+                    value(g, r, dest=d, i=i) for i in range(counts[d])
+                ]
             ic.comm.Scatterv([sendbuf, counts, displs, MPI.INT], None, arg)
         elif arg == MPI.PROC_NULL:
             ic.comm.Scatterv(None, None, arg)
         else:
             recvbuf = np.zeros(ic.rank % 2 + 1, dtype="i")
             ic.comm.Scatterv(None, recvbuf, arg)
-            assert recvbuf.tolist() == [value(g, r, dest=ic.rank, i=i) for i in range(ic.rank % 2 + 1)]
+            assert recvbuf.tolist() == [
+                value(g, r, dest=ic.rank, i=i) for i in range(ic.rank % 2 + 1)
+            ]
 
 
 def test_reduce(inter):
@@ -194,7 +201,9 @@ def test_reduce(inter):
         for op, fold in ((MPI.SUM, sum), (MPI.MAX, max), (MPI.MIN, min)):
             ic.comm.Reduce(sendbuf if ic.group != g else None, recvbuf, op, arg)
             if arg == MPI.ROOT:
-                expected = [fold(value(other, s, i=i) for s in range(ic.sizes[other])) for i in range(3)]
+                expected = [
+                    fold(value(other, s, i=i) for s in range(ic.sizes[other])) for i in range(3)
+                ]
                 assert recvbuf.tolist() == expected
 
 
@@ -207,7 +216,9 @@ def test_allgather(inter):
     sendbuf = np.array([value(ic.group, ic.rank, i=i) for i in range(2)], dtype="i")
     recvbuf = np.full(2 * ic.remote_size, SENTINEL, dtype="i")
     ic.comm.Allgather(sendbuf, recvbuf)
-    assert recvbuf.tolist() == [value(other, s, i=i) for s in range(ic.remote_size) for i in range(2)]
+    assert recvbuf.tolist() == [
+        value(other, s, i=i) for s in range(ic.remote_size) for i in range(2)
+    ]
 
 
 def test_allgatherv(inter):
@@ -222,7 +233,9 @@ def test_allgatherv(inter):
     ic.comm.Allgatherv(sendbuf, [recvbuf, counts, displs, MPI.DOUBLE])
     expected = [SENTINEL] * total
     for s in range(ic.remote_size):
-        expected[displs[s] : displs[s] + counts[s]] = [value(other, s, i=i) for i in range(counts[s])]
+        expected[displs[s] : displs[s] + counts[s]] = [
+            value(other, s, i=i) for i in range(counts[s])
+        ]
     assert recvbuf.tolist() == expected
 
 
@@ -230,11 +243,14 @@ def test_alltoall(inter):
     ic = inter
     other = 1 - ic.group
     sendbuf = np.array(
-        [value(ic.group, ic.rank, dest=d, i=i) for d in range(ic.remote_size) for i in range(2)], dtype="i"
+        [value(ic.group, ic.rank, dest=d, i=i) for d in range(ic.remote_size) for i in range(2)],
+        dtype="i",
     )
     recvbuf = np.zeros(2 * ic.remote_size, dtype="i")
     ic.comm.Alltoall(sendbuf, recvbuf)
-    assert recvbuf.tolist() == [value(other, s, dest=ic.rank, i=i) for s in range(ic.remote_size) for i in range(2)]
+    assert recvbuf.tolist() == [
+        value(other, s, dest=ic.rank, i=i) for s in range(ic.remote_size) for i in range(2)
+    ]
 
 
 def test_alltoallv(inter):
@@ -250,7 +266,9 @@ def test_alltoallv(inter):
     rdispls = [sum(rcounts[s + 1 :]) for s in range(ic.remote_size)]
     sendbuf = np.zeros(sum(scounts), dtype="i")
     for d in range(ic.remote_size):
-        sendbuf[sdispls[d] : sdispls[d] + scounts[d]] = [value(ic.group, ic.rank, d, i) for i in range(scounts[d])]
+        sendbuf[sdispls[d] : sdispls[d] + scounts[d]] = [
+            value(ic.group, ic.rank, d, i) for i in range(scounts[d])
+        ]
     recvbuf = np.full(sum(rcounts), SENTINEL, dtype="i")
     ic.comm.Alltoallv([sendbuf, scounts, sdispls, MPI.INT], [recvbuf, rcounts, rdispls, MPI.INT])
     for s in range(ic.remote_size):
@@ -265,7 +283,9 @@ def test_alltoallw(inter):
     sendbuf = np.array([value(ic.group, ic.rank, d) for d in range(n)], dtype="d")
     recvbuf = np.zeros(n, dtype="d")
     displs = [8 * p for p in range(n)]
-    ic.comm.Alltoallw([sendbuf, [1] * n, displs, [MPI.DOUBLE] * n], [recvbuf, [1] * n, displs, [MPI.DOUBLE] * n])
+    ic.comm.Alltoallw(
+        [sendbuf, [1] * n, displs, [MPI.DOUBLE] * n], [recvbuf, [1] * n, displs, [MPI.DOUBLE] * n]
+    )
     assert recvbuf.tolist() == [value(other, s, ic.rank) for s in range(n)]
 
 
@@ -277,7 +297,9 @@ def test_allreduce(inter):
     recvbuf = np.zeros(4, dtype="q")
     for op, fold in ((MPI.SUM, sum), (MPI.MAX, max), (MPI.MIN, min)):
         ic.comm.Allreduce(sendbuf, recvbuf, op)
-        assert recvbuf.tolist() == [fold(value(other, s, i=i) for s in range(ic.remote_size)) for i in range(4)]
+        assert recvbuf.tolist() == [
+            fold(value(other, s, i=i) for s in range(ic.remote_size)) for i in range(4)
+        ]
 
 
 def test_reduce_scatter_block(inter):
@@ -290,7 +312,10 @@ def test_reduce_scatter_block(inter):
     recvbuf = np.zeros(recvcount, dtype="q")
     ic.comm.Reduce_scatter_block(sendbuf, recvbuf, MPI.SUM)
     start = ic.rank * recvcount
-    expected = [sum(value(other, s, i=i) for s in range(ic.remote_size)) for i in range(start, start + recvcount)]
+    expected = [
+        sum(value(other, s, i=i) for s in range(ic.remote_size))
+        for i in range(start, start + recvcount)
+    ]
     assert recvbuf.tolist() == expected
 
 
@@ -308,7 +333,10 @@ def test_reduce_scatter(inter):
     sendbuf = np.array([value(ic.group, ic.rank, i=i) for i in range(count)], dtype="i")
     recvbuf = np.zeros(counts[ic.rank], dtype="i")
     ic.comm.Reduce_scatter(sendbuf, recvbuf, counts, MPI.MAX)
-    expected = [max(value(other, s, i=i) for s in range(ic.remote_size)) for i in range(start, start + counts[ic.rank])]
+    expected = [
+        max(value(other, s, i=i) for s in range(ic.remote_size))
+        for i in range(start, start + counts[ic.rank])
+    ]
     assert recvbuf.tolist() == expected
     with pytest.raises(ValueError):  # the local group's counts are needed
         ic.comm.Reduce_scatter(sendbuf, recvbuf)
@@ -344,6 +372,7 @@ def test_invalid_root(inter):
 
 
 MPICH = MPI.Get_library_version().startswith("MPICH")
+
 
 def start_and_complete(starts):
     """Start the nonblocking collectives `starts` (functions returning a request), all
@@ -386,7 +415,11 @@ def test_nonblocking_rooted_any_root(inter):
         other = 1 - g
         bbuf = np.full(2, SENTINEL, dtype="i")
         gbuf = np.full(ic.remote_size, SENTINEL, dtype="i") if arg == MPI.ROOT else None
-        sbuf = np.array([value(g, r, d) for d in range(ic.remote_size)], dtype="i") if arg == MPI.ROOT else None
+        sbuf = (
+            np.array([value(g, r, d) for d in range(ic.remote_size)], dtype="i")
+            if arg == MPI.ROOT
+            else None
+        )
         rbuf = np.full(1, SENTINEL, dtype="i")
         dbuf = np.zeros(1, dtype="i") if arg == MPI.ROOT else None
         if arg == MPI.ROOT:
@@ -435,8 +468,12 @@ def test_nonblocking_after_proc_null(inter):
     pairs = np.zeros(1, dtype=[("v", "i4"), ("i", "i4")])
     arg = root_arg(ic, 0, 0)
     send = None if ic.group == 0 else np.array([(ic.rank % 2, ic.rank)], dtype=pairs.dtype)
-    ic.comm.Ireduce([send, MPI.INT_INT] if send is not None else None,
-                    [pairs, MPI.INT_INT] if arg == MPI.ROOT else None, MPI.MAXLOC, arg).Wait()
+    ic.comm.Ireduce(
+        [send, MPI.INT_INT] if send is not None else None,
+        [pairs, MPI.INT_INT] if arg == MPI.ROOT else None,
+        MPI.MAXLOC,
+        arg,
+    ).Wait()
     ic.comm.Ibarrier().Wait()
 
 
@@ -508,7 +545,12 @@ def test_merge(inter):
 
 
 def obj(group, rank, dest=0):
-    return {"from": (group, rank), "to": dest, "payload": [group] * (rank + 1), "name": f"g{group}r{rank}"}
+    return {
+        "from": (group, rank),
+        "to": dest,
+        "payload": [group] * (rank + 1),
+        "name": f"g{group}r{rank}",
+    }
 
 
 def test_obj_bcast(inter):
@@ -542,7 +584,9 @@ def test_obj_scatter(inter):
 def test_obj_allgather_alltoall(inter):
     ic = inter
     other = 1 - ic.group
-    assert ic.comm.allgather(obj(ic.group, ic.rank)) == [obj(other, s) for s in range(ic.remote_size)]
+    assert ic.comm.allgather(obj(ic.group, ic.rank)) == [
+        obj(other, s) for s in range(ic.remote_size)
+    ]
     sent = [obj(ic.group, ic.rank, d) for d in range(ic.remote_size)]
     assert ic.comm.alltoall(sent) == [obj(other, s, ic.rank) for s in range(ic.remote_size)]
     ic.comm.barrier()

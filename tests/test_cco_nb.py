@@ -210,7 +210,10 @@ def case_alltoallv(comm):
             assert got == values(s, rank, k, rcounts[s])
 
     return case(
-        "Alltoallv", ([sendbuf, scounts, sdispls, MPI.LONG], [recvbuf, (rcounts, rdispls), MPI.LONG]), fill, check
+        "Alltoallv",
+        ([sendbuf, scounts, sdispls, MPI.LONG], [recvbuf, (rcounts, rdispls), MPI.LONG]),
+        fill,
+        check,
     )
 
 
@@ -240,7 +243,10 @@ def case_alltoallw(comm):
 
     types = [t for _, t in kinds]
     return case(
-        "Alltoallw", ([sendbuf, scounts, sdispls, types], [recvbuf, rcounts, rdispls, types]), fill, check
+        "Alltoallw",
+        ([sendbuf, scounts, sdispls, types], [recvbuf, rcounts, rdispls, types]),
+        fill,
+        check,
     )
 
 
@@ -258,7 +264,10 @@ def case_reduce(comm, in_place=False):
 
     def check(k):
         if rank == root:
-            assert recvbuf.tolist() == np.sum([values(r, 0, k, 4) for r in range(size)], axis=0).tolist()
+            assert (
+                recvbuf.tolist()
+                == np.sum([values(r, 0, k, 4) for r in range(size)], axis=0).tolist()
+            )
 
     send = MPI.IN_PLACE if use_in_place else sendbuf
     return case("Reduce", (send, recvbuf), fill, check, {"op": MPI.SUM, "root": root})
@@ -274,7 +283,9 @@ def case_allreduce(comm, in_place=False):
         recvbuf[:] = sendbuf if in_place else SENTINEL
 
     def check(k):
-        assert recvbuf.tolist() == np.max([values(r, 0, k, 3) for r in range(size)], axis=0).tolist()
+        assert (
+            recvbuf.tolist() == np.max([values(r, 0, k, 3) for r in range(size)], axis=0).tolist()
+        )
 
     send = MPI.IN_PLACE if in_place else sendbuf
     return case("Allreduce", (send, recvbuf), fill, check, {"op": MPI.MAX})
@@ -290,7 +301,10 @@ def case_reduce_scatter_block(comm):
         recvbuf[:] = SENTINEL
 
     def check(k):
-        assert recvbuf.tolist() == np.sum([values(s, rank, k, 2) for s in range(size)], axis=0).tolist()
+        assert (
+            recvbuf.tolist()
+            == np.sum([values(s, rank, k, 2) for s in range(size)], axis=0).tolist()
+        )
 
     return case("Reduce_scatter_block", (sendbuf, recvbuf), fill, check, {"op": MPI.SUM})
 

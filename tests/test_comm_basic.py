@@ -11,7 +11,6 @@ from mpipy import MPI
 WORLD = MPI.COMM_WORLD
 
 
-
 def reversed_copy(comm):
     """The same processes in reverse rank order."""
     return comm.Split(0, comm.Get_size() - comm.Get_rank())

@@ -234,9 +234,7 @@ BAD_CODES = [
     "\u00e9",
 ]
 
-needs_lp64 = pytest.mark.skipif(
-    not LP64, reason="the table is that of an LP64 platform"
-)
+needs_lp64 = pytest.mark.skipif(not LP64, reason="the table is that of an LP64 platform")
 
 
 def lookup(name):
@@ -289,9 +287,7 @@ def test_predefined_properties():
         assert type(size) is int and size >= 0, name
         assert t.size == size
         assert (t.lb, t.extent, t.ub) == (lb, extent, lb + extent), name
-        assert (t.true_lb, t.true_extent, t.true_ub) == (tlb, textent, tlb + textent), (
-            name
-        )
+        assert (t.true_lb, t.true_extent, t.true_ub) == (tlb, textent, tlb + textent), name
         assert lb == 0 and tlb == 0, name
         assert extent >= size and textent >= size, name
         assert t.is_named and t.is_predefined, name
@@ -571,9 +567,7 @@ def test_numpy_byte_order():
         datatype_of(swapped_array)
 
 
-@pytest.mark.parametrize(
-    "typecode", [c for c in "bBuhHiIlLqQfdw" if c in array.typecodes]
-)
+@pytest.mark.parametrize("typecode", [c for c in "bBuhHiIlLqQfdw" if c in array.typecodes])
 def test_array_formats(typecode):
     arr = array.array(typecode, [0, 0] if typecode not in "uw" else "ab")
     t = datatype_of(arr)
@@ -632,9 +626,7 @@ def test_names_of_dups():
     try:
         dup.Set_name("my int")
         assert dup.Get_name() == dup.name == "my int"
-        dup.name = (
-            "\u00e9" * MPI.MAX_OBJECT_NAME
-        )  # truncated by MPI, maybe mid-character
+        dup.name = "\u00e9" * MPI.MAX_OBJECT_NAME  # truncated by MPI, maybe mid-character
         got = dup.Get_name()
         assert isinstance(got, str) and got.startswith("\u00e9" * 8)
         with pytest.raises(TypeError):

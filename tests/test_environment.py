@@ -48,18 +48,12 @@ KEEP = (
 
 
 def singleton_env():
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k in KEEP or not k.startswith(LAUNCHER_PREFIXES)
-    }
+    env = {k: v for k, v in os.environ.items() if k in KEEP or not k.startswith(LAUNCHER_PREFIXES)}
     # The child imports the same mpipy, and finds the MPI's tools (MPICH's singleton
     # start-up needs them) beside this Python.
     site = os.path.dirname(os.path.dirname(os.path.abspath(mpipy.__file__)))
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [site, env.get("PYTHONPATH")]))
-    env["PATH"] = os.pathsep.join(
-        [os.path.dirname(sys.executable), env.get("PATH", "")]
-    )
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
     return env
 
 
@@ -425,14 +419,8 @@ def outcomes():
 
 
 def assert_all_refused(outcomes, word):
-    bad = {
-        k: v
-        for k, v in outcomes.items()
-        if not (v.startswith("RuntimeError") and word in v)
-    }
-    assert not bad, (
-        f"calls that did not raise a RuntimeError mentioning {word!r}: {bad}"
-    )
+    bad = {k: v for k, v in outcomes.items() if not (v.startswith("RuntimeError") and word in v)}
+    assert not bad, f"calls that did not raise a RuntimeError mentioning {word!r}: {bad}"
 
 
 @needs_linux
@@ -608,9 +596,7 @@ print("NOT ABORTED", flush=True)
     assert rc == code
 
 
-@pytest.mark.parametrize(
-    "handler", ["ERRORS_ARE_FATAL", "ERRORS_ABORT", "ERRORS_RETURN"]
-)
+@pytest.mark.parametrize("handler", ["ERRORS_ARE_FATAL", "ERRORS_ABORT", "ERRORS_RETURN"])
 def test_child_error_handler_takes_effect(handler):
     rank0_only()
     rc, out, err = run_child(f"""

@@ -8,9 +8,7 @@ import pytest
 
 from mpipy import MPI
 
-ERROR_CLASS_NAMES = sorted(
-    n for n in dir(MPI) if n.startswith("ERR_") and n != "ERR_LASTCODE"
-)
+ERROR_CLASS_NAMES = sorted(n for n in dir(MPI) if n.startswith("ERR_") and n != "ERR_LASTCODE")
 # Classes of MPI-1 to MPI-3: every MPI defines them, each with its own value.
 STANDARD_CLASSES = [
     "ERR_BUFFER",
@@ -198,9 +196,7 @@ def test_unknown_error_code(code):
         assert type(value) is int
 
 
-@pytest.mark.parametrize(
-    "func", ["Get_error_class", "Get_error_string", "Add_error_code"]
-)
+@pytest.mark.parametrize("func", ["Get_error_class", "Get_error_string", "Add_error_code"])
 def test_error_functions_bad_arguments(func):
     with pytest.raises(TypeError):
         getattr(MPI, func)("1")

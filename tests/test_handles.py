@@ -93,9 +93,7 @@ def test_every_kind_has_a_null_constant():
         assert null == getattr(MPI, kind)()
 
 
-@pytest.mark.parametrize(
-    "kind", list(NULLS) + [s for v in SUBCLASSES.values() for s in v]
-)
+@pytest.mark.parametrize("kind", list(NULLS) + [s for v in SUBCLASSES.values() for s in v])
 def test_default_constructor_is_null(kind):
     cls = getattr(MPI, kind)
     obj = cls()
@@ -153,9 +151,7 @@ def test_subclass_constructors_check_the_kind():
 
 def test_truth_value():
     for name, obj in CONSTANTS:
-        assert bool(obj) == (
-            obj.handle != getattr(MPI, NULLS[root_kind(obj)]).handle
-        ), name
+        assert bool(obj) == (obj.handle != getattr(MPI, NULLS[root_kind(obj)]).handle), name
         if name.endswith("_NULL"):
             assert not obj, name
     for obj in (
@@ -435,9 +431,7 @@ def test_freed_datatype_group_errhandler():
         eh.Free()
 
 
-@pytest.mark.parametrize(
-    "kind", ["Comm", "Group", "Datatype", "Errhandler", "Op", "Info"]
-)
+@pytest.mark.parametrize("kind", ["Comm", "Group", "Datatype", "Errhandler", "Op", "Info"])
 def test_null_handles_refused_by_methods(kind):
     null = getattr(MPI, NULLS[kind])
     calls = {
@@ -470,9 +464,7 @@ def test_null_handles_refused_by_methods(kind):
     for call in calls:
         with pytest.raises(MPI.Exception) as info:
             call()
-        assert info.value.Get_error_class() in [
-            getattr(MPI, c) for c in NULL_ERROR_CLASSES[kind]
-        ]
+        assert info.value.Get_error_class() in [getattr(MPI, c) for c in NULL_ERROR_CLASSES[kind]]
 
 
 def test_garbage_collection_never_frees():

@@ -27,8 +27,12 @@ def test_message_null():
     assert isinstance(null, MPI.Message)
     assert not null and MPI.Message() == null
     assert MPI.MESSAGE_NO_PROC != null and MPI.MESSAGE_NO_PROC
-    for call in (lambda m: m.Recv(bytearray(1)), lambda m: m.Irecv(bytearray(1)),
-                 lambda m: m.recv(), lambda m: m.irecv()):
+    for call in (
+        lambda m: m.Recv(bytearray(1)),
+        lambda m: m.Irecv(bytearray(1)),
+        lambda m: m.recv(),
+        lambda m: m.irecv(),
+    ):
         with pytest.raises(MPI.Exception) as excinfo:
             call(MPI.Message())
         assert excinfo.value.Get_error_class() == MPI.ERR_REQUEST
@@ -101,19 +105,25 @@ def test_improbe_nothing(comm):
 
 def test_message_no_proc(comm):
     status = MPI.Status()
-    for probe in (lambda s: comm.Mprobe(MPI.PROC_NULL, 3, s),
-                  lambda s: comm.Improbe(MPI.PROC_NULL, 3, s),
-                  lambda s: MPI.Message.Probe(comm, MPI.PROC_NULL, 3, s),
-                  lambda s: MPI.Message.Iprobe(comm, MPI.PROC_NULL, 3, s),
-                  lambda s: comm.mprobe(MPI.PROC_NULL, 3, s),
-                  lambda s: comm.improbe(MPI.PROC_NULL, 3, s)):
+    for probe in (
+        lambda s: comm.Mprobe(MPI.PROC_NULL, 3, s),
+        lambda s: comm.Improbe(MPI.PROC_NULL, 3, s),
+        lambda s: MPI.Message.Probe(comm, MPI.PROC_NULL, 3, s),
+        lambda s: MPI.Message.Iprobe(comm, MPI.PROC_NULL, 3, s),
+        lambda s: comm.mprobe(MPI.PROC_NULL, 3, s),
+        lambda s: comm.improbe(MPI.PROC_NULL, 3, s),
+    ):
         status.source = 9
         message = probe(status)
         assert message == MPI.MESSAGE_NO_PROC
         assert (status.source, status.tag, status.Get_count()) == (MPI.PROC_NULL, MPI.ANY_TAG, 0)
     rbuf = bytearray(b"same")
-    for receive in (lambda m, s: m.Recv(rbuf, s), lambda m, s: m.Recv(None, s),
-                    lambda m, s: m.Irecv(rbuf).Wait(s), lambda m, s: m.Irecv(None).Wait(s)):
+    for receive in (
+        lambda m, s: m.Recv(rbuf, s),
+        lambda m, s: m.Recv(None, s),
+        lambda m, s: m.Irecv(rbuf).Wait(s),
+        lambda m, s: m.Irecv(None).Wait(s),
+    ):
         message = comm.Mprobe(MPI.PROC_NULL)
         status.source = 9
         receive(message, status)
@@ -166,9 +176,12 @@ def test_matched_bad_buffers(comm):
     right, left = ring(comm)
     sreq = comm.Isend(b"abcd", right, 33)
     message = comm.Mprobe(left, 33)
-    for bad, error in ((b"read-only", TypeError), (12, TypeError),
-                       ([bytearray(4), 5, MPI.BYTE], ValueError),
-                       ([bytearray(4), -1, MPI.BYTE], ValueError)):
+    for bad, error in (
+        (b"read-only", TypeError),
+        (12, TypeError),
+        ([bytearray(4), 5, MPI.BYTE], ValueError),
+        ([bytearray(4), -1, MPI.BYTE], ValueError),
+    ):
         with pytest.raises(error):
             message.Recv(bad)
         with pytest.raises(error):

@@ -473,28 +473,30 @@ SEND_SPECS = [
     ("plain", lambda d: array.array("i", d), lambda d: d),
     ("buf,datatype", lambda d: [array.array("i", d), MPI.INT], lambda d: d),
     ("buf,count,datatype", lambda d: [array.array("i", d), 3, MPI.INT], lambda d: d[:3]),
-    ("buf,(count,displ),datatype", lambda d: [array.array("i", d), (3, 2), MPI.INT],
-     lambda d: d[2:5]),
-    ("buf,count,displ,datatype", lambda d: [array.array("i", d), 4, 1, MPI.INT],
-     lambda d: d[1:5]),
+    (
+        "buf,(count,displ),datatype",
+        lambda d: [array.array("i", d), (3, 2), MPI.INT],
+        lambda d: d[2:5],
+    ),
+    ("buf,count,displ,datatype", lambda d: [array.array("i", d), 4, 1, MPI.INT], lambda d: d[1:5]),
     ("tuple(buf,count)", lambda d: (array.array("i", d), 5), lambda d: d[:5]),
     ("list[buf,count]", lambda d: [array.array("i", d), 5], lambda d: d[:5]),
     ("buf,typecode", lambda d: [array.array("i", d), "i"], lambda d: d),
     ("buf,count,typecode", lambda d: [array.array("i", d), 2, "i"], lambda d: d[:2]),
-    ("buf,None,displ,datatype", lambda d: [array.array("i", d), None, 6, MPI.INT],
-     lambda d: d[6:]),
+    ("buf,None,displ,datatype", lambda d: [array.array("i", d), None, 6, MPI.INT], lambda d: d[6:]),
     ("buf,None", lambda d: [array.array("i", d), None], lambda d: d),
     ("buf,count,None", lambda d: [array.array("i", d), 3, None], lambda d: d[:3]),
     ("bytes,count,INT", lambda d: [array.array("i", d).tobytes(), 4, MPI.INT], lambda d: d[:4]),
     ("bytes,INT", lambda d: [array.array("i", d).tobytes(), MPI.INT], lambda d: d),
     ("memoryview", lambda d: memoryview(array.array("i", d)), lambda d: d),
     ("memoryview slice", lambda d: memoryview(array.array("i", d))[3:6], lambda d: d[3:6]),
-    ("memoryview cast", lambda d: memoryview(array.array("i", d).tobytes()).cast("i"),
-     lambda d: d),
+    ("memoryview cast", lambda d: memoryview(array.array("i", d).tobytes()).cast("i"), lambda d: d),
 ]
 
 
-@pytest.mark.parametrize("make, expect", [c[1:] for c in SEND_SPECS], ids=[c[0] for c in SEND_SPECS])
+@pytest.mark.parametrize(
+    "make, expect", [c[1:] for c in SEND_SPECS], ids=[c[0] for c in SEND_SPECS]
+)
 def test_send_specs(comm, make, expect):
     right, left = ring(comm)
     expected = expect(values(left, 8))
@@ -504,7 +506,7 @@ def test_send_specs(comm, make, expect):
     comm.Send(make(values(comm.Get_rank(), 8)), right, 61)
     rreq.Wait(status)
     assert list(rbuf[: len(expected)]) == expected
-    assert list(rbuf[len(expected):]) == [-1] * (8 - len(expected))
+    assert list(rbuf[len(expected) :]) == [-1] * (8 - len(expected))
     check_status(status, left, 61, 4 * len(expected))
     assert status.Get_count(MPI.INT) == len(expected)
 
@@ -523,8 +525,18 @@ def test_send_specs(comm, make, expect):
         (lambda b: memoryview(b)[2:5], 2, 5),
         (lambda b: [memoryview(b).cast("B"), MPI.INT], 0, 8),
     ],
-    ids=["plain", "buf,dt", "buf,count,dt", "buf,(count,displ),dt", "buf,count,displ,dt",
-         "tuple", "typecode", "count,typecode", "memoryview slice", "bytes view as INT"],
+    ids=[
+        "plain",
+        "buf,dt",
+        "buf,count,dt",
+        "buf,(count,displ),dt",
+        "buf,count,displ,dt",
+        "tuple",
+        "typecode",
+        "count,typecode",
+        "memoryview slice",
+        "bytes view as INT",
+    ],
 )
 def test_recv_specs(comm, make_recv, lo, hi):
     right, left = ring(comm)
@@ -561,11 +573,22 @@ def test_array_typecodes(comm, typecode):
 
 
 NUMPY_TYPES = [
-    ("int8", "INT8_T"), ("uint8", "UINT8_T"), ("int16", "INT16_T"), ("uint16", "UINT16_T"),
-    ("int32", "INT32_T"), ("uint32", "UINT32_T"), ("int64", "INT64_T"), ("uint64", "UINT64_T"),
-    ("float32", "FLOAT"), ("float64", "DOUBLE"), ("longdouble", "LONG_DOUBLE"),
-    ("complex64", "C_FLOAT_COMPLEX"), ("complex128", "C_DOUBLE_COMPLEX"),
-    ("clongdouble", "C_LONG_DOUBLE_COMPLEX"), ("bool", "C_BOOL"), ("float16", None),
+    ("int8", "INT8_T"),
+    ("uint8", "UINT8_T"),
+    ("int16", "INT16_T"),
+    ("uint16", "UINT16_T"),
+    ("int32", "INT32_T"),
+    ("uint32", "UINT32_T"),
+    ("int64", "INT64_T"),
+    ("uint64", "UINT64_T"),
+    ("float32", "FLOAT"),
+    ("float64", "DOUBLE"),
+    ("longdouble", "LONG_DOUBLE"),
+    ("complex64", "C_FLOAT_COMPLEX"),
+    ("complex128", "C_DOUBLE_COMPLEX"),
+    ("clongdouble", "C_LONG_DOUBLE_COMPLEX"),
+    ("bool", "C_BOOL"),
+    ("float16", None),
 ]
 
 
@@ -848,8 +871,12 @@ def test_noncontiguous_without_datatype_is_rejected(comm):
 def test_noncontiguous_with_predefined_datatype_is_rejected(comm):
     """A predefined datatype cannot describe a strided layout: sending the gaps is wrong."""
     a = np.arange(10.0)
-    for spec in ([a[::2], MPI.DOUBLE], [a[::2], 5, MPI.DOUBLE], [a[::-1], MPI.DOUBLE],
-                 [np.zeros((3, 4))[:, 1], 3, MPI.DOUBLE]):
+    for spec in (
+        [a[::2], MPI.DOUBLE],
+        [a[::2], 5, MPI.DOUBLE],
+        [a[::-1], MPI.DOUBLE],
+        [np.zeros((3, 4))[:, 1], 3, MPI.DOUBLE],
+    ):
         with pytest.raises(ValueError):
             comm.Isend(spec, 0)
         with pytest.raises(ValueError):
@@ -893,7 +920,9 @@ BAD_SEND_SPECS = [
 ]
 
 
-@pytest.mark.parametrize("spec, error", BAD_SEND_SPECS, ids=[repr(s[0])[:40] for s in BAD_SEND_SPECS])
+@pytest.mark.parametrize(
+    "spec, error", BAD_SEND_SPECS, ids=[repr(s[0])[:40] for s in BAD_SEND_SPECS]
+)
 def test_bad_send_specs(comm, spec, error):
     right, left = ring(comm)
     with pytest.raises(error):
@@ -927,8 +956,14 @@ def test_readonly_receive_buffers(comm):
     right, left = ring(comm)
     ro = np.zeros(4, dtype="i")
     ro.flags.writeable = False
-    for buf in (b"abcd", memoryview(bytearray(4)).toreadonly(), ro, [b"abcd", MPI.BYTE],
-                [ro, 2, MPI.INT], (b"abcd", 2)):
+    for buf in (
+        b"abcd",
+        memoryview(bytearray(4)).toreadonly(),
+        ro,
+        [b"abcd", MPI.BYTE],
+        [ro, 2, MPI.INT],
+        (b"abcd", 2),
+    ):
         with pytest.raises(TypeError):
             comm.Recv(buf, left, 82)
         with pytest.raises(TypeError):
@@ -952,8 +987,13 @@ def test_readonly_receive_buffers(comm):
 def test_receive_count_beyond_buffer(comm):
     right, left = ring(comm)
     rbuf = array.array("i", [0] * 3)
-    for spec in ([rbuf, 4, MPI.INT], [rbuf, 3, 1, MPI.INT], (rbuf, 4), [rbuf, (1, 3), "i"],
-                 [bytearray(7), MPI.INT]):
+    for spec in (
+        [rbuf, 4, MPI.INT],
+        [rbuf, 3, 1, MPI.INT],
+        (rbuf, 4),
+        [rbuf, (1, 3), "i"],
+        [bytearray(7), MPI.INT],
+    ):
         with pytest.raises(ValueError):
             comm.Recv(spec, left, 84)
         with pytest.raises(ValueError):
@@ -1099,8 +1139,11 @@ def test_attach_detach_buffer(comm):
         MPI.Attach_buffer(42)
 
 
-@pytest.mark.skipif(OPEN_MPI, reason="Open MPI 5.0: after a Bsend fails for want of a buffer, "
-                    "later large sends hang (also with mpi4py)")
+@pytest.mark.skipif(
+    OPEN_MPI,
+    reason="Open MPI 5.0: after a Bsend fails for want of a buffer, "
+    "later large sends hang (also with mpi4py)",
+)
 def test_bsend_without_buffer_space(comm):
     right, left = ring(comm)
     # No buffer attached: a buffered send of real data has nowhere to go.
@@ -1124,4 +1167,3 @@ def test_large_message_not_blocking_ring(comm):
         rreq.Wait(status)
         assert rbuf[:256] == bytearray(values(left, 256)) and rbuf[-256:] == rbuf[:256]
         check_status(status, left, 87, n)
-

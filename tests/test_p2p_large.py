@@ -33,7 +33,7 @@ def make_data(n):
     pattern = ((np.arange(CHUNK, dtype=np.uint32) * 7 + 3) % 251).astype(np.uint8)
     whole = n // CHUNK
     a[: whole * CHUNK].reshape(whole, CHUNK)[:] = pattern
-    a[whole * CHUNK:] = pattern[: n - whole * CHUNK]
+    a[whole * CHUNK :] = pattern[: n - whole * CHUNK]
     stamps = a[: whole * CHUNK].reshape(whole, CHUNK)[:, :4].view("<u4")
     stamps[:, 0] = np.arange(whole, dtype=np.uint32)
     return a
@@ -45,8 +45,23 @@ def expected_at(i):
     return (i % CHUNK * 7 + 3) % 251
 
 
-SAMPLES = [0, 3, 4, 5, CHUNK - 1, CHUNK, CHUNK + 2, 2**31 - 2, 2**31 - 1, 2**31, 2**31 + 1,
-           2**31 + 12345, N - CHUNK, N - 2, N - 1]
+SAMPLES = [
+    0,
+    3,
+    4,
+    5,
+    CHUNK - 1,
+    CHUNK,
+    CHUNK + 2,
+    2**31 - 2,
+    2**31 - 1,
+    2**31,
+    2**31 + 1,
+    2**31 + 12345,
+    N - CHUNK,
+    N - 2,
+    N - 1,
+]
 
 
 def check(buf):

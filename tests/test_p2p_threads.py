@@ -14,8 +14,10 @@ except ImportError:  # pragma: no cover
     np = None
 
 pytestmark = [
-    pytest.mark.skipif(MPI.Query_thread() != MPI.THREAD_MULTIPLE,
-                       reason="MPI was not initialized with THREAD_MULTIPLE"),
+    pytest.mark.skipif(
+        MPI.Query_thread() != MPI.THREAD_MULTIPLE,
+        reason="MPI was not initialized with THREAD_MULTIPLE",
+    ),
     pytest.mark.timeout(120),
 ]
 
@@ -86,8 +88,11 @@ def test_threads_buffers(comm, shared_tag):
 
     run_threads(work)
     if shared_tag:  # any thread may take any message: compare the whole set
-        expected = sorted(tuple(payload(left, t, k, 1000 + 10 * t))
-                          for t in range(NTHREADS) for k in range(ROUNDS))
+        expected = sorted(
+            tuple(payload(left, t, k, 1000 + 10 * t))
+            for t in range(NTHREADS)
+            for k in range(ROUNDS)
+        )
         # Rounds of one sender thread may be taken in any order, but each exactly once.
         assert sorted(received) == expected
     else:
@@ -107,10 +112,13 @@ def test_threads_objects_out_of_band(comm, shared_tag):
     big = MPI.pickle.THRESHOLD // 8 + 1000  # items: above the out-of-band threshold
 
     def make(source, t, k):
-        return {"id": (source, t, k),
-                "parts": [np.full(big + j, source * 10_000 + t * 100 + k, dtype="i8")
-                          for j in range(3)],
-                "small": list(range(t + k))}
+        return {
+            "id": (source, t, k),
+            "parts": [
+                np.full(big + j, source * 10_000 + t * 100 + k, dtype="i8") for j in range(3)
+            ],
+            "small": list(range(t + k)),
+        }
 
     def check(obj):
         source, t, k = obj["id"]
@@ -140,8 +148,9 @@ def test_threads_objects_out_of_band(comm, shared_tag):
                 received.append(obj["id"])
 
     run_threads(work)
-    assert sorted(received) == sorted((left, t, k) for t in range(NTHREADS)
-                                      for k in range(ROUNDS // 2))
+    assert sorted(received) == sorted(
+        (left, t, k) for t in range(NTHREADS) for k in range(ROUNDS // 2)
+    )
 
 
 def test_threads_mixed_any_source(comm):

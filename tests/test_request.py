@@ -25,7 +25,11 @@ def ring(comm):
 def empty_status(status):
     """The status MPI gives for a null or inactive request."""
     return (status.source, status.tag, status.error, status.Get_count()) == (
-        MPI.ANY_SOURCE, MPI.ANY_TAG, MPI.SUCCESS, 0)
+        MPI.ANY_SOURCE,
+        MPI.ANY_TAG,
+        MPI.SUCCESS,
+        0,
+    )
 
 
 def until(predicate, seconds=30.0):
@@ -169,8 +173,10 @@ def post_pairs(comm, n, base_tag):
     rank = comm.Get_rank()
     bufs = [array.array("i", [-1] * (i + 1)) for i in range(n)]
     recvs = [comm.Irecv(bufs[i], left, base_tag + i) for i in range(n)]
-    sends = [comm.Isend(array.array("i", [rank * 10 + i] * (i + 1)), right, base_tag + i)
-             for i in range(n)]
+    sends = [
+        comm.Isend(array.array("i", [rank * 10 + i] * (i + 1)), right, base_tag + i)
+        for i in range(n)
+    ]
     return bufs, recvs, sends
 
 
@@ -327,8 +333,10 @@ def post_objects(comm, n, base_tag):
     right, left = ring(comm)
     rank = comm.Get_rank()
     recvs = [comm.irecv(source=left, tag=base_tag + i) for i in range(n)]
-    sends = [comm.isend({"from": rank, "i": i, "data": list(range(i))}, right, base_tag + i)
-             for i in range(n)]
+    sends = [
+        comm.isend({"from": rank, "i": i, "data": list(range(i))}, right, base_tag + i)
+        for i in range(n)
+    ]
     return recvs, sends
 
 
@@ -360,8 +368,15 @@ def test_lowercase_waitall_testall(comm):
     recvs, sends = post_objects(comm, 3, 100)
     reqs = [recvs[0], MPI.REQUEST_NULL] + sends + recvs[1:]
     results = MPI.Request.waitall(reqs)
-    assert results == [expected_object(comm, 0), None, None, None, None,
-                       expected_object(comm, 1), expected_object(comm, 2)]
+    assert results == [
+        expected_object(comm, 0),
+        None,
+        None,
+        None,
+        None,
+        expected_object(comm, 1),
+        expected_object(comm, 2),
+    ]
     # testall: (False, None) until done, then (True, results).
     right, left = ring(comm)
     recv = comm.irecv(source=left, tag=110)
@@ -416,16 +431,23 @@ def test_lowercase_waitsome_testsome(comm, method):
             assert index not in got
             got[index] = obj
         assert time.monotonic() < deadline
-    assert got == {0: expected_object(comm, 0), 2: expected_object(comm, 1),
-                   3: expected_object(comm, 2)}
+    assert got == {
+        0: expected_object(comm, 0),
+        2: expected_object(comm, 1),
+        3: expected_object(comm, 2),
+    }
     MPI.Request.waitall(sends)
 
 
 def test_mixed_buffer_and_object_requests(comm):
     right, left = ring(comm)
     rbuf = bytearray(4)
-    reqs = [comm.Irecv(rbuf, left, 150), comm.irecv(source=left, tag=151),
-            comm.Isend(b"abcd", right, 150), comm.isend({"k": 1}, right, 151)]
+    reqs = [
+        comm.Irecv(rbuf, left, 150),
+        comm.irecv(source=left, tag=151),
+        comm.Isend(b"abcd", right, 150),
+        comm.isend({"k": 1}, right, 151),
+    ]
     assert MPI.Request.waitall(reqs) == [None, {"k": 1}, None, None]
     assert rbuf == b"abcd"
 
@@ -447,9 +469,25 @@ def test_lowercase_persistent(comm):
 
 
 @pytest.mark.parametrize(
-    "name", ["Waitall", "Testall", "Waitany", "Testany", "Waitsome", "Testsome", "waitall",
-             "testall", "waitany", "testany", "waitsome", "testsome", "Get_status_all",
-             "Get_status_any", "Get_status_some"])
+    "name",
+    [
+        "Waitall",
+        "Testall",
+        "Waitany",
+        "Testany",
+        "Waitsome",
+        "Testsome",
+        "waitall",
+        "testall",
+        "waitany",
+        "testany",
+        "waitsome",
+        "testsome",
+        "Get_status_all",
+        "Get_status_any",
+        "Get_status_some",
+    ],
+)
 def test_wrong_request_lists(name):
     method = getattr(MPI.Request, name)
     for bad in ([1, 2], [MPI.REQUEST_NULL, "x"], [MPI.COMM_WORLD], [None]):

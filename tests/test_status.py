@@ -43,7 +43,13 @@ def test_setters_and_properties():
 
 @pytest.mark.parametrize(
     "datatype, count, nbytes",
-    [("BYTE", 7, 7), ("INT", 5, 20), ("DOUBLE", 3, 24), ("SHORT", 4, 8), ("C_DOUBLE_COMPLEX", 2, 32)],
+    [
+        ("BYTE", 7, 7),
+        ("INT", 5, 20),
+        ("DOUBLE", 3, 24),
+        ("SHORT", 4, 8),
+        ("C_DOUBLE_COMPLEX", 2, 32),
+    ],
 )
 def test_set_elements_get_count(datatype, count, nbytes):
     datatype = getattr(MPI, datatype)

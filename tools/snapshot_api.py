@@ -120,10 +120,7 @@ def class_entry(cls, MPI, handles):
             entry = {"kind": "attribute", "value": None}
         elif isinstance(raw, staticmethod):
             entry = {"kind": "staticmethod"}
-        elif (
-            isinstance(raw, classmethod)
-            or type(raw).__name__ == "classmethod_descriptor"
-        ):
+        elif isinstance(raw, classmethod) or type(raw).__name__ == "classmethod_descriptor":
             entry = {"kind": "classmethod"}
         elif isinstance(raw, property) or type(raw).__name__ in (
             "getset_descriptor",
@@ -191,9 +188,7 @@ def dump(data):
     out.append(' "module": {')
     names = list(data["module"].items())
     for i, (name, entry) in enumerate(names):
-        out.append(
-            f"  {json.dumps(name)}: {line(entry)}" + ("," if i < len(names) - 1 else "")
-        )
+        out.append(f"  {json.dumps(name)}: {line(entry)}" + ("," if i < len(names) - 1 else ""))
     out.append(" },")
     out.append(' "classes": {')
     classes = list(data["classes"].items())

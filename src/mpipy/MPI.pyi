@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from typing import TypeAlias, overload
 
-
 SUCCESS: int
 
 ERR_LASTCODE: int
@@ -17,6 +16,12 @@ ERR_OP: int
 ERR_GROUP: int
 
 ERR_INFO: int
+
+ERR_INFO_KEY: int
+
+ERR_INFO_VALUE: int
+
+ERR_INFO_NOKEY: int
 
 ERR_ERRHANDLER: int
 
@@ -136,21 +141,17 @@ class Exception(RuntimeError):
     """Exception class."""
 
     def __init__(self, ierr=0, /): ...
-
     def __eq__(self, other): ...
-
     def __ne__(self, other): ...
-
+    def __lt__(self, other): ...
+    def __le__(self, other): ...
+    def __gt__(self, other): ...
+    def __ge__(self, other): ...
     def __hash__(self): ...
-
     def __bool__(self): ...
-
     def __int__(self): ...
-
     def __repr__(self): ...
-
     def __str__(self): ...
-
     def Get_error_code(self):
         """Error code."""
 
@@ -161,13 +162,11 @@ class Exception(RuntimeError):
         """Error string."""
 
     @property
-    error_code = Get_error_code
-
+    def error_code(self) -> int: ...
     @property
-    error_class = Get_error_class
-
+    def error_class(self) -> int: ...
     @property
-    error_string = Get_error_string
+    def error_string(self) -> int: ...
 
 def Get_error_class(errorcode: int) -> int:
     """Convert an *error code* into an *error class*."""
@@ -198,16 +197,11 @@ class Errhandler:
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Errhandler) -> None: ...
-
-    def __eq__(self, arg: object, /) -> object: ...
-
-    def __ne__(self, arg: object, /) -> object: ...
-
+    def __eq__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object | None) -> object: ...
     def __bool__(self) -> bool: ...
-
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -231,7 +225,6 @@ class Errhandler:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
-
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -253,16 +246,11 @@ class Datatype:
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Datatype) -> None: ...
-
-    def __eq__(self, arg: object, /) -> object: ...
-
-    def __ne__(self, arg: object, /) -> object: ...
-
+    def __eq__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object | None) -> object: ...
     def __bool__(self) -> bool: ...
-
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -286,7 +274,6 @@ class Datatype:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
-
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -341,7 +328,6 @@ class Datatype:
 
     @name.setter
     def name(self, arg: object, /) -> None: ...
-
     def Dup(self) -> object:
         """Duplicate a datatype."""
 
@@ -565,16 +551,11 @@ class Group:
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Group) -> None: ...
-
-    def __eq__(self, arg: object, /) -> object: ...
-
-    def __ne__(self, arg: object, /) -> object: ...
-
+    def __eq__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object | None) -> object: ...
     def __bool__(self) -> bool: ...
-
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -598,7 +579,6 @@ class Group:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
-
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -630,16 +610,11 @@ class Info:
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Info) -> None: ...
-
-    def __eq__(self, arg: object, /) -> object: ...
-
-    def __ne__(self, arg: object, /) -> object: ...
-
+    def __eq__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object | None) -> object: ...
     def __bool__(self) -> bool: ...
-
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -663,7 +638,6 @@ class Info:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
-
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -681,16 +655,11 @@ class Op:
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Op) -> None: ...
-
-    def __eq__(self, arg: object, /) -> object: ...
-
-    def __ne__(self, arg: object, /) -> object: ...
-
+    def __eq__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object | None) -> object: ...
     def __bool__(self) -> bool: ...
-
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -714,7 +683,6 @@ class Op:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
-
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -757,31 +725,23 @@ class BottomType:
     """Type of BOTTOM."""
 
     def __repr__(self) -> str: ...
-
     def __reduce__(self) -> str: ...
-
     def __int__(self) -> int: ...
-
     def __bool__(self) -> bool: ...
 
 class InPlaceType:
     """Type of IN_PLACE."""
 
     def __repr__(self) -> str: ...
-
     def __reduce__(self) -> str: ...
-
     def __int__(self) -> int: ...
-
     def __bool__(self) -> bool: ...
 
 class BufferAutomaticType:
     """Type of BUFFER_AUTOMATIC."""
 
     def __repr__(self) -> str: ...
-
     def __reduce__(self) -> str: ...
-
     def __int__(self) -> int: ...
 
 BOTTOM: BottomType
@@ -795,10 +755,8 @@ class Status:
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, status: Status) -> None: ...
-
     def Get_source(self) -> int:
         """Get message source."""
 
@@ -811,7 +769,6 @@ class Status:
 
     @source.setter
     def source(self, arg: int, /) -> None: ...
-
     def Get_tag(self) -> int:
         """Get message tag."""
 
@@ -824,7 +781,6 @@ class Status:
 
     @tag.setter
     def tag(self, arg: int, /) -> None: ...
-
     def Get_error(self) -> int:
         """Get message error."""
 
@@ -837,7 +793,6 @@ class Status:
 
     @error.setter
     def error(self, arg: int, /) -> None: ...
-
     def Get_count(self, datatype: Datatype | None = None) -> int:
         """Get the number of *top level* elements."""
 
@@ -863,13 +818,9 @@ class Status:
 
     @cancelled.setter
     def cancelled(self, arg: bool, /) -> None: ...
-
     def __copy__(self) -> Status: ...
-
-    def __eq__(self, arg: object, /) -> object: ...
-
-    def __ne__(self, arg: object, /) -> object: ...
-
+    def __eq__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object | None) -> object: ...
     def py2f(self) -> list[int]:
         """Convert to Fortran status."""
 
@@ -881,6 +832,7 @@ class Status:
         """Return a memory view of the status object."""
 
     def __reduce__(self) -> tuple: ...
+    def __setstate__(self, arg: bytes, /) -> None: ...
 
     __hash__: None = None
 
@@ -888,7 +840,6 @@ class buffer:
     """Buffer object."""
 
     def __init__(self) -> None: ...
-
     @staticmethod
     def allocate(nbytes: int, clear: bool = False) -> object:
         """Buffer allocation."""
@@ -914,7 +865,6 @@ class buffer:
         """The underlying object of the buffer."""
 
     def __len__(self) -> int: ...
-
     def tobytes(self) -> bytes:
         """Return the data in the buffer as a byte string."""
 
@@ -929,22 +879,24 @@ memory: TypeAlias = buffer
 class Pickle:
     """Pickle/unpickle Python objects."""
 
-    def __init__(self, dumps: object | None = None, loads: object | None = None, protocol: object | None = None) -> None: ...
-
+    def __init__(
+        self,
+        dumps: object | None = None,
+        loads: object | None = None,
+        protocol: object | None = None,
+    ) -> None: ...
     @property
     def PROTOCOL(self) -> int:
         """Protocol version."""
 
     @PROTOCOL.setter
-    def PROTOCOL(self, arg: object, /) -> None: ...
-
+    def PROTOCOL(self, value: object | None) -> None: ...
     @property
     def THRESHOLD(self) -> int:
         """Out-of-band threshold."""
 
     @THRESHOLD.setter
-    def THRESHOLD(self, arg: object, /) -> None: ...
-
+    def THRESHOLD(self, value: object | None) -> None: ...
     def dumps(self, obj: object) -> object:
         """Serialize object to pickle data stream."""
 
@@ -964,16 +916,11 @@ class Request:
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Request) -> None: ...
-
-    def __eq__(self, arg: object, /) -> object: ...
-
-    def __ne__(self, arg: object, /) -> object: ...
-
+    def __eq__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object | None) -> object: ...
     def __bool__(self) -> bool: ...
-
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -997,7 +944,6 @@ class Request:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
-
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -1059,11 +1005,15 @@ class Request:
         """Access the status of all requests, without completing them."""
 
     @staticmethod
-    def Get_status_any(requests: Sequence[Request], status: Status | None = None) -> tuple[int, bool]:
+    def Get_status_any(
+        requests: Sequence[Request], status: Status | None = None
+    ) -> tuple[int, bool]:
         """Access the status of any active request, without completing it."""
 
     @staticmethod
-    def Get_status_some(requests: Sequence[Request], statuses: list[Status] | None = None) -> object:
+    def Get_status_some(
+        requests: Sequence[Request], statuses: list[Status] | None = None
+    ) -> object:
         """Access the status of some requests, without completing them."""
 
     @staticmethod
@@ -1099,7 +1049,9 @@ class Request:
         """Access the status of any active request, without completing it."""
 
     @staticmethod
-    def get_status_some(requests: Sequence[Request], statuses: list[Status] | None = None) -> object:
+    def get_status_some(
+        requests: Sequence[Request], statuses: list[Status] | None = None
+    ) -> object:
         """Access the status of some requests, without completing them."""
 
 class Prequest(Request):
@@ -1107,10 +1059,8 @@ class Prequest(Request):
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Request) -> None: ...
-
     def Start(self) -> None:
         """Initiate a communication with a persistent request."""
 
@@ -1123,7 +1073,6 @@ class Grequest(Request):
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Request) -> None: ...
 
@@ -1134,16 +1083,11 @@ class Message:
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Message) -> None: ...
-
-    def __eq__(self, arg: object, /) -> object: ...
-
-    def __ne__(self, arg: object, /) -> object: ...
-
+    def __eq__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object | None) -> object: ...
     def __bool__(self) -> bool: ...
-
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -1167,24 +1111,27 @@ class Message:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
-
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
     __hash__: None = None
 
-    def Recv(self, buf: object, status: Status | None = None) -> None:
+    def Recv(self, buf: object | None, status: Status | None = None) -> None:
         """Blocking receive of matched message."""
 
-    def Irecv(self, buf: object) -> object:
+    def Irecv(self, buf: object | None) -> object:
         """Nonblocking receive of matched message."""
 
     @staticmethod
-    def Probe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def Probe(
+        comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None
+    ) -> object:
         """Blocking test for a matched message."""
 
     @staticmethod
-    def Iprobe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def Iprobe(
+        comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None
+    ) -> object:
         """Nonblocking test for a matched message."""
 
     def recv(self, status: Status | None = None) -> object:
@@ -1194,11 +1141,15 @@ class Message:
         """Nonblocking receive of matched message."""
 
     @staticmethod
-    def probe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def probe(
+        comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None
+    ) -> object:
         """Blocking test for a matched message."""
 
     @staticmethod
-    def iprobe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def iprobe(
+        comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None
+    ) -> object:
         """Nonblocking test for a matched message."""
 
 MESSAGE_NULL: Message
@@ -1210,16 +1161,11 @@ class Comm:
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Comm) -> None: ...
-
-    def __eq__(self, arg: object, /) -> object: ...
-
-    def __ne__(self, arg: object, /) -> object: ...
-
+    def __eq__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object | None) -> object: ...
     def __bool__(self) -> bool: ...
-
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -1243,7 +1189,6 @@ class Comm:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
-
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -1303,6 +1248,10 @@ class Comm:
     def topology(self) -> int:
         """Topology type."""
 
+    @property
+    def is_topo(self) -> bool:
+        """Is a topology."""
+
     def Get_name(self) -> str:
         """Get the print name for this communicator."""
 
@@ -1315,7 +1264,6 @@ class Comm:
 
     @name.setter
     def name(self, arg: object, /) -> None: ...
-
     def Get_errhandler(self) -> object:
         """Get the error handler for a communicator."""
 
@@ -1328,8 +1276,35 @@ class Comm:
     def Abort(self, errorcode: int = ...) -> None:
         """Terminate the MPI execution environment."""
 
-    def Barrier(self) -> None:
-        """Barrier synchronization."""
+    def Dup_with_info(self, info: Info) -> object:
+        """Duplicate a communicator with hints."""
+
+    def Idup(self, info: Info | None = None) -> object:
+        """Nonblocking duplicate a communicator."""
+
+    def Idup_with_info(self, info: Info) -> object:
+        """Nonblocking duplicate a communicator with hints."""
+
+    def Create(self, group: object) -> object:
+        """Create communicator from group."""
+
+    def Split_type(self, split_type: int, key: int = ..., info: Info | None = None) -> object:
+        """Split communicator by split type."""
+
+    def Get_info(self) -> object:
+        """Return the current hints for a communicator."""
+
+    def Set_info(self, info: Info) -> None:
+        """Set new values for the hints associated with a communicator."""
+
+    @property
+    def info(self) -> object:
+        """Info hints."""
+
+    @info.setter
+    def info(self, arg: object, /) -> None: ...
+    def Call_errhandler(self, errorcode: int) -> None:
+        """Call the error handler installed on a communicator."""
 
     def Split(self, color: int = ..., key: int = ...) -> object:
         """Split communicator by color and key."""
@@ -1370,25 +1345,54 @@ class Comm:
     def Rsend_init(self, buf: object, dest: int, tag: int = ...) -> object:
         """Persistent request for a send in ready mode."""
 
-    def Recv(self, buf: object, source: int = ..., tag: int = ..., status: Status | None = None) -> None:
+    def Recv(
+        self, buf: object | None, source: int = ..., tag: int = ..., status: Status | None = None
+    ) -> None:
         """Blocking receive."""
 
-    def Irecv(self, buf: object, source: int = ..., tag: int = ...) -> object:
+    def Irecv(self, buf: object | None, source: int = ..., tag: int = ...) -> object:
         """Nonblocking receive."""
 
-    def Recv_init(self, buf: object, source: int = ..., tag: int = ...) -> object:
+    def Recv_init(self, buf: object | None, source: int = ..., tag: int = ...) -> object:
         """Create a persistent request for a receive."""
 
-    def Sendrecv(self, sendbuf: object, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ..., status: Status | None = None) -> None:
+    def Sendrecv(
+        self,
+        sendbuf: object,
+        dest: int,
+        sendtag: int = ...,
+        recvbuf: object | None = None,
+        source: int = ...,
+        recvtag: int = ...,
+        status: Status | None = None,
+    ) -> None:
         """Send and receive a message."""
 
-    def Sendrecv_replace(self, buf: object, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ..., status: Status | None = None) -> None:
+    def Sendrecv_replace(
+        self,
+        buf: object,
+        dest: int,
+        sendtag: int = ...,
+        source: int = ...,
+        recvtag: int = ...,
+        status: Status | None = None,
+    ) -> None:
         """Send and receive a message, replacing the buffer's contents."""
 
-    def Isendrecv(self, sendbuf: object, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ...) -> object:
+    def Isendrecv(
+        self,
+        sendbuf: object,
+        dest: int,
+        sendtag: int = ...,
+        recvbuf: object | None = None,
+        source: int = ...,
+        recvtag: int = ...,
+    ) -> object:
         """Nonblocking send and receive."""
 
-    def Isendrecv_replace(self, buf: object, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ...) -> object:
+    def Isendrecv_replace(
+        self, buf: object, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ...
+    ) -> object:
         """Nonblocking send and receive with a single buffer."""
 
     def Probe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> bool:
@@ -1403,31 +1407,46 @@ class Comm:
     def Improbe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Nonblocking test for a matched message."""
 
-    def send(self, obj: object, dest: int, tag: int = ...) -> None:
+    def send(self, obj: object | None, dest: int, tag: int = ...) -> None:
         """Send in standard mode."""
 
-    def bsend(self, obj: object, dest: int, tag: int = ...) -> None:
+    def bsend(self, obj: object | None, dest: int, tag: int = ...) -> None:
         """Send in buffered mode."""
 
-    def ssend(self, obj: object, dest: int, tag: int = ...) -> None:
+    def ssend(self, obj: object | None, dest: int, tag: int = ...) -> None:
         """Send in synchronous mode."""
 
-    def isend(self, obj: object, dest: int, tag: int = ...) -> object:
+    def isend(self, obj: object | None, dest: int, tag: int = ...) -> object:
         """Nonblocking send."""
 
-    def ibsend(self, obj: object, dest: int, tag: int = ...) -> object:
+    def ibsend(self, obj: object | None, dest: int, tag: int = ...) -> object:
         """Nonblocking send in buffered mode."""
 
-    def issend(self, obj: object, dest: int, tag: int = ...) -> object:
+    def issend(self, obj: object | None, dest: int, tag: int = ...) -> object:
         """Nonblocking send in synchronous mode."""
 
-    def recv(self, buf: object | None = None, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def recv(
+        self,
+        buf: object | None = None,
+        source: int = ...,
+        tag: int = ...,
+        status: Status | None = None,
+    ) -> object:
         """Receive."""
 
     def irecv(self, buf: object | None = None, source: int = ..., tag: int = ...) -> object:
         """Nonblocking receive."""
 
-    def sendrecv(self, sendobj: object, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ..., status: Status | None = None) -> object:
+    def sendrecv(
+        self,
+        sendobj: object | None,
+        dest: int,
+        sendtag: int = ...,
+        recvbuf: object | None = None,
+        source: int = ...,
+        recvtag: int = ...,
+        status: Status | None = None,
+    ) -> object:
         """Send and receive."""
 
     def probe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
@@ -1442,63 +1461,610 @@ class Comm:
     def improbe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Nonblocking test for a matched message."""
 
+    def Barrier(self) -> None:
+        """Barrier synchronization."""
+
+    def Ibarrier(self) -> object:
+        """Nonblocking barrier synchronization."""
+
+    def Barrier_init(self, info: Info | None = None) -> object:
+        """Persistent barrier synchronization."""
+
+    def Bcast(self, buf: object | None, root: int = ...) -> None:
+        """Broadcast data from one process to all other processes."""
+
+    def Ibcast(self, buf: object | None, root: int = ...) -> object:
+        """Nonblocking broadcast."""
+
+    def Bcast_init(self, buf: object | None, root: int = ..., info: Info | None = None) -> object:
+        """Persistent broadcast."""
+
+    def Gather(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> None:
+        """gather to one process."""
+
+    def Igather(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
+        """Nonblocking gather to one process."""
+
+    def Gather_init(
+        self,
+        sendbuf: object | None,
+        recvbuf: object | None,
+        root: int = ...,
+        info: Info | None = None,
+    ) -> object:
+        """Persistent gather to one process."""
+
+    def Gatherv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> None:
+        """gather vector to one process."""
+
+    def Igatherv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
+        """Nonblocking gather vector to one process."""
+
+    def Gatherv_init(
+        self,
+        sendbuf: object | None,
+        recvbuf: object | None,
+        root: int = ...,
+        info: Info | None = None,
+    ) -> object:
+        """Persistent gather vector to one process."""
+
+    def Scatter(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> None:
+        """scatter data from one process."""
+
+    def Iscatter(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
+        """Nonblocking scatter data from one process."""
+
+    def Scatter_init(
+        self,
+        sendbuf: object | None,
+        recvbuf: object | None,
+        root: int = ...,
+        info: Info | None = None,
+    ) -> object:
+        """Persistent scatter data from one process."""
+
+    def Scatterv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> None:
+        """scatter vector data from one process."""
+
+    def Iscatterv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
+        """Nonblocking scatter vector data from one process."""
+
+    def Scatterv_init(
+        self,
+        sendbuf: object | None,
+        recvbuf: object | None,
+        root: int = ...,
+        info: Info | None = None,
+    ) -> object:
+        """Persistent scatter vector data from one process."""
+
+    def Allgather(self, sendbuf: object | None, recvbuf: object | None) -> None:
+        """gather to all."""
+
+    def Iallgather(self, sendbuf: object | None, recvbuf: object | None) -> object:
+        """Nonblocking gather to all."""
+
+    def Allgather_init(
+        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
+    ) -> object:
+        """Persistent gather to all."""
+
+    def Allgatherv(self, sendbuf: object | None, recvbuf: object | None) -> None:
+        """gather vector to all."""
+
+    def Iallgatherv(self, sendbuf: object | None, recvbuf: object | None) -> object:
+        """Nonblocking gather vector to all."""
+
+    def Allgatherv_init(
+        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
+    ) -> object:
+        """Persistent gather vector to all."""
+
+    def Alltoall(self, sendbuf: object | None, recvbuf: object | None) -> None:
+        """all to all scatter/gather."""
+
+    def Ialltoall(self, sendbuf: object | None, recvbuf: object | None) -> object:
+        """Nonblocking all to all scatter/gather."""
+
+    def Alltoall_init(
+        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
+    ) -> object:
+        """Persistent all to all scatter/gather."""
+
+    def Alltoallv(self, sendbuf: object | None, recvbuf: object | None) -> None:
+        """all to all scatter/gather vector."""
+
+    def Ialltoallv(self, sendbuf: object | None, recvbuf: object | None) -> object:
+        """Nonblocking all to all scatter/gather vector."""
+
+    def Alltoallv_init(
+        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
+    ) -> object:
+        """Persistent all to all scatter/gather vector."""
+
+    def Alltoallw(self, sendbuf: object | None, recvbuf: object | None) -> None:
+        """generalized all to all scatter/gather."""
+
+    def Ialltoallw(self, sendbuf: object | None, recvbuf: object | None) -> object:
+        """Nonblocking generalized all to all scatter/gather."""
+
+    def Alltoallw_init(
+        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
+    ) -> object:
+        """Persistent generalized all to all scatter/gather."""
+
+    def Allreduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
+        """reduce to all."""
+
+    def Iallreduce(
+        self, sendbuf: object | None, recvbuf: object | None, op: object = ...
+    ) -> object:
+        """Nonblocking reduce to all."""
+
+    def Allreduce_init(
+        self,
+        sendbuf: object | None,
+        recvbuf: object | None,
+        op: object = ...,
+        info: Info | None = None,
+    ) -> object:
+        """Persistent reduce to all."""
+
+    def Reduce_scatter_block(
+        self, sendbuf: object | None, recvbuf: object | None, op: object = ...
+    ) -> None:
+        """reduce-scatter (regular-size blocks)."""
+
+    def Ireduce_scatter_block(
+        self, sendbuf: object | None, recvbuf: object | None, op: object = ...
+    ) -> object:
+        """Nonblocking reduce-scatter (regular-size blocks)."""
+
+    def Reduce_scatter_block_init(
+        self,
+        sendbuf: object | None,
+        recvbuf: object | None,
+        op: object = ...,
+        info: Info | None = None,
+    ) -> object:
+        """Persistent reduce-scatter (regular-size blocks)."""
+
+    def Reduce(
+        self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ...
+    ) -> None:
+        """Reduce to root."""
+
+    def Ireduce(
+        self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ...
+    ) -> object:
+        """Nonblocking reduce to root."""
+
+    def Reduce_init(
+        self,
+        sendbuf: object | None,
+        recvbuf: object | None,
+        op: object = ...,
+        root: int = ...,
+        info: Info | None = None,
+    ) -> object:
+        """Persistent reduce to root."""
+
+    def Reduce_scatter(
+        self,
+        sendbuf: object | None,
+        recvbuf: object | None,
+        recvcounts: object | None = None,
+        op: object = ...,
+    ) -> None:
+        """Reduce-scatter (vector version)."""
+
+    def Ireduce_scatter(
+        self,
+        sendbuf: object | None,
+        recvbuf: object | None,
+        recvcounts: object | None = None,
+        op: object = ...,
+    ) -> object:
+        """Nonblocking reduce-scatter (vector version)."""
+
+    def Reduce_scatter_init(
+        self,
+        sendbuf: object | None,
+        recvbuf: object | None,
+        recvcounts: object | None = None,
+        op: object = ...,
+        info: Info | None = None,
+    ) -> object:
+        """Persistent reduce-scatter (vector version)."""
+
+    def barrier(self) -> None:
+        """Barrier synchronization."""
+
+    def bcast(self, obj: object | None = None, root: int = ...) -> object:
+        """Broadcast."""
+
+    def gather(self, sendobj: object | None, root: int = ...) -> object:
+        """Gather."""
+
+    def allgather(self, sendobj: object | None) -> object:
+        """Gather to all."""
+
+    def scatter(self, sendobj: object | None = None, root: int = ...) -> object:
+        """Scatter."""
+
+    def alltoall(self, sendobj: object | None) -> object:
+        """All to all."""
+
+    def reduce(self, sendobj: object | None, op: object = ..., root: int = ...) -> object:
+        """Reduce to root."""
+
+    def allreduce(self, sendobj: object | None, op: object = ...) -> object:
+        """Reduce to all."""
+
+    @staticmethod
+    def Create_keyval(
+        copy_fn: object | None = None, delete_fn: object | None = None, nopython: bool = False
+    ) -> int:
+        """Create a new attribute key for communicators."""
+
+    @staticmethod
+    def Free_keyval(keyval: int) -> int:
+        """Free an attribute key for communicators."""
+
+    def Set_attr(self, keyval: int, attrval: object | None) -> None:
+        """Store attribute value associated with a key."""
+
+    def Delete_attr(self, keyval: int) -> None:
+        """Delete attribute value associated with a key."""
+
+    @staticmethod
+    def Get_parent() -> object:
+        """Return the parent intercommunicator for this process."""
+
+    def Disconnect(self) -> None:
+        """Disconnect from a communicator."""
+
+    @staticmethod
+    def Join(fd: int) -> object:
+        """Interconnect two processes connected by a socket."""
+
 class Intracomm(Comm):
     """Intracommunicator."""
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Comm) -> None: ...
+    def Create_group(self, group: object, tag: int = ...) -> object:
+        """Create communicator from group."""
 
-    def Create_intercomm(self, local_leader: int, peer_comm: Intracomm, remote_leader: int, tag: int = ...) -> object:
+    @staticmethod
+    def Create_from_group(
+        group: object,
+        stringtag: object = "org.mpi4py",
+        info: Info | None = None,
+        errhandler: Errhandler | None = None,
+    ) -> object:
+        """Create communicator from group."""
+
+    def Create_intercomm(
+        self, local_leader: int, peer_comm: Intracomm, remote_leader: int, tag: int = ...
+    ) -> object:
         """Create intercommunicator."""
+
+    def Scan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
+        """inclusive scan."""
+
+    def Iscan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> object:
+        """Nonblocking inclusive scan."""
+
+    def Scan_init(
+        self,
+        sendbuf: object | None,
+        recvbuf: object | None,
+        op: object = ...,
+        info: Info | None = None,
+    ) -> object:
+        """Persistent inclusive scan."""
+
+    def Exscan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
+        """exclusive scan."""
+
+    def Iexscan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> object:
+        """Nonblocking exclusive scan."""
+
+    def Exscan_init(
+        self,
+        sendbuf: object | None,
+        recvbuf: object | None,
+        op: object = ...,
+        info: Info | None = None,
+    ) -> object:
+        """Persistent exclusive scan."""
+
+    def scan(self, sendobj: object | None, op: object = ...) -> object:
+        """Inclusive scan."""
+
+    def exscan(self, sendobj: object | None, op: object = ...) -> object:
+        """Exclusive scan."""
+
+    def Create_cart(
+        self, dims: object, periods: object | None = None, reorder: bool = False
+    ) -> object:
+        """Create cartesian communicator."""
+
+    def Cart_map(self, dims: object, periods: object | None = None) -> int:
+        """Determine optimal process placement on a Cartesian topology."""
+
+    def Create_graph(self, index: object, edges: object, reorder: bool = False) -> object:
+        """Create graph communicator."""
+
+    def Graph_map(self, index: object, edges: object) -> int:
+        """Determine optimal process placement on a graph topology."""
+
+    def Create_dist_graph_adjacent(
+        self,
+        sources: object,
+        destinations: object,
+        sourceweights: object | None = None,
+        destweights: object | None = None,
+        info: Info | None = None,
+        reorder: bool = False,
+    ) -> object:
+        """Create distributed graph communicator."""
+
+    def Create_dist_graph(
+        self,
+        sources: object,
+        degrees: object,
+        destinations: object,
+        weights: object | None = None,
+        info: Info | None = None,
+        reorder: bool = False,
+    ) -> object:
+        """Create distributed graph communicator."""
+
+    def Spawn(
+        self,
+        command: object,
+        args: object | None = None,
+        maxprocs: int = ...,
+        info: Info | None = None,
+        root: int = ...,
+        errcodes: object | None = None,
+    ) -> object:
+        """Spawn instances of a single MPI application."""
+
+    def Spawn_multiple(
+        self,
+        command: object,
+        args: object | None = None,
+        maxprocs: object | None = None,
+        info: Info | None = None,
+        root: int = ...,
+        errcodes: object | None = None,
+    ) -> object:
+        """Spawn instances of multiple MPI applications."""
+
+    def Accept(self, port_name: object, info: Info | None = None, root: int = ...) -> object:
+        """Accept a request to form a new intercommunicator."""
+
+    def Connect(self, port_name: object, info: Info | None = None, root: int = ...) -> object:
+        """Make a request to form a new intercommunicator."""
 
 class Topocomm(Intracomm):
     """Topology intracommunicator."""
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Comm) -> None: ...
+    def Neighbor_allgather(self, sendbuf: object | None, recvbuf: object | None) -> None:
+        """neighbor gather to all."""
+
+    def Ineighbor_allgather(self, sendbuf: object | None, recvbuf: object | None) -> object:
+        """Nonblocking neighbor gather to all."""
+
+    def Neighbor_allgather_init(
+        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
+    ) -> object:
+        """Persistent neighbor gather to all."""
+
+    def Neighbor_allgatherv(self, sendbuf: object | None, recvbuf: object | None) -> None:
+        """neighbor gather vector to all."""
+
+    def Ineighbor_allgatherv(self, sendbuf: object | None, recvbuf: object | None) -> object:
+        """Nonblocking neighbor gather vector to all."""
+
+    def Neighbor_allgatherv_init(
+        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
+    ) -> object:
+        """Persistent neighbor gather vector to all."""
+
+    def Neighbor_alltoall(self, sendbuf: object | None, recvbuf: object | None) -> None:
+        """neighbor all to all."""
+
+    def Ineighbor_alltoall(self, sendbuf: object | None, recvbuf: object | None) -> object:
+        """Nonblocking neighbor all to all."""
+
+    def Neighbor_alltoall_init(
+        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
+    ) -> object:
+        """Persistent neighbor all to all."""
+
+    def Neighbor_alltoallv(self, sendbuf: object | None, recvbuf: object | None) -> None:
+        """neighbor all to all vector."""
+
+    def Ineighbor_alltoallv(self, sendbuf: object | None, recvbuf: object | None) -> object:
+        """Nonblocking neighbor all to all vector."""
+
+    def Neighbor_alltoallv_init(
+        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
+    ) -> object:
+        """Persistent neighbor all to all vector."""
+
+    def Neighbor_alltoallw(self, sendbuf: object | None, recvbuf: object | None) -> None:
+        """neighbor generalized all to all."""
+
+    def Ineighbor_alltoallw(self, sendbuf: object | None, recvbuf: object | None) -> object:
+        """Nonblocking neighbor generalized all to all."""
+
+    def Neighbor_alltoallw_init(
+        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
+    ) -> object:
+        """Persistent neighbor generalized all to all."""
+
+    def neighbor_allgather(self, sendobj: object | None) -> object:
+        """Neighbor gather to all."""
+
+    def neighbor_alltoall(self, sendobj: object | None) -> object:
+        """Neighbor all to all."""
+
+    @property
+    def degrees(self) -> tuple[int, int]:
+        """Number of incoming and outgoing neighbors."""
+
+    @property
+    def indegree(self) -> int:
+        """Number of incoming neighbors."""
+
+    @property
+    def outdegree(self) -> int:
+        """Number of outgoing neighbors."""
+
+    @property
+    def inedges(self) -> list[int]:
+        """Incoming neighbors."""
+
+    @property
+    def outedges(self) -> list[int]:
+        """Outgoing neighbors."""
+
+    @property
+    def inoutedges(self) -> tuple[list[int], list[int]]:
+        """Incoming and outgoing neighbors."""
 
 class Cartcomm(Topocomm):
     """Cartesian topology intracommunicator."""
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Comm) -> None: ...
+    def Get_dim(self) -> int:
+        """Return number of dimensions."""
+
+    @property
+    def dim(self) -> object:
+        """Number of dimensions."""
+
+    @property
+    def ndim(self) -> object:
+        """Number of dimensions."""
+
+    def Get_topo(self) -> tuple[list[int], list[int], list[int]]:
+        """Return information on the cartesian topology."""
+
+    @property
+    def topo(self) -> object:
+        """Topology information."""
+
+    @property
+    def dims(self) -> list[int]:
+        """Dimensions."""
+
+    @property
+    def periods(self) -> list[int]:
+        """Periodicity."""
+
+    @property
+    def coords(self) -> list[int]:
+        """Coordinates."""
+
+    def Get_cart_rank(self, coords: object) -> int:
+        """Translate logical coordinates to ranks."""
+
+    def Get_coords(self, rank: int) -> list[int]:
+        """Translate ranks to logical coordinates."""
+
+    def Shift(self, direction: int, disp: int) -> tuple[int, int]:
+        """Return a process ranks for data shifting with Sendrecv."""
+
+    def Sub(self, remain_dims: object) -> object:
+        """Return a lower-dimensional Cartesian topology."""
 
 class Graphcomm(Topocomm):
     """General graph topology intracommunicator."""
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Comm) -> None: ...
+    def Get_dims(self) -> tuple[int, int]:
+        """Return the number of nodes and edges."""
+
+    @property
+    def dims(self) -> object:
+        """Number of nodes and edges."""
+
+    @property
+    def nnodes(self) -> int:
+        """Number of nodes."""
+
+    @property
+    def nedges(self) -> int:
+        """Number of edges."""
+
+    def Get_topo(self) -> tuple[list[int], list[int]]:
+        """Return index and edges."""
+
+    @property
+    def topo(self) -> object:
+        """Topology information."""
+
+    @property
+    def index(self) -> list[int]:
+        """Index."""
+
+    @property
+    def edges(self) -> list[int]:
+        """Edges."""
+
+    def Get_neighbors_count(self, rank: int) -> int:
+        """Return number of neighbors of a process."""
+
+    def Get_neighbors(self, rank: int) -> list[int]:
+        """Return list of neighbors of a process."""
+
+    @property
+    def nneighbors(self) -> int:
+        """Number of neighbors."""
+
+    @property
+    def neighbors(self) -> list[int]:
+        """Neighbors."""
 
 class Distgraphcomm(Topocomm):
     """Distributed graph topology intracommunicator."""
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Comm) -> None: ...
+    def Get_dist_neighbors_count(self) -> tuple[int, int, bool]:
+        """Return adjacency information for a distributed graph topology."""
+
+    def Get_dist_neighbors(self) -> tuple:
+        """Return adjacency information for a distributed graph topology."""
 
 class Intercomm(Comm):
     """Intercommunicator."""
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Comm) -> None: ...
-
     def Get_remote_size(self) -> int:
         """Intercommunicator remote size."""
 
@@ -1516,6 +2082,18 @@ class Intercomm(Comm):
     def Merge(self, high: bool = False) -> object:
         """Merge intercommunicator into an intracommunicator."""
 
+    @staticmethod
+    def Create_from_groups(
+        local_group: object,
+        local_leader: int,
+        remote_group: object,
+        remote_leader: int,
+        stringtag: object = "org.mpi4py",
+        info: Info | None = None,
+        errhandler: Errhandler | None = None,
+    ) -> object:
+        """Create intercommunicator from a group."""
+
 COMM_NULL: Comm
 
 COMM_SELF: Intracomm
@@ -1528,21 +2106,34 @@ def Attach_buffer(buf: object) -> None:
 def Detach_buffer() -> object:
     """Remove an existing attached buffer."""
 
+def Compute_dims(nnodes: int, dims: object) -> list[int]:
+    """Return a balanced distribution of processes per coordinate direction."""
+
+def Open_port(info: Info | None = None) -> str:
+    """Return an address used to connect group of processes."""
+
+def Close_port(port_name: object) -> None:
+    """Close a port."""
+
+def Publish_name(service_name: object, port_name: object, info: Info | None = None) -> None:
+    """Publish a service name."""
+
+def Unpublish_name(service_name: object, port_name: object, info: Info | None = None) -> None:
+    """Unpublish a service name."""
+
+def Lookup_name(service_name: object, info: Info | None = None) -> str:
+    """Lookup a port name given a service name."""
+
 class Win:
     """Remote memory access context."""
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Win) -> None: ...
-
-    def __eq__(self, arg: object, /) -> object: ...
-
-    def __ne__(self, arg: object, /) -> object: ...
-
+    def __eq__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object | None) -> object: ...
     def __bool__(self) -> bool: ...
-
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -1566,7 +2157,6 @@ class Win:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
-
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -1582,16 +2172,11 @@ class File:
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: File) -> None: ...
-
-    def __eq__(self, arg: object, /) -> object: ...
-
-    def __ne__(self, arg: object, /) -> object: ...
-
+    def __eq__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object | None) -> object: ...
     def __bool__(self) -> bool: ...
-
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -1615,7 +2200,6 @@ class File:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
-
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -1631,16 +2215,11 @@ class Session:
 
     @overload
     def __init__(self) -> None: ...
-
     @overload
     def __init__(self, other: Session) -> None: ...
-
-    def __eq__(self, arg: object, /) -> object: ...
-
-    def __ne__(self, arg: object, /) -> object: ...
-
+    def __eq__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object | None) -> object: ...
     def __bool__(self) -> bool: ...
-
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -1664,7 +2243,6 @@ class Session:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
-
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -1920,6 +2498,11 @@ def Get_library_version() -> str:
 
 def Get_processor_name() -> str:
     """Obtain the name of the calling processor."""
+
+def Get_abi_version() -> tuple[int, int]:
+    """
+    Return the version of the MPI ABI, or (-1, -1) if the library does not follow it.
+    """
 
 def get_vendor() -> tuple[str, tuple[int, int, int]]:
     """

@@ -32,9 +32,7 @@ def _out(text):
 def helloworld(MPI, args=None, comm=None):
     """Print one greeting per process, in rank order."""
     parser = argparse.ArgumentParser(prog=f"{PROG} helloworld")
-    parser.add_argument(
-        "-q", "--quiet", action="store_false", dest="verbose", help="quiet output"
-    )
+    parser.add_argument("-q", "--quiet", action="store_false", dest="verbose", help="quiet output")
     opts = parser.parse_args(args)
     comm = MPI.COMM_WORLD if comm is None else comm
     size, rank = comm.Get_size(), comm.Get_rank()
@@ -57,12 +55,8 @@ def helloworld(MPI, args=None, comm=None):
 def ringtest(MPI, args=None, comm=None):
     """Time a message going round all processes; print the time on rank 0."""
     parser = argparse.ArgumentParser(prog=f"{PROG} ringtest")
-    parser.add_argument(
-        "-q", "--quiet", action="store_false", dest="verbose", help="quiet output"
-    )
-    parser.add_argument(
-        "-n", "--size", type=int, default=1, dest="size", help="message size"
-    )
+    parser.add_argument("-q", "--quiet", action="store_false", dest="verbose", help="quiet output")
+    parser.add_argument("-n", "--size", type=int, default=1, dest="size", help="message size")
     parser.add_argument(
         "-s",
         "--skip",
@@ -157,9 +151,7 @@ def _pkl5(MPI):
     try:
         return importlib.import_module(f"{package}.util.pkl5")
     except ImportError as exc:
-        raise SystemExit(
-            f"{PROG} pingpong: --outband needs {package}.util.pkl5 ({exc})"
-        ) from None
+        raise SystemExit(f"{PROG} pingpong: --outband needs {package}.util.pkl5 ({exc})") from None
 
 
 def _set_pickle(pickle, protocol, threshold):
@@ -388,9 +380,7 @@ def _thread_level(text):
 
 def main(args=None, mpi=None):
     """Entry point of ``python -m mpipy.bench``; ``mpi`` replaces ``mpipy.MPI``."""
-    parser = argparse.ArgumentParser(
-        prog=PROG, usage=f"{PROG} [options] <command> [args]"
-    )
+    parser = argparse.ArgumentParser(prog=PROG, usage=f"{PROG} [options] <command> [args]")
     parser.add_argument(
         "--threads",
         action="store_true",
@@ -423,9 +413,7 @@ def main(args=None, mpi=None):
     opts = parser.parse_args(args)
     command = COMMANDS.get(opts.command)
     if command is None:
-        parser.error(
-            f"unknown command {opts.command!r} (choose from {', '.join(COMMANDS)})"
-        )
+        parser.error(f"unknown command {opts.command!r} (choose from {', '.join(COMMANDS)})")
     if mpi is None:
         import mpipy
 
