@@ -198,8 +198,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 std::vector<int> d = ints(dims, "dims");
                 std::vector<int> p = flags(periods, d.size(), "periods");
                 int rank = MPI_UNDEFINED;
-                check(MPI_Cart_map(self.get(), static_cast<int>(d.size()), arr(d), arr(p),
-                                   &rank));
+                check(MPI_Cart_map(self.get(), static_cast<int>(d.size()), arr(d), arr(p), &rank));
                 return rank;
             },
             nb::arg("dims"), nb::arg("periods").none() = nb::none(),
@@ -225,8 +224,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
             [](const Intracomm &self, nb::handle index, nb::handle edges) {
                 std::vector<int> i = ints(index, "index"), e = ints(edges, "edges");
                 int rank = MPI_UNDEFINED;
-                check(MPI_Graph_map(self.get(), static_cast<int>(i.size()), arr(i), arr(e),
-                                    &rank));
+                check(MPI_Graph_map(self.get(), static_cast<int>(i.size()), arr(i), arr(e), &rank));
                 return rank;
             },
             nb::arg("index"), nb::arg("edges"),
@@ -278,9 +276,8 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 int rc;
                 {
                     ReleaseGIL nogil;
-                    rc =
-                        MPI_Dist_graph_create(comm, static_cast<int>(s.size()), arr(s),
-                                              arr(deg), arr(d), wp, inf, reorder ? 1 : 0, &out);
+                    rc = MPI_Dist_graph_create(comm, static_cast<int>(s.size()), arr(s), arr(deg),
+                                               arr(d), wp, inf, reorder ? 1 : 0, &out);
                 }
                 check(rc);
                 return finish_new<Distgraphcomm>(out);
