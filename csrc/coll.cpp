@@ -256,12 +256,6 @@ void check_reduction_pair(const Side &s, const Side &r) {
         throw nb::value_error("message: send and receive datatypes differ");
 }
 
-MPI_Info info_arg(nb::handle info) {
-    if (info.is_none()) return MPI_INFO_NULL;
-    if (!nb::isinstance<Info>(info)) throw nb::type_error("info must be an MPI.Info");
-    return nb::inst_ptr<Info>(info)->handle;
-}
-
 template <Call C> nb::object finish(std::shared_ptr<CollState> state, int rc) {
     check(rc);
     if constexpr (C == Call::blocking)

@@ -424,6 +424,13 @@ nb::object scan_obj(const Comm &self, nb::handle obj, nb::handle op, bool exclus
     return rank > 0 ? recv_obj_from(rank - 1, pcomm) : nb::none();
 }
 
+// A vector's storage as MPI gets it: never null, since MPICH rejects null buffers even
+// for a process without neighbours.
+template <class T> T *nonnull(std::vector<T> &v) {
+    static T none{};
+    return v.empty() ? &none : v.data();
+}
+
 // Neighbourhood object collectives: None for PROC_NULL neighbours (nothing arrives there).
 nb::list unpack_neighbors(const std::vector<MPI_Count> &sizes, const std::string &bytes) {
     nb::list out;
@@ -444,7 +451,7 @@ nb::object neighbor_allgather_obj(const Comm &self, nb::handle obj) {
     std::vector<MPI_Count> sizes(static_cast<size_t>(indegree), 0);
     {
         nb::gil_scoped_release nogil;
-        run(MPI_Neighbor_allgather(&size, 1, MPI_COUNT, sizes.data(), 1, MPI_COUNT, comm));
+        run(MPI_Neighbor_allgather(&size, 1, MPI_COUNT, nonnull(sizes), 1, MPI_COUNT, comm));
     }
     std::vector<vcount_t> counts;
     std::vector<vdispl_t> displs;
@@ -457,7 +464,7 @@ nb::object neighbor_allgather_obj(const Comm &self, nb::handle obj) {
         nb::gil_scoped_release nogil;
         CallCount c(size, MPI_BYTE);
         rc = MPIPY_C(MPI_Neighbor_allgatherv)(PyBytes_AS_STRING(data.ptr()), c.count, c.type,
-                                              bytes.data(), counts.data(), displs.data(), MPI_BYTE,
+                                              bytes.data(), nonnull(counts), nonnull(displs), MPI_BYTE,
                                               comm);
     }
     check(rc);
@@ -482,7 +489,8 @@ nb::object neighbor_alltoall_obj(const Comm &self, nb::handle objs) {
     }
     {
         nb::gil_scoped_release nogil;
-        run(MPI_Neighbor_alltoall(ssizes.data(), 1, MPI_COUNT, rsizes.data(), 1, MPI_COUNT, comm));
+        run(MPI_Neighbor_alltoall(nonnull(ssizes), 1, MPI_COUNT, nonnull(rsizes), 1, MPI_COUNT,
+                                  comm));
     }
     std::vector<vcount_t> sc, rc_;
     std::vector<vdispl_t> sd, rd;
@@ -494,8 +502,9 @@ nb::object neighbor_alltoall_obj(const Comm &self, nb::handle objs) {
     int rc;
     {
         nb::gil_scoped_release nogil;
-        rc = MPIPY_C(MPI_Neighbor_alltoallv)(sbytes.data(), sc.data(), sd.data(), MPI_BYTE,
-                                             rbytes.data(), rc_.data(), rd.data(), MPI_BYTE, comm);
+        rc = MPIPY_C(MPI_Neighbor_alltoallv)(sbytes.data(), nonnull(sc), nonnull(sd), MPI_BYTE,
+                                             rbytes.data(), nonnull(rc_), nonnull(rd), MPI_BYTE,
+                                             comm);
     }
     check(rc);
     return unpack_neighbors(rsizes, rbytes);

@@ -69,12 +69,6 @@ nb::object wrap_comm(MPI_Comm comm) {
 
 void comm_after_init() {}
 
-static MPI_Info info_arg(nb::handle info) {
-    if (info.is_none()) return MPI_INFO_NULL;
-    if (!nb::isinstance<Info>(info)) throw nb::type_error("info must be an MPI.Info or None");
-    return nb::inst_ptr<Info>(info)->handle;
-}
-
 static MPI_Group group_arg(nb::handle group) {
     if (!nb::isinstance<Group>(group)) throw nb::type_error("group must be an MPI.Group");
     return nb::inst_ptr<Group>(group)->get();

@@ -10,12 +10,6 @@ namespace mpipy {
 
 namespace {
 
-MPI_Info info_arg(nb::handle info) {
-    if (info.is_none()) return MPI_INFO_NULL;
-    if (!nb::isinstance<Info>(info)) throw nb::type_error("info must be an MPI.Info or None");
-    return nb::inst_ptr<Info>(info)->handle;
-}
-
 // A path-like, str or bytes command, as a C string.
 std::string command_arg(nb::handle command) {
     nb::object path = nb::module_::import_("os").attr("fsdecode")(command);

@@ -3,6 +3,12 @@
 
 namespace mpipy {
 
+MPI_Info info_arg(nb::handle info) {
+    if (info.is_none()) return MPI_INFO_NULL;
+    if (!nb::isinstance<Info>(info)) throw nb::type_error("info must be an MPI.Info or None");
+    return nb::inst_ptr<Info>(info)->handle;
+}
+
 void bind_info(nb::module_ &m) {
     nb::class_<Info> cls(m, "Info", "Info object.");
     bind_handle_protocol(cls);

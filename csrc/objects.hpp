@@ -100,6 +100,9 @@ struct Session : Handle<SessionKind> {
 // (Intercomm, Cartcomm, Graphcomm, Distgraphcomm or Intracomm).
 nb::object wrap_comm(MPI_Comm comm);
 
+// The MPI_Info of an optional info argument: None is MPI_INFO_NULL (info.cpp).
+MPI_Info info_arg(nb::handle info);
+
 // Set ERRORS_RETURN on a communicator mpipy creates or receives, so errors raise.
 void set_errors_return(MPI_Comm comm);
 

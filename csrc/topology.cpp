@@ -66,12 +66,6 @@ const int *weights_arg(nb::handle w, std::vector<int> &storage, size_t expected,
     return storage.empty() ? MPI_WEIGHTS_EMPTY : storage.data();
 }
 
-MPI_Info info_or_null(nb::handle info) {
-    if (info.is_none()) return MPI_INFO_NULL;
-    if (!nb::isinstance<Info>(info)) throw nb::type_error("info must be an MPI.Info");
-    return nb::inst_ptr<Info>(info)->handle;
-}
-
 struct CartTopo {
     std::vector<int> dims, periods, coords;
 };
@@ -239,7 +233,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 std::vector<int> sw, dw;
                 const int *swp = weights_arg(sourceweights, sw, s.size(), "sourceweights");
                 const int *dwp = weights_arg(destweights, dw, d.size(), "destweights");
-                MPI_Info inf = info_or_null(info);
+                MPI_Info inf = info_arg(info);
                 int rc;
                 {
                     ReleaseGIL nogil;
@@ -272,7 +266,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                     throw nb::value_error("destinations must hold sum(degrees) ranks");
                 std::vector<int> w;
                 const int *wp = weights_arg(weights, w, d.size(), "weights");
-                MPI_Info inf = info_or_null(info);
+                MPI_Info inf = info_arg(info);
                 int rc;
                 {
                     ReleaseGIL nogil;
