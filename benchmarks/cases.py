@@ -261,6 +261,144 @@ def setup_barrier(MPI, comm, value):
     return run, 1, None
 
 
+# -- collectives -------------------------------------------------------------------------
+
+COLL_SIZES = (8, KiB, 64 * KiB, MiB, 16 * MiB)
+
+
+def np_label(np, opts):
+    return f"N={np}" + (" (oversubscribed)" if np > opts.nproc else "")
+
+
+def coll_iters(nbytes, np, opts, objects=False):
+    """p2p_iters for the size; far fewer past one process per core (every call then
+    waits for descheduled ranks), and half for objects (pickling copies)."""
+    iters = p2p_iters(nbytes, opts.quick)
+    if np > opts.nproc:
+        iters = max(3 if opts.quick else 5, iters // 50)
+    if objects:
+        iters = max(3 if opts.quick else 5, iters // 2)
+    return iters
+
+
+def coll_jobs(opts):
+    """One job per process count (--np), the points being message sizes."""
+    jobs = []
+    for np in opts.np:
+        points = []
+        for size in COLL_SIZES:
+            iters = coll_iters(size, np, opts)
+            label = f"{size_label(size)}, {np_label(np, opts)}"
+            points.append(Point(label, size, iters, max(2, iters // 10)))
+        jobs.append(Job(np, points))
+    return jobs
+
+
+@case("bcast", "Bcast from rank 0", coll_jobs, c=True)
+def setup_bcast(MPI, comm, size):
+    """Bcast of `size` bytes from rank 0."""
+    buf = _buffer(size)
+    bcast = comm.Bcast
+
+    def run(n):
+        for _ in range(n):
+            bcast(buf, 0)
+
+    return run, 1, None
+
+
+@case("allreduce", "Allreduce (float64, SUM)", coll_jobs, c=True)
+def setup_allreduce(MPI, comm, size):
+    """Allreduce of size/8 doubles (at least one) with SUM into a second buffer."""
+    import numpy
+
+    sendbuf = numpy.ones(max(size // 8, 1))
+    recvbuf = numpy.empty_like(sendbuf)
+    allreduce, op = comm.Allreduce, MPI.SUM
+
+    def run(n):
+        for _ in range(n):
+            allreduce(sendbuf, recvbuf, op)
+
+    return run, 1, None
+
+
+@case("allgather", "Allgather (size bytes from each process)", coll_jobs, c=True)
+def setup_allgather(MPI, comm, size):
+    """Allgather of `size` bytes from every process into size * N bytes."""
+    import numpy
+
+    sendbuf = _buffer(size)
+    recvbuf = numpy.empty(size * comm.Get_size(), dtype="B")
+    allgather = comm.Allgather
+
+    def run(n):
+        for _ in range(n):
+            allgather(sendbuf, recvbuf)
+
+    return run, 1, None
+
+
+# Objects of the object collectives, by value (make_object's numbering).
+COLL_OBJECTS = {1: "int", 2: "small dict", 3: "ndarray 1 MiB"}
+
+
+def obj_coll_jobs(opts):
+    jobs = []
+    for np in opts.np:
+        points = []
+        for value, name in COLL_OBJECTS.items():
+            iters = coll_iters(MiB if value == 3 else 0, np, opts, objects=True)
+            points.append(Point(f"{name}, {np_label(np, opts)}", value, iters, max(1, iters // 10)))
+        jobs.append(Job(np, points))
+    return jobs
+
+
+@case("obj_bcast", "bcast of Python objects", obj_coll_jobs)
+def setup_obj_bcast(MPI, comm, value):
+    """Lowercase bcast from rank 0 of an int, a small dict, a 1 MiB NumPy array."""
+    obj = make_object(value)
+    bcast = comm.bcast
+
+    def run(n):
+        for _ in range(n):
+            bcast(obj, 0)
+
+    return run, 1, None
+
+
+@case("obj_gather", "gather of Python objects", obj_coll_jobs)
+def setup_obj_gather(MPI, comm, value):
+    """Lowercase gather to rank 0 of the same objects from every process."""
+    obj = make_object(value)
+    gather = comm.gather
+
+    def run(n):
+        for _ in range(n):
+            gather(obj, 0)
+
+    return run, 1, None
+
+
+def merge(a, b):
+    return {**a, **b}
+
+
+@case("obj_allreduce", "allreduce of Python objects", obj_coll_jobs)
+def setup_obj_allreduce(MPI, comm, value):
+    """Lowercase allreduce: SUM of ints and of arrays (element-wise), and dicts merged
+    with a Python function."""
+    obj = make_object(value)
+    op = merge if value == 2 else MPI.SUM
+    allreduce = comm.allreduce
+
+    def run(n):
+        for _ in range(n):
+            allreduce(obj, op)
+
+    return run, 1, None
+
+
 def import_jobs(opts):
     # Each repetition is one process (up to 5: a process can take a second to start);
     # iters holds the repetition count here.

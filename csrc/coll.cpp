@@ -583,6 +583,13 @@ nb::object exscan(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::
     return finish<C>(state, rc);
 }
 
+// A per-neighbour array as MPI gets it: never null, since Open MPI rejects null arrays
+// even for a process without neighbours.
+template <class T> T *nonnull(std::vector<T> &v) {
+    static T none{};
+    return v.empty() ? &none : v.data();
+}
+
 // Neighbourhood collectives: blocks per incoming (receive) and outgoing (send) neighbour.
 template <Call C>
 nb::object neighbor_allgather(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
@@ -609,8 +616,9 @@ nb::object neighbor_allgatherv(const Comm &self, nb::handle sendbuf, nb::handle 
     Side &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, indegree);
     parse_plain(sendbuf, Access::read, s, false);
-    int rc = MPIPY_COLL(C, Neighbor_allgatherv, Ineighbor_allgatherv, s.buf.addr, s.count,
-                        s.buf.type, r.buf.addr, r.counts.data(), r.displs.data(), r.buf.type, comm);
+    int rc =
+        MPIPY_COLL(C, Neighbor_allgatherv, Ineighbor_allgatherv, s.buf.addr, s.count, s.buf.type,
+                   r.buf.addr, nonnull(r.counts), nonnull(r.displs), r.buf.type, comm);
     return finish<C>(state, rc);
 }
 
@@ -637,9 +645,9 @@ nb::object neighbor_alltoallv(const Comm &self, nb::handle sendbuf, nb::handle r
     Side &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, indegree);
     parse_vector(sendbuf, Access::read, s, false, outdegree);
-    int rc = MPIPY_COLL(C, Neighbor_alltoallv, Ineighbor_alltoallv, s.buf.addr, s.counts.data(),
-                        s.displs.data(), s.buf.type, r.buf.addr, r.counts.data(), r.displs.data(),
-                        r.buf.type, comm);
+    int rc = MPIPY_COLL(C, Neighbor_alltoallv, Ineighbor_alltoallv, s.buf.addr, nonnull(s.counts),
+                        nonnull(s.displs), s.buf.type, r.buf.addr, nonnull(r.counts),
+                        nonnull(r.displs), r.buf.type, comm);
     return finish<C>(state, rc);
 }
 
@@ -655,9 +663,9 @@ nb::object neighbor_alltoallw(const Comm &self, nb::handle sendbuf, nb::handle r
     // MPI takes MPI_Aint byte displacements here, with or without large counts.
     s.byte_displs.assign(s.displs.begin(), s.displs.end());
     r.byte_displs.assign(r.displs.begin(), r.displs.end());
-    int rc = MPIPY_COLL(C, Neighbor_alltoallw, Ineighbor_alltoallw, s.buf.addr, s.counts.data(),
-                        s.byte_displs.data(), s.types.data(), r.buf.addr, r.counts.data(),
-                        r.byte_displs.data(), r.types.data(), comm);
+    int rc = MPIPY_COLL(C, Neighbor_alltoallw, Ineighbor_alltoallw, s.buf.addr, nonnull(s.counts),
+                        nonnull(s.byte_displs), nonnull(s.types), r.buf.addr, nonnull(r.counts),
+                        nonnull(r.byte_displs), nonnull(r.types), comm);
     return finish<C>(state, rc);
 }
 

@@ -34,10 +34,14 @@ void bind_message(nb::module_ &m) {
                MPI_Status *st = status_arg(status);
                MessageBuffer b;
                parse_recv_buffer(buf, b);
+               CallCount c(b.count, b.type);
                int rc;
-               {
+               if (progress_pending()) {  // see wait_progressing
+                   MPI_Request r = MPI_REQUEST_NULL;
+                   rc = MPIPY_C(MPI_Imrecv)(b.addr, c.count, c.type, &msg, &r);
+                   if (rc == MPI_SUCCESS) rc = wait_request(r, st);
+               } else {
                    ReleaseGIL nogil;
-                   CallCount c(b.count, b.type);
                    rc = MPIPY_C(MPI_Mrecv)(b.addr, c.count, c.type, &msg, st);
                }
                // A truncated message was received all the same (MPICH leaves the handle set).

@@ -76,12 +76,20 @@ void parse_recv(nb::handle buf, MessageBuffer &out) {
     parse_message(buf, Access::write, out);
 }
 
+// The blocking calls below block inside MPI, unless receives of this process need mpipy to
+// progress them meanwhile (object irecvs, see wait_progressing): then they post the nonblocking
+// form and wait for it while polling those.
+
 template <Mode mode> void send(const Comm &self, nb::handle buf, int dest, int tag) {
     MPI_Comm comm = self.get();
     MessageBuffer b;
     parse_message(buf, Access::read, b);
     int rc;
-    {
+    if (progress_pending()) {
+        MPI_Request r = MPI_REQUEST_NULL;
+        rc = isend_call(mode, b, dest, tag, comm, &r);
+        if (rc == MPI_SUCCESS) rc = wait_request(r, MPI_STATUS_IGNORE);
+    } else {
         ReleaseGIL nogil;
         rc = send_call(mode, b, dest, tag, comm);
     }
@@ -111,10 +119,14 @@ void recv(const Comm &self, nb::handle buf, int source, int tag, nb::handle stat
     MPI_Status *st = status_arg(status);
     MessageBuffer b;
     parse_recv(buf, b);
+    CallCount c(b.count, b.type);
     int rc;
-    {
+    if (progress_pending()) {
+        MPI_Request r = MPI_REQUEST_NULL;
+        rc = MPIPY_C(MPI_Irecv)(b.addr, c.count, c.type, source, tag, comm, &r);
+        if (rc == MPI_SUCCESS) rc = wait_request(r, st);
+    } else {
         ReleaseGIL nogil;
-        CallCount c(b.count, b.type);
         rc = MPIPY_C(MPI_Recv)(b.addr, c.count, c.type, source, tag, comm, st);
     }
     check(rc);
@@ -140,6 +152,45 @@ nb::object recv_init(const Comm &self, nb::handle buf, int source, int tag) {
     return request_with(r, true, std::move(b));
 }
 
+// Post a receive into r and a send of s (from send_addr), and wait for both.
+int sendrecv_progressing(MPI_Comm comm, const MessageBuffer &s, const void *send_addr, int dest,
+                         int sendtag, const MessageBuffer &r, int source, int recvtag,
+                         MPI_Status *st) {
+    MPI_Request recv_req = MPI_REQUEST_NULL, send_req = MPI_REQUEST_NULL;
+    CallCount rcnt(r.count, r.type), sc(s.count, s.type);
+    int rc = MPIPY_C(MPI_Irecv)(r.addr, rcnt.count, rcnt.type, source, recvtag, comm, &recv_req);
+    if (rc != MPI_SUCCESS) return rc;
+    rc = MPIPY_C(MPI_Isend)(send_addr, sc.count, sc.type, dest, sendtag, comm, &send_req);
+    if (rc != MPI_SUCCESS) {
+        MPI_Cancel(&recv_req);
+        MPI_Wait(&recv_req, MPI_STATUS_IGNORE);
+        return rc;
+    }
+    rc = wait_request(recv_req, st);
+    const int send_rc = wait_request(send_req, MPI_STATUS_IGNORE);
+    return rc != MPI_SUCCESS ? rc : send_rc;
+}
+
+// A copy of the bytes b's datatype spans, so that a receive may overwrite them while the copy is
+// sent from `*send_addr`.
+std::unique_ptr<char[]> copy_span(const MessageBuffer &b, const void **send_addr) {
+    MPI_Count lb = 0, extent = 0, true_lb = 0, true_extent = 0;
+    check(MPI_Type_get_extent_x(b.type, &lb, &extent));
+    check(MPI_Type_get_true_extent_x(b.type, &true_lb, &true_extent));
+    MPI_Count first = 0, last = 0;
+    if (b.count > 0) {
+        const MPI_Count reach = (b.count - 1) * extent;
+        first = true_lb + (reach < 0 ? reach : 0);
+        last = true_lb + true_extent + (reach > 0 ? reach : 0);
+    }
+    std::unique_ptr<char[]> copy(new char[last > first ? last - first : 1]);
+    if (last > first)
+        std::memcpy(copy.get(), static_cast<char *>(b.addr) + first,
+                    static_cast<size_t>(last - first));
+    *send_addr = copy.get() - first;
+    return copy;
+}
+
 void sendrecv(const Comm &self, nb::handle sendbuf, int dest, int sendtag, nb::handle recvbuf,
               int source, int recvtag, nb::handle status) {
     MPI_Comm comm = self.get();
@@ -148,7 +199,9 @@ void sendrecv(const Comm &self, nb::handle sendbuf, int dest, int sendtag, nb::h
     parse_message(sendbuf, Access::read, s);
     parse_recv(recvbuf, r);
     int rc;
-    {
+    if (progress_pending()) {
+        rc = sendrecv_progressing(comm, s, s.addr, dest, sendtag, r, source, recvtag, st);
+    } else {
         ReleaseGIL nogil;
         CallCount sc(s.count, s.type), rcnt(r.count, r.type);
         rc = MPIPY_C(MPI_Sendrecv)(s.addr, sc.count, sc.type, dest, sendtag, r.addr, rcnt.count,
@@ -164,7 +217,11 @@ void sendrecv_replace(const Comm &self, nb::handle buf, int dest, int sendtag, i
     MessageBuffer b;
     parse_message(buf, Access::write, b);
     int rc;
-    {
+    if (progress_pending()) {
+        const void *send_addr = nullptr;
+        std::unique_ptr<char[]> copy = copy_span(b, &send_addr);
+        rc = sendrecv_progressing(comm, b, send_addr, dest, sendtag, b, source, recvtag, st);
+    } else {
         ReleaseGIL nogil;
         CallCount c(b.count, b.type);
         rc = MPIPY_C(MPI_Sendrecv_replace)(b.addr, c.count, c.type, dest, sendtag, source, recvtag,
@@ -191,11 +248,17 @@ struct SendRecvPair : RequestState {
     bool multi_step() const override { return true; }
     bool advance(MPI_Request &h, bool blocking, MPI_Status &status) override {
         MPI_Request both[2] = {h, send};
-        MPI_Status st[2];
+        MPI_Status st[2] = {status_for(MPI_STATUS_IGNORE), status_for(MPI_STATUS_IGNORE)};
         int flag = 1, rc;
         if (blocking) {
-            ReleaseGIL nogil;
-            rc = MPI_Waitall(2, both, st);
+            rc = wait_progressing(
+                [&](bool &done) {
+                    int rc = MPI_Testall(2, both, &flag, st);
+                    done = flag != 0;
+                    return rc;
+                },
+                [&] { return MPI_Waitall(2, both, st); });
+            flag = 1;
         } else {
             rc = MPI_Testall(2, both, &flag, st);
         }
@@ -266,21 +329,8 @@ nb::object isendrecv_replace(const Comm &self, nb::handle buf, int dest, int sen
                                          comm, &req));
     return request_with(req, false, std::move(b));
 #else
-    // Send a copy of the bytes the datatype spans, so that the receive may overwrite them.
-    MPI_Count lb = 0, extent = 0, true_lb = 0, true_extent = 0;
-    check(MPI_Type_get_extent_x(b.type, &lb, &extent));
-    check(MPI_Type_get_true_extent_x(b.type, &true_lb, &true_extent));
-    MPI_Count first = 0, last = 0;
-    if (b.count > 0) {
-        const MPI_Count reach = (b.count - 1) * extent;
-        first = true_lb + (reach < 0 ? reach : 0);
-        last = true_lb + true_extent + (reach > 0 ? reach : 0);
-    }
-    std::unique_ptr<char[]> copy(new char[last > first ? last - first : 1]);
-    if (last > first)
-        std::memcpy(copy.get(), static_cast<char *>(b.addr) + first,
-                    static_cast<size_t>(last - first));
-    const void *addr = copy.get() - first;
+    const void *addr = nullptr;
+    std::unique_ptr<char[]> copy = copy_span(b, &addr);
     MessageBuffer s;
     s.count = b.count;
     s.type = b.type;
@@ -292,12 +342,13 @@ nb::object isendrecv_replace(const Comm &self, nb::handle buf, int dest, int sen
 bool probe(const Comm &self, int source, int tag, nb::handle status) {
     MPI_Comm comm = self.get();
     MPI_Status *st = status_arg(status);
-    int rc;
-    {
-        ReleaseGIL nogil;
-        rc = MPI_Probe(source, tag, comm, st);
-    }
-    check(rc);
+    check(wait_progressing(
+        [&](bool &done) {
+            int flag = 0, rc = MPI_Iprobe(source, tag, comm, &flag, st);
+            done = flag != 0;
+            return rc;
+        },
+        [&] { return MPI_Probe(source, tag, comm, st); }));
     return true;
 }
 
@@ -315,12 +366,13 @@ nb::object mprobe(const Comm &self, int source, int tag, nb::handle status) {
     MPI_Message msg = MPI_MESSAGE_NULL;
     MPI_Status local;
     if (st == MPI_STATUS_IGNORE) st = &local;
-    int rc;
-    {
-        ReleaseGIL nogil;
-        rc = MPI_Mprobe(source, tag, comm, &msg, st);
-    }
-    check(rc);
+    check(wait_progressing(
+        [&](bool &done) {
+            int flag = 0, rc = MPI_Improbe(source, tag, comm, &flag, &msg, st);
+            done = flag != 0;
+            return rc;
+        },
+        [&] { return MPI_Mprobe(source, tag, comm, &msg, st); }));
     return make_message(msg, comm, *st);
 }
 

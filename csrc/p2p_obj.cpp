@@ -79,16 +79,6 @@ int wait_requests(std::vector<MPI_Request> &requests) {
     return rc;
 }
 
-int wait_request(MPI_Request &request, MPI_Status &status) {
-    return wait_progressing(
-        [&](bool &done) {
-            int flag = 0, rc = MPI_Test(&request, &flag, &status);
-            done = flag != 0;
-            return rc;
-        },
-        [&] { return MPI_Wait(&request, &status); });
-}
-
 // While receives of this process need mpipy to progress them, the first message and the parts
 // go out as nonblocking sends completed together, so that the wait can progress those
 // receives (the matching one of a send to this very process, for one).
@@ -132,7 +122,7 @@ void receive_matched(IncomingObject &in, MPI_Message &msg, MPI_Count size, MPI_S
     MPI_Request request = MPI_REQUEST_NULL;
     CallCount c(size, MPI_BYTE);
     check(MPIPY_C(MPI_Imrecv)(PyBytes_AS_STRING(bytes), c.count, c.type, &msg, &request));
-    check(wait_request(request, st));
+    check(wait_request(request, &st));
 }
 
 // Post the receives of the parts; on failure, nothing stays posted (their memory is in `in`).
@@ -196,7 +186,7 @@ nb::object recv_object(MPI_Comm comm, nb::handle buf, int source, int tag, MPI_S
         } else {
             MPI_Request request = MPI_REQUEST_NULL;
             check(MPIPY_C(MPI_Irecv)(user.addr, c.count, c.type, source, tag, comm, &request));
-            check(wait_request(request, st));
+            check(wait_request(request, &st));
         }
         in.data = nb::borrow(buf);
         in.bytes = static_cast<const char *>(user.addr);

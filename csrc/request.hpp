@@ -79,6 +79,17 @@ template <class Test, class Block> int wait_progressing(Test &&test, Block &&blo
     }
 }
 
+// MPI_Wait for one request, the way wait_progressing does.
+inline int wait_request(MPI_Request &request, MPI_Status *status) {
+    return wait_progressing(
+        [&](bool &done) {
+            int flag = 0, rc = MPI_Test(&request, &flag, status);
+            done = flag != 0;
+            return rc;
+        },
+        [&] { return MPI_Wait(&request, status); });
+}
+
 // A new Python request object (Request, or Prequest when persistent) for handle h.
 nb::object make_request(MPI_Request h, std::shared_ptr<RequestState> state, bool persistent);
 

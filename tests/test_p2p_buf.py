@@ -73,72 +73,78 @@ class BsendBuffer:
         assert detached is self.memory
 
 
+def typecodes_for(bufkind):
+    """The item types a kind of buffer can hold (a bytearray holds bytes only)."""
+    return ["B"] if bufkind.name == "bytearray" else TYPECODES
+
+
 @pytest.mark.parametrize("mode", ["Send", "Ssend", "Bsend", "Rsend"])
-@pytest.mark.parametrize("typecode", TYPECODES)
-def test_blocking_send_modes(comm, bufkind, typecode, mode):
+def test_blocking_send_modes(comm, bufkind, mode):
     right, left = ring(comm)
     rank = comm.Get_rank()
     n = 7
-    sbuf = bufkind.make(typecode, values(rank, n))
-    rbuf = bufkind.make(typecode, n)
-    tag = 11
-    rreq = comm.Irecv(rbuf, left, tag)
-    comm.Barrier()  # Rsend needs the receive posted at the destination
-    itemsize = memoryview(sbuf).itemsize
-    if mode == "Bsend":
-        with BsendBuffer(n * itemsize):
-            comm.Bsend(sbuf, right, tag)
-            status = MPI.Status()
-            rreq.Wait(status)
-    else:
-        getattr(comm, mode)(sbuf, right, tag)
+    for typecode in typecodes_for(bufkind):
+        sbuf = bufkind.make(typecode, values(rank, n))
+        rbuf = bufkind.make(typecode, n)
+        tag = 11
+        rreq = comm.Irecv(rbuf, left, tag)
+        comm.Barrier()  # Rsend needs the receive posted at the destination
+        itemsize = memoryview(sbuf).itemsize
         status = MPI.Status()
-        rreq.Wait(status)
-    assert rreq == MPI.REQUEST_NULL
-    assert items(rbuf) == items(bufkind.make(typecode, values(left, n)))
-    check_status(status, left, tag, n * itemsize)
-    assert status.Get_count(DATATYPE_OF[typecode]) == n
-    assert status.Get_elements(DATATYPE_OF[typecode]) == n
+        if mode == "Bsend":
+            with BsendBuffer(n * itemsize):
+                comm.Bsend(sbuf, right, tag)
+                rreq.Wait(status)
+        else:
+            getattr(comm, mode)(sbuf, right, tag)
+            rreq.Wait(status)
+        assert rreq == MPI.REQUEST_NULL
+        assert items(rbuf) == items(bufkind.make(typecode, values(left, n)))
+        check_status(status, left, tag, n * itemsize)
+        assert status.Get_count(DATATYPE_OF[typecode]) == n
+        assert status.Get_elements(DATATYPE_OF[typecode]) == n
 
 
 @pytest.mark.parametrize("mode", ["Isend", "Issend", "Ibsend", "Irsend"])
-@pytest.mark.parametrize("typecode", TYPECODES)
-def test_nonblocking_send_modes(comm, bufkind, typecode, mode):
+def test_nonblocking_send_modes(comm, bufkind, mode):
     right, left = ring(comm)
     rank = comm.Get_rank()
     n = 5
-    sbuf = bufkind.make(typecode, values(rank + 1, n))
-    rbuf = bufkind.make(typecode, n)
-    tag = 12
-    rreq = comm.Irecv(rbuf, left, tag)
-    comm.Barrier()
-    itemsize = memoryview(sbuf).itemsize
-    statuses = [MPI.Status(), MPI.Status()]
-    if mode == "Ibsend":
-        with BsendBuffer(n * itemsize):
-            sreq = comm.Ibsend(sbuf, right, tag)
+    for typecode in typecodes_for(bufkind):
+        sbuf = bufkind.make(typecode, values(rank + 1, n))
+        rbuf = bufkind.make(typecode, n)
+        tag = 12
+        rreq = comm.Irecv(rbuf, left, tag)
+        comm.Barrier()
+        itemsize = memoryview(sbuf).itemsize
+        statuses = [MPI.Status(), MPI.Status()]
+        if mode == "Ibsend":
+            with BsendBuffer(n * itemsize):
+                sreq = comm.Ibsend(sbuf, right, tag)
+                MPI.Request.Waitall([sreq, rreq], statuses)
+        else:
+            sreq = getattr(comm, mode)(sbuf, right, tag)
+            assert isinstance(sreq, MPI.Request) and not isinstance(sreq, MPI.Prequest)
             MPI.Request.Waitall([sreq, rreq], statuses)
-    else:
-        sreq = getattr(comm, mode)(sbuf, right, tag)
-        assert isinstance(sreq, MPI.Request) and not isinstance(sreq, MPI.Prequest)
-        MPI.Request.Waitall([sreq, rreq], statuses)
-    assert sreq == MPI.REQUEST_NULL and rreq == MPI.REQUEST_NULL
-    assert items(rbuf) == items(bufkind.make(typecode, values(left + 1, n)))
-    check_status(statuses[1], left, tag, n * itemsize)
+        assert sreq == MPI.REQUEST_NULL and rreq == MPI.REQUEST_NULL
+        assert items(rbuf) == items(bufkind.make(typecode, values(left + 1, n)))
+        check_status(statuses[1], left, tag, n * itemsize)
+        assert statuses[1].Get_count(DATATYPE_OF[typecode]) == n
 
 
-@pytest.mark.parametrize("typecode", TYPECODES)
-def test_recv_blocking(comm, bufkind, typecode):
+def test_recv_blocking(comm, bufkind):
     right, left = ring(comm)
     n = 9
-    sbuf = bufkind.make(typecode, values(comm.Get_rank(), n))
-    rbuf = bufkind.make(typecode, n)
-    sreq = comm.Isend(sbuf, right, 13)
-    status = MPI.Status()
-    assert comm.Recv(rbuf, left, 13, status) is None
-    sreq.Wait()
-    assert items(rbuf) == items(bufkind.make(typecode, values(left, n)))
-    check_status(status, left, 13, n * memoryview(sbuf).itemsize)
+    for typecode in typecodes_for(bufkind):
+        sbuf = bufkind.make(typecode, values(comm.Get_rank(), n))
+        rbuf = bufkind.make(typecode, n)
+        sreq = comm.Isend(sbuf, right, 13)
+        status = MPI.Status()
+        assert comm.Recv(rbuf, left, 13, status) is None
+        sreq.Wait()
+        assert items(rbuf) == items(bufkind.make(typecode, values(left, n)))
+        check_status(status, left, 13, n * memoryview(sbuf).itemsize)
+        assert status.Get_elements(DATATYPE_OF[typecode]) == n
 
 
 def test_recv_any_source_any_tag(comm):
@@ -226,9 +232,7 @@ def test_persistent_startall_together(comm):
 def test_sendrecv(comm, bufkind):
     right, left = ring(comm)
     rank = comm.Get_rank()
-    for typecode in TYPECODES:
-        if bufkind.name == "bytearray" and typecode != "B":
-            continue
+    for typecode in typecodes_for(bufkind):
         sbuf = bufkind.make(typecode, values(rank, 8))
         rbuf = bufkind.make(typecode, 8)
         status = MPI.Status()
@@ -245,9 +249,7 @@ def test_sendrecv(comm, bufkind):
 def test_sendrecv_replace(comm, bufkind):
     right, left = ring(comm)
     rank = comm.Get_rank()
-    for typecode in TYPECODES:
-        if bufkind.name == "bytearray" and typecode != "B":
-            continue
+    for typecode in typecodes_for(bufkind):
         buf = bufkind.make(typecode, values(rank, 5))
         status = MPI.Status()
         comm.Sendrecv_replace(buf, right, 33, left, 33, status)

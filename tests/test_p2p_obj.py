@@ -745,3 +745,44 @@ def test_buffer_frombuffer_and_toreadonly():
         MPI.buffer.frombuffer(b"abc")  # bytes are not writable
     with pytest.raises(TypeError):
         MPI.buffer.frombuffer(12)
+
+
+def test_blocking_buffer_calls_with_object_receive_pending(comm):
+    """With an object receive pending, blocking buffer calls poll it while they wait: their
+    results and statuses are the usual ones, and the pending receive completes meanwhile."""
+    right, left = ring(comm)
+    rank = comm.Get_rank()
+    req = comm.irecv(source=left, tag=300)
+    sreq = comm.isend({"rank": rank, "blob": bytes(200_000)}, right, 300)
+    status = MPI.Status()
+    rbuf = array.array("i", [0] * 4)
+    for mode in ("Send", "Ssend", "Bsend"):
+        rreq = comm.Irecv(rbuf, left, 301)
+        if mode == "Bsend":
+            memory = bytearray(16 + MPI.BSEND_OVERHEAD)
+            MPI.Attach_buffer(memory)
+            comm.Bsend(array.array("i", [rank] * 4), right, 301)
+            rreq.Wait(status)
+            MPI.Detach_buffer()
+        else:
+            getattr(comm, mode)(array.array("i", [rank] * 4), right, 301)
+            rreq.Wait(status)
+        assert list(rbuf) == [left] * 4 and (status.source, status.tag) == (left, 301)
+    sreq2 = comm.Isend(array.array("i", [rank + 1] * 4), right, 302)
+    assert comm.Probe(left, 302, status) and status.Get_count(MPI.INT) == 4
+    comm.Recv(rbuf, left, 302, status)
+    assert list(rbuf) == [left + 1] * 4 and status.tag == 302
+    sreq2.Wait()
+    comm.Sendrecv(array.array("i", [rank + 2] * 4), right, 303, rbuf, left, 303, status)
+    assert list(rbuf) == [left + 2] * 4 and (status.source, status.tag) == (left, 303)
+    buf = array.array("i", [rank + 3] * 4)
+    comm.Sendrecv_replace(buf, right, 304, left, 304, status)
+    assert list(buf) == [left + 3] * 4 and status.Get_count(MPI.INT) == 4
+    sreq2 = comm.Isend(array.array("i", [rank + 4] * 4), right, 305)
+    message = comm.Mprobe(left, 305, status)
+    message.Recv(rbuf, status)
+    assert list(rbuf) == [left + 4] * 4 and status.tag == 305
+    sreq2.Wait()
+    got = req.wait()
+    assert got["rank"] == left and got["blob"] == bytes(200_000)
+    sreq.wait()

@@ -4,7 +4,8 @@
  *   bench init | version                       (singleton or mpiexec -n 1)
  *
  * For each point rank 0 prints "RESULT VALUE t1 ... tREPS": seconds per operation
- * (one way for ping-pongs, one call for Barrier) in each repetition. */
+ * (one way for ping-pongs, one call for collectives) in each repetition. VALUE is the
+ * message size in bytes. */
 #define _GNU_SOURCE
 #include <mpi.h>
 #include <stdio.h>
@@ -112,14 +113,60 @@ static int k_barrier(char *buf, long size, long iters, int rank) {
     return 1;
 }
 
+/* Collectives of `size` bytes from every process, as in cases.py: Bcast from rank 0,
+ * Allreduce of size/8 doubles (MPI_SUM), Allgather into a buffer of size * nprocs bytes.
+ * The second buffer lives across the repetitions of a point. */
+static char *rbuf = NULL;
+
+static void recv_setup(char *buf, long size, int rank) {
+    (void)buf, (void)rank;
+    int nprocs = 1;
+    MPI_Comm_size(MPI_COMM_WORLD, &nprocs);
+    rbuf = alloc_buffer(size * nprocs);
+}
+
+static void recv_free(void) {
+    free(rbuf);
+    rbuf = NULL;
+}
+
+static int k_bcast(char *buf, long size, long iters, int rank) {
+    (void)rank;
+    for (long i = 0; i < iters; i++) MPI_Bcast(buf, (int)size, MPI_BYTE, 0, MPI_COMM_WORLD);
+    return 1;
+}
+
+static int k_allreduce(char *buf, long size, long iters, int rank) {
+    (void)rank;
+    int n = size / 8 > 0 ? (int)(size / 8) : 1;
+    /* the send buffer is all 0x5a bytes: a finite double, like the ones Python sends */
+    for (long i = 0; i < iters; i++)
+        MPI_Allreduce(buf, rbuf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    return 1;
+}
+
+static int k_allgather(char *buf, long size, long iters, int rank) {
+    (void)rank;
+    for (long i = 0; i < iters; i++)
+        MPI_Allgather(buf, (int)size, MPI_BYTE, rbuf, (int)size, MPI_BYTE, MPI_COMM_WORLD);
+    return 1;
+}
+
+/* setup/teardown, where given, run once per point around the timed repetitions. */
 static const struct {
     const char *name;
     kernel_fn run;
+    int min_procs;
+    void (*setup)(char *buf, long size, int rank);
+    void (*teardown)(void);
 } kernels[] = {
-    {"pingpong", k_pingpong},
-    {"isend", k_isend},
-    {"persistent", k_persistent},
-    {"barrier", k_barrier},
+    {"pingpong", k_pingpong, 2, NULL, NULL},
+    {"isend", k_isend, 2, NULL, NULL},
+    {"persistent", k_persistent, 2, persistent_setup, persistent_free},
+    {"barrier", k_barrier, 1, NULL, NULL},
+    {"bcast", k_bcast, 1, NULL, NULL},
+    {"allreduce", k_allreduce, 1, recv_setup, recv_free},
+    {"allgather", k_allgather, 1, recv_setup, recv_free},
 };
 
 static int usage(void) {
@@ -144,10 +191,11 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc < 3) return usage();
-    kernel_fn run = NULL;
+    size_t which = sizeof kernels / sizeof kernels[0];
     for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++)
-        if (strcmp(argv[1], kernels[i].name) == 0) run = kernels[i].run;
-    if (run == NULL) return usage();
+        if (strcmp(argv[1], kernels[i].name) == 0) which = i;
+    if (which == sizeof kernels / sizeof kernels[0]) return usage();
+    kernel_fn run = kernels[which].run;
     int reps = atoi(argv[2]);
     if (reps < 1) return usage();
 
@@ -155,8 +203,9 @@ int main(int argc, char **argv) {
     int rank = 0, nprocs = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &nprocs);
-    if (run != k_barrier && nprocs < 2) {
-        if (rank == 0) printf("ERROR case %s needs at least 2 processes\n", argv[1]);
+    if (nprocs < kernels[which].min_procs) {
+        if (rank == 0)
+            printf("ERROR case %s needs at least %d processes\n", argv[1], kernels[which].min_procs);
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
     double *times = malloc(sizeof(double) * (size_t)reps);
@@ -171,7 +220,7 @@ int main(int argc, char **argv) {
             printf("ERROR cannot allocate %ld bytes\n", value);
             MPI_Abort(MPI_COMM_WORLD, 3);
         }
-        if (run == k_persistent) persistent_setup(buf, value, rank);
+        if (kernels[which].setup) kernels[which].setup(buf, value, rank);
         run(buf, value, warmup, rank);
         int per_iter = 1;
         for (int r = 0; r < reps; r++) {
@@ -181,7 +230,7 @@ int main(int argc, char **argv) {
             times[r] = (now() - t0) / (double)iters;
         }
         MPI_Barrier(MPI_COMM_WORLD);
-        if (run == k_persistent) persistent_free();
+        if (kernels[which].teardown) kernels[which].teardown();
         free(buf);
         if (rank == 0) {
             printf("RESULT %ld", value);

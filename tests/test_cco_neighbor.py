@@ -1,0 +1,428 @@
+"""Neighbourhood collectives: Neighbor_allgather(v), Neighbor_alltoall(v/w) in their
+blocking, nonblocking (I...) and persistent (..._init) forms, and the object forms
+neighbor_allgather / neighbor_alltoall, on periodic and non-periodic Cartesian grids,
+a graph and distributed graphs.
+
+The neighbour order is MPI's: on a Cartesian grid, for each dimension d the neighbour
+at -1 then the one at +1 (PROC_NULL past a non-periodic edge, where nothing arrives and
+the receive block stays untouched); on a graph, the order of Get_neighbors; on a
+distributed graph, the order of sources/destinations given to the adjacent constructor.
+Send block k goes to out-neighbour k; receive block k comes from in-neighbour k, which
+sent it as its block j, the position of this process among its out-neighbours (for a
+Cartesian grid: block 2d+1 of the -1 neighbour, block 2d of the +1 neighbour, also when
+both are the same process in a periodic dimension of size 1 or 2). All tests are
+correct at any world size.
+"""
+
+from math import prod
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from mpipy import MPI
+
+WORLD = MPI.COMM_WORLD
+SENTINEL = -99
+
+
+def row_major(rank, dims):
+    return [(rank // prod(dims[d + 1 :])) % dims[d] for d in range(len(dims))]
+
+
+def cart_neighbours(rank, dims, periods):
+    """[lo0, hi0, lo1, hi1, ...] of `rank`, computed from its coordinates."""
+    out = []
+    for d in range(len(dims)):
+        for step in (-1, 1):
+            c = row_major(rank, dims)
+            c[d] += step
+            if periods[d]:
+                c[d] %= dims[d]
+            if 0 <= c[d] < dims[d]:
+                out.append(sum(x * prod(dims[i + 1 :]) for i, x in enumerate(c)))
+            else:
+                out.append(MPI.PROC_NULL)
+    return out
+
+
+def dist_dests(rank, size):
+    out = []
+    for d in ((rank + 1) % size, (rank + 2) % size):
+        if d not in out:
+            out.append(d)
+    return out
+
+
+def dist_sources(rank, size):
+    return sorted((s for s in range(size) if rank in dist_dests(s, size)), reverse=True)
+
+
+def graph_neighbours(rank, size):
+    s = set()
+    if size > 1:
+        s |= {(rank - 1) % size, (rank + 1) % size}
+        s |= {0} if rank != 0 else set(range(1, size))
+    s.discard(rank)
+    return sorted(s)
+
+
+TOPOLOGIES = [
+    "cart1d-periodic",
+    "cart1d",
+    "cart2d-periodic",
+    "cart2d-mixed",
+    "cart3d-mixed",
+    "graph",
+    "distgraph",
+    "distgraph-weighted",
+]
+
+
+CART_GRIDS = {
+    "cart1d-periodic": lambda size: ([size], [True]),
+    "cart1d": lambda size: ([size], [False]),
+    "cart2d-periodic": lambda size: (MPI.Compute_dims(size, 2), [True, True]),
+    "cart2d-mixed": lambda size: (MPI.Compute_dims(size, 2), [False, True]),
+    "cart3d-mixed": lambda size: (MPI.Compute_dims(size, 3), [True, False, True]),
+}
+
+
+@pytest.fixture(params=TOPOLOGIES)
+def topo(request):
+    """SimpleNamespace(comm, ins, outs, source_block, ...): this process's in- and
+    out-neighbours and, for each in-neighbour k, which of its send blocks arrives here."""
+    name = request.param
+    rank, size = WORLD.Get_rank(), WORLD.Get_size()
+    same_both_sides = False
+    if name in CART_GRIDS:
+        dims, periods = CART_GRIDS[name](size)
+        comm = WORLD.Create_cart(dims, periods=periods)
+        ins = outs = cart_neighbours(rank, dims, periods)
+        source_block = [k + 1 if k % 2 == 0 else k - 1 for k in range(len(ins))]
+        # a periodic dimension of 1 or 2 processes: the same process at -1 and +1
+        same_both_sides = any(p and d <= 2 for d, p in zip(dims, periods))
+    elif name == "graph":
+        index, edges = [], []
+        for r in range(size):
+            edges += graph_neighbours(r, size)
+            index.append(len(edges))
+        comm = WORLD.Create_graph(index, edges)
+        ins = outs = graph_neighbours(rank, size)
+        source_block = [graph_neighbours(s, size).index(rank) for s in ins]
+    else:
+        ins, outs = dist_sources(rank, size), dist_dests(rank, size)
+        kw = {}
+        if name == "distgraph-weighted":
+            kw = dict(sourceweights=[1] * len(ins), destweights=[2] * len(outs))
+        comm = WORLD.Create_dist_graph_adjacent(ins, outs, **kw)
+        source_block = [dist_dests(s, size).index(rank) for s in ins]
+    try:
+        yield SimpleNamespace(
+            name=name,
+            comm=comm,
+            rank=rank,
+            ins=ins,
+            outs=outs,
+            source_block=source_block,
+            same_both_sides=same_both_sides,
+        )
+    finally:
+        comm.Free()
+
+
+def value(src, block, i=0, k=0):
+    """Item i of send block `block` of process `src` (round k)."""
+    return 10000 * src + 100 * block + 10 * k + i
+
+
+def count(src, block):
+    """Items process `src` sends in its block `block` (vector variants): 0..2."""
+    return (src + 2 * block) % 3
+
+
+MODES = ["blocking", "nonblocking", "persistent"]
+
+OPEN_MPI = MPI.Get_library_version().startswith("Open MPI")
+
+
+def skip_open_mpi_swap(topo, mode):
+    if OPEN_MPI and mode != "blocking" and topo.same_both_sides:
+        pytest.skip(
+            "Open MPI 5.0.11: nonblocking/persistent neighbour all-to-all on a periodic "
+            "dimension of 1 or 2 processes swaps the -1 and +1 blocks (or truncates); "
+            "mpi4py too, blocking forms are right"
+        )
+
+
+def run(comm, name, mode, sendspec, recvspec, rounds, fill):
+    """Call the neighbourhood collective `name` in `mode`, `rounds` times, calling
+    fill(k) before each round and yielding after each."""
+    if mode == "blocking":
+        for k in range(rounds):
+            fill(k)
+            getattr(comm, name)(sendspec, recvspec)
+            yield k
+    elif mode == "nonblocking":
+        for k in range(rounds):
+            fill(k)
+            req = getattr(comm, "I" + name[0].lower() + name[1:])(sendspec, recvspec)
+            req.Wait()
+            yield k
+    else:
+        try:
+            req = getattr(comm, name + "_init")(sendspec, recvspec)
+        except NotImplementedError as exc:
+            pytest.skip(f"persistent collectives not available with this MPI: {exc}")
+        try:
+            for k in range(rounds):
+                fill(k)
+                req.Start()
+                req.Wait()
+                yield k
+        finally:
+            req.Free()
+
+
+# -- Buffers ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_neighbor_allgather(topo, mode):
+    n = 3
+    sendbuf = np.zeros(n, dtype="i")
+    recvbuf = np.zeros(n * len(topo.ins), dtype="i")
+
+    def fill(k):
+        sendbuf[:] = [value(topo.rank, 0, i, k) for i in range(n)]
+        recvbuf[:] = SENTINEL
+
+    for k in run(topo.comm, "Neighbor_allgather", mode, sendbuf, recvbuf, 2, fill):
+        for j, src in enumerate(topo.ins):
+            block = recvbuf[j * n : (j + 1) * n].tolist()
+            if src == MPI.PROC_NULL:
+                assert block == [SENTINEL] * n
+            else:
+                assert block == [value(src, 0, i, k) for i in range(n)]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_neighbor_allgatherv(topo, mode):
+    mine = (topo.rank % 3) + 1
+    counts = [(src % 3) + 1 if src != MPI.PROC_NULL else 2 for src in topo.ins]
+    # blocks in reverse order, one unused element before each
+    displs, at = [0] * len(counts), 1
+    for j in reversed(range(len(counts))):
+        displs[j] = at
+        at += counts[j] + 1
+    sendbuf = np.zeros(mine, dtype="d")
+    recvbuf = np.zeros(at, dtype="d")
+
+    def fill(k):
+        sendbuf[:] = [value(topo.rank, 0, i, k) for i in range(mine)]
+        recvbuf[:] = SENTINEL
+
+    spec = [recvbuf, counts, displs, MPI.DOUBLE]
+    for k in run(topo.comm, "Neighbor_allgatherv", mode, sendbuf, spec, 2, fill):
+        expected = [SENTINEL] * at
+        for j, src in enumerate(topo.ins):
+            if src != MPI.PROC_NULL:
+                expected[displs[j] : displs[j] + counts[j]] = [
+                    value(src, 0, i, k) for i in range(counts[j])
+                ]
+        assert recvbuf.tolist() == expected
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_neighbor_alltoall(topo, mode):
+    skip_open_mpi_swap(topo, mode)
+    n = 2
+    sendbuf = np.zeros(n * len(topo.outs), dtype="q")
+    recvbuf = np.zeros(n * len(topo.ins), dtype="q")
+
+    def fill(k):
+        sendbuf[:] = [value(topo.rank, b, i, k) for b in range(len(topo.outs)) for i in range(n)]
+        recvbuf[:] = SENTINEL
+
+    for k in run(topo.comm, "Neighbor_alltoall", mode, sendbuf, recvbuf, 2, fill):
+        for j, src in enumerate(topo.ins):
+            block = recvbuf[j * n : (j + 1) * n].tolist()
+            if src == MPI.PROC_NULL:
+                assert block == [SENTINEL] * n
+            else:
+                assert block == [value(src, topo.source_block[j], i, k) for i in range(n)], (j, src)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_neighbor_alltoallv(topo, mode):
+    skip_open_mpi_swap(topo, mode)
+    scounts = [count(topo.rank, b) for b in range(len(topo.outs))]
+    sdispls = [sum(scounts[:b]) for b in range(len(scounts))]
+    rcounts = [
+        count(src, topo.source_block[j]) if src != MPI.PROC_NULL else 1
+        for j, src in enumerate(topo.ins)
+    ]
+    rdispls = [
+        sum(rcounts[j + 1 :]) + (len(rcounts) - 1 - j) for j in range(len(rcounts))
+    ]  # reversed, gaps
+    rtotal = sum(rcounts) + len(rcounts)
+    sendbuf = np.zeros(max(sum(scounts), 1), dtype="i")
+    recvbuf = np.zeros(max(rtotal, 1), dtype="i")
+
+    def fill(k):
+        for b in range(len(scounts)):
+            sendbuf[sdispls[b] : sdispls[b] + scounts[b]] = [
+                value(topo.rank, b, i, k) for i in range(scounts[b])
+            ]
+        recvbuf[:] = SENTINEL
+
+    sendspec = [sendbuf, scounts, sdispls, MPI.INT]
+    recvspec = [recvbuf, (rcounts, rdispls), MPI.INT]
+    for k in run(topo.comm, "Neighbor_alltoallv", mode, sendspec, recvspec, 2, fill):
+        expected = [SENTINEL] * len(recvbuf)
+        for j, src in enumerate(topo.ins):
+            if src != MPI.PROC_NULL:
+                b = topo.source_block[j]
+                expected[rdispls[j] : rdispls[j] + rcounts[j]] = [
+                    value(src, b, i, k) for i in range(rcounts[j])
+                ]
+        assert recvbuf.tolist() == expected
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_neighbor_alltoallw(topo, mode):
+    """Send block b is INT for even b, DOUBLE for odd b; the receiver knows b (the
+    block its in-neighbour sends it), so both sides agree; 16 bytes per block slot."""
+    skip_open_mpi_swap(topo, mode)
+
+    def kind(block):
+        return ("i", MPI.INT) if block % 2 == 0 else ("d", MPI.DOUBLE)
+
+    nout, nin = len(topo.outs), len(topo.ins)
+    scounts = [count(topo.rank, b) for b in range(nout)]
+    stypes = [kind(b)[1] for b in range(nout)]
+    sdispls = [16 * b for b in range(nout)]
+    blocks = [topo.source_block[j] if src != MPI.PROC_NULL else 0 for j, src in enumerate(topo.ins)]
+    rcounts = [
+        count(src, blocks[j]) if src != MPI.PROC_NULL else 1 for j, src in enumerate(topo.ins)
+    ]
+    rtypes = [kind(b)[1] for b in blocks]
+    rdispls = [16 * (nin - 1 - j) for j in range(nin)]
+    sendbuf = bytearray(16 * max(nout, 1))
+    recvbuf = bytearray(16 * max(nin, 1))
+
+    def fill(k):
+        for b in range(nout):
+            data = np.array(
+                [value(topo.rank, b, i, k) for i in range(scounts[b])], dtype=kind(b)[0]
+            ).tobytes()
+            sendbuf[sdispls[b] : sdispls[b] + len(data)] = data
+        recvbuf[:] = b"\xee" * len(recvbuf)
+
+    sendspec = [sendbuf, scounts, sdispls, stypes]
+    recvspec = [recvbuf, rcounts, rdispls, rtypes]
+    for k in run(topo.comm, "Neighbor_alltoallw", mode, sendspec, recvspec, 2, fill):
+        for j, src in enumerate(topo.ins):
+            code = kind(blocks[j])[0]
+            nbytes = np.dtype(code).itemsize * rcounts[j]
+            raw = bytes(recvbuf[rdispls[j] : rdispls[j] + nbytes])
+            if src == MPI.PROC_NULL:
+                assert raw == b"\xee" * nbytes
+            else:
+                got = np.frombuffer(raw, dtype=code).tolist()
+                assert got == [value(src, blocks[j], i, k) for i in range(rcounts[j])]
+
+
+def test_nonblocking_several_pending(topo):
+    """Several neighbourhood collectives pending at once, completed in reverse order."""
+    skip_open_mpi_swap(topo, "nonblocking")
+    n_in, n_out = len(topo.ins), len(topo.outs)
+    a_send = np.array([topo.rank], dtype="i")
+    a_recv = np.full(n_in, SENTINEL, dtype="i")
+    b_send = np.array([value(topo.rank, b) for b in range(n_out)], dtype="q")
+    b_recv = np.full(n_in, SENTINEL, dtype="q")
+    reqs = [
+        topo.comm.Ineighbor_allgather(a_send, a_recv),
+        topo.comm.Ineighbor_alltoall(b_send, b_recv),
+        topo.comm.Ibarrier(),
+    ]
+    for req in reversed(reqs):
+        req.Wait()
+    for j, src in enumerate(topo.ins):
+        if src == MPI.PROC_NULL:
+            assert a_recv[j] == SENTINEL and b_recv[j] == SENTINEL
+        else:
+            assert a_recv[j] == src and b_recv[j] == value(src, topo.source_block[j])
+
+
+# -- Objects ---------------------------------------------------------------------------
+
+
+def test_neighbor_allgather_objects(topo):
+    mine = {"rank": topo.rank, "payload": list(range(topo.rank)), "topo": topo.name}
+    got = topo.comm.neighbor_allgather(mine)
+    assert isinstance(got, list) and len(got) == len(topo.ins)
+    for j, src in enumerate(topo.ins):
+        if src == MPI.PROC_NULL:
+            assert got[j] is None
+        else:
+            assert got[j] == {"rank": src, "payload": list(range(src)), "topo": topo.name}
+
+
+def test_neighbor_alltoall_objects(topo):
+    sent = [(topo.rank, b, "x" * b) for b in range(len(topo.outs))]
+    got = topo.comm.neighbor_alltoall(sent)
+    assert len(got) == len(topo.ins)
+    for j, src in enumerate(topo.ins):
+        if src == MPI.PROC_NULL:
+            assert got[j] is None
+        else:
+            b = topo.source_block[j]
+            assert got[j] == (src, b, "x" * b)
+
+
+def test_neighbor_objects_numpy(topo):
+    arrays = [np.full(1000, topo.rank * 10 + b, dtype="d") for b in range(len(topo.outs))]
+    got = topo.comm.neighbor_alltoall(arrays)
+    for j, src in enumerate(topo.ins):
+        if src != MPI.PROC_NULL:
+            assert np.array_equal(got[j], np.full(1000, src * 10 + topo.source_block[j], dtype="d"))
+
+
+# -- Bad input -------------------------------------------------------------------------
+
+
+def test_neighbor_bad_input(topo):
+    """Argument errors are raised on every process before MPI is called."""
+    comm = topo.comm
+    n_in, n_out = len(topo.ins), len(topo.outs)
+    with pytest.raises(ValueError):  # IN_PLACE has no meaning here
+        comm.Neighbor_allgather(MPI.IN_PLACE, np.zeros(n_in, dtype="i"))
+    with pytest.raises(ValueError):  # one count too many
+        comm.Neighbor_allgatherv(
+            np.zeros(1, dtype="i"), [np.zeros(n_in + 1, dtype="i"), [1] * (n_in + 1)]
+        )
+    with pytest.raises(ValueError):
+        comm.Neighbor_alltoallv(
+            [np.zeros(n_out + 1, dtype="i"), [1] * (n_out + 1)],
+            [np.zeros(n_in, dtype="i"), [1] * n_in],
+        )
+    with pytest.raises(ValueError):  # a count beyond the buffer
+        comm.Neighbor_allgather([np.zeros(1, dtype="i"), 2, MPI.INT], np.zeros(2 * n_in, dtype="i"))
+    with pytest.raises(ValueError):  # one object per out-neighbour
+        comm.neighbor_alltoall([None] * (n_out + 1))
+    if n_in > 1:
+        with pytest.raises(ValueError):  # a block spec that does not divide among in-neighbours
+            comm.Neighbor_allgather(np.zeros(1, dtype="i"), np.zeros(n_in + 1, dtype="i"))
+
+
+def test_neighbor_collectives_need_a_topology():
+    """Plain intracommunicators have no neighbourhood collectives."""
+    assert not hasattr(WORLD, "Neighbor_allgather")
+    assert not hasattr(WORLD, "neighbor_alltoall")
+    dup = WORLD.Dup()
+    try:
+        with pytest.raises((TypeError, MPI.Exception)):
+            MPI.Topocomm.Neighbor_allgather(dup, np.zeros(1), np.zeros(1))
+    finally:
+        dup.Free()
