@@ -345,6 +345,7 @@ CommClasses bind_comm(nb::module_ &m) {
             "Call_errhandler",
             [](const Comm &self, int errorcode) {
                 check(MPI_Comm_call_errhandler(self.get(), errorcode));
+                raise_pending_callback_error();  // raised by a Python error handler
             },
             nb::arg("errorcode"), "Call the error handler installed on a communicator.")
         .def(

@@ -4,6 +4,10 @@
 #include "objects.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <utility>
 
 namespace mpipy {
 
@@ -106,13 +110,164 @@ static nb::str error_string_of(int code) {
     return nb::steal<nb::str>(str);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Exceptions of Python callbacks run by MPI (error handlers, attribute copy and delete
+// functions). They cannot unwind through MPI: the callback keeps the exception here and
+// returns; the MPI call then fails (or, for Call_errhandler, returns) and the exception is
+// raised to its caller instead of the MPI.Exception, which becomes its context. Some MPIs
+// (MPICH) make the call succeed once a user error handler has returned: for error handlers,
+// a pending call also raises the exception as soon as the interpreter runs again (in the
+// main thread), which is in the caller.
+
+static thread_local PyObject *pending_callback_error = nullptr;
+
+// Sets the Python error indicator to the pending callback exception, if any.
+static bool restore_callback_error() {
+    PyObject *value = pending_callback_error;
+    if (!value) return false;
+    pending_callback_error = nullptr;
+    PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(value)), value);
+    Py_DECREF(value);
+    return true;
+}
+
+// Runs in the main thread at the interpreter's next check: there the exception is still
+// pending only if the MPI call that ran the callback succeeded.
+static int raise_late_callback_error(void *) { return restore_callback_error() ? -1 : 0; }
+
+void stash_callback_error() {
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (traceback) PyException_SetTraceback(value, traceback);
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
+    Py_XDECREF(pending_callback_error);  // only the latest is kept
+    pending_callback_error = value;
+}
+
+void raise_pending_callback_error() {
+    if (restore_callback_error()) throw nb::python_error();
+}
+
 static void translate(const std::exception_ptr &p, void *) {
     try {
         std::rethrow_exception(p);
     } catch (const MpiError &e) {
         nb::object code = nb::int_(e.code);
+        if (PyObject *value = pending_callback_error) {
+            // Taken first: building MPI.Exception runs Python code, and so pending calls.
+            pending_callback_error = nullptr;
+            PyObject *mpi_exc = PyObject_CallOneArg(exception_type, code.ptr());
+            if (mpi_exc) PyException_SetContext(value, mpi_exc);  // steals mpi_exc
+            PyErr_Clear();
+            PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(value)), value);
+            Py_DECREF(value);
+            return;
+        }
         PyErr_SetObject(exception_type, code.ptr());
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error handlers with Python functions. MPI calls a C function with only the communicator
+// and the error code, and may hold its own locks meanwhile (MPICH refuses to be asked for
+// the communicator's handler from inside): so each Python handler gets a C function of its
+// own, from a fixed table of slots. Free gives a slot back, but it is reused as late as
+// possible, since MPI keeps a freed handler working while a communicator still uses it.
+
+namespace {
+
+constexpr std::size_t errhandler_slots = 64;
+
+struct ErrhandlerSlot {
+    nb::object function;  // none while never used
+    std::intptr_t handle = 0;
+    bool in_use = false;
+    std::uint64_t freed_at = 0;  // when given back, to reuse the longest-free slot first
+};
+
+ErrhandlerSlot *errhandler_slot_table() {
+    static auto *table = new ErrhandlerSlot[errhandler_slots];
+    return table;
+}
+
+void run_comm_errhandler(std::size_t slot, MPI_Comm comm, int errorcode) {
+    if (!Py_IsInitialized()) return;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    nb::object function = errhandler_slot_table()[slot].function;
+    if (function.is_valid() && !function.is_none()) {
+        try {
+            function(wrap_comm(comm), errorcode);
+        } catch (nb::python_error &e) {
+            e.restore();
+            stash_callback_error();
+            Py_AddPendingCall(raise_late_callback_error, nullptr);
+        } catch (const MpiError &e) {
+            PyErr_SetObject(exception_type, nb::int_(e.code).ptr());
+            stash_callback_error();
+            Py_AddPendingCall(raise_late_callback_error, nullptr);
+        }
+    }
+    PyGILState_Release(gil);
+}
+
+template <std::size_t I> void comm_errhandler_slot(MPI_Comm *comm, int *errorcode, ...) {
+    run_comm_errhandler(I, *comm, *errorcode);
+}
+
+template <std::size_t... I> auto comm_errhandler_table(std::index_sequence<I...>) {
+    return std::array<MPI_Comm_errhandler_function *, sizeof...(I)>{&comm_errhandler_slot<I>...};
+}
+
+// A slot for a new handler: one never used, else the one given back longest ago.
+std::size_t take_errhandler_slot() {
+    ErrhandlerSlot *table = errhandler_slot_table();
+    std::size_t best = errhandler_slots;
+    for (std::size_t i = 0; i < errhandler_slots; ++i) {
+        if (table[i].in_use) continue;
+        if (!table[i].function.is_valid()) return i;
+        if (best == errhandler_slots || table[i].freed_at < table[best].freed_at) best = i;
+    }
+    if (best == errhandler_slots)
+        throw std::runtime_error("too many error handlers with Python functions (at most " +
+                                 std::to_string(errhandler_slots) + " at a time)");
+    return best;
+}
+
+// Free of a handler made by Create_errhandler gives its slot back.
+void give_back_errhandler_slot(std::intptr_t handle) {
+    static std::uint64_t clock = 0;
+    ErrhandlerSlot *table = errhandler_slot_table();
+    for (std::size_t i = 0; i < errhandler_slots; ++i)
+        if (table[i].in_use && table[i].handle == handle) {
+            table[i].in_use = false;
+            table[i].freed_at = ++clock;
+        }
+}
+
+}  // namespace
+
+void bind_errhandler_functions(CommClasses &classes) {
+    classes.comm.def_static(
+        "Create_errhandler",
+        [](nb::handle errhandler_fn) {
+            require_active();
+            if (!PyCallable_Check(errhandler_fn.ptr()))
+                throw nb::type_error("errhandler_fn must be callable");
+            static const auto table =
+                comm_errhandler_table(std::make_index_sequence<errhandler_slots>());
+            std::size_t slot = take_errhandler_slot();
+            MPI_Errhandler eh = MPI_ERRHANDLER_NULL;
+            check(MPI_Comm_create_errhandler(table[slot], &eh));
+            ErrhandlerSlot &entry = errhandler_slot_table()[slot];
+            entry.function = nb::borrow(errhandler_fn);
+            entry.handle = handle_to_int(eh);
+            entry.in_use = true;
+            python_callbacks_registered = true;
+            return new_handle<Errhandler>(eh);
+        },
+        nb::arg("errhandler_fn"), "Create a new error handler for communicators.");
 }
 
 void bind_errors(nb::module_ &m) {
@@ -338,8 +493,11 @@ void bind_errors(nb::module_ &m) {
             // without freeing it (a copy of a module constant holds no reference to give back).
             if (!predefined_name(ErrhandlerKind::name, handle_to_int(h)).empty())
                 h = MPI_ERRHANDLER_NULL;
-            else
+            else {
+                std::intptr_t handle = handle_to_int(h);
                 check(MPI_Errhandler_free(&h));
+                give_back_errhandler_slot(handle);
+            }
             self.handle = h;
         },
         "Free an error handler.");

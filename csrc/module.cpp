@@ -22,6 +22,7 @@ NB_MODULE(MPI, m) {
     bind_request(m);                  // request.cpp: Request, Prequest, Grequest
     bind_message(m);                  // message.cpp: Message
     CommClasses comm = bind_comm(m);  // comm.cpp: Comm and its subclasses, COMM_WORLD, COMM_SELF
+    bind_errhandler_functions(comm);  // errors.cpp: Comm.Create_errhandler (Python functions)
     bind_p2p(m, comm);                // p2p.cpp: point-to-point of buffers
     bind_p2p_objects(m, comm);        // p2p_obj.cpp: point-to-point of Python objects
     bind_collectives(m, comm);        // coll.cpp: collectives of buffers

@@ -137,6 +137,14 @@ void bind_topology(nb::module_ &m, CommClasses &classes);
 void bind_attributes(nb::module_ &m, CommClasses &classes);
 void bind_dpm(nb::module_ &m, CommClasses &classes);
 
+// Python exceptions raised in callbacks MPI runs (errors.cpp): stash_callback_error keeps
+// the current one (GIL held, error set); the next failing check raises it instead of
+// MPI.Exception, or raise_pending_callback_error does after an MPI call that succeeded.
+void stash_callback_error();
+void raise_pending_callback_error();
+// Comm.Create_errhandler, bound once the communicator classes exist (errors.cpp).
+void bind_errhandler_functions(CommClasses &classes);
+
 // Attributes of keyvals created from Python (attributes.cpp).
 bool get_python_attr(MPI_Comm comm, int keyval, nb::object &out);
 void delete_python_attributes();
