@@ -3,6 +3,7 @@
 #include "request.hpp"
 
 #include <cstring>
+#include <map>
 #include <memory>
 
 namespace mpipy {
@@ -388,39 +389,107 @@ nb::object improbe(const Comm &self, int source, int tag, nb::handle status) {
     return make_message(msg, comm, *st);
 }
 
-// The buffer attached for buffered sends (module-wide), pinned while attached.
-MessageBuffer attached_buffer;
-nb::object attached_object;
+// Buffers attached for buffered sends, pinned while attached: the process's (key
+// MPI_COMM_NULL) and, with MPI-4.1, one per communicator. BUFFER_AUTOMATIC (or None) lets
+// an MPI-4.1 library allocate what it needs. An entry left by a communicator freed without
+// Detach_buffer is replaced when MPI reuses its handle.
+struct AttachedBuffer {
+    MessageBuffer buf;
+    nb::object obj;
+};
+// Never destroyed: it may hold Python objects when the process exits.
+std::map<MPI_Comm, AttachedBuffer> &attached = *new std::map<MPI_Comm, AttachedBuffer>;
 
-void attach_buffer(nb::handle buf) {
+void attach_buffer(MPI_Comm scope, nb::handle buf) {
     require_active();
-    if (!attached_object.is_none() && attached_object.is_valid())
-        throw MpiError{MPI_ERR_BUFFER};  // MPI allows one buffer at a time
-    MessageBuffer b;
-    parse_message(buf, Access::write, b);
+    AttachedBuffer a;
+    void *addr = nullptr;
     MPI_Count size = 0;
-    check(MPI_Type_size_x(b.type, &size));
-    size *= b.count;
-    if (size > INT_MAX) throw nb::value_error("buffer for buffered sends must be below 2 GiB");
-    check(MPI_Buffer_attach(b.addr, static_cast<int>(size)));
-    attached_buffer = std::move(b);
-    attached_object = nb::borrow(buf);
+    if (buf.is_none() || nb::isinstance<BufferAutomaticType>(buf)) {
+#ifdef MPI_BUFFER_AUTOMATIC
+        addr = MPI_BUFFER_AUTOMATIC;
+        a.obj = nb::module_::import_("mpipy.MPI").attr("BUFFER_AUTOMATIC");
+#else
+        throw_not_implemented("BUFFER_AUTOMATIC");
+#endif
+    } else {
+        parse_message(buf, Access::write, a.buf);
+        check(MPI_Type_size_x(a.buf.type, &size));
+        size *= a.buf.count;
+        addr = a.buf.addr;
+        a.obj = nb::borrow(buf);
+        if (!MPIPY_HAVE_LARGE_COUNT && size > INT_MAX)
+            throw nb::value_error("buffer for buffered sends must be below 2 GiB with this MPI");
+    }
+    if (scope == MPI_COMM_NULL) {
+        if (attached.count(scope)) throw MpiError{MPI_ERR_BUFFER};  // one at a time
+        check(MPIPY_C(MPI_Buffer_attach)(addr, static_cast<decltype(CallCount::count)>(size)));
+    } else {
+#if MPIPY_HAVE_COMM_BUFFER
+        check(MPIPY_C(MPI_Comm_attach_buffer)(scope, addr,
+                                              static_cast<decltype(CallCount::count)>(size)));
+#endif
+    }
+    attached[scope] = std::move(a);
 }
 
-nb::object detach_buffer() {
+nb::object detach_buffer(MPI_Comm scope) {
     require_active();
     void *addr = nullptr;
-    int size = 0;
+    decltype(CallCount::count) size = 0;
+    int rc;
+    {
+        ReleaseGIL nogil;  // waits for pending buffered sends
+        if (scope == MPI_COMM_NULL) {
+            rc = MPIPY_C(MPI_Buffer_detach)(&addr, &size);
+        } else {
+#if MPIPY_HAVE_COMM_BUFFER
+            rc = MPIPY_C(MPI_Comm_detach_buffer)(scope, &addr, &size);
+#else
+            rc = MPI_ERR_OTHER;
+#endif
+        }
+    }
+    check(rc);
+    auto it = attached.find(scope);
+    if (it == attached.end()) return nb::none();
+    nb::object obj = std::move(it->second.obj);
+    attached.erase(it);
+    return obj;
+}
+
+void flush_buffer(MPI_Comm scope) {
+    require_active();
+#if MPIPY_HAVE_COMM_BUFFER
     int rc;
     {
         ReleaseGIL nogil;
-        rc = MPI_Buffer_detach(&addr, &size);
+        rc = scope == MPI_COMM_NULL ? MPI_Buffer_flush() : MPI_Comm_flush_buffer(scope);
     }
     check(rc);
-    attached_buffer = MessageBuffer();
-    nb::object obj = attached_object.is_valid() ? attached_object : nb::none();
-    attached_object = nb::none();
-    return obj;
+#else
+    (void)scope;
+    throw_not_implemented("Flush_buffer");
+#endif
+}
+
+nb::object iflush_buffer(MPI_Comm scope) {
+    require_active();
+#if MPIPY_HAVE_COMM_BUFFER
+    MPI_Request r = MPI_REQUEST_NULL;
+    check(scope == MPI_COMM_NULL ? MPI_Buffer_iflush(&r) : MPI_Comm_iflush_buffer(scope, &r));
+    return make_request(r, nullptr, false);
+#else
+    (void)scope;
+    throw_not_implemented("Iflush_buffer");
+#endif
+}
+
+// The communicator form of the above: NotImplementedError where the MPI lacks it.
+MPI_Comm buffer_scope(const Comm &self) {
+    MPI_Comm comm = self.get();
+    if (!MPIPY_HAVE_COMM_BUFFER) throw_not_implemented("A buffer attached to a communicator");
+    return comm;
 }
 
 }  // namespace
@@ -481,10 +550,27 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
         .def("Improbe", &improbe, any_source, any_tag, nb::arg("status") = nb::none(),
              "Nonblocking test for a matched message.");
 
-    m.def("Attach_buffer", &attach_buffer, nb::arg("buf"),
-          "Attach a user-provided buffer for sending in buffered mode.");
-    m.def("Detach_buffer", &detach_buffer, "Remove an existing attached buffer.");
-    attached_object = nb::none();
+    const char *attach_doc = "Attach a user-provided buffer for sending in buffered mode.";
+    const char *detach_doc = "Remove an existing attached buffer.";
+    const char *flush_doc = "Block until all buffered messages have been transmitted.";
+    const char *iflush_doc = "Nonblocking flush for buffered messages.";
+    m.def("Attach_buffer", [](nb::handle buf) { attach_buffer(MPI_COMM_NULL, buf); },
+          nb::arg("buf").none(), attach_doc);
+    m.def("Detach_buffer", [] { return detach_buffer(MPI_COMM_NULL); }, detach_doc);
+    m.def("Flush_buffer", [] { flush_buffer(MPI_COMM_NULL); }, flush_doc);
+    m.def("Iflush_buffer", [] { return iflush_buffer(MPI_COMM_NULL); }, iflush_doc);
+    comm.def(
+            "Attach_buffer",
+            [](const Comm &self, nb::handle buf) { attach_buffer(buffer_scope(self), buf); },
+            nb::arg("buf").none(), attach_doc)
+        .def(
+            "Detach_buffer", [](const Comm &self) { return detach_buffer(buffer_scope(self)); },
+            detach_doc)
+        .def(
+            "Flush_buffer", [](const Comm &self) { flush_buffer(buffer_scope(self)); }, flush_doc)
+        .def(
+            "Iflush_buffer", [](const Comm &self) { return iflush_buffer(buffer_scope(self)); },
+            iflush_doc);
 }
 
 }  // namespace mpipy

@@ -1141,6 +1141,70 @@ def test_attach_detach_buffer(comm):
         MPI.Attach_buffer(42)
 
 
+# MPI-4.1 added buffers per communicator, automatic buffers and flushing.
+HAVE_MPI41_BUFFERS = MPI.Get_version() >= (4, 1)
+
+
+@pytest.mark.skipif(not HAVE_MPI41_BUFFERS, reason="the MPI has no MPI-4.1 buffer functions")
+def test_comm_attach_flush_detach_buffer(comm):
+    right, left = ring(comm)
+    dup = comm.Dup()
+    try:
+        memory = bytearray(2 * (100 + MPI.BSEND_OVERHEAD))
+        dup.Attach_buffer(memory)
+        with pytest.raises(MPI.Exception):
+            dup.Attach_buffer(bytearray(1000))  # one buffer per communicator
+        dup.Bsend(bytes(values(comm.Get_rank(), 100)), right, 90)
+        flushing = dup.Iflush_buffer()
+        assert isinstance(flushing, MPI.Request)
+        rbuf = bytearray(100)
+        dup.Recv(rbuf, left, 90)
+        assert list(rbuf) == values(left, 100)
+        flushing.Wait()
+        dup.Bsend(bytes(values(comm.Get_rank() + 1, 100)), right, 91)
+        dup.Recv(rbuf, left, 91)
+        assert list(rbuf) == values(left + 1, 100)
+        dup.Flush_buffer()
+        assert dup.Detach_buffer() is memory
+        # The process's buffer is another one: still free to attach.
+        MPI.Attach_buffer(bytearray(64 + MPI.BSEND_OVERHEAD))
+        MPI.Flush_buffer()
+        MPI.Iflush_buffer().Wait()
+        assert len(MPI.Detach_buffer()) == 64 + MPI.BSEND_OVERHEAD
+    finally:
+        dup.Free()
+
+
+@pytest.mark.skipif(not HAVE_MPI41_BUFFERS, reason="the MPI has no MPI-4.1 buffer functions")
+@pytest.mark.parametrize("automatic", [None, MPI.BUFFER_AUTOMATIC])
+def test_buffer_automatic(comm, automatic):
+    right, left = ring(comm)
+    MPI.Attach_buffer(automatic)
+    try:
+        n = 1 << 16  # no buffer of the user's needed, whatever the size
+        comm.Bsend(bytes(values(comm.Get_rank(), 256)) * (n // 256), right, 92)
+        rbuf = bytearray(n)
+        comm.Recv(rbuf, left, 92)
+        assert list(rbuf[-256:]) == values(left, 256)
+    finally:
+        assert MPI.Detach_buffer() is MPI.BUFFER_AUTOMATIC
+
+
+@pytest.mark.skipif(HAVE_MPI41_BUFFERS, reason="the MPI has the MPI-4.1 buffer functions")
+def test_mpi41_buffers_not_implemented(comm):
+    for call in (
+        lambda: comm.Attach_buffer(bytearray(100)),
+        comm.Detach_buffer,
+        comm.Flush_buffer,
+        comm.Iflush_buffer,
+        MPI.Flush_buffer,
+        MPI.Iflush_buffer,
+        lambda: MPI.Attach_buffer(MPI.BUFFER_AUTOMATIC),
+    ):
+        with pytest.raises(NotImplementedError):
+            call()
+
+
 @pytest.mark.skipif(
     OPEN_MPI,
     reason="Open MPI 5.0: after a Bsend fails for want of a buffer, "
