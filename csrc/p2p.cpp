@@ -554,8 +554,9 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
     const char *detach_doc = "Remove an existing attached buffer.";
     const char *flush_doc = "Block until all buffered messages have been transmitted.";
     const char *iflush_doc = "Nonblocking flush for buffered messages.";
-    m.def("Attach_buffer", [](nb::handle buf) { attach_buffer(MPI_COMM_NULL, buf); },
-          nb::arg("buf").none(), attach_doc);
+    m.def(
+        "Attach_buffer", [](nb::handle buf) { attach_buffer(MPI_COMM_NULL, buf); },
+        nb::arg("buf").none(), attach_doc);
     m.def("Detach_buffer", [] { return detach_buffer(MPI_COMM_NULL); }, detach_doc);
     m.def("Flush_buffer", [] { flush_buffer(MPI_COMM_NULL); }, flush_doc);
     m.def("Iflush_buffer", [] { return iflush_buffer(MPI_COMM_NULL); }, iflush_doc);
