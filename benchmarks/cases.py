@@ -399,6 +399,89 @@ def setup_obj_allreduce(MPI, comm, value):
     return run, 1, None
 
 
+# Non-contiguous exchanges: (label, layout, method) by value. A column of an 8192 x 8192
+# float64 array (8192 doubles 64 KiB apart) and a 256^3 sub-block of a 512^3 float64 array
+# (65536 runs of 2 KiB), moved by a derived datatype or by a copy into a contiguous buffer.
+NONCONTIG = {
+    0: ("column 8192² derived", "column", "derived"),
+    1: ("column 8192² copy", "column", "copy"),
+    2: ("block 256³ of 512³ derived", "block", "derived"),
+    3: ("block 256³ of 512³ copy", "block", "copy"),
+}
+COLUMN_N, BLOCK_N, BLOCK_SUB = 8192, 512, 256
+
+
+def noncontig_jobs(opts):
+    points = []
+    for value, (label, layout, _) in NONCONTIG.items():
+        if layout == "column":
+            iters = 20 if opts.quick else 100
+        else:
+            iters = 3 if opts.quick else 10
+        points.append(Point(label, value, iters, 1))
+    return [Job(2, points)]
+
+
+@case("noncontig", "exchange of a strided column / 3-D sub-block", noncontig_jobs, c=True)
+def setup_noncontig(MPI, comm, value):
+    """Ping-pong of a non-contiguous part of a large float64 array between ranks 0 and 1,
+    each side sending from and receiving into the array: by a derived datatype (vector
+    for the column, subarray for the block), or by a NumPy copy to and from a contiguous
+    buffer. Time per one-way exchange, copies included."""
+    import numpy
+
+    _, layout, method = NONCONTIG[value]
+    rank = comm.Get_rank()
+    if layout == "column":
+        array = numpy.empty((COLUMN_N, COLUMN_N))
+        part = array[:, 0]  # a view: 8192 doubles, one per row
+        datatype = MPI.DOUBLE.Create_vector(COLUMN_N, 1, COLUMN_N)
+    else:
+        n, m = BLOCK_N, BLOCK_SUB
+        array = numpy.empty((n, n, n))
+        start = (n - m) // 2
+        part = array[start : start + m, start : start + m, start : start + m]
+        datatype = MPI.DOUBLE.Create_subarray([n] * 3, [m] * 3, [start] * 3)
+    array.fill(rank + 0.5)
+    datatype.Commit()
+    contiguous = numpy.empty(part.shape)
+    send, recv = comm.Send, comm.Recv
+    peer = 1 - rank
+    if method == "derived":
+        spec = [array, 1, datatype]  # the whole (contiguous) array, as mpi4py needs
+
+        def send_part():
+            send(spec, peer, 0)
+
+        def recv_part():
+            recv(spec, peer, 0)
+
+    else:
+
+        def send_part():
+            numpy.copyto(contiguous, part)
+            send(contiguous, peer, 0)
+
+        def recv_part():
+            recv(contiguous, peer, 0)
+            numpy.copyto(part, contiguous)
+
+    def run0(n):
+        for _ in range(n):
+            send_part()
+            recv_part()
+
+    def run1(n):
+        for _ in range(n):
+            recv_part()
+            send_part()
+
+    def done():
+        datatype.Free()
+
+    return {0: run0, 1: run1}.get(rank), 2, done
+
+
 def import_jobs(opts):
     # Each repetition is one process (up to 5: a process can take a second to start);
     # iters holds the repetition count here.

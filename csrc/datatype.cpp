@@ -8,6 +8,7 @@
 #include <array>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace mpipy {
 
@@ -358,35 +359,36 @@ namespace {
 struct Extent {
     MPI_Count lb, extent;
 };
+// The large-count (MPI-4 `_c`) queries where this MPI has them, else the MPI-3 `_x` ones.
+#if MPIPY_HAVE_LARGE_COUNT
+#define MPIPY_TYPE_QUERY(fn) fn##_c
+#else
+#define MPIPY_TYPE_QUERY(fn) fn##_x
+#endif
 Extent extent_of(MPI_Datatype t) {
     MPI_Count lb = 0, extent = 0;
-    check(MPI_Type_get_extent_x(t, &lb, &extent));
+    check(MPIPY_TYPE_QUERY(MPI_Type_get_extent)(t, &lb, &extent));
     return {lb, extent};
 }
 Extent true_extent_of(MPI_Datatype t) {
     MPI_Count lb = 0, extent = 0;
-    check(MPI_Type_get_true_extent_x(t, &lb, &extent));
+    check(MPIPY_TYPE_QUERY(MPI_Type_get_true_extent)(t, &lb, &extent));
     return {lb, extent};
 }
 MPI_Count size_of(MPI_Datatype t) {
     MPI_Count size = 0;
-    check(MPI_Type_size_x(t, &size));
+    check(MPIPY_TYPE_QUERY(MPI_Type_size)(t, &size));
     return size;
 }
-int combiner_of(MPI_Datatype t) {
-    int ni = 0, na = 0, nd = 0, combiner = MPI_UNDEFINED;
-    check(MPI_Type_get_envelope(t, &ni, &na, &nd, &combiner));
-    return combiner;
-}
+#undef MPIPY_TYPE_QUERY
 
 // A datatype handle that MPI_Type_get_contents returned, freed on scope exit unless named.
 struct ContentsType {
     MPI_Datatype type = MPI_DATATYPE_NULL;
     ~ContentsType() {
-        int ni = 0, na = 0, nd = 0, combiner = MPI_COMBINER_NAMED;
-        if (type != MPI_DATATYPE_NULL &&
-            MPI_Type_get_envelope(type, &ni, &na, &nd, &combiner) == MPI_SUCCESS &&
-            combiner != MPI_COMBINER_NAMED)
+        int combiner = MPI_COMBINER_NAMED;
+        if (type != MPI_DATATYPE_NULL && query_combiner(type, combiner) == MPI_SUCCESS &&
+            !combiner_is_predefined(combiner))
             MPI_Type_free(&type);
     }
 };
@@ -399,7 +401,12 @@ const Predefined *predefined_entry(MPI_Datatype t) {
     int ints[1];
     MPI_Aint addrs[1];
     ContentsType inner;
+#if MPIPY_HAVE_LARGE_COUNT
+    MPI_Count counts[1];
+    check(MPI_Type_get_contents_c(t, 0, 0, 0, 1, ints, addrs, counts, &inner.type));
+#else
     check(MPI_Type_get_contents(t, 0, 0, 1, ints, addrs, &inner.type));
+#endif
     return predefined_entry(inner.type);
 }
 
@@ -464,16 +471,63 @@ nb::object predefined_object(MPI_Datatype t) {
     return fresh;
 }
 
-// Free() refuses every predefined datatype (named), however the handle was obtained.
+// Free() refuses every predefined datatype (named or Fortran 90 parameterized), however the
+// handle was obtained: MPI forbids freeing them and some MPIs do not check.
 void check_freeable(const Datatype &self, MPI_Datatype t) {
-    if (self.predefined || combiner_of(t) == MPI_COMBINER_NAMED) throw MpiError{MPI_ERR_TYPE};
+    if (self.predefined || combiner_is_predefined(combiner_of(t))) throw MpiError{MPI_ERR_TYPE};
 }
 
 }  // namespace
 
+int query_combiner(MPI_Datatype t, int &combiner) {
+    // MPICH refuses the classic envelope query on datatypes made by large-count constructors.
+#if MPIPY_HAVE_LARGE_COUNT
+    MPI_Count ni = 0, na = 0, nc = 0, nd = 0;
+    return MPI_Type_get_envelope_c(t, &ni, &na, &nc, &nd, &combiner);
+#else
+    int ni = 0, na = 0, nd = 0;
+    return MPI_Type_get_envelope(t, &ni, &na, &nd, &combiner);
+#endif
+}
+
+int combiner_of(MPI_Datatype t) {
+    int combiner = MPI_UNDEFINED;
+    check(query_combiner(t, combiner));
+    return combiner;
+}
+
+bool combiner_is_predefined(int combiner) {
+    return combiner == MPI_COMBINER_NAMED || combiner == MPI_COMBINER_F90_INTEGER ||
+           combiner == MPI_COMBINER_F90_REAL || combiner == MPI_COMBINER_F90_COMPLEX;
+}
+
+namespace {
+std::unordered_set<std::intptr_t> uncommitted;
+}
+
+void note_uncommitted(MPI_Datatype t) { uncommitted.insert(handle_to_int(t)); }
+void forget_uncommitted(MPI_Datatype t) {
+    if (!uncommitted.empty()) uncommitted.erase(handle_to_int(t));
+}
+bool is_uncommitted(MPI_Datatype t) {
+    return !uncommitted.empty() && uncommitted.count(handle_to_int(t)) != 0;
+}
+void require_committed(MPI_Datatype t) {
+    if (is_uncommitted(t)) [[unlikely]]
+        throw MpiError{MPI_ERR_TYPE};
+}
+
+nb::object datatype_object(MPI_Datatype t) {
+    if (t == MPI_DATATYPE_NULL || combiner_of(t) == MPI_COMBINER_NAMED) {
+        PyObject *obj = PyDict_GetItem(constant_of_handle.ptr(), nb::int_(handle_to_int(t)).ptr());
+        if (obj) return nb::borrow(obj);
+    }
+    return new_handle<Datatype>(t);
+}
+
 void datatype_after_init() {}
 
-void bind_datatype(nb::module_ &m) {
+nb::class_<Datatype> bind_datatype(nb::module_ &m) {
     build_code_tables();
 
     nb::class_<Datatype> cls(m, "Datatype", "Datatype object.");
@@ -545,14 +599,19 @@ void bind_datatype(nb::module_ &m) {
             [](nb::handle self) {
                 MPI_Datatype t = nb::inst_ptr<Datatype>(self)->get(), dup = MPI_DATATYPE_NULL;
                 check(MPI_Type_dup(t, &dup));
+                if (is_uncommitted(t)) note_uncommitted(dup);  // a dup keeps the state
                 return new_like<Datatype>(self, dup);
             },
+            "Duplicate a datatype.")
+        .def(
+            "Create_dup", [](nb::handle self) { return self.attr("Dup")(); },
             "Duplicate a datatype.")
         .def(
             "Commit",
             [](nb::handle self) {
                 MPI_Datatype t = nb::inst_ptr<Datatype>(self)->get();
                 check(MPI_Type_commit(&t));
+                forget_uncommitted(t);
                 return nb::borrow(self);
             },
             "Commit the datatype.")
@@ -561,8 +620,8 @@ void bind_datatype(nb::module_ &m) {
             [](Datatype &self) {
                 MPI_Datatype t = self.get();
                 check_freeable(self, t);
-                check(MPI_Type_free(&t));
-                self.handle = t;
+                check(MPI_Type_free(&self.handle));
+                forget_uncommitted(t);
             },
             "Free the datatype.")
         .def_prop_ro(
@@ -575,7 +634,7 @@ void bind_datatype(nb::module_ &m) {
             "is_predefined",
             [](const Datatype &self) {
                 if (self.is_null()) return true;
-                return combiner_of(self.get()) == MPI_COMBINER_NAMED;
+                return combiner_is_predefined(combiner_of(self.get()));
             },
             "Is a predefined datatype.")
         .def(
@@ -634,6 +693,7 @@ void bind_datatype(nb::module_ &m) {
     nb::dict typedict;
     for (const auto &[code, type] : code_table()) typedict[code.c_str()] = predefined_object(type);
     m.attr("_typedict") = typedict;
+    return cls;
 }
 
 }  // namespace mpipy

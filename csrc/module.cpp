@@ -11,7 +11,9 @@ NB_MODULE(MPI, m) {
     // MPIPY_LEAK_WARNINGS=1 to see nanobind's reference-leak report when debugging.
     nb::set_leak_warnings(std::getenv("MPIPY_LEAK_WARNINGS") != nullptr);
     bind_errors(m);                   // errors.cpp: Exception, error classes, Errhandler
-    bind_datatype(m);                 // datatype.cpp: Datatype, predefined datatypes, format codes
+    auto dt = bind_datatype(m);       // datatype.cpp: Datatype, predefined datatypes, format codes
+    bind_datatype_derived(m, dt);     // datatype_derived.cpp: constructors, envelope, decode
+    bind_pack(m, dt);                 // pack.cpp: Pack/Unpack, external32, addresses
     bind_group(m);                    // group.cpp: Group
     bind_info(m);                     // info.cpp: Info
     bind_op(m);                       // op.cpp: Op and predefined operations

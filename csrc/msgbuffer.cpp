@@ -31,6 +31,7 @@ MPI_Datatype to_datatype(nb::handle obj) {
     if (nb::isinstance<Datatype>(obj)) {
         MPI_Datatype type = nb::inst_ptr<Datatype>(obj)->handle;
         if (type == MPI_DATATYPE_NULL) spec_error(PyExc_ValueError, "datatype is DATATYPE_NULL");
+        require_committed(type);  // before MPI, which may not check
         return type;
     }
     if (nb::isinstance<nb::str>(obj)) {
@@ -44,11 +45,7 @@ MPI_Datatype to_datatype(nb::handle obj) {
                "expecting an MPI.Datatype or a type code, not " + type_name_of(obj));
 }
 
-bool is_predefined(MPI_Datatype type) {
-    int ni = 0, na = 0, nd = 0, combiner = MPI_UNDEFINED;
-    check(MPI_Type_get_envelope(type, &ni, &na, &nd, &combiner));
-    return combiner == MPI_COMBINER_NAMED;
-}
+bool is_predefined(MPI_Datatype type) { return combiner_of(type) == MPI_COMBINER_NAMED; }
 
 bool is_bottom(nb::handle obj) { return obj.is_none() || nb::isinstance<BottomType>(obj); }
 

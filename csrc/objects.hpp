@@ -100,6 +100,23 @@ struct Session : Handle<SessionKind> {
 // (Intercomm, Cartcomm, Graphcomm, Distgraphcomm or Intracomm).
 nb::object wrap_comm(MPI_Comm comm);
 
+// Datatype helpers (datatype.cpp): the combiner of a datatype; whether a combiner marks a
+// predefined datatype (named or Fortran 90 parameterized: never freed); the Python object for
+// a datatype handle (the module constant of a named one, else a new Datatype).
+int combiner_of(MPI_Datatype t);
+int query_combiner(MPI_Datatype t, int &combiner);  // no check: returns MPI's error code
+bool combiner_is_predefined(int combiner);
+nb::object datatype_object(MPI_Datatype t);
+
+// Derived datatypes mpipy made and nobody committed yet. MPI requires committed datatypes
+// for communication and packing, and some MPIs crash instead of failing on some calls
+// (Open MPI's MPI_Pack_size), so require_committed() raises MPI.Exception (ERR_TYPE) first.
+// Handles from elsewhere (fromhandle, ...) are never in the set: MPI alone checks them.
+void note_uncommitted(MPI_Datatype t);
+void forget_uncommitted(MPI_Datatype t);  // committed or freed
+bool is_uncommitted(MPI_Datatype t);
+void require_committed(MPI_Datatype t);
+
 // The MPI_Info of an optional info argument: None is MPI_INFO_NULL (info.cpp).
 MPI_Info info_arg(nb::handle info);
 
@@ -109,7 +126,9 @@ void set_errors_return(MPI_Comm comm);
 // Registration, one per concept family, in dependency order.
 void bind_errors(nb::module_ &m);
 void bind_environment(nb::module_ &m);
-void bind_datatype(nb::module_ &m);
+nb::class_<Datatype> bind_datatype(nb::module_ &m);
+void bind_datatype_derived(nb::module_ &m, nb::class_<Datatype> &cls);  // datatype_derived.cpp
+void bind_pack(nb::module_ &m, nb::class_<Datatype> &cls);              // pack.cpp
 void bind_group(nb::module_ &m);
 void bind_info(nb::module_ &m);
 void bind_op(nb::module_ &m);

@@ -152,6 +152,103 @@ static int k_allgather(char *buf, long size, long iters, int rank) {
     return 1;
 }
 
+/* noncontig: a non-contiguous part of a large double array, ping-ponged between ranks 0
+ * and 1. VALUE 0/1: column 0 of an 8192 x 8192 array; 2/3: the central 256^3 block of a
+ * 512^3 array. Even values send it with a derived datatype (vector, subarray), odd values
+ * copy it to and from a contiguous buffer with loops, as NumPy's copy would. */
+enum { COLUMN_N = 8192, BLOCK_N = 512, BLOCK_SUB = 256 };
+static double *nc_array = NULL, *nc_contig = NULL;
+static MPI_Datatype nc_type = MPI_DATATYPE_NULL;
+static int nc_count = 0;
+
+static void noncontig_setup(char *buf, long value, int rank) {
+    (void)buf;
+    long total;
+    if (value < 2) {
+        total = (long)COLUMN_N * COLUMN_N;
+        nc_count = COLUMN_N;
+        MPI_Type_vector(COLUMN_N, 1, COLUMN_N, MPI_DOUBLE, &nc_type);
+    } else {
+        int sizes[3] = {BLOCK_N, BLOCK_N, BLOCK_N}, subs[3] = {BLOCK_SUB, BLOCK_SUB, BLOCK_SUB};
+        int start = (BLOCK_N - BLOCK_SUB) / 2, starts[3] = {start, start, start};
+        total = (long)BLOCK_N * BLOCK_N * BLOCK_N;
+        nc_count = BLOCK_SUB * BLOCK_SUB * BLOCK_SUB;
+        MPI_Type_create_subarray(3, sizes, subs, starts, MPI_ORDER_C, MPI_DOUBLE, &nc_type);
+    }
+    MPI_Type_commit(&nc_type);
+    nc_array = (double *)alloc_buffer(total * (long)sizeof(double));
+    nc_contig = (double *)alloc_buffer((long)nc_count * (long)sizeof(double));
+    if (!nc_array || !nc_contig) {
+        printf("ERROR cannot allocate the arrays\n");
+        MPI_Abort(MPI_COMM_WORLD, 3);
+    }
+    for (long i = 0; i < total; i++) nc_array[i] = rank + 0.5;
+}
+
+static void noncontig_free(void) {
+    MPI_Type_free(&nc_type);
+    free(nc_array);
+    free(nc_contig);
+    nc_array = nc_contig = NULL;
+}
+
+/* Copy the part out of (to_contig) or back into the array. */
+static void noncontig_copy(long value, int to_contig) {
+    if (value < 2) {
+        for (long i = 0; i < COLUMN_N; i++) {
+            double *a = &nc_array[i * COLUMN_N];
+            if (to_contig)
+                nc_contig[i] = *a;
+            else
+                *a = nc_contig[i];
+        }
+        return;
+    }
+    const long n = BLOCK_N, m = BLOCK_SUB, start = (BLOCK_N - BLOCK_SUB) / 2;
+    for (long i = 0; i < m; i++)
+        for (long j = 0; j < m; j++) {
+            double *a = &nc_array[((start + i) * n + start + j) * n + start];
+            double *c = &nc_contig[(i * m + j) * m];
+            if (to_contig)
+                memcpy(c, a, (size_t)m * sizeof(double));
+            else
+                memcpy(a, c, (size_t)m * sizeof(double));
+        }
+}
+
+static void noncontig_send(long value, int peer) {
+    if (value % 2 == 0) {
+        MPI_Send(nc_array, 1, nc_type, peer, 0, MPI_COMM_WORLD);
+    } else {
+        noncontig_copy(value, 1);
+        MPI_Send(nc_contig, nc_count, MPI_DOUBLE, peer, 0, MPI_COMM_WORLD);
+    }
+}
+
+static void noncontig_recv(long value, int peer) {
+    if (value % 2 == 0) {
+        MPI_Recv(nc_array, 1, nc_type, peer, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    } else {
+        MPI_Recv(nc_contig, nc_count, MPI_DOUBLE, peer, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        noncontig_copy(value, 0);
+    }
+}
+
+static int k_noncontig(char *buf, long value, long iters, int rank) {
+    (void)buf;
+    if (rank == 0)
+        for (long i = 0; i < iters; i++) {
+            noncontig_send(value, 1);
+            noncontig_recv(value, 1);
+        }
+    else if (rank == 1)
+        for (long i = 0; i < iters; i++) {
+            noncontig_recv(value, 0);
+            noncontig_send(value, 0);
+        }
+    return 2;
+}
+
 /* setup/teardown, where given, run once per point around the timed repetitions. */
 static const struct {
     const char *name;
@@ -167,6 +264,7 @@ static const struct {
     {"bcast", k_bcast, 1, NULL, NULL},
     {"allreduce", k_allreduce, 1, recv_setup, recv_free},
     {"allgather", k_allgather, 1, recv_setup, recv_free},
+    {"noncontig", k_noncontig, 2, noncontig_setup, noncontig_free},
 };
 
 static int usage(void) {
