@@ -64,6 +64,11 @@ struct CollState : RequestState {
     Side send, recv;
     MPI_Request request = MPI_REQUEST_NULL;
     MPI_Info info = MPI_INFO_NULL;
+    // A user operation's exception surfaces where the reduction completes.
+    nb::object complete(const MPI_Status &) override {
+        raise_op_error();
+        return nb::none();
+    }
 };
 
 bool is_in_place(nb::handle obj) { return nb::isinstance<InPlaceType>(obj); }
@@ -257,6 +262,7 @@ void check_reduction_pair(const Side &s, const Side &r) {
 }
 
 template <Call C> nb::object finish(std::shared_ptr<CollState> state, int rc) {
+    if constexpr (C == Call::blocking) raise_op_error();  // from a user operation, if any
     check(rc);
     if constexpr (C == Call::blocking)
         return nb::none();

@@ -7,6 +7,9 @@
 #include "request.hpp"
 
 #include <cstring>
+#include <stdexcept>
+#include <string>
+#include <utility>
 
 namespace mpipy {
 
@@ -284,37 +287,6 @@ MPI_Comm private_comm(MPI_Comm comm, bool inter) {
     return dup;
 }
 
-void send_obj_to(nb::handle obj, int dest, MPI_Comm comm) {
-    nb::object d = dumps_bytes(obj);
-    int rc;
-    {
-        nb::gil_scoped_release nogil;
-        CallCount c(PyBytes_GET_SIZE(d.ptr()), MPI_BYTE);
-        rc = MPIPY_C(MPI_Send)(PyBytes_AS_STRING(d.ptr()), c.count, c.type, dest, 0, comm);
-    }
-    check(rc);
-}
-
-nb::object recv_obj_from(int source, MPI_Comm comm) {
-    MPI_Status st;
-    MPI_Message msg;
-    int rc;
-    {
-        nb::gil_scoped_release nogil;
-        rc = MPI_Mprobe(source, 0, comm, &msg, &st);
-    }
-    check(rc);
-    MPI_Count size = status_count(st, MPI_BYTE);
-    std::string bytes(static_cast<size_t>(size), '\0');
-    {
-        nb::gil_scoped_release nogil;
-        CallCount c(size, MPI_BYTE);
-        rc = MPIPY_C(MPI_Mrecv)(bytes.data(), c.count, c.type, &msg, MPI_STATUS_IGNORE);
-    }
-    check(rc);
-    return loads_bytes(bytes.data(), size);
-}
-
 // The predefined operations apply_op knows.
 bool object_op_supported(MPI_Op op) {
     return op == MPI_SUM || op == MPI_PROD || op == MPI_MAX || op == MPI_MIN || op == MPI_LAND ||
@@ -326,7 +298,8 @@ bool object_op_supported(MPI_Op op) {
 // (an error while combining would leave the other processes waiting).
 void check_object_op(nb::handle op) {
     if (nb::isinstance<Op>(op)) {
-        if (!object_op_supported(nb::inst_ptr<Op>(op)->handle))
+        MPI_Op h = nb::inst_ptr<Op>(op)->handle;
+        if (!object_op_supported(h) && !user_op_function(h).is_valid())
             throw nb::value_error("this MPI.Op cannot be applied to Python objects");
         return;
     }
@@ -336,22 +309,178 @@ void check_object_op(nb::handle op) {
                                  .c_str());
 }
 
+// A user operation made by Op.Create gets the objects as Op.__call__ gives them: its function
+// is called as function(a, b, None), and its result is the combination.
 nb::object combine(nb::handle op, nb::handle a, nb::handle b) {
-    if (nb::isinstance<Op>(op)) return apply_op(nb::inst_ptr<Op>(op)->handle, a, b);
+    if (nb::isinstance<Op>(op)) {
+        MPI_Op h = nb::inst_ptr<Op>(op)->handle;
+        if (object_op_supported(h)) return apply_op(h, a, b);
+        nb::object function = user_op_function(h);
+        if (!function.is_valid()) throw nb::value_error("the operation was freed meanwhile");
+        return function(a, b, nb::none());
+    }
     return nb::borrow(op)(a, b);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Partial results on trees. When combining (or pickling) fails on a process, the exception
+// takes the place of the partial result in every later message (error_tag instead of
+// value_tag), so every process still plays its part and nobody is left waiting. At the end a
+// process raises the exception when its result depended on it, and the process where it was
+// raised raises its own (with its traceback) in any case.
+
+constexpr int value_tag = 0, error_tag = 1;
+
+struct Partial {
+    nb::object value;
+    nb::object error;  // the first exception, raised here or received
+    nb::object own;    // the exception raised here
+};
+
+void fail(Partial &p, const nb::python_error &e) {
+    p.own = p.error = nb::borrow(e.value());
+    p.value = nb::object();
+}
+
+// Pickled exception; one that does not pickle travels as a RuntimeError with its text.
+nb::object dumps_error(nb::handle error) {
+    try {
+        return dumps_bytes(error);
+    } catch (nb::python_error &) {
+        nb::str text(
+            (std::string(nb::type_name(error.type()).c_str()) + ": " + nb::str(error).c_str())
+                .c_str());
+        return dumps_bytes(nb::borrow(PyExc_RuntimeError)(text));
+    }
+}
+
+// The bytes a partial result travels as, and whether they hold an exception.
+std::pair<nb::object, bool> dumps_partial(Partial &p) {
+    if (!p.error.is_valid()) {
+        try {
+            return {dumps_bytes(p.value), false};
+        } catch (nb::python_error &e) {
+            fail(p, e);
+        }
+    }
+    return {dumps_error(p.error), true};
+}
+
+[[noreturn]] void raise_exception(nb::handle error) {
+    PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(error.ptr())), error.ptr());
+    throw nb::python_error();
+}
+
+// What a process returns: its result (`holder`) or None; or raises as said above.
+nb::object outcome(const Partial &p, bool holder) {
+    if (p.own.is_valid()) raise_exception(p.own);
+    if (!holder) return nb::none();
+    if (p.error.is_valid()) raise_exception(p.error);
+    return p.value;
+}
+
+void send_partial(Partial &p, int dest, MPI_Comm comm) {
+    auto [d, failed] = dumps_partial(p);
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        CallCount c(PyBytes_GET_SIZE(d.ptr()), MPI_BYTE);
+        rc = MPIPY_C(MPI_Send)(PyBytes_AS_STRING(d.ptr()), c.count, c.type, dest,
+                               failed ? error_tag : value_tag, comm);
+    }
+    check(rc);
+}
+
+Partial recv_partial(int source, MPI_Comm comm) {
+    MPI_Status st;
+    MPI_Message msg;
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        rc = MPI_Mprobe(source, MPI_ANY_TAG, comm, &msg, &st);
+    }
+    check(rc);
+    MPI_Count size = status_count(st, MPI_BYTE);
+    std::string bytes(static_cast<size_t>(size), '\0');
+    {
+        nb::gil_scoped_release nogil;
+        CallCount c(size, MPI_BYTE);
+        rc = MPIPY_C(MPI_Mrecv)(bytes.data(), c.count, c.type, &msg, MPI_STATUS_IGNORE);
+    }
+    check(rc);
+    Partial p;
+    try {
+        (st.MPI_TAG == error_tag ? p.error : p.value) = loads_bytes(bytes.data(), size);
+    } catch (nb::python_error &e) {
+        fail(p, e);
+    }
+    return p;
+}
+
+// Broadcast a partial result from root of the intracommunicator pcomm; the sender keeps its
+// own, the others get the root's (and keep their own exception).
+Partial bcast_partial(Partial &p, MPI_Comm pcomm, int root, bool sender) {
+    nb::object data;
+    MPI_Count head[2] = {0, 0};  // size, and whether it is an exception
+    if (sender) {
+        auto [d, failed] = dumps_partial(p);
+        data = d;
+        head[0] = PyBytes_GET_SIZE(d.ptr());
+        head[1] = failed ? 1 : 0;
+    }
+    {
+        nb::gil_scoped_release nogil;
+        run(MPI_Bcast(head, 2, MPI_COUNT, root, pcomm));
+    }
+    if (!sender) {
+        data = nb::steal(PyBytes_FromStringAndSize(nullptr, head[0]));
+        if (!data) throw nb::python_error();
+    }
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        CallCount c(head[0], MPI_BYTE);
+        rc = MPIPY_C(MPI_Bcast)(PyBytes_AS_STRING(data.ptr()), c.count, c.type, root, pcomm);
+    }
+    check(rc);
+    if (sender) return p;
+    Partial out;
+    out.own = p.own;
+    try {
+        (head[1] ? out.error : out.value) = loads_bytes(PyBytes_AS_STRING(data.ptr()), head[0]);
+    } catch (nb::python_error &e) {
+        fail(out, e);
+    }
+    return out;
+}
+
+// acc = op(in, acc) (`in_first`) or op(acc, in); nothing combines after a failure.
+void absorb(Partial &acc, Partial in, bool in_first, nb::handle op) {
+    if (acc.error.is_valid()) return;
+    if (in.error.is_valid()) {
+        acc.error = in.error;
+        acc.value = nb::object();
+        return;
+    }
+    try {
+        acc.value = in_first ? combine(op, in.value, acc.value) : combine(op, acc.value, in.value);
+    } catch (nb::python_error &e) {
+        fail(acc, e);
+    }
+}
+
 // Reduce the objects of processes base..base+size-1 of pcomm (this one is base+rank) to
-// the first of them over a binomial tree; None elsewhere.
-nb::object reduce_to_first(nb::handle obj, nb::handle op, MPI_Comm pcomm, int base, int rank,
-                           int size) {
-    nb::object acc = nb::borrow(obj);
+// the first of them over a binomial tree (the others keep no value).
+Partial reduce_to_first(nb::handle obj, nb::handle op, MPI_Comm pcomm, int base, int rank,
+                        int size) {
+    Partial acc{nb::borrow(obj), nb::object(), nb::object()};
     for (int step = 1; step < size; step <<= 1) {
         if (rank & step) {  // hand my partial result (ranks rank..rank+step-1) to the left
-            send_obj_to(acc, base + rank - step, pcomm);
-            return nb::none();
+            send_partial(acc, base + rank - step, pcomm);
+            acc.value = nb::object();
+            return acc;
         }
-        if (rank + step < size) acc = combine(op, acc, recv_obj_from(base + rank + step, pcomm));
+        if (rank + step < size) absorb(acc, recv_partial(base + rank + step, pcomm), false, op);
     }
     return acc;
 }
@@ -371,21 +500,23 @@ nb::object reduce_obj_inter(MPI_Comm comm, nb::handle obj, nb::handle op, int ro
     const int base = prank - rank;                 // my group in pcomm: base..base+size-1
     const int remote_base = base == 0 ? size : 0;  // the other group's
     if (all) {
-        nb::object mine = reduce_to_first(obj, op, pcomm, base, rank, size);
+        Partial mine = reduce_to_first(obj, op, pcomm, base, rank, size);
         // Each group's result reaches everyone in two broadcasts, from the first process of
         // each group; a process keeps the other group's.
         const int second_root = base == 0 ? size : remote;  // first process of group two
-        nb::object first = bcast_obj(Comm(pcomm), base == 0 ? mine : nb::none(), 0);
-        nb::object second = bcast_obj(Comm(pcomm), base == 0 ? nb::none() : mine, second_root);
-        return base == 0 ? second : first;
+        Partial first = bcast_partial(mine, pcomm, 0, prank == 0);
+        Partial second = bcast_partial(mine, pcomm, second_root, prank == second_root);
+        Partial &theirs = base == 0 ? second : first;
+        theirs.own = mine.own;
+        return outcome(theirs, true);
     }
     if (root_group) {
         if (root != MPI_ROOT) return nb::none();
-        return recv_obj_from(remote_base, pcomm);
+        return outcome(recv_partial(remote_base, pcomm), true);
     }
-    nb::object result = reduce_to_first(obj, op, pcomm, base, rank, size);
-    if (rank == 0) send_obj_to(result, remote_base + root, pcomm);
-    return nb::none();
+    Partial result = reduce_to_first(obj, op, pcomm, base, rank, size);
+    if (rank == 0) send_partial(result, remote_base + root, pcomm);
+    return outcome(result, false);
 }
 
 // Small objects skip the tree: every pickled object goes to where it is needed in two
@@ -400,16 +531,29 @@ struct Pickles {
     nb::object mine;
 };
 
+// An object that does not pickle shares size -1: everyone raises instead of waiting.
 Pickles pickle_and_share_sizes(nb::handle obj, MPI_Comm comm, int size) {
     Pickles p;
-    p.mine = dumps_bytes(obj);
-    MPI_Count n = PyBytes_GET_SIZE(p.mine.ptr());
+    nb::object error;
+    MPI_Count n = -1;
+    try {
+        p.mine = dumps_bytes(obj);
+        n = PyBytes_GET_SIZE(p.mine.ptr());
+    } catch (nb::python_error &e) {
+        error = nb::borrow(e.value());
+    }
     p.sizes.resize(static_cast<size_t>(size));
     {
         nb::gil_scoped_release nogil;
         run(MPI_Allgather(&n, 1, MPI_COUNT, p.sizes.data(), 1, MPI_COUNT, comm));
     }
-    for (MPI_Count s : p.sizes) p.total += s;
+    if (error.is_valid()) raise_exception(error);
+    for (size_t r = 0; r < p.sizes.size(); ++r) {
+        if (p.sizes[r] < 0)
+            throw std::runtime_error("object reduction: the object of process " +
+                                     std::to_string(r) + " could not be pickled");
+        p.total += p.sizes[r];
+    }
     return p;
 }
 
@@ -458,13 +602,17 @@ nb::object reduce_obj(const Comm &self, nb::handle obj, nb::handle op, int root,
     if (p.total <= small_reduction_bytes)
         return gather_and_fold(p, op, comm, rank, all ? -1 : root, size);
     MPI_Comm pcomm = private_comm(comm, false);
-    nb::object result = reduce_to_first(obj, op, pcomm, 0, rank, size);
-    if (all) return bcast_obj(Comm(pcomm), result, 0);
+    Partial result = reduce_to_first(obj, op, pcomm, 0, rank, size);
+    if (all) return outcome(bcast_partial(result, pcomm, 0, rank == 0), true);
     if (root != 0) {
-        if (rank == 0) send_obj_to(result, root, pcomm);
-        if (rank == root) result = recv_obj_from(0, pcomm);
+        if (rank == 0) send_partial(result, root, pcomm);
+        if (rank == root) {
+            Partial got = recv_partial(0, pcomm);
+            got.own = result.own;
+            result = got;
+        }
     }
-    return rank == root ? result : nb::none();
+    return outcome(result, rank == root);
 }
 
 // Inclusive (or exclusive) scan by recursive doubling, order preserved.
@@ -479,14 +627,17 @@ nb::object scan_obj(const Comm &self, nb::handle obj, nb::handle op, bool exclus
     if (p.total <= small_reduction_bytes)
         return gather_and_fold(p, op, comm, rank, -1, exclusive ? rank : rank + 1);
     MPI_Comm pcomm = private_comm(comm, false);
-    nb::object acc = nb::borrow(obj);  // op over ranks (rank - 2^k, rank]
+    Partial acc{nb::borrow(obj), nb::object(), nb::object()};  // op over (rank - 2^k, rank]
     for (int d = 1; d < size; d <<= 1) {
-        if (rank + d < size) send_obj_to(acc, rank + d, pcomm);
-        if (rank - d >= 0) acc = combine(op, recv_obj_from(rank - d, pcomm), acc);
+        if (rank + d < size) send_partial(acc, rank + d, pcomm);
+        if (rank - d >= 0) absorb(acc, recv_partial(rank - d, pcomm), true, op);
     }
-    if (!exclusive) return acc;
-    if (rank + 1 < size) send_obj_to(acc, rank + 1, pcomm);
-    return rank > 0 ? recv_obj_from(rank - 1, pcomm) : nb::none();
+    if (!exclusive) return outcome(acc, true);
+    if (rank + 1 < size) send_partial(acc, rank + 1, pcomm);
+    if (rank == 0) return outcome(acc, false);
+    Partial before = recv_partial(rank - 1, pcomm);
+    before.own = acc.own;
+    return outcome(before, true);
 }
 
 // A vector's storage as MPI gets it: never null, since MPICH rejects null buffers even

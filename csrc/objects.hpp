@@ -173,6 +173,10 @@ std::pair<int, int> topology_degrees(MPI_Comm comm);
 
 // A predefined operation applied to Python objects (MPI.SUM(a, b) is a + b, ...).
 nb::object apply_op(MPI_Op op, nb::handle a, nb::handle b);
+// The Python function of a user operation made by Op.Create (an invalid object otherwise), and
+// the exception it raised inside an MPI call, raised after the call (op.cpp).
+nb::object user_op_function(MPI_Op op);
+void raise_op_error();
 void bind_buffer_constants(nb::module_ &m);
 void bind_win(nb::module_ &m);
 void bind_file(nb::module_ &m);

@@ -1,21 +1,244 @@
-// Reduction operations: the Op class and the predefined operations.
-#include "objects.hpp"
+// Reduction operations: the Op class, the predefined operations, and user operations made from
+// Python functions (Op.Create), which MPI calls back through a fixed table of trampolines.
+#include "pickled.hpp"
+
+#include <array>
+#include <exception>
+#include <stdexcept>
+#include <utility>
 
 namespace mpipy {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// User operations. MPI's user function gets no user pointer, so each operation gets a slot of
+// its own in a fixed table, and a trampoline per slot knows its index.
+
+constexpr int user_op_slots = 32;
+
+struct UserOp {
+    MPI_Op handle = MPI_OP_NULL;  // null: the slot is free
+    // The Python function (a strong reference). Kept after Free until the slot is reused:
+    // MPI lets a pending nonblocking reduction finish with an operation freed meanwhile.
+    PyObject *function = nullptr;
+    bool commute = false;
+};
+
+// Plain arrays and pointers: nothing here is destroyed at exit, after Python has gone.
+UserOp user_ops[user_op_slots];
+int next_slot = 0;  // slots are taken round-robin, so a freed one is reused last
+
+// The first exception a user function raised that has not reached Python yet. MPI callbacks
+// cannot fail, so the trampoline keeps it and skips further calls until the code that called
+// MPI raises it (raise_op_error).
+std::exception_ptr *pending_error = nullptr;
+
+// MPI's datatype as a Python Datatype. Flagged predefined so that the function cannot Free
+// a datatype it does not own.
+nb::object datatype_object(MPI_Datatype type) {
+    nb::object obj = new_handle<Datatype>(type);
+    nb::inst_ptr<Datatype>(obj)->predefined = true;
+    return obj;
+}
+
+// The buffer objects over MPI's memory are emptied when the call ends, however it ends (a
+// traceback keeps the function's arguments alive). Views the function still holds (a NumPy
+// array kept somewhere) cannot be revoked: the release then fails quietly.
+struct CallBuffers {
+    nb::object in, inout;
+    CallBuffers(void *a, void *b, Py_ssize_t nbytes)
+        : in(buffer_of(a, nbytes, false, nb::handle())),
+          inout(buffer_of(b, nbytes, false, nb::handle())) {}
+    CallBuffers(const CallBuffers &) = delete;
+    CallBuffers &operator=(const CallBuffers &) = delete;
+    ~CallBuffers() {
+        for (nb::handle buffer : {in, inout}) {
+            try {
+                buffer.attr("release")();
+            } catch (nb::python_error &) {  // still exported
+            }
+        }
+    }
+};
+
+void call_user_function(int slot, void *in, void *inout, MPI_Count len, MPI_Datatype type) {
+    PyGILState_STATE gil = PyGILState_Ensure();
+    PyObject *function = user_ops[slot].function;
+    if (!pending_error && function) {
+        try {
+            MPI_Aint lb = 0, extent = 0;
+            check(MPI_Type_get_extent(type, &lb, &extent));
+            const Py_ssize_t nbytes = static_cast<Py_ssize_t>(len * extent);
+            CallBuffers buffers(in, inout, nbytes);
+            nb::handle callable(function);
+            callable(buffers.in, buffers.inout, datatype_object(type));
+        } catch (...) {
+            pending_error = new std::exception_ptr(std::current_exception());
+        }
+    }
+    PyGILState_Release(gil);
+}
+
+#if MPIPY_HAVE_LARGE_COUNT
+template <int Slot> void trampoline(void *in, void *inout, MPI_Count *len, MPI_Datatype *type) {
+    call_user_function(Slot, in, inout, *len, *type);
+}
+using Trampoline = MPI_User_function_c *;
+#else
+template <int Slot> void trampoline(void *in, void *inout, int *len, MPI_Datatype *type) {
+    call_user_function(Slot, in, inout, *len, *type);
+}
+using Trampoline = MPI_User_function *;
+#endif
+
+template <int... Slots> constexpr auto trampoline_table(std::integer_sequence<int, Slots...>) {
+    return std::array<Trampoline, sizeof...(Slots)>{&trampoline<Slots>...};
+}
+constexpr auto trampolines = trampoline_table(std::make_integer_sequence<int, user_op_slots>());
+
+int slot_of(MPI_Op op) {
+    if (op == MPI_OP_NULL) return -1;
+    for (int i = 0; i < user_op_slots; ++i)
+        if (user_ops[i].handle == op) return i;
+    return -1;
+}
+
+nb::object create_op(nb::handle function, bool commute) {
+    require_active();
+    if (!PyCallable_Check(function.ptr()))
+        throw nb::type_error(("Op.Create needs a callable function(invec, inoutvec, datatype), "
+                              "not " +
+                              std::string(nb::type_name(function.type()).c_str()))
+                                 .c_str());
+    int slot = -1;
+    for (int k = 0; k < user_op_slots && slot < 0; ++k) {
+        int i = (next_slot + k) % user_op_slots;
+        if (user_ops[i].handle == MPI_OP_NULL) slot = i;
+    }
+    if (slot < 0)
+        throw std::runtime_error("cannot create more than " + std::to_string(user_op_slots) +
+                                 " user-defined operations at a time: Free some first");
+    MPI_Op op = MPI_OP_NULL;
+#if MPIPY_HAVE_LARGE_COUNT
+    check(MPI_Op_create_c(trampolines[static_cast<size_t>(slot)], commute ? 1 : 0, &op));
+#else
+    check(MPI_Op_create(trampolines[static_cast<size_t>(slot)], commute ? 1 : 0, &op));
+#endif
+    UserOp &u = user_ops[slot];
+    Py_XDECREF(u.function);  // a freed operation's, kept until now
+    u.function = nb::borrow(function).release().ptr();
+    u.handle = op;
+    u.commute = commute;
+    next_slot = (slot + 1) % user_op_slots;
+    python_callbacks_registered = true;  // MPI may call Python from a thread of its own
+    return new_handle<Op>(op);
+}
+
+bool is_predefined_op(const Op &self) {
+    return self.is_null() || self.predefined ||
+           !predefined_name(OpKind::name, handle_to_int(self.handle)).empty();
+}
+
+int commutative(const Op &self) {
+    int flag = 0;
+    check(MPI_Op_commutative(self.get(), &flag));
+    return flag;
+}
+
+void reduce_local(const Op &self, nb::handle inbuf, nb::handle inoutbuf) {
+    MPI_Op op = self.get();
+    MessageBuffer in, inout;
+    parse_message(inbuf, Access::read, in);
+    parse_message(inoutbuf, Access::write, inout);
+    if (in.count != inout.count)
+        throw nb::value_error(("message: input count " + std::to_string(in.count) +
+                               " and input/output count " + std::to_string(inout.count) + " differ")
+                                  .c_str());
+    if (in.type != inout.type)
+        throw nb::value_error("message: input and input/output datatypes differ");
+    int rc;
+    {
+        ReleaseGIL nogil;
+        CallCount c(inout.count, inout.type);
+        rc = MPIPY_C(MPI_Reduce_local)(in.addr, inout.addr, c.count, c.type, op);
+    }
+    raise_op_error();  // the function's own exception comes first: MPI's error may follow from it
+    check(rc);
+}
+
+nb::object call_op(const Op &self, nb::handle x, nb::handle y) {
+    if (self.is_null()) throw nb::value_error("cannot apply MPI.OP_NULL");
+    if (is_predefined_op(self)) return apply_op(self.handle, x, y);
+    nb::object function = user_op_function(self.handle);
+    if (!function.is_valid())
+        throw nb::value_error("cannot apply a user-defined operation not created by Op.Create");
+    return function(x, y, nb::none());
+}
+
+}  // namespace
+
+nb::object user_op_function(MPI_Op op) {
+    int slot = slot_of(op);
+    if (slot < 0) return nb::object();
+    return nb::borrow(user_ops[slot].function);
+}
+
+void raise_op_error() {
+    if (!pending_error) [[likely]]
+        return;
+    std::exception_ptr error = *pending_error;
+    delete pending_error;
+    pending_error = nullptr;
+    std::rethrow_exception(error);
+}
 
 void bind_op(nb::module_ &m) {
     nb::class_<Op> cls(m, "Op", "Reduction operation.");
     bind_handle_protocol(cls);
-    cls.def(
-        "Free",
-        [](Op &self) {
-            MPI_Op op = self.get();
-            if (self.predefined || !predefined_name(OpKind::name, handle_to_int(op)).empty())
-                throw MpiError{MPI_ERR_OP};  // predefined, however the handle was obtained
-            check(MPI_Op_free(&op));
-            self.handle = op;
-        },
-        "Free the operation.");
+    cls.def_static("Create", &create_op, nb::arg("function"), nb::arg("commute") = false,
+                   "Create a user-defined reduction operation.")
+        .def(
+            "Free",
+            [](Op &self) {
+                MPI_Op op = self.get();
+                if (self.predefined || !predefined_name(OpKind::name, handle_to_int(op)).empty())
+                    throw MpiError{MPI_ERR_OP};  // predefined, however the handle was obtained
+                const int slot = slot_of(op);
+                check(MPI_Op_free(&op));
+                self.handle = op;
+                if (slot >= 0) user_ops[slot].handle = MPI_OP_NULL;  // function kept: see UserOp
+            },
+            "Free the operation.")
+        .def(
+            "Is_commutative", [](const Op &self) { return commutative(self) != 0; },
+            "Query reduction operations for their commutativity.")
+        .def_prop_ro(
+            "is_commutative", [](const Op &self) { return commutative(self) != 0; },
+            "Is a commutative operation.")
+        .def_prop_ro(
+            "is_predefined", [](const Op &self) { return is_predefined_op(self); },
+            "Is a predefined operation.")
+        .def("Reduce_local", &reduce_local, nb::arg("inbuf"), nb::arg("inoutbuf"),
+             "Apply a reduction operation to local data.")
+        .def("__call__", &call_op, nb::arg("x").none(), nb::arg("y").none(),
+             "Apply the operation to two Python objects.");
+
+    // User operations pickle as the Op.Create call that makes them again; the rest as the
+    // handle protocol does (constants by name, null handles as null).
+    nb::object handle_reduce = cls.attr("__reduce__");
+    cls.attr("__reduce__") = nb::none();
+    cls.def("__reduce__", [handle_reduce](nb::handle self) -> nb::object {
+        const Op &op = *nb::inst_ptr<Op>(self);
+        const int slot = op.is_null() ? -1 : slot_of(op.handle);
+        if (slot < 0) return handle_reduce(self);
+        // Op.Create itself does not pickle (a nanobind function): a methodcaller on Op does.
+        nb::object create = nb::module_::import_("operator")
+                                .attr("methodcaller")("Create", nb::borrow(user_ops[slot].function),
+                                                      nb::bool_(user_ops[slot].commute));
+        return nb::make_tuple(create, nb::make_tuple(nb::type<Op>()));
+    });
+
     add_constant<Op>(m, "OP_NULL", MPI_OP_NULL);
     add_constant<Op>(m, "MAX", MPI_MAX);
     add_constant<Op>(m, "MIN", MPI_MIN);

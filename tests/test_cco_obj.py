@@ -344,8 +344,6 @@ def test_maxloc_all_tied(comm):
 
 def test_predefined_op_call():
     """Calling a predefined operation on two objects: MPI.SUM(a, b) is a + b."""
-    if not callable(MPI.SUM):
-        pytest.skip("op.cpp: Op.__call__ (mpi4py's MPI.SUM(a, b)) is not bound yet")
     assert MPI.SUM(2, 3) == 5
     assert MPI.SUM([1], [2]) == [1, 2]
     assert MPI.PROD(3, 4) == 12
@@ -410,3 +408,92 @@ def test_unpicklable():
         comm.bcast(lambda: None, root=0)
     with pytest.raises(Exception):
         comm.allgather(lambda: None)
+
+
+# -- exceptions raised while combining -------------------------------------------------
+
+
+class CombineError(Exception):
+    pass
+
+
+def concat_failing_at_3(a, b):
+    """Concatenation that fails when it joins rank 2's piece to rank 3's."""
+    if a.endswith("C") and b.startswith("D"):
+        raise CombineError(f"cannot join {a[-1]} and {b[0]}")
+    return a + b
+
+
+@pytest.mark.parametrize("nbytes", [10, 40_000])
+def test_exception_in_op_reaches_the_results(comm, nbytes):
+    """An exception raised by the operation on one process travels in place of the partial
+    result: every process whose result depends on the failed combination raises it (the
+    process where it happened too), the others complete, nobody hangs. Small objects
+    (gathered) and large ones (tree, recursive doubling) alike."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    piece = [chr(65 + r) * nbytes for r in range(size)]
+    fails = size >= 4
+    if fails:
+        with pytest.raises(CombineError, match="cannot join C and D"):
+            comm.allreduce(piece[rank], op=concat_failing_at_3)
+    else:
+        assert comm.allreduce(piece[rank], op=concat_failing_at_3) == "".join(piece)
+    for root in range(size):
+        try:
+            got = comm.reduce(piece[rank], op=concat_failing_at_3, root=root)
+        except CombineError:
+            assert fails  # at the root, or where the combination failed
+        else:
+            if rank == root:
+                assert not fails and got == "".join(piece)
+            else:
+                assert got is None
+    if rank >= 3:
+        with pytest.raises(CombineError):
+            comm.scan(piece[rank], op=concat_failing_at_3)
+    else:
+        assert comm.scan(piece[rank], op=concat_failing_at_3) == "".join(piece[: rank + 1])
+    try:
+        got = comm.exscan(piece[rank], op=concat_failing_at_3)
+    except CombineError:
+        assert rank >= 3
+    else:
+        assert rank <= 3
+        assert got == ("".join(piece[:rank]) if rank else None)
+    # everybody is still in step
+    assert comm.allreduce(1) == size
+
+
+def test_exception_type_survives(comm):
+    """Every process raises the operation's own exception class and message."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+
+    def refuse(a, b):
+        raise KeyError(f"refused {a}+{b}")
+
+    if size == 1:
+        assert comm.allreduce(5, op=refuse) == 5  # nothing to combine
+        return
+    big = [rank] * 20_000
+    for value in (rank, big):
+        with pytest.raises(KeyError, match="refused"):
+            comm.allreduce(value, op=refuse)
+    assert comm.allreduce(rank, op=max) == size - 1
+
+
+def test_unpicklable_on_one_process(comm):
+    """One process's object does not pickle: it raises the pickling error, the others a
+    RuntimeError naming it, instead of waiting."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    mine = (lambda: None) if rank == size - 1 else rank
+    if size == 1:
+        assert comm.allreduce(mine, op=lambda a, b: a) is mine  # never pickled
+        return
+    with pytest.raises(Exception) as excinfo:
+        comm.allreduce(mine)
+    if rank != size - 1:
+        assert excinfo.type is RuntimeError
+        assert f"process {size - 1}" in str(excinfo.value)
+    with pytest.raises(Exception):
+        comm.scan(mine)
+    assert comm.allreduce(1) == size
