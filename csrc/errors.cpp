@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <set>
 #include <cstdint>
 #include <stdexcept>
 #include <utility>
@@ -93,7 +94,23 @@ class Exception(RuntimeError):
 Exception.__module__ = __name__
 )PY";
 
+// Codes MPI_Add_error_class/MPI_Add_error_code handed out in this process.
+static std::set<int> &added_error_codes() {
+    static std::set<int> codes;
+    return codes;
+}
+
+// No valid code is negative. MPICH marks the codes it hands out at run time with bit 30 and
+// crashes when asked about such a code it never handed out: those are refused here.
+static void require_valid_code(int code) {
+    if (code < 0) throw MpiError{MPI_ERR_ARG};
+#ifdef MPICH_VERSION
+    if ((code & (1 << 30)) && !added_error_codes().count(code)) throw MpiError{MPI_ERR_ARG};
+#endif
+}
+
 static int error_class_of(int code) {
+    require_valid_code(code);
     int cls = MPI_SUCCESS;
     check(MPI_Error_class(code, &cls));
     return cls;
@@ -101,6 +118,7 @@ static int error_class_of(int code) {
 
 // Error strings are decoded leniently: some MPIs return stray bytes for unknown codes.
 static nb::str error_string_of(int code) {
+    require_valid_code(code);
     char text[MPI_MAX_ERROR_STRING + 1] = {0};
     int len = 0;
     check(MPI_Error_string(code, text, &len));
@@ -423,6 +441,7 @@ void bind_errors(nb::module_ &m) {
             require_active();
             int cls = 0;
             check(MPI_Add_error_class(&cls));
+            added_error_codes().insert(cls);
             return cls;
         },
         "Add an *error class* to the known error classes.");
@@ -432,6 +451,7 @@ void bind_errors(nb::module_ &m) {
             require_active();
             int code = 0;
             check(MPI_Add_error_code(errorclass, &code));
+            added_error_codes().insert(code);
             return code;
         },
         nb::arg("errorclass"), "Add an *error code* to an *error class*.");
@@ -440,6 +460,7 @@ void bind_errors(nb::module_ &m) {
         [](int errorcode, nb::handle string) {
             require_active();
             std::string text = to_string(string, "string");
+            require_valid_code(errorcode);
             check(MPI_Add_error_string(errorcode, text.c_str()));
         },
         nb::arg("errorcode"), nb::arg("string"),
@@ -450,6 +471,7 @@ void bind_errors(nb::module_ &m) {
             require_active();
 #if MPIPY_HAVE_REMOVE_ERROR
             check(MPI_Remove_error_class(errorclass));
+            added_error_codes().erase(errorclass);
 #else
             (void)errorclass;
             throw_not_implemented("MPI_Remove_error_class");
@@ -462,6 +484,7 @@ void bind_errors(nb::module_ &m) {
             require_active();
 #if MPIPY_HAVE_REMOVE_ERROR
             check(MPI_Remove_error_code(errorcode));
+            added_error_codes().erase(errorcode);
 #else
             (void)errorcode;
             throw_not_implemented("MPI_Remove_error_code");

@@ -365,3 +365,26 @@ def test_errhandler_free_copy_of_predefined():
             comm.Get_attr(12345)
     finally:
         comm.Free()
+
+
+def test_unknown_codes_once_user_classes_exist():
+    # Some MPIs (MPICH) look such codes up in the table of added classes: never a crash.
+    errorclass = MPI.Add_error_class()
+    errorcode = MPI.Add_error_code(errorclass)
+    MPI.Add_error_string(errorcode, "added by the test")
+    assert MPI.Get_error_string(errorcode) == "added by the test"
+    assert MPI.Get_error_class(errorcode) == errorclass
+    for code in (-1, -5):
+        for query in (MPI.Get_error_string, MPI.Get_error_class):
+            with pytest.raises(MPI.Exception) as excinfo:
+                query(code)
+            assert excinfo.value.Get_error_class() == MPI.ERR_ARG
+    for code in (errorcode + 1000, 2**30 + 5, 2**31 - 1):
+        try:
+            assert isinstance(MPI.Get_error_string(code), str)
+        except MPI.Exception:
+            pass
+        try:
+            assert isinstance(MPI.Get_error_class(code), int)
+        except MPI.Exception:
+            pass
