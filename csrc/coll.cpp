@@ -2,6 +2,7 @@
 // persistent (..._init), on intra- and intercommunicators.
 #include "request.hpp"
 
+#include <cctype>
 #include <numeric>
 
 namespace mpipy {
@@ -300,7 +301,7 @@ template <Call C> nb::object barrier(const Comm &self, nb::handle info) {
     return finish<C>(state, rc);
 }
 
-template <Call C> nb::object bcast(const Comm &self, nb::handle buf, int root, nb::handle info) {
+template <Call C> nb::object bcast(const Comm &self, nb::handle info, nb::handle buf, int root) {
     Context c = context_of(self);
     auto state = new_state<C>(info);
     Side &s = state->send;
@@ -320,8 +321,8 @@ template <Call C> nb::object bcast(const Comm &self, nb::handle buf, int root, n
 }
 
 template <Call C>
-nb::object gather(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root,
-                  nb::handle info) {
+nb::object gather(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf,
+                  int root) {
     Context c = context_of(self);
     auto state = new_state<C>(info);
     Side &s = state->send, &r = state->recv;
@@ -333,8 +334,8 @@ nb::object gather(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int 
 }
 
 template <Call C>
-nb::object gatherv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root,
-                   nb::handle info) {
+nb::object gatherv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf,
+                   int root) {
     Context c = context_of(self);
     auto state = new_state<C>(info);
     Side &s = state->send, &r = state->recv;
@@ -346,8 +347,8 @@ nb::object gatherv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int
 }
 
 template <Call C>
-nb::object scatter(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root,
-                   nb::handle info) {
+nb::object scatter(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf,
+                   int root) {
     Context c = context_of(self);
     auto state = new_state<C>(info);
     Side &s = state->send, &r = state->recv;
@@ -359,8 +360,8 @@ nb::object scatter(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int
 }
 
 template <Call C>
-nb::object scatterv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root,
-                    nb::handle info) {
+nb::object scatterv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf,
+                    int root) {
     Context c = context_of(self);
     auto state = new_state<C>(info);
     Side &s = state->send, &r = state->recv;
@@ -372,7 +373,7 @@ nb::object scatterv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, in
 }
 
 template <Call C>
-nb::object allgather(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle info) {
+nb::object allgather(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf) {
     Context c = context_of(self);
     auto state = new_state<C>(info);
     Side &s = state->send, &r = state->recv;
@@ -384,7 +385,7 @@ nb::object allgather(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, n
 }
 
 template <Call C>
-nb::object allgatherv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle info) {
+nb::object allgatherv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf) {
     Context c = context_of(self);
     auto state = new_state<C>(info);
     Side &s = state->send, &r = state->recv;
@@ -396,7 +397,7 @@ nb::object allgatherv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, 
 }
 
 template <Call C>
-nb::object alltoall(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle info) {
+nb::object alltoall(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf) {
     Context c = context_of(self);
     auto state = new_state<C>(info);
     Side &s = state->send, &r = state->recv;
@@ -408,7 +409,7 @@ nb::object alltoall(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb
 }
 
 template <Call C>
-nb::object alltoallv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle info) {
+nb::object alltoallv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf) {
     Context c = context_of(self);
     auto state = new_state<C>(info);
     Side &s = state->send, &r = state->recv;
@@ -421,7 +422,7 @@ nb::object alltoallv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, n
 }
 
 template <Call C>
-nb::object alltoallw(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle info) {
+nb::object alltoallw(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf) {
     Context c = context_of(self);
     auto state = new_state<C>(info);
     Side &s = state->send, &r = state->recv;
@@ -434,8 +435,8 @@ nb::object alltoallw(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, n
 }
 
 template <Call C>
-nb::object reduce(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op, int root,
-                  nb::handle info) {
+nb::object reduce(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf,
+                  nb::handle op, int root) {
     Context c = context_of(self);
     MPI_Op mop = op_arg(op);
     auto state = new_state<C>(info);
@@ -463,8 +464,8 @@ nb::object reduce(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::
 }
 
 template <Call C>
-nb::object allreduce(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op,
-                     nb::handle info) {
+nb::object allreduce(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf,
+                     nb::handle op) {
     Context c = context_of(self);
     MPI_Op mop = op_arg(op);
     auto state = new_state<C>(info);
@@ -478,8 +479,8 @@ nb::object allreduce(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, n
 }
 
 template <Call C>
-nb::object reduce_scatter_block(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
-                                nb::handle op, nb::handle info) {
+nb::object reduce_scatter_block(const Comm &self, nb::handle info, nb::handle sendbuf,
+                                nb::handle recvbuf, nb::handle op) {
     Context c = context_of(self);
     MPI_Op mop = op_arg(op);
     auto state = new_state<C>(info);
@@ -506,8 +507,8 @@ nb::object reduce_scatter_block(const Comm &self, nb::handle sendbuf, nb::handle
 }
 
 template <Call C>
-nb::object reduce_scatter(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
-                          nb::handle recvcounts, nb::handle op, nb::handle info) {
+nb::object reduce_scatter(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf,
+                          nb::handle recvcounts, nb::handle op) {
     Context c = context_of(self);
     MPI_Op mop = op_arg(op);
     auto state = new_state<C>(info);
@@ -561,8 +562,8 @@ nb::object reduce_scatter(const Comm &self, nb::handle sendbuf, nb::handle recvb
 }
 
 template <Call C>
-nb::object scan(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op,
-                nb::handle info) {
+nb::object scan(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf,
+                nb::handle op) {
     Context c = context_of(self);
     MPI_Op mop = op_arg(op);
     auto state = new_state<C>(info);
@@ -575,8 +576,8 @@ nb::object scan(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::ha
 }
 
 template <Call C>
-nb::object exscan(const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op,
-                  nb::handle info) {
+nb::object exscan(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf,
+                  nb::handle op) {
     Context c = context_of(self);
     MPI_Op mop = op_arg(op);
     auto state = new_state<C>(info);
@@ -598,8 +599,8 @@ template <class T> T *nonnull(std::vector<T> &v) {
 
 // Neighbourhood collectives: blocks per incoming (receive) and outgoing (send) neighbour.
 template <Call C>
-nb::object neighbor_allgather(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
-                              nb::handle info) {
+nb::object neighbor_allgather(const Comm &self, nb::handle info, nb::handle sendbuf,
+                              nb::handle recvbuf) {
     MPI_Comm comm = self.get();
     auto [indegree, outdegree] = topology_degrees(comm);
     (void)outdegree;
@@ -613,8 +614,8 @@ nb::object neighbor_allgather(const Comm &self, nb::handle sendbuf, nb::handle r
 }
 
 template <Call C>
-nb::object neighbor_allgatherv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
-                               nb::handle info) {
+nb::object neighbor_allgatherv(const Comm &self, nb::handle info, nb::handle sendbuf,
+                               nb::handle recvbuf) {
     MPI_Comm comm = self.get();
     auto [indegree, outdegree] = topology_degrees(comm);
     (void)outdegree;
@@ -629,8 +630,8 @@ nb::object neighbor_allgatherv(const Comm &self, nb::handle sendbuf, nb::handle 
 }
 
 template <Call C>
-nb::object neighbor_alltoall(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
-                             nb::handle info) {
+nb::object neighbor_alltoall(const Comm &self, nb::handle info, nb::handle sendbuf,
+                             nb::handle recvbuf) {
     MPI_Comm comm = self.get();
     auto [indegree, outdegree] = topology_degrees(comm);
     auto state = new_state<C>(info);
@@ -643,8 +644,8 @@ nb::object neighbor_alltoall(const Comm &self, nb::handle sendbuf, nb::handle re
 }
 
 template <Call C>
-nb::object neighbor_alltoallv(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
-                              nb::handle info) {
+nb::object neighbor_alltoallv(const Comm &self, nb::handle info, nb::handle sendbuf,
+                              nb::handle recvbuf) {
     MPI_Comm comm = self.get();
     auto [indegree, outdegree] = topology_degrees(comm);
     auto state = new_state<C>(info);
@@ -658,8 +659,8 @@ nb::object neighbor_alltoallv(const Comm &self, nb::handle sendbuf, nb::handle r
 }
 
 template <Call C>
-nb::object neighbor_alltoallw(const Comm &self, nb::handle sendbuf, nb::handle recvbuf,
-                              nb::handle info) {
+nb::object neighbor_alltoallw(const Comm &self, nb::handle info, nb::handle sendbuf,
+                              nb::handle recvbuf) {
     MPI_Comm comm = self.get();
     auto [indegree, outdegree] = topology_degrees(comm);
     auto state = new_state<C>(info);
@@ -675,172 +676,113 @@ nb::object neighbor_alltoallw(const Comm &self, nb::handle sendbuf, nb::handle r
     return finish<C>(state, rc);
 }
 
+// The docstrings of a collective's three forms: "Nonblocking " and "Persistent " precede what
+// it does, which the blocking form's docstring may say at more length.
+struct Docs {
+    std::string blocking, nonblocking, persistent;
+    Docs(const char *what) : Docs(what, what) {}
+    Docs(const char *blocking, const char *what)
+        : blocking(blocking), nonblocking(std::string("Nonblocking ") + what),
+          persistent(std::string("Persistent ") + what) {}
+};
+
+// An implementation fn<C>(self, info, args...) of a collective in one of its forms C. The
+// info argument comes first, so that the Python arguments that follow can be deduced.
+template <class... Args> using Form = nb::object (*)(const Comm &, nb::handle, Args...);
+
+// Bind a collective in its three forms: Name(args...) blocking, returning None; Iname(args...)
+// nonblocking, returning a Request (Gather: Igather); Name_init(args..., info) persistent,
+// returning a Prequest.
+template <class Class, class... Args, class... ArgSpecs>
+void def_collective(Class &cls, const char *name, const Docs &docs, Form<Args...> blocking,
+                    Form<Args...> nonblocking, Form<Args...> persistent, const ArgSpecs &...specs) {
+    std::string nonblocking_name = std::string("I") + name;
+    nonblocking_name[1] = static_cast<char>(std::tolower(nonblocking_name[1]));
+    cls.def(
+           name,
+           [blocking](const Comm &self, Args... args) { blocking(self, nb::none(), args...); },
+           specs..., docs.blocking.c_str())
+        .def(
+            nonblocking_name.c_str(),
+            [nonblocking](const Comm &self, Args... args) {
+                return nonblocking(self, nb::none(), args...);
+            },
+            specs..., docs.nonblocking.c_str())
+        .def((std::string(name) + "_init").c_str(),
+             [persistent](const Comm &self, Args... args, nb::handle info) {
+                 return persistent(self, info, args...);
+             },
+             specs..., nb::arg("info") = nb::none(), docs.persistent.c_str());
+}
+
+#define MPIPY_FORMS(fn) &fn<Call::blocking>, &fn<Call::nonblocking>, &fn<Call::persistent>
+
 }  // namespace
 
 void bind_collectives(nb::module_ &m, CommClasses &classes) {
-    (void)m;
     nb::class_<Comm> &comm = classes.comm;
     nb::class_<Intracomm, Comm> &intra = classes.intracomm;
-    const auto info = nb::arg("info") = nb::none();
-    const auto sum = nb::arg("op") = nb::borrow(m.attr("SUM"));
+    nb::class_<Topocomm, Intracomm> &topo = classes.topocomm;
+    const auto buf = nb::arg("buf").none();
+    const auto sendbuf = nb::arg("sendbuf").none();
+    const auto recvbuf = nb::arg("recvbuf").none();
     const auto root0 = nb::arg("root") = 0;
+    const auto sum = nb::arg("op") = nb::borrow(m.attr("SUM"));
 
-    comm.def(
-            "Barrier", [](const Comm &self) { barrier<Call::blocking>(self, nb::none()); },
-            "Barrier synchronization.")
-        .def(
-            "Ibarrier",
-            [](const Comm &self) { return barrier<Call::nonblocking>(self, nb::none()); },
-            "Nonblocking barrier synchronization.")
-        .def("Barrier_init", &barrier<Call::persistent>, info,
-             "Persistent barrier synchronization.");
+    def_collective(comm, "Barrier", {"Barrier synchronization.", "barrier synchronization."},
+                   MPIPY_FORMS(barrier));
+    def_collective(comm, "Bcast",
+                   {"Broadcast data from one process to all other processes.", "broadcast."},
+                   MPIPY_FORMS(bcast), buf, root0);
 
-    comm.def(
-            "Bcast",
-            [](const Comm &self, nb::handle buf, int root) {
-                bcast<Call::blocking>(self, buf, root, nb::none());
-            },
-            nb::arg("buf").none(), root0, "Broadcast data from one process to all other processes.")
-        .def(
-            "Ibcast",
-            [](const Comm &self, nb::handle buf, int root) {
-                return bcast<Call::nonblocking>(self, buf, root, nb::none());
-            },
-            nb::arg("buf").none(), root0, "Nonblocking broadcast.")
-        .def("Bcast_init", &bcast<Call::persistent>, nb::arg("buf").none(), root0, info,
-             "Persistent broadcast.");
+    // Rooted collectives.
+    def_collective(comm, "Gather", "gather to one process.", MPIPY_FORMS(gather), sendbuf, recvbuf,
+                   root0);
+    def_collective(comm, "Gatherv", "gather vector to one process.", MPIPY_FORMS(gatherv), sendbuf,
+                   recvbuf, root0);
+    def_collective(comm, "Scatter", "scatter data from one process.", MPIPY_FORMS(scatter), sendbuf,
+                   recvbuf, root0);
+    def_collective(comm, "Scatterv", "scatter vector data from one process.", MPIPY_FORMS(scatterv),
+                   sendbuf, recvbuf, root0);
 
-    // Rooted collectives with (sendbuf, recvbuf, root).
-#define MPIPY_ROOTED(Name, IName, fn, doc)                                                         \
-    comm.def(                                                                                      \
-            #Name,                                                                                 \
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root) {               \
-                fn<Call::blocking>(self, sendbuf, recvbuf, root, nb::none());                      \
-            },                                                                                     \
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), root0, doc)                      \
-        .def(                                                                                      \
-            #IName,                                                                                \
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, int root) {               \
-                return fn<Call::nonblocking>(self, sendbuf, recvbuf, root, nb::none());            \
-            },                                                                                     \
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), root0, "Nonblocking " doc)       \
-        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(),                      \
-             nb::arg("recvbuf").none(), root0, info, "Persistent " doc)
-    MPIPY_ROOTED(Gather, Igather, gather, "gather to one process.");
-    MPIPY_ROOTED(Gatherv, Igatherv, gatherv, "gather vector to one process.");
-    MPIPY_ROOTED(Scatter, Iscatter, scatter, "scatter data from one process.");
-    MPIPY_ROOTED(Scatterv, Iscatterv, scatterv, "scatter vector data from one process.");
-#undef MPIPY_ROOTED
+    // Unrooted collectives.
+    def_collective(comm, "Allgather", "gather to all.", MPIPY_FORMS(allgather), sendbuf, recvbuf);
+    def_collective(comm, "Allgatherv", "gather vector to all.", MPIPY_FORMS(allgatherv), sendbuf,
+                   recvbuf);
+    def_collective(comm, "Alltoall", "all to all scatter/gather.", MPIPY_FORMS(alltoall), sendbuf,
+                   recvbuf);
+    def_collective(comm, "Alltoallv", "all to all scatter/gather vector.", MPIPY_FORMS(alltoallv),
+                   sendbuf, recvbuf);
+    def_collective(comm, "Alltoallw", "generalized all to all scatter/gather.",
+                   MPIPY_FORMS(alltoallw), sendbuf, recvbuf);
 
-    // Unrooted collectives with (sendbuf, recvbuf).
-#define MPIPY_ALL(Name, IName, fn, doc)                                                            \
-    comm.def(                                                                                      \
-            #Name,                                                                                 \
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                         \
-                fn<Call::blocking>(self, sendbuf, recvbuf, nb::none());                            \
-            },                                                                                     \
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), doc)                             \
-        .def(                                                                                      \
-            #IName,                                                                                \
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                         \
-                return fn<Call::nonblocking>(self, sendbuf, recvbuf, nb::none());                  \
-            },                                                                                     \
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), "Nonblocking " doc)              \
-        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(),                      \
-             nb::arg("recvbuf").none(), info, "Persistent " doc)
-    MPIPY_ALL(Allgather, Iallgather, allgather, "gather to all.");
-    MPIPY_ALL(Allgatherv, Iallgatherv, allgatherv, "gather vector to all.");
-    MPIPY_ALL(Alltoall, Ialltoall, alltoall, "all to all scatter/gather.");
-    MPIPY_ALL(Alltoallv, Ialltoallv, alltoallv, "all to all scatter/gather vector.");
-    MPIPY_ALL(Alltoallw, Ialltoallw, alltoallw, "generalized all to all scatter/gather.");
-#undef MPIPY_ALL
-    {
-        nb::class_<Topocomm, Intracomm> &comm = classes.topocomm;  // neighbourhood collectives
-#define MPIPY_ALL(Name, IName, fn, doc)                                                            \
-    comm.def(                                                                                      \
-            #Name,                                                                                 \
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                         \
-                fn<Call::blocking>(self, sendbuf, recvbuf, nb::none());                            \
-            },                                                                                     \
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), doc)                             \
-        .def(                                                                                      \
-            #IName,                                                                                \
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf) {                         \
-                return fn<Call::nonblocking>(self, sendbuf, recvbuf, nb::none());                  \
-            },                                                                                     \
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), "Nonblocking " doc)              \
-        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(),                      \
-             nb::arg("recvbuf").none(), info, "Persistent " doc)
-        MPIPY_ALL(Neighbor_allgather, Ineighbor_allgather, neighbor_allgather,
-                  "neighbor gather to all.");
-        MPIPY_ALL(Neighbor_allgatherv, Ineighbor_allgatherv, neighbor_allgatherv,
-                  "neighbor gather vector to all.");
-        MPIPY_ALL(Neighbor_alltoall, Ineighbor_alltoall, neighbor_alltoall, "neighbor all to all.");
-        MPIPY_ALL(Neighbor_alltoallv, Ineighbor_alltoallv, neighbor_alltoallv,
-                  "neighbor all to all vector.");
-        MPIPY_ALL(Neighbor_alltoallw, Ineighbor_alltoallw, neighbor_alltoallw,
-                  "neighbor generalized all to all.");
-#undef MPIPY_ALL
-    }
+    // Neighbourhood collectives.
+    def_collective(topo, "Neighbor_allgather", "neighbor gather to all.",
+                   MPIPY_FORMS(neighbor_allgather), sendbuf, recvbuf);
+    def_collective(topo, "Neighbor_allgatherv", "neighbor gather vector to all.",
+                   MPIPY_FORMS(neighbor_allgatherv), sendbuf, recvbuf);
+    def_collective(topo, "Neighbor_alltoall", "neighbor all to all.",
+                   MPIPY_FORMS(neighbor_alltoall), sendbuf, recvbuf);
+    def_collective(topo, "Neighbor_alltoallv", "neighbor all to all vector.",
+                   MPIPY_FORMS(neighbor_alltoallv), sendbuf, recvbuf);
+    def_collective(topo, "Neighbor_alltoallw", "neighbor generalized all to all.",
+                   MPIPY_FORMS(neighbor_alltoallw), sendbuf, recvbuf);
 
-    // Reductions with (sendbuf, recvbuf, op).
-#define MPIPY_REDUCTION(cls, Name, IName, fn, doc)                                                 \
-    cls.def(                                                                                       \
-           #Name,                                                                                  \
-           [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op) {           \
-               fn<Call::blocking>(self, sendbuf, recvbuf, op, nb::none());                         \
-           },                                                                                      \
-           nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, doc)                         \
-        .def(                                                                                      \
-            #IName,                                                                                \
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op) {          \
-                return fn<Call::nonblocking>(self, sendbuf, recvbuf, op, nb::none());              \
-            },                                                                                     \
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, "Nonblocking " doc)         \
-        .def(#Name "_init", &fn<Call::persistent>, nb::arg("sendbuf").none(),                      \
-             nb::arg("recvbuf").none(), sum, info, "Persistent " doc)
-    MPIPY_REDUCTION(comm, Allreduce, Iallreduce, allreduce, "reduce to all.");
-    MPIPY_REDUCTION(comm, Reduce_scatter_block, Ireduce_scatter_block, reduce_scatter_block,
-                    "reduce-scatter (regular-size blocks).");
-    MPIPY_REDUCTION(intra, Scan, Iscan, scan, "inclusive scan.");
-    MPIPY_REDUCTION(intra, Exscan, Iexscan, exscan, "exclusive scan.");
-#undef MPIPY_REDUCTION
-
-    comm.def(
-            "Reduce",
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op, int root) {
-                reduce<Call::blocking>(self, sendbuf, recvbuf, op, root, nb::none());
-            },
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, root0, "Reduce to root.")
-        .def(
-            "Ireduce",
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle op, int root) {
-                return reduce<Call::nonblocking>(self, sendbuf, recvbuf, op, root, nb::none());
-            },
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(), sum, root0,
-            "Nonblocking reduce to root.")
-        .def("Reduce_init", &reduce<Call::persistent>, nb::arg("sendbuf").none(),
-             nb::arg("recvbuf").none(), sum, root0, info, "Persistent reduce to root.");
-    comm.def(
-            "Reduce_scatter",
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle recvcounts,
-               nb::handle op) {
-                reduce_scatter<Call::blocking>(self, sendbuf, recvbuf, recvcounts, op, nb::none());
-            },
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(),
-            nb::arg("recvcounts") = nb::none(), sum, "Reduce-scatter (vector version).")
-        .def(
-            "Ireduce_scatter",
-            [](const Comm &self, nb::handle sendbuf, nb::handle recvbuf, nb::handle recvcounts,
-               nb::handle op) {
-                return reduce_scatter<Call::nonblocking>(self, sendbuf, recvbuf, recvcounts, op,
-                                                         nb::none());
-            },
-            nb::arg("sendbuf").none(), nb::arg("recvbuf").none(),
-            nb::arg("recvcounts") = nb::none(), sum, "Nonblocking reduce-scatter (vector version).")
-        .def("Reduce_scatter_init", &reduce_scatter<Call::persistent>, nb::arg("sendbuf").none(),
-             nb::arg("recvbuf").none(), nb::arg("recvcounts") = nb::none(), sum, info,
-             "Persistent reduce-scatter (vector version).");
+    // Reductions.
+    def_collective(comm, "Reduce", {"Reduce to root.", "reduce to root."}, MPIPY_FORMS(reduce),
+                   sendbuf, recvbuf, sum, root0);
+    def_collective(comm, "Allreduce", "reduce to all.", MPIPY_FORMS(allreduce), sendbuf, recvbuf,
+                   sum);
+    def_collective(comm, "Reduce_scatter_block", "reduce-scatter (regular-size blocks).",
+                   MPIPY_FORMS(reduce_scatter_block), sendbuf, recvbuf, sum);
+    def_collective(comm, "Reduce_scatter",
+                   {"Reduce-scatter (vector version).", "reduce-scatter (vector version)."},
+                   MPIPY_FORMS(reduce_scatter), sendbuf, recvbuf,
+                   nb::arg("recvcounts") = nb::none(), sum);
+    def_collective(intra, "Scan", "inclusive scan.", MPIPY_FORMS(scan), sendbuf, recvbuf, sum);
+    def_collective(intra, "Exscan", "exclusive scan.", MPIPY_FORMS(exscan), sendbuf, recvbuf, sum);
 }
+
+#undef MPIPY_FORMS
 
 }  // namespace mpipy

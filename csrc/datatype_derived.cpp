@@ -342,6 +342,45 @@ nb::tuple decode(nb::handle self) {
     return nb::make_tuple(base, name, p);
 }
 
+// The constructors that come in pairs, the h-form taking its stride or displacements in bytes
+// (Offset = bytes_t) rather than in extents of the base datatype (count_t); `create` is the MPI
+// function.
+template <class Offset, auto create>
+nb::object create_vector(nb::handle self, nb::handle count_obj, nb::handle blocklength_obj,
+                         nb::handle stride_obj) {
+    MPI_Datatype base = base_of(self).get(), t = MPI_DATATYPE_NULL;
+    auto count = to_int<count_t>(count_obj, "count");
+    auto blocklength = to_int<count_t>(blocklength_obj, "blocklength");
+    auto stride = to_int<Offset>(stride_obj, "stride");
+    nonnegative(count, MPI_ERR_COUNT);
+    nonnegative(blocklength, MPI_ERR_ARG);
+    check(create(count, blocklength, stride, base, &t));
+    return result_like(self, t);
+}
+
+template <class Offset, auto create>
+nb::object create_indexed(nb::handle self, nb::handle blocklengths_obj,
+                          nb::handle displacements_obj) {
+    MPI_Datatype base = base_of(self).get(), t = MPI_DATATYPE_NULL;
+    auto blocklengths = to_ints<count_t>(blocklengths_obj, "blocklengths");
+    auto displacements = to_ints<Offset>(displacements_obj, "displacements");
+    same_length(blocklengths, displacements);
+    nonnegative(blocklengths, MPI_ERR_ARG);
+    check(create(length_of(blocklengths), blocklengths.data(), displacements.data(), base, &t));
+    return result_like(self, t);
+}
+
+template <class Offset, auto create>
+nb::object create_indexed_block(nb::handle self, nb::handle blocklength_obj,
+                                nb::handle displacements_obj) {
+    MPI_Datatype base = base_of(self).get(), t = MPI_DATATYPE_NULL;
+    auto blocklength = to_int<count_t>(blocklength_obj, "blocklength");
+    auto displacements = to_ints<Offset>(displacements_obj, "displacements");
+    nonnegative(blocklength, MPI_ERR_ARG);
+    check(create(length_of(displacements), blocklength, displacements.data(), base, &t));
+    return result_like(self, t);
+}
+
 }  // namespace
 
 void bind_datatype_derived(nb::module_ &, nb::class_<Datatype> &cls) {
@@ -355,89 +394,25 @@ void bind_datatype_derived(nb::module_ &, nb::class_<Datatype> &cls) {
                return result_like(self, t);
            },
            nb::arg("count"), "Create a contiguous datatype.")
-        .def(
-            "Create_vector",
-            [](nb::handle self, nb::handle count_obj, nb::handle blocklength_obj,
-               nb::handle stride_obj) {
-                MPI_Datatype base = base_of(self).get(), t = MPI_DATATYPE_NULL;
-                auto count = to_int<count_t>(count_obj, "count");
-                auto blocklength = to_int<count_t>(blocklength_obj, "blocklength");
-                auto stride = to_int<count_t>(stride_obj, "stride");
-                nonnegative(count, MPI_ERR_COUNT);
-                nonnegative(blocklength, MPI_ERR_ARG);
-                check(MPIPY_TYPE_C(MPI_Type_vector)(count, blocklength, stride, base, &t));
-                return result_like(self, t);
-            },
-            nb::arg("count"), nb::arg("blocklength"), nb::arg("stride"),
-            "Create a vector (strided) datatype.")
-        .def(
-            "Create_hvector",
-            [](nb::handle self, nb::handle count_obj, nb::handle blocklength_obj,
-               nb::handle stride_obj) {
-                MPI_Datatype base = base_of(self).get(), t = MPI_DATATYPE_NULL;
-                auto count = to_int<count_t>(count_obj, "count");
-                auto blocklength = to_int<count_t>(blocklength_obj, "blocklength");
-                auto stride = to_int<bytes_t>(stride_obj, "stride");
-                nonnegative(count, MPI_ERR_COUNT);
-                nonnegative(blocklength, MPI_ERR_ARG);
-                check(MPIPY_TYPE_C(MPI_Type_create_hvector)(count, blocklength, stride, base, &t));
-                return result_like(self, t);
-            },
-            nb::arg("count"), nb::arg("blocklength"), nb::arg("stride"),
-            "Create a vector (strided) datatype with stride in bytes.")
-        .def(
-            "Create_indexed",
-            [](nb::handle self, nb::handle blocklengths_obj, nb::handle displacements_obj) {
-                MPI_Datatype base = base_of(self).get(), t = MPI_DATATYPE_NULL;
-                auto blocklengths = to_ints<count_t>(blocklengths_obj, "blocklengths");
-                auto displacements = to_ints<count_t>(displacements_obj, "displacements");
-                same_length(blocklengths, displacements);
-                nonnegative(blocklengths, MPI_ERR_ARG);
-                check(MPIPY_TYPE_C(MPI_Type_indexed)(length_of(blocklengths), blocklengths.data(),
-                                                     displacements.data(), base, &t));
-                return result_like(self, t);
-            },
-            nb::arg("blocklengths"), nb::arg("displacements"), "Create an indexed datatype.")
-        .def(
-            "Create_hindexed",
-            [](nb::handle self, nb::handle blocklengths_obj, nb::handle displacements_obj) {
-                MPI_Datatype base = base_of(self).get(), t = MPI_DATATYPE_NULL;
-                auto blocklengths = to_ints<count_t>(blocklengths_obj, "blocklengths");
-                auto displacements = to_ints<bytes_t>(displacements_obj, "displacements");
-                same_length(blocklengths, displacements);
-                nonnegative(blocklengths, MPI_ERR_ARG);
-                check(MPIPY_TYPE_C(MPI_Type_create_hindexed)(
-                    length_of(blocklengths), blocklengths.data(), displacements.data(), base, &t));
-                return result_like(self, t);
-            },
-            nb::arg("blocklengths"), nb::arg("displacements"),
-            "Create an indexed datatype with displacements in bytes.")
-        .def(
-            "Create_indexed_block",
-            [](nb::handle self, nb::handle blocklength_obj, nb::handle displacements_obj) {
-                MPI_Datatype base = base_of(self).get(), t = MPI_DATATYPE_NULL;
-                auto blocklength = to_int<count_t>(blocklength_obj, "blocklength");
-                auto displacements = to_ints<count_t>(displacements_obj, "displacements");
-                nonnegative(blocklength, MPI_ERR_ARG);
-                check(MPIPY_TYPE_C(MPI_Type_create_indexed_block)(
-                    length_of(displacements), blocklength, displacements.data(), base, &t));
-                return result_like(self, t);
-            },
-            nb::arg("blocklength"), nb::arg("displacements"),
-            "Create an indexed datatype with constant-sized blocks.")
-        .def(
-            "Create_hindexed_block",
-            [](nb::handle self, nb::handle blocklength_obj, nb::handle displacements_obj) {
-                MPI_Datatype base = base_of(self).get(), t = MPI_DATATYPE_NULL;
-                auto blocklength = to_int<count_t>(blocklength_obj, "blocklength");
-                auto displacements = to_ints<bytes_t>(displacements_obj, "displacements");
-                nonnegative(blocklength, MPI_ERR_ARG);
-                check(MPIPY_TYPE_C(MPI_Type_create_hindexed_block)(
-                    length_of(displacements), blocklength, displacements.data(), base, &t));
-                return result_like(self, t);
-            },
-            nb::arg("blocklength"), nb::arg("displacements"),
-            "Create an indexed datatype with constant-sized blocks and displacements in bytes.")
+        .def("Create_vector", &create_vector<count_t, MPIPY_TYPE_C(MPI_Type_vector)>,
+             nb::arg("count"), nb::arg("blocklength"), nb::arg("stride"),
+             "Create a vector (strided) datatype.")
+        .def("Create_hvector", &create_vector<bytes_t, MPIPY_TYPE_C(MPI_Type_create_hvector)>,
+             nb::arg("count"), nb::arg("blocklength"), nb::arg("stride"),
+             "Create a vector (strided) datatype with stride in bytes.")
+        .def("Create_indexed", &create_indexed<count_t, MPIPY_TYPE_C(MPI_Type_indexed)>,
+             nb::arg("blocklengths"), nb::arg("displacements"), "Create an indexed datatype.")
+        .def("Create_hindexed", &create_indexed<bytes_t, MPIPY_TYPE_C(MPI_Type_create_hindexed)>,
+             nb::arg("blocklengths"), nb::arg("displacements"),
+             "Create an indexed datatype with displacements in bytes.")
+        .def("Create_indexed_block",
+             &create_indexed_block<count_t, MPIPY_TYPE_C(MPI_Type_create_indexed_block)>,
+             nb::arg("blocklength"), nb::arg("displacements"),
+             "Create an indexed datatype with constant-sized blocks.")
+        .def("Create_hindexed_block",
+             &create_indexed_block<bytes_t, MPIPY_TYPE_C(MPI_Type_create_hindexed_block)>,
+             nb::arg("blocklength"), nb::arg("displacements"),
+             "Create an indexed datatype with constant-sized blocks and displacements in bytes.")
         .def_static(
             "Create_struct",
             [](nb::handle blocklengths_obj, nb::handle displacements_obj,

@@ -40,6 +40,24 @@ void fill_errcodes(nb::handle errcodes, const std::vector<int> &codes, size_t be
 
 std::string port_string(const char *port) { return std::string(port); }
 
+// Accept and Connect, the two ends of forming an intercommunicator through a port.
+using PortFunction = int (*)(const char *, MPI_Info, int, MPI_Comm, MPI_Comm *);
+
+template <PortFunction mpi_function>
+nb::object meet_at_port(const Intracomm &self, nb::handle port_name, nb::handle info, int root) {
+    MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
+    std::string port = to_string(port_name, "port_name");
+    MPI_Info inf = info_arg(info);
+    int rc;
+    {
+        ReleaseGIL nogil;
+        rc = mpi_function(port.c_str(), inf, root, comm, &out);
+    }
+    check(rc);
+    set_errors_return(out);
+    return new_handle<Intercomm>(out);
+}
+
 }  // namespace
 
 void bind_dpm(nb::module_ &m, CommClasses &classes) {
@@ -176,40 +194,12 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
             nb::arg("maxprocs").none() = nb::none(), nb::arg("info").none() = nb::none(),
             nb::arg("root") = 0, nb::arg("errcodes").none() = nb::none(),
             "Spawn instances of multiple MPI applications.")
-        .def(
-            "Accept",
-            [](const Intracomm &self, nb::handle port_name, nb::handle info, int root) {
-                MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
-                std::string port = to_string(port_name, "port_name");
-                MPI_Info inf = info_arg(info);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Comm_accept(port.c_str(), inf, root, comm, &out);
-                }
-                check(rc);
-                set_errors_return(out);
-                return new_handle<Intercomm>(out);
-            },
-            nb::arg("port_name"), nb::arg("info").none() = nb::none(), nb::arg("root") = 0,
-            "Accept a request to form a new intercommunicator.")
-        .def(
-            "Connect",
-            [](const Intracomm &self, nb::handle port_name, nb::handle info, int root) {
-                MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
-                std::string port = to_string(port_name, "port_name");
-                MPI_Info inf = info_arg(info);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Comm_connect(port.c_str(), inf, root, comm, &out);
-                }
-                check(rc);
-                set_errors_return(out);
-                return new_handle<Intercomm>(out);
-            },
-            nb::arg("port_name"), nb::arg("info").none() = nb::none(), nb::arg("root") = 0,
-            "Make a request to form a new intercommunicator.");
+        .def("Accept", &meet_at_port<MPI_Comm_accept>, nb::arg("port_name"),
+             nb::arg("info").none() = nb::none(), nb::arg("root") = 0,
+             "Accept a request to form a new intercommunicator.")
+        .def("Connect", &meet_at_port<MPI_Comm_connect>, nb::arg("port_name"),
+             nb::arg("info").none() = nb::none(), nb::arg("root") = 0,
+             "Make a request to form a new intercommunicator.");
 
     m.def(
         "Open_port",

@@ -1,14 +1,12 @@
 // Errors: MPI.Exception, the error class constants, user error classes/codes/strings, and
 // the Errhandler class. The one translator from MpiError to MPI.Exception lives here.
-#include "core.hpp"
+#include "callbacks.hpp"
 #include "objects.hpp"
 
 #include <algorithm>
-#include <array>
 #include <set>
 #include <cstdint>
-#include <stdexcept>
-#include <utility>
+#include <exception>
 
 namespace mpipy {
 
@@ -191,30 +189,16 @@ static void translate(const std::exception_ptr &p, void *) {
 // Error handlers with Python functions. MPI calls a C function with only the communicator
 // and the error code, and may hold its own locks meanwhile (MPICH refuses to be asked for
 // the communicator's handler from inside): so each Python handler gets a C function of its
-// own, from a fixed table of slots. Free gives a slot back, but it is reused as late as
-// possible, since MPI keeps a freed handler working while a communicator still uses it.
+// own, from a fixed table of slots.
 
 namespace {
 
-constexpr std::size_t errhandler_slots = 64;
-
-struct ErrhandlerSlot {
-    nb::object function;  // none while never used
-    std::intptr_t handle = 0;
-    bool in_use = false;
-    std::uint64_t freed_at = 0;  // when given back, to reuse the longest-free slot first
-};
-
-ErrhandlerSlot *errhandler_slot_table() {
-    static auto *table = new ErrhandlerSlot[errhandler_slots];
-    return table;
-}
+CallbackSlots<64> errhandler_slots;
 
 void run_comm_errhandler(std::size_t slot, MPI_Comm comm, int errorcode) {
     if (!Py_IsInitialized()) return;
     PyGILState_STATE gil = PyGILState_Ensure();
-    nb::object function = errhandler_slot_table()[slot].function;
-    if (function.is_valid() && !function.is_none()) {
+    if (nb::object function = errhandler_slots.function(slot); function.is_valid()) {
         try {
             function(wrap_comm(comm), errorcode);
         } catch (nb::python_error &e) {
@@ -230,39 +214,13 @@ void run_comm_errhandler(std::size_t slot, MPI_Comm comm, int errorcode) {
     PyGILState_Release(gil);
 }
 
-template <std::size_t I> void comm_errhandler_slot(MPI_Comm *comm, int *errorcode, ...) {
-    run_comm_errhandler(I, *comm, *errorcode);
-}
-
-template <std::size_t... I> auto comm_errhandler_table(std::index_sequence<I...>) {
-    return std::array<MPI_Comm_errhandler_function *, sizeof...(I)>{&comm_errhandler_slot<I>...};
-}
-
-// A slot for a new handler: one never used, else the one given back longest ago.
-std::size_t take_errhandler_slot() {
-    ErrhandlerSlot *table = errhandler_slot_table();
-    std::size_t best = errhandler_slots;
-    for (std::size_t i = 0; i < errhandler_slots; ++i) {
-        if (table[i].in_use) continue;
-        if (!table[i].function.is_valid()) return i;
-        if (best == errhandler_slots || table[i].freed_at < table[best].freed_at) best = i;
+template <std::size_t Slot> struct CommErrhandlerTrampoline {
+    static void call(MPI_Comm *comm, int *errorcode, ...) {
+        run_comm_errhandler(Slot, *comm, *errorcode);
     }
-    if (best == errhandler_slots)
-        throw std::runtime_error("too many error handlers with Python functions (at most " +
-                                 std::to_string(errhandler_slots) + " at a time)");
-    return best;
-}
-
-// Free of a handler made by Create_errhandler gives its slot back.
-void give_back_errhandler_slot(std::intptr_t handle) {
-    static std::uint64_t clock = 0;
-    ErrhandlerSlot *table = errhandler_slot_table();
-    for (std::size_t i = 0; i < errhandler_slots; ++i)
-        if (table[i].in_use && table[i].handle == handle) {
-            table[i].in_use = false;
-            table[i].freed_at = ++clock;
-        }
-}
+};
+constexpr auto comm_errhandler_trampolines =
+    decltype(errhandler_slots)::c_functions<CommErrhandlerTrampoline>();
 
 }  // namespace
 
@@ -273,16 +231,10 @@ void bind_errhandler_functions(CommClasses &classes) {
             require_active();
             if (!PyCallable_Check(errhandler_fn.ptr()))
                 throw nb::type_error("errhandler_fn must be callable");
-            static const auto table =
-                comm_errhandler_table(std::make_index_sequence<errhandler_slots>());
-            std::size_t slot = take_errhandler_slot();
+            std::size_t slot = errhandler_slots.take("error handlers");
             MPI_Errhandler eh = MPI_ERRHANDLER_NULL;
-            check(MPI_Comm_create_errhandler(table[slot], &eh));
-            ErrhandlerSlot &entry = errhandler_slot_table()[slot];
-            entry.function = nb::borrow(errhandler_fn);
-            entry.handle = handle_to_int(eh);
-            entry.in_use = true;
-            python_callbacks_registered = true;
+            check(MPI_Comm_create_errhandler(comm_errhandler_trampolines[slot], &eh));
+            errhandler_slots.fill(slot, errhandler_fn, handle_to_int(eh));
             return new_handle<Errhandler>(eh);
         },
         nb::arg("errhandler_fn"), "Create a new error handler for communicators.");
@@ -519,7 +471,7 @@ void bind_errors(nb::module_ &m) {
             else {
                 std::intptr_t handle = handle_to_int(h);
                 check(MPI_Errhandler_free(&h));
-                give_back_errhandler_slot(handle);
+                errhandler_slots.give_back(handle);
             }
             self.handle = h;
         },

@@ -92,6 +92,12 @@ std::vector<std::string> info_keys(const Info &self) {
     throw nb::python_error();
 }
 
+// Info.Set and info[key] = value, with the key and value checked first.
+void info_set(MPI_Info info, nb::handle key, nb::handle value) {
+    std::string k = info_key(key), v = info_value(value);
+    check(MPI_Info_set(info, k.c_str(), v.c_str()));
+}
+
 // Key/value pairs of an Info, a mapping, or an iterable of pairs, set into info.
 void update_from(MPI_Info info, nb::handle items) {
     if (items.is_none()) return;
@@ -108,9 +114,7 @@ void update_from(MPI_Info info, nb::handle items) {
         }
         if (PyTuple_GET_SIZE(seq.ptr()) != 2)
             throw nb::value_error("info items must be (key, value) pairs");
-        std::string k = info_key(PyTuple_GET_ITEM(seq.ptr(), 0)),
-                    v = info_value(PyTuple_GET_ITEM(seq.ptr(), 1));
-        check(MPI_Info_set(info, k.c_str(), v.c_str()));
+        info_set(info, PyTuple_GET_ITEM(seq.ptr(), 0), PyTuple_GET_ITEM(seq.ptr(), 1));
     }
 }
 
@@ -189,9 +193,7 @@ void bind_info(nb::module_ &m) {
         .def(
             "Set",
             [](const Info &self, nb::handle key, nb::handle value) {
-                MPI_Info info = self.get();
-                std::string k = info_key(key), v = info_value(value);
-                check(MPI_Info_set(info, k.c_str(), v.c_str()));
+                info_set(self.get(), key, value);
             },
             nb::arg("key"), nb::arg("value"), "Store a value associated with a key.")
         .def(
@@ -235,9 +237,7 @@ void bind_info(nb::module_ &m) {
         .def(
             "__setitem__",
             [](const Info &self, nb::handle key, nb::handle value) {
-                MPI_Info info = self.get();
-                std::string k = info_key(key), v = info_value(value);
-                check(MPI_Info_set(info, k.c_str(), v.c_str()));
+                info_set(self.get(), key, value);
             },
             nb::arg("key"), nb::arg("value"))
         .def(

@@ -1,11 +1,9 @@
 // Reduction operations: the Op class, the predefined operations, and user operations made from
 // Python functions (Op.Create), which MPI calls back through a fixed table of trampolines.
+#include "callbacks.hpp"
 #include "pickled.hpp"
 
-#include <array>
 #include <exception>
-#include <stdexcept>
-#include <utility>
 
 namespace mpipy {
 
@@ -13,21 +11,12 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------
 // User operations. MPI's user function gets no user pointer, so each operation gets a slot of
-// its own in a fixed table, and a trampoline per slot knows its index.
+// its own in a fixed table, and a trampoline per slot knows its index. A freed operation's
+// function stays until its slot is reused: MPI lets a pending nonblocking reduction finish
+// with an operation freed meanwhile.
 
-constexpr int user_op_slots = 32;
-
-struct UserOp {
-    MPI_Op handle = MPI_OP_NULL;  // null: the slot is free
-    // The Python function (a strong reference). Kept after Free until the slot is reused:
-    // MPI lets a pending nonblocking reduction finish with an operation freed meanwhile.
-    PyObject *function = nullptr;
-    bool commute = false;
-};
-
-// Plain arrays and pointers: nothing here is destroyed at exit, after Python has gone.
-UserOp user_ops[user_op_slots];
-int next_slot = 0;  // slots are taken round-robin, so a freed one is reused last
+CallbackSlots<32> user_ops;
+bool user_op_commutes[decltype(user_ops)::size];  // Op.Create's `commute`, for pickling
 
 // The first exception a user function raised that has not reached Python yet. MPI callbacks
 // cannot fail, so the trampoline keeps it and skips further calls until the code that called
@@ -62,17 +51,15 @@ struct CallBuffers {
     }
 };
 
-void call_user_function(int slot, void *in, void *inout, MPI_Count len, MPI_Datatype type) {
+void call_user_function(std::size_t slot, void *in, void *inout, MPI_Count len, MPI_Datatype type) {
     PyGILState_STATE gil = PyGILState_Ensure();
-    PyObject *function = user_ops[slot].function;
-    if (!pending_error && function) {
+    if (nb::object function = user_ops.function(slot); !pending_error && function.is_valid()) {
         try {
             MPI_Aint lb = 0, extent = 0;
             check(MPI_Type_get_extent(type, &lb, &extent));
             const Py_ssize_t nbytes = static_cast<Py_ssize_t>(len * extent);
             CallBuffers buffers(in, inout, nbytes);
-            nb::handle callable(function);
-            callable(buffers.in, buffers.inout, datatype_object(type));
+            function(buffers.in, buffers.inout, datatype_object(type));
         } catch (...) {
             pending_error = new std::exception_ptr(std::current_exception());
         }
@@ -80,29 +67,19 @@ void call_user_function(int slot, void *in, void *inout, MPI_Count len, MPI_Data
     PyGILState_Release(gil);
 }
 
+// The length is an MPI_Count with the large-count MPI_Op_create_c, an int otherwise.
 #if MPIPY_HAVE_LARGE_COUNT
-template <int Slot> void trampoline(void *in, void *inout, MPI_Count *len, MPI_Datatype *type) {
-    call_user_function(Slot, in, inout, *len, *type);
-}
-using Trampoline = MPI_User_function_c *;
+using UserLength = MPI_Count;
 #else
-template <int Slot> void trampoline(void *in, void *inout, int *len, MPI_Datatype *type) {
-    call_user_function(Slot, in, inout, *len, *type);
-}
-using Trampoline = MPI_User_function *;
+using UserLength = int;
 #endif
 
-template <int... Slots> constexpr auto trampoline_table(std::integer_sequence<int, Slots...>) {
-    return std::array<Trampoline, sizeof...(Slots)>{&trampoline<Slots>...};
-}
-constexpr auto trampolines = trampoline_table(std::make_integer_sequence<int, user_op_slots>());
-
-int slot_of(MPI_Op op) {
-    if (op == MPI_OP_NULL) return -1;
-    for (int i = 0; i < user_op_slots; ++i)
-        if (user_ops[i].handle == op) return i;
-    return -1;
-}
+template <std::size_t Slot> struct UserOpTrampoline {
+    static void call(void *in, void *inout, UserLength *len, MPI_Datatype *type) {
+        call_user_function(Slot, in, inout, *len, *type);
+    }
+};
+constexpr auto user_op_trampolines = decltype(user_ops)::c_functions<UserOpTrampoline>();
 
 nb::object create_op(nb::handle function, bool commute) {
     require_active();
@@ -111,27 +88,11 @@ nb::object create_op(nb::handle function, bool commute) {
                               "not " +
                               std::string(nb::type_name(function.type()).c_str()))
                                  .c_str());
-    int slot = -1;
-    for (int k = 0; k < user_op_slots && slot < 0; ++k) {
-        int i = (next_slot + k) % user_op_slots;
-        if (user_ops[i].handle == MPI_OP_NULL) slot = i;
-    }
-    if (slot < 0)
-        throw std::runtime_error("cannot create more than " + std::to_string(user_op_slots) +
-                                 " user-defined operations at a time: Free some first");
+    std::size_t slot = user_ops.take("user-defined operations");
     MPI_Op op = MPI_OP_NULL;
-#if MPIPY_HAVE_LARGE_COUNT
-    check(MPI_Op_create_c(trampolines[static_cast<size_t>(slot)], commute ? 1 : 0, &op));
-#else
-    check(MPI_Op_create(trampolines[static_cast<size_t>(slot)], commute ? 1 : 0, &op));
-#endif
-    UserOp &u = user_ops[slot];
-    Py_XDECREF(u.function);  // a freed operation's, kept until now
-    u.function = nb::borrow(function).release().ptr();
-    u.handle = op;
-    u.commute = commute;
-    next_slot = (slot + 1) % user_op_slots;
-    python_callbacks_registered = true;  // MPI may call Python from a thread of its own
+    check(MPIPY_C(MPI_Op_create)(user_op_trampolines[slot], commute ? 1 : 0, &op));
+    user_ops.fill(slot, function, handle_to_int(op));
+    user_op_commutes[slot] = commute;
     return new_handle<Op>(op);
 }
 
@@ -179,9 +140,8 @@ nb::object call_op(const Op &self, nb::handle x, nb::handle y) {
 }  // namespace
 
 nb::object user_op_function(MPI_Op op) {
-    int slot = slot_of(op);
-    if (slot < 0) return nb::object();
-    return nb::borrow(user_ops[slot].function);
+    std::size_t slot = user_ops.find(handle_to_int(op));
+    return slot < user_ops.size ? user_ops.function(slot) : nb::object();
 }
 
 void raise_op_error() {
@@ -204,10 +164,10 @@ void bind_op(nb::module_ &m) {
                 MPI_Op op = self.get();
                 if (self.predefined || !predefined_name(OpKind::name, handle_to_int(op)).empty())
                     throw MpiError{MPI_ERR_OP};  // predefined, however the handle was obtained
-                const int slot = slot_of(op);
+                const std::intptr_t handle = handle_to_int(op);
                 check(MPI_Op_free(&op));
                 self.handle = op;
-                if (slot >= 0) user_ops[slot].handle = MPI_OP_NULL;  // function kept: see UserOp
+                user_ops.give_back(handle);
             },
             "Free the operation.")
         .def(
@@ -230,12 +190,13 @@ void bind_op(nb::module_ &m) {
     cls.attr("__reduce__") = nb::none();
     cls.def("__reduce__", [handle_reduce](nb::handle self) -> nb::object {
         const Op &op = *nb::inst_ptr<Op>(self);
-        const int slot = op.is_null() ? -1 : slot_of(op.handle);
-        if (slot < 0) return handle_reduce(self);
+        const std::size_t slot =
+            op.is_null() ? user_ops.size : user_ops.find(handle_to_int(op.handle));
+        if (slot == user_ops.size) return handle_reduce(self);
         // Op.Create itself does not pickle (a nanobind function): a methodcaller on Op does.
         nb::object create = nb::module_::import_("operator")
-                                .attr("methodcaller")("Create", nb::borrow(user_ops[slot].function),
-                                                      nb::bool_(user_ops[slot].commute));
+                                .attr("methodcaller")("Create", user_ops.function(slot),
+                                                      nb::bool_(user_op_commutes[slot]));
         return nb::make_tuple(create, nb::make_tuple(nb::type<Op>()));
     });
 

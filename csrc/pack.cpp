@@ -115,15 +115,35 @@ MPI_Count pack_external_size(const std::string &datarep, MPI_Datatype t, MPI_Cou
     return size;
 }
 
+// The buffers of a pack (inbuf holds entries of t, outbuf receives bytes) or an unpack (the
+// other way round), and the count of entries the typed one holds. The packed one must have
+// room from `position` for the packed_size(count) bytes the entries take.
+struct PackBuffers {
+    Bytes in, out;
+    MPI_Count count = 0;
+};
+
+enum class Direction { pack, unpack };
+
+template <class PackedSize>
+PackBuffers pack_buffers(Direction direction, MPI_Datatype t, nb::handle inbuf, nb::handle outbuf,
+                         MPI_Count position, PackedSize packed_size) {
+    PackBuffers b;
+    acquire(inbuf, Access::read, b.in, "inbuf");
+    acquire(outbuf, Access::write, b.out, "outbuf");
+    const bool packing = direction == Direction::pack;
+    b.count = entries_in(t, packing ? b.in.len : b.out.len);
+    check_room(position, packed_size(b.count), packing ? b.out.len : b.in.len,
+               packing ? "outbuf" : "inbuf");
+    return b;
+}
+
 MPI_Count pack(const Datatype &self, nb::handle inbuf, nb::handle outbuf, MPI_Count position,
                const Comm &comm) {
     MPI_Datatype t = self.get();
     MPI_Comm c = comm.get();
-    Bytes in, out;
-    acquire(inbuf, Access::read, in, "inbuf");
-    acquire(outbuf, Access::write, out, "outbuf");
-    const MPI_Count count = entries_in(t, in.len);
-    check_room(position, pack_size(t, count, c), out.len, "outbuf");
+    auto [in, out, count] = pack_buffers(Direction::pack, t, inbuf, outbuf, position,
+                                         [&](MPI_Count n) { return pack_size(t, n, c); });
     ReleaseGIL nogil;
 #if MPIPY_HAVE_LARGE_COUNT
     check(MPI_Pack_c(in.ptr, count, t, out.ptr, out.len, &position, c));
@@ -139,11 +159,8 @@ MPI_Count unpack(const Datatype &self, nb::handle inbuf, MPI_Count position, nb:
                  const Comm &comm) {
     MPI_Datatype t = self.get();
     MPI_Comm c = comm.get();
-    Bytes in, out;
-    acquire(inbuf, Access::read, in, "inbuf");
-    acquire(outbuf, Access::write, out, "outbuf");
-    const MPI_Count count = entries_in(t, out.len);
-    check_room(position, pack_size(t, count, c), in.len, "inbuf");
+    auto [in, out, count] = pack_buffers(Direction::unpack, t, inbuf, outbuf, position,
+                                         [&](MPI_Count n) { return pack_size(t, n, c); });
     ReleaseGIL nogil;
 #if MPIPY_HAVE_LARGE_COUNT
     check(MPI_Unpack_c(in.ptr, in.len, &position, out.ptr, count, t, c));
@@ -158,11 +175,9 @@ MPI_Count unpack(const Datatype &self, nb::handle inbuf, MPI_Count position, nb:
 MPI_Count pack_external(const Datatype &self, const std::string &datarep, nb::handle inbuf,
                         nb::handle outbuf, MPI_Count position) {
     MPI_Datatype t = self.get();
-    Bytes in, out;
-    acquire(inbuf, Access::read, in, "inbuf");
-    acquire(outbuf, Access::write, out, "outbuf");
-    const MPI_Count count = entries_in(t, in.len);
-    check_room(position, pack_external_size(datarep, t, count), out.len, "outbuf");
+    auto [in, out, count] =
+        pack_buffers(Direction::pack, t, inbuf, outbuf, position,
+                     [&](MPI_Count n) { return pack_external_size(datarep, t, n); });
     ReleaseGIL nogil;
 #if MPIPY_HAVE_LARGE_COUNT
     check(MPI_Pack_external_c(datarep.c_str(), in.ptr, count, t, out.ptr, out.len, &position));
@@ -178,11 +193,9 @@ MPI_Count pack_external(const Datatype &self, const std::string &datarep, nb::ha
 MPI_Count unpack_external(const Datatype &self, const std::string &datarep, nb::handle inbuf,
                           MPI_Count position, nb::handle outbuf) {
     MPI_Datatype t = self.get();
-    Bytes in, out;
-    acquire(inbuf, Access::read, in, "inbuf");
-    acquire(outbuf, Access::write, out, "outbuf");
-    const MPI_Count count = entries_in(t, out.len);
-    check_room(position, pack_external_size(datarep, t, count), in.len, "inbuf");
+    auto [in, out, count] =
+        pack_buffers(Direction::unpack, t, inbuf, outbuf, position,
+                     [&](MPI_Count n) { return pack_external_size(datarep, t, n); });
     ReleaseGIL nogil;
 #if MPIPY_HAVE_LARGE_COUNT
     check(MPI_Unpack_external_c(datarep.c_str(), in.ptr, in.len, &position, out.ptr, count, t));

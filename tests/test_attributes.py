@@ -109,8 +109,13 @@ def test_copy_callback_on_dup(kind, obj):
         kind.cls.Free_keyval(keyval)
 
 
-@pytest.mark.parametrize("copy_fn", [None, False])
+@pytest.mark.parametrize(
+    "copy_fn",
+    [None, False, lambda obj, keyval, value: NotImplemented],
+    ids=["None", "False", "returning-NotImplemented"],
+)
 def test_not_copied(kind, obj, copy_fn):
+    """Dup copies no attribute without a copy function, nor when it returns NotImplemented."""
     keyval = kind.cls.Create_keyval(copy_fn=copy_fn)
     try:
         obj.Set_attr(keyval, "v")
@@ -132,17 +137,6 @@ def test_copied_as_same_object(kind, obj):
         dup.Free()
         assert [v for _, _, v in cb.deletes] == [value]
         assert obj.Get_attr(keyval) is value
-    finally:
-        kind.cls.Free_keyval(keyval)
-
-
-def test_copy_returning_notimplemented_skips(kind, obj):
-    keyval = kind.cls.Create_keyval(copy_fn=lambda o, k, v: NotImplemented)
-    try:
-        obj.Set_attr(keyval, "v")
-        dup = obj.Dup()
-        assert dup.Get_attr(keyval) is None
-        dup.Free()
     finally:
         kind.cls.Free_keyval(keyval)
 

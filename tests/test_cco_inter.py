@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from helpers import split_intercomm
 
 from mpipy import MPI
 
@@ -23,13 +24,14 @@ SENTINEL = -99
 @pytest.fixture
 def inter():
     world = MPI.COMM_WORLD
-    rank, size = world.Get_rank(), world.Get_size()
-    half = size // 2
-    group = 0 if rank < half else 1
-    local = world.Split(group, rank)
-    comm = local.Create_intercomm(0, world, half if group == 0 else 0, 17)
-    sizes = (half, size - half)
-    try:
+    half = world.Get_size() // 2
+    sizes = (half, world.Get_size() - half)
+
+    def group_of(rank):
+        return 0 if rank < half else 1
+
+    group = group_of(world.Get_rank())
+    with split_intercomm(group_of, tag=17) as (comm, local):
         yield SimpleNamespace(
             comm=comm,
             local=local,
@@ -39,9 +41,6 @@ def inter():
             remote_size=sizes[1 - group],
             sizes=sizes,
         )
-    finally:
-        comm.Free()
-        local.Free()
 
 
 def value(group, rank, dest=0, i=0, k=0):

@@ -14,57 +14,16 @@ both are the same process in a periodic dimension of size 1 or 2). All tests are
 correct at any world size.
 """
 
-from math import prod
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from helpers import cart_neighbours, dist_dests, dist_sources, graph_neighbours
 
 from mpipy import MPI
 
 WORLD = MPI.COMM_WORLD
 SENTINEL = -99
-
-
-def row_major(rank, dims):
-    return [(rank // prod(dims[d + 1 :])) % dims[d] for d in range(len(dims))]
-
-
-def cart_neighbours(rank, dims, periods):
-    """[lo0, hi0, lo1, hi1, ...] of `rank`, computed from its coordinates."""
-    out = []
-    for d in range(len(dims)):
-        for step in (-1, 1):
-            c = row_major(rank, dims)
-            c[d] += step
-            if periods[d]:
-                c[d] %= dims[d]
-            if 0 <= c[d] < dims[d]:
-                out.append(sum(x * prod(dims[i + 1 :]) for i, x in enumerate(c)))
-            else:
-                out.append(MPI.PROC_NULL)
-    return out
-
-
-def dist_dests(rank, size):
-    out = []
-    for d in ((rank + 1) % size, (rank + 2) % size):
-        if d not in out:
-            out.append(d)
-    return out
-
-
-def dist_sources(rank, size):
-    return sorted((s for s in range(size) if rank in dist_dests(s, size)), reverse=True)
-
-
-def graph_neighbours(rank, size):
-    s = set()
-    if size > 1:
-        s |= {(rank - 1) % size, (rank + 1) % size}
-        s |= {0} if rank != 0 else set(range(1, size))
-    s.discard(rank)
-    return sorted(s)
 
 
 TOPOLOGIES = [

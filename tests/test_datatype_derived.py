@@ -5,6 +5,7 @@ of non-contiguous NumPy views (a column, a strided slice, a 3-D sub-block) check
 element, between ranks and at one process to itself."""
 
 import pytest
+from helpers import ring
 
 from mpipy import MPI
 
@@ -513,11 +514,6 @@ def test_negative_lower_bound_overrun_raises():
 
 
 # -- Transfers of non-contiguous views --------------------------------------------------
-
-
-def ring(comm):
-    rank, size = comm.Get_rank(), comm.Get_size()
-    return (rank + 1) % size, (rank - 1) % size
 
 
 def test_column_of_2d_array(comm):

@@ -26,6 +26,16 @@ def check_layout(datatype, dtype):
     assert datatype.Get_extent() == (0, dtype.itemsize)
 
 
+def check_exact_round_trip(dtype):
+    """dtype to a datatype of its layout, and back to dtype itself."""
+    datatype = dtlib.from_numpy_dtype(dtype)
+    try:
+        check_layout(datatype, dtype)
+        assert dtlib.to_numpy_dtype(datatype) == dtype
+    finally:
+        free(datatype)
+
+
 def sum_of_field_sizes(dtype):
     if dtype.subdtype is not None:
         base, shape = dtype.subdtype
@@ -53,12 +63,7 @@ def test_scalar_round_trip(code):
     dtype = np.dtype(code)
     if code == "e" and not MPI.FLOAT16_T:
         pytest.skip("this MPI has no 16-bit float datatype")
-    datatype = dtlib.from_numpy_dtype(dtype)
-    try:
-        check_layout(datatype, dtype)
-        assert dtlib.to_numpy_dtype(datatype) == dtype
-    finally:
-        free(datatype)
+    check_exact_round_trip(dtype)
 
 
 def test_scalars_are_predefined():
@@ -120,13 +125,7 @@ def test_named_fields_keep_layout():
     "spec", [("f8", (3,)), ("i4", (2, 3)), ("i2", (2, 3, 4)), ("c16", (1,)), ("u1", (5, 1))]
 )
 def test_subarray_round_trip(spec):
-    dtype = np.dtype(spec)
-    datatype = dtlib.from_numpy_dtype(dtype)
-    try:
-        check_layout(datatype, dtype)
-        assert dtlib.to_numpy_dtype(datatype) == dtype
-    finally:
-        free(datatype)
+    check_exact_round_trip(np.dtype(spec))
 
 
 def test_to_numpy_of_constructed_datatypes():

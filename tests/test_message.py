@@ -2,8 +2,10 @@
 lowercase forms for objects), MESSAGE_NO_PROC, MESSAGE_NULL, truncation and bad input."""
 
 import array
+import functools
 
 import pytest
+from helpers import ring
 
 from mpipy import MPI
 
@@ -13,13 +15,21 @@ except ImportError:  # pragma: no cover
     np = None
 
 
-def ring(comm):
-    rank, size = comm.Get_rank(), comm.Get_size()
-    return (rank + 1) % size, (rank - 1) % size
-
-
 def values(seed, n):
     return [(seed * 31 + i * 7 + 3) % 101 for i in range(n)]
+
+
+def matched_probe(comm, probe, source, tag, status):
+    """The message matched by `probe`, a method of comm ("Mprobe", "improbe", ...) or of
+    Message ("Message.Probe", ...); nonblocking forms are repeated until one matches."""
+    if probe.startswith("Message."):
+        method = functools.partial(getattr(MPI.Message, probe.removeprefix("Message.")), comm)
+    else:
+        method = getattr(comm, probe)
+    message = None
+    while message is None:
+        message = method(source, tag, status)
+    return message
 
 
 def test_message_null():
@@ -46,16 +56,7 @@ def test_matched_receive(comm, probe, recv):
     sbuf = array.array("i", values(rank, 6))
     sreq = comm.Isend(sbuf, right, 10)
     status = MPI.Status()
-    message = None
-    while message is None:
-        if probe == "Mprobe":
-            message = comm.Mprobe(left, 10, status)
-        elif probe == "Improbe":
-            message = comm.Improbe(left, 10, status)
-        elif probe == "Message.Probe":
-            message = MPI.Message.Probe(comm, left, 10, status)
-        else:
-            message = MPI.Message.Iprobe(comm, left, 10, status)
+    message = matched_probe(comm, probe, left, 10, status)
     assert isinstance(message, MPI.Message) and message
     assert (status.source, status.tag) == (left, 10)
     assert status.Get_count(MPI.INT) == 6 and status.Get_elements(MPI.INT) == 6
@@ -218,16 +219,7 @@ def test_matched_objects(comm, probe, recv):
     obj = {"rank": rank, "values": values(rank, 30), "text": "x" * rank}
     sreq = comm.isend(obj, right, 40)
     status = MPI.Status()
-    message = None
-    while message is None:
-        if probe == "mprobe":
-            message = comm.mprobe(left, 40, status)
-        elif probe == "improbe":
-            message = comm.improbe(left, 40, status)
-        elif probe == "Message.probe":
-            message = MPI.Message.probe(comm, left, 40, status)
-        else:
-            message = MPI.Message.iprobe(comm, left, 40, status)
+    message = matched_probe(comm, probe, left, 40, status)
     assert (status.source, status.tag) == (left, 40)
     assert status.Get_count() > 0  # the pickled size
     rstatus = MPI.Status()

@@ -17,6 +17,7 @@ from functools import reduce as fold
 
 import numpy as np
 import pytest
+from helpers import split_intercomm
 
 from mpipy import MPI
 
@@ -92,16 +93,13 @@ def maps_op():
 def inter():
     """Two halves of COMM_WORLD joined by an intercommunicator (group 0: the lower half)."""
     world = MPI.COMM_WORLD
-    rank, size = world.Get_rank(), world.Get_size()
-    half = size // 2
-    group = 0 if rank < half else 1
-    local = world.Split(group, rank)
-    comm = local.Create_intercomm(0, world, half if group == 0 else 0, 23)
-    try:
-        yield comm, group, local.Get_rank(), (half, size - half)
-    finally:
-        comm.Free()
-        local.Free()
+    half = world.Get_size() // 2
+
+    def group_of(rank):
+        return 0 if rank < half else 1
+
+    with split_intercomm(group_of, tag=23) as (comm, local):
+        yield comm, group_of(world.Get_rank()), local.Get_rank(), (half, world.Get_size() - half)
 
 
 # -- predefined operations: properties and Free ----------------------------------------

@@ -6,6 +6,7 @@ at odd world sizes) joined by Create_intercomm."""
 import array
 
 import pytest
+from helpers import split_intercomm
 
 from mpipy import MPI
 
@@ -26,14 +27,9 @@ pytestmark = [
 @pytest.fixture
 def inter():
     """An intercommunicator between the even and the odd world ranks (freed afterwards)."""
-    world = MPI.COMM_WORLD
-    color = world.Get_rank() % 2
-    local = world.Split(color, world.Get_rank())
     # Local leaders: local rank 0 of each group, world ranks 0 (even) and 1 (odd).
-    intercomm = local.Create_intercomm(0, world, 1 - color, 1234)
-    yield intercomm
-    intercomm.Free()
-    local.Free()
+    with split_intercomm(lambda r: r % 2, tag=1234) as (intercomm, _):
+        yield intercomm
 
 
 def test_intercomm_shape(inter):

@@ -6,6 +6,7 @@ import pickle
 import sys
 
 import pytest
+from helpers import ring
 
 from mpipy import MPI
 
@@ -15,11 +16,6 @@ except ImportError:  # pragma: no cover
     np = None
 
 needs_numpy = pytest.mark.skipif(np is None, reason="needs NumPy")
-
-
-def ring(comm):
-    rank, size = comm.Get_rank(), comm.Get_size()
-    return (rank + 1) % size, (rank - 1) % size
 
 
 class Point:

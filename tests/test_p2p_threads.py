@@ -5,6 +5,7 @@ shared tag, on one communicator. Every result must arrive intact and unmixed."""
 import threading
 
 import pytest
+from helpers import ring
 
 from mpipy import MPI
 
@@ -24,11 +25,6 @@ pytestmark = [
 NTHREADS = 4
 ROUNDS = 8
 TAG = 500
-
-
-def ring(comm):
-    rank, size = comm.Get_rank(), comm.Get_size()
-    return (rank + 1) % size, (rank - 1) % size
 
 
 def run_threads(target, nthreads=NTHREADS):

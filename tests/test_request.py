@@ -8,6 +8,7 @@ import time
 import weakref
 
 import pytest
+from helpers import ring
 
 from mpipy import MPI
 
@@ -15,11 +16,6 @@ try:
     import numpy as np
 except ImportError:  # pragma: no cover
     np = None
-
-
-def ring(comm):
-    rank, size = comm.Get_rank(), comm.Get_size()
-    return (rank + 1) % size, (rank - 1) % size
 
 
 def empty_status(status):

@@ -13,6 +13,15 @@ tests are correct at any world size.
 from math import prod
 
 import pytest
+from helpers import (
+    cart_neighbours,
+    dist_dests,
+    dist_sources,
+    graph_neighbours,
+    rank_of,
+    row_major,
+    shifted,
+)
 
 from mpipy import MPI
 
@@ -96,34 +105,6 @@ def test_compute_dims_errors():
 
 
 # -- Cartesian -------------------------------------------------------------------------
-
-
-def row_major(rank, dims):
-    """Coordinates of `rank` in a grid of `dims` (the last dimension varies fastest)."""
-    coords = []
-    for d in range(len(dims)):
-        stride = prod(dims[d + 1 :])
-        coords.append((rank // stride) % dims[d])
-    return coords
-
-
-def rank_of(coords, dims):
-    return sum(c * prod(dims[d + 1 :]) for d, c in enumerate(coords))
-
-
-def shifted(rank, dims, periods, direction, disp):
-    """(source, dest) of Shift(direction, disp), computed from the coordinates."""
-
-    def move(by):
-        c = row_major(rank, dims)
-        c[direction] += by
-        if periods[direction]:
-            c[direction] %= dims[direction]
-        elif not 0 <= c[direction] < dims[direction]:
-            return MPI.PROC_NULL
-        return rank_of(c, dims)
-
-    return move(-disp), move(disp)
 
 
 def grids(size):
@@ -295,22 +276,8 @@ def test_cart_map_smaller_grid():
 # -- Graph -----------------------------------------------------------------------------
 
 
-def graph_neighbors(size):
-    """A symmetric graph: a ring plus a hub (node 0 linked to everyone), no self
-    loops; neighbours of node i in increasing order."""
-    nbrs = []
-    for i in range(size):
-        s = set()
-        if size > 1:
-            s |= {(i - 1) % size, (i + 1) % size}
-            s |= {0} if i != 0 else set(range(1, size))
-        s.discard(i)
-        nbrs.append(sorted(s))
-    return nbrs
-
-
 def graph_spec(size):
-    nbrs = graph_neighbors(size)
+    nbrs = [graph_neighbours(i, size) for i in range(size)]
     index, edges, total = [], [], 0
     for n in nbrs:
         total += len(n)
@@ -369,22 +336,6 @@ def test_graph_bad_input():
 
 
 # -- Distributed graph -----------------------------------------------------------------
-
-
-def dist_dests(rank, size):
-    """Out-neighbours: rank+1 and rank+2 (mod size), without repeats; a self loop at
-    N = 1 and N = 2 (rank+2 is the rank itself)."""
-    out = []
-    for d in ((rank + 1) % size, (rank + 2) % size):
-        if d not in out:
-            out.append(d)
-    return out
-
-
-def dist_sources(rank, size):
-    """In-neighbours, in decreasing rank order (any order may be given to the adjacent
-    constructor; MPI keeps it)."""
-    return sorted((s for s in range(size) if rank in dist_dests(s, size)), reverse=True)
 
 
 def weight(src, dst):
@@ -505,7 +456,7 @@ def test_cart_neighbourhood(which):
     dims, periods = grids(size)[which]
     cart = WORLD.Create_cart(dims, periods=periods)
     try:
-        expected = [p for d in range(len(dims)) for p in shifted(rank, dims, periods, d, 1)]
+        expected = cart_neighbours(rank, dims, periods)
         assert cart.degrees == (2 * len(dims), 2 * len(dims))
         assert cart.indegree == cart.outdegree == 2 * len(dims)
         assert cart.inedges == expected and cart.outedges == expected
