@@ -59,15 +59,17 @@ class Case:
     measure: object = None
     c: bool = False  # c/bench.c has a kernel of the same name
     python: bool = True  # mpi4py and mpipy run it
+    memory: bool = False  # workers report each rank's peak resident memory per point
     doc: str = ""
 
 
 CASES = {}
 
 
-def case(name, title, jobs, c=False, python=True, local=False):
+def case(name, title, jobs, c=False, python=True, local=False, memory=False):
     """Register a case: the decorated function is its ``setup``, or, if ``local``, its
-    ``measure``."""
+    ``measure``. With ``memory``, the Python workers also report each rank's peak resident
+    memory during each point."""
 
     def register(func):
         CASES[name] = Case(
@@ -76,6 +78,7 @@ def case(name, title, jobs, c=False, python=True, local=False):
             jobs=jobs,
             c=c,
             python=python,
+            memory=memory,
             doc=(func.__doc__ or "").strip(),
             setup=None if local else func,
             measure=func if local else None,
@@ -482,6 +485,104 @@ def setup_noncontig(MPI, comm, value):
     return {0: run0, 1: run1}.get(rank), 2, done
 
 
+# pkl5 against the other ways to move an array: value = method * 100 + object number.
+# Objects: NumPy uint8 arrays of the sizes below, then a dict holding one of each (up to 256
+# MiB); 2.5 GiB only with --large. Methods: uppercase Send/Recv into a buffer made once,
+# lowercase send/recv, and mpipy.util.pkl5 / mpi4py.util.pkl5 send/recv.
+PKL5_SIZES = {0: KiB, 1: MiB, 2: 16 * MiB, 3: 256 * MiB}
+PKL5_DICT, PKL5_LARGE = 4, 5
+PKL5_METHODS = {0: "Send/Recv", 1: "send/recv", 2: "pkl5 send/recv"}
+
+
+def pkl5_arrays(obj):
+    """Sizes (bytes) of the arrays an object number stands for."""
+    if obj in PKL5_SIZES:
+        return [PKL5_SIZES[obj]]
+    if obj == PKL5_DICT:
+        return list(PKL5_SIZES.values())
+    if obj == PKL5_LARGE:
+        return [5 * 2**29]  # 2.5 GiB
+    raise ValueError(f"no pkl5 object number {obj}")
+
+
+def pkl5_jobs(opts):
+    """One job per point: every measurement of peak memory starts in a fresh process (memory
+    freed by an earlier point stays resident in the allocator and would hide later ones)."""
+    objs = list(PKL5_SIZES) + [PKL5_DICT] + ([PKL5_LARGE] if opts.large else [])
+    jobs = []
+    for obj in objs:
+        sizes = pkl5_arrays(obj)
+        name = "dict of " + " + ".join(size_label(n) for n in sizes) if obj == PKL5_DICT else ""
+        label = name or size_label(sizes[0]).replace("2560 MiB", "2.5 GiB")
+        iters = p2p_iters(sum(sizes), opts.quick)
+        if sum(sizes) >= 2**31:
+            iters = 2 if opts.quick else 3
+        for m, method in PKL5_METHODS.items():
+            point = Point(f"{method}, {label}", 100 * m + obj, iters, max(1, iters // 10))
+            jobs.append(Job(2, [point]))
+    return jobs
+
+
+@case("pkl5", "pkl5 vs send/recv vs Send/Recv, with peak memory", pkl5_jobs, memory=True)
+def setup_pkl5(MPI, comm, value):
+    """Rank 0 sends a NumPy array (or a dict of arrays) to rank 1, which drops what it got
+    and acknowledges with a 0-byte Send: time per message, acknowledgement included. Send/Recv
+    sends each array as one message into a buffer made once; send/recv pickles in band
+    (mpipy: out of band above MPI.pickle.THRESHOLD); pkl5 uses the module's util.pkl5 over
+    COMM_WORLD. The memory columns give each rank's peak resident memory during the point
+    over its resident memory before the point's setup."""
+    import importlib
+
+    import numpy
+
+    method, obj = divmod(value, 100)
+    sizes = pkl5_arrays(obj)
+    rank = comm.Get_rank()
+    if rank > 1:
+        return None, 1, None
+    ack = bytearray(0)
+    if rank == 0:
+        arrays = [_buffer(n) for n in sizes]
+        payload = dict(enumerate(arrays)) if obj == PKL5_DICT else arrays[0]
+    else:  # receive buffers for Send/Recv only
+        arrays = [numpy.empty(n, dtype="B") for n in sizes] if method == 0 else None
+    if method == 2:
+        pkl5 = importlib.import_module(MPI.__name__.rsplit(".", 1)[0] + ".util.pkl5")
+        pcomm = pkl5.Intracomm(comm)
+        send, recv = pcomm.send, pcomm.recv
+    else:
+        send, recv = comm.send, comm.recv
+    Send, Recv = comm.Send, comm.Recv
+
+    if method == 0:
+
+        def run0(n):
+            for _ in range(n):
+                for a in arrays:
+                    Send(a, 1, 0)
+                Recv(ack, 1, 1)
+
+        def run1(n):
+            for _ in range(n):
+                for a in arrays:
+                    Recv(a, 0, 0)
+                Send(ack, 0, 1)
+
+    else:
+
+        def run0(n):
+            for _ in range(n):
+                send(payload, 1, 0)
+                Recv(ack, 1, 1)
+
+        def run1(n):
+            for _ in range(n):
+                recv(None, 0, 0)  # dropped at once: one received object at a time
+                Send(ack, 0, 1)
+
+    return (run0, run1)[rank], 1, None
+
+
 def import_jobs(opts):
     # Each repetition is one process (up to 5: a process can take a second to start);
     # iters holds the repetition count here.
@@ -511,12 +612,68 @@ def _parse_point(text):
     return value, iters, warmup
 
 
+def _memory_kib(field):
+    """VmRSS or VmHWM (peak) of this process, in KiB (Linux; None elsewhere)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak():
+    """Start a new peak-memory measurement (writing 5 to clear_refs resets VmHWM)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _warm_up(comm):
+    """Import NumPy and exchange a few messages, so that neither NumPy's code nor the memory
+    the MPI library sets aside for its first transfers is counted as a point's."""
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        pass
+    data = bytearray(4 * MiB)
+    for size in (0, 4 * KiB, 4 * MiB):
+        view = memoryview(data)[:size]
+        comm.Sendrecv(view, (comm.Get_rank() + 1) % comm.Get_size(), 0, view)
+    comm.Barrier()
+
+
+def _memory_report(comm, base):
+    """'+A / +B MiB': each rank's peak resident memory over `base` (collective)."""
+    peak = _memory_kib("VmHWM")
+    mine = None if base is None or peak is None else peak - base
+    values = comm.gather(mine, 0)
+    if comm.Get_rank() != 0:
+        return None
+    if any(v is None for v in values):
+        return "n/a"
+    return " / ".join(f"+{v / 1024:.1f}" for v in values) + " MiB"
+
+
 def work(MPI, name, reps, points):
     comm = MPI.COMM_WORLD
     rank = comm.Get_rank()
     setup = CASES[name].setup
+    memory = CASES[name].memory
     clock = time.perf_counter
     for value, iters, warmup in points:
+        base = None
+        if memory:
+            import gc
+
+            _warm_up(comm)
+            gc.collect()
+            base = _memory_kib("VmRSS") if _reset_peak() else None
         run, per_iter, done = setup(MPI, comm, value)
         times = []
         comm.Barrier()
@@ -529,10 +686,15 @@ def work(MPI, name, reps, points):
                 run(iters)
             times.append((clock() - t0) / iters / per_iter)
         comm.Barrier()
+        extra = _memory_report(comm, base) if memory else None
+        run = None  # what setup made goes away before the next point
         if done is not None:
             done()
+        done = None
         if rank == 0:
             print("RESULT", value, " ".join(f"{t:.9e}" for t in times), flush=True)
+            if extra is not None:
+                print("EXTRA", value, extra, flush=True)
 
 
 def report(exc):

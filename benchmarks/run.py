@@ -227,12 +227,17 @@ class Runner:
         rc, out, err = self.execute(
             self.launcher(job.np) + argv, self.env_for(impl), self.opts.timeout
         )
-        results = {}
+        results, extras = {}, {}
         for line in out.splitlines():
             if line.startswith("RESULT "):
                 fields = line.split()
                 results[int(fields[1])] = [float(x) for x in fields[2:]]
-        if rc != 0 or len(results) < len(job.points):
+            elif line.startswith("EXTRA "):  # a per-point note, e.g. peak memory
+                fields = line.split(None, 2)
+                extras[int(fields[1])] = fields[2].strip() if len(fields) > 2 else ""
+        if extras:
+            results["extras"] = extras
+        if rc != 0 or len(results) - bool(extras) < len(job.points):
             if not results:
                 raise Failure(self.error_summary(out, err, rc))
             results["error"] = self.error_summary(out, err, rc)
@@ -314,10 +319,19 @@ def render(runner, opts, rows, notes, elapsed):
         if a in impls and b in impls
     ]
     head += [f"{a}/{'C' if b == 'c' else b}" for a, b in pairs]
+    # Cases whose workers report per-point extras (peak memory) get a column per Python impl.
+    extra_impls = [i for i in impls if i != "c" and any(x.get(i) for *_, x in rows)]
+    head += [f"{i} peak mem" for i in extra_impls]
+    if extra_impls:
+        out += [
+            "Peak mem: each rank's peak resident memory during the point over its resident "
+            "memory before the point's setup (rank 0 / rank 1).",
+            "",
+        ]
     out.append("| " + " | ".join(head) + " |")
     out.append("|" + "|".join(["---", "---"] + ["---:"] * (len(head) - 2)) + "|")
     last_case = None
-    for case, label, cells in rows:
+    for case, label, cells, extras in rows:
         values = {}
         line = [f"{case.name}: {case.title}" if case is not last_case else "", label]
         last_case = case
@@ -329,6 +343,7 @@ def render(runner, opts, rows, notes, elapsed):
             else:
                 line.append(cell or "")
         line += [fmt_ratio(values.get(a), values.get(b)) for a, b in pairs]
+        line += [extras.get(i, "") for i in extra_impls]
         out.append("| " + " | ".join(line) + " |")
     out.append("")
     if notes:
@@ -376,6 +391,11 @@ def parse_args(argv=None):
         help="columns: any of c, mpi4py, mpipy (default all)",
     )
     add("--quick", action="store_true", help="fewer iterations and repetitions")
+    add(
+        "--large",
+        action="store_true",
+        help="add the points of several GiB that some cases have (pkl5: 2.5 GiB)",
+    )
     add(
         "--reps",
         type=int,
@@ -456,6 +476,7 @@ def main(argv=None):
     done = 0
     for case, job, impls in plan:
         samples = {p.value: {i: [] for i in impls} for p in job.points}
+        extras = {p.value: {} for p in job.points}
         failed = {}
         for rnd in range(opts.rounds):
             # Alternate the order, so that a load that comes or goes favours no column.
@@ -475,6 +496,8 @@ def main(argv=None):
                         status = f"partial: {results['error']}"
                 for p in job.points:
                     samples[p.value][impl] += results.get(p.value, [])
+                    if p.value in results.get("extras", {}):
+                        extras[p.value][impl] = results["extras"][p.value]
                 where = f"np={job.np}" if case.measure is None else "local"
                 log(
                     f"[{done}/{total}] {case.name} {impl} {where}: "
@@ -484,7 +507,7 @@ def main(argv=None):
             errors.setdefault((impl, message), []).append(case.name)
         for p in job.points:
             cells = {i: pick(t) if t else "n/a" for i, t in samples[p.value].items()}
-            rows.append((case, p.label, cells))
+            rows.append((case, p.label, cells, extras[p.value]))
 
     notes = []
     for (impl, message), names in errors.items():

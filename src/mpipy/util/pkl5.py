@@ -23,12 +23,16 @@ ROOT = MPI.ROOT
 
 
 class Request:
-    """Request of a nonblocking send or receive of an object (not an ``MPI.Request``)."""
+    """Request of a nonblocking send or receive of an object (not an ``MPI.Request``).
 
-    __slots__ = ("_request",)
+    True until completed by ``wait``/``test``/``waitall``/``testall`` or freed: an object
+    receive is pending after its MPI requests are done, until its object is delivered."""
+
+    __slots__ = ("_request", "_pending")
 
     def __init__(self, request=None):
         self._request = MPI.REQUEST_NULL if request is None else request
+        self._pending = bool(self._request)
 
     def __eq__(self, other):
         if isinstance(other, Request):
@@ -36,15 +40,17 @@ class Request:
         return NotImplemented
 
     def __bool__(self):
-        return bool(self._request)
+        return self._pending
 
     def Free(self):
-        """Free the request."""
+        """Free the request (MPI lets a pending send finish)."""
         self._request.Free()
+        self._pending = False
 
     def free(self):
         """Free the request if not null."""
         self._request.free()
+        self._pending = False
 
     def cancel(self):
         """Cancel the request."""
@@ -56,21 +62,46 @@ class Request:
 
     def test(self, status=None):
         """Test for completion: ``(done, object or None)``."""
-        return self._request.test(status)
+        done, obj = self._request.test(status)
+        if done:
+            self._pending = False
+        return done, obj
 
     def wait(self, status=None):
         """Wait for completion; return the received object (None for sends)."""
-        return self._request.wait(status)
+        obj = self._request.wait(status)
+        self._pending = False
+        return obj
+
+    @classmethod
+    def get_status_all(cls, requests, statuses=None):
+        """Test for completion of all requests without completing them."""
+        return MPI.Request.Get_status_all([r._request for r in requests], statuses)
 
     @classmethod
     def testall(cls, requests, statuses=None):
         """Test for completion of all requests: ``(done, objects or None)``."""
-        return MPI.Request.testall([r._request for r in requests], statuses)
+        done, objs = MPI.Request.testall([r._request for r in requests], statuses)
+        if done:
+            for r in requests:
+                r._pending = False
+        return done, objs
 
     @classmethod
     def waitall(cls, requests, statuses=None):
         """Wait for completion of all requests; return the received objects."""
-        return MPI.Request.waitall([r._request for r in requests], statuses)
+        objs = MPI.Request.waitall([r._request for r in requests], statuses)
+        for r in requests:
+            r._pending = False
+        return objs
+
+
+def _request(request):
+    """A pkl5.Request for a request just started (pending even if MPI's handle is null:
+    an object receive between its MPI steps)."""
+    wrapper = Request(request)
+    wrapper._pending = True
+    return wrapper
 
 
 class Message:
@@ -98,12 +129,13 @@ class Message:
 
     def irecv(self):
         """Nonblocking receive of the matched object."""
-        return Request(self._message.irecv())
+        return _request(self._message.irecv())
 
     @classmethod
     def probe(cls, comm, source=ANY_SOURCE, tag=ANY_TAG, status=None):
         """Blocking test for a matched message."""
-        return cls(comm.mprobe(source, tag, status))
+        # MPI.Comm's own mprobe: comm may be a wrapper, whose mprobe gives a Message already.
+        return cls(MPI.Comm.mprobe(comm, source, tag, status))
 
     @classmethod
     def iprobe(cls, comm, source=ANY_SOURCE, tag=ANY_TAG, status=None):
@@ -136,15 +168,15 @@ class _ObjectMethods:
 
     def isend(self, obj, dest, tag=0):
         """Nonblocking send in standard mode."""
-        return Request(MPI.Comm.isend(self, obj, dest, tag))
+        return _request(MPI.Comm.isend(self, obj, dest, tag))
 
     def ibsend(self, obj, dest, tag=0):
         """Nonblocking send in buffered mode."""
-        return Request(MPI.Comm.ibsend(self, obj, dest, tag))
+        return _request(MPI.Comm.ibsend(self, obj, dest, tag))
 
     def issend(self, obj, dest, tag=0):
         """Nonblocking send in synchronous mode."""
-        return Request(MPI.Comm.issend(self, obj, dest, tag))
+        return _request(MPI.Comm.issend(self, obj, dest, tag))
 
     def recv(self, buf=None, source=ANY_SOURCE, tag=ANY_TAG, status=None):
         """Blocking receive (``buf`` is accepted and ignored: objects are sized)."""
