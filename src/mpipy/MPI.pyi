@@ -1,7 +1,8 @@
 """Message Passing Interface (MPI) for Python, with a C++ core."""
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TypeAlias, overload
+
 
 SUCCESS: int
 
@@ -141,17 +142,29 @@ class Exception(RuntimeError):
     """Exception class."""
 
     def __init__(self, ierr=0, /): ...
+
     def __eq__(self, other): ...
+
     def __ne__(self, other): ...
+
     def __lt__(self, other): ...
+
     def __le__(self, other): ...
+
     def __gt__(self, other): ...
+
     def __ge__(self, other): ...
+
     def __hash__(self): ...
+
     def __bool__(self): ...
+
     def __int__(self): ...
+
     def __repr__(self): ...
+
     def __str__(self): ...
+
     def Get_error_code(self):
         """Error code."""
 
@@ -163,8 +176,10 @@ class Exception(RuntimeError):
 
     @property
     def error_code(self) -> int: ...
+
     @property
     def error_class(self) -> int: ...
+
     @property
     def error_string(self) -> int: ...
 
@@ -197,11 +212,16 @@ class Errhandler:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Errhandler) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -225,6 +245,7 @@ class Errhandler:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -246,11 +267,16 @@ class Datatype:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Datatype) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -274,6 +300,7 @@ class Datatype:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -328,7 +355,11 @@ class Datatype:
 
     @name.setter
     def name(self, arg: object, /) -> None: ...
+
     def Dup(self) -> object:
+        """Duplicate a datatype."""
+
+    def Create_dup(self) -> object:
         """Duplicate a datatype."""
 
     def Commit(self) -> object:
@@ -363,6 +394,129 @@ class Datatype:
     @staticmethod
     def fromcode(code: object) -> object:
         """Get predefined MPI datatype from character code or type string."""
+
+    def Create_contiguous(self, count: object) -> object:
+        """Create a contiguous datatype."""
+
+    def Create_vector(self, count: object, blocklength: object, stride: object) -> object:
+        """Create a vector (strided) datatype."""
+
+    def Create_hvector(self, count: object, blocklength: object, stride: object) -> object:
+        """Create a vector (strided) datatype with stride in bytes."""
+
+    def Create_indexed(self, blocklengths: object, displacements: object) -> object:
+        """Create an indexed datatype."""
+
+    def Create_hindexed(self, blocklengths: object, displacements: object) -> object:
+        """Create an indexed datatype with displacements in bytes."""
+
+    def Create_indexed_block(self, blocklength: object, displacements: object) -> object:
+        """Create an indexed datatype with constant-sized blocks."""
+
+    def Create_hindexed_block(self, blocklength: object, displacements: object) -> object:
+        """
+        Create an indexed datatype with constant-sized blocks and displacements in bytes.
+        """
+
+    @staticmethod
+    def Create_struct(blocklengths: object, displacements: object, datatypes: object) -> object:
+        """Create a general composite (struct) datatype."""
+
+    def Create_subarray(self, sizes: object, subsizes: object, starts: object, order: int = ...) -> object:
+        """Create a datatype for a subarray of an array."""
+
+    def Create_darray(self, size: int, rank: int, gsizes: object, distribs: object, dargs: object, psizes: object, order: int = ...) -> object:
+        """Create a datatype for a distributed array on a Cartesian process grid."""
+
+    def Create_resized(self, lb: object, extent: object) -> object:
+        """Create a datatype with a new lower bound and extent."""
+
+    def Resized(self, lb: object, extent: object) -> object:
+        """Create a datatype with a new lower bound and extent."""
+
+    @staticmethod
+    def Create_f90_integer(r: int) -> object:
+        """Return a bounded integer datatype (Fortran 90 SELECTED_INT_KIND)."""
+
+    @staticmethod
+    def Create_f90_real(p: int, r: int) -> object:
+        """Return a bounded real datatype (Fortran 90 SELECTED_REAL_KIND)."""
+
+    @staticmethod
+    def Create_f90_complex(p: int, r: int) -> object:
+        """Return a bounded complex datatype (Fortran 90 SELECTED_REAL_KIND)."""
+
+    @staticmethod
+    def Get_value_index(value: Datatype, index: Datatype) -> object:
+        """
+        Return the datatype of (value, index) pairs, as MINLOC and MAXLOC take them.
+        """
+
+    @staticmethod
+    def Match_size(typeclass: int, size: int) -> object:
+        """Find a datatype matching a type class and a size in bytes."""
+
+    def Get_envelope(self) -> tuple:
+        """
+        Return (integers, addresses, large counts, datatypes, combiner): the numbers of arguments the datatype's constructor took, and the constructor.
+        """
+
+    @property
+    def envelope(self) -> object:
+        """Envelope."""
+
+    def Get_contents(self) -> tuple:
+        """
+        Return the arguments the datatype's constructor took: (integers, addresses, large counts, datatypes). Derived datatypes returned are new: free them when done.
+        """
+
+    @property
+    def contents(self) -> object:
+        """Contents."""
+
+    def decode(self) -> tuple:
+        """
+        Return (base datatype, combiner name, constructor arguments as a dict). Derived datatypes returned are new: free them when done.
+        """
+
+    def Pack(self, inbuf: object, outbuf: object, position: int, comm: Comm) -> int:
+        """
+        Pack the entries of inbuf (as many whole entries of this datatype as it holds) into outbuf at position; return the new position.
+        """
+
+    def Unpack(self, inbuf: object, position: int, outbuf: object, comm: Comm) -> int:
+        """
+        Unpack from inbuf at position into outbuf (as many whole entries of this datatype as it holds); return the new position.
+        """
+
+    def Pack_size(self, count: int, comm: Comm) -> int:
+        """Return an upper bound on the bytes that packing count entries takes."""
+
+    def Pack_external(self, datarep: str, inbuf: object, outbuf: object, position: int) -> int:
+        """Pack into the portable data representation datarep ("external32")."""
+
+    def Unpack_external(self, datarep: str, inbuf: object, position: int, outbuf: object) -> int:
+        """Unpack from the portable data representation datarep ("external32")."""
+
+    def Pack_external_size(self, datarep: str, count: int) -> int:
+        """Return the bytes that packing count entries in datarep takes."""
+
+    @staticmethod
+    def Create_keyval(copy_fn: object | None = None, delete_fn: object | None = None, nopython: bool = False) -> int:
+        """Create a new attribute key for datatypes."""
+
+    @staticmethod
+    def Free_keyval(keyval: int) -> int:
+        """Free an attribute key for datatypes."""
+
+    def Set_attr(self, keyval: int, attrval: object | None) -> None:
+        """Store attribute value associated with a key."""
+
+    def Delete_attr(self, keyval: int) -> None:
+        """Delete attribute value associated with a key."""
+
+    def Get_attr(self, keyval: int) -> object:
+        """Retrieve attribute value by key."""
 
 DATATYPE_NULL: Datatype
 
@@ -546,16 +700,30 @@ F_DOUBLE_COMPLEX: Datatype
 
 TWOINT: Datatype
 
+def Get_address(location: object | None) -> int:
+    """Get the address of a location in memory (the first byte of a buffer)."""
+
+def Aint_add(base: int, disp: int) -> int:
+    """Return the sum of a base address and a displacement."""
+
+def Aint_diff(addr1: int, addr2: int) -> int:
+    """Return the difference between two addresses."""
+
 class Group:
     """Group of processes."""
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Group) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -579,6 +747,7 @@ class Group:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -598,8 +767,49 @@ class Group:
     def rank(self) -> object:
         """Rank of this process."""
 
+    def Translate_ranks(self, ranks: object | None = None, group: object | None = None) -> list[int]:
+        """Translate ranks in a group to those in another group."""
+
+    def Compare(self, group: object) -> int:
+        """Compare two groups."""
+
+    def Dup(self) -> object:
+        """Duplicate a group."""
+
+    @staticmethod
+    def Union(group1: object, group2: object) -> object:
+        """Create a new group from the union of two existing groups."""
+
+    @staticmethod
+    def Intersection(group1: object, group2: object) -> object:
+        """Create a new group from the intersection of two existing groups."""
+
+    @staticmethod
+    def Intersect(group1: object, group2: object) -> object:
+        """Create a new group from the intersection of two existing groups."""
+
+    @staticmethod
+    def Difference(group1: object, group2: object) -> object:
+        """Create a new group from the difference of two existing groups."""
+
+    def Incl(self, ranks: object) -> object:
+        """Create a new group by including ranks of an existing group."""
+
+    def Excl(self, ranks: object) -> object:
+        """Create a new group by excluding ranks of an existing group."""
+
+    def Range_incl(self, ranks: object) -> object:
+        """Create a new group by including ranges of ranks."""
+
+    def Range_excl(self, ranks: object) -> object:
+        """Create a new group by excluding ranges of ranks."""
+
     def Free(self) -> None:
         """Free a group."""
+
+    @staticmethod
+    def Create_from_session_pset(session: object, pset_name: object) -> object:
+        """Create a new group from session and process set."""
 
 GROUP_NULL: Group
 
@@ -610,11 +820,16 @@ class Info:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Info) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -638,13 +853,79 @@ class Info:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
     __hash__: None = None
 
+    @staticmethod
+    def Create(items: object | None = None) -> object:
+        """Create a new info object."""
+
+    @staticmethod
+    def Create_env(args: object | None = None) -> object:
+        """Create a new environment info object."""
+
+    def Dup(self) -> object:
+        """Duplicate an existing info object."""
+
     def Free(self) -> None:
         """Free an info object."""
+
+    def Get(self, key: object) -> object:
+        """Retrieve the value associated with a key."""
+
+    def Set(self, key: object, value: object) -> None:
+        """Store a value associated with a key."""
+
+    def Delete(self, key: object) -> None:
+        """Remove a (key, value) pair from info."""
+
+    def Get_nkeys(self) -> int:
+        """Return the number of currently defined keys in info."""
+
+    def Get_nthkey(self, n: int) -> str:
+        """Return the *n*-th defined key in info."""
+
+    def __len__(self) -> int: ...
+
+    def __contains__(self, key: object) -> bool: ...
+
+    def __iter__(self) -> Iterator: ...
+
+    def __getitem__(self, key: object) -> str: ...
+
+    def __setitem__(self, key: object, value: object) -> None: ...
+
+    def __delitem__(self, key: object) -> None: ...
+
+    def get(self, key: object, default: object | None = None) -> object:
+        """Retrieve value by key, or default."""
+
+    def keys(self) -> list[str]:
+        """Return list of keys."""
+
+    def values(self) -> list[str]:
+        """Return list of values."""
+
+    def items(self) -> list:
+        """Return list of items."""
+
+    def update(self, items: object = (), **kwds) -> None:
+        """Update contents."""
+
+    def pop(self, key: object, *default) -> object:
+        """Pop value by key."""
+
+    def popitem(self) -> tuple:
+        """Pop last item."""
+
+    def copy(self) -> object:
+        """Copy contents."""
+
+    def clear(self) -> None:
+        """Clear contents."""
 
 INFO_NULL: Info
 
@@ -655,11 +936,16 @@ class Op:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Op) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -683,13 +969,35 @@ class Op:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
     __hash__: None = None
 
+    @staticmethod
+    def Create(function: object, commute: bool = False) -> object:
+        """Create a user-defined reduction operation."""
+
     def Free(self) -> None:
         """Free the operation."""
+
+    def Is_commutative(self) -> bool:
+        """Query reduction operations for their commutativity."""
+
+    @property
+    def is_commutative(self) -> bool:
+        """Is a commutative operation."""
+
+    @property
+    def is_predefined(self) -> bool:
+        """Is a predefined operation."""
+
+    def Reduce_local(self, inbuf: object, inoutbuf: object) -> None:
+        """Apply a reduction operation to local data."""
+
+    def __call__(self, x: object | None, y: object | None) -> object:
+        """Apply the operation to two Python objects."""
 
 OP_NULL: Op
 
@@ -725,23 +1033,31 @@ class BottomType:
     """Type of BOTTOM."""
 
     def __repr__(self) -> str: ...
+
     def __reduce__(self) -> str: ...
+
     def __int__(self) -> int: ...
+
     def __bool__(self) -> bool: ...
 
 class InPlaceType:
     """Type of IN_PLACE."""
 
     def __repr__(self) -> str: ...
+
     def __reduce__(self) -> str: ...
+
     def __int__(self) -> int: ...
+
     def __bool__(self) -> bool: ...
 
 class BufferAutomaticType:
     """Type of BUFFER_AUTOMATIC."""
 
     def __repr__(self) -> str: ...
+
     def __reduce__(self) -> str: ...
+
     def __int__(self) -> int: ...
 
 BOTTOM: BottomType
@@ -755,8 +1071,10 @@ class Status:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, status: Status) -> None: ...
+
     def Get_source(self) -> int:
         """Get message source."""
 
@@ -769,6 +1087,7 @@ class Status:
 
     @source.setter
     def source(self, arg: int, /) -> None: ...
+
     def Get_tag(self) -> int:
         """Get message tag."""
 
@@ -781,6 +1100,7 @@ class Status:
 
     @tag.setter
     def tag(self, arg: int, /) -> None: ...
+
     def Get_error(self) -> int:
         """Get message error."""
 
@@ -793,6 +1113,7 @@ class Status:
 
     @error.setter
     def error(self, arg: int, /) -> None: ...
+
     def Get_count(self, datatype: Datatype | None = None) -> int:
         """Get the number of *top level* elements."""
 
@@ -818,9 +1139,13 @@ class Status:
 
     @cancelled.setter
     def cancelled(self, arg: bool, /) -> None: ...
+
     def __copy__(self) -> Status: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def py2f(self) -> list[int]:
         """Convert to Fortran status."""
 
@@ -832,6 +1157,7 @@ class Status:
         """Return a memory view of the status object."""
 
     def __reduce__(self) -> tuple: ...
+
     def __setstate__(self, arg: bytes, /) -> None: ...
 
     __hash__: None = None
@@ -840,6 +1166,7 @@ class buffer:
     """Buffer object."""
 
     def __init__(self) -> None: ...
+
     @staticmethod
     def allocate(nbytes: int, clear: bool = False) -> object:
         """Buffer allocation."""
@@ -865,6 +1192,7 @@ class buffer:
         """The underlying object of the buffer."""
 
     def __len__(self) -> int: ...
+
     def tobytes(self) -> bytes:
         """Return the data in the buffer as a byte string."""
 
@@ -879,24 +1207,22 @@ memory: TypeAlias = buffer
 class Pickle:
     """Pickle/unpickle Python objects."""
 
-    def __init__(
-        self,
-        dumps: object | None = None,
-        loads: object | None = None,
-        protocol: object | None = None,
-    ) -> None: ...
+    def __init__(self, dumps: object | None = None, loads: object | None = None, protocol: object | None = None) -> None: ...
+
     @property
     def PROTOCOL(self) -> int:
         """Protocol version."""
 
     @PROTOCOL.setter
     def PROTOCOL(self, value: object | None) -> None: ...
+
     @property
     def THRESHOLD(self) -> int:
         """Out-of-band threshold."""
 
     @THRESHOLD.setter
     def THRESHOLD(self, value: object | None) -> None: ...
+
     def dumps(self, obj: object) -> object:
         """Serialize object to pickle data stream."""
 
@@ -916,11 +1242,16 @@ class Request:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Request) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -944,6 +1275,7 @@ class Request:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -1005,15 +1337,11 @@ class Request:
         """Access the status of all requests, without completing them."""
 
     @staticmethod
-    def Get_status_any(
-        requests: Sequence[Request], status: Status | None = None
-    ) -> tuple[int, bool]:
+    def Get_status_any(requests: Sequence[Request], status: Status | None = None) -> tuple[int, bool]:
         """Access the status of any active request, without completing it."""
 
     @staticmethod
-    def Get_status_some(
-        requests: Sequence[Request], statuses: list[Status] | None = None
-    ) -> object:
+    def Get_status_some(requests: Sequence[Request], statuses: list[Status] | None = None) -> object:
         """Access the status of some requests, without completing them."""
 
     @staticmethod
@@ -1049,9 +1377,7 @@ class Request:
         """Access the status of any active request, without completing it."""
 
     @staticmethod
-    def get_status_some(
-        requests: Sequence[Request], statuses: list[Status] | None = None
-    ) -> object:
+    def get_status_some(requests: Sequence[Request], statuses: list[Status] | None = None) -> object:
         """Access the status of some requests, without completing them."""
 
 class Prequest(Request):
@@ -1059,8 +1385,10 @@ class Prequest(Request):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Request) -> None: ...
+
     def Start(self) -> None:
         """Initiate a communication with a persistent request."""
 
@@ -1073,6 +1401,7 @@ class Grequest(Request):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Request) -> None: ...
 
@@ -1083,11 +1412,16 @@ class Message:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Message) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -1111,6 +1445,7 @@ class Message:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -1123,15 +1458,11 @@ class Message:
         """Nonblocking receive of matched message."""
 
     @staticmethod
-    def Probe(
-        comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None
-    ) -> object:
+    def Probe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Blocking test for a matched message."""
 
     @staticmethod
-    def Iprobe(
-        comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None
-    ) -> object:
+    def Iprobe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Nonblocking test for a matched message."""
 
     def recv(self, status: Status | None = None) -> object:
@@ -1141,15 +1472,11 @@ class Message:
         """Nonblocking receive of matched message."""
 
     @staticmethod
-    def probe(
-        comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None
-    ) -> object:
+    def probe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Blocking test for a matched message."""
 
     @staticmethod
-    def iprobe(
-        comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None
-    ) -> object:
+    def iprobe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Nonblocking test for a matched message."""
 
 MESSAGE_NULL: Message
@@ -1161,11 +1488,16 @@ class Comm:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Comm) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -1189,6 +1521,7 @@ class Comm:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -1264,6 +1597,7 @@ class Comm:
 
     @name.setter
     def name(self, arg: object, /) -> None: ...
+
     def Get_errhandler(self) -> object:
         """Get the error handler for a communicator."""
 
@@ -1303,11 +1637,16 @@ class Comm:
 
     @info.setter
     def info(self, arg: object, /) -> None: ...
+
     def Call_errhandler(self, errorcode: int) -> None:
         """Call the error handler installed on a communicator."""
 
     def Split(self, color: int = ..., key: int = ...) -> object:
         """Split communicator by color and key."""
+
+    @staticmethod
+    def Create_errhandler(errhandler_fn: object) -> object:
+        """Create a new error handler for communicators."""
 
     def Send(self, buf: object, dest: int, tag: int = ...) -> None:
         """Blocking send."""
@@ -1345,9 +1684,7 @@ class Comm:
     def Rsend_init(self, buf: object, dest: int, tag: int = ...) -> object:
         """Persistent request for a send in ready mode."""
 
-    def Recv(
-        self, buf: object | None, source: int = ..., tag: int = ..., status: Status | None = None
-    ) -> None:
+    def Recv(self, buf: object | None, source: int = ..., tag: int = ..., status: Status | None = None) -> None:
         """Blocking receive."""
 
     def Irecv(self, buf: object | None, source: int = ..., tag: int = ...) -> object:
@@ -1356,43 +1693,16 @@ class Comm:
     def Recv_init(self, buf: object | None, source: int = ..., tag: int = ...) -> object:
         """Create a persistent request for a receive."""
 
-    def Sendrecv(
-        self,
-        sendbuf: object,
-        dest: int,
-        sendtag: int = ...,
-        recvbuf: object | None = None,
-        source: int = ...,
-        recvtag: int = ...,
-        status: Status | None = None,
-    ) -> None:
+    def Sendrecv(self, sendbuf: object, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ..., status: Status | None = None) -> None:
         """Send and receive a message."""
 
-    def Sendrecv_replace(
-        self,
-        buf: object,
-        dest: int,
-        sendtag: int = ...,
-        source: int = ...,
-        recvtag: int = ...,
-        status: Status | None = None,
-    ) -> None:
+    def Sendrecv_replace(self, buf: object, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ..., status: Status | None = None) -> None:
         """Send and receive a message, replacing the buffer's contents."""
 
-    def Isendrecv(
-        self,
-        sendbuf: object,
-        dest: int,
-        sendtag: int = ...,
-        recvbuf: object | None = None,
-        source: int = ...,
-        recvtag: int = ...,
-    ) -> object:
+    def Isendrecv(self, sendbuf: object, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ...) -> object:
         """Nonblocking send and receive."""
 
-    def Isendrecv_replace(
-        self, buf: object, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ...
-    ) -> object:
+    def Isendrecv_replace(self, buf: object, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ...) -> object:
         """Nonblocking send and receive with a single buffer."""
 
     def Probe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> bool:
@@ -1406,6 +1716,18 @@ class Comm:
 
     def Improbe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Nonblocking test for a matched message."""
+
+    def Attach_buffer(self, buf: object | None) -> None:
+        """Attach a user-provided buffer for sending in buffered mode."""
+
+    def Detach_buffer(self) -> object:
+        """Remove an existing attached buffer."""
+
+    def Flush_buffer(self) -> None:
+        """Block until all buffered messages have been transmitted."""
+
+    def Iflush_buffer(self) -> object:
+        """Nonblocking flush for buffered messages."""
 
     def send(self, obj: object | None, dest: int, tag: int = ...) -> None:
         """Send in standard mode."""
@@ -1425,28 +1747,13 @@ class Comm:
     def issend(self, obj: object | None, dest: int, tag: int = ...) -> object:
         """Nonblocking send in synchronous mode."""
 
-    def recv(
-        self,
-        buf: object | None = None,
-        source: int = ...,
-        tag: int = ...,
-        status: Status | None = None,
-    ) -> object:
+    def recv(self, buf: object | None = None, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Receive."""
 
     def irecv(self, buf: object | None = None, source: int = ..., tag: int = ...) -> object:
         """Nonblocking receive."""
 
-    def sendrecv(
-        self,
-        sendobj: object | None,
-        dest: int,
-        sendtag: int = ...,
-        recvbuf: object | None = None,
-        source: int = ...,
-        recvtag: int = ...,
-        status: Status | None = None,
-    ) -> object:
+    def sendrecv(self, sendobj: object | None, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ..., status: Status | None = None) -> object:
         """Send and receive."""
 
     def probe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
@@ -1485,13 +1792,7 @@ class Comm:
     def Igather(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
         """Nonblocking gather to one process."""
 
-    def Gather_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        root: int = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Gather_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> object:
         """Persistent gather to one process."""
 
     def Gatherv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> None:
@@ -1500,13 +1801,7 @@ class Comm:
     def Igatherv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
         """Nonblocking gather vector to one process."""
 
-    def Gatherv_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        root: int = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Gatherv_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> object:
         """Persistent gather vector to one process."""
 
     def Scatter(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> None:
@@ -1515,13 +1810,7 @@ class Comm:
     def Iscatter(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
         """Nonblocking scatter data from one process."""
 
-    def Scatter_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        root: int = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Scatter_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> object:
         """Persistent scatter data from one process."""
 
     def Scatterv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> None:
@@ -1530,13 +1819,7 @@ class Comm:
     def Iscatterv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
         """Nonblocking scatter vector data from one process."""
 
-    def Scatterv_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        root: int = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Scatterv_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> object:
         """Persistent scatter vector data from one process."""
 
     def Allgather(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -1545,9 +1828,7 @@ class Comm:
     def Iallgather(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking gather to all."""
 
-    def Allgather_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Allgather_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent gather to all."""
 
     def Allgatherv(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -1556,9 +1837,7 @@ class Comm:
     def Iallgatherv(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking gather vector to all."""
 
-    def Allgatherv_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Allgatherv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent gather vector to all."""
 
     def Alltoall(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -1567,9 +1846,7 @@ class Comm:
     def Ialltoall(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking all to all scatter/gather."""
 
-    def Alltoall_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Alltoall_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent all to all scatter/gather."""
 
     def Alltoallv(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -1578,9 +1855,7 @@ class Comm:
     def Ialltoallv(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking all to all scatter/gather vector."""
 
-    def Alltoallv_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Alltoallv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent all to all scatter/gather vector."""
 
     def Alltoallw(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -1589,93 +1864,43 @@ class Comm:
     def Ialltoallw(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking generalized all to all scatter/gather."""
 
-    def Alltoallw_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Alltoallw_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent generalized all to all scatter/gather."""
+
+    def Reduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ...) -> None:
+        """Reduce to root."""
+
+    def Ireduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ...) -> object:
+        """Nonblocking reduce to root."""
+
+    def Reduce_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ..., info: Info | None = None) -> object:
+        """Persistent reduce to root."""
 
     def Allreduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
         """reduce to all."""
 
-    def Iallreduce(
-        self, sendbuf: object | None, recvbuf: object | None, op: object = ...
-    ) -> object:
+    def Iallreduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> object:
         """Nonblocking reduce to all."""
 
-    def Allreduce_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        op: object = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Allreduce_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> object:
         """Persistent reduce to all."""
 
-    def Reduce_scatter_block(
-        self, sendbuf: object | None, recvbuf: object | None, op: object = ...
-    ) -> None:
+    def Reduce_scatter_block(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
         """reduce-scatter (regular-size blocks)."""
 
-    def Ireduce_scatter_block(
-        self, sendbuf: object | None, recvbuf: object | None, op: object = ...
-    ) -> object:
+    def Ireduce_scatter_block(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> object:
         """Nonblocking reduce-scatter (regular-size blocks)."""
 
-    def Reduce_scatter_block_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        op: object = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Reduce_scatter_block_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> object:
         """Persistent reduce-scatter (regular-size blocks)."""
 
-    def Reduce(
-        self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ...
-    ) -> None:
-        """Reduce to root."""
-
-    def Ireduce(
-        self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ...
-    ) -> object:
-        """Nonblocking reduce to root."""
-
-    def Reduce_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        op: object = ...,
-        root: int = ...,
-        info: Info | None = None,
-    ) -> object:
-        """Persistent reduce to root."""
-
-    def Reduce_scatter(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        recvcounts: object | None = None,
-        op: object = ...,
-    ) -> None:
+    def Reduce_scatter(self, sendbuf: object | None, recvbuf: object | None, recvcounts: object | None = None, op: object = ...) -> None:
         """Reduce-scatter (vector version)."""
 
-    def Ireduce_scatter(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        recvcounts: object | None = None,
-        op: object = ...,
-    ) -> object:
+    def Ireduce_scatter(self, sendbuf: object | None, recvbuf: object | None, recvcounts: object | None = None, op: object = ...) -> object:
         """Nonblocking reduce-scatter (vector version)."""
 
-    def Reduce_scatter_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        recvcounts: object | None = None,
-        op: object = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Reduce_scatter_init(self, sendbuf: object | None, recvbuf: object | None, recvcounts: object | None = None, op: object = ..., info: Info | None = None) -> object:
         """Persistent reduce-scatter (vector version)."""
 
     def barrier(self) -> None:
@@ -1703,9 +1928,7 @@ class Comm:
         """Reduce to all."""
 
     @staticmethod
-    def Create_keyval(
-        copy_fn: object | None = None, delete_fn: object | None = None, nopython: bool = False
-    ) -> int:
+    def Create_keyval(copy_fn: object | None = None, delete_fn: object | None = None, nopython: bool = False) -> int:
         """Create a new attribute key for communicators."""
 
     @staticmethod
@@ -1734,23 +1957,18 @@ class Intracomm(Comm):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Comm) -> None: ...
+
     def Create_group(self, group: object, tag: int = ...) -> object:
         """Create communicator from group."""
 
     @staticmethod
-    def Create_from_group(
-        group: object,
-        stringtag: object = "org.mpi4py",
-        info: Info | None = None,
-        errhandler: Errhandler | None = None,
-    ) -> object:
+    def Create_from_group(group: object, stringtag: object = 'org.mpi4py', info: Info | None = None, errhandler: Errhandler | None = None) -> object:
         """Create communicator from group."""
 
-    def Create_intercomm(
-        self, local_leader: int, peer_comm: Intracomm, remote_leader: int, tag: int = ...
-    ) -> object:
+    def Create_intercomm(self, local_leader: int, peer_comm: Intracomm, remote_leader: int, tag: int = ...) -> object:
         """Create intercommunicator."""
 
     def Scan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
@@ -1759,13 +1977,7 @@ class Intracomm(Comm):
     def Iscan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> object:
         """Nonblocking inclusive scan."""
 
-    def Scan_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        op: object = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Scan_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> object:
         """Persistent inclusive scan."""
 
     def Exscan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
@@ -1774,13 +1986,7 @@ class Intracomm(Comm):
     def Iexscan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> object:
         """Nonblocking exclusive scan."""
 
-    def Exscan_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        op: object = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Exscan_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> object:
         """Persistent exclusive scan."""
 
     def scan(self, sendobj: object | None, op: object = ...) -> object:
@@ -1789,9 +1995,7 @@ class Intracomm(Comm):
     def exscan(self, sendobj: object | None, op: object = ...) -> object:
         """Exclusive scan."""
 
-    def Create_cart(
-        self, dims: object, periods: object | None = None, reorder: bool = False
-    ) -> object:
+    def Create_cart(self, dims: object, periods: object | None = None, reorder: bool = False) -> object:
         """Create cartesian communicator."""
 
     def Cart_map(self, dims: object, periods: object | None = None) -> int:
@@ -1803,48 +2007,16 @@ class Intracomm(Comm):
     def Graph_map(self, index: object, edges: object) -> int:
         """Determine optimal process placement on a graph topology."""
 
-    def Create_dist_graph_adjacent(
-        self,
-        sources: object,
-        destinations: object,
-        sourceweights: object | None = None,
-        destweights: object | None = None,
-        info: Info | None = None,
-        reorder: bool = False,
-    ) -> object:
+    def Create_dist_graph_adjacent(self, sources: object, destinations: object, sourceweights: object | None = None, destweights: object | None = None, info: Info | None = None, reorder: bool = False) -> object:
         """Create distributed graph communicator."""
 
-    def Create_dist_graph(
-        self,
-        sources: object,
-        degrees: object,
-        destinations: object,
-        weights: object | None = None,
-        info: Info | None = None,
-        reorder: bool = False,
-    ) -> object:
+    def Create_dist_graph(self, sources: object, degrees: object, destinations: object, weights: object | None = None, info: Info | None = None, reorder: bool = False) -> object:
         """Create distributed graph communicator."""
 
-    def Spawn(
-        self,
-        command: object,
-        args: object | None = None,
-        maxprocs: int = ...,
-        info: Info | None = None,
-        root: int = ...,
-        errcodes: object | None = None,
-    ) -> object:
+    def Spawn(self, command: object, args: object | None = None, maxprocs: int = ..., info: Info | None = None, root: int = ..., errcodes: object | None = None) -> object:
         """Spawn instances of a single MPI application."""
 
-    def Spawn_multiple(
-        self,
-        command: object,
-        args: object | None = None,
-        maxprocs: object | None = None,
-        info: Info | None = None,
-        root: int = ...,
-        errcodes: object | None = None,
-    ) -> object:
+    def Spawn_multiple(self, command: object, args: object | None = None, maxprocs: object | None = None, info: Info | None = None, root: int = ..., errcodes: object | None = None) -> object:
         """Spawn instances of multiple MPI applications."""
 
     def Accept(self, port_name: object, info: Info | None = None, root: int = ...) -> object:
@@ -1858,17 +2030,17 @@ class Topocomm(Intracomm):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Comm) -> None: ...
+
     def Neighbor_allgather(self, sendbuf: object | None, recvbuf: object | None) -> None:
         """neighbor gather to all."""
 
     def Ineighbor_allgather(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking neighbor gather to all."""
 
-    def Neighbor_allgather_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Neighbor_allgather_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent neighbor gather to all."""
 
     def Neighbor_allgatherv(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -1877,9 +2049,7 @@ class Topocomm(Intracomm):
     def Ineighbor_allgatherv(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking neighbor gather vector to all."""
 
-    def Neighbor_allgatherv_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Neighbor_allgatherv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent neighbor gather vector to all."""
 
     def Neighbor_alltoall(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -1888,9 +2058,7 @@ class Topocomm(Intracomm):
     def Ineighbor_alltoall(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking neighbor all to all."""
 
-    def Neighbor_alltoall_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Neighbor_alltoall_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent neighbor all to all."""
 
     def Neighbor_alltoallv(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -1899,9 +2067,7 @@ class Topocomm(Intracomm):
     def Ineighbor_alltoallv(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking neighbor all to all vector."""
 
-    def Neighbor_alltoallv_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Neighbor_alltoallv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent neighbor all to all vector."""
 
     def Neighbor_alltoallw(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -1910,9 +2076,7 @@ class Topocomm(Intracomm):
     def Ineighbor_alltoallw(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking neighbor generalized all to all."""
 
-    def Neighbor_alltoallw_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Neighbor_alltoallw_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent neighbor generalized all to all."""
 
     def neighbor_allgather(self, sendobj: object | None) -> object:
@@ -1950,8 +2114,10 @@ class Cartcomm(Topocomm):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Comm) -> None: ...
+
     def Get_dim(self) -> int:
         """Return number of dimensions."""
 
@@ -1999,8 +2165,10 @@ class Graphcomm(Topocomm):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Comm) -> None: ...
+
     def Get_dims(self) -> tuple[int, int]:
         """Return the number of nodes and edges."""
 
@@ -2050,8 +2218,10 @@ class Distgraphcomm(Topocomm):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Comm) -> None: ...
+
     def Get_dist_neighbors_count(self) -> tuple[int, int, bool]:
         """Return adjacency information for a distributed graph topology."""
 
@@ -2063,8 +2233,10 @@ class Intercomm(Comm):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Comm) -> None: ...
+
     def Get_remote_size(self) -> int:
         """Intercommunicator remote size."""
 
@@ -2083,15 +2255,7 @@ class Intercomm(Comm):
         """Merge intercommunicator into an intracommunicator."""
 
     @staticmethod
-    def Create_from_groups(
-        local_group: object,
-        local_leader: int,
-        remote_group: object,
-        remote_leader: int,
-        stringtag: object = "org.mpi4py",
-        info: Info | None = None,
-        errhandler: Errhandler | None = None,
-    ) -> object:
+    def Create_from_groups(local_group: object, local_leader: int, remote_group: object, remote_leader: int, stringtag: object = 'org.mpi4py', info: Info | None = None, errhandler: Errhandler | None = None) -> object:
         """Create intercommunicator from a group."""
 
 COMM_NULL: Comm
@@ -2100,11 +2264,17 @@ COMM_SELF: Intracomm
 
 COMM_WORLD: Intracomm
 
-def Attach_buffer(buf: object) -> None:
+def Attach_buffer(buf: object | None) -> None:
     """Attach a user-provided buffer for sending in buffered mode."""
 
 def Detach_buffer() -> object:
     """Remove an existing attached buffer."""
+
+def Flush_buffer() -> None:
+    """Block until all buffered messages have been transmitted."""
+
+def Iflush_buffer() -> object:
+    """Nonblocking flush for buffered messages."""
 
 def Compute_dims(nnodes: int, dims: object) -> list[int]:
     """Return a balanced distribution of processes per coordinate direction."""
@@ -2129,11 +2299,16 @@ class Win:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Win) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -2157,6 +2332,7 @@ class Win:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -2172,11 +2348,16 @@ class File:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: File) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -2200,6 +2381,7 @@ class File:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -2215,11 +2397,16 @@ class Session:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Session) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -2243,6 +2430,7 @@ class Session:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
