@@ -3,6 +3,7 @@
 from collections.abc import Iterator, Sequence
 from typing import TypeAlias, overload
 
+
 SUCCESS: int
 
 ERR_LASTCODE: int
@@ -141,17 +142,29 @@ class Exception(RuntimeError):
     """Exception class."""
 
     def __init__(self, ierr=0, /): ...
+
     def __eq__(self, other): ...
+
     def __ne__(self, other): ...
+
     def __lt__(self, other): ...
+
     def __le__(self, other): ...
+
     def __gt__(self, other): ...
+
     def __ge__(self, other): ...
+
     def __hash__(self): ...
+
     def __bool__(self): ...
+
     def __int__(self): ...
+
     def __repr__(self): ...
+
     def __str__(self): ...
+
     def Get_error_code(self):
         """Error code."""
 
@@ -163,8 +176,10 @@ class Exception(RuntimeError):
 
     @property
     def error_code(self) -> int: ...
+
     @property
     def error_class(self) -> int: ...
+
     @property
     def error_string(self) -> int: ...
 
@@ -197,11 +212,16 @@ class Errhandler:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Errhandler) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -225,6 +245,7 @@ class Errhandler:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -246,11 +267,16 @@ class Datatype:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Datatype) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -274,6 +300,7 @@ class Datatype:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -328,6 +355,7 @@ class Datatype:
 
     @name.setter
     def name(self, arg: object, /) -> None: ...
+
     def Dup(self) -> object:
         """Duplicate a datatype."""
 
@@ -394,21 +422,10 @@ class Datatype:
     def Create_struct(blocklengths: object, displacements: object, datatypes: object) -> object:
         """Create a general composite (struct) datatype."""
 
-    def Create_subarray(
-        self, sizes: object, subsizes: object, starts: object, order: int = ...
-    ) -> object:
+    def Create_subarray(self, sizes: object, subsizes: object, starts: object, order: int = ...) -> object:
         """Create a datatype for a subarray of an array."""
 
-    def Create_darray(
-        self,
-        size: int,
-        rank: int,
-        gsizes: object,
-        distribs: object,
-        dargs: object,
-        psizes: object,
-        order: int = ...,
-    ) -> object:
+    def Create_darray(self, size: int, rank: int, gsizes: object, distribs: object, dargs: object, psizes: object, order: int = ...) -> object:
         """Create a datatype for a distributed array on a Cartesian process grid."""
 
     def Create_resized(self, lb: object, extent: object) -> object:
@@ -485,9 +502,7 @@ class Datatype:
         """Return the bytes that packing count entries in datarep takes."""
 
     @staticmethod
-    def Create_keyval(
-        copy_fn: object | None = None, delete_fn: object | None = None, nopython: bool = False
-    ) -> int:
+    def Create_keyval(copy_fn: object | None = None, delete_fn: object | None = None, nopython: bool = False) -> int:
         """Create a new attribute key for datatypes."""
 
     @staticmethod
@@ -699,11 +714,16 @@ class Group:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Group) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -727,6 +747,7 @@ class Group:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -746,9 +767,7 @@ class Group:
     def rank(self) -> object:
         """Rank of this process."""
 
-    def Translate_ranks(
-        self, ranks: object | None = None, group: object | None = None
-    ) -> list[int]:
+    def Translate_ranks(self, ranks: object | None = None, group: object | None = None) -> list[int]:
         """Translate ranks in a group to those in another group."""
 
     def Compare(self, group: object) -> int:
@@ -801,11 +820,16 @@ class Info:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Info) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -829,6 +853,7 @@ class Info:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -864,11 +889,17 @@ class Info:
         """Return the *n*-th defined key in info."""
 
     def __len__(self) -> int: ...
+
     def __contains__(self, key: object) -> bool: ...
+
     def __iter__(self) -> Iterator: ...
+
     def __getitem__(self, key: object) -> str: ...
+
     def __setitem__(self, key: object, value: object) -> None: ...
+
     def __delitem__(self, key: object) -> None: ...
+
     def get(self, key: object, default: object | None = None) -> object:
         """Retrieve value by key, or default."""
 
@@ -905,11 +936,16 @@ class Op:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Op) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -933,6 +969,7 @@ class Op:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -996,23 +1033,31 @@ class BottomType:
     """Type of BOTTOM."""
 
     def __repr__(self) -> str: ...
+
     def __reduce__(self) -> str: ...
+
     def __int__(self) -> int: ...
+
     def __bool__(self) -> bool: ...
 
 class InPlaceType:
     """Type of IN_PLACE."""
 
     def __repr__(self) -> str: ...
+
     def __reduce__(self) -> str: ...
+
     def __int__(self) -> int: ...
+
     def __bool__(self) -> bool: ...
 
 class BufferAutomaticType:
     """Type of BUFFER_AUTOMATIC."""
 
     def __repr__(self) -> str: ...
+
     def __reduce__(self) -> str: ...
+
     def __int__(self) -> int: ...
 
 BOTTOM: BottomType
@@ -1026,8 +1071,10 @@ class Status:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, status: Status) -> None: ...
+
     def Get_source(self) -> int:
         """Get message source."""
 
@@ -1040,6 +1087,7 @@ class Status:
 
     @source.setter
     def source(self, arg: int, /) -> None: ...
+
     def Get_tag(self) -> int:
         """Get message tag."""
 
@@ -1052,6 +1100,7 @@ class Status:
 
     @tag.setter
     def tag(self, arg: int, /) -> None: ...
+
     def Get_error(self) -> int:
         """Get message error."""
 
@@ -1064,6 +1113,7 @@ class Status:
 
     @error.setter
     def error(self, arg: int, /) -> None: ...
+
     def Get_count(self, datatype: Datatype | None = None) -> int:
         """Get the number of *top level* elements."""
 
@@ -1089,9 +1139,13 @@ class Status:
 
     @cancelled.setter
     def cancelled(self, arg: bool, /) -> None: ...
+
     def __copy__(self) -> Status: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def py2f(self) -> list[int]:
         """Convert to Fortran status."""
 
@@ -1103,6 +1157,7 @@ class Status:
         """Return a memory view of the status object."""
 
     def __reduce__(self) -> tuple: ...
+
     def __setstate__(self, arg: bytes, /) -> None: ...
 
     __hash__: None = None
@@ -1111,6 +1166,7 @@ class buffer:
     """Buffer object."""
 
     def __init__(self) -> None: ...
+
     @staticmethod
     def allocate(nbytes: int, clear: bool = False) -> object:
         """Buffer allocation."""
@@ -1136,6 +1192,7 @@ class buffer:
         """The underlying object of the buffer."""
 
     def __len__(self) -> int: ...
+
     def tobytes(self) -> bytes:
         """Return the data in the buffer as a byte string."""
 
@@ -1150,24 +1207,22 @@ memory: TypeAlias = buffer
 class Pickle:
     """Pickle/unpickle Python objects."""
 
-    def __init__(
-        self,
-        dumps: object | None = None,
-        loads: object | None = None,
-        protocol: object | None = None,
-    ) -> None: ...
+    def __init__(self, dumps: object | None = None, loads: object | None = None, protocol: object | None = None) -> None: ...
+
     @property
     def PROTOCOL(self) -> int:
         """Protocol version."""
 
     @PROTOCOL.setter
     def PROTOCOL(self, value: object | None) -> None: ...
+
     @property
     def THRESHOLD(self) -> int:
         """Out-of-band threshold."""
 
     @THRESHOLD.setter
     def THRESHOLD(self, value: object | None) -> None: ...
+
     def dumps(self, obj: object) -> object:
         """Serialize object to pickle data stream."""
 
@@ -1187,11 +1242,16 @@ class Request:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Request) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -1215,6 +1275,7 @@ class Request:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -1276,15 +1337,11 @@ class Request:
         """Access the status of all requests, without completing them."""
 
     @staticmethod
-    def Get_status_any(
-        requests: Sequence[Request], status: Status | None = None
-    ) -> tuple[int, bool]:
+    def Get_status_any(requests: Sequence[Request], status: Status | None = None) -> tuple[int, bool]:
         """Access the status of any active request, without completing it."""
 
     @staticmethod
-    def Get_status_some(
-        requests: Sequence[Request], statuses: list[Status] | None = None
-    ) -> object:
+    def Get_status_some(requests: Sequence[Request], statuses: list[Status] | None = None) -> object:
         """Access the status of some requests, without completing them."""
 
     @staticmethod
@@ -1320,9 +1377,7 @@ class Request:
         """Access the status of any active request, without completing it."""
 
     @staticmethod
-    def get_status_some(
-        requests: Sequence[Request], statuses: list[Status] | None = None
-    ) -> object:
+    def get_status_some(requests: Sequence[Request], statuses: list[Status] | None = None) -> object:
         """Access the status of some requests, without completing them."""
 
 class Prequest(Request):
@@ -1330,8 +1385,10 @@ class Prequest(Request):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Request) -> None: ...
+
     def Start(self) -> None:
         """Initiate a communication with a persistent request."""
 
@@ -1344,6 +1401,7 @@ class Grequest(Request):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Request) -> None: ...
 
@@ -1354,11 +1412,16 @@ class Message:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Message) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -1382,6 +1445,7 @@ class Message:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -1394,15 +1458,11 @@ class Message:
         """Nonblocking receive of matched message."""
 
     @staticmethod
-    def Probe(
-        comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None
-    ) -> object:
+    def Probe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Blocking test for a matched message."""
 
     @staticmethod
-    def Iprobe(
-        comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None
-    ) -> object:
+    def Iprobe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Nonblocking test for a matched message."""
 
     def recv(self, status: Status | None = None) -> object:
@@ -1412,15 +1472,11 @@ class Message:
         """Nonblocking receive of matched message."""
 
     @staticmethod
-    def probe(
-        comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None
-    ) -> object:
+    def probe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Blocking test for a matched message."""
 
     @staticmethod
-    def iprobe(
-        comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None
-    ) -> object:
+    def iprobe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Nonblocking test for a matched message."""
 
 MESSAGE_NULL: Message
@@ -1432,11 +1488,16 @@ class Comm:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Comm) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -1460,6 +1521,7 @@ class Comm:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -1535,6 +1597,7 @@ class Comm:
 
     @name.setter
     def name(self, arg: object, /) -> None: ...
+
     def Get_errhandler(self) -> object:
         """Get the error handler for a communicator."""
 
@@ -1574,6 +1637,7 @@ class Comm:
 
     @info.setter
     def info(self, arg: object, /) -> None: ...
+
     def Call_errhandler(self, errorcode: int) -> None:
         """Call the error handler installed on a communicator."""
 
@@ -1620,9 +1684,7 @@ class Comm:
     def Rsend_init(self, buf: object, dest: int, tag: int = ...) -> object:
         """Persistent request for a send in ready mode."""
 
-    def Recv(
-        self, buf: object | None, source: int = ..., tag: int = ..., status: Status | None = None
-    ) -> None:
+    def Recv(self, buf: object | None, source: int = ..., tag: int = ..., status: Status | None = None) -> None:
         """Blocking receive."""
 
     def Irecv(self, buf: object | None, source: int = ..., tag: int = ...) -> object:
@@ -1631,43 +1693,16 @@ class Comm:
     def Recv_init(self, buf: object | None, source: int = ..., tag: int = ...) -> object:
         """Create a persistent request for a receive."""
 
-    def Sendrecv(
-        self,
-        sendbuf: object,
-        dest: int,
-        sendtag: int = ...,
-        recvbuf: object | None = None,
-        source: int = ...,
-        recvtag: int = ...,
-        status: Status | None = None,
-    ) -> None:
+    def Sendrecv(self, sendbuf: object, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ..., status: Status | None = None) -> None:
         """Send and receive a message."""
 
-    def Sendrecv_replace(
-        self,
-        buf: object,
-        dest: int,
-        sendtag: int = ...,
-        source: int = ...,
-        recvtag: int = ...,
-        status: Status | None = None,
-    ) -> None:
+    def Sendrecv_replace(self, buf: object, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ..., status: Status | None = None) -> None:
         """Send and receive a message, replacing the buffer's contents."""
 
-    def Isendrecv(
-        self,
-        sendbuf: object,
-        dest: int,
-        sendtag: int = ...,
-        recvbuf: object | None = None,
-        source: int = ...,
-        recvtag: int = ...,
-    ) -> object:
+    def Isendrecv(self, sendbuf: object, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ...) -> object:
         """Nonblocking send and receive."""
 
-    def Isendrecv_replace(
-        self, buf: object, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ...
-    ) -> object:
+    def Isendrecv_replace(self, buf: object, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ...) -> object:
         """Nonblocking send and receive with a single buffer."""
 
     def Probe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> bool:
@@ -1712,28 +1747,13 @@ class Comm:
     def issend(self, obj: object | None, dest: int, tag: int = ...) -> object:
         """Nonblocking send in synchronous mode."""
 
-    def recv(
-        self,
-        buf: object | None = None,
-        source: int = ...,
-        tag: int = ...,
-        status: Status | None = None,
-    ) -> object:
+    def recv(self, buf: object | None = None, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Receive."""
 
     def irecv(self, buf: object | None = None, source: int = ..., tag: int = ...) -> object:
         """Nonblocking receive."""
 
-    def sendrecv(
-        self,
-        sendobj: object | None,
-        dest: int,
-        sendtag: int = ...,
-        recvbuf: object | None = None,
-        source: int = ...,
-        recvtag: int = ...,
-        status: Status | None = None,
-    ) -> object:
+    def sendrecv(self, sendobj: object | None, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ..., status: Status | None = None) -> object:
         """Send and receive."""
 
     def probe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
@@ -1772,13 +1792,7 @@ class Comm:
     def Igather(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
         """Nonblocking gather to one process."""
 
-    def Gather_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        root: int = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Gather_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> object:
         """Persistent gather to one process."""
 
     def Gatherv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> None:
@@ -1787,13 +1801,7 @@ class Comm:
     def Igatherv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
         """Nonblocking gather vector to one process."""
 
-    def Gatherv_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        root: int = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Gatherv_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> object:
         """Persistent gather vector to one process."""
 
     def Scatter(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> None:
@@ -1802,13 +1810,7 @@ class Comm:
     def Iscatter(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
         """Nonblocking scatter data from one process."""
 
-    def Scatter_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        root: int = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Scatter_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> object:
         """Persistent scatter data from one process."""
 
     def Scatterv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> None:
@@ -1817,13 +1819,7 @@ class Comm:
     def Iscatterv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
         """Nonblocking scatter vector data from one process."""
 
-    def Scatterv_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        root: int = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Scatterv_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> object:
         """Persistent scatter vector data from one process."""
 
     def Allgather(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -1832,9 +1828,7 @@ class Comm:
     def Iallgather(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking gather to all."""
 
-    def Allgather_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Allgather_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent gather to all."""
 
     def Allgatherv(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -1843,9 +1837,7 @@ class Comm:
     def Iallgatherv(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking gather vector to all."""
 
-    def Allgatherv_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Allgatherv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent gather vector to all."""
 
     def Alltoall(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -1854,9 +1846,7 @@ class Comm:
     def Ialltoall(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking all to all scatter/gather."""
 
-    def Alltoall_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Alltoall_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent all to all scatter/gather."""
 
     def Alltoallv(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -1865,9 +1855,7 @@ class Comm:
     def Ialltoallv(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking all to all scatter/gather vector."""
 
-    def Alltoallv_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Alltoallv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent all to all scatter/gather vector."""
 
     def Alltoallw(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -1876,93 +1864,43 @@ class Comm:
     def Ialltoallw(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking generalized all to all scatter/gather."""
 
-    def Alltoallw_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Alltoallw_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent generalized all to all scatter/gather."""
 
-    def Reduce(
-        self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ...
-    ) -> None:
+    def Reduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ...) -> None:
         """Reduce to root."""
 
-    def Ireduce(
-        self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ...
-    ) -> object:
+    def Ireduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ...) -> object:
         """Nonblocking reduce to root."""
 
-    def Reduce_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        op: object = ...,
-        root: int = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Reduce_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ..., info: Info | None = None) -> object:
         """Persistent reduce to root."""
 
     def Allreduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
         """reduce to all."""
 
-    def Iallreduce(
-        self, sendbuf: object | None, recvbuf: object | None, op: object = ...
-    ) -> object:
+    def Iallreduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> object:
         """Nonblocking reduce to all."""
 
-    def Allreduce_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        op: object = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Allreduce_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> object:
         """Persistent reduce to all."""
 
-    def Reduce_scatter_block(
-        self, sendbuf: object | None, recvbuf: object | None, op: object = ...
-    ) -> None:
+    def Reduce_scatter_block(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
         """reduce-scatter (regular-size blocks)."""
 
-    def Ireduce_scatter_block(
-        self, sendbuf: object | None, recvbuf: object | None, op: object = ...
-    ) -> object:
+    def Ireduce_scatter_block(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> object:
         """Nonblocking reduce-scatter (regular-size blocks)."""
 
-    def Reduce_scatter_block_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        op: object = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Reduce_scatter_block_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> object:
         """Persistent reduce-scatter (regular-size blocks)."""
 
-    def Reduce_scatter(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        recvcounts: object | None = None,
-        op: object = ...,
-    ) -> None:
+    def Reduce_scatter(self, sendbuf: object | None, recvbuf: object | None, recvcounts: object | None = None, op: object = ...) -> None:
         """Reduce-scatter (vector version)."""
 
-    def Ireduce_scatter(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        recvcounts: object | None = None,
-        op: object = ...,
-    ) -> object:
+    def Ireduce_scatter(self, sendbuf: object | None, recvbuf: object | None, recvcounts: object | None = None, op: object = ...) -> object:
         """Nonblocking reduce-scatter (vector version)."""
 
-    def Reduce_scatter_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        recvcounts: object | None = None,
-        op: object = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Reduce_scatter_init(self, sendbuf: object | None, recvbuf: object | None, recvcounts: object | None = None, op: object = ..., info: Info | None = None) -> object:
         """Persistent reduce-scatter (vector version)."""
 
     def barrier(self) -> None:
@@ -1990,9 +1928,7 @@ class Comm:
         """Reduce to all."""
 
     @staticmethod
-    def Create_keyval(
-        copy_fn: object | None = None, delete_fn: object | None = None, nopython: bool = False
-    ) -> int:
+    def Create_keyval(copy_fn: object | None = None, delete_fn: object | None = None, nopython: bool = False) -> int:
         """Create a new attribute key for communicators."""
 
     @staticmethod
@@ -2021,23 +1957,18 @@ class Intracomm(Comm):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Comm) -> None: ...
+
     def Create_group(self, group: object, tag: int = ...) -> object:
         """Create communicator from group."""
 
     @staticmethod
-    def Create_from_group(
-        group: object,
-        stringtag: object = "org.mpi4py",
-        info: Info | None = None,
-        errhandler: Errhandler | None = None,
-    ) -> object:
+    def Create_from_group(group: object, stringtag: object = 'org.mpi4py', info: Info | None = None, errhandler: Errhandler | None = None) -> object:
         """Create communicator from group."""
 
-    def Create_intercomm(
-        self, local_leader: int, peer_comm: Intracomm, remote_leader: int, tag: int = ...
-    ) -> object:
+    def Create_intercomm(self, local_leader: int, peer_comm: Intracomm, remote_leader: int, tag: int = ...) -> object:
         """Create intercommunicator."""
 
     def Scan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
@@ -2046,13 +1977,7 @@ class Intracomm(Comm):
     def Iscan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> object:
         """Nonblocking inclusive scan."""
 
-    def Scan_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        op: object = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Scan_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> object:
         """Persistent inclusive scan."""
 
     def Exscan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
@@ -2061,13 +1986,7 @@ class Intracomm(Comm):
     def Iexscan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> object:
         """Nonblocking exclusive scan."""
 
-    def Exscan_init(
-        self,
-        sendbuf: object | None,
-        recvbuf: object | None,
-        op: object = ...,
-        info: Info | None = None,
-    ) -> object:
+    def Exscan_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> object:
         """Persistent exclusive scan."""
 
     def scan(self, sendobj: object | None, op: object = ...) -> object:
@@ -2076,9 +1995,7 @@ class Intracomm(Comm):
     def exscan(self, sendobj: object | None, op: object = ...) -> object:
         """Exclusive scan."""
 
-    def Create_cart(
-        self, dims: object, periods: object | None = None, reorder: bool = False
-    ) -> object:
+    def Create_cart(self, dims: object, periods: object | None = None, reorder: bool = False) -> object:
         """Create cartesian communicator."""
 
     def Cart_map(self, dims: object, periods: object | None = None) -> int:
@@ -2090,48 +2007,16 @@ class Intracomm(Comm):
     def Graph_map(self, index: object, edges: object) -> int:
         """Determine optimal process placement on a graph topology."""
 
-    def Create_dist_graph_adjacent(
-        self,
-        sources: object,
-        destinations: object,
-        sourceweights: object | None = None,
-        destweights: object | None = None,
-        info: Info | None = None,
-        reorder: bool = False,
-    ) -> object:
+    def Create_dist_graph_adjacent(self, sources: object, destinations: object, sourceweights: object | None = None, destweights: object | None = None, info: Info | None = None, reorder: bool = False) -> object:
         """Create distributed graph communicator."""
 
-    def Create_dist_graph(
-        self,
-        sources: object,
-        degrees: object,
-        destinations: object,
-        weights: object | None = None,
-        info: Info | None = None,
-        reorder: bool = False,
-    ) -> object:
+    def Create_dist_graph(self, sources: object, degrees: object, destinations: object, weights: object | None = None, info: Info | None = None, reorder: bool = False) -> object:
         """Create distributed graph communicator."""
 
-    def Spawn(
-        self,
-        command: object,
-        args: object | None = None,
-        maxprocs: int = ...,
-        info: Info | None = None,
-        root: int = ...,
-        errcodes: object | None = None,
-    ) -> object:
+    def Spawn(self, command: object, args: object | None = None, maxprocs: int = ..., info: Info | None = None, root: int = ..., errcodes: object | None = None) -> object:
         """Spawn instances of a single MPI application."""
 
-    def Spawn_multiple(
-        self,
-        command: object,
-        args: object | None = None,
-        maxprocs: object | None = None,
-        info: Info | None = None,
-        root: int = ...,
-        errcodes: object | None = None,
-    ) -> object:
+    def Spawn_multiple(self, command: object, args: object | None = None, maxprocs: object | None = None, info: Info | None = None, root: int = ..., errcodes: object | None = None) -> object:
         """Spawn instances of multiple MPI applications."""
 
     def Accept(self, port_name: object, info: Info | None = None, root: int = ...) -> object:
@@ -2145,17 +2030,17 @@ class Topocomm(Intracomm):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Comm) -> None: ...
+
     def Neighbor_allgather(self, sendbuf: object | None, recvbuf: object | None) -> None:
         """neighbor gather to all."""
 
     def Ineighbor_allgather(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking neighbor gather to all."""
 
-    def Neighbor_allgather_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Neighbor_allgather_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent neighbor gather to all."""
 
     def Neighbor_allgatherv(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -2164,9 +2049,7 @@ class Topocomm(Intracomm):
     def Ineighbor_allgatherv(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking neighbor gather vector to all."""
 
-    def Neighbor_allgatherv_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Neighbor_allgatherv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent neighbor gather vector to all."""
 
     def Neighbor_alltoall(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -2175,9 +2058,7 @@ class Topocomm(Intracomm):
     def Ineighbor_alltoall(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking neighbor all to all."""
 
-    def Neighbor_alltoall_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Neighbor_alltoall_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent neighbor all to all."""
 
     def Neighbor_alltoallv(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -2186,9 +2067,7 @@ class Topocomm(Intracomm):
     def Ineighbor_alltoallv(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking neighbor all to all vector."""
 
-    def Neighbor_alltoallv_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Neighbor_alltoallv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent neighbor all to all vector."""
 
     def Neighbor_alltoallw(self, sendbuf: object | None, recvbuf: object | None) -> None:
@@ -2197,9 +2076,7 @@ class Topocomm(Intracomm):
     def Ineighbor_alltoallw(self, sendbuf: object | None, recvbuf: object | None) -> object:
         """Nonblocking neighbor generalized all to all."""
 
-    def Neighbor_alltoallw_init(
-        self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None
-    ) -> object:
+    def Neighbor_alltoallw_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
         """Persistent neighbor generalized all to all."""
 
     def neighbor_allgather(self, sendobj: object | None) -> object:
@@ -2237,8 +2114,10 @@ class Cartcomm(Topocomm):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Comm) -> None: ...
+
     def Get_dim(self) -> int:
         """Return number of dimensions."""
 
@@ -2286,8 +2165,10 @@ class Graphcomm(Topocomm):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Comm) -> None: ...
+
     def Get_dims(self) -> tuple[int, int]:
         """Return the number of nodes and edges."""
 
@@ -2337,8 +2218,10 @@ class Distgraphcomm(Topocomm):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Comm) -> None: ...
+
     def Get_dist_neighbors_count(self) -> tuple[int, int, bool]:
         """Return adjacency information for a distributed graph topology."""
 
@@ -2350,8 +2233,10 @@ class Intercomm(Comm):
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Comm) -> None: ...
+
     def Get_remote_size(self) -> int:
         """Intercommunicator remote size."""
 
@@ -2370,15 +2255,7 @@ class Intercomm(Comm):
         """Merge intercommunicator into an intracommunicator."""
 
     @staticmethod
-    def Create_from_groups(
-        local_group: object,
-        local_leader: int,
-        remote_group: object,
-        remote_leader: int,
-        stringtag: object = "org.mpi4py",
-        info: Info | None = None,
-        errhandler: Errhandler | None = None,
-    ) -> object:
+    def Create_from_groups(local_group: object, local_leader: int, remote_group: object, remote_leader: int, stringtag: object = 'org.mpi4py', info: Info | None = None, errhandler: Errhandler | None = None) -> object:
         """Create intercommunicator from a group."""
 
 COMM_NULL: Comm
@@ -2422,11 +2299,16 @@ class Win:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Win) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -2450,6 +2332,7 @@ class Win:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -2465,11 +2348,16 @@ class File:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: File) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -2493,6 +2381,7 @@ class File:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
@@ -2508,11 +2397,16 @@ class Session:
 
     @overload
     def __init__(self) -> None: ...
+
     @overload
     def __init__(self, other: Session) -> None: ...
+
     def __eq__(self, other: object | None) -> object: ...
+
     def __ne__(self, other: object | None) -> object: ...
+
     def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -2536,6 +2430,7 @@ class Session:
         """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
+
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
 
