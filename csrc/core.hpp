@@ -153,6 +153,21 @@ template <class Kind> struct Handle {
     }
 };
 
+// isinstance for hot paths: nanobind's own looks the C++ type up in a hash table each time.
+template <class T> bool is_instance(nb::handle h) {
+    static PyTypeObject *const type = reinterpret_cast<PyTypeObject *>(nb::type<T>().ptr());
+    return PyObject_TypeCheck(h.ptr(), type);
+}
+
+// `self` of a method bound with an nb::handle first parameter, checked. For an instance of
+// a subclass (COMM_WORLD is an Intracomm, Send is Comm's), this is much cheaper than
+// nanobind's conversion to `const T &`, which the per-message methods feel.
+template <class T> T &self_as(nb::handle self) {
+    if (!is_instance<T>(self)) [[unlikely]]
+        throw nb::type_error("method called on an object of the wrong class");
+    return *nb::inst_ptr<T>(self);
+}
+
 // Name of a module constant holding this handle (for pickling), or empty.
 std::string predefined_name(const char *kind, std::intptr_t handle);
 void register_predefined_name(const char *kind, std::intptr_t handle, const char *name);
@@ -167,7 +182,8 @@ template <class T> nb::object new_like(nb::handle like, typename T::handle_type 
 // Create a Python object of class T holding h. Allocated directly (not through T's Python
 // constructor): this is on the path of every Isend/Irecv.
 template <class T> nb::object new_handle(typename T::handle_type h) {
-    nb::object obj = nb::inst_alloc(nb::type<T>());
+    static const nb::handle type = nb::type<T>();  // classes live as long as the module
+    nb::object obj = nb::inst_alloc(type);
     T *p = nb::inst_ptr<T>(obj);
     new (p) T();
     p->handle = h;

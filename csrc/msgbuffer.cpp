@@ -28,7 +28,7 @@ MPI_Count to_count(nb::handle obj, const char *what) {
 }
 
 MPI_Datatype to_datatype(nb::handle obj) {
-    if (nb::isinstance<Datatype>(obj)) {
+    if (is_instance<Datatype>(obj)) {
         MPI_Datatype type = nb::inst_ptr<Datatype>(obj)->handle;
         if (type == MPI_DATATYPE_NULL) spec_error(PyExc_ValueError, "datatype is DATATYPE_NULL");
         require_committed(type);  // before MPI, which may not check
@@ -47,7 +47,11 @@ MPI_Datatype to_datatype(nb::handle obj) {
 
 bool is_predefined(MPI_Datatype type) { return combiner_of(type) == MPI_COMBINER_NAMED; }
 
-bool is_bottom(nb::handle obj) { return obj.is_none() || nb::isinstance<BottomType>(obj); }
+// BOTTOM is the one instance of its class: an exact type check does.
+bool is_bottom(nb::handle obj) {
+    static PyObject *const bottom = nb::type<BottomType>().ptr();
+    return obj.is_none() || Py_IS_TYPE(obj.ptr(), reinterpret_cast<PyTypeObject *>(bottom));
+}
 
 // Byte range [lo, hi) that a (possibly strided) buffer spans, relative to view.buf.
 void span_of(const Py_buffer &view, Py_ssize_t &lo, Py_ssize_t &hi) {

@@ -81,7 +81,8 @@ void parse_recv(nb::handle buf, MessageBuffer &out) {
 // progress them meanwhile (object irecvs, see wait_progressing): then they post the nonblocking
 // form and wait for it while polling those.
 
-template <Mode mode> void send(const Comm &self, nb::handle buf, int dest, int tag) {
+template <Mode mode> void send(nb::handle self_obj, nb::handle buf, int dest, int tag) {
+    const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
     parse_message(buf, Access::read, b);
@@ -97,7 +98,8 @@ template <Mode mode> void send(const Comm &self, nb::handle buf, int dest, int t
     check(rc);
 }
 
-template <Mode mode> nb::object isend(const Comm &self, nb::handle buf, int dest, int tag) {
+template <Mode mode> nb::object isend(nb::handle self_obj, nb::handle buf, int dest, int tag) {
+    const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
     parse_message(buf, Access::read, b);
@@ -106,7 +108,8 @@ template <Mode mode> nb::object isend(const Comm &self, nb::handle buf, int dest
     return request_with(r, false, std::move(b));
 }
 
-template <Mode mode> nb::object send_init(const Comm &self, nb::handle buf, int dest, int tag) {
+template <Mode mode> nb::object send_init(nb::handle self_obj, nb::handle buf, int dest, int tag) {
+    const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
     parse_message(buf, Access::read, b);
@@ -115,7 +118,8 @@ template <Mode mode> nb::object send_init(const Comm &self, nb::handle buf, int 
     return request_with(r, true, std::move(b));
 }
 
-void recv(const Comm &self, nb::handle buf, int source, int tag, nb::handle status) {
+void recv(nb::handle self_obj, nb::handle buf, int source, int tag, nb::handle status) {
+    const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MPI_Status *st = status_arg(status);
     MessageBuffer b;
@@ -133,7 +137,8 @@ void recv(const Comm &self, nb::handle buf, int source, int tag, nb::handle stat
     check(rc);
 }
 
-nb::object irecv(const Comm &self, nb::handle buf, int source, int tag) {
+nb::object irecv(nb::handle self_obj, nb::handle buf, int source, int tag) {
+    const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
     parse_recv(buf, b);
@@ -143,7 +148,8 @@ nb::object irecv(const Comm &self, nb::handle buf, int source, int tag) {
     return request_with(r, false, std::move(b));
 }
 
-nb::object recv_init(const Comm &self, nb::handle buf, int source, int tag) {
+nb::object recv_init(nb::handle self_obj, nb::handle buf, int source, int tag) {
+    const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
     parse_recv(buf, b);
@@ -192,8 +198,9 @@ std::unique_ptr<char[]> copy_span(const MessageBuffer &b, const void **send_addr
     return copy;
 }
 
-void sendrecv(const Comm &self, nb::handle sendbuf, int dest, int sendtag, nb::handle recvbuf,
+void sendrecv(nb::handle self_obj, nb::handle sendbuf, int dest, int sendtag, nb::handle recvbuf,
               int source, int recvtag, nb::handle status) {
+    const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MPI_Status *st = status_arg(status);
     MessageBuffer s, r;
@@ -211,8 +218,9 @@ void sendrecv(const Comm &self, nb::handle sendbuf, int dest, int sendtag, nb::h
     check(rc);
 }
 
-void sendrecv_replace(const Comm &self, nb::handle buf, int dest, int sendtag, int source,
+void sendrecv_replace(nb::handle self_obj, nb::handle buf, int dest, int sendtag, int source,
                       int recvtag, nb::handle status) {
+    const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MPI_Status *st = status_arg(status);
     MessageBuffer b;
@@ -299,8 +307,9 @@ nb::object post_pair(MPI_Comm comm, MessageBuffer &&s, int dest, int sendtag, Me
 }
 #endif
 
-nb::object isendrecv(const Comm &self, nb::handle sendbuf, int dest, int sendtag,
+nb::object isendrecv(nb::handle self_obj, nb::handle sendbuf, int dest, int sendtag,
                      nb::handle recvbuf, int source, int recvtag) {
+    const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer s, r;
     parse_message(sendbuf, Access::read, s);
@@ -318,8 +327,9 @@ nb::object isendrecv(const Comm &self, nb::handle sendbuf, int dest, int sendtag
 #endif
 }
 
-nb::object isendrecv_replace(const Comm &self, nb::handle buf, int dest, int sendtag, int source,
+nb::object isendrecv_replace(nb::handle self_obj, nb::handle buf, int dest, int sendtag, int source,
                              int recvtag) {
+    const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
     parse_message(buf, Access::write, b);
@@ -340,7 +350,8 @@ nb::object isendrecv_replace(const Comm &self, nb::handle buf, int dest, int sen
 #endif
 }
 
-bool probe(const Comm &self, int source, int tag, nb::handle status) {
+bool probe(nb::handle self_obj, int source, int tag, nb::handle status) {
+    const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MPI_Status *st = status_arg(status);
     check(wait_progressing(
@@ -353,7 +364,8 @@ bool probe(const Comm &self, int source, int tag, nb::handle status) {
     return true;
 }
 
-bool iprobe(const Comm &self, int source, int tag, nb::handle status) {
+bool iprobe(nb::handle self_obj, int source, int tag, nb::handle status) {
+    const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MPI_Status *st = status_arg(status);
     int flag = 0;
@@ -361,7 +373,8 @@ bool iprobe(const Comm &self, int source, int tag, nb::handle status) {
     return flag != 0;
 }
 
-nb::object mprobe(const Comm &self, int source, int tag, nb::handle status) {
+nb::object mprobe(nb::handle self_obj, int source, int tag, nb::handle status) {
+    const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MPI_Status *st = status_arg(status);
     MPI_Message msg = MPI_MESSAGE_NULL;
@@ -377,7 +390,8 @@ nb::object mprobe(const Comm &self, int source, int tag, nb::handle status) {
     return make_message(msg, comm, *st);
 }
 
-nb::object improbe(const Comm &self, int source, int tag, nb::handle status) {
+nb::object improbe(nb::handle self_obj, int source, int tag, nb::handle status) {
+    const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MPI_Status *st = status_arg(status);
     MPI_Message msg = MPI_MESSAGE_NULL;

@@ -1233,3 +1233,17 @@ def test_large_message_not_blocking_ring(comm):
         rreq.Wait(status)
         assert rbuf[:256] == bytearray(values(left, 256)) and rbuf[-256:] == rbuf[:256]
         check_status(status, left, 87, n)
+
+
+def test_methods_check_their_self():
+    # The per-message methods take `self` unconverted (for speed) and check it themselves.
+    for call in (
+        lambda: MPI.Comm.Send(42, b"", MPI.PROC_NULL),
+        lambda: MPI.Comm.Recv("comm", bytearray(1), MPI.PROC_NULL),
+        lambda: MPI.Comm.Isend(None, b"", MPI.PROC_NULL),
+        lambda: MPI.Comm.Irecv(MPI.INT, bytearray(1), MPI.PROC_NULL),
+        lambda: MPI.Comm.Sendrecv(MPI.Group(), b"", MPI.PROC_NULL),
+        lambda: MPI.Comm.Probe(1.5, MPI.PROC_NULL),
+    ):
+        with pytest.raises(TypeError):
+            call()
