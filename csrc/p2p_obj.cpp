@@ -460,12 +460,12 @@ nb::object irecv_object(MPI_Comm comm, nb::handle buf, int source, int tag) {
     return request;
 }
 
-template <Mode mode> void send_method(const Comm &self, nb::handle obj, int dest, int tag) {
-    send_object(obj, self.get(), dest, tag, mode);
+template <Mode mode> void send_method(nb::handle self, nb::handle obj, int dest, int tag) {
+    send_object(obj, self_as<Comm>(self).get(), dest, tag, mode);
 }
 
-template <Mode mode> nb::object isend_method(const Comm &self, nb::handle obj, int dest, int tag) {
-    return isend_object(obj, self.get(), dest, tag, mode);
+template <Mode mode> nb::object isend_method(nb::handle self, nb::handle obj, int dest, int tag) {
+    return isend_object(obj, self_as<Comm>(self).get(), dest, tag, mode);
 }
 
 Message &message_of(nb::handle self) {
@@ -504,15 +504,15 @@ void bind_p2p_objects(nb::module_ &m, CommClasses &classes) {
              nb::arg("tag") = 0, "Nonblocking send in synchronous mode.")
         .def(
             "recv",
-            [](const Comm &self, nb::handle buf, int source, int tag, nb::handle status) {
-                return recv_object(self.get(), buf, source, tag, status_arg(status));
+            [](nb::handle self, nb::handle buf, int source, int tag, nb::handle status) {
+                return recv_object(self_as<Comm>(self).get(), buf, source, tag, status_arg(status));
             },
             nb::arg("buf") = nb::none(), any_source, any_tag, nb::arg("status") = nb::none(),
             "Receive.")
         .def(
             "irecv",
-            [](const Comm &self, nb::handle buf, int source, int tag) {
-                return irecv_object(self.get(), buf, source, tag);
+            [](nb::handle self, nb::handle buf, int source, int tag) {
+                return irecv_object(self_as<Comm>(self).get(), buf, source, tag);
             },
             nb::arg("buf") = nb::none(), any_source, any_tag, "Nonblocking receive.")
         .def(
