@@ -204,6 +204,9 @@ def pytest_configure(config):
         "mpi(min_size=1, max_size=None, sizes=None): skip unless the world size fits",
     )
     config.addinivalue_line(
+        "markers", "large: needs GiB of memory; runs only with MPIPY_TEST_LARGE=1"
+    )
+    config.addinivalue_line(
         "markers", "timeout(seconds): per-test time limit (default MPIPY_TEST_TIMEOUT)"
     )
     # pytest's capture is suspended here, so descriptor 2 is the real stderr.
