@@ -66,7 +66,7 @@ void bind_message(nb::module_ &m) {
                 self.handle = msg;
                 check(rc);
                 auto state = std::make_shared<RequestState>();
-                state->buffers.push_back(std::move(b));
+                state->buffers[0] = std::move(b);
                 return make_request(r, std::move(state), false);
             },
             nb::arg("buf").none(), "Nonblocking receive of matched message.")

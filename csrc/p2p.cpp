@@ -60,9 +60,8 @@ int send_init_call(Mode mode, const MessageBuffer &b, int dest, int tag, MPI_Com
 nb::object request_with(MPI_Request h, bool persistent, MessageBuffer &&a,
                         MessageBuffer *b = nullptr) {
     auto state = std::make_shared<RequestState>();
-    state->buffers.reserve(b ? 2 : 1);
-    state->buffers.push_back(std::move(a));
-    if (b) state->buffers.push_back(std::move(*b));
+    state->buffers[0] = std::move(a);
+    if (b) state->buffers[1] = std::move(*b);
     return make_request(h, std::move(state), persistent);
 }
 
@@ -300,9 +299,8 @@ nb::object post_pair(MPI_Comm comm, MessageBuffer &&s, int dest, int sendtag, Me
         throw_mpi_error(rc);
     }
     state->copy = std::move(copy);
-    state->buffers.reserve(2);
-    state->buffers.push_back(std::move(s));
-    state->buffers.push_back(std::move(r));
+    state->buffers[0] = std::move(s);
+    state->buffers[1] = std::move(r);
     return make_request(req, std::move(state), false);
 }
 #endif

@@ -43,8 +43,11 @@ Py_ssize_t int_arg(nb::handle value, const char *what) {
 }
 
 // buffer_callback of pickle.dumps: large contiguous buffers go out of band (collected in
-// `self`, a list), the rest stay in the stream.
-PyObject *collect_buffer(PyObject *self, PyObject *picklebuffer) {
+// `collected_parts`, a list made at the first one), the rest stay in the stream. One callback
+// object serves every dumps: making one per call costs more than many small objects' pickling.
+thread_local PyObject *collected_parts = nullptr;
+
+PyObject *collect_buffer(PyObject *, PyObject *picklebuffer) {
     Py_buffer view;
     if (PyObject_GetBuffer(picklebuffer, &view, PyBUF_ANY_CONTIGUOUS) < 0) {
         PyErr_Clear();
@@ -53,21 +56,27 @@ PyObject *collect_buffer(PyObject *self, PyObject *picklebuffer) {
     Py_ssize_t len = view.len;
     PyBuffer_Release(&view);
     if (len < current_threshold) Py_RETURN_TRUE;
-    if (PyList_Append(self, picklebuffer) < 0) return nullptr;
+    if (!collected_parts && !(collected_parts = PyList_New(0))) return nullptr;
+    if (PyList_Append(collected_parts, picklebuffer) < 0) return nullptr;
     Py_RETURN_FALSE;
 }
 PyMethodDef collect_buffer_def = {"collect_buffer", collect_buffer, METH_O, nullptr};
 
-// dumps(obj) as bytes; with `parts`, large buffers are appended to it instead of pickled.
-nb::object dumps(const Pickle &pickler, nb::handle obj, nb::list *parts) {
+// dumps(obj) as bytes; with `parts`, large buffers are put in it (a list, or left invalid
+// when there are none) instead of pickled.
+nb::object dumps(const Pickle &pickler, nb::handle obj, nb::object *parts) {
     PyObject *result;
     nb::object protocol = nb::int_(pickler.protocol);
     if (parts && pickler.protocol >= 5) {
-        current_threshold = pickler.threshold;
-        nb::object callback = nb::steal(PyCFunction_New(&collect_buffer_def, parts->ptr()));
+        static PyObject *const callback = PyCFunction_New(&collect_buffer_def, nullptr);
         if (!callback) throw nb::python_error();
-        PyObject *args[] = {obj.ptr(), protocol.ptr(), callback.ptr()};
+        current_threshold = pickler.threshold;
+        PyObject *outer = collected_parts;  // a dumps within a dumps (from a __reduce__)
+        collected_parts = nullptr;
+        PyObject *args[] = {obj.ptr(), protocol.ptr(), callback};
         result = PyObject_Vectorcall(pickler.dumps.ptr(), args, 2, buffer_callback_kw);
+        *parts = nb::steal(collected_parts);
+        collected_parts = outer;
     } else {
         PyObject *args[] = {obj.ptr(), protocol.ptr()};
         result = PyObject_Vectorcall(pickler.dumps.ptr(), args, 2, nullptr);
@@ -156,15 +165,16 @@ void pickle_outgoing(nb::handle obj, MPI_Comm comm, int dest, OutgoingObject &ou
         out.world_dest = world_rank_of_peer(comm, dest);
         oob = out.world_dest != MPI_UNDEFINED;
     }
-    nb::list parts;
-    nb::object stream = dumps(*the_pickle, obj, oob ? &parts : nullptr);
-    if (parts.size() == 0) {
+    nb::object parts_obj;
+    nb::object stream = dumps(*the_pickle, obj, oob ? &parts_obj : nullptr);
+    if (!parts_obj.is_valid()) {
         out.stream = stream;
         out.data = PyBytes_AS_STRING(stream.ptr());
         out.size = PyBytes_GET_SIZE(stream.ptr());
         return;
     }
     // Pin the parts and append the trailer that announces them.
+    nb::list parts = nb::borrow<nb::list>(parts_obj);
     const size_t n = parts.size();
     out.parts.resize(n);
     std::vector<std::uint64_t> sizes(n);
@@ -325,15 +335,16 @@ void bind_pickle(nb::module_ &m) {
         .def(
             "dumps_oob",
             [](const Pickle &p, nb::handle obj) {
-                nb::list parts;
+                nb::object parts;
                 nb::object data = dumps(p, obj, &parts);
                 nb::list buffers;
-                for (nb::handle part : parts) {
-                    nb::object raw = part.attr("raw")();
-                    buffers.append(nb::module_::import_("mpipy.MPI")
-                                       .attr("buffer")
-                                       .attr("frombuffer")(raw, true));
-                }
+                if (parts.is_valid())
+                    for (nb::handle part : parts) {
+                        nb::object raw = part.attr("raw")();
+                        buffers.append(nb::module_::import_("mpipy.MPI")
+                                           .attr("buffer")
+                                           .attr("frombuffer")(raw, true));
+                    }
                 return nb::make_tuple(data, buffers);
             },
             nb::arg("obj"), "Serialize object to pickle data stream and out-of-band buffers.")

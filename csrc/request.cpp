@@ -552,14 +552,16 @@ void bind_request(nb::module_ &m) {
     bind_handle_protocol(cls);
     cls.def(
            "Wait",
-           [](Request &r, nb::handle status) {
-               wait_one(r, status_arg(status));
+           [](nb::handle self, nb::handle status) {  // self_as: see core.hpp
+               wait_one(self_as<Request>(self), status_arg(status));
                return true;
            },
            nb::arg("status") = nb::none(), "Wait for a non-blocking operation to complete.")
         .def(
             "Test",
-            [](Request &r, nb::handle status) { return test_one(r, status_arg(status)).first; },
+            [](nb::handle self, nb::handle status) {
+                return test_one(self_as<Request>(self), status_arg(status)).first;
+            },
             nb::arg("status") = nb::none(), "Test for the completion of a non-blocking operation.")
         .def(
             "Get_status",
@@ -756,7 +758,8 @@ void bind_request(nb::module_ &m) {
     prequest
         .def(
             "Start",
-            [](Request &r) {
+            [](nb::handle self) {
+                Request &r = self_as<Request>(self);
                 require_active();
                 Synced synced(r);
                 if (r.handle == MPI_REQUEST_NULL) throw_null_handle(MPI_ERR_REQUEST, "Prequest");

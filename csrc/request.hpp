@@ -5,6 +5,7 @@
 #include "msgbuffer.hpp"
 #include "objects.hpp"
 
+#include <array>
 #include <thread>
 #include <vector>
 
@@ -15,7 +16,7 @@ namespace mpipy {
 // result and may need more than one MPI step (a receive of unknown size).
 struct RequestState {
     virtual ~RequestState() = default;
-    std::vector<MessageBuffer> buffers;
+    std::array<MessageBuffer, 2> buffers;  // what MPI reads or writes: a send, a receive
     nb::object keep;          // Python objects MPI's memory belongs to (pickled data, ...)
     bool persistent = false;  // the request survives completion (Start restarts it)
     // Completed (and not persistent), freed, or dropped while pending (the orphan registry owns
