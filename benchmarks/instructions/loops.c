@@ -1,0 +1,40 @@
+/* The C counterparts of loops.py (send_recv, isend_irecv, persistent), for count.sh. */
+#include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv) {
+    if (argc < 3) return 2;
+    const char *pattern = argv[1];
+    long n = atol(argv[2]);
+    int provided;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+    double sbuf = 0, rbuf = 0;
+    MPI_Request r, s;
+    if (strcmp(pattern, "persistent") == 0) {
+        MPI_Send_init(&sbuf, 1, MPI_DOUBLE, 0, 0, MPI_COMM_SELF, &s);
+        MPI_Recv_init(&rbuf, 1, MPI_DOUBLE, 0, 0, MPI_COMM_SELF, &r);
+    }
+    for (long i = 0; i < n; i++) {
+        if (strcmp(pattern, "send_recv") == 0) {
+            MPI_Send(&sbuf, 1, MPI_DOUBLE, 0, 0, MPI_COMM_SELF);
+            MPI_Recv(&rbuf, 1, MPI_DOUBLE, 0, 0, MPI_COMM_SELF, MPI_STATUS_IGNORE);
+        } else if (strcmp(pattern, "isend_irecv") == 0) {
+            MPI_Irecv(&rbuf, 1, MPI_DOUBLE, 0, 0, MPI_COMM_SELF, &r);
+            MPI_Isend(&sbuf, 1, MPI_DOUBLE, 0, 0, MPI_COMM_SELF, &s);
+            MPI_Wait(&s, MPI_STATUS_IGNORE);
+            MPI_Wait(&r, MPI_STATUS_IGNORE);
+        } else {
+            MPI_Start(&r);
+            MPI_Start(&s);
+            MPI_Wait(&s, MPI_STATUS_IGNORE);
+            MPI_Wait(&r, MPI_STATUS_IGNORE);
+        }
+    }
+    if (strcmp(pattern, "persistent") == 0) {
+        MPI_Request_free(&s);
+        MPI_Request_free(&r);
+    }
+    MPI_Finalize();
+    return 0;
+}

@@ -1,0 +1,54 @@
+"""Loops of point-to-point calls to self on COMM_SELF, for counting instructions.
+
+Usage: python loops.py MODULE PATTERN N   (MODULE: mpipy or mpi4py)
+
+count.sh runs this under callgrind for two values of N: the difference of the totals over
+the difference of N is the cost of one iteration, free of start-up and of noise.
+"""
+
+import sys
+
+module, pattern, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if module == "mpipy":
+    from mpipy import MPI
+else:
+    from mpi4py import MPI
+import numpy
+
+comm = MPI.COMM_SELF
+sbuf = numpy.zeros(1, dtype="d")
+rbuf = numpy.zeros(1, dtype="d")
+
+
+def send_recv(n):
+    for _ in range(n):
+        comm.Send(sbuf, 0, 0)
+        comm.Recv(rbuf, 0, 0)
+
+
+def isend_irecv(n):
+    for _ in range(n):
+        r = comm.Irecv(rbuf, 0, 0)
+        comm.Isend(sbuf, 0, 0).Wait()
+        r.Wait()
+
+
+def persistent(n):
+    s = comm.Send_init(sbuf, 0, 0)
+    r = comm.Recv_init(rbuf, 0, 0)
+    for _ in range(n):
+        r.Start()
+        s.Start()
+        s.Wait()
+        r.Wait()
+    s.Free()
+    r.Free()
+
+
+def objects(n):
+    for _ in range(n):
+        comm.send(None, 0, 0)
+        comm.recv(None, 0, 0)
+
+
+globals()[pattern](n)
