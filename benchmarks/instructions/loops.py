@@ -6,14 +6,13 @@ count.sh runs this under callgrind for two values of N: the difference of the to
 the difference of N is the cost of one iteration, free of start-up and of noise.
 """
 
+import importlib
 import sys
 
-module, pattern, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-if module == "mpipy":
-    from mpipy import MPI
-else:
-    from mpi4py import MPI
 import numpy
+
+module, pattern, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+MPI = importlib.import_module(f"{module}.MPI")  # mpipy or mpi4py
 
 comm = MPI.COMM_SELF
 sbuf = numpy.zeros(1, dtype="d")
