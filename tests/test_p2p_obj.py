@@ -782,3 +782,15 @@ def test_blocking_buffer_calls_with_object_receive_pending(comm):
     got = req.wait()
     assert got["rank"] == left and got["blob"] == bytes(200_000)
     sreq.wait()
+
+
+def test_pending_object_irecv_is_true(comm):
+    # Before its message arrives, an object receive has no MPI handle of its own: it is in
+    # flight all the same, hence true (as MPI.Request's truth means).
+    rank = comm.Get_rank()
+    request = comm.irecv(source=rank, tag=71)
+    assert request
+    send = comm.isend({"x": [1, 2]}, rank, 71)
+    assert request.wait() == {"x": [1, 2]}
+    send.wait()
+    assert not request and not send
