@@ -245,7 +245,13 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
                 return nb::bool_(self.handle != nb::inst_ptr<T>(other)->handle);
             },
             nb::arg("other").none())
-        .def("__bool__", [](const T &self) { return !self.is_null(); })
+        .def("__bool__",
+             [](T &self) {
+                 if constexpr (requires { self.in_flight(); })
+                     return self.in_flight();
+                 else
+                     return !self.is_null();
+             })
         .def_prop_ro(
             "handle", [](const T &self) { return handle_to_int(self.handle); },
             "MPI handle, as an integer.")

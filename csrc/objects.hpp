@@ -50,6 +50,9 @@ struct Request : Handle<RequestKind> {
     // until MPI completes it (see request.cpp for requests dropped while pending).
     std::shared_ptr<RequestState> state;
     void copy_extra(const Request &other) { state = other.state; }
+    // Python truth: in flight. An object receive still looking for its message is, though it
+    // has no MPI handle yet (request.cpp).
+    bool in_flight();
 };
 struct Prequest : Request {};
 struct Grequest : Request {};

@@ -547,17 +547,14 @@ void free_request(Request &r) {
 
 }  // namespace
 
+bool Request::in_flight() {
+    load(*this);
+    return handle != MPI_REQUEST_NULL || is_multi_step(*this);
+}
+
 void bind_request(nb::module_ &m) {
     nb::class_<Request> cls(m, "Request", "Request handler.");
     bind_handle_protocol(cls);
-    // True while in flight, as the handle says, except that an object receive still looking
-    // for its message has no MPI handle yet (nanobind would add a second __bool__ as an
-    // overload of the first, hence the delattr).
-    nb::delattr(cls, "__bool__");
-    cls.def("__bool__", [](Request &r) {
-        load(r);
-        return r.handle != MPI_REQUEST_NULL || is_multi_step(r);
-    });
     cls.def(
            "Wait",
            [](nb::handle self, nb::handle status) {  // self_as: see core.hpp

@@ -1250,6 +1250,8 @@ class Request:
 
     def __ne__(self, other: object | None) -> object: ...
 
+    def __bool__(self) -> bool: ...
+
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
@@ -1278,8 +1280,6 @@ class Request:
         """Call `Free` if not null or predefined."""
 
     __hash__: None = None
-
-    def __bool__(self) -> bool: ...
 
     def Wait(self, status: Status | None = None) -> bool:
         """Wait for a non-blocking operation to complete."""
