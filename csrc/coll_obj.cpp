@@ -1,8 +1,11 @@
-// Collective communication of Python objects (lowercase methods). Data moves with MPI
-// collectives (sizes first, then bytes); reductions and scans combine with the Python-level
-// operation over a binomial tree / recursive doubling on a private communicator (a duplicate
-// of an intracommunicator, the merge of an intercommunicator), created at the first object
-// reduction (a collective call) and freed with the user's communicator.
+// Collective communication of Python objects (lowercase methods). An object's pickle stream
+// moves with MPI collectives (sizes first, then bytes); its large buffers travel out of band,
+// zero-copy, after it (broadcasts for bcast, point-to-point messages on the private
+// communicator otherwise). Reductions and scans combine with the Python-level operation over a
+// binomial tree / recursive doubling on a private communicator (a duplicate of an
+// intracommunicator, the merge of an intercommunicator), created at the first object reduction
+// (a collective call) and freed with the user's communicator. Like mpi4py, every process gets
+// its own copy of what it receives, the root too.
 #include "pickled.hpp"
 #include "request.hpp"
 
@@ -16,11 +19,11 @@ namespace mpipy {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Byte payloads.
+// Byte payloads (in band).
 
 nb::object dumps_bytes(nb::handle obj) {
     OutgoingObject out;
-    pickle_outgoing(obj, MPI_COMM_NULL, MPI_PROC_NULL, out);  // in-band only
+    pickle_object(obj, false, out);
     return out.stream;
 }
 
@@ -29,6 +32,33 @@ nb::object loads_bytes(const char *data, MPI_Count size) {
         nb::steal(PyMemoryView_FromMemory(const_cast<char *>(data), size, PyBUF_READ));
     if (!view) throw nb::python_error();
     return unpickle(view, nb::handle());
+}
+
+// An uninitialized bytes object of n bytes (a receive buffer) and its data.
+nb::object byte_buffer(MPI_Count n, char *&data) {
+    PyObject *bytes = PyBytes_FromStringAndSize(nullptr, n);
+    if (!bytes) throw nb::python_error();
+    data = PyBytes_AS_STRING(bytes);
+    return nb::steal(bytes);
+}
+
+// A copy of a pickled object, as a receiver would get it: unpickled, with its parts copied.
+nb::object load_copy(const OutgoingObject &out) {
+    IncomingObject in;
+    in.data = out.stream;
+    in.bytes = out.data;
+    in.size = out.size;
+    in.parse(MPI_COMM_NULL, 0);
+    for (size_t i = 0; i < in.part_addrs.size(); ++i)
+        std::memcpy(in.part_addrs[i], out.parts[i].view().buf,
+                    static_cast<size_t>(in.part_sizes[i]));
+    return in.load();
+}
+
+nb::object pickled_copy(nb::handle obj) {
+    OutgoingObject out;
+    pickle_object(obj, true, out);
+    return load_copy(out);
 }
 
 bool comm_is_inter(MPI_Comm comm) {
@@ -48,54 +78,57 @@ int run(int rc) {
     return rc;
 }
 
+[[noreturn]] void raise_exception(nb::handle error) {
+    PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(error.ptr())), error.ptr());
+    throw nb::python_error();
+}
+
 // ---------------------------------------------------------------------------------------------
+// Objects in gather, allgather, scatter and alltoall. A process whose object does not pickle
+// contributes size -1 and no bytes: every process still makes every call, and those that
+// would have received the object raise once the others' have arrived, instead of waiting.
 
-nb::object bcast_obj(const Comm &self, nb::handle obj, int root) {
-    MPI_Comm comm = self.get();
-    const bool inter = comm_is_inter(comm);
-    int rank = 0;
-    check(MPI_Comm_rank(comm, &rank));
-    const bool sender = inter ? root == MPI_ROOT : rank == root;
-    // On intercommunicators the other processes of the root's group (PROC_NULL) take part
-    // in both MPI calls too, with nothing to send or receive.
-    const bool receiver = !sender && !(inter && root == MPI_PROC_NULL);
-    nb::object data;
-    MPI_Count size = 0;
-    if (sender) {
-        data = dumps_bytes(obj);
-        size = PyBytes_GET_SIZE(data.ptr());
+constexpr MPI_Count unpicklable = -1;
+
+struct Contribution {
+    OutgoingObject out;
+    nb::object error;  // why it does not pickle
+    MPI_Count size() const { return error.is_valid() ? unpicklable : out.size; }
+};
+
+void contribute(nb::handle obj, bool oob, Contribution &c) {
+    try {
+        pickle_object(obj, oob, c.out);
+    } catch (nb::python_error &e) {
+        c.error = nb::borrow(e.value());
+        c.out = OutgoingObject();
     }
-    {
-        nb::gil_scoped_release nogil;
-        run(MPI_Bcast(&size, 1, MPI_COUNT, root, comm));
-    }
-    if (!sender) {
-        data = nb::steal(PyBytes_FromStringAndSize(nullptr, receiver ? size : 0));
-        if (!data) throw nb::python_error();
-    }
-    int rc;
-    {
-        nb::gil_scoped_release nogil;
-        CallCount c(receiver || sender ? size : 0, MPI_BYTE);
-        rc = MPIPY_C(MPI_Bcast)(PyBytes_AS_STRING(data.ptr()), c.count, c.type, root, comm);
-    }
-    check(rc);
-    if (sender) return inter ? nb::none() : nb::borrow(obj);
-    if (!receiver) return nb::none();
-    return loads_bytes(PyBytes_AS_STRING(data.ptr()), size);
 }
 
-// Gather byte strings from every process (of the remote group on intercomms) at `root`
-// (or everywhere with root < 0 meaning "all"), as a list of objects.
-nb::list unpack_all(const std::vector<MPI_Count> &sizes, const std::string &bytes) {
-    nb::list out;
-    MPI_Count at = 0;
-    for (MPI_Count s : sizes) {
-        out.append(loads_bytes(bytes.data() + at, s));
-        at += s;
+// The out-of-band parts of one collective call, on the private communicator; completed
+// together, and waited for even when an exception leaves early (MPI uses their memory).
+class PartTraffic {
+  public:
+    PartTraffic() = default;
+    PartTraffic(const PartTraffic &) = delete;
+    PartTraffic &operator=(const PartTraffic &) = delete;
+    ~PartTraffic() {
+        if (!requests_.empty()) wait_requests(requests_);
     }
-    return out;
-}
+    void send(const OutgoingObject &out, MPI_Comm comm, int dest) {
+        if (!out.parts.empty())
+            check(post_part_sends(out, world_rank_of_peer(comm, dest), requests_));
+    }
+    void receive(IncomingObject &in) { check(post_part_receives(in, requests_)); }
+    void finish() {
+        int rc = wait_requests(requests_);
+        requests_.clear();
+        check(rc);
+    }
+
+  private:
+    std::vector<MPI_Request> requests_;
+};
 
 #if MPIPY_HAVE_LARGE_COUNT
 using vcount_t = MPI_Count;
@@ -105,16 +138,58 @@ using vcount_t = int;
 using vdispl_t = int;
 #endif
 
-void counts_displs(const std::vector<MPI_Count> &sizes, std::vector<vcount_t> &counts,
-                   std::vector<vdispl_t> &displs) {
-    MPI_Count at = 0;
-    for (MPI_Count s : sizes) {
-        if (!MPIPY_HAVE_LARGE_COUNT && (s > INT_MAX || at > INT_MAX))
-            throw nb::value_error("objects beyond 2 GiB in a gather need MPI-4 large counts");
-        counts.push_back(static_cast<vcount_t>(s));
-        displs.push_back(static_cast<vdispl_t>(at));
-        at += s;
+// Counts and displacements of a v-collective of byte strings (an unpicklable object: 0).
+struct Layout {
+    std::vector<vcount_t> counts;
+    std::vector<vdispl_t> displs;
+    MPI_Count total = 0;
+
+    explicit Layout(const std::vector<MPI_Count> &sizes) {
+        for (MPI_Count s : sizes) {
+            s = s < 0 ? 0 : s;
+            if (!MPIPY_HAVE_LARGE_COUNT && (s > INT_MAX || total > INT_MAX))
+                throw nb::value_error("object streams beyond 2 GiB need MPI-4 large counts");
+            counts.push_back(static_cast<vcount_t>(s));
+            displs.push_back(static_cast<vdispl_t>(total));
+            total += s;
+        }
     }
+};
+
+// The object that arrived from `source` of comm (size bytes at `bytes`, in `owner`), its parts'
+// receives posted.
+void expect_object(IncomingObject &in, nb::handle owner, const char *bytes, MPI_Count size,
+                   MPI_Comm comm, int source, PartTraffic &traffic) {
+    in.data = nb::borrow(owner);
+    in.bytes = bytes;
+    in.size = size;
+    in.parse(comm, source);
+    traffic.receive(in);
+}
+
+// The same for objects from every process 0..n-1 (laid out by `layout`); -1 sizes skipped.
+void expect_objects(std::vector<IncomingObject> &in, nb::handle owner, const char *bytes,
+                    const std::vector<MPI_Count> &sizes, const Layout &layout, MPI_Comm comm,
+                    PartTraffic &traffic) {
+    in.resize(sizes.size());
+    for (size_t i = 0; i < sizes.size(); ++i)
+        if (sizes[i] >= 0)
+            expect_object(in[i], owner, bytes + layout.displs[i], sizes[i], comm,
+                          static_cast<int>(i), traffic);
+}
+
+// Once the parts are in: the own pickling error raised; else any source's, as RuntimeError;
+// else the objects.
+nb::list load_objects(const std::vector<IncomingObject> &in, const std::vector<MPI_Count> &sizes,
+                      const Contribution *own, const char *what) {
+    if (own && own->error.is_valid()) raise_exception(own->error);
+    for (size_t i = 0; i < sizes.size(); ++i)
+        if (sizes[i] < 0)
+            throw std::runtime_error(std::string(what) + ": the object of process " +
+                                     std::to_string(i) + " could not be pickled");
+    nb::list out;
+    for (const IncomingObject &o : in) out.append(o.load());
+    return out;
 }
 
 nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
@@ -125,8 +200,9 @@ nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
     const int n = group_size(comm, inter);
     const bool receiver = all || (inter ? root == MPI_ROOT : rank == root);
     const bool sender = all || !inter || root >= 0;
-    nb::object data = sender ? dumps_bytes(obj) : nb::bytes("", 0);
-    MPI_Count size = PyBytes_GET_SIZE(data.ptr());
+    Contribution mine;
+    if (sender) contribute(obj, parts_reach_all(comm), mine);
+    MPI_Count size = mine.size();
     std::vector<MPI_Count> sizes(receiver ? n : 0);
     {
         nb::gil_scoped_release nogil;
@@ -135,38 +211,78 @@ nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
         else
             run(MPI_Gather(&size, 1, MPI_COUNT, sizes.data(), 1, MPI_COUNT, root, comm));
     }
-    std::vector<vcount_t> counts;
-    std::vector<vdispl_t> displs;
-    MPI_Count total = 0;
-    for (MPI_Count s : sizes) total += s;
-    counts_displs(sizes, counts, displs);
-    std::string bytes(static_cast<size_t>(total), '\0');
+    Layout layout(sizes);
+    char *bytes = nullptr;
+    nb::object buffer = byte_buffer(layout.total, bytes);
     int rc;
     {
         nb::gil_scoped_release nogil;
-        CallCount c(size, MPI_BYTE);
+        CallCount c(size < 0 ? 0 : size, MPI_BYTE);
+        const char *data = mine.out.data ? mine.out.data : bytes;
 #if MPIPY_HAVE_LARGE_COUNT
         if (all)
-            rc = MPI_Allgatherv_c(PyBytes_AS_STRING(data.ptr()), size, MPI_BYTE, bytes.data(),
-                                  counts.data(), displs.data(), MPI_BYTE, comm);
+            rc = MPI_Allgatherv_c(data, c.count, c.type, bytes, layout.counts.data(),
+                                  layout.displs.data(), MPI_BYTE, comm);
         else
-            rc = MPI_Gatherv_c(PyBytes_AS_STRING(data.ptr()), size, MPI_BYTE, bytes.data(),
-                               counts.data(), displs.data(), MPI_BYTE, root, comm);
+            rc = MPI_Gatherv_c(data, c.count, c.type, bytes, layout.counts.data(),
+                               layout.displs.data(), MPI_BYTE, root, comm);
 #else
-        if (size > INT_MAX)
-            rc = MPI_ERR_COUNT;
-        else if (all)
-            rc = MPI_Allgatherv(PyBytes_AS_STRING(data.ptr()), static_cast<int>(size), MPI_BYTE,
-                                bytes.data(), counts.data(), displs.data(), MPI_BYTE, comm);
+        if (all)
+            rc = MPI_Allgatherv(data, c.count, c.type, bytes, layout.counts.data(),
+                                layout.displs.data(), MPI_BYTE, comm);
         else
-            rc = MPI_Gatherv(PyBytes_AS_STRING(data.ptr()), static_cast<int>(size), MPI_BYTE,
-                             bytes.data(), counts.data(), displs.data(), MPI_BYTE, root, comm);
+            rc = MPI_Gatherv(data, c.count, c.type, bytes, layout.counts.data(),
+                             layout.displs.data(), MPI_BYTE, root, comm);
 #endif
-        (void)c;
     }
     check(rc);
-    if (!receiver) return nb::none();
-    return unpack_all(sizes, bytes);
+    std::vector<IncomingObject> in;
+    PartTraffic traffic;
+    if (sender) {
+        if (!all)
+            traffic.send(mine.out, comm, root);
+        else
+            for (int d = 0; d < n; ++d) traffic.send(mine.out, comm, d);
+    }
+    if (receiver) expect_objects(in, buffer, bytes, sizes, layout, comm, traffic);
+    traffic.finish();
+    if (!receiver) {
+        if (mine.error.is_valid()) raise_exception(mine.error);
+        return nb::none();
+    }
+    return load_objects(in, sizes, &mine, all ? "allgather" : "gather");
+}
+
+// The pickled objects of a sequence of n (scatter at the root, alltoall); if one does not
+// pickle, none is sent: all sizes are -1 and `error` says why.
+std::vector<Contribution> contribute_each(nb::handle objs, int n, bool oob, const char *what,
+                                          nb::object &error) {
+    nb::object seq = nb::steal(PySequence_Fast(objs.ptr(), what));
+    if (!seq) throw nb::python_error();
+    if (PySequence_Fast_GET_SIZE(seq.ptr()) != n)
+        throw nb::value_error(
+            (std::string(what) + ": expecting " + std::to_string(n) + " objects").c_str());
+    std::vector<Contribution> outs(static_cast<size_t>(n));
+    for (int i = 0; i < n && !error.is_valid(); ++i) {
+        contribute(PySequence_Fast_GET_ITEM(seq.ptr(), i), oob, outs[static_cast<size_t>(i)]);
+        error = outs[static_cast<size_t>(i)].error;
+    }
+    if (error.is_valid())
+        for (Contribution &c : outs) {
+            c.out = OutgoingObject();
+            c.error = error;
+        }
+    return outs;
+}
+
+// The streams of contributions, laid out for a v-collective, and their sizes.
+std::string concatenate(const std::vector<Contribution> &outs, std::vector<MPI_Count> &sizes) {
+    std::string bytes;
+    for (const Contribution &c : outs) {
+        sizes.push_back(c.size());
+        if (c.out.data) bytes.append(c.out.data, static_cast<size_t>(c.out.size));
+    }
+    return bytes;
 }
 
 nb::object scatter_obj(const Comm &self, nb::handle objs, int root) {
@@ -177,82 +293,73 @@ nb::object scatter_obj(const Comm &self, nb::handle objs, int root) {
     const int n = group_size(comm, inter);
     const bool sender = inter ? root == MPI_ROOT : rank == root;
     const bool receiver = !inter || root >= 0;
+    nb::object error;
+    std::vector<Contribution> outs;
     std::vector<MPI_Count> sizes;
     std::string bytes;
     if (sender) {
-        nb::object seq =
-            nb::steal(PySequence_Fast(objs.ptr(), "scatter needs a sequence at the root"));
-        if (!seq) throw nb::python_error();
-        if (PySequence_Fast_GET_SIZE(seq.ptr()) != n)
-            throw nb::value_error(
-                ("scatter: expecting " + std::to_string(n) + " objects at the root").c_str());
-        for (int i = 0; i < n; ++i) {
-            nb::object d = dumps_bytes(PySequence_Fast_GET_ITEM(seq.ptr(), i));
-            sizes.push_back(PyBytes_GET_SIZE(d.ptr()));
-            bytes.append(PyBytes_AS_STRING(d.ptr()), static_cast<size_t>(sizes.back()));
-        }
+        outs = contribute_each(objs, n, parts_reach_all(comm), "scatter", error);
+        bytes = concatenate(outs, sizes);
     }
     MPI_Count size = 0;
     {
         nb::gil_scoped_release nogil;
         run(MPI_Scatter(sizes.data(), 1, MPI_COUNT, &size, 1, MPI_COUNT, root, comm));
     }
-    std::vector<vcount_t> counts;
-    std::vector<vdispl_t> displs;
-    counts_displs(sizes, counts, displs);
-    std::string mine(static_cast<size_t>(receiver ? size : 0), '\0');
+    Layout layout(sizes);
+    const std::vector<MPI_Count> my_size{receiver ? size : 0};
+    Layout mine(my_size);
+    char *data = nullptr;
+    nb::object buffer = byte_buffer(mine.total, data);
     int rc;
     {
         nb::gil_scoped_release nogil;
-#if MPIPY_HAVE_LARGE_COUNT
-        rc = MPI_Scatterv_c(bytes.data(), counts.data(), displs.data(), MPI_BYTE, mine.data(), size,
-                            MPI_BYTE, root, comm);
-#else
-        rc = size > INT_MAX
-                 ? MPI_ERR_COUNT
-                 : MPI_Scatterv(bytes.data(), counts.data(), displs.data(), MPI_BYTE, mine.data(),
-                                static_cast<int>(size), MPI_BYTE, root, comm);
-#endif
+        CallCount c(mine.total, MPI_BYTE);
+        rc = MPIPY_C(MPI_Scatterv)(bytes.data(), layout.counts.data(), layout.displs.data(),
+                                   MPI_BYTE, data, c.count, c.type, root, comm);
     }
     check(rc);
+    IncomingObject in;
+    PartTraffic traffic;
+    for (size_t d = 0; d < outs.size(); ++d) traffic.send(outs[d].out, comm, static_cast<int>(d));
+    if (receiver && size >= 0) expect_object(in, buffer, data, size, comm, root, traffic);
+    traffic.finish();
+    if (error.is_valid()) raise_exception(error);
     if (!receiver) return nb::none();
-    return loads_bytes(mine.data(), size);
+    if (size < 0) throw std::runtime_error("scatter: the root's objects could not be pickled");
+    return in.load();
 }
 
 nb::object alltoall_obj(const Comm &self, nb::handle objs) {
     MPI_Comm comm = self.get();
-    const bool inter = comm_is_inter(comm);
-    const int n = group_size(comm, inter);
-    nb::object seq = nb::steal(PySequence_Fast(objs.ptr(), "alltoall needs a sequence"));
-    if (!seq) throw nb::python_error();
-    if (PySequence_Fast_GET_SIZE(seq.ptr()) != n)
-        throw nb::value_error(("alltoall: expecting " + std::to_string(n) + " objects").c_str());
-    std::vector<MPI_Count> ssizes, rsizes(n);
-    std::string sbytes;
-    for (int i = 0; i < n; ++i) {
-        nb::object d = dumps_bytes(PySequence_Fast_GET_ITEM(seq.ptr(), i));
-        ssizes.push_back(PyBytes_GET_SIZE(d.ptr()));
-        sbytes.append(PyBytes_AS_STRING(d.ptr()), static_cast<size_t>(ssizes.back()));
-    }
+    const int n = group_size(comm, comm_is_inter(comm));
+    nb::object error;
+    std::vector<Contribution> outs =
+        contribute_each(objs, n, parts_reach_all(comm), "alltoall", error);
+    std::vector<MPI_Count> ssizes, rsizes(static_cast<size_t>(n));
+    std::string sbytes = concatenate(outs, ssizes);
     {
         nb::gil_scoped_release nogil;
         run(MPI_Alltoall(ssizes.data(), 1, MPI_COUNT, rsizes.data(), 1, MPI_COUNT, comm));
     }
-    std::vector<vcount_t> sc, rc_;
-    std::vector<vdispl_t> sd, rd;
-    counts_displs(ssizes, sc, sd);
-    counts_displs(rsizes, rc_, rd);
-    MPI_Count total = 0;
-    for (MPI_Count s : rsizes) total += s;
-    std::string rbytes(static_cast<size_t>(total), '\0');
+    Layout slayout(ssizes), rlayout(rsizes);
+    char *rbytes = nullptr;
+    nb::object buffer = byte_buffer(rlayout.total, rbytes);
     int rc;
     {
         nb::gil_scoped_release nogil;
-        rc = MPIPY_C(MPI_Alltoallv)(sbytes.data(), sc.data(), sd.data(), MPI_BYTE, rbytes.data(),
-                                    rc_.data(), rd.data(), MPI_BYTE, comm);
+        rc = MPIPY_C(MPI_Alltoallv)(sbytes.data(), slayout.counts.data(), slayout.displs.data(),
+                                    MPI_BYTE, rbytes, rlayout.counts.data(), rlayout.displs.data(),
+                                    MPI_BYTE, comm);
     }
     check(rc);
-    return unpack_all(rsizes, rbytes);
+    std::vector<IncomingObject> in;
+    PartTraffic traffic;
+    for (size_t d = 0; d < outs.size(); ++d) traffic.send(outs[d].out, comm, static_cast<int>(d));
+    expect_objects(in, buffer, rbytes, rsizes, rlayout, comm, traffic);
+    traffic.finish();
+    if (error.is_valid()) raise_exception(error);
+    return load_objects(in, rsizes, nullptr, "alltoall");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -323,11 +430,11 @@ nb::object combine(nb::handle op, nb::handle a, nb::handle b) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Partial results on trees. When combining (or pickling) fails on a process, the exception
-// takes the place of the partial result in every later message (error_tag instead of
-// value_tag), so every process still plays its part and nobody is left waiting. At the end a
-// process raises the exception when its result depended on it, and the process where it was
-// raised raises its own (with its traceback) in any case.
+// Partial results (bcast, and reductions on trees). When pickling or combining fails on a
+// process, the exception takes the place of the partial result in every later message
+// (error_tag instead of value_tag, or a flag), so every process still plays its part and
+// nobody is left waiting. At the end a process raises the exception when its result depended
+// on it, and the process where it was raised raises its own (with its traceback) in any case.
 
 constexpr int value_tag = 0, error_tag = 1;
 
@@ -342,116 +449,142 @@ void fail(Partial &p, const nb::python_error &e) {
     p.value = nb::object();
 }
 
-// Pickled exception; one that does not pickle travels as a RuntimeError with its text.
-nb::object dumps_error(nb::handle error) {
-    try {
-        return dumps_bytes(error);
-    } catch (nb::python_error &) {
-        nb::str text(
-            (std::string(nb::type_name(error.type()).c_str()) + ": " + nb::str(error).c_str())
-                .c_str());
-        return dumps_bytes(nb::borrow(PyExc_RuntimeError)(text));
-    }
-}
-
-// The bytes a partial result travels as, and whether they hold an exception.
-std::pair<nb::object, bool> dumps_partial(Partial &p) {
+// Pickle a partial result; true when what travels is an exception (one that does not pickle
+// travels as a RuntimeError with its text).
+bool pickle_partial(Partial &p, bool oob, OutgoingObject &out) {
     if (!p.error.is_valid()) {
         try {
-            return {dumps_bytes(p.value), false};
+            pickle_object(p.value, oob, out);
+            return false;
         } catch (nb::python_error &e) {
             fail(p, e);
         }
     }
-    return {dumps_error(p.error), true};
+    try {
+        pickle_object(p.error, false, out);
+    } catch (nb::python_error &) {
+        nb::str text(
+            (std::string(nb::type_name(p.error.type()).c_str()) + ": " + nb::str(p.error).c_str())
+                .c_str());
+        pickle_object(nb::borrow(PyExc_RuntimeError)(text), false, out);
+    }
+    return true;
 }
 
-[[noreturn]] void raise_exception(nb::handle error) {
-    PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(error.ptr())), error.ptr());
-    throw nb::python_error();
-}
-
-// What a process returns: its result (`holder`) or None; or raises as said above.
-nb::object outcome(const Partial &p, bool holder) {
+// What a process returns: its result (`holder`) or None; or raises as said above. A result
+// that is the process's own object comes back as a copy, as it would from another process.
+nb::object outcome(const Partial &p, bool holder, nb::handle original) {
     if (p.own.is_valid()) raise_exception(p.own);
     if (!holder) return nb::none();
     if (p.error.is_valid()) raise_exception(p.error);
-    return p.value;
+    return p.value.ptr() == original.ptr() ? pickled_copy(original) : p.value;
 }
 
 void send_partial(Partial &p, int dest, MPI_Comm comm) {
-    auto [d, failed] = dumps_partial(p);
-    int rc;
-    {
-        nb::gil_scoped_release nogil;
-        CallCount c(PyBytes_GET_SIZE(d.ptr()), MPI_BYTE);
-        rc = MPIPY_C(MPI_Send)(PyBytes_AS_STRING(d.ptr()), c.count, c.type, dest,
-                               failed ? error_tag : value_tag, comm);
-    }
-    check(rc);
+    OutgoingObject out;
+    out.world_dest = world_rank_of_peer(comm, dest);
+    const bool failed = pickle_partial(p, out.world_dest != MPI_UNDEFINED, out);
+    send_pickled(out, comm, dest, failed ? error_tag : value_tag);
 }
 
 Partial recv_partial(int source, MPI_Comm comm) {
-    MPI_Status st;
-    MPI_Message msg;
-    int rc;
-    {
-        nb::gil_scoped_release nogil;
-        rc = MPI_Mprobe(source, MPI_ANY_TAG, comm, &msg, &st);
-    }
-    check(rc);
-    MPI_Count size = status_count(st, MPI_BYTE);
-    std::string bytes(static_cast<size_t>(size), '\0');
-    {
-        nb::gil_scoped_release nogil;
-        CallCount c(size, MPI_BYTE);
-        rc = MPIPY_C(MPI_Mrecv)(bytes.data(), c.count, c.type, &msg, MPI_STATUS_IGNORE);
-    }
-    check(rc);
     Partial p;
+    MPI_Status st;
     try {
-        (st.MPI_TAG == error_tag ? p.error : p.value) = loads_bytes(bytes.data(), size);
+        nb::object obj = recv_pickled(comm, source, MPI_ANY_TAG, &st);
+        (st.MPI_TAG == error_tag ? p.error : p.value) = obj;
     } catch (nb::python_error &e) {
         fail(p, e);
     }
     return p;
 }
 
-// Broadcast a partial result from root of the intracommunicator pcomm; the sender keeps its
-// own, the others get the root's (and keep their own exception).
-Partial bcast_partial(Partial &p, MPI_Comm pcomm, int root, bool sender) {
-    nb::object data;
-    MPI_Count head[2] = {0, 0};  // size, and whether it is an exception
-    if (sender) {
-        auto [d, failed] = dumps_partial(p);
-        data = d;
-        head[0] = PyBytes_GET_SIZE(d.ptr());
-        head[1] = failed ? 1 : 0;
+// Where a process stands in a broadcast: the root, a receiver, or (on an intercommunicator)
+// another process of the root's group, which takes part in every call with nothing to move.
+enum class Role { sender, receiver, bystander };
+
+// Broadcast a partial result: its size, part count and kind, the stream, then each out-of-band
+// part straight from the root's object into the receivers' memory. The sender keeps its own
+// (a copy when it is `original`), receivers get the root's (and keep their own exception).
+Partial bcast_partial(Partial &p, MPI_Comm comm, int root, Role role, nb::handle original) {
+    OutgoingObject out;
+    MPI_Count head[3] = {0, 0, 0};  // stream size, number of parts, whether it is an exception
+    if (role == Role::sender) {
+        head[2] = pickle_partial(p, true, out) ? 1 : 0;
+        head[0] = out.size;
+        head[1] = static_cast<MPI_Count>(out.parts.size());
     }
     {
         nb::gil_scoped_release nogil;
-        run(MPI_Bcast(head, 2, MPI_COUNT, root, pcomm));
+        run(MPI_Bcast(head, 3, MPI_COUNT, root, comm));
     }
-    if (!sender) {
-        data = nb::steal(PyBytes_FromStringAndSize(nullptr, head[0]));
-        if (!data) throw nb::python_error();
-    }
+    IncomingObject in;
+    char none = 0, *data = &none;
+    MPI_Count size = role == Role::bystander ? 0 : head[0];
+    if (role == Role::sender) data = const_cast<char *>(out.data);
+    if (role == Role::receiver) in.data = byte_buffer(size, data);
     int rc;
     {
         nb::gil_scoped_release nogil;
-        CallCount c(head[0], MPI_BYTE);
-        rc = MPIPY_C(MPI_Bcast)(PyBytes_AS_STRING(data.ptr()), c.count, c.type, root, pcomm);
+        CallCount c(size, MPI_BYTE);
+        rc = MPIPY_C(MPI_Bcast)(data, c.count, c.type, root, comm);
     }
     check(rc);
-    if (sender) return p;
-    Partial out;
-    out.own = p.own;
-    try {
-        (head[1] ? out.error : out.value) = loads_bytes(PyBytes_AS_STRING(data.ptr()), head[0]);
-    } catch (nb::python_error &e) {
-        fail(out, e);
+    if (role == Role::receiver) {
+        in.bytes = data;
+        in.size = size;
+        in.parse(MPI_COMM_NULL, root);
+        if (static_cast<MPI_Count>(in.part_sizes.size()) != head[1])
+            throw std::runtime_error("bcast: the root's object announced other parts than sent");
     }
-    return out;
+    for (MPI_Count k = 0; k < head[1]; ++k) {
+        const size_t i = static_cast<size_t>(k);
+        void *addr = &none;
+        MPI_Count n = 0;
+        if (role == Role::sender) {
+            addr = out.parts[i].view().buf;
+            n = out.parts[i].view().len;
+        } else if (role == Role::receiver) {
+            addr = in.part_addrs[i];
+            n = in.part_sizes[i];
+        }
+        {
+            nb::gil_scoped_release nogil;
+            CallCount c(n, MPI_BYTE);
+            rc = MPIPY_C(MPI_Bcast)(addr, c.count, c.type, root, comm);
+        }
+        check(rc);
+    }
+    if (role == Role::sender) {
+        if (!head[2] && p.value.ptr() == original.ptr()) p.value = load_copy(out);
+        return p;
+    }
+    Partial got;
+    got.own = p.own;
+    if (role == Role::receiver) {
+        try {
+            (head[2] ? got.error : got.value) = in.load();
+        } catch (nb::python_error &e) {
+            fail(got, e);
+        }
+    }
+    return got;
+}
+
+nb::object bcast_obj(const Comm &self, nb::handle obj, int root) {
+    MPI_Comm comm = self.get();
+    const bool inter = comm_is_inter(comm);
+    int rank = 0;
+    check(MPI_Comm_rank(comm, &rank));
+    Role role = Role::receiver;
+    if (inter ? root == MPI_ROOT : rank == root)
+        role = Role::sender;
+    else if (inter && root == MPI_PROC_NULL)
+        role = Role::bystander;
+    Partial mine;
+    if (role == Role::sender) mine.value = nb::borrow(obj);
+    Partial got = bcast_partial(mine, comm, root, role, obj);
+    return outcome(got, role == Role::receiver || (role == Role::sender && !inter), nb::handle());
 }
 
 // acc = op(in, acc) (`in_first`) or op(acc, in); nothing combines after a failure.
@@ -504,19 +637,20 @@ nb::object reduce_obj_inter(MPI_Comm comm, nb::handle obj, nb::handle op, int ro
         // Each group's result reaches everyone in two broadcasts, from the first process of
         // each group; a process keeps the other group's.
         const int second_root = base == 0 ? size : remote;  // first process of group two
-        Partial first = bcast_partial(mine, pcomm, 0, prank == 0);
-        Partial second = bcast_partial(mine, pcomm, second_root, prank == second_root);
+        auto role = [&](int root) { return prank == root ? Role::sender : Role::receiver; };
+        Partial first = bcast_partial(mine, pcomm, 0, role(0), obj);
+        Partial second = bcast_partial(mine, pcomm, second_root, role(second_root), obj);
         Partial &theirs = base == 0 ? second : first;
         theirs.own = mine.own;
-        return outcome(theirs, true);
+        return outcome(theirs, true, obj);
     }
     if (root_group) {
         if (root != MPI_ROOT) return nb::none();
-        return outcome(recv_partial(remote_base, pcomm), true);
+        return outcome(recv_partial(remote_base, pcomm), true, obj);
     }
     Partial result = reduce_to_first(obj, op, pcomm, base, rank, size);
     if (rank == 0) send_partial(result, remote_base + root, pcomm);
-    return outcome(result, false);
+    return outcome(result, false, obj);
 }
 
 // Small objects skip the tree: every pickled object goes to where it is needed in two
@@ -528,26 +662,21 @@ constexpr MPI_Count small_reduction_bytes = 64 * 1024;  // all pickled objects t
 struct Pickles {
     std::vector<MPI_Count> sizes;  // of every process's pickled object
     MPI_Count total = 0;
-    nb::object mine;
+    Contribution mine;
 };
 
-// An object that does not pickle shares size -1: everyone raises instead of waiting.
+// An object that does not pickle shares size -1: everyone raises instead of waiting. One
+// with out-of-band parts counts as large (the tree sends its parts zero-copy).
 Pickles pickle_and_share_sizes(nb::handle obj, MPI_Comm comm, int size) {
     Pickles p;
-    nb::object error;
-    MPI_Count n = -1;
-    try {
-        p.mine = dumps_bytes(obj);
-        n = PyBytes_GET_SIZE(p.mine.ptr());
-    } catch (nb::python_error &e) {
-        error = nb::borrow(e.value());
-    }
+    contribute(obj, true, p.mine);
+    MPI_Count n = p.mine.out.parts.empty() ? p.mine.size() : small_reduction_bytes + 1;
     p.sizes.resize(static_cast<size_t>(size));
     {
         nb::gil_scoped_release nogil;
         run(MPI_Allgather(&n, 1, MPI_COUNT, p.sizes.data(), 1, MPI_COUNT, comm));
     }
-    if (error.is_valid()) raise_exception(error);
+    if (p.mine.error.is_valid()) raise_exception(p.mine.error);
     for (size_t r = 0; r < p.sizes.size(); ++r) {
         if (p.sizes[r] < 0)
             throw std::runtime_error("object reduction: the object of process " +
@@ -568,24 +697,25 @@ nb::object gather_and_fold(const Pickles &p, nb::handle op, MPI_Comm comm, int r
         displs.push_back(at);
         at += static_cast<int>(s);
     }
-    std::string bytes(static_cast<size_t>(p.total), '\0');
-    const char *mine = PyBytes_AS_STRING(p.mine.ptr());
+    char *bytes = nullptr;
+    nb::object buffer = byte_buffer(p.total, bytes);
+    const char *mine = p.mine.out.data;
     const int n = counts[static_cast<size_t>(rank)];
     {
         nb::gil_scoped_release nogil;
         if (root < 0)
-            run(MPI_Allgatherv(mine, n, MPI_BYTE, bytes.data(), counts.data(), displs.data(),
-                               MPI_BYTE, comm));
+            run(MPI_Allgatherv(mine, n, MPI_BYTE, bytes, counts.data(), displs.data(), MPI_BYTE,
+                               comm));
         else
-            run(MPI_Gatherv(mine, n, MPI_BYTE, bytes.data(), counts.data(), displs.data(), MPI_BYTE,
-                            root, comm));
+            run(MPI_Gatherv(mine, n, MPI_BYTE, bytes, counts.data(), displs.data(), MPI_BYTE, root,
+                            comm));
     }
     if ((root >= 0 && rank != root) || upto == 0) return nb::none();
-    nb::object acc = loads_bytes(bytes.data(), counts[0]);
+    nb::object acc = loads_bytes(bytes, counts[0]);
     for (int i = 1; i < upto; ++i)
-        acc = combine(op, acc,
-                      loads_bytes(bytes.data() + displs[static_cast<size_t>(i)],
-                                  counts[static_cast<size_t>(i)]));
+        acc = combine(
+            op, acc,
+            loads_bytes(bytes + displs[static_cast<size_t>(i)], counts[static_cast<size_t>(i)]));
     return acc;
 }
 
@@ -597,13 +727,16 @@ nb::object reduce_obj(const Comm &self, nb::handle obj, nb::handle op, int root,
     check(MPI_Comm_rank(comm, &rank));
     check(MPI_Comm_size(comm, &size));
     if (!all && (root < 0 || root >= size)) throw MpiError{MPI_ERR_ROOT};
-    if (size == 1) return nb::borrow(obj);
+    if (size == 1) return pickled_copy(obj);
     Pickles p = pickle_and_share_sizes(obj, comm, size);
     if (p.total <= small_reduction_bytes)
         return gather_and_fold(p, op, comm, rank, all ? -1 : root, size);
     MPI_Comm pcomm = private_comm(comm, false);
     Partial result = reduce_to_first(obj, op, pcomm, 0, rank, size);
-    if (all) return outcome(bcast_partial(result, pcomm, 0, rank == 0), true);
+    if (all)
+        return outcome(
+            bcast_partial(result, pcomm, 0, rank == 0 ? Role::sender : Role::receiver, obj), true,
+            obj);
     if (root != 0) {
         if (rank == 0) send_partial(result, root, pcomm);
         if (rank == root) {
@@ -612,7 +745,7 @@ nb::object reduce_obj(const Comm &self, nb::handle obj, nb::handle op, int root,
             result = got;
         }
     }
-    return outcome(result, rank == root);
+    return outcome(result, rank == root, obj);
 }
 
 // Inclusive (or exclusive) scan by recursive doubling, order preserved.
@@ -622,7 +755,7 @@ nb::object scan_obj(const Comm &self, nb::handle obj, nb::handle op, bool exclus
     int rank = 0, size = 0;
     check(MPI_Comm_rank(comm, &rank));
     check(MPI_Comm_size(comm, &size));
-    if (size == 1) return exclusive ? nb::none() : nb::borrow(obj);
+    if (size == 1) return exclusive ? nb::none() : pickled_copy(obj);
     Pickles p = pickle_and_share_sizes(obj, comm, size);
     if (p.total <= small_reduction_bytes)
         return gather_and_fold(p, op, comm, rank, -1, exclusive ? rank : rank + 1);
@@ -632,12 +765,12 @@ nb::object scan_obj(const Comm &self, nb::handle obj, nb::handle op, bool exclus
         if (rank + d < size) send_partial(acc, rank + d, pcomm);
         if (rank - d >= 0) absorb(acc, recv_partial(rank - d, pcomm), true, op);
     }
-    if (!exclusive) return outcome(acc, true);
+    if (!exclusive) return outcome(acc, true, obj);
     if (rank + 1 < size) send_partial(acc, rank + 1, pcomm);
-    if (rank == 0) return outcome(acc, false);
+    if (rank == 0) return outcome(acc, false, obj);
     Partial before = recv_partial(rank - 1, pcomm);
     before.own = acc.own;
-    return outcome(before, true);
+    return outcome(before, true, obj);
 }
 
 // A vector's storage as MPI gets it: never null, since MPICH rejects null buffers even
@@ -669,19 +802,15 @@ nb::object neighbor_allgather_obj(const Comm &self, nb::handle obj) {
         nb::gil_scoped_release nogil;
         run(MPI_Neighbor_allgather(&size, 1, MPI_COUNT, nonnull(sizes), 1, MPI_COUNT, comm));
     }
-    std::vector<vcount_t> counts;
-    std::vector<vdispl_t> displs;
-    counts_displs(sizes, counts, displs);
-    MPI_Count total = 0;
-    for (MPI_Count n : sizes) total += n;
-    std::string bytes(static_cast<size_t>(total), '\0');
+    Layout layout(sizes);
+    std::string bytes(static_cast<size_t>(layout.total), '\0');
     int rc;
     {
         nb::gil_scoped_release nogil;
         CallCount c(size, MPI_BYTE);
         rc = MPIPY_C(MPI_Neighbor_allgatherv)(PyBytes_AS_STRING(data.ptr()), c.count, c.type,
-                                              bytes.data(), nonnull(counts), nonnull(displs),
-                                              MPI_BYTE, comm);
+                                              bytes.data(), nonnull(layout.counts),
+                                              nonnull(layout.displs), MPI_BYTE, comm);
     }
     check(rc);
     return unpack_neighbors(sizes, bytes);
@@ -708,19 +837,14 @@ nb::object neighbor_alltoall_obj(const Comm &self, nb::handle objs) {
         run(MPI_Neighbor_alltoall(nonnull(ssizes), 1, MPI_COUNT, nonnull(rsizes), 1, MPI_COUNT,
                                   comm));
     }
-    std::vector<vcount_t> sc, rc_;
-    std::vector<vdispl_t> sd, rd;
-    counts_displs(ssizes, sc, sd);
-    counts_displs(rsizes, rc_, rd);
-    MPI_Count total = 0;
-    for (MPI_Count n : rsizes) total += n;
-    std::string rbytes(static_cast<size_t>(total), '\0');
+    Layout slayout(ssizes), rlayout(rsizes);
+    std::string rbytes(static_cast<size_t>(rlayout.total), '\0');
     int rc;
     {
         nb::gil_scoped_release nogil;
-        rc = MPIPY_C(MPI_Neighbor_alltoallv)(sbytes.data(), nonnull(sc), nonnull(sd), MPI_BYTE,
-                                             rbytes.data(), nonnull(rc_), nonnull(rd), MPI_BYTE,
-                                             comm);
+        rc = MPIPY_C(MPI_Neighbor_alltoallv)(
+            sbytes.data(), nonnull(slayout.counts), nonnull(slayout.displs), MPI_BYTE,
+            rbytes.data(), nonnull(rlayout.counts), nonnull(rlayout.displs), MPI_BYTE, comm);
     }
     check(rc);
     return unpack_neighbors(rsizes, rbytes);

@@ -8,6 +8,65 @@
 
 namespace mpipy {
 
+// The error of a failed MPI_Waitall/Testall: the first failed request's, not ERR_IN_STATUS.
+int first_error(int rc, const std::vector<MPI_Status> &statuses) {
+    if (rc == MPI_ERR_IN_STATUS)
+        for (const MPI_Status &st : statuses)
+            if (st.MPI_ERROR != MPI_SUCCESS && st.MPI_ERROR != MPI_ERR_PENDING) return st.MPI_ERROR;
+    return rc;
+}
+
+// Complete requests (all of them, even after an error: their memory goes away next), while
+// this process's pending object receives progress (see wait_progressing).
+int wait_requests(std::vector<MPI_Request> &requests) {
+    const int n = static_cast<int>(requests.size());
+    std::vector<MPI_Status> st(requests.size());
+    int rc = wait_progressing(
+        [&](bool &done) {
+            int flag = 0, rc = MPI_Testall(n, requests.data(), &flag, st.data());
+            done = flag != 0;
+            return rc;
+        },
+        [&] { return MPI_Waitall(n, requests.data(), st.data()); });
+    rc = first_error(rc, st);
+    for (MPI_Request &r : requests)
+        if (r != MPI_REQUEST_NULL) MPI_Wait(&r, MPI_STATUS_IGNORE);  // pending after an error
+    return rc;
+}
+
+int post_part_sends(const OutgoingObject &out, int world_dest, std::vector<MPI_Request> &requests) {
+    for (const PinnedBuffer &part : out.parts) {
+        const Py_buffer &v = part.view();
+        CallCount c(v.len, MPI_BYTE);
+        requests.push_back(MPI_REQUEST_NULL);
+        int rc = MPIPY_C(MPI_Isend)(v.buf, c.count, c.type, world_dest, out.part_tag, parts_comm(),
+                                    &requests.back());
+        if (rc != MPI_SUCCESS) return rc;
+    }
+    return MPI_SUCCESS;
+}
+
+// On failure, none of in's receives stays posted (their memory is in `in`).
+int post_part_receives(IncomingObject &in, std::vector<MPI_Request> &requests) {
+    const size_t first = requests.size();
+    for (size_t i = 0; i < in.part_sizes.size(); ++i) {
+        CallCount c(in.part_sizes[i], MPI_BYTE);
+        requests.push_back(MPI_REQUEST_NULL);
+        int rc = MPIPY_C(MPI_Irecv)(in.part_addrs[i], c.count, c.type, in.world_source, in.part_tag,
+                                    parts_comm(), &requests.back());
+        if (rc != MPI_SUCCESS) {
+            for (size_t j = first; j < requests.size(); ++j)
+                if (requests[j] != MPI_REQUEST_NULL) {
+                    MPI_Cancel(&requests[j]);
+                    MPI_Wait(&requests[j], MPI_STATUS_IGNORE);
+                }
+            requests.resize(first);
+            return rc;
+        }
+    }
+    return MPI_SUCCESS;
+}
+
 namespace {
 
 enum class Mode { standard, buffered, synchronous };
@@ -37,14 +96,6 @@ int isend_bytes(Mode mode, const void *data, MPI_Count size, int dest, int tag, 
     }
 }
 
-// The error of a failed MPI_Waitall/Testall: the first failed request's, not ERR_IN_STATUS.
-int first_error(int rc, const std::vector<MPI_Status> &statuses) {
-    if (rc == MPI_ERR_IN_STATUS)
-        for (const MPI_Status &st : statuses)
-            if (st.MPI_ERROR != MPI_SUCCESS && st.MPI_ERROR != MPI_ERR_PENDING) return st.MPI_ERROR;
-    return rc;
-}
-
 // MPI_Improbe for a receive emulated by mpipy (`self`; nullptr for a blocking recv, posted
 // after all of them): a message that a receive posted earlier would match is left to it.
 int improbe_in_order(MPI_Comm comm, int source, int tag, const RequestState *self, int *flag,
@@ -61,31 +112,10 @@ int improbe_in_order(MPI_Comm comm, int source, int tag, const RequestState *sel
     return MPI_Improbe(peek.MPI_SOURCE, peek.MPI_TAG, comm, flag, msg, status);
 }
 
-// Complete requests (all of them, even after an error: their memory goes away next), while
-// this process's pending object receives progress (see wait_progressing).
-int wait_requests(std::vector<MPI_Request> &requests) {
-    const int n = static_cast<int>(requests.size());
-    std::vector<MPI_Status> st(requests.size());
-    int rc = wait_progressing(
-        [&](bool &done) {
-            int flag = 0, rc = MPI_Testall(n, requests.data(), &flag, st.data());
-            done = flag != 0;
-            return rc;
-        },
-        [&] { return MPI_Waitall(n, requests.data(), st.data()); });
-    rc = first_error(rc, st);
-    for (MPI_Request &r : requests)
-        if (r != MPI_REQUEST_NULL) MPI_Wait(&r, MPI_STATUS_IGNORE);  // pending after an error
-    return rc;
-}
-
 // While receives of this process need mpipy to progress them, the first message and the parts
 // go out as nonblocking sends completed together, so that the wait can progress those
 // receives (the matching one of a send to this very process, for one).
-void send_object(nb::handle obj, MPI_Comm comm, int dest, int tag, Mode mode) {
-    reap_orphans();
-    OutgoingObject out;
-    pickle_outgoing(obj, comm, dest, out);
+void send_outgoing(const OutgoingObject &out, MPI_Comm comm, int dest, int tag, Mode mode) {
     const Mode part_mode = mode == Mode::buffered ? Mode::buffered : Mode::standard;
     if (!progress_pending()) {  // nothing to progress meanwhile: plain blocking sends
         int rc;
@@ -112,6 +142,13 @@ void send_object(nb::handle obj, MPI_Comm comm, int dest, int tag, Mode mode) {
     check(rc != MPI_SUCCESS ? rc : wait_rc);
 }
 
+void send_object(nb::handle obj, MPI_Comm comm, int dest, int tag, Mode mode) {
+    reap_orphans();
+    OutgoingObject out;
+    pickle_outgoing(obj, comm, dest, out);
+    send_outgoing(out, comm, dest, tag, mode);
+}
+
 // The first message, matched by msg, received into fresh bytes.
 void receive_matched(IncomingObject &in, MPI_Message &msg, MPI_Count size, MPI_Status &st) {
     PyObject *bytes = PyBytes_FromStringAndSize(nullptr, size);
@@ -125,29 +162,10 @@ void receive_matched(IncomingObject &in, MPI_Message &msg, MPI_Count size, MPI_S
     check(wait_request(request, &st));
 }
 
-// Post the receives of the parts; on failure, nothing stays posted (their memory is in `in`).
-int post_parts(IncomingObject &in, std::vector<MPI_Request> &requests) {
-    requests.assign(in.part_sizes.size(), MPI_REQUEST_NULL);
-    for (size_t i = 0; i < in.part_sizes.size(); ++i) {
-        CallCount c(in.part_sizes[i], MPI_BYTE);
-        int rc = MPIPY_C(MPI_Irecv)(in.part_addrs[i], c.count, c.type, in.world_source, in.part_tag,
-                                    parts_comm(), &requests[i]);
-        if (rc != MPI_SUCCESS) {
-            for (MPI_Request &r : requests)
-                if (r != MPI_REQUEST_NULL) {
-                    MPI_Cancel(&r);
-                    MPI_Wait(&r, MPI_STATUS_IGNORE);
-                }
-            return rc;
-        }
-    }
-    return MPI_SUCCESS;
-}
-
 void receive_parts(IncomingObject &in) {
     if (in.part_sizes.empty()) return;
     std::vector<MPI_Request> requests;
-    check(post_parts(in, requests));
+    check(post_part_receives(in, requests));
     check(wait_requests(requests));
 }
 
@@ -319,7 +337,7 @@ struct ObjectReceive : RequestState {
                 }
                 if (!user.pinned.empty()) in.size = status_count(first_status, MPI_BYTE);
                 in.parse(comm, first_status.MPI_SOURCE);
-                check(post_parts(in, part_requests));
+                check(post_part_receives(in, part_requests));
                 phase = Phase::parts;
                 break;
             }
@@ -476,6 +494,14 @@ Message &message_of(nb::handle self) {
 }
 
 }  // namespace
+
+void send_pickled(const OutgoingObject &out, MPI_Comm comm, int dest, int tag) {
+    send_outgoing(out, comm, dest, tag, Mode::standard);
+}
+
+nb::object recv_pickled(MPI_Comm comm, int source, int tag, MPI_Status *status) {
+    return recv_object(comm, nb::none(), source, tag, status);
+}
 
 nb::object make_message(MPI_Message msg, MPI_Comm comm, const MPI_Status &status) {
     nb::object obj = new_handle<Message>(msg);

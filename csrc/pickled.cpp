@@ -143,7 +143,10 @@ const RankMap &rank_map(MPI_Comm comm) {
     return *fresh.release();
 }
 
-// World rank of a peer (a destination or a status source), or MPI_UNDEFINED.
+constexpr char trailer_magic[8] = {'\0', 'm', 'p', 'i', 'p', 'y', '5', '\0'};
+
+}  // namespace
+
 int world_rank_of_peer(MPI_Comm comm, int rank) {
     if (private_world == MPI_COMM_NULL || rank < 0) return MPI_UNDEFINED;
     if (comm == MPI_COMM_WORLD) return rank;
@@ -152,19 +155,25 @@ int world_rank_of_peer(MPI_Comm comm, int rank) {
     return rank < static_cast<int>(ranks.size()) ? ranks[rank] : MPI_UNDEFINED;
 }
 
-constexpr char trailer_magic[8] = {'\0', 'm', 'p', 'i', 'p', 'y', '5', '\0'};
-
-}  // namespace
+bool parts_reach_all(MPI_Comm comm) {
+    if (private_world == MPI_COMM_NULL) return false;
+    if (comm == MPI_COMM_WORLD) return true;
+    const RankMap &map = rank_map(comm);
+    for (const std::vector<int> *ranks : {&map.local, &map.remote})
+        for (int r : *ranks)
+            if (r == MPI_UNDEFINED) return false;
+    return true;
+}
 
 MPI_Comm parts_comm() { return private_world; }
 
 void pickle_outgoing(nb::handle obj, MPI_Comm comm, int dest, OutgoingObject &out) {
-    out.world_dest = MPI_UNDEFINED;
-    bool oob = default_pickler() && dest >= 0;
-    if (oob) {
-        out.world_dest = world_rank_of_peer(comm, dest);
-        oob = out.world_dest != MPI_UNDEFINED;
-    }
+    out.world_dest = default_pickler() ? world_rank_of_peer(comm, dest) : MPI_UNDEFINED;
+    pickle_object(obj, out.world_dest != MPI_UNDEFINED, out);
+}
+
+void pickle_object(nb::handle obj, bool oob, OutgoingObject &out) {
+    oob = oob && default_pickler();
     nb::object parts_obj;
     nb::object stream = dumps(*the_pickle, obj, oob ? &parts_obj : nullptr);
     if (!parts_obj.is_valid()) {
@@ -216,8 +225,8 @@ void IncomingObject::parse(MPI_Comm comm, int source) {
     if (count > (1u << 20) || trailer > size) return;  // not a trailer: a plain stream
     stream_size = size - trailer;
     part_tag = static_cast<int>(tag);
-    world_source = world_rank_of_peer(comm, source);
-    if (world_source == MPI_UNDEFINED)
+    world_source = comm == MPI_COMM_NULL ? MPI_PROC_NULL : world_rank_of_peer(comm, source);
+    if (comm != MPI_COMM_NULL && world_source == MPI_UNDEFINED)
         throw std::runtime_error("mpipy: out-of-band parts from a process outside COMM_WORLD");
     part_sizes.resize(count);
     parts.resize(count);
@@ -245,8 +254,9 @@ nb::object unpickle(nb::handle data, nb::handle buffers) {
 }
 
 nb::object IncomingObject::load() const {
-    nb::object stream = data;
-    if (stream_size != size || !PyBytes_Check(data.ptr())) {
+    nb::object stream = data;  // when it is the stream exactly, else a view of the stream
+    if (!PyBytes_Check(data.ptr()) || bytes != PyBytes_AS_STRING(data.ptr()) ||
+        stream_size != PyBytes_GET_SIZE(data.ptr())) {
         stream =
             nb::steal(PyMemoryView_FromMemory(const_cast<char *>(bytes), stream_size, PyBUF_READ));
         if (!stream) throw nb::python_error();

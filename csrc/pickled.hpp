@@ -29,6 +29,14 @@ struct OutgoingObject {
 // Pickle obj for (comm, dest). Parts go out of band only when dest is reachable through the
 // private communicator (a member of COMM_WORLD) and the default pickler is in use.
 void pickle_outgoing(nb::handle obj, MPI_Comm comm, int dest, OutgoingObject &out);
+// Pickle obj, with its large buffers out of band when `oob` and the default pickler is in use;
+// where the parts go is the caller's business (collectives).
+void pickle_object(nb::handle obj, bool oob, OutgoingObject &out);
+
+// World rank of a peer of comm (a destination or a source), or MPI_UNDEFINED.
+int world_rank_of_peer(MPI_Comm comm, int rank);
+// Whether every peer of comm can be reached by out-of-band parts (all are in COMM_WORLD).
+bool parts_reach_all(MPI_Comm comm);
 
 // One received first message: the bytes, and (after parse) where the stream ends and
 // which parts follow.
@@ -43,7 +51,8 @@ struct IncomingObject {
     std::vector<nb::object> parts;  // MPI.buffer objects the parts are received into
     std::vector<void *> part_addrs;
 
-    // Read the trailer, if any, and allocate the parts. `source` is the sender's rank in comm.
+    // Read the trailer, if any, and allocate the parts. `source` is the sender's rank in comm;
+    // MPI_COMM_NULL when the parts come by collective (no world source to know).
     // Call with bytes/size set to the received first message.
     void parse(MPI_Comm comm, int source);
     // The unpickled object (parts must have been received).
@@ -58,6 +67,18 @@ nb::object allocate_buffer(MPI_Count n, void **addr);
 
 // An MPI.buffer over memory that `base` owns (kept alive as long as the buffer).
 nb::object buffer_of(void *addr, Py_ssize_t size, bool readonly, nb::handle base);
+
+// Parts on the private communicator (p2p_obj.cpp): nonblocking sends of out's parts to a
+// world rank, receives of in's parts (after parse), appended to `requests`; wait_requests
+// completes them all, even after an error, while pending object receives progress.
+int post_part_sends(const OutgoingObject &out, int world_dest, std::vector<MPI_Request> &requests);
+int post_part_receives(IncomingObject &in, std::vector<MPI_Request> &requests);
+int wait_requests(std::vector<MPI_Request> &requests);
+
+// Blocking send of an object pickled for (comm, dest) (out.world_dest set), and receive of one,
+// as Comm.send and Comm.recv(None, ...) do (p2p_obj.cpp).
+void send_pickled(const OutgoingObject &out, MPI_Comm comm, int dest, int tag);
+nb::object recv_pickled(MPI_Comm comm, int source, int tag, MPI_Status *status);
 
 // MPI.pickle (the Pickle object in use) and the loads of a stream.
 nb::object unpickle(nb::handle data, nb::handle buffers);

@@ -624,3 +624,34 @@ def test_obj_reduce_invalid_root(inter):
         with pytest.raises(MPI.Exception) as excinfo:
             ic.comm.reduce(1, root=ic.remote_size + 1)
         assert excinfo.value.Get_error_class() == MPI.ERR_ROOT
+
+
+def test_obj_large_arrays(inter):
+    """Arrays above the out-of-band threshold (256 KiB each) between the groups."""
+    ic = inter
+    other = 1 - ic.group
+
+    def arr(group, rank, k=0):
+        return np.arange(32768, dtype="d") * (group + 1) + 100 * rank + k
+
+    for g, r in roots(ic):
+        arg = root_arg(ic, g, r)
+        got = ic.comm.bcast(arr(g, r) if arg == MPI.ROOT else None, root=arg)
+        if ic.group == g:
+            assert got is None
+        else:
+            assert np.array_equal(got, arr(g, r))
+        got = ic.comm.gather(arr(ic.group, ic.rank), root=arg)
+        if arg == MPI.ROOT:
+            assert all(np.array_equal(a, arr(other, s)) for s, a in enumerate(got))
+            assert len(got) == ic.remote_size
+        sent = [arr(g, r, d) for d in range(ic.remote_size)] if arg == MPI.ROOT else None
+        got = ic.comm.scatter(sent, root=arg)
+        if ic.group != g:
+            assert np.array_equal(got, arr(g, r, ic.rank))
+    got = ic.comm.allgather(arr(ic.group, ic.rank))
+    assert all(np.array_equal(a, arr(other, s)) for s, a in enumerate(got))
+    got = ic.comm.alltoall([arr(ic.group, ic.rank, d) for d in range(ic.remote_size)])
+    assert all(np.array_equal(a, arr(other, s, ic.rank)) for s, a in enumerate(got))
+    total = ic.comm.allreduce(arr(ic.group, ic.rank))
+    assert np.array_equal(total, sum(arr(other, s) for s in range(ic.remote_size)))

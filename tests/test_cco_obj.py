@@ -486,8 +486,9 @@ def test_unpicklable_on_one_process(comm):
     RuntimeError naming it, instead of waiting."""
     rank, size = comm.Get_rank(), comm.Get_size()
     mine = (lambda: None) if rank == size - 1 else rank
-    if size == 1:
-        assert comm.allreduce(mine, op=lambda a, b: a) is mine  # never pickled
+    if size == 1:  # a result is a copy, from a pickle, even alone (as with mpi4py)
+        with pytest.raises(AttributeError, match="pickle"):
+            comm.allreduce(mine, op=lambda a, b: a)
         return
     with pytest.raises(Exception) as excinfo:
         comm.allreduce(mine)
@@ -497,3 +498,141 @@ def test_unpicklable_on_one_process(comm):
     with pytest.raises(Exception):
         comm.scan(mine)
     assert comm.allreduce(1) == size
+
+
+# -- large buffers out of band; results are copies; objects that do not pickle -----------
+
+
+def big_array(rank, n=MiB // 8):
+    """1 MiB of float64 (out of band: above MPI.pickle.THRESHOLD), rank-dependent."""
+    return np.arange(n, dtype="d") + rank
+
+
+def test_large_arrays_everywhere(comm):
+    """Arrays sent out of band arrive whole in every collective, mixed with small objects
+    in the same container."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    mine = {"a": big_array(rank), "b": [big_array(-rank)[:9000], rank], "s": "x" * rank}
+
+    def check(got, r):
+        assert np.array_equal(got["a"], big_array(r))
+        assert np.array_equal(got["b"][0], big_array(-r)[:9000]) and got["b"][1] == r
+        assert got["s"] == "x" * r
+
+    for root in range(size):
+        check(comm.bcast(mine if rank == root else None, root=root), root)
+        got = comm.gather(mine, root=root)
+        if rank == root:
+            for r in range(size):
+                check(got[r], r)
+        sent = (
+            [
+                {"a": big_array(100 * root + d), "b": [big_array(-d)[:9000], d], "s": ""}
+                for d in range(size)
+            ]
+            if rank == root
+            else None
+        )
+        got = comm.scatter(sent, root=root)
+        assert np.array_equal(got["a"], big_array(100 * root + rank))
+    for r, got in enumerate(comm.allgather(mine)):
+        check(got, r)
+    got = comm.alltoall([big_array(10 * rank + d) for d in range(size)])
+    for r in range(size):
+        assert np.array_equal(got[r], big_array(10 * r + rank))
+
+
+def test_large_arrays_in_reductions(comm):
+    """Out-of-band arrays through the reduction tree: values, rank order (concatenation
+    does not commute) and every root."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    total = sum(big_array(r) for r in range(size))
+    assert np.array_equal(comm.allreduce(big_array(rank)), total)
+    assert np.array_equal(comm.scan(big_array(rank)), sum(big_array(r) for r in range(rank + 1)))
+    ex = comm.exscan(big_array(rank))
+    if rank == 0:
+        assert ex is None
+    else:
+        assert np.array_equal(ex, sum(big_array(r) for r in range(rank)))
+    piece = np.full(20_000, rank, dtype="i8")  # 160 KiB each
+    concat = lambda a, b: np.concatenate([a, b])  # noqa: E731
+    expected = np.concatenate([np.full(20_000, r, dtype="i8") for r in range(size)])
+    for root in range(size):
+        got = comm.reduce(piece, op=concat, root=root)
+        if rank == root:
+            assert np.array_equal(got, expected)
+        else:
+            assert got is None
+    assert np.array_equal(comm.allreduce(piece, op=concat), expected)
+
+
+@pytest.mark.parametrize("kind", ["list", "big"])
+def test_results_are_copies(comm, kind):
+    """As with mpi4py, no process gets its own object back: roots and single processes
+    get a copy too (for arrays, in memory of its own)."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    mine = obj(rank, kind)
+
+    def is_copy(got, original):
+        assert same(got, original) and got is not original
+        if isinstance(original, np.ndarray):
+            assert not np.shares_memory(got, original)
+
+    got = comm.bcast(mine, root=0)
+    is_copy(got, mine if rank == 0 else obj(0, kind))
+    got = comm.gather(mine, root=0)
+    if rank == 0:
+        is_copy(got[0], mine)
+    is_copy(comm.allgather(mine)[rank], mine)
+    is_copy(comm.alltoall([mine] * size)[rank], mine)
+    is_copy(comm.scatter([mine] * size if rank == 0 else None, root=0), obj(0, kind))
+    first = lambda a, b: a  # noqa: E731  (rank 0's own object is the result)
+    got = comm.allreduce(mine, op=first)
+    is_copy(got, obj(0, kind))
+    got = comm.reduce(mine, op=first, root=0)
+    if rank == 0:
+        is_copy(got, mine)
+    got = comm.scan(mine, op=first)
+    is_copy(got, obj(0, kind))
+
+
+class NoPickle:
+    def __reduce__(self):
+        raise TypeError("NoPickle refuses to be pickled")
+
+
+def test_unpicklable_in_data_collectives(comm):
+    """The last process's object does not pickle (next to large arrays from the others):
+    it raises its own error; processes that needed its object raise RuntimeError naming
+    it (bcast: the root's exception itself); nobody waits, and the communicator works
+    afterwards."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    bad = size - 1
+    mine = NoPickle() if rank == bad else big_array(rank)
+
+    def expect_failure(call, needs_bad):
+        if rank == bad:
+            with pytest.raises(TypeError, match="NoPickle refuses"):
+                call()
+        elif needs_bad:
+            with pytest.raises(RuntimeError, match=f"process {bad}"):
+                call()
+        else:
+            return call()
+
+    with pytest.raises(TypeError, match="NoPickle refuses"):  # everyone: the root's error
+        comm.bcast(mine, root=bad)
+    got = expect_failure(lambda: comm.gather(mine, root=0), rank == 0)
+    if rank not in (0, bad):
+        assert got is None
+    expect_failure(lambda: comm.allgather(mine), True)
+    expect_failure(lambda: comm.alltoall([mine] * size), True)
+    if rank == bad:
+        with pytest.raises(TypeError, match="NoPickle refuses"):
+            comm.scatter([mine] * size, root=bad)
+    else:
+        with pytest.raises(RuntimeError, match="root"):
+            comm.scatter(None, root=bad)
+    assert comm.allreduce(1) == size
+    for r, got in enumerate(comm.allgather(big_array(rank))):
+        assert np.array_equal(got, big_array(r))
