@@ -306,17 +306,24 @@ template <Call C> nb::object bcast(const Comm &self, nb::handle info, nb::handle
     auto state = new_state<C>(info);
     Side &s = state->send;
     if (!c.inter || root != MPI_PROC_NULL) {
-        parse_plain(buf, is_root(c, root) ? Access::read : Access::write, s, false);
+        const Access access = is_root(c, root) ? Access::read : Access::write;
+        if (buf.is_none() || is_in_place(buf))
+            parse_plain(buf, access, s, false);
+        else
+            parse_message(buf, access, s.buf);  // any count: see below
     } else {
         // MPI ignores the buffer here, but the Ibcast of MPICH and of Open MPI with count 0
         // returns before taking a step the other processes take, and the next nonblocking
         // collective on the communicator never completes: describe one unused byte.
         static char unused = 0;
         s.buf.addr = &unused;
-        s.count = 1;
+        s.buf.count = 1;
         s.buf.type = MPI_BYTE;
     }
-    int rc = MPIPY_COLL(C, Bcast, Ibcast, s.buf.addr, s.count, s.buf.type, root, c.comm);
+    // Every process passes the same count, so without MPI-4 large counts a count beyond
+    // INT_MAX can travel as point-to-point's does: one element of a derived datatype.
+    CallCount n(s.buf.count, s.buf.type);
+    int rc = MPIPY_COLL(C, Bcast, Ibcast, s.buf.addr, n.count, n.type, root, c.comm);
     return finish<C>(state, rc);
 }
 

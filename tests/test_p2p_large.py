@@ -1,5 +1,6 @@
 """Messages beyond 2**31 - 1 elements: a real > 2 GiB transfer between two processes, with
-the MPI-4 large-count functions (MPICH) or the derived-datatype fallback (Open MPI).
+the MPI-4 large-count functions (MPICH) or the derived-datatype fallback (Open MPI), by
+point-to-point and by broadcast (buffers and objects).
 
 Needs ~5 GiB of memory per process pair and runs only at world size 2; deselect with
 ``-m "not large"``."""
@@ -123,6 +124,28 @@ def test_nonblocking_with_datatype_beyond_int_max(big):
         assert status.Get_count(MPI.UNSIGNED_CHAR) == N
         check(buf)
         assert crc(buf) == checksum
+        buf[SAMPLES] = 0
+
+
+def test_bcast_beyond_int_max(big):
+    comm = MPI.COMM_WORLD
+    checksum = comm.bcast(big[1], root=0)
+    comm.Bcast(big[0], root=0)
+    if comm.Get_rank() == 1:
+        check(big[0])
+        assert crc(big[0]) == checksum
+        big[0][SAMPLES] = 0
+
+
+def test_object_bcast_beyond_2gib(big):
+    """The array of a broadcast object travels out of band, by broadcast."""
+    comm = MPI.COMM_WORLD
+    obj = {"checksum": big[1], "array": big[0]} if comm.Get_rank() == 0 else None
+    got = comm.bcast(obj, root=0)
+    if comm.Get_rank() == 1:
+        check(got["array"])
+        assert crc(got["array"]) == got["checksum"]
+    del got
 
 
 def test_object_beyond_2gib(big):
