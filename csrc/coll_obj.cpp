@@ -192,6 +192,30 @@ nb::list load_objects(const std::vector<IncomingObject> &in, const std::vector<M
     return out;
 }
 
+// Small objects ride in fixed-size slots: on an intracommunicator one Allgather moves every
+// process's size and small stream (for small objects the synchronisations cost, not the bytes:
+// tens of microseconds each when processes outnumber cores). Streams too big for their slot
+// follow in a second collective, which every process then knows to call. On an
+// intercommunicator a process does not learn its own group's sizes, so slots carry sizes only
+// and the second collective always follows.
+struct Slot {
+    MPI_Count size = 0;   // of the stream; unpicklable when it does not pickle
+    MPI_Count parts = 0;  // out-of-band parts that follow
+    char data[240];       // the stream, when it fits
+
+    bool inline_stream() const { return size >= 0 && size <= MPI_Count(sizeof data); }
+};
+constexpr int slot_bytes = sizeof(Slot);
+
+Slot slot_of(const Contribution &c, bool inline_ok) {
+    Slot slot;
+    slot.size = c.size();
+    slot.parts = static_cast<MPI_Count>(c.out.parts.size());
+    if (inline_ok && slot.inline_stream())
+        std::memcpy(slot.data, c.out.data, static_cast<size_t>(slot.size));
+    return slot;
+}
+
 nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
     MPI_Comm comm = self.get();
     const bool inter = comm_is_inter(comm);
@@ -200,43 +224,49 @@ nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
     const int n = group_size(comm, inter);
     const bool receiver = all || (inter ? root == MPI_ROOT : rank == root);
     const bool sender = all || !inter || root >= 0;
+    const bool inline_ok = !inter;
+    if (!all && inline_ok && (root < 0 || root >= n)) throw MpiError{MPI_ERR_ROOT};  // no Gather
     Contribution mine;
     if (sender) contribute(obj, parts_reach_all(comm), mine);
-    MPI_Count size = mine.size();
-    std::vector<MPI_Count> sizes(receiver ? n : 0);
+    const Slot my_slot = slot_of(mine, inline_ok);
+    std::vector<Slot> slots(receiver || inline_ok ? n : 0);
     {
         nb::gil_scoped_release nogil;
-        if (all)
-            run(MPI_Allgather(&size, 1, MPI_COUNT, sizes.data(), 1, MPI_COUNT, comm));
+        if (all || inline_ok)
+            run(MPI_Allgather(&my_slot, slot_bytes, MPI_BYTE, slots.data(), slot_bytes, MPI_BYTE,
+                              comm));
         else
-            run(MPI_Gather(&size, 1, MPI_COUNT, sizes.data(), 1, MPI_COUNT, root, comm));
+            run(MPI_Gather(&my_slot, slot_bytes, MPI_BYTE, slots.data(), slot_bytes, MPI_BYTE, root,
+                           comm));
     }
-    Layout layout(sizes);
+    // The second collective: the streams that did not fit in their slot.
+    std::vector<MPI_Count> sizes, follow;
+    bool second = inter;
+    for (const Slot &slot : slots) {
+        sizes.push_back(slot.size);
+        follow.push_back(inline_ok && slot.inline_stream() ? 0 : slot.size);
+        second = second || follow.back() > 0;
+    }
+    Layout layout(follow);
     char *bytes = nullptr;
     nb::object buffer = byte_buffer(layout.total, bytes);
-    int rc;
-    {
-        nb::gil_scoped_release nogil;
-        CallCount c(size < 0 ? 0 : size, MPI_BYTE);
-        const char *data = mine.out.data ? mine.out.data : bytes;
-#if MPIPY_HAVE_LARGE_COUNT
-        if (all)
-            rc = MPI_Allgatherv_c(data, c.count, c.type, bytes, layout.counts.data(),
-                                  layout.displs.data(), MPI_BYTE, comm);
-        else
-            rc = MPI_Gatherv_c(data, c.count, c.type, bytes, layout.counts.data(),
-                               layout.displs.data(), MPI_BYTE, root, comm);
-#else
-        if (all)
-            rc = MPI_Allgatherv(data, c.count, c.type, bytes, layout.counts.data(),
-                                layout.displs.data(), MPI_BYTE, comm);
-        else
-            rc = MPI_Gatherv(data, c.count, c.type, bytes, layout.counts.data(),
-                             layout.displs.data(), MPI_BYTE, root, comm);
-#endif
+    if (second) {
+        const MPI_Count count = inline_ok && my_slot.inline_stream() ? 0 : mine.size();
+        int rc;
+        {
+            nb::gil_scoped_release nogil;
+            CallCount c(count < 0 ? 0 : count, MPI_BYTE);
+            const char *data = mine.out.data ? mine.out.data : bytes;
+            if (all)
+                rc = MPIPY_C(MPI_Allgatherv)(data, c.count, c.type, bytes, layout.counts.data(),
+                                             layout.displs.data(), MPI_BYTE, comm);
+            else
+                rc = MPIPY_C(MPI_Gatherv)(data, c.count, c.type, bytes, layout.counts.data(),
+                                          layout.displs.data(), MPI_BYTE, root, comm);
+        }
+        check(rc);
     }
-    check(rc);
-    std::vector<IncomingObject> in;
+    std::vector<IncomingObject> in(receiver ? sizes.size() : 0);
     PartTraffic traffic;
     if (sender) {
         if (!all)
@@ -244,7 +274,11 @@ nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
         else
             for (int d = 0; d < n; ++d) traffic.send(mine.out, comm, d);
     }
-    if (receiver) expect_objects(in, buffer, bytes, sizes, layout, comm, traffic);
+    for (size_t i = 0; i < in.size(); ++i) {
+        if (sizes[i] < 0) continue;
+        const char *stream = follow[i] ? bytes + layout.displs[i] : slots[i].data;
+        expect_object(in[i], buffer, stream, sizes[i], comm, static_cast<int>(i), traffic);
+    }
     traffic.finish();
     if (!receiver) {
         if (mine.error.is_valid()) raise_exception(mine.error);
@@ -503,67 +537,89 @@ Partial recv_partial(int source, MPI_Comm comm) {
 // another process of the root's group, which takes part in every call with nothing to move.
 enum class Role { sender, receiver, bystander };
 
-// Broadcast a partial result: its size, part count and kind, the stream, then each out-of-band
-// part straight from the root's object into the receivers' memory. The sender keeps its own
-// (a copy when it is `original`), receivers get the root's (and keep their own exception).
-Partial bcast_partial(Partial &p, MPI_Comm comm, int root, Role role, nb::handle original) {
+// Broadcast a partial result. A head (a slot: size, part count, whether it is an exception,
+// and the stream when small) goes first; then the stream when it did not fit, then each
+// out-of-band part straight from the root's object into the receivers' memory. On an
+// intercommunicator the root's group learns nothing from a broadcast, so the stream's
+// broadcast always follows and the parts go point to point to each receiver. The sender keeps
+// its own result (a copy when it is `original`), receivers get the root's (and keep their own
+// exception).
+Partial bcast_partial(Partial &p, MPI_Comm comm, int root, Role role, bool inter,
+                      nb::handle original) {
     OutgoingObject out;
-    MPI_Count head[3] = {0, 0, 0};  // stream size, number of parts, whether it is an exception
+    struct Head : Slot {
+        MPI_Count error = 0;
+    } head;
     if (role == Role::sender) {
-        head[2] = pickle_partial(p, true, out) ? 1 : 0;
-        head[0] = out.size;
-        head[1] = static_cast<MPI_Count>(out.parts.size());
+        head.error = pickle_partial(p, inter ? parts_reach_all(comm) : true, out) ? 1 : 0;
+        head.size = out.size;
+        head.parts = static_cast<MPI_Count>(out.parts.size());
+        if (head.inline_stream()) std::memcpy(head.data, out.data, static_cast<size_t>(out.size));
     }
     {
         nb::gil_scoped_release nogil;
-        run(MPI_Bcast(head, 3, MPI_COUNT, root, comm));
+        run(MPI_Bcast(&head, sizeof head, MPI_BYTE, root, comm));
     }
     IncomingObject in;
+    PartTraffic traffic;
     char none = 0, *data = &none;
-    MPI_Count size = role == Role::bystander ? 0 : head[0];
-    if (role == Role::sender) data = const_cast<char *>(out.data);
-    if (role == Role::receiver) in.data = byte_buffer(size, data);
-    int rc;
-    {
-        nb::gil_scoped_release nogil;
-        CallCount c(size, MPI_BYTE);
-        rc = MPIPY_C(MPI_Bcast)(data, c.count, c.type, root, comm);
-    }
-    check(rc);
-    if (role == Role::receiver) {
-        in.bytes = data;
-        in.size = size;
-        in.parse(MPI_COMM_NULL, root);
-        if (static_cast<MPI_Count>(in.part_sizes.size()) != head[1])
-            throw std::runtime_error("bcast: the root's object announced other parts than sent");
-    }
-    for (MPI_Count k = 0; k < head[1]; ++k) {
-        const size_t i = static_cast<size_t>(k);
-        void *addr = &none;
-        MPI_Count n = 0;
-        if (role == Role::sender) {
-            addr = out.parts[i].view().buf;
-            n = out.parts[i].view().len;
-        } else if (role == Role::receiver) {
-            addr = in.part_addrs[i];
-            n = in.part_sizes[i];
+    MPI_Count count = 0;  // of the stream's broadcast
+    if (role == Role::sender) {
+        data = const_cast<char *>(out.data);
+        count = head.inline_stream() ? 0 : head.size;
+    } else if (role == Role::receiver) {
+        if (head.inline_stream()) {
+            data = head.data;
+        } else {
+            in.data = byte_buffer(head.size, data);
+            count = head.size;
         }
+    }
+    if (inter || !head.inline_stream()) {
+        int rc;
         {
             nb::gil_scoped_release nogil;
-            CallCount c(n, MPI_BYTE);
-            rc = MPIPY_C(MPI_Bcast)(addr, c.count, c.type, root, comm);
+            CallCount c(count, MPI_BYTE);
+            rc = MPIPY_C(MPI_Bcast)(count ? data : &none, c.count, c.type, root, comm);
         }
         check(rc);
     }
+    if (role == Role::receiver) {
+        if (!in.data.is_valid()) in.data = nb::none();
+        in.bytes = data;
+        in.size = head.size;
+        in.parse(inter ? comm : MPI_COMM_NULL, root);
+        if (static_cast<MPI_Count>(in.part_sizes.size()) != head.parts)
+            throw std::runtime_error("bcast: the root's object announced other parts than sent");
+        if (inter) traffic.receive(in);
+    }
+    if (inter) {
+        if (role == Role::sender)
+            for (int d = 0; d < group_size(comm, true); ++d) traffic.send(out, comm, d);
+        traffic.finish();
+    } else {
+        for (MPI_Count k = 0; k < head.parts; ++k) {
+            const size_t i = static_cast<size_t>(k);
+            void *addr = role == Role::sender ? out.parts[i].view().buf : in.part_addrs[i];
+            MPI_Count n = role == Role::sender ? out.parts[i].view().len : in.part_sizes[i];
+            int rc;
+            {
+                nb::gil_scoped_release nogil;
+                CallCount c(n, MPI_BYTE);
+                rc = MPIPY_C(MPI_Bcast)(addr, c.count, c.type, root, comm);
+            }
+            check(rc);
+        }
+    }
     if (role == Role::sender) {
-        if (!head[2] && p.value.ptr() == original.ptr()) p.value = load_copy(out);
+        if (!head.error && p.value.ptr() == original.ptr()) p.value = load_copy(out);
         return p;
     }
     Partial got;
     got.own = p.own;
     if (role == Role::receiver) {
         try {
-            (head[2] ? got.error : got.value) = in.load();
+            (head.error ? got.error : got.value) = in.load();
         } catch (nb::python_error &e) {
             fail(got, e);
         }
@@ -583,7 +639,7 @@ nb::object bcast_obj(const Comm &self, nb::handle obj, int root) {
         role = Role::bystander;
     Partial mine;
     if (role == Role::sender) mine.value = nb::borrow(obj);
-    Partial got = bcast_partial(mine, comm, root, role, obj);
+    Partial got = bcast_partial(mine, comm, root, role, inter, obj);
     return outcome(got, role == Role::receiver || (role == Role::sender && !inter), nb::handle());
 }
 
@@ -638,8 +694,8 @@ nb::object reduce_obj_inter(MPI_Comm comm, nb::handle obj, nb::handle op, int ro
         // each group; a process keeps the other group's.
         const int second_root = base == 0 ? size : remote;  // first process of group two
         auto role = [&](int root) { return prank == root ? Role::sender : Role::receiver; };
-        Partial first = bcast_partial(mine, pcomm, 0, role(0), obj);
-        Partial second = bcast_partial(mine, pcomm, second_root, role(second_root), obj);
+        Partial first = bcast_partial(mine, pcomm, 0, role(0), false, obj);
+        Partial second = bcast_partial(mine, pcomm, second_root, role(second_root), false, obj);
         Partial &theirs = base == 0 ? second : first;
         theirs.own = mine.own;
         return outcome(theirs, true, obj);
@@ -653,69 +709,46 @@ nb::object reduce_obj_inter(MPI_Comm comm, nb::handle obj, nb::handle op, int ro
     return outcome(result, false, obj);
 }
 
-// Small objects skip the tree: every pickled object goes to where it is needed in two
-// collectives (sizes, then bytes), and is combined there in rank order. Two synchronisations
-// instead of one per tree level (each costing milliseconds when processes outnumber cores);
-// every process knows every size, so all take the same path.
-constexpr MPI_Count small_reduction_bytes = 64 * 1024;  // all pickled objects together
-
-struct Pickles {
-    std::vector<MPI_Count> sizes;  // of every process's pickled object
-    MPI_Count total = 0;
-    Contribution mine;
+// Small objects skip the tree: one Allgather of slots brings every pickled object everywhere,
+// where it is combined in rank order: one synchronisation instead of one per tree level. Every
+// process sees every slot, so all take the same path. An object that does not pickle shares
+// size -1: everyone raises instead of waiting.
+struct SharedSlots {
+    std::vector<Slot> slots;
+    bool small = true;  // every stream in its slot, no part out of band
 };
 
-// An object that does not pickle shares size -1: everyone raises instead of waiting. One
-// with out-of-band parts counts as large (the tree sends its parts zero-copy).
-Pickles pickle_and_share_sizes(nb::handle obj, MPI_Comm comm, int size) {
-    Pickles p;
-    contribute(obj, true, p.mine);
-    MPI_Count n = p.mine.out.parts.empty() ? p.mine.size() : small_reduction_bytes + 1;
-    p.sizes.resize(static_cast<size_t>(size));
+SharedSlots share_slots(nb::handle obj, MPI_Comm comm, int size) {
+    Contribution mine;
+    contribute(obj, true, mine);
+    const Slot my_slot = slot_of(mine, true);
+    SharedSlots shared;
+    shared.slots.resize(static_cast<size_t>(size));
     {
         nb::gil_scoped_release nogil;
-        run(MPI_Allgather(&n, 1, MPI_COUNT, p.sizes.data(), 1, MPI_COUNT, comm));
+        run(MPI_Allgather(&my_slot, slot_bytes, MPI_BYTE, shared.slots.data(), slot_bytes, MPI_BYTE,
+                          comm));
     }
-    if (p.mine.error.is_valid()) raise_exception(p.mine.error);
-    for (size_t r = 0; r < p.sizes.size(); ++r) {
-        if (p.sizes[r] < 0)
+    if (mine.error.is_valid()) raise_exception(mine.error);
+    for (size_t r = 0; r < shared.slots.size(); ++r) {
+        const Slot &slot = shared.slots[r];
+        if (slot.size < 0)
             throw std::runtime_error("object reduction: the object of process " +
                                      std::to_string(r) + " could not be pickled");
-        p.total += p.sizes[r];
+        shared.small = shared.small && slot.inline_stream() && slot.parts == 0;
     }
-    return p;
+    return shared;
 }
 
-// Gather the small pickles everywhere (root < 0) or at root; fold those of ranks
-// [0, upto) in rank order at the processes that get them (None elsewhere, or for upto 0).
-nb::object gather_and_fold(const Pickles &p, nb::handle op, MPI_Comm comm, int rank, int root,
-                           int upto) {
-    std::vector<int> counts, displs;
-    int at = 0;
-    for (MPI_Count s : p.sizes) {
-        counts.push_back(static_cast<int>(s));
-        displs.push_back(at);
-        at += static_cast<int>(s);
-    }
-    char *bytes = nullptr;
-    nb::object buffer = byte_buffer(p.total, bytes);
-    const char *mine = p.mine.out.data;
-    const int n = counts[static_cast<size_t>(rank)];
-    {
-        nb::gil_scoped_release nogil;
-        if (root < 0)
-            run(MPI_Allgatherv(mine, n, MPI_BYTE, bytes, counts.data(), displs.data(), MPI_BYTE,
-                               comm));
-        else
-            run(MPI_Gatherv(mine, n, MPI_BYTE, bytes, counts.data(), displs.data(), MPI_BYTE, root,
-                            comm));
-    }
-    if ((root >= 0 && rank != root) || upto == 0) return nb::none();
-    nb::object acc = loads_bytes(bytes, counts[0]);
-    for (int i = 1; i < upto; ++i)
-        acc = combine(
-            op, acc,
-            loads_bytes(bytes + displs[static_cast<size_t>(i)], counts[static_cast<size_t>(i)]));
+// The objects of ranks [0, upto) combined in rank order (None for upto 0).
+nb::object fold(const SharedSlots &shared, nb::handle op, int upto) {
+    if (upto == 0) return nb::none();
+    auto object = [&](int r) {
+        const Slot &slot = shared.slots[static_cast<size_t>(r)];
+        return loads_bytes(slot.data, slot.size);
+    };
+    nb::object acc = object(0);
+    for (int r = 1; r < upto; ++r) acc = combine(op, acc, object(r));
     return acc;
 }
 
@@ -728,15 +761,14 @@ nb::object reduce_obj(const Comm &self, nb::handle obj, nb::handle op, int root,
     check(MPI_Comm_size(comm, &size));
     if (!all && (root < 0 || root >= size)) throw MpiError{MPI_ERR_ROOT};
     if (size == 1) return pickled_copy(obj);
-    Pickles p = pickle_and_share_sizes(obj, comm, size);
-    if (p.total <= small_reduction_bytes)
-        return gather_and_fold(p, op, comm, rank, all ? -1 : root, size);
+    SharedSlots shared = share_slots(obj, comm, size);
+    if (shared.small) return all || rank == root ? fold(shared, op, size) : nb::none();
     MPI_Comm pcomm = private_comm(comm, false);
     Partial result = reduce_to_first(obj, op, pcomm, 0, rank, size);
     if (all)
         return outcome(
-            bcast_partial(result, pcomm, 0, rank == 0 ? Role::sender : Role::receiver, obj), true,
-            obj);
+            bcast_partial(result, pcomm, 0, rank == 0 ? Role::sender : Role::receiver, false, obj),
+            true, obj);
     if (root != 0) {
         if (rank == 0) send_partial(result, root, pcomm);
         if (rank == root) {
@@ -756,9 +788,8 @@ nb::object scan_obj(const Comm &self, nb::handle obj, nb::handle op, bool exclus
     check(MPI_Comm_rank(comm, &rank));
     check(MPI_Comm_size(comm, &size));
     if (size == 1) return exclusive ? nb::none() : pickled_copy(obj);
-    Pickles p = pickle_and_share_sizes(obj, comm, size);
-    if (p.total <= small_reduction_bytes)
-        return gather_and_fold(p, op, comm, rank, -1, exclusive ? rank : rank + 1);
+    SharedSlots shared = share_slots(obj, comm, size);
+    if (shared.small) return fold(shared, op, exclusive ? rank : rank + 1);
     MPI_Comm pcomm = private_comm(comm, false);
     Partial acc{nb::borrow(obj), nb::object(), nb::object()};  // op over (rank - 2^k, rank]
     for (int d = 1; d < size; d <<= 1) {
