@@ -120,6 +120,13 @@ class PartTraffic {
             check(post_part_sends(out, world_rank_of_peer(comm, dest), requests_));
     }
     void receive(IncomingObject &in) { check(post_part_receives(in, requests_)); }
+    // A pickle stream on its own (too big for its slot), tagged as its slot says.
+    void send_stream(const OutgoingObject &out, MPI_Comm comm, int dest, int tag) {
+        post(const_cast<char *>(out.data), out.size, comm, dest, tag, true);
+    }
+    void receive_stream(char *data, MPI_Count size, MPI_Comm comm, int source, int tag) {
+        post(data, size, comm, source, tag, false);
+    }
     void finish() {
         int rc = wait_requests(requests_);
         requests_.clear();
@@ -127,6 +134,15 @@ class PartTraffic {
     }
 
   private:
+    void post(char *data, MPI_Count size, MPI_Comm comm, int peer, int tag, bool send) {
+        CallCount c(size, MPI_BYTE);
+        const int world = world_rank_of_peer(comm, peer);
+        requests_.push_back(MPI_REQUEST_NULL);
+        check(send ? MPIPY_C(MPI_Isend)(data, c.count, c.type, world, tag, parts_comm(),
+                                        &requests_.back())
+                   : MPIPY_C(MPI_Irecv)(data, c.count, c.type, world, tag, parts_comm(),
+                                        &requests_.back()));
+    }
     std::vector<MPI_Request> requests_;
 };
 
@@ -192,28 +208,41 @@ nb::list load_objects(const std::vector<IncomingObject> &in, const std::vector<M
     return out;
 }
 
-// Small objects ride in fixed-size slots: on an intracommunicator one Allgather moves every
-// process's size and small stream (for small objects the synchronisations cost, not the bytes:
-// tens of microseconds each when processes outnumber cores). Streams too big for their slot
-// follow in a second collective, which every process then knows to call. On an
-// intercommunicator a process does not learn its own group's sizes, so slots carry sizes only
-// and the second collective always follows.
+// Small objects ride in fixed-size slots: one collective moves every process's size and small
+// stream (for small objects the synchronisations cost, not the bytes: tens of microseconds each
+// when processes outnumber cores). A stream too big for its slot follows
+// - point to point on the private communicator, with the tag its slot announces, when every
+//   peer can be reached there (gather: only the root learns the sizes);
+// - else in a second collective: after an Allgather of slots on an intracommunicator, every
+//   process knows whether one is needed; otherwise (on an intercommunicator a process does
+//   not learn its own group's sizes) slots carry sizes only and the second collective always
+//   follows.
 struct Slot {
     MPI_Count size = 0;   // of the stream; unpicklable when it does not pickle
     MPI_Count parts = 0;  // out-of-band parts that follow
-    char data[240];       // the stream, when it fits
+    MPI_Count tag = 0;    // of the stream sent point to point
+    char data[232];       // the stream, when it fits
 
     bool inline_stream() const { return size >= 0 && size <= MPI_Count(sizeof data); }
 };
 constexpr int slot_bytes = sizeof(Slot);
 
-Slot slot_of(const Contribution &c, bool inline_ok) {
+enum class Follow { collective_if_needed, point_to_point, collective_always };
+
+Slot slot_of(const Contribution &c, Follow follow) {
     Slot slot;
     slot.size = c.size();
     slot.parts = static_cast<MPI_Count>(c.out.parts.size());
-    if (inline_ok && slot.inline_stream())
+    if (follow != Follow::collective_always && slot.inline_stream())
         std::memcpy(slot.data, c.out.data, static_cast<size_t>(slot.size));
+    else if (follow == Follow::point_to_point && slot.size > 0)
+        slot.tag = new_part_tag();
     return slot;
+}
+
+// Whether a stream is in its slot, or follows.
+bool in_slot(const Slot &slot, Follow follow) {
+    return follow != Follow::collective_always && slot.inline_stream();
 }
 
 nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
@@ -224,38 +253,40 @@ nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
     const int n = group_size(comm, inter);
     const bool receiver = all || (inter ? root == MPI_ROOT : rank == root);
     const bool sender = all || !inter || root >= 0;
-    const bool inline_ok = !inter;
-    if (!all && inline_ok && (root < 0 || root >= n)) throw MpiError{MPI_ERR_ROOT};  // no Gather
+    const bool reachable = parts_reach_all(comm);
+    const Follow follow = !inter && all       ? Follow::collective_if_needed
+                          : !all && reachable ? Follow::point_to_point
+                                              : Follow::collective_always;
     Contribution mine;
-    if (sender) contribute(obj, parts_reach_all(comm), mine);
-    const Slot my_slot = slot_of(mine, inline_ok);
-    std::vector<Slot> slots(receiver || inline_ok ? n : 0);
+    if (sender) contribute(obj, reachable, mine);
+    const Slot my_slot = slot_of(mine, follow);
+    std::vector<Slot> slots(receiver ? n : 0);
     {
         nb::gil_scoped_release nogil;
-        if (all || inline_ok)
+        if (all)
             run(MPI_Allgather(&my_slot, slot_bytes, MPI_BYTE, slots.data(), slot_bytes, MPI_BYTE,
                               comm));
         else
             run(MPI_Gather(&my_slot, slot_bytes, MPI_BYTE, slots.data(), slot_bytes, MPI_BYTE, root,
                            comm));
     }
-    // The second collective: the streams that did not fit in their slot.
-    std::vector<MPI_Count> sizes, follow;
-    bool second = inter;
+    // The streams that did not fit in their slot (`later`: their sizes, else 0).
+    std::vector<MPI_Count> sizes, later;
+    bool second = follow == Follow::collective_always;
     for (const Slot &slot : slots) {
         sizes.push_back(slot.size);
-        follow.push_back(inline_ok && slot.inline_stream() ? 0 : slot.size);
-        second = second || follow.back() > 0;
+        later.push_back(in_slot(slot, follow) || slot.size < 0 ? 0 : slot.size);
+        second = second || (follow == Follow::collective_if_needed && later.back() > 0);
     }
-    Layout layout(follow);
+    Layout layout(later);
     char *bytes = nullptr;
     nb::object buffer = byte_buffer(layout.total, bytes);
+    const MPI_Count my_later = in_slot(my_slot, follow) || !sender ? 0 : mine.size();
     if (second) {
-        const MPI_Count count = inline_ok && my_slot.inline_stream() ? 0 : mine.size();
         int rc;
         {
             nb::gil_scoped_release nogil;
-            CallCount c(count < 0 ? 0 : count, MPI_BYTE);
+            CallCount c(my_later < 0 ? 0 : my_later, MPI_BYTE);
             const char *data = mine.out.data ? mine.out.data : bytes;
             if (all)
                 rc = MPIPY_C(MPI_Allgatherv)(data, c.count, c.type, bytes, layout.counts.data(),
@@ -268,6 +299,14 @@ nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
     }
     std::vector<IncomingObject> in(receiver ? sizes.size() : 0);
     PartTraffic traffic;
+    if (follow == Follow::point_to_point) {  // streams first, then (below) the parts
+        if (my_later > 0) traffic.send_stream(mine.out, comm, root, static_cast<int>(my_slot.tag));
+        for (size_t i = 0; i < in.size(); ++i)
+            if (later[i] > 0)
+                traffic.receive_stream(bytes + layout.displs[i], later[i], comm,
+                                       static_cast<int>(i), static_cast<int>(slots[i].tag));
+        traffic.finish();
+    }
     if (sender) {
         if (!all)
             traffic.send(mine.out, comm, root);
@@ -276,7 +315,7 @@ nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
     }
     for (size_t i = 0; i < in.size(); ++i) {
         if (sizes[i] < 0) continue;
-        const char *stream = follow[i] ? bytes + layout.displs[i] : slots[i].data;
+        const char *stream = later[i] ? bytes + layout.displs[i] : slots[i].data;
         expect_object(in[i], buffer, stream, sizes[i], comm, static_cast<int>(i), traffic);
     }
     traffic.finish();
@@ -721,7 +760,7 @@ struct SharedSlots {
 SharedSlots share_slots(nb::handle obj, MPI_Comm comm, int size) {
     Contribution mine;
     contribute(obj, true, mine);
-    const Slot my_slot = slot_of(mine, true);
+    const Slot my_slot = slot_of(mine, Follow::collective_if_needed);
     SharedSlots shared;
     shared.slots.resize(static_cast<size_t>(size));
     {

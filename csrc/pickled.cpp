@@ -167,6 +167,10 @@ bool parts_reach_all(MPI_Comm comm) {
 
 MPI_Comm parts_comm() { return private_world; }
 
+int new_part_tag() {
+    return 1 + static_cast<int>(next_part_tag.fetch_add(1) % unsigned(private_tag_ub));
+}
+
 void pickle_outgoing(nb::handle obj, MPI_Comm comm, int dest, OutgoingObject &out) {
     out.world_dest = default_pickler() ? world_rank_of_peer(comm, dest) : MPI_UNDEFINED;
     pickle_object(obj, out.world_dest != MPI_UNDEFINED, out);
@@ -191,7 +195,7 @@ void pickle_object(nb::handle obj, bool oob, OutgoingObject &out) {
         if (!out.parts[i].acquire(parts[i].ptr(), PyBUF_ANY_CONTIGUOUS)) throw nb::python_error();
         sizes[i] = static_cast<std::uint64_t>(out.parts[i].view().len);
     }
-    out.part_tag = 1 + static_cast<int>(next_part_tag.fetch_add(1) % unsigned(private_tag_ub));
+    out.part_tag = new_part_tag();
     const Py_ssize_t stream_size = PyBytes_GET_SIZE(stream.ptr());
     const Py_ssize_t trailer = static_cast<Py_ssize_t>(8 * n + 8 + 8 + 8);
     PyObject *buf = PyBytes_FromStringAndSize(nullptr, stream_size + trailer);

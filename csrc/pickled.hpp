@@ -59,8 +59,10 @@ struct IncomingObject {
     nb::object load() const;
 };
 
-// The private communicator for out-of-band parts (a dup of COMM_WORLD, made at init).
+// The private communicator for out-of-band parts (a dup of COMM_WORLD, made at init), and a
+// tag on it for one object's messages, drawn from a per-process counter.
 MPI_Comm parts_comm();
+int new_part_tag();
 
 // A fresh MPI.buffer of n bytes (huge-page backed when large) and its address.
 nb::object allocate_buffer(MPI_Count n, void **addr);
