@@ -26,8 +26,9 @@ struct OutgoingObject {
     int part_tag = 0;
 };
 
-// Pickle obj for (comm, dest). Parts go out of band only when dest is reachable through the
-// private communicator (a member of COMM_WORLD) and the default pickler is in use.
+// Pickle obj for (comm, dest) with the Pickle in use (see unpickle). Parts at least its
+// THRESHOLD large go out of band only when dest is reachable through the private communicator
+// (a member of COMM_WORLD) and that Pickle has the standard dumps and loads.
 void pickle_outgoing(nb::handle obj, MPI_Comm comm, int dest, OutgoingObject &out);
 
 // One received first message: the bytes, and (after parse) where the stream ends and
@@ -59,7 +60,8 @@ nb::object allocate_buffer(MPI_Count n, void **addr);
 // An MPI.buffer over memory that `base` owns (kept alive as long as the buffer).
 nb::object buffer_of(void *addr, Py_ssize_t size, bool readonly, nb::handle base);
 
-// MPI.pickle (the Pickle object in use) and the loads of a stream.
+// The loads of a stream by the Pickle in use: MPI.pickle, or the one MPI._pickle_call set on
+// this thread (pkl5.pickle, within pkl5's calls).
 nb::object unpickle(nb::handle data, nb::handle buffers);
 
 void pickled_after_init();
