@@ -533,6 +533,7 @@ bool pickle_partial(Partial &p, bool oob, OutgoingObject &out) {
             fail(p, e);
         }
     }
+    StandardPickle standard;  // a custom pickler might refuse the exception
     try {
         pickle_object(p.error, false, out);
     } catch (nb::python_error &) {
@@ -561,11 +562,21 @@ void send_partial(Partial &p, int dest, MPI_Comm comm) {
 }
 
 Partial recv_partial(int source, MPI_Comm comm) {
-    Partial p;
     MPI_Status st;
+    int rc;
+    {
+        nb::gil_scoped_release nogil;
+        rc = MPI_Probe(source, MPI_ANY_TAG, comm, &st);  // a private communicator: no races
+    }
+    check(rc);
+    Partial p;
     try {
-        nb::object obj = recv_pickled(comm, source, MPI_ANY_TAG, &st);
-        (st.MPI_TAG == error_tag ? p.error : p.value) = obj;
+        if (st.MPI_TAG == error_tag) {
+            StandardPickle standard;
+            p.error = recv_pickled(comm, source, error_tag, MPI_STATUS_IGNORE);
+        } else {
+            p.value = recv_pickled(comm, source, value_tag, MPI_STATUS_IGNORE);
+        }
     } catch (nb::python_error &e) {
         fail(p, e);
     }
@@ -658,7 +669,12 @@ Partial bcast_partial(Partial &p, MPI_Comm comm, int root, Role role, bool inter
     got.own = p.own;
     if (role == Role::receiver) {
         try {
-            (head.error ? got.error : got.value) = in.load();
+            if (head.error) {
+                StandardPickle standard;
+                got.error = in.load();
+            } else {
+                got.value = in.load();
+            }
         } catch (nb::python_error &e) {
             fail(got, e);
         }

@@ -26,8 +26,9 @@ struct OutgoingObject {
     int part_tag = 0;
 };
 
-// Pickle obj for (comm, dest). Parts go out of band only when dest is reachable through the
-// private communicator (a member of COMM_WORLD) and the default pickler is in use.
+// Pickle obj for (comm, dest) with the Pickle in use (see unpickle). Parts at least its
+// THRESHOLD large go out of band only when dest is reachable through the private communicator
+// (a member of COMM_WORLD) and that Pickle has the standard dumps and loads.
 void pickle_outgoing(nb::handle obj, MPI_Comm comm, int dest, OutgoingObject &out);
 // Pickle obj, with its large buffers out of band when `oob` and the default pickler is in use;
 // where the parts go is the caller's business (collectives).
@@ -82,8 +83,23 @@ int wait_requests(std::vector<MPI_Request> &requests);
 void send_pickled(const OutgoingObject &out, MPI_Comm comm, int dest, int tag);
 nb::object recv_pickled(MPI_Comm comm, int source, int tag, MPI_Status *status);
 
-// MPI.pickle (the Pickle object in use) and the loads of a stream.
+// The loads of a stream by the Pickle in use: MPI.pickle, or the one MPI._pickle_call set on
+// this thread (pkl5.pickle, within pkl5's calls).
 nb::object unpickle(nb::handle data, nb::handle buffers);
+
+// While alive, this thread's transport pickles with the standard pickle (protocol 5, default
+// threshold), whatever MPI.pickle and pkl5.pickle are: for messages mpipy makes itself
+// (exceptions travelling in place of results), which a user's pickler may refuse.
+class StandardPickle {
+  public:
+    StandardPickle();
+    ~StandardPickle();
+    StandardPickle(const StandardPickle &) = delete;
+    StandardPickle &operator=(const StandardPickle &) = delete;
+
+  private:
+    void *previous_;  // the Pickle in use before
+};
 
 void pickled_after_init();
 void pickled_before_finalize();

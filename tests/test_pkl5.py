@@ -17,7 +17,7 @@ np = pytest.importorskip("numpy")
 
 pytestmark = pytest.mark.timeout(120)
 
-BIG = 1 << 18  # bytes of an array that surely goes out of band (threshold 64 KiB)
+BIG = 1 << 18  # bytes of an array that goes out of band (pkl5.pickle.THRESHOLD: 256 KiB)
 
 
 @pytest.fixture
@@ -476,7 +476,8 @@ DTYPES = ["i1", "u2", "i4", "u8", "f4", "f8", "c8", "c16", "?", "<i8", ">i4", ">
 
 
 def many_arrays(seed):
-    """50 arrays of varied dtypes and sizes, about half of them above the threshold."""
+    """50 arrays of varied dtypes and sizes: half of them small, the others 64-512 KiB,
+    most above pkl5's threshold (256 KiB) and some below it."""
     rng = np.random.default_rng(seed)
     out = {}
     for i in range(50):
@@ -505,8 +506,12 @@ def test_many_out_of_band_buffers(pcomm):
         np.testing.assert_array_equal(got[key], value)
         assert got[key].flags.writeable
     assert got["nested"][0] is got["a1"] and got["nested"][1]["deep"] is got["a2"]
-    big_total = sum(v.nbytes for k, v in expected.items() if k != "nested" and v.nbytes >= BIG)
-    assert status.Get_count() < big_total // 10
+    arrays = [v.nbytes for k, v in expected.items() if k != "nested"]
+    threshold = pkl5.pickle.THRESHOLD
+    in_band = sum(n for n in arrays if n < threshold)
+    out_of_band = sum(n for n in arrays if n >= threshold)
+    assert out_of_band > 0
+    assert in_band <= status.Get_count() < in_band + out_of_band // 10
 
 
 def test_noncontiguous_and_readonly_arrays(pcomm):
@@ -568,28 +573,96 @@ def test_buffers_of_other_kinds(pcomm):
 
 @pytest.fixture
 def restore_pickle():
-    """Puts MPI.pickle back as it was (every rank changes it alike)."""
-    threshold = pkl5.pickle.THRESHOLD
-    yield pkl5.pickle
-    pkl5.pickle.__init__()
-    pkl5.pickle.THRESHOLD = threshold
+    """Puts pkl5.pickle (the object and its settings) and MPI.pickle back as they were
+    (every rank changes them alike)."""
+    ours = pkl5.pickle
+    saved = [(p, p.PROTOCOL, p.THRESHOLD) for p in (ours, MPI.pickle)]
+    yield ours
+    pkl5.pickle = ours
+    for p, protocol, threshold in saved:
+        p.__init__(protocol=protocol, threshold=threshold)
+
+
+class Marking:
+    """A custom dumps/loads pair that marks its streams and counts its calls: a stream that
+    the other side's pickler made (or read) would come out wrong or fail to load."""
+
+    def __init__(self, mark, fail_on=()):
+        self.mark, self.fail_on = mark, fail_on
+        self.dumps_calls = self.loads_calls = 0
+
+    def dumps(self, obj, protocol=None):
+        self.dumps_calls += 1
+        if isinstance(obj, str) and obj in self.fail_on:
+            raise ValueError(f"dumps refuses {obj!r}")
+        return stdpickle.dumps((self.mark, obj), protocol)
+
+    def loads(self, data):
+        self.loads_calls += 1
+        mark, obj = stdpickle.loads(data)
+        assert mark == self.mark
+        if isinstance(obj, tuple) and obj == ("fail on load",):
+            raise ValueError("loads refuses this stream")
+        return obj
+
+    @property
+    def calls(self):
+        return self.dumps_calls, self.loads_calls
+
+
+def exchange(pcomm, size_obj=None, tag=65):
+    """isend to the right, recv from the left: (object received, status count)."""
+    rank = pcomm.Get_rank()
+    dest, source = ring(pcomm)
+    obj = ("exchange", rank) if size_obj is None else np.full(size_obj, rank, dtype="u1")
+    request = pcomm.isend(obj, dest, tag)
+    status = MPI.Status()
+    got = pcomm.recv(None, source, tag, status)
+    request.wait()
+    if size_obj is None:
+        assert got == ("exchange", source)
+    else:
+        assert got.nbytes == size_obj and (got == source).all()
+    return got, status.Get_count()
+
+
+def test_pkl5_pickle_is_its_own(restore_pickle):
+    assert pkl5.Pickle is MPI.Pickle
+    assert isinstance(pkl5.pickle, MPI.Pickle) and pkl5.pickle is not MPI.pickle
+    assert pkl5.pickle.THRESHOLD == 1 << 18  # mpi4py's default for pkl5.pickle
     assert pkl5.pickle.PROTOCOL == 5
+    mpi = MPI.pickle.PROTOCOL, MPI.pickle.THRESHOLD
+    pkl5.pickle.PROTOCOL, pkl5.pickle.THRESHOLD = 4, 7
+    assert (MPI.pickle.PROTOCOL, MPI.pickle.THRESHOLD) == mpi
+    MPI.pickle.PROTOCOL, MPI.pickle.THRESHOLD = 3, 9
+    assert (pkl5.pickle.PROTOCOL, pkl5.pickle.THRESHOLD) == (4, 7)
+    pkl5.pickle.__init__(stdpickle.dumps, stdpickle.loads, 2, 11)  # mpi4py's signature
+    assert (pkl5.pickle.PROTOCOL, pkl5.pickle.THRESHOLD) == (2, 11)
+    assert (MPI.pickle.PROTOCOL, MPI.pickle.THRESHOLD) == (3, 9)
+    assert pkl5.Pickle(threshold=123).THRESHOLD == 123
+    with pytest.raises(TypeError):
+        pkl5.Pickle(threshold=1.5)
 
 
 def test_threshold_is_configurable(pcomm, restore_pickle):
-    assert pkl5.pickle is MPI.pickle  # one transport, one configuration
-    rank = pcomm.Get_rank()
-    dest, source = ring(pcomm)
-    array = np.full(BIG, rank, dtype="u1")
     for threshold, out_of_band in ((4 * BIG, False), (BIG, True), (1024, True)):
         pkl5.pickle.THRESHOLD = threshold
         assert pkl5.pickle.THRESHOLD == threshold
-        request = pcomm.isend(array, dest, 60)
-        status = MPI.Status()
-        got = pcomm.recv(None, source, 60, status)
-        request.wait()
-        assert (got == source).all() and got.nbytes == BIG
-        assert (status.Get_count() < BIG) == out_of_band
+        _, count = exchange(pcomm, BIG, 60)
+        assert (count < BIG) == out_of_band
+        pcomm.Barrier()
+
+
+def test_each_threshold_decides_for_its_own_calls(pcomm, restore_pickle):
+    """pkl5.pickle's threshold decides for pkl5's calls, MPI.pickle's for MPI.Comm's, on the
+    same communicator and the same array."""
+    plain = MPI.Intracomm(pcomm)
+    for ours, theirs in ((4 * BIG, 1024), (1024, 4 * BIG)):
+        pkl5.pickle.THRESHOLD, MPI.pickle.THRESHOLD = ours, theirs
+        _, count = exchange(pcomm, BIG, 63)
+        assert (count < BIG) == (ours <= BIG)
+        _, count = exchange(plain, BIG, 64)
+        assert (count < BIG) == (theirs <= BIG)
         pcomm.Barrier()
 
 
@@ -629,6 +702,235 @@ def test_protocol_4_sends_in_band(pcomm, restore_pickle):
     request.wait()
     check_payload(got, source, 62)
     assert status.Get_count() > BIG
+
+
+def run_object_call(comm, request_class, how, tag):
+    """One object call `how` over comm (a pkl5 wrapper with pkl5.Request, or a plain MPI
+    communicator with MPI.Request): (what this rank received, what it should have)."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    dest, source = ring(comm)
+    mine, theirs = ("obj", rank, how), ("obj", source, how)
+    if how in ("send", "ssend", "bsend"):
+        memory = bytearray(1024 + 2 * MPI.BSEND_OVERHEAD)
+        if how == "bsend":
+            MPI.Attach_buffer(memory)
+        try:
+            send = getattr(comm, how)
+            if rank == 0:  # a chain: nobody waits on someone who waits
+                send(mine, dest, tag)
+                got = comm.recv(None, source, tag)
+            else:
+                got = comm.recv(None, source, tag)
+                send(mine, dest, tag)
+        finally:
+            if how == "bsend":
+                MPI.Detach_buffer()
+        return got, theirs
+    if how in ("isend", "ibsend", "issend"):
+        memory = bytearray(1024 + 2 * MPI.BSEND_OVERHEAD)
+        if how == "ibsend":
+            MPI.Attach_buffer(memory)
+        try:
+            request = getattr(comm, how)(mine, dest, tag)
+            got = comm.recv(None, source, tag)
+            assert request.wait() is None
+        finally:
+            if how == "ibsend":
+                MPI.Detach_buffer()
+        return got, theirs
+    if how == "sendrecv":
+        return comm.sendrecv(mine, dest, tag, None, source, tag), theirs
+    if how.startswith(("Message", "Request")):
+        request = comm.isend(mine, dest, tag)
+        message = comm.mprobe(source, tag)
+        if how == "Message.recv":
+            got = message.recv()
+        elif how == "Request.wait":
+            got = message.irecv().wait()
+        elif how == "Request.test":
+            receive = message.irecv()
+            done = False
+            while not done:
+                done, got = receive.test()
+        elif how == "Request.waitall":
+            got = request_class.waitall([message.irecv()])[0]
+        else:
+            done = False
+            receive = message.irecv()
+            while not done:
+                done, objs = request_class.testall([receive])
+            got = objs[0]
+        request.wait()
+        return got, theirs
+    if how == "bcast":
+        return comm.bcast(("obj", 0, how) if rank == 0 else None, 0), ("obj", 0, how)
+    if how == "gather":
+        got = comm.gather(mine, 0)
+        return got, [("obj", r, how) for r in range(size)] if rank == 0 else None
+    if how == "scatter":
+        objs = [("obj", r, how) for r in range(size)] if rank == 0 else None
+        return comm.scatter(objs, 0), ("obj", rank, how)
+    if how == "allgather":
+        return comm.allgather(mine), [("obj", r, how) for r in range(size)]
+    assert how == "alltoall"
+    got = comm.alltoall([("obj", rank, how, q) for q in range(size)])
+    return got, [("obj", r, how, rank) for r in range(size)]
+
+
+POINT_TO_POINT = ["send", "ssend", "bsend", "isend", "ibsend", "issend", "sendrecv"]
+RECEIVES = ["Message.recv", "Request.wait", "Request.test", "Request.waitall", "Request.testall"]
+COLLECTIVES = ["bcast", "gather", "scatter", "allgather", "alltoall"]
+
+
+@pytest.mark.parametrize("how", POINT_TO_POINT + RECEIVES + COLLECTIVES)
+def test_every_call_uses_pkl5_pickle(pcomm, restore_pickle, how):
+    """A custom pickler set on pkl5.pickle pickles and unpickles the objects of each pkl5
+    call; MPI.Comm's same call on the same communicator never calls it."""
+    if pcomm.Get_size() == 1 and how in ("send", "ssend"):
+        pytest.skip("a blocking send to oneself waits for a receive not yet posted")
+    ours = Marking("pkl5")
+    pkl5.pickle.__init__(ours.dumps, ours.loads)
+    got, expected = run_object_call(pcomm, pkl5.Request, how, 66)
+    assert got == expected
+    if how in COLLECTIVES:
+        assert sum(ours.calls) >= 1
+    else:  # one object sent and one received by each process
+        assert ours.calls == (1, 1)
+    pcomm.Barrier()
+    before = ours.calls
+    got, expected = run_object_call(MPI.Intracomm(pcomm), MPI.Request, how, 67)
+    assert got == expected
+    assert ours.calls == before
+
+
+def test_mpi_pickle_does_not_change_pkl5(pcomm, restore_pickle):
+    """A custom pickler on MPI.pickle serves MPI.Comm only: pkl5 keeps the standard pickle
+    and its out-of-band buffers."""
+    theirs = Marking("MPI")
+    MPI.pickle.__init__(theirs.dumps, theirs.loads)
+    _, count = exchange(pcomm, BIG, 68)
+    assert count < BIG
+    got, expected = run_object_call(pcomm, pkl5.Request, "bcast", 69)
+    assert got == expected
+    assert theirs.calls == (0, 0)
+    _, count = exchange(MPI.Intracomm(pcomm), BIG, 70)
+    assert count > BIG and theirs.calls == (1, 1)
+
+
+def test_reassigned_pkl5_pickle(pcomm, restore_pickle):
+    """pkl5 reads its module global at each call: a new Pickle assigned to it is used."""
+    first = Marking("first")
+    pkl5.pickle = pkl5.Pickle(first.dumps, first.loads)
+    exchange(pcomm)
+    assert first.calls == (1, 1)
+    second = Marking("second")
+    pkl5.pickle = pkl5.Pickle(second.dumps, second.loads)
+    exchange(pcomm)
+    assert first.calls == (1, 1) and second.calls == (1, 1)
+    pkl5.pickle = pkl5.Pickle(threshold=4 * BIG)  # the standard pickle, all in band
+    _, count = exchange(pcomm, BIG)
+    assert count > BIG
+    pkl5.pickle = restore_pickle
+    _, count = exchange(pcomm, BIG)
+    assert count < BIG
+    pkl5.pickle = stdpickle  # not a Pickle: refused before anything is sent
+    with pytest.raises(TypeError, match="MPI.Pickle"):
+        pcomm.isend("x", MPI.PROC_NULL)
+    with pytest.raises(TypeError, match="MPI.Pickle"):
+        pcomm.bcast("x", 0)
+
+
+def test_errors_restore_the_pickle_in_use(pcomm, restore_pickle):
+    """When pkl5.pickle's dumps or loads raises, the error comes out of the pkl5 call and
+    MPI.Comm's next calls use MPI.pickle again."""
+    ours = Marking("pkl5", fail_on=("refused",))
+    pkl5.pickle.__init__(ours.dumps, ours.loads)
+    plain = MPI.Intracomm(pcomm)
+    dest, source = ring(pcomm)
+    root = pcomm.Get_rank() == 0
+    calls = [
+        lambda: pcomm.isend("refused", dest, 71),
+        lambda: pcomm.sendrecv("refused", dest, 71, None, source, 71),
+        # the root's exception reaches the others (by the standard pickle: the custom one
+        # would refuse it too)
+        lambda: pcomm.bcast("refused" if root else None, 0),
+    ]
+    for call in calls:
+        with pytest.raises(ValueError, match="dumps refuses"):
+            call()
+        before = ours.calls
+        assert MPI.Comm.sendrecv(MPI.COMM_SELF, ("self",), 0, 72, None, 0, 72) == ("self",)
+        assert ours.calls == before
+    exchange(plain, tag=72)
+    exchange(plain, BIG, 73)
+    assert ours.calls == before
+    # loads raising at a receive, then at the completion of a nonblocking one
+    for receive in (
+        lambda: pcomm.recv(None, source, 74),
+        lambda: pcomm.mprobe(source, 74).irecv().wait(),
+    ):
+        request = pcomm.isend(("fail on load",), dest, 74)
+        with pytest.raises(ValueError, match="loads refuses"):
+            receive()
+        request.wait()
+        before = ours.calls
+        exchange(plain, tag=75)
+        assert ours.calls == before
+    assert pcomm.improbe(MPI.ANY_SOURCE, MPI.ANY_TAG) is None
+
+
+def test_pickle_call_nests_and_restores():
+    """MPI._pickle_call, which the wrappers use, on COMM_SELF: nested calls and errors give
+    back the Pickle that was in use."""
+    outer, inner = Marking("outer"), Marking("inner")
+    p_outer, p_inner = MPI.Pickle(outer.dumps, outer.loads), MPI.Pickle(inner.dumps, inner.loads)
+    self_comm = MPI.COMM_SELF
+
+    def roundtrip(obj):
+        return MPI.Comm.sendrecv(self_comm, obj, 0, 5, None, 0, 5)
+
+    def nested():
+        assert MPI._pickle_call(p_inner, roundtrip, "in") == "in"
+        return roundtrip("after inner")
+
+    def failing():
+        roundtrip("before failing")
+        raise KeyError("from the function")
+
+    assert MPI._pickle_call(p_outer, nested) == "after inner"
+    assert outer.calls == (1, 1) and inner.calls == (1, 1)
+    with pytest.raises(KeyError, match="from the function"):
+        MPI._pickle_call(p_outer, failing)
+    assert outer.calls == (2, 2)
+    assert roundtrip(("plain",)) == ("plain",)  # MPI.pickle again
+    assert outer.calls == (2, 2) and inner.calls == (1, 1)
+    with pytest.raises(TypeError):
+        MPI._pickle_call(p_outer)
+    with pytest.raises(TypeError, match="MPI.Pickle"):
+        MPI._pickle_call(object(), roundtrip, 1)
+
+
+@pytest.mark.skipif(MPI.Query_thread() < MPI.THREAD_SERIALIZED, reason="MPI calls from two threads")
+def test_pickle_in_use_is_per_thread(restore_pickle):
+    """While a pkl5 call pickles with pkl5.pickle, another thread's MPI.Comm call uses
+    MPI.pickle (the other thread runs and ends within the custom dumps)."""
+    ours = Marking("pkl5")
+    seen = []
+
+    def dumps(obj, protocol=None):
+        def other():
+            seen.append(MPI.Comm.sendrecv(MPI.COMM_SELF, ("other",), 0, 6, None, 0, 6))
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(60)
+        return ours.dumps(obj, protocol)
+
+    pkl5.pickle.__init__(dumps, ours.loads)
+    pself = pkl5.Intracomm(MPI.COMM_SELF)
+    assert pself.sendrecv(("mine",), 0, 7, None, 0, 7) == ("mine",)
+    assert seen == [("other",)]  # not marked: MPI.pickle's streams
+    assert ours.calls == (1, 1)
 
 
 # -- collectives --------------------------------------------------------------------------

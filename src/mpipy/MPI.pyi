@@ -1207,7 +1207,7 @@ memory: TypeAlias = buffer
 class Pickle:
     """Pickle/unpickle Python objects."""
 
-    def __init__(self, dumps: object | None = None, loads: object | None = None, protocol: object | None = None) -> None: ...
+    def __init__(self, dumps: object | None = None, loads: object | None = None, protocol: object | None = None, threshold: object | None = None) -> None: ...
 
     @property
     def PROTOCOL(self) -> int:

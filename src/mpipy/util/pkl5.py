@@ -5,8 +5,13 @@ travel out of band, straight from and into the objects' memory, as their own MPI
 (beyond 2 GiB too, with or without MPI-4 large counts), and the messages that make up one
 object can never interleave with another object's. This module gives that transport the
 API of ``mpi4py.util.pkl5``: communicator wrappers, a ``Request`` and a ``Message`` class
-that are not subclasses of their ``MPI`` namesakes, and ``pickle``, the configuration in
-use (the same object as ``MPI.pickle``: one transport, one configuration).
+that are not subclasses of their ``MPI`` namesakes, and ``pickle``, pkl5's own ``Pickle``.
+
+``pickle`` configures the wrappers' calls only, as ``MPI.pickle`` configures ``MPI.Comm``'s:
+its ``THRESHOLD`` (256 KiB by default, as in mpi4py; ``MPI.pickle``'s is 64 KiB) decides
+which buffers go out of band, and a custom ``dumps``/``loads`` pair (``pickle.__init__(dumps,
+loads)``, or ``pkl5.pickle = pkl5.Pickle(dumps, loads)``) pickles everything in band. The
+module global is read at each call, so a ``Pickle`` assigned to it takes effect at once.
 """
 
 from .. import MPI
@@ -14,7 +19,20 @@ from .. import MPI
 __all__ = ["Pickle", "pickle", "Request", "Message", "Comm", "Intracomm", "Intercomm"]
 
 Pickle = MPI.Pickle
-pickle = MPI.pickle
+pickle = Pickle(threshold=1 << 18)
+
+# _call(pickle, function, *args) is function(*args) with `pickle` in use by the transport on
+# this thread: every wrapper call that pickles or unpickles goes through it. Receives unpickle
+# when they complete, so Request.wait/test/waitall/testall do too.
+_call = MPI._pickle_call
+_send, _bsend, _ssend = MPI.Comm.send, MPI.Comm.bsend, MPI.Comm.ssend
+_isend, _ibsend, _issend = MPI.Comm.isend, MPI.Comm.ibsend, MPI.Comm.issend
+_recv, _sendrecv = MPI.Comm.recv, MPI.Comm.sendrecv
+_bcast, _gather, _scatter = MPI.Comm.bcast, MPI.Comm.gather, MPI.Comm.scatter
+_allgather, _alltoall = MPI.Comm.allgather, MPI.Comm.alltoall
+_message_recv, _message_irecv = MPI.Message.recv, MPI.Message.irecv
+_wait, _test = MPI.Request.wait, MPI.Request.test
+_waitall, _testall = MPI.Request.waitall, MPI.Request.testall
 
 ANY_SOURCE = MPI.ANY_SOURCE
 ANY_TAG = MPI.ANY_TAG
@@ -62,14 +80,14 @@ class Request:
 
     def test(self, status=None):
         """Test for completion: ``(done, object or None)``."""
-        done, obj = self._request.test(status)
+        done, obj = _call(pickle, _test, self._request, status)
         if done:
             self._pending = False
         return done, obj
 
     def wait(self, status=None):
         """Wait for completion; return the received object (None for sends)."""
-        obj = self._request.wait(status)
+        obj = _call(pickle, _wait, self._request, status)
         self._pending = False
         return obj
 
@@ -81,7 +99,7 @@ class Request:
     @classmethod
     def testall(cls, requests, statuses=None):
         """Test for completion of all requests: ``(done, objects or None)``."""
-        done, objs = MPI.Request.testall([r._request for r in requests], statuses)
+        done, objs = _call(pickle, _testall, [r._request for r in requests], statuses)
         if done:
             for r in requests:
                 r._pending = False
@@ -90,7 +108,7 @@ class Request:
     @classmethod
     def waitall(cls, requests, statuses=None):
         """Wait for completion of all requests; return the received objects."""
-        objs = MPI.Request.waitall([r._request for r in requests], statuses)
+        objs = _call(pickle, _waitall, [r._request for r in requests], statuses)
         for r in requests:
             r._pending = False
         return objs
@@ -125,11 +143,11 @@ class Message:
 
     def recv(self, status=None):
         """Blocking receive of the matched object."""
-        return self._message.recv(status)
+        return _call(pickle, _message_recv, self._message, status)
 
     def irecv(self):
         """Nonblocking receive of the matched object."""
-        return _request(self._message.irecv())
+        return _request(_call(pickle, _message_irecv, self._message))
 
     @classmethod
     def probe(cls, comm, source=ANY_SOURCE, tag=ANY_TAG, status=None):
@@ -156,31 +174,31 @@ class _ObjectMethods:
 
     def send(self, obj, dest, tag=0):
         """Send in standard mode."""
-        MPI.Comm.send(self, obj, dest, tag)
+        _call(pickle, _send, self, obj, dest, tag)
 
     def bsend(self, obj, dest, tag=0):
         """Send in buffered mode."""
-        MPI.Comm.bsend(self, obj, dest, tag)
+        _call(pickle, _bsend, self, obj, dest, tag)
 
     def ssend(self, obj, dest, tag=0):
         """Send in synchronous mode."""
-        MPI.Comm.ssend(self, obj, dest, tag)
+        _call(pickle, _ssend, self, obj, dest, tag)
 
     def isend(self, obj, dest, tag=0):
         """Nonblocking send in standard mode."""
-        return _request(MPI.Comm.isend(self, obj, dest, tag))
+        return _request(_call(pickle, _isend, self, obj, dest, tag))
 
     def ibsend(self, obj, dest, tag=0):
         """Nonblocking send in buffered mode."""
-        return _request(MPI.Comm.ibsend(self, obj, dest, tag))
+        return _request(_call(pickle, _ibsend, self, obj, dest, tag))
 
     def issend(self, obj, dest, tag=0):
         """Nonblocking send in synchronous mode."""
-        return _request(MPI.Comm.issend(self, obj, dest, tag))
+        return _request(_call(pickle, _issend, self, obj, dest, tag))
 
     def recv(self, buf=None, source=ANY_SOURCE, tag=ANY_TAG, status=None):
         """Blocking receive (``buf`` is accepted and ignored: objects are sized)."""
-        return MPI.Comm.recv(self, None, source, tag, status)
+        return _call(pickle, _recv, self, None, source, tag, status)
 
     def irecv(self, buf=None, source=ANY_SOURCE, tag=ANY_TAG):
         """Not supported: use ``improbe``/``mprobe`` then ``Message.irecv``."""
@@ -201,7 +219,7 @@ class _ObjectMethods:
         status=None,
     ):
         """Send and receive."""
-        return MPI.Comm.sendrecv(self, sendobj, dest, sendtag, None, source, recvtag, status)
+        return _call(pickle, _sendrecv, self, sendobj, dest, sendtag, None, source, recvtag, status)
 
     def mprobe(self, source=ANY_SOURCE, tag=ANY_TAG, status=None):
         """Blocking test for a matched message."""
@@ -214,23 +232,23 @@ class _ObjectMethods:
 
     def bcast(self, obj, root=0):
         """Broadcast."""
-        return MPI.Comm.bcast(self, obj, root)
+        return _call(pickle, _bcast, self, obj, root)
 
     def gather(self, sendobj, root=0):
         """Gather to root."""
-        return MPI.Comm.gather(self, sendobj, root)
+        return _call(pickle, _gather, self, sendobj, root)
 
     def scatter(self, sendobj, root=0):
         """Scatter from root."""
-        return MPI.Comm.scatter(self, sendobj, root)
+        return _call(pickle, _scatter, self, sendobj, root)
 
     def allgather(self, sendobj):
         """Gather to all."""
-        return MPI.Comm.allgather(self, sendobj)
+        return _call(pickle, _allgather, self, sendobj)
 
     def alltoall(self, sendobj):
         """All to all."""
-        return MPI.Comm.alltoall(self, sendobj)
+        return _call(pickle, _alltoall, self, sendobj)
 
 
 class Comm(_ObjectMethods, MPI.Comm):
