@@ -538,8 +538,6 @@ def setup_pkl5(MPI, comm, value):
     over its resident memory before the point's setup."""
     import importlib
 
-    import numpy
-
     method, obj = divmod(value, 100)
     sizes = pkl5_arrays(obj)
     rank = comm.Get_rank()
@@ -550,7 +548,7 @@ def setup_pkl5(MPI, comm, value):
         arrays = [_buffer(n) for n in sizes]
         payload = dict(enumerate(arrays)) if obj == PKL5_DICT else arrays[0]
     else:  # receive buffers for Send/Recv only
-        arrays = [numpy.empty(n, dtype="B") for n in sizes] if method == 0 else None
+        arrays = [_buffer(n, 0) for n in sizes] if method == 0 else None
     if method == 2:
         pkl5 = importlib.import_module(MPI.__name__.rsplit(".", 1)[0] + ".util.pkl5")
         pcomm = pkl5.Intracomm(comm)

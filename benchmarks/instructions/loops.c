@@ -1,4 +1,4 @@
-/* The C counterparts of loops.py (send_recv, isend_irecv, persistent), for count.sh. */
+/* The C counterparts of loops.py (all but objects), for count.sh. */
 #include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +23,17 @@ int main(int argc, char **argv) {
             MPI_Irecv(&rbuf, 1, MPI_DOUBLE, 0, 0, MPI_COMM_SELF, &r);
             MPI_Isend(&sbuf, 1, MPI_DOUBLE, 0, 0, MPI_COMM_SELF, &s);
             MPI_Wait(&s, MPI_STATUS_IGNORE);
+            MPI_Wait(&r, MPI_STATUS_IGNORE);
+        } else if (strcmp(pattern, "barrier") == 0) {
+            MPI_Barrier(MPI_COMM_SELF);
+        } else if (strcmp(pattern, "bcast") == 0) {
+            MPI_Bcast(&sbuf, 1, MPI_DOUBLE, 0, MPI_COMM_SELF);
+        } else if (strcmp(pattern, "allreduce") == 0) {
+            MPI_Allreduce(&sbuf, &rbuf, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_SELF);
+        } else if (strcmp(pattern, "allgather") == 0) {
+            MPI_Allgather(&sbuf, 1, MPI_DOUBLE, &rbuf, 1, MPI_DOUBLE, MPI_COMM_SELF);
+        } else if (strcmp(pattern, "ibcast") == 0) {
+            MPI_Ibcast(&sbuf, 1, MPI_DOUBLE, 0, MPI_COMM_SELF, &r);
             MPI_Wait(&r, MPI_STATUS_IGNORE);
         } else {
             MPI_Start(&r);

@@ -1,4 +1,5 @@
-"""Loops of point-to-point calls to self on COMM_SELF, for counting instructions.
+"""Loops of point-to-point calls to self and of collectives on COMM_SELF, for counting
+instructions.
 
 Usage: python loops.py MODULE PATTERN N   (MODULE: mpipy or mpi4py)
 
@@ -48,6 +49,37 @@ def objects(n):
     for _ in range(n):
         comm.send(None, 0, 0)
         comm.recv(None, 0, 0)
+
+
+def barrier(n):
+    for _ in range(n):
+        comm.Barrier()
+
+
+def bcast(n):
+    for _ in range(n):
+        comm.Bcast(sbuf, 0)
+
+
+def allreduce(n):
+    op = MPI.SUM
+    for _ in range(n):
+        comm.Allreduce(sbuf, rbuf, op)
+
+
+def allgather(n):
+    for _ in range(n):
+        comm.Allgather(sbuf, rbuf)
+
+
+def ibcast(n):
+    for _ in range(n):
+        comm.Ibcast(sbuf, 0).Wait()
+
+
+def obj_allreduce(n):
+    for _ in range(n):
+        comm.allreduce(1)
 
 
 globals()[pattern](n)
