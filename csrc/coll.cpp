@@ -273,18 +273,26 @@ template <Call C> nb::object finish(std::shared_ptr<CollState> state, int rc) {
     }
 }
 
-template <Call C> std::shared_ptr<CollState> new_state(nb::handle info) {
-    auto state = std::make_shared<CollState>();
-    if constexpr (C == Call::persistent) state->info = info_arg(info);
-    (void)info;
-    return state;
+// A collective's state: on the heap for nonblocking and persistent calls (the request owns
+// it), in the caller's `frame` for blocking ones, which need no allocation (a shared_ptr
+// without ownership: finish() keeps nothing of a blocking call).
+template <Call C> std::shared_ptr<CollState> new_state(nb::handle info, CollState &frame) {
+    if constexpr (C == Call::blocking) {
+        (void)info;
+        return std::shared_ptr<CollState>(std::shared_ptr<CollState>(), &frame);
+    } else {
+        auto state = std::make_shared<CollState>();
+        if constexpr (C == Call::persistent) state->info = info_arg(info);
+        return state;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 
 template <Call C> nb::object barrier(const Comm &self, nb::handle info) {
     MPI_Comm comm = self.get();
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     int rc;
     if constexpr (C == Call::blocking) {
         nb::gil_scoped_release nogil;
@@ -303,7 +311,8 @@ template <Call C> nb::object barrier(const Comm &self, nb::handle info) {
 
 template <Call C> nb::object bcast(const Comm &self, nb::handle info, nb::handle buf, int root) {
     Context c = context_of(self);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send;
     if (!c.inter || root != MPI_PROC_NULL) {
         const Access access = is_root(c, root) ? Access::read : Access::write;
@@ -331,7 +340,8 @@ template <Call C>
 nb::object gather(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf,
                   int root) {
     Context c = context_of(self);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     if (is_root(c, root)) parse_block(recvbuf, Access::write, r, false, c.size);
     if (!c.inter || root >= 0) parse_plain(sendbuf, Access::read, s, !c.inter && is_root(c, root));
@@ -344,7 +354,8 @@ template <Call C>
 nb::object gatherv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf,
                    int root) {
     Context c = context_of(self);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     if (is_root(c, root)) parse_vector(recvbuf, Access::write, r, false, c.size);
     if (!c.inter || root >= 0) parse_plain(sendbuf, Access::read, s, !c.inter && is_root(c, root));
@@ -357,7 +368,8 @@ template <Call C>
 nb::object scatter(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf,
                    int root) {
     Context c = context_of(self);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     if (is_root(c, root)) parse_block(sendbuf, Access::read, s, false, c.size);
     if (!c.inter || root >= 0) parse_plain(recvbuf, Access::write, r, !c.inter && is_root(c, root));
@@ -370,7 +382,8 @@ template <Call C>
 nb::object scatterv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf,
                     int root) {
     Context c = context_of(self);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     if (is_root(c, root)) parse_vector(sendbuf, Access::read, s, false, c.size);
     if (!c.inter || root >= 0) parse_plain(recvbuf, Access::write, r, !c.inter && is_root(c, root));
@@ -382,7 +395,8 @@ nb::object scatterv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::h
 template <Call C>
 nb::object allgather(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf) {
     Context c = context_of(self);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_block(recvbuf, Access::write, r, false, c.size);
     parse_plain(sendbuf, Access::read, s, !c.inter);
@@ -394,7 +408,8 @@ nb::object allgather(const Comm &self, nb::handle info, nb::handle sendbuf, nb::
 template <Call C>
 nb::object allgatherv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf) {
     Context c = context_of(self);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, c.size);
     parse_plain(sendbuf, Access::read, s, !c.inter);
@@ -406,7 +421,8 @@ nb::object allgatherv(const Comm &self, nb::handle info, nb::handle sendbuf, nb:
 template <Call C>
 nb::object alltoall(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf) {
     Context c = context_of(self);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_block(recvbuf, Access::write, r, false, c.size);
     parse_block(sendbuf, Access::read, s, !c.inter, c.size);
@@ -418,7 +434,8 @@ nb::object alltoall(const Comm &self, nb::handle info, nb::handle sendbuf, nb::h
 template <Call C>
 nb::object alltoallv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf) {
     Context c = context_of(self);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, c.size);
     parse_vector(sendbuf, Access::read, s, !c.inter, c.size);
@@ -431,7 +448,8 @@ nb::object alltoallv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::
 template <Call C>
 nb::object alltoallw(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf) {
     Context c = context_of(self);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, c.size, true);
     parse_vector(sendbuf, Access::read, s, !c.inter, c.size, true);
@@ -446,7 +464,8 @@ nb::object reduce(const Comm &self, nb::handle info, nb::handle sendbuf, nb::han
                   nb::handle op, int root) {
     Context c = context_of(self);
     MPI_Op mop = op_arg(op);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     if (is_root(c, root)) parse_plain(recvbuf, Access::write, r, false);
     if (!c.inter || root >= 0) parse_plain(sendbuf, Access::read, s, !c.inter && is_root(c, root));
@@ -475,7 +494,8 @@ nb::object allreduce(const Comm &self, nb::handle info, nb::handle sendbuf, nb::
                      nb::handle op) {
     Context c = context_of(self);
     MPI_Op mop = op_arg(op);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_plain(recvbuf, Access::write, r, false);
     parse_plain(sendbuf, Access::read, s, !c.inter);
@@ -490,7 +510,8 @@ nb::object reduce_scatter_block(const Comm &self, nb::handle info, nb::handle se
                                 nb::handle recvbuf, nb::handle op) {
     Context c = context_of(self);
     MPI_Op mop = op_arg(op);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_plain(sendbuf, Access::read, s, !c.inter);
     if (s.buf.addr == MPI_IN_PLACE) {
@@ -518,7 +539,8 @@ nb::object reduce_scatter(const Comm &self, nb::handle info, nb::handle sendbuf,
                           nb::handle recvcounts, nb::handle op) {
     Context c = context_of(self);
     MPI_Op mop = op_arg(op);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_plain(sendbuf, Access::read, s, !c.inter);
     parse_plain(recvbuf, Access::write, r, false);
@@ -573,7 +595,8 @@ nb::object scan(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handl
                 nb::handle op) {
     Context c = context_of(self);
     MPI_Op mop = op_arg(op);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_plain(recvbuf, Access::write, r, false);
     parse_plain(sendbuf, Access::read, s, true);
@@ -587,7 +610,8 @@ nb::object exscan(const Comm &self, nb::handle info, nb::handle sendbuf, nb::han
                   nb::handle op) {
     Context c = context_of(self);
     MPI_Op mop = op_arg(op);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_plain(recvbuf, Access::write, r, false);
     parse_plain(sendbuf, Access::read, s, true);
@@ -611,7 +635,8 @@ nb::object neighbor_allgather(const Comm &self, nb::handle info, nb::handle send
     MPI_Comm comm = self.get();
     auto [indegree, outdegree] = topology_degrees(comm);
     (void)outdegree;
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_block(recvbuf, Access::write, r, false, indegree);
     parse_plain(sendbuf, Access::read, s, false);
@@ -626,7 +651,8 @@ nb::object neighbor_allgatherv(const Comm &self, nb::handle info, nb::handle sen
     MPI_Comm comm = self.get();
     auto [indegree, outdegree] = topology_degrees(comm);
     (void)outdegree;
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, indegree);
     parse_plain(sendbuf, Access::read, s, false);
@@ -641,7 +667,8 @@ nb::object neighbor_alltoall(const Comm &self, nb::handle info, nb::handle sendb
                              nb::handle recvbuf) {
     MPI_Comm comm = self.get();
     auto [indegree, outdegree] = topology_degrees(comm);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_block(recvbuf, Access::write, r, false, indegree);
     parse_block(sendbuf, Access::read, s, false, outdegree);
@@ -655,7 +682,8 @@ nb::object neighbor_alltoallv(const Comm &self, nb::handle info, nb::handle send
                               nb::handle recvbuf) {
     MPI_Comm comm = self.get();
     auto [indegree, outdegree] = topology_degrees(comm);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, indegree);
     parse_vector(sendbuf, Access::read, s, false, outdegree);
@@ -670,7 +698,8 @@ nb::object neighbor_alltoallw(const Comm &self, nb::handle info, nb::handle send
                               nb::handle recvbuf) {
     MPI_Comm comm = self.get();
     auto [indegree, outdegree] = topology_degrees(comm);
-    auto state = new_state<C>(info);
+    CollState frame;
+    auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, indegree, true);
     parse_vector(sendbuf, Access::read, s, false, outdegree, true);
@@ -707,17 +736,19 @@ void def_collective(Class &cls, const char *name, const Docs &docs, Form<Args...
     nonblocking_name[1] = static_cast<char>(std::tolower(nonblocking_name[1]));
     cls.def(
            name,
-           [blocking](const Comm &self, Args... args) { blocking(self, nb::none(), args...); },
+           [blocking](nb::handle self, Args... args) {
+               blocking(self_as<Comm>(self), nb::none(), args...);
+           },
            specs..., docs.blocking.c_str())
         .def(
             nonblocking_name.c_str(),
-            [nonblocking](const Comm &self, Args... args) {
-                return nonblocking(self, nb::none(), args...);
+            [nonblocking](nb::handle self, Args... args) {
+                return nonblocking(self_as<Comm>(self), nb::none(), args...);
             },
             specs..., docs.nonblocking.c_str())
         .def((std::string(name) + "_init").c_str(),
-             [persistent](const Comm &self, Args... args, nb::handle info) {
-                 return persistent(self, info, args...);
+             [persistent](nb::handle self, Args... args, nb::handle info) {
+                 return persistent(self_as<Comm>(self), info, args...);
              },
              specs..., nb::arg("info") = nb::none(), docs.persistent.c_str());
 }
