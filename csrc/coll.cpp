@@ -31,7 +31,7 @@ using displ_t = int;
 #define MPIPY_COLL(C, NAME, INAME, ...)                                                            \
     [&]() -> int {                                                                                 \
         if constexpr (C == Call::blocking) {                                                       \
-            nb::gil_scoped_release nogil;                                                          \
+            ReleaseGIL nogil;                                                                      \
             return MPIPY_C(MPI_##NAME)(__VA_ARGS__);                                               \
         } else if constexpr (C == Call::nonblocking) {                                             \
             return MPIPY_C(MPI_##INAME)(__VA_ARGS__, &state->request);                             \
@@ -291,13 +291,19 @@ template <Call C> std::shared_ptr<CollState> new_state(nb::handle info, CollStat
 
 template <Call C> nb::object barrier(const Comm &self, nb::handle info) {
     MPI_Comm comm = self.get();
+    if constexpr (C == Call::blocking) {  // nothing to keep: no state
+        int rc;
+        {
+            ReleaseGIL nogil;
+            rc = MPI_Barrier(comm);
+        }
+        check(rc);
+        return nb::none();
+    }
     CollState frame;
     auto state = new_state<C>(info, frame);
     int rc;
-    if constexpr (C == Call::blocking) {
-        nb::gil_scoped_release nogil;
-        rc = MPI_Barrier(comm);
-    } else if constexpr (C == Call::nonblocking) {
+    if constexpr (C == Call::nonblocking) {
         rc = MPI_Ibarrier(comm, &state->request);
     } else {
 #if MPIPY_HAVE_PERSISTENT_COLL

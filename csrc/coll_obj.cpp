@@ -262,7 +262,7 @@ nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
     const Slot my_slot = slot_of(mine, follow);
     std::vector<Slot> slots(receiver ? n : 0);
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         if (all)
             run(MPI_Allgather(&my_slot, slot_bytes, MPI_BYTE, slots.data(), slot_bytes, MPI_BYTE,
                               comm));
@@ -285,7 +285,7 @@ nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
     if (second) {
         int rc;
         {
-            nb::gil_scoped_release nogil;
+            ReleaseGIL nogil;
             CallCount c(my_later < 0 ? 0 : my_later, MPI_BYTE);
             const char *data = mine.out.data ? mine.out.data : bytes;
             if (all)
@@ -376,7 +376,7 @@ nb::object scatter_obj(const Comm &self, nb::handle objs, int root) {
     }
     MPI_Count size = 0;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         run(MPI_Scatter(sizes.data(), 1, MPI_COUNT, &size, 1, MPI_COUNT, root, comm));
     }
     Layout layout(sizes);
@@ -386,7 +386,7 @@ nb::object scatter_obj(const Comm &self, nb::handle objs, int root) {
     nb::object buffer = byte_buffer(mine.total, data);
     int rc;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         CallCount c(mine.total, MPI_BYTE);
         rc = MPIPY_C(MPI_Scatterv)(bytes.data(), layout.counts.data(), layout.displs.data(),
                                    MPI_BYTE, data, c.count, c.type, root, comm);
@@ -412,7 +412,7 @@ nb::object alltoall_obj(const Comm &self, nb::handle objs) {
     std::vector<MPI_Count> ssizes, rsizes(static_cast<size_t>(n));
     std::string sbytes = concatenate(outs, ssizes);
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         run(MPI_Alltoall(ssizes.data(), 1, MPI_COUNT, rsizes.data(), 1, MPI_COUNT, comm));
     }
     Layout slayout(ssizes), rlayout(rsizes);
@@ -420,7 +420,7 @@ nb::object alltoall_obj(const Comm &self, nb::handle objs) {
     nb::object buffer = byte_buffer(rlayout.total, rbytes);
     int rc;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         rc = MPIPY_C(MPI_Alltoallv)(sbytes.data(), slayout.counts.data(), slayout.displs.data(),
                                     MPI_BYTE, rbytes, rlayout.counts.data(), rlayout.displs.data(),
                                     MPI_BYTE, comm);
@@ -458,7 +458,7 @@ MPI_Comm private_comm(MPI_Comm comm, bool inter) {
     MPI_Comm dup = MPI_COMM_NULL;
     int rc;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         rc = inter ? MPI_Intercomm_merge(comm, 0, &dup) : MPI_Comm_dup(comm, &dup);
     }
     check(rc);
@@ -565,7 +565,7 @@ Partial recv_partial(int source, MPI_Comm comm) {
     MPI_Status st;
     int rc;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         rc = MPI_Probe(source, MPI_ANY_TAG, comm, &st);  // a private communicator: no races
     }
     check(rc);
@@ -607,7 +607,7 @@ Partial bcast_partial(Partial &p, MPI_Comm comm, int root, Role role, bool inter
         if (head.inline_stream()) std::memcpy(head.data, out.data, static_cast<size_t>(out.size));
     }
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         run(MPI_Bcast(&head, sizeof head, MPI_BYTE, root, comm));
     }
     IncomingObject in;
@@ -628,7 +628,7 @@ Partial bcast_partial(Partial &p, MPI_Comm comm, int root, Role role, bool inter
     if (inter || !head.inline_stream()) {
         int rc;
         {
-            nb::gil_scoped_release nogil;
+            ReleaseGIL nogil;
             CallCount c(count, MPI_BYTE);
             rc = MPIPY_C(MPI_Bcast)(count ? data : &none, c.count, c.type, root, comm);
         }
@@ -654,7 +654,7 @@ Partial bcast_partial(Partial &p, MPI_Comm comm, int root, Role role, bool inter
             MPI_Count n = role == Role::sender ? out.parts[i].view().len : in.part_sizes[i];
             int rc;
             {
-                nb::gil_scoped_release nogil;
+                ReleaseGIL nogil;
                 CallCount c(n, MPI_BYTE);
                 rc = MPIPY_C(MPI_Bcast)(addr, c.count, c.type, root, comm);
             }
@@ -780,7 +780,7 @@ SharedSlots share_slots(nb::handle obj, MPI_Comm comm, int size) {
     SharedSlots shared;
     shared.slots.resize(static_cast<size_t>(size));
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         run(MPI_Allgather(&my_slot, slot_bytes, MPI_BYTE, shared.slots.data(), slot_bytes, MPI_BYTE,
                           comm));
     }
@@ -885,14 +885,14 @@ nb::object neighbor_allgather_obj(const Comm &self, nb::handle obj) {
     MPI_Count size = PyBytes_GET_SIZE(data.ptr());
     std::vector<MPI_Count> sizes(static_cast<size_t>(indegree), 0);
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         run(MPI_Neighbor_allgather(&size, 1, MPI_COUNT, nonnull(sizes), 1, MPI_COUNT, comm));
     }
     Layout layout(sizes);
     std::string bytes(static_cast<size_t>(layout.total), '\0');
     int rc;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         CallCount c(size, MPI_BYTE);
         rc = MPIPY_C(MPI_Neighbor_allgatherv)(PyBytes_AS_STRING(data.ptr()), c.count, c.type,
                                               bytes.data(), nonnull(layout.counts),
@@ -919,7 +919,7 @@ nb::object neighbor_alltoall_obj(const Comm &self, nb::handle objs) {
         sbytes.append(PyBytes_AS_STRING(d.ptr()), static_cast<size_t>(ssizes.back()));
     }
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         run(MPI_Neighbor_alltoall(nonnull(ssizes), 1, MPI_COUNT, nonnull(rsizes), 1, MPI_COUNT,
                                   comm));
     }
@@ -927,7 +927,7 @@ nb::object neighbor_alltoall_obj(const Comm &self, nb::handle objs) {
     std::string rbytes(static_cast<size_t>(rlayout.total), '\0');
     int rc;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         rc = MPIPY_C(MPI_Neighbor_alltoallv)(
             sbytes.data(), nonnull(slayout.counts), nonnull(slayout.displs), MPI_BYTE,
             rbytes.data(), nonnull(rlayout.counts), nonnull(rlayout.displs), MPI_BYTE, comm);
