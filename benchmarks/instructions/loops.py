@@ -51,6 +51,16 @@ def objects(n):
         comm.recv(None, 0, 0)
 
 
+empty = []
+
+
+def noop(n):
+    """The interpreter's share of every loop here: a global, a method, a call with no
+    arguments (list.clear of an empty list), as in `comm.Barrier()`."""
+    for _ in range(n):
+        empty.clear()
+
+
 def barrier(n):
     for _ in range(n):
         comm.Barrier()
