@@ -761,18 +761,6 @@ void def_collective(Class &cls, const char *name, const Docs &docs, Form<Args...
 
 #define MPIPY_FORMS(fn) &fn<Call::blocking>, &fn<Call::nonblocking>, &fn<Call::persistent>
 
-// Comm.Barrier as a plain METH_NOARGS method: with no argument to convert, nanobind's
-// dispatch was most of its cost over C (benchmarks/README.md, instruction counts).
-PyObject *barrier_method(PyObject *self, PyObject *) {
-    try {
-        barrier<Call::blocking>(self_as<Comm>(self), nb::handle());
-        Py_RETURN_NONE;
-    } catch (...) {
-        return set_error_from_current_exception();
-    }
-}
-PyMethodDef barrier_def = {"Barrier", barrier_method, METH_NOARGS, "Barrier synchronization."};
-
 }  // namespace
 
 void bind_collectives(nb::module_ &m, CommClasses &classes) {
@@ -787,10 +775,6 @@ void bind_collectives(nb::module_ &m, CommClasses &classes) {
 
     def_collective(comm, "Barrier", {"Barrier synchronization.", "barrier synchronization."},
                    MPIPY_FORMS(barrier));
-    nb::object barrier_descr =
-        nb::steal(PyDescr_NewMethod(reinterpret_cast<PyTypeObject *>(comm.ptr()), &barrier_def));
-    if (!barrier_descr) throw nb::python_error();
-    comm.attr("Barrier") = barrier_descr;
     def_collective(comm, "Bcast",
                    {"Broadcast data from one process to all other processes.", "broadcast."},
                    MPIPY_FORMS(bcast), buf, root0);

@@ -168,12 +168,6 @@ template <class T> T &self_as(nb::handle self) {
     return *nb::inst_ptr<T>(self);
 }
 
-// For methods bound as plain CPython functions (bypassing nanobind's dispatch, where that
-// dispatch is most of a call's cost): the Python error for the exception being handled, as
-// nanobind's translators would set it (MpiError: MPI.Exception; std::runtime_error:
-// RuntimeError; nanobind's builtin exceptions: theirs). Returns nullptr, for `return`.
-PyObject *set_error_from_current_exception() noexcept;
-
 // Name of a module constant holding this handle (for pickling), or empty.
 std::string predefined_name(const char *kind, std::intptr_t handle);
 void register_predefined_name(const char *kind, std::intptr_t handle, const char *name);

@@ -185,27 +185,6 @@ static void translate(const std::exception_ptr &p, void *) {
     }
 }
 
-PyObject *set_error_from_current_exception() noexcept {
-    try {
-        throw;
-    } catch (nb::python_error &e) {
-        e.restore();
-    } catch (const MpiError &) {
-        translate(std::current_exception(), nullptr);
-    } catch (const nb::builtin_exception &e) {
-        PyObject *type = PyExc_RuntimeError;
-        if (e.type() == nb::exception_type::type_error) type = PyExc_TypeError;
-        if (e.type() == nb::exception_type::value_error) type = PyExc_ValueError;
-        if (e.type() == nb::exception_type::buffer_error) type = PyExc_BufferError;
-        PyErr_SetString(type, e.what());
-    } catch (const std::exception &e) {
-        PyErr_SetString(PyExc_RuntimeError, e.what());
-    } catch (...) {
-        PyErr_SetString(PyExc_SystemError, "unknown C++ exception");
-    }
-    return nullptr;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Error handlers with Python functions. MPI calls a C function with only the communicator
 // and the error code, and may hold its own locks meanwhile (MPICH refuses to be asked for

@@ -29,24 +29,7 @@ NARROW = {
 }
 
 
-# Methods bound as plain CPython functions (csrc/coll.cpp: Barrier), which nanobind's stubgen
-# sees as method descriptors: their signature and docstring.
-RAW_METHODS = {"Barrier": ("(self) -> None", "Barrier synchronization.")}
-
-
-def raw_method(match: re.Match) -> str:
-    indent, name = match.group(1), match.group(2)
-    signature, doc = RAW_METHODS[name]
-    return f'{indent}def {name}{signature}:\n{indent}    """{doc}"""'
-
-
 def clean(text: str) -> str:
-    names = "|".join(RAW_METHODS)
-    text = re.sub(
-        rf"^([ \t]+)({names}): types.MethodDescriptorType = \.\.\.$", raw_method, text, flags=re.M
-    )
-    if not re.search(r"\btypes\.", text):
-        text = text.replace("import types\n", "")
     # Properties made with property(getter) in Python come out as assignments.
     text = re.sub(
         r"@property\n(\s+)(\w+) = (\w+)\n", r"@property\n\1def \2(self) -> int: ...\n", text
