@@ -8,6 +8,8 @@
 
 namespace mpipy {
 
+namespace {
+
 // The error of a failed MPI_Waitall/Testall: the first failed request's, not ERR_IN_STATUS.
 int first_error(int rc, const std::vector<MPI_Status> &statuses) {
     if (rc == MPI_ERR_IN_STATUS)
@@ -15,6 +17,8 @@ int first_error(int rc, const std::vector<MPI_Status> &statuses) {
             if (st.MPI_ERROR != MPI_SUCCESS && st.MPI_ERROR != MPI_ERR_PENDING) return st.MPI_ERROR;
     return rc;
 }
+
+}  // namespace
 
 // Complete requests (all of them, even after an error: their memory goes away next), while
 // this process's pending object receives progress (see wait_progressing).
@@ -32,18 +36,6 @@ int wait_requests(std::vector<MPI_Request> &requests) {
     for (MPI_Request &r : requests)
         if (r != MPI_REQUEST_NULL) MPI_Wait(&r, MPI_STATUS_IGNORE);  // pending after an error
     return rc;
-}
-
-int post_part_sends(const OutgoingObject &out, int world_dest, std::vector<MPI_Request> &requests) {
-    for (const PinnedBuffer &part : out.parts) {
-        const Py_buffer &v = part.view();
-        CallCount c(v.len, MPI_BYTE);
-        requests.push_back(MPI_REQUEST_NULL);
-        int rc = MPIPY_C(MPI_Isend)(v.buf, c.count, c.type, world_dest, out.part_tag, parts_comm(),
-                                    &requests.back());
-        if (rc != MPI_SUCCESS) return rc;
-    }
-    return MPI_SUCCESS;
 }
 
 // On failure, none of in's receives stays posted (their memory is in `in`).
@@ -131,13 +123,10 @@ void send_outgoing(const OutgoingObject &out, MPI_Comm comm, int dest, int tag, 
         check(rc);
         return;
     }
-    std::vector<MPI_Request> requests(1 + out.parts.size(), MPI_REQUEST_NULL);
+    std::vector<MPI_Request> requests(1, MPI_REQUEST_NULL);
     int rc = isend_bytes(mode, out.data, out.size, dest, tag, comm, &requests[0]);
-    for (size_t i = 0; rc == MPI_SUCCESS && i < out.parts.size(); ++i) {
-        const Py_buffer &v = out.parts[i].view();
-        rc = isend_bytes(part_mode, v.buf, v.len, out.world_dest, out.part_tag, parts_comm(),
-                         &requests[1 + i]);
-    }
+    if (rc == MPI_SUCCESS)
+        rc = post_part_sends(out, out.world_dest, requests, mode == Mode::buffered);
     const int wait_rc = wait_requests(requests);
     check(rc != MPI_SUCCESS ? rc : wait_rc);
 }
@@ -258,13 +247,7 @@ nb::object isend_object(nb::handle obj, MPI_Comm comm, int dest, int tag, Mode m
         plain->keep = out.stream;
         return make_request(h, std::move(plain), false);
     }
-    const Mode part_mode = mode == Mode::buffered ? Mode::buffered : Mode::standard;
-    state->parts.assign(out.parts.size(), MPI_REQUEST_NULL);
-    for (size_t i = 0; i < out.parts.size(); ++i) {
-        const Py_buffer &v = out.parts[i].view();
-        check(isend_bytes(part_mode, v.buf, v.len, out.world_dest, out.part_tag, parts_comm(),
-                          &state->parts[i]));
-    }
+    check(post_part_sends(out, out.world_dest, state->parts, mode == Mode::buffered));
     return make_request(h, std::move(state), false);
 }
 
@@ -494,6 +477,18 @@ Message &message_of(nb::handle self) {
 }
 
 }  // namespace
+
+int post_part_sends(const OutgoingObject &out, int world_dest, std::vector<MPI_Request> &requests,
+                    bool buffered) {
+    for (const PinnedBuffer &part : out.parts) {
+        const Py_buffer &v = part.view();
+        requests.push_back(MPI_REQUEST_NULL);
+        int rc = isend_bytes(buffered ? Mode::buffered : Mode::standard, v.buf, v.len, world_dest,
+                             out.part_tag, parts_comm(), &requests.back());
+        if (rc != MPI_SUCCESS) return rc;
+    }
+    return MPI_SUCCESS;
+}
 
 void send_pickled(const OutgoingObject &out, MPI_Comm comm, int dest, int tag) {
     send_outgoing(out, comm, dest, tag, Mode::standard);

@@ -72,9 +72,11 @@ nb::object allocate_buffer(MPI_Count n, void **addr);
 nb::object buffer_of(void *addr, Py_ssize_t size, bool readonly, nb::handle base);
 
 // Parts on the private communicator (p2p_obj.cpp): nonblocking sends of out's parts to a
-// world rank, receives of in's parts (after parse), appended to `requests`; wait_requests
-// completes them all, even after an error, while pending object receives progress.
-int post_part_sends(const OutgoingObject &out, int world_dest, std::vector<MPI_Request> &requests);
+// world rank (buffered mode for a bsend's), receives of in's parts (after parse), appended to
+// `requests`; wait_requests completes them all, even after an error, while pending object
+// receives progress.
+int post_part_sends(const OutgoingObject &out, int world_dest, std::vector<MPI_Request> &requests,
+                    bool buffered = false);
 int post_part_receives(IncomingObject &in, std::vector<MPI_Request> &requests);
 int wait_requests(std::vector<MPI_Request> &requests);
 
