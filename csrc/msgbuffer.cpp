@@ -3,12 +3,17 @@
 #include "msgbuffer.hpp"
 #include "objects.hpp"
 
+#include <bit>
 #include <string>
 
 namespace mpipy {
 
 namespace {
 
+[[noreturn]] void raise_error(PyObject *kind, const std::string &what) {
+    PyErr_SetString(kind, what.c_str());
+    throw nb::python_error();
+}
 [[noreturn]] void spec_error(PyObject *kind, const std::string &what) {
     PyErr_SetString(kind, ("message: " + what).c_str());
     throw nb::python_error();
@@ -16,7 +21,9 @@ namespace {
 
 std::string type_name_of(nb::handle obj) { return nb::type_name(obj.type()).c_str(); }
 
+// A count or displacement; None (absent) gives -1.
 MPI_Count to_count(nb::handle obj, const char *what) {
+    if (!obj.is_valid() || obj.is_none()) return -1;
     if (!PyLong_Check(obj.ptr()))
         spec_error(PyExc_TypeError,
                    std::string(what) + " must be an integer, not " + type_name_of(obj));
@@ -36,14 +43,18 @@ MPI_Datatype to_datatype(nb::handle obj) {
     }
     if (nb::isinstance<nb::str>(obj)) {
         MPI_Datatype type = datatype_for_format(nb::cast<std::string>(obj).c_str());
-        if (type == MPI_DATATYPE_NULL)
-            spec_error(PyExc_ValueError, "cannot map type code '" + nb::cast<std::string>(obj) +
-                                             "' to an MPI datatype");
+        if (type == MPI_DATATYPE_NULL)  // a failed lookup by key, as in a mapping
+            spec_error(PyExc_KeyError, "cannot map type code " +
+                                           nb::cast<std::string>(nb::repr(obj)) +
+                                           " to an MPI datatype");
         return type;
     }
     spec_error(PyExc_TypeError,
                "expecting an MPI.Datatype or a type code, not " + type_name_of(obj));
 }
+
+bool is_datatype_spec(PyObject *obj) { return is_instance<Datatype>(obj) || PyUnicode_Check(obj); }
+bool is_pair(PyObject *obj) { return PyTuple_Check(obj) || PyList_Check(obj); }
 
 bool is_predefined(MPI_Datatype type) { return combiner_of(type) == MPI_COMBINER_NAMED; }
 
@@ -74,56 +85,83 @@ void span_of(const Py_buffer &view, Py_ssize_t &lo, Py_ssize_t &hi) {
 
 }  // namespace
 
+void pin_buffer(PinnedBuffer &pin, nb::handle obj, int flags, const char *what,
+                const char *layout_hint) {
+    if (pin.acquire(obj.ptr(), flags)) [[likely]]
+        return;
+    PyErr_Clear();
+    PinnedBuffer probe;  // what the object can export at all
+    if (!probe.acquire(obj.ptr(), PyBUF_RECORDS_RO)) {
+        PyErr_Clear();
+        raise_error(PyExc_TypeError, std::string(what) +
+                                         " must be a buffer (bytes, bytearray, array.array, NumPy "
+                                         "array, an object with __dlpack__ or "
+                                         "__cuda_array_interface__, ...), not " +
+                                         type_name_of(obj));
+    }
+    if ((flags & PyBUF_WRITABLE) && probe.view().readonly)
+        raise_error(PyExc_TypeError, std::string(what) + " of type " + type_name_of(obj) +
+                                         " is read-only; pass a writable buffer");
+    raise_error(PyExc_ValueError, std::string(what) + " is not contiguous" + layout_hint);
+}
+
 void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
     PyObject *items[4] = {spec.ptr(), nullptr, nullptr, nullptr};
     Py_ssize_t n = 1;
     if (PyList_Check(spec.ptr()) || PyTuple_Check(spec.ptr())) {
         n = PySequence_Fast_GET_SIZE(spec.ptr());
-        if (n < 1 || n > 4)
-            spec_error(PyExc_TypeError, "expecting a buffer or a list/tuple of 2 to 4 items, got " +
-                                            std::to_string(n) + " items");
+        if (n < 2 || n > 4)
+            spec_error(PyExc_ValueError,
+                       "expecting a buffer or a list/tuple of 2 to 4 items, got " +
+                           std::to_string(n) + " items");
         PyObject **seq = PySequence_Fast_ITEMS(spec.ptr());
         for (Py_ssize_t i = 0; i < n; ++i) items[i] = seq[i];
     }
+    // [buf, datatype], [buf, count], [buf, (count, displ)], [buf, count, datatype],
+    // [buf, (count, displ), datatype], [buf, count, displ, datatype]; None for a count or a
+    // displacement means "not given".
     nb::handle buf = items[0];
     nb::handle count_obj, displ_obj, type_obj;
     switch (n) {
-    case 2:  // [buf, datatype] or (buf, count)
-        if (PyLong_Check(items[1]))
-            count_obj = items[1];
-        else
+    case 2:
+        if (is_datatype_spec(items[1]))
             type_obj = items[1];
-        break;
-    case 3:  // [buf, count, datatype] or [buf, (count, displ), datatype]
-        if (PyTuple_Check(items[1]) || PyList_Check(items[1])) {
-            if (PySequence_Fast_GET_SIZE(items[1]) != 2)
-                spec_error(PyExc_TypeError, "expecting (count, displacement) pair");
-            count_obj = PySequence_Fast_ITEMS(items[1])[0];
-            displ_obj = PySequence_Fast_ITEMS(items[1])[1];
-        } else if (!(items[1] == Py_None)) {
+        else
             count_obj = items[1];
-        }
+        break;
+    case 3:
+        count_obj = items[1];
         type_obj = items[2];
         break;
-    case 4:  // [buf, count, displ, datatype]
-        if (!(items[1] == Py_None)) count_obj = items[1];
-        if (!(items[2] == Py_None)) displ_obj = items[2];
+    case 4:
+        count_obj = items[1];
+        displ_obj = items[2];
         type_obj = items[3];
         break;
     default:
         break;
     }
+    if (n <= 3 && count_obj.is_valid() && is_pair(count_obj.ptr())) {
+        if (PySequence_Fast_GET_SIZE(count_obj.ptr()) != 2)
+            spec_error(PyExc_ValueError, "expecting a (count, displacement) pair");
+        displ_obj = PySequence_Fast_ITEMS(count_obj.ptr())[1];
+        count_obj = PySequence_Fast_ITEMS(count_obj.ptr())[0];
+    }
 
     MPI_Datatype type = MPI_DATATYPE_NULL;
     if (type_obj.is_valid() && !type_obj.is_none()) type = to_datatype(type_obj);
-    MPI_Count count = count_obj.is_valid() ? to_count(count_obj, "count") : -1;
-    MPI_Count displ = displ_obj.is_valid() ? to_count(displ_obj, "displacement") : 0;
+    MPI_Count count = to_count(count_obj, "count");
+    MPI_Count displ = to_count(displ_obj, "displacement");
+    if (displ < 0) displ = 0;
 
     out.pinned.release();
     if (is_bottom(buf)) {  // absolute addresses (or nothing): the datatype says everything
         if (n == 1) spec_error(PyExc_TypeError, "expecting a buffer or a list/tuple, not None");
         if (type == MPI_DATATYPE_NULL)
             spec_error(PyExc_TypeError, "a datatype is required with BOTTOM or None");
+        if (buf.is_none() && count > 0)
+            spec_error(PyExc_ValueError, "buffer is None but count is " + std::to_string(count) +
+                                             " (use MPI.BOTTOM for absolute addresses)");
         out.addr = MPI_BOTTOM;
         out.count = count < 0 ? 0 : count;
         out.type = type;
@@ -135,32 +173,22 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
     const int flags = (type == MPI_DATATYPE_NULL ? PyBUF_FORMAT | PyBUF_ANY_CONTIGUOUS
                                                  : PyBUF_FORMAT | PyBUF_STRIDES) |
                       writable;
-    if (!out.pinned.acquire(buf.ptr(), flags)) {
-        PyErr_Clear();
-        PinnedBuffer probe;
-        if (!probe.acquire(buf.ptr(), PyBUF_RECORDS_RO)) {
-            PyErr_Clear();
-            spec_error(PyExc_TypeError,
-                       "expecting a buffer-protocol object (bytes, bytearray, array.array, "
-                       "memoryview, NumPy array, ...) or a list/tuple, not " +
-                           type_name_of(buf));
-        }
-        if (writable && probe.view().readonly)
-            spec_error(PyExc_TypeError,
-                       "receive buffer of type " + type_name_of(buf) +
-                           " is read-only; pass a writable buffer (bytearray, NumPy array, ...)");
-        spec_error(PyExc_ValueError,
-                   "buffer is not contiguous; pass an explicit datatype that describes its "
-                   "layout, as [buf, count, datatype]");
-    }
+    pin_buffer(out.pinned, buf, flags, "message: buffer",
+               "; pass an explicit datatype that describes its layout, as [buf, count, datatype]");
     const Py_buffer &view = out.pinned.view();
 
     if (type == MPI_DATATYPE_NULL) {
         type = datatype_for_format(view.format);
-        if (type == MPI_DATATYPE_NULL)
-            spec_error(PyExc_ValueError,
-                       std::string("cannot infer an MPI datatype from buffer format '") +
-                           view.format + "'; pass [buf, count, datatype]");
+        if (type == MPI_DATATYPE_NULL) {
+            const char order = view.format ? view.format[0] : '@';
+            const bool swapped = std::endian::native == std::endian::little
+                                     ? order == '>' || order == '!'
+                                     : order == '<';
+            spec_error(
+                swapped ? PyExc_BufferError : PyExc_KeyError,
+                std::string("cannot infer an MPI datatype from buffer format '") + view.format +
+                    "'" + (swapped ? " (non-native byte order)" : "; pass [buf, count, datatype]"));
+        }
         const Py_ssize_t itemsize = view.itemsize > 0 ? view.itemsize : 1;
         const MPI_Count available = view.len / itemsize;
         if (count < 0) count = available - (displ <= available ? displ : available);

@@ -9,40 +9,95 @@
 
 namespace mpipy {
 
-// A Py_buffer export, released when this goes away. Move-only.
+// DLPack device types (dlpack.h) that matter here: where a buffer's memory lives.
+enum DeviceType : int {
+    kHostBuffer = 0,  // a buffer-protocol export
+    kDLCPU = 1,
+    kDLCUDA = 2,
+    kDLCUDAHost = 3,
+    kDLROCMHost = 11,
+    kDLCUDAManaged = 13,
+};
+
+// Whether the CPU may read and write memory of this device type.
+inline bool cpu_accessible(int device) {
+    return device == kHostBuffer || device == kDLCPU || device == kDLCUDAHost ||
+           device == kDLROCMHost || device == kDLCUDAManaged;
+}
+
+// A buffer export, released when this goes away. Move-only. The memory comes from the
+// buffer protocol or, for objects without it, from DLPack (`__dlpack__`) or the CUDA array
+// interface (`__cuda_array_interface__`): then the view is one contiguous run of bytes whose
+// `obj` is what keeps the memory alive (the DLPack capsule, or the exporter itself).
 class PinnedBuffer {
   public:
     PinnedBuffer() { view_.obj = nullptr; }
     PinnedBuffer(const PinnedBuffer &) = delete;
     PinnedBuffer &operator=(const PinnedBuffer &) = delete;
-    PinnedBuffer(PinnedBuffer &&other) noexcept : view_(other.view_) { other.view_.obj = nullptr; }
+    PinnedBuffer(PinnedBuffer &&other) noexcept { take(other); }
     PinnedBuffer &operator=(PinnedBuffer &&other) noexcept {
         if (this != &other) {
             release();
-            view_ = other.view_;
-            other.view_.obj = nullptr;
+            take(other);
         }
         return *this;
     }
     ~PinnedBuffer() { release(); }
 
-    // Export obj's buffer with `flags`; false (and no Python error) when it has none.
+    // Export obj's memory with `flags` (PyBUF_*). False, with a Python error set, when obj
+    // exports nothing or cannot meet the flags through the buffer protocol; a malformed DLPack
+    // or CUDA array interface export throws its own error (TypeError, KeyError, BufferError...).
     bool acquire(PyObject *obj, int flags) {
         release();
-        if (PyObject_GetBuffer(obj, &view_, flags) == 0) return true;
-        view_.obj = nullptr;
-        return false;
+        if (PyObject_CheckBuffer(obj)) [[likely]] {
+            if (PyObject_GetBuffer(obj, &view_, flags) == 0) return true;
+            view_.obj = nullptr;
+            return false;
+        }
+        return acquire_array_interface(obj, flags);
     }
+    // A foreign export's view owns a reference to its keeper and nothing else, which
+    // PyBuffer_Release drops as it does for any exporter without a release slot.
     void release() {
         if (view_.obj) PyBuffer_Release(&view_);
         view_.obj = nullptr;
+        device_ = kHostBuffer;
     }
     bool empty() const { return view_.obj == nullptr; }
     const Py_buffer &view() const { return view_; }
+    int device() const { return device_; }
 
   private:
+    bool acquire_array_interface(PyObject *obj, int flags);  // array_interfaces.cpp
+    bool acquire_dlpack(PyObject *obj, nb::handle dlpack, int flags);
+    bool acquire_cuda_array(PyObject *obj, nb::handle interface, int flags);
+    void fill(PyObject *keeper, void *buf, Py_ssize_t len, Py_ssize_t itemsize, const char *format,
+              bool readonly, int flags, int device);
+
+    // Exporters may point a view's shape and strides at its own len and itemsize (CPython's
+    // PyBuffer_FillInfo does; so do foreign exports, at shape_): moving repoints them.
+    void take(PinnedBuffer &other) {
+        view_ = other.view_;
+        device_ = other.device_;
+        shape_ = other.shape_;
+        const Py_buffer &from = other.view_;
+        if (view_.shape == &from.len) view_.shape = &view_.len;
+        if (view_.strides == &from.itemsize) view_.strides = &view_.itemsize;
+        if (view_.shape == &other.shape_) view_.shape = &shape_;
+        other.view_.obj = nullptr;
+        other.device_ = kHostBuffer;
+    }
+
     Py_buffer view_;
+    Py_ssize_t shape_ = 0;  // items of a foreign export
+    int device_ = kHostBuffer;
 };
+
+// Pin obj's memory with `flags` (PyBUF_*), or raise what says why not, naming the argument
+// `what`: TypeError when obj exports no memory, or read-only memory where writing is asked;
+// ValueError when its layout does not meet the flags (`layout_hint` is appended).
+void pin_buffer(PinnedBuffer &pin, nb::handle obj, int flags, const char *what,
+                const char *layout_hint = "");
 
 // What the MPI call gets: address, count, datatype, plus the pinned export behind them.
 struct MessageBuffer {

@@ -16,8 +16,6 @@ namespace {
     throw nb::python_error();
 }
 
-std::string type_name_of(nb::handle obj) { return nb::type_name(obj.type()).c_str(); }
-
 // A contiguous buffer argument, pinned while MPI uses it.
 struct Bytes {
     PinnedBuffer pinned;
@@ -27,21 +25,7 @@ struct Bytes {
 
 void acquire(nb::handle obj, Access access, Bytes &out, const char *what) {
     const int flags = PyBUF_ANY_CONTIGUOUS | (access == Access::write ? PyBUF_WRITABLE : 0);
-    if (!out.pinned.acquire(obj.ptr(), flags)) {
-        PyErr_Clear();
-        PinnedBuffer probe;
-        if (!probe.acquire(obj.ptr(), PyBUF_RECORDS_RO)) {
-            PyErr_Clear();
-            arg_error(PyExc_TypeError, std::string(what) +
-                                           " must be a buffer-protocol object (bytearray, "
-                                           "NumPy array, ...), not " +
-                                           type_name_of(obj));
-        }
-        if (access == Access::write && probe.view().readonly)
-            arg_error(PyExc_TypeError, std::string(what) + " of type " + type_name_of(obj) +
-                                           " is read-only; pass a writable buffer");
-        arg_error(PyExc_ValueError, std::string(what) + " must be a contiguous buffer");
-    }
+    pin_buffer(out.pinned, obj, flags, what);
     out.ptr = static_cast<char *>(out.pinned.view().buf);
     out.len = out.pinned.view().len;
 }
@@ -213,11 +197,7 @@ MPI_Aint get_address(nb::handle location) {
     void *ptr = MPI_BOTTOM;
     PinnedBuffer pinned;
     if (!location.is_none() && !nb::isinstance<BottomType>(location)) {
-        if (!pinned.acquire(location.ptr(), PyBUF_STRIDES)) {
-            PyErr_Clear();
-            arg_error(PyExc_TypeError, "location must be a buffer-protocol object or BOTTOM, not " +
-                                           type_name_of(location));
-        }
+        pin_buffer(pinned, location, PyBUF_STRIDES, "location");
         ptr = pinned.view().buf;
     }
     MPI_Aint address = 0;

@@ -948,7 +948,7 @@ def test_wrong_types():
         comm.Gatherv(buf, [buf, 3.5, MPI.INT])
     with pytest.raises(TypeError):
         comm.Bcast([buf, 3, object()])
-    with pytest.raises(ValueError):  # a type code string that names no datatype
+    with pytest.raises(KeyError):  # a type code string that names no datatype
         comm.Bcast([buf, 3, "not a type code"])
     with pytest.raises((TypeError, ValueError)):
         comm.Bcast([buf, 3, MPI.INT, 0, 1])

@@ -1,0 +1,382 @@
+// Buffers of objects without the buffer protocol: DLPack (`__dlpack__`, versioned and legacy
+// capsules) and the CUDA array interface (`__cuda_array_interface__`). Either becomes a
+// PinnedBuffer view of one contiguous run of bytes; device memory goes to MPI as it is (a
+// GPU-aware MPI handles it).
+#include "msgbuffer.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mpipy {
+
+namespace {
+
+// The DLPack ABI (dlpack.h, v1.x), as far as a consumer reads it.
+struct DLDevice {
+    int32_t device_type;
+    int32_t device_id;
+};
+struct DLDataType {
+    uint8_t code;
+    uint8_t bits;
+    uint16_t lanes;
+};
+struct DLTensor {
+    void *data;
+    DLDevice device;
+    int32_t ndim;
+    DLDataType dtype;
+    int64_t *shape;
+    int64_t *strides;  // in elements; null means compact row-major
+    uint64_t byte_offset;
+};
+struct DLManagedTensor {  // legacy capsules, named "dltensor"
+    DLTensor dl_tensor;
+    void *manager_ctx;
+    void (*deleter)(DLManagedTensor *);
+};
+struct DLPackVersion {
+    uint32_t major;
+    uint32_t minor;
+};
+struct DLManagedTensorVersioned {  // capsules named "dltensor_versioned"
+    DLPackVersion version;
+    void *manager_ctx;
+    void (*deleter)(DLManagedTensorVersioned *);
+    uint64_t flags;
+    DLTensor dl_tensor;
+};
+constexpr uint64_t kDLReadOnlyFlag = 1;
+enum DLDataTypeCode : uint8_t {
+    kDLInt = 0,
+    kDLUInt = 1,
+    kDLFloat = 2,
+    kDLComplex = 5,
+    kDLBool = 6
+};
+
+[[noreturn]] void raise(PyObject *kind, const std::string &what) {
+    PyErr_SetString(kind, what.c_str());
+    throw nb::python_error();
+}
+
+// Element format and size of a typed element of `bytes` bytes: signed and unsigned integers,
+// booleans, real and complex floats map to struct-module codes (so the MPI datatype can be
+// inferred), anything else to unsigned bytes.
+struct Element {
+    const char *format;
+    Py_ssize_t itemsize;
+};
+Element element_of(char kind, Py_ssize_t bytes) {
+    auto pick = [bytes](const char *c8, const char *c16, const char *c32, const char *c64,
+                        const char *c128) -> const char * {
+        switch (bytes) {
+        case 1:
+            return c8;
+        case 2:
+            return c16;
+        case 4:
+            return c32;
+        case 8:
+            return c64;
+        case 16:
+            return c128;
+        default:
+            return nullptr;
+        }
+    };
+    const char *format = nullptr;
+    switch (kind) {
+    case 'b':
+        format = bytes == 1 ? "?" : nullptr;
+        break;
+    case 'i':
+        format = pick("b", "h", "i", sizeof(long) == 8 ? "l" : "q", nullptr);
+        break;
+    case 'u':
+        format = pick("B", "H", "I", sizeof(long) == 8 ? "L" : "Q", nullptr);
+        break;
+    case 'f':
+        format = pick(nullptr, "e", "f", "d", sizeof(long double) == 16 ? "g" : nullptr);
+        break;
+    case 'c':
+        format = pick(nullptr, nullptr, nullptr, "Zf", "Zd");
+        if (bytes == 2 * static_cast<Py_ssize_t>(sizeof(long double)) && bytes > 16) format = "Zg";
+        break;
+    default:
+        break;
+    }
+    return format ? Element{format, bytes} : Element{"B", 1};
+}
+
+// Contiguous in C or Fortran order? Strides in the same unit as `unit` (the size of one
+// element along the innermost axis); axes of length 0 or 1 place no constraint.
+template <class Shape, class Strides>
+bool contiguous(Py_ssize_t ndim, Shape shape, Strides strides, int64_t unit) {
+    for (int order = 0; order < 2; ++order) {
+        int64_t expected = unit;
+        bool ok = true;
+        for (Py_ssize_t k = 0; k < ndim && ok; ++k) {
+            const Py_ssize_t axis = order == 0 ? ndim - 1 - k : k;
+            const int64_t n = shape(axis);
+            if (n > 1 && strides(axis) != expected) ok = false;
+            expected *= n;
+        }
+        if (ok) return true;
+    }
+    return false;
+}
+
+// Product of non-negative extents, refusing what does not fit in memory.
+Py_ssize_t checked_product(Py_ssize_t a, int64_t b, const char *who) {
+    Py_ssize_t out = 0;
+    if (b < 0 || __builtin_mul_overflow(a, static_cast<Py_ssize_t>(b), &out))
+        raise(PyExc_BufferError, std::string(who) + ": buffer size out of range");
+    return out;
+}
+
+// An integer from a Python object, TypeError naming `what` if it is not one.
+long long as_integer(nb::handle obj, const char *what) {
+    if (!PyLong_Check(obj.ptr()))
+        raise(PyExc_TypeError,
+              std::string(what) + " must be an integer, not " + nb::type_name(obj.type()).c_str());
+    long long v = PyLong_AsLongLong(obj.ptr());
+    if (v == -1 && PyErr_Occurred()) throw nb::python_error();
+    return v;
+}
+
+// getattr(obj, name), or an invalid handle when obj has no such attribute.
+nb::object attribute(PyObject *obj, const char *name) {
+    PyObject *value = PyObject_GetAttrString(obj, name);
+    if (value) return nb::steal(value);
+    if (!PyErr_ExceptionMatches(PyExc_AttributeError)) throw nb::python_error();
+    PyErr_Clear();
+    return nb::object();
+}
+
+}  // namespace
+
+void PinnedBuffer::fill(PyObject *keeper, void *buf, Py_ssize_t len, Py_ssize_t itemsize,
+                        const char *format, bool readonly, int flags, int device) {
+    const bool typed = (flags & PyBUF_FORMAT) == PyBUF_FORMAT;
+    if (!typed) itemsize = 1;
+    view_.obj = keeper;
+    Py_INCREF(keeper);
+    view_.buf = buf;
+    view_.len = len;
+    view_.readonly = readonly;
+    view_.itemsize = itemsize;
+    view_.format = typed ? const_cast<char *>(format) : nullptr;
+    view_.ndim = 1;
+    shape_ = len / itemsize;
+    view_.shape = (flags & PyBUF_ND) == PyBUF_ND ? &shape_ : nullptr;
+    view_.strides = (flags & PyBUF_STRIDES) == PyBUF_STRIDES ? &view_.itemsize : nullptr;
+    view_.suboffsets = nullptr;
+    view_.internal = nullptr;
+    device_ = device;
+}
+
+bool PinnedBuffer::acquire_array_interface(PyObject *obj, int flags) {
+    nb::object dlpack = attribute(obj, "__dlpack__");
+    if (dlpack.is_valid() && acquire_dlpack(obj, dlpack, flags)) return true;
+    nb::object interface = attribute(obj, "__cuda_array_interface__");
+    if (interface.is_valid()) return acquire_cuda_array(obj, interface, flags);
+    PyErr_Format(PyExc_TypeError,
+                 "a bytes-like object, or one with __dlpack__ or __cuda_array_interface__, is "
+                 "required, not '%.200s'",
+                 Py_TYPE(obj)->tp_name);
+    return false;
+}
+
+// False (nothing set) when obj lacks __dlpack_device__: then it is not a DLPack exporter.
+bool PinnedBuffer::acquire_dlpack(PyObject *obj, nb::handle dlpack, int flags) {
+    nb::object device_fn = attribute(obj, "__dlpack_device__");
+    if (!device_fn.is_valid()) return false;
+    nb::object device = device_fn();
+    if (!PyTuple_Check(device.ptr()))
+        raise(PyExc_TypeError, "dlpack: __dlpack_device__() must return a tuple");
+    if (PyTuple_GET_SIZE(device.ptr()) != 2)
+        raise(PyExc_ValueError, "dlpack: __dlpack_device__() must return (device_type, id)");
+    const long long device_type =
+        as_integer(PyTuple_GET_ITEM(device.ptr(), 0), "dlpack: device type");
+    as_integer(PyTuple_GET_ITEM(device.ptr(), 1), "dlpack: device id");
+
+    // Ask for a versioned capsule; producers that predate DLPack 1.0 reject the keywords
+    // with TypeError and get the legacy call. Device memory is requested as of now
+    // (stream -1: no synchronization on our part; MPI works in stream order of its own).
+    const bool on_cpu = device_type == kDLCPU;
+    nb::object capsule;
+    try {
+        nb::object max_version = nb::make_tuple(1, 0);
+        capsule = on_cpu ? dlpack(nb::arg("max_version") = max_version, nb::arg("copy") = false)
+                         : dlpack(nb::arg("stream") = -1, nb::arg("max_version") = max_version,
+                                  nb::arg("copy") = false);
+    } catch (nb::python_error &e) {
+        if (!e.matches(PyExc_TypeError)) throw;
+        capsule = on_cpu ? dlpack() : dlpack(nb::arg("stream") = -1);
+    }
+
+    const DLTensor *tensor = nullptr;
+    bool readonly = false;
+    if (PyCapsule_IsValid(capsule.ptr(), "dltensor_versioned")) {
+        auto *managed = static_cast<DLManagedTensorVersioned *>(
+            PyCapsule_GetPointer(capsule.ptr(), "dltensor_versioned"));
+        if (managed->version.major != 1)
+            raise(PyExc_BufferError, "dlpack: unsupported version " +
+                                         std::to_string(managed->version.major) + "." +
+                                         std::to_string(managed->version.minor));
+        tensor = &managed->dl_tensor;
+        readonly = (managed->flags & kDLReadOnlyFlag) != 0;
+    } else if (PyCapsule_IsValid(capsule.ptr(), "dltensor")) {
+        tensor = &static_cast<DLManagedTensor *>(PyCapsule_GetPointer(capsule.ptr(), "dltensor"))
+                      ->dl_tensor;
+    } else {
+        raise(PyExc_BufferError, "dlpack: __dlpack__() did not return an unused DLPack capsule");
+    }
+
+    const int ndim = tensor->ndim;
+    if (ndim < 0) raise(PyExc_BufferError, "dlpack: negative number of dimensions");
+    if (ndim > 0 && !tensor->shape) raise(PyExc_BufferError, "dlpack: shape is NULL");
+    for (int i = 0; i < ndim; ++i) {
+        if (tensor->shape[i] < 0) raise(PyExc_BufferError, "dlpack: negative shape");
+        if (tensor->strides && tensor->strides[i] < 0)
+            raise(PyExc_BufferError, "dlpack: negative strides");
+    }
+    if (tensor->strides && !contiguous(
+                               ndim, [&](Py_ssize_t i) { return tensor->shape[i]; },
+                               [&](Py_ssize_t i) { return tensor->strides[i]; }, 1))
+        raise(PyExc_BufferError, "dlpack: buffer is not contiguous");
+    if (readonly && (flags & PyBUF_WRITABLE) == PyBUF_WRITABLE)
+        raise(PyExc_BufferError, "dlpack: buffer is read-only");
+
+    // Element type: one lane of a known kind, or two float lanes (a complex number); any
+    // other vector type is plain bytes.
+    const DLDataType dtype = tensor->dtype;
+    const Py_ssize_t element_bytes = (Py_ssize_t(dtype.bits) * dtype.lanes + 7) / 8;
+    Element element{"B", 1};
+    if (dtype.lanes == 1 || (dtype.lanes == 2 && dtype.code == kDLFloat)) {
+        const char kind = dtype.lanes == 2           ? 'c'
+                          : dtype.code == kDLInt     ? 'i'
+                          : dtype.code == kDLUInt    ? 'u'
+                          : dtype.code == kDLFloat   ? 'f'
+                          : dtype.code == kDLComplex ? 'c'
+                          : dtype.code == kDLBool    ? 'b'
+                                                     : '?';
+        if (dtype.bits % 8 == 0) element = element_of(kind, element_bytes);
+    }
+    Py_ssize_t len = element_bytes;
+    for (int i = 0; i < ndim; ++i) len = checked_product(len, tensor->shape[i], "dlpack");
+
+    // The capsule keeps the tensor alive: its destructor calls the producer's deleter.
+    fill(capsule.ptr(), static_cast<char *>(tensor->data) + tensor->byte_offset, len,
+         element.itemsize, element.format, readonly, flags, static_cast<int>(device_type));
+    return true;
+}
+
+bool PinnedBuffer::acquire_cuda_array(PyObject *obj, nb::handle interface, int flags) {
+    if (!PyDict_Check(interface.ptr()))
+        raise(PyExc_TypeError, std::string("__cuda_array_interface__ must be a dict, not ") +
+                                   nb::type_name(interface.type()).c_str());
+    nb::dict cai = nb::borrow<nb::dict>(interface);
+    auto required = [&](const char *key) -> nb::object {
+        PyObject *value = PyDict_GetItemString(cai.ptr(), key);  // borrowed
+        if (!value) {
+            PyErr_SetString(PyExc_KeyError, key);
+            throw nb::python_error();
+        }
+        return nb::borrow(value);
+    };
+    auto optional = [&](const char *key) -> nb::object {
+        PyObject *value = PyDict_GetItemString(cai.ptr(), key);
+        return value ? nb::borrow(value) : nb::none();
+    };
+    auto expect = [](nb::handle value, bool ok, const char *key, const char *type) {
+        if (!ok)
+            raise(PyExc_TypeError, std::string("__cuda_array_interface__: '") + key +
+                                       "' must be a " + type + ", not " +
+                                       nb::type_name(value.type()).c_str());
+    };
+    nb::object data = required("data"), typestr = required("typestr"), shape = required("shape");
+    nb::object strides = optional("strides"), descr = optional("descr"), mask = optional("mask");
+    expect(data, PyTuple_Check(data.ptr()), "data", "tuple (pointer, read-only flag)");
+    expect(typestr, PyUnicode_Check(typestr.ptr()), "typestr", "str");
+    expect(shape, PyTuple_Check(shape.ptr()), "shape", "tuple");
+    expect(strides, strides.is_none() || PyTuple_Check(strides.ptr()), "strides", "tuple or None");
+    expect(descr, descr.is_none() || PyList_Check(descr.ptr()), "descr", "list or None");
+    if (PyTuple_GET_SIZE(data.ptr()) != 2)
+        raise(PyExc_ValueError, "__cuda_array_interface__: 'data' must be (pointer, read-only)");
+
+    // The element: typestr is <byte order><kind><size>, as NumPy's array interface.
+    const std::string type = nb::cast<std::string>(typestr);
+    const char order = type.empty() ? '\0' : type[0];
+    const char kind = type.size() > 1 ? type[1] : '\0';
+    long long bytes = -1;
+    try {
+        size_t used = 0;
+        bytes = std::stoll(type.substr(type.size() > 2 ? 2 : type.size()), &used);
+        if (used != type.size() - 2) bytes = -1;
+    } catch (const std::exception &) {
+    }
+    if (bytes <= 0)
+        raise(PyExc_ValueError,
+              "__cuda_array_interface__: bad item size in typestr '" + type + "'");
+    if ((flags & PyBUF_FORMAT) == PyBUF_FORMAT) {
+        const bool little = [] {
+            const uint16_t one = 1;
+            return *reinterpret_cast<const uint8_t *>(&one) == 1;
+        }();
+        if (order != '|' && order != (little ? '<' : '>'))
+            raise(PyExc_BufferError,
+                  "__cuda_array_interface__: typestr '" + type + "' " +
+                      (order == '<' || order == '>' ? "has a non-native byte order"
+                                                    : "has no recognized byte order"));
+    }
+    if (!mask.is_none())
+        raise(PyExc_BufferError, "__cuda_array_interface__: masked arrays are not supported");
+
+    const Py_ssize_t ndim = PyTuple_GET_SIZE(shape.ptr());
+    std::vector<int64_t> extents, steps;
+    for (nb::handle n : shape) extents.push_back(as_integer(n, "__cuda_array_interface__: shape"));
+    for (int64_t n : extents)
+        if (n < 0) raise(PyExc_BufferError, "__cuda_array_interface__: negative shape");
+    if (!strides.is_none()) {
+        for (nb::handle s : strides)
+            steps.push_back(as_integer(s, "__cuda_array_interface__: strides"));
+        if (static_cast<Py_ssize_t>(steps.size()) != ndim)
+            raise(PyExc_ValueError, "__cuda_array_interface__: strides and shape differ in length");
+        if (!contiguous(
+                ndim, [&](Py_ssize_t i) { return extents[i]; },
+                [&](Py_ssize_t i) { return steps[i]; }, bytes))
+            raise(PyExc_BufferError, "__cuda_array_interface__: buffer is not contiguous");
+    }
+    Py_ssize_t len = static_cast<Py_ssize_t>(bytes);
+    for (int64_t n : extents) len = checked_product(len, n, "__cuda_array_interface__");
+
+    nb::handle pointer = PyTuple_GET_ITEM(data.ptr(), 0);
+    void *buf = nullptr;
+    if (!(pointer.is_none() && len == 0)) {
+        if (!PyLong_Check(pointer.ptr()))
+            raise(PyExc_TypeError, "__cuda_array_interface__: the data pointer must be an integer");
+        buf = PyLong_AsVoidPtr(pointer.ptr());
+        if (!buf && PyErr_Occurred()) throw nb::python_error();
+    }
+    const int readonly = PyObject_IsTrue(PyTuple_GET_ITEM(data.ptr(), 1));
+    if (readonly < 0) throw nb::python_error();
+    if (readonly && (flags & PyBUF_WRITABLE) == PyBUF_WRITABLE)
+        raise(PyExc_BufferError, "__cuda_array_interface__: buffer is read-only");
+
+    // A 'descr' other than the plain [('', typestr)] describes fields we pass on as bytes.
+    if (!descr.is_none()) {
+        const bool plain = nb::len(descr) == 1 &&
+                           nb::borrow<nb::list>(descr)[0].equal(nb::make_tuple("", typestr));
+        if (!plain && PyErr_WarnEx(PyExc_RuntimeWarning,
+                                   "__cuda_array_interface__: ignoring 'descr' key", 1) < 0)
+            throw nb::python_error();
+    }
+    const Element element = element_of(kind, static_cast<Py_ssize_t>(bytes));
+    fill(obj, buf, len, element.itemsize, element.format, readonly != 0, flags, kDLCUDA);
+    return true;
+}
+
+}  // namespace mpipy
