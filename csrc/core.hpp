@@ -316,6 +316,10 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
     cls.attr("__hash__") = nb::none();
 }
 
+// Room for a port name, and MPI.MAX_PORT_NAME: MPICH's names outgrow its MPI_MAX_PORT_NAME
+// (see PortName in dpm.cpp).
+constexpr int port_name_capacity = MPI_MAX_PORT_NAME > 1024 ? MPI_MAX_PORT_NAME : 1024;
+
 // Convert a Python str to std::string with a clear error for other types.
 std::string to_string(nb::handle obj, const char *what);
 

@@ -176,7 +176,7 @@ void bind_environment(nb::module_ &m) {
         {"WIN_UNIFIED", MPI_WIN_UNIFIED},
         {"MAX_PROCESSOR_NAME", MPI_MAX_PROCESSOR_NAME},
         {"MAX_ERROR_STRING", MPI_MAX_ERROR_STRING},
-        {"MAX_PORT_NAME", MPI_MAX_PORT_NAME},
+        {"MAX_PORT_NAME", port_name_capacity},
         {"MAX_INFO_KEY", MPI_MAX_INFO_KEY},
         {"MAX_INFO_VAL", MPI_MAX_INFO_VAL},
         {"MAX_OBJECT_NAME", MPI_MAX_OBJECT_NAME},
