@@ -14,7 +14,6 @@ from mpipy import MPI
 
 WORLD = MPI.COMM_WORLD
 MPIPY_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(mpipy.__file__)))
-OPEN_MPI = "open mpi" in MPI.Get_library_version().lower()
 
 # A child: finds mpipy through argv[1], answers its parent with (its rank, the world size
 # of the children, the remaining arguments), then leaves.
@@ -138,12 +137,6 @@ def test_name_publishing():
 
 # -- Spawn --------------------------------------------------------------------------------
 
-spawn_ok = pytest.mark.skipif(
-    OPEN_MPI and WORLD.Get_size() > 2, reason="Open MPI cannot place children past 4 slots here"
-)
-
-
-@spawn_ok
 @pytest.mark.timeout(180)
 def test_spawn_children_answer(child_script):
     errcodes = ["stale"]
@@ -159,7 +152,6 @@ def test_spawn_children_answer(child_script):
     assert answers == [(0, 2, ["a", "b c"], "hello"), (1, 2, ["a", "b c"], "hello")]
 
 
-@spawn_ok
 @pytest.mark.timeout(180)
 def test_spawn_arguments_only_at_root(child_script):
     """Elsewhere than the root, command and args are not looked at; a str args is one
@@ -171,7 +163,6 @@ def test_spawn_arguments_only_at_root(child_script):
     assert talk_to_children(child, 1, value=7) == [(0, 1, ["x"], 7)]
 
 
-@spawn_ok
 @pytest.mark.timeout(180)
 def test_spawn_multiple(child_script):
     rank = WORLD.Get_rank()
@@ -192,7 +183,6 @@ def test_spawn_multiple(child_script):
     assert [a[1] for a in answers] == [3, 3, 3]  # one MPI_COMM_WORLD for all children
 
 
-@spawn_ok
 @pytest.mark.timeout(180)
 def test_spawn_multiple_one_value_for_all(child_script):
     """maxprocs as one int and info as one Info apply to every command."""
