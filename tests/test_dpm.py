@@ -137,6 +137,7 @@ def test_name_publishing():
 
 # -- Spawn --------------------------------------------------------------------------------
 
+
 @pytest.mark.timeout(180)
 def test_spawn_children_answer(child_script):
     errcodes = ["stale"]
