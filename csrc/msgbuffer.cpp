@@ -85,10 +85,7 @@ void span_of(const Py_buffer &view, Py_ssize_t &lo, Py_ssize_t &hi) {
 
 }  // namespace
 
-void pin_buffer(PinnedBuffer &pin, nb::handle obj, int flags, const char *what,
-                const char *layout_hint) {
-    if (pin.acquire(obj.ptr(), flags)) [[likely]]
-        return;
+void pin_buffer_failed(nb::handle obj, int flags, const char *what, const char *layout_hint) {
     PyErr_Clear();
     PinnedBuffer probe;  // what the object can export at all
     if (!probe.acquire(obj.ptr(), PyBUF_RECORDS_RO)) {

@@ -49,7 +49,8 @@ class PinnedBuffer {
     // or CUDA array interface export throws its own error (TypeError, KeyError, BufferError...).
     bool acquire(PyObject *obj, int flags) {
         release();
-        if (PyObject_CheckBuffer(obj)) [[likely]] {
+        const PyBufferProcs *procs = Py_TYPE(obj)->tp_as_buffer;  // PyObject_CheckBuffer, inline
+        if (procs && procs->bf_getbuffer) [[likely]] {
             if (PyObject_GetBuffer(obj, &view_, flags) == 0) return true;
             view_.obj = nullptr;
             return false;
@@ -96,8 +97,13 @@ class PinnedBuffer {
 // Pin obj's memory with `flags` (PyBUF_*), or raise what says why not, naming the argument
 // `what`: TypeError when obj exports no memory, or read-only memory where writing is asked;
 // ValueError when its layout does not meet the flags (`layout_hint` is appended).
-void pin_buffer(PinnedBuffer &pin, nb::handle obj, int flags, const char *what,
-                const char *layout_hint = "");
+[[noreturn]] void pin_buffer_failed(nb::handle obj, int flags, const char *what,
+                                    const char *layout_hint);
+inline void pin_buffer(PinnedBuffer &pin, nb::handle obj, int flags, const char *what,
+                       const char *layout_hint = "") {
+    if (!pin.acquire(obj.ptr(), flags)) [[unlikely]]
+        pin_buffer_failed(obj, flags, what, layout_hint);
+}
 
 // What the MPI call gets: address, count, datatype, plus the pinned export behind them.
 struct MessageBuffer {
