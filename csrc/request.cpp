@@ -393,7 +393,7 @@ std::pair<bool, nb::object> test_all(nb::handle requests, nb::handle statuses) {
         for (size_t i = 0; i < n; ++i) {
             Request &r = *list.requests[i];
             if (is_multi_step(r)) {
-                MPI_Status st;
+                MPI_Status st = status_for(MPI_STATUS_IGNORE);
                 std::shared_ptr<RequestState> state = r.state;
                 all &= state->advance(r.handle, false, st);
                 store(r);
@@ -536,11 +536,15 @@ bool get_status_one(Request &r, MPI_Status *out) {
     require_active();
     Synced synced(r);
     if (is_multi_step(r)) {
-        MPI_Status st;
+        MPI_Status st = status_for(out);
         std::shared_ptr<RequestState> state = r.state;
         bool done = state->advance(r.handle, false, st);
         if (done) copy_status(out, st);
         return done;
+    }
+    if (r.handle == MPI_REQUEST_NULL) {  // the empty status (Open MPI leaves MPI_ERROR alone)
+        copy_status(out, Status().status);
+        return true;
     }
     int flag = 0;
     check(MPI_Request_get_status(r.handle, &flag, out));

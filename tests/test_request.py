@@ -375,6 +375,13 @@ def test_get_status_all_any_some(comm):
     status.source, status.tag, status.error = 0, 0, MPI.ERR_OTHER
     assert MPI.Request.Get_status_any(reqs, status) == (MPI.UNDEFINED, True)
     assert empty_status(status)
+    statuses = [MPI.Status() for _ in reqs]
+    for s in statuses:
+        s.source, s.tag, s.error = 0, 0, MPI.ERR_OTHER
+    assert MPI.Request.Get_status_all(reqs, statuses) is True
+    assert all(empty_status(s) for s in statuses)
+    status.error = MPI.ERR_OTHER
+    assert MPI.REQUEST_NULL.Get_status(status) is True and empty_status(status)
     assert MPI.Request.Get_status_some(reqs) is None
     assert [bytes(b) for b in bufs] == [b"\x00", b"\x01", b"\x02"]
     # Lowercase aliases.
