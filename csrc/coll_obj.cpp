@@ -327,18 +327,33 @@ nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
 }
 
 // The pickled objects of a sequence of n (scatter at the root, alltoall); if one does not
-// pickle, none is sent: all sizes are -1 and `error` says why.
+// pickle, or objs is not a sequence of n (None stands for n Nones), none is sent: all sizes
+// are -1 and `error` says why (the others raise too instead of waiting for what never comes).
 std::vector<Contribution> contribute_each(nb::handle objs, int n, bool oob, const char *what,
                                           nb::object &error) {
-    nb::object seq = nb::steal(PySequence_Fast(objs.ptr(), what));
-    if (!seq) throw nb::python_error();
-    if (PySequence_Fast_GET_SIZE(seq.ptr()) != n)
-        throw nb::value_error(
-            (std::string(what) + ": expecting " + std::to_string(n) + " objects").c_str());
     std::vector<Contribution> outs(static_cast<size_t>(n));
-    for (int i = 0; i < n && !error.is_valid(); ++i) {
-        contribute(PySequence_Fast_GET_ITEM(seq.ptr(), i), oob, outs[static_cast<size_t>(i)]);
-        error = outs[static_cast<size_t>(i)].error;
+    try {
+        nb::object seq;
+        if (objs.is_none()) {
+            seq = nb::steal(PyList_New(n));
+            if (!seq) throw nb::python_error();
+            for (Py_ssize_t i = 0; i < n; ++i) PyList_SET_ITEM(seq.ptr(), i, Py_NewRef(Py_None));
+        } else {
+            const std::string message = std::string(what) + ": expecting a sequence of objects";
+            seq = nb::steal(PySequence_Fast(objs.ptr(), message.c_str()));  // any iterable
+            if (!seq) throw nb::python_error();
+        }
+        if (PySequence_Fast_GET_SIZE(seq.ptr()) != n) {
+            PyErr_Format(PyExc_ValueError, "%s: expecting %d objects, got %zd", what, n,
+                         PySequence_Fast_GET_SIZE(seq.ptr()));
+            throw nb::python_error();
+        }
+        for (int i = 0; i < n && !error.is_valid(); ++i) {
+            contribute(PySequence_Fast_GET_ITEM(seq.ptr(), i), oob, outs[static_cast<size_t>(i)]);
+            error = outs[static_cast<size_t>(i)].error;
+        }
+    } catch (nb::python_error &e) {
+        error = nb::borrow(e.value());
     }
     if (error.is_valid())
         for (Contribution &c : outs) {

@@ -12,14 +12,9 @@ MPI_Message message_arg(Message &self) {
     return self.handle;
 }
 
-void parse_recv_buffer(nb::handle buf, MessageBuffer &b) {
-    if (buf.is_none()) {
-        b.addr = nullptr;
-        b.count = 0;
-        b.type = MPI_BYTE;
-    } else {
-        parse_message(buf, Access::write, b);
-    }
+// The receive buffer of a matched message (ignored for MESSAGE_NO_PROC: nothing arrives).
+void parse_recv_buffer(nb::handle buf, MPI_Message msg, MessageBuffer &b) {
+    parse_p2p(buf, Access::write, msg == MPI_MESSAGE_NO_PROC ? MPI_PROC_NULL : MPI_ANY_SOURCE, b);
 }
 
 }  // namespace
@@ -33,7 +28,7 @@ void bind_message(nb::module_ &m) {
                MPI_Message msg = message_arg(self);
                MPI_Status *st = status_arg(status);
                MessageBuffer b;
-               parse_recv_buffer(buf, b);
+               parse_recv_buffer(buf, msg, b);
                CallCount c(b.count, b.type);
                int rc;
                if (progress_pending()) {  // see wait_progressing
@@ -49,7 +44,7 @@ void bind_message(nb::module_ &m) {
                if (rc != MPI_SUCCESS && MPI_Error_class(rc, &error_class) == MPI_SUCCESS &&
                    error_class == MPI_ERR_TRUNCATE)
                    msg = MPI_MESSAGE_NULL;
-               self.handle = msg;
+               self.consumed(msg);
                check(rc);
            },
            nb::arg("buf").none(), nb::arg("status") = nb::none(),
@@ -59,11 +54,11 @@ void bind_message(nb::module_ &m) {
             [](Message &self, nb::handle buf) {
                 MPI_Message msg = message_arg(self);
                 MessageBuffer b;
-                parse_recv_buffer(buf, b);
+                parse_recv_buffer(buf, msg, b);
                 MPI_Request r = MPI_REQUEST_NULL;
                 CallCount c(b.count, b.type);
                 int rc = MPIPY_C(MPI_Imrecv)(b.addr, c.count, c.type, &msg, &r);
-                self.handle = msg;
+                self.consumed(msg);
                 check(rc);
                 auto state = std::make_shared<RequestState>();
                 state->buffers[0] = std::move(b);

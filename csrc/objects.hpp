@@ -71,6 +71,11 @@ struct Message : Handle<MessageKind> {
     MPI_Comm comm = MPI_COMM_NULL;
     int source = MPI_PROC_NULL;
     MPI_Count size = 0;
+    // After a receive of the message: MPI's new handle (null), except for the module's
+    // constants, which stay what they are (MESSAGE_NO_PROC can be received any number of times).
+    void consumed(MPI_Message h) {
+        if (!predefined) handle = h;
+    }
     void copy_extra(const Message &other) {
         comm = other.comm;
         source = other.source;

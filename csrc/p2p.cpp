@@ -8,6 +8,16 @@
 
 namespace mpipy {
 
+void parse_p2p(nb::handle spec, Access access, int peer, MessageBuffer &out) {
+    if (peer == MPI_PROC_NULL) {  // nothing moves: whatever the spec, MPI gets no buffer
+        out.addr = nullptr;
+        out.count = 0;
+        out.type = MPI_BYTE;
+        return;
+    }
+    parse_message(spec, access, out);
+}
+
 namespace {
 
 enum class Mode { standard, buffered, synchronous, ready };
@@ -65,16 +75,9 @@ nb::object request_with(MPI_Request h, bool persistent, MessageBuffer &&a,
     return make_request(h, std::move(state), persistent);
 }
 
-// Receive buffers: None means an empty receive (for PROC_NULL partners).
-void parse_recv(nb::handle buf, MessageBuffer &out) {
-    if (buf.is_none()) {
-        out.addr = nullptr;
-        out.count = 0;
-        out.type = MPI_BYTE;
-        return;
-    }
-    parse_message(buf, Access::write, out);
-}
+// The peer whose message spec a send-receive in place uses: it is ignored only when both are
+// PROC_NULL.
+int replace_peer(int dest, int source) { return source != MPI_PROC_NULL ? source : dest; }
 
 // The blocking calls below block inside MPI, unless receives of this process need mpipy to
 // progress them meanwhile (object irecvs, see wait_progressing): then they post the nonblocking
@@ -84,7 +87,7 @@ template <Mode mode> void send(nb::handle self_obj, nb::handle buf, int dest, in
     const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
-    parse_message(buf, Access::read, b);
+    parse_p2p(buf, Access::read, dest, b);
     int rc;
     if (progress_pending()) {
         MPI_Request r = MPI_REQUEST_NULL;
@@ -101,7 +104,7 @@ template <Mode mode> nb::object isend(nb::handle self_obj, nb::handle buf, int d
     const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
-    parse_message(buf, Access::read, b);
+    parse_p2p(buf, Access::read, dest, b);
     MPI_Request r = MPI_REQUEST_NULL;
     check(isend_call(mode, b, dest, tag, comm, &r));
     return request_with(r, false, std::move(b));
@@ -111,7 +114,7 @@ template <Mode mode> nb::object send_init(nb::handle self_obj, nb::handle buf, i
     const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
-    parse_message(buf, Access::read, b);
+    parse_p2p(buf, Access::read, dest, b);
     MPI_Request r = MPI_REQUEST_NULL;
     check(send_init_call(mode, b, dest, tag, comm, &r));
     return request_with(r, true, std::move(b));
@@ -122,7 +125,7 @@ void recv(nb::handle self_obj, nb::handle buf, int source, int tag, nb::handle s
     MPI_Comm comm = self.get();
     MPI_Status *st = status_arg(status);
     MessageBuffer b;
-    parse_recv(buf, b);
+    parse_p2p(buf, Access::write, source, b);
     CallCount c(b.count, b.type);
     int rc;
     if (progress_pending()) {
@@ -140,7 +143,7 @@ nb::object irecv(nb::handle self_obj, nb::handle buf, int source, int tag) {
     const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
-    parse_recv(buf, b);
+    parse_p2p(buf, Access::write, source, b);
     MPI_Request r = MPI_REQUEST_NULL;
     CallCount c(b.count, b.type);
     check(MPIPY_C(MPI_Irecv)(b.addr, c.count, c.type, source, tag, comm, &r));
@@ -151,7 +154,7 @@ nb::object recv_init(nb::handle self_obj, nb::handle buf, int source, int tag) {
     const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
-    parse_recv(buf, b);
+    parse_p2p(buf, Access::write, source, b);
     MPI_Request r = MPI_REQUEST_NULL;
     CallCount c(b.count, b.type);
     check(MPIPY_C(MPI_Recv_init)(b.addr, c.count, c.type, source, tag, comm, &r));
@@ -203,8 +206,8 @@ void sendrecv(nb::handle self_obj, nb::handle sendbuf, int dest, int sendtag, nb
     MPI_Comm comm = self.get();
     MPI_Status *st = status_arg(status);
     MessageBuffer s, r;
-    parse_message(sendbuf, Access::read, s);
-    parse_recv(recvbuf, r);
+    parse_p2p(sendbuf, Access::read, dest, s);
+    parse_p2p(recvbuf, Access::write, source, r);
     int rc;
     if (progress_pending()) {
         rc = sendrecv_progressing(comm, s, s.addr, dest, sendtag, r, source, recvtag, st);
@@ -223,7 +226,7 @@ void sendrecv_replace(nb::handle self_obj, nb::handle buf, int dest, int sendtag
     MPI_Comm comm = self.get();
     MPI_Status *st = status_arg(status);
     MessageBuffer b;
-    parse_message(buf, Access::write, b);
+    parse_p2p(buf, Access::write, replace_peer(dest, source), b);
     int rc;
     if (progress_pending()) {
         const void *send_addr = nullptr;
@@ -310,8 +313,8 @@ nb::object isendrecv(nb::handle self_obj, nb::handle sendbuf, int dest, int send
     const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer s, r;
-    parse_message(sendbuf, Access::read, s);
-    parse_recv(recvbuf, r);
+    parse_p2p(sendbuf, Access::read, dest, s);
+    parse_p2p(recvbuf, Access::write, source, r);
 #if MPIPY_NATIVE_ISENDRECV
     MPI_Request req = MPI_REQUEST_NULL;
     CallCount sc(s.count, s.type), rc(r.count, r.type);
@@ -330,7 +333,7 @@ nb::object isendrecv_replace(nb::handle self_obj, nb::handle buf, int dest, int 
     const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
-    parse_message(buf, Access::write, b);
+    parse_p2p(buf, Access::write, replace_peer(dest, source), b);
 #if MPIPY_NATIVE_ISENDRECV
     MPI_Request req = MPI_REQUEST_NULL;
     CallCount c(b.count, b.type);
@@ -510,47 +513,47 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
     nb::class_<Comm> &comm = classes.comm;
     const auto any_source = nb::arg("source") = static_cast<int>(MPI_ANY_SOURCE);
     const auto any_tag = nb::arg("tag") = static_cast<int>(MPI_ANY_TAG);
-    comm.def("Send", &send<Mode::standard>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
-             "Blocking send.")
-        .def("Bsend", &send<Mode::buffered>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
-             "Blocking send in buffered mode.")
-        .def("Ssend", &send<Mode::synchronous>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
-             "Blocking send in synchronous mode.")
-        .def("Rsend", &send<Mode::ready>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
-             "Blocking send in ready mode.")
-        .def("Isend", &isend<Mode::standard>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
-             "Nonblocking send.")
-        .def("Ibsend", &isend<Mode::buffered>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
-             "Nonblocking send in buffered mode.")
-        .def("Issend", &isend<Mode::synchronous>, nb::arg("buf"), nb::arg("dest"),
+    comm.def("Send", &send<Mode::standard>, nb::arg("buf").none(), nb::arg("dest"),
+             nb::arg("tag") = 0, "Blocking send.")
+        .def("Bsend", &send<Mode::buffered>, nb::arg("buf").none(), nb::arg("dest"),
+             nb::arg("tag") = 0, "Blocking send in buffered mode.")
+        .def("Ssend", &send<Mode::synchronous>, nb::arg("buf").none(), nb::arg("dest"),
+             nb::arg("tag") = 0, "Blocking send in synchronous mode.")
+        .def("Rsend", &send<Mode::ready>, nb::arg("buf").none(), nb::arg("dest"),
+             nb::arg("tag") = 0, "Blocking send in ready mode.")
+        .def("Isend", &isend<Mode::standard>, nb::arg("buf").none(), nb::arg("dest"),
+             nb::arg("tag") = 0, "Nonblocking send.")
+        .def("Ibsend", &isend<Mode::buffered>, nb::arg("buf").none(), nb::arg("dest"),
+             nb::arg("tag") = 0, "Nonblocking send in buffered mode.")
+        .def("Issend", &isend<Mode::synchronous>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send in synchronous mode.")
-        .def("Irsend", &isend<Mode::ready>, nb::arg("buf"), nb::arg("dest"), nb::arg("tag") = 0,
-             "Nonblocking send in ready mode.")
-        .def("Send_init", &send_init<Mode::standard>, nb::arg("buf"), nb::arg("dest"),
+        .def("Irsend", &isend<Mode::ready>, nb::arg("buf").none(), nb::arg("dest"),
+             nb::arg("tag") = 0, "Nonblocking send in ready mode.")
+        .def("Send_init", &send_init<Mode::standard>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Create a persistent request for a standard send.")
-        .def("Bsend_init", &send_init<Mode::buffered>, nb::arg("buf"), nb::arg("dest"),
+        .def("Bsend_init", &send_init<Mode::buffered>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Persistent request for a send in buffered mode.")
-        .def("Ssend_init", &send_init<Mode::synchronous>, nb::arg("buf"), nb::arg("dest"),
+        .def("Ssend_init", &send_init<Mode::synchronous>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Persistent request for a send in synchronous mode.")
-        .def("Rsend_init", &send_init<Mode::ready>, nb::arg("buf"), nb::arg("dest"),
+        .def("Rsend_init", &send_init<Mode::ready>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Persistent request for a send in ready mode.")
         .def("Recv", &recv, nb::arg("buf").none(), any_source, any_tag,
              nb::arg("status") = nb::none(), "Blocking receive.")
         .def("Irecv", &irecv, nb::arg("buf").none(), any_source, any_tag, "Nonblocking receive.")
         .def("Recv_init", &recv_init, nb::arg("buf").none(), any_source, any_tag,
              "Create a persistent request for a receive.")
-        .def("Sendrecv", &sendrecv, nb::arg("sendbuf"), nb::arg("dest"), nb::arg("sendtag") = 0,
-             nb::arg("recvbuf") = nb::none(), any_source,
+        .def("Sendrecv", &sendrecv, nb::arg("sendbuf").none(), nb::arg("dest"),
+             nb::arg("sendtag") = 0, nb::arg("recvbuf").none() = nb::none(), any_source,
              nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
              "Send and receive a message.")
-        .def("Sendrecv_replace", &sendrecv_replace, nb::arg("buf"), nb::arg("dest"),
+        .def("Sendrecv_replace", &sendrecv_replace, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("sendtag") = 0, any_source, nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG),
              nb::arg("status") = nb::none(),
              "Send and receive a message, replacing the buffer's contents.")
-        .def("Isendrecv", &isendrecv, nb::arg("sendbuf"), nb::arg("dest"), nb::arg("sendtag") = 0,
-             nb::arg("recvbuf") = nb::none(), any_source,
+        .def("Isendrecv", &isendrecv, nb::arg("sendbuf").none(), nb::arg("dest"),
+             nb::arg("sendtag") = 0, nb::arg("recvbuf").none() = nb::none(), any_source,
              nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), "Nonblocking send and receive.")
-        .def("Isendrecv_replace", &isendrecv_replace, nb::arg("buf"), nb::arg("dest"),
+        .def("Isendrecv_replace", &isendrecv_replace, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("sendtag") = 0, any_source, nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG),
              "Nonblocking send and receive with a single buffer.")
         .def("Probe", &probe, any_source, any_tag, nb::arg("status") = nb::none(),

@@ -165,11 +165,35 @@ nb::object finish_receive(IncomingObject &in, MPI_Comm comm, const MPI_Status &s
     return in.load();
 }
 
+// A receive buffer given for an object (deprecated, as in mpi4py, but accepted): a writable
+// buffer, or an integer, the size of fresh bytes to receive into. Messages that do not fit
+// are truncated (an MPI error), as they would be with MPI_Recv.
+void object_receive_buffer(nb::handle buf, MessageBuffer &out, IncomingObject &in) {
+    if (PyIndex_Check(buf.ptr()) && !PySequence_Check(buf.ptr())) {
+        const Py_ssize_t n = PyNumber_AsSsize_t(buf.ptr(), PyExc_OverflowError);
+        if (n == -1 && PyErr_Occurred()) throw nb::python_error();
+        if (n < 0) throw nb::value_error("receive buffer size must be non-negative");
+        PyObject *bytes = PyBytes_FromStringAndSize(nullptr, n);
+        if (!bytes) throw nb::python_error();
+        in.data = nb::steal(bytes);
+        out.addr = PyBytes_AS_STRING(bytes);
+        out.count = n;
+        out.type = MPI_BYTE;
+    } else {
+        parse_message(buf, Access::write, out);
+        in.data = nb::borrow(buf);
+    }
+    in.bytes = static_cast<const char *>(out.addr);
+}
+
 nb::object recv_object(MPI_Comm comm, nb::handle buf, int source, int tag, MPI_Status *out) {
     reap_orphans();
     MPI_Status st = status_for(out);
     IncomingObject in;
     MessageBuffer user;
+    if (!buf.is_none() &&
+        PyErr_WarnEx(PyExc_UserWarning, "the 'buf' argument is deprecated", 1) < 0)
+        throw nb::python_error();
     if (buf.is_none()) {
         MPI_Message msg = MPI_MESSAGE_NULL;
         check(wait_progressing(
@@ -181,7 +205,7 @@ nb::object recv_object(MPI_Comm comm, nb::handle buf, int source, int tag, MPI_S
             [&] { return MPI_Mprobe(source, tag, comm, &msg, &st); }));
         receive_matched(in, msg, status_count(st, MPI_BYTE), st);
     } else {
-        parse_message(buf, Access::write, user);
+        object_receive_buffer(buf, user, in);
         CallCount c(user.count, user.type);
         if (!progress_pending()) {
             int rc;
@@ -195,8 +219,6 @@ nb::object recv_object(MPI_Comm comm, nb::handle buf, int source, int tag, MPI_S
             check(MPIPY_C(MPI_Irecv)(user.addr, c.count, c.type, source, tag, comm, &request));
             check(wait_request(request, &st));
         }
-        in.data = nb::borrow(buf);
-        in.bytes = static_cast<const char *>(user.addr);
         in.size = status_count(st, MPI_BYTE);
     }
     if (out != MPI_STATUS_IGNORE) *out = st;
@@ -208,32 +230,35 @@ nb::object recv_object(MPI_Comm comm, nb::handle buf, int source, int tag, MPI_S
 struct ObjectSend : RequestState {
     OutgoingObject out;
     std::vector<MPI_Request> parts;
+    MPI_Status first = status_for(MPI_STATUS_IGNORE);  // the first message's, once complete
     bool multi_step() const override { return true; }
     bool advance(MPI_Request &h, bool blocking, MPI_Status &status) override {
-        std::vector<MPI_Request> all(parts);
-        all.push_back(h);
-        const int n = static_cast<int>(all.size());
-        std::vector<MPI_Status> st(all.size());
-        int flag = 1, rc;
-        if (blocking) {
-            rc = wait_progressing(
-                [&](bool &done) {
-                    int rc = MPI_Testall(n, all.data(), &flag, st.data());
-                    done = flag != 0;
-                    return rc;
-                },
-                [&] { return MPI_Waitall(n, all.data(), st.data()); });
-            flag = 1;
-        } else {
-            rc = MPI_Testall(n, all.data(), &flag, st.data());
+        if (h != MPI_REQUEST_NULL) {
+            first = status;  // what MPI leaves alone (MPI_ERROR) keeps the caller's value
+            int flag = 1;
+            check(blocking ? wait_request(h, &first) : MPI_Test(&h, &flag, &first));
+            if (!flag) return false;
         }
-        h = all.back();
-        all.pop_back();
-        parts = all;
-        check(first_error(rc, st));
-        if (flag) status = st.back();
-        return flag != 0;
+        if (!parts.empty()) {
+            if (blocking) {
+                check(wait_requests(parts));
+            } else {
+                std::vector<MPI_Status> st(parts.size());
+                int flag = 0;
+                int rc =
+                    MPI_Testall(static_cast<int>(parts.size()), parts.data(), &flag, st.data());
+                check(first_error(rc, st));
+                if (!flag) return false;
+            }
+            parts.clear();
+        }
+        status = first;
+        return true;
     }
+    // Not cancelled (MPI lets a send's cancellation fail): its parts are on their way already,
+    // and MPIs cannot be relied on to cancel them (MPICH leaves a large one pending for ever),
+    // so the object is delivered whole. (Called with a null handle, nothing is done either.)
+    bool cancel(MPI_Request &h) override { return h != MPI_REQUEST_NULL; }
 };
 
 nb::object isend_object(nb::handle obj, MPI_Comm comm, int dest, int tag, Mode mode) {
@@ -261,6 +286,7 @@ struct ObjectReceive : RequestState {
     int source = MPI_ANY_SOURCE, tag = MPI_ANY_TAG;
     IncomingObject in;
     MessageBuffer user;  // irecv into a given buffer
+    bool given_buffer = false;
     std::vector<MPI_Request> part_requests;
     MPI_Status first_status{};
     bool cancelled = false;
@@ -318,7 +344,7 @@ struct ObjectReceive : RequestState {
                     phase = Phase::done;
                     break;
                 }
-                if (!user.pinned.empty()) in.size = status_count(first_status, MPI_BYTE);
+                if (given_buffer) in.size = status_count(first_status, MPI_BYTE);
                 in.parse(comm, first_status.MPI_SOURCE);
                 check(post_part_receives(in, part_requests));
                 phase = Phase::parts;
@@ -440,12 +466,11 @@ nb::object irecv_object(MPI_Comm comm, nb::handle buf, int source, int tag) {
     state->tag = tag;
     MPI_Request h = MPI_REQUEST_NULL;
     if (!buf.is_none()) {
-        parse_message(buf, Access::write, state->user);
         MessageBuffer &b = state->user;
+        object_receive_buffer(buf, b, state->in);
         CallCount c(b.count, b.type);
         check(MPIPY_C(MPI_Irecv)(b.addr, c.count, c.type, source, tag, comm, &h));
-        state->in.data = nb::borrow(buf);
-        state->in.bytes = static_cast<const char *>(b.addr);
+        state->given_buffer = true;
         state->phase = ObjectReceive::Phase::first;
     } else {
         // Progress right away: a message already there is matched now.
@@ -587,7 +612,7 @@ void bind_p2p_objects(nb::module_ &m, CommClasses &classes) {
                         MPI_Message h = msg.handle;
                         MPI_Comm comm = msg.comm;
                         receive_matched(in, h, msg.size, st);
-                        msg.handle = h;
+                        msg.consumed(h);
                         if (!status.is_none()) *status_arg(status) = st;
                         return finish_receive(in, comm, st);
                     },
@@ -602,7 +627,7 @@ void bind_p2p_objects(nb::module_ &m, CommClasses &classes) {
                         MPI_Request h = MPI_REQUEST_NULL;
                         MPI_Message mh = msg.handle;
                         state->receive_first(mh, msg.size, h);
-                        msg.handle = mh;
+                        msg.consumed(mh);
                         std::shared_ptr<ObjectReceive> shared = state;
                         nb::object request = make_request(h, std::move(state), false);
                         add_pollable(shared);

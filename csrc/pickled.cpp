@@ -2,6 +2,7 @@
 // buffers, the private communicator for out-of-band parts, and world-rank translation.
 #include "pickled.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -100,11 +101,13 @@ PyObject *collect_buffer(PyObject *, PyObject *picklebuffer) {
 PyMethodDef collect_buffer_def = {"collect_buffer", collect_buffer, METH_O, nullptr};
 
 // dumps(obj) as bytes; with `parts`, large buffers are put in it (a list, or left invalid
-// when there are none) instead of pickled.
-nb::object dumps(const Pickle &pickler, nb::handle obj, nb::object *parts) {
+// when there are none) instead of pickled. `min_protocol` 5 forces out-of-band pickling
+// (dumps_oob) whatever the Pickle's protocol.
+nb::object dumps(const Pickle &pickler, nb::handle obj, nb::object *parts, int min_protocol = 0) {
     PyObject *result;
-    nb::object protocol = nb::int_(pickler.protocol);
-    if (parts && pickler.protocol >= 5) {
+    const int proto = std::max(pickler.protocol, min_protocol);
+    nb::object protocol = nb::int_(proto);
+    if (parts && proto >= 5) {
         static PyObject *const callback = PyCFunction_New(&collect_buffer_def, nullptr);
         if (!callback) throw nb::python_error();
         current_threshold = pickler.threshold;
@@ -301,6 +304,7 @@ nb::object unpickle(nb::handle data, nb::handle buffers) {
 }
 
 nb::object IncomingObject::load() const {
+    if (stream_size == 0) return nb::none();  // an empty message (say, from a buffer send)
     nb::object stream = data;  // when it is the stream exactly, else a view of the stream
     if (!PyBytes_Check(data.ptr()) || bytes != PyBytes_AS_STRING(data.ptr()) ||
         stream_size != PyBytes_GET_SIZE(data.ptr())) {
@@ -382,7 +386,7 @@ void bind_pickle(nb::module_ &m) {
             nb::arg("value").none(), "Out-of-band threshold.")
         .def(
             "dumps", [](const Pickle &p, nb::handle obj) { return dumps(p, obj, nullptr); },
-            nb::arg("obj"), "Serialize object to pickle data stream.")
+            nb::arg("obj").none(), "Serialize object to pickle data stream.")
         .def(
             "loads",
             [](Pickle &p, nb::handle data) {
@@ -396,7 +400,7 @@ void bind_pickle(nb::module_ &m) {
             "dumps_oob",
             [](const Pickle &p, nb::handle obj) {
                 nb::object parts;
-                nb::object data = dumps(p, obj, &parts);
+                nb::object data = dumps(p, obj, &parts, 5);
                 nb::list buffers;
                 if (parts.is_valid())
                     for (nb::handle part : parts) {
@@ -407,7 +411,8 @@ void bind_pickle(nb::module_ &m) {
                     }
                 return nb::make_tuple(data, buffers);
             },
-            nb::arg("obj"), "Serialize object to pickle data stream and out-of-band buffers.")
+            nb::arg("obj").none(),
+            "Serialize object to pickle data stream and out-of-band buffers.")
         .def(
             "loads_oob",
             [](Pickle &p, nb::handle data, nb::handle buffers) {

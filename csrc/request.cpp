@@ -300,14 +300,26 @@ struct RequestList {
     }
 };
 
-// Status objects for a statuses list argument (extended with new Status objects when short).
+// Where the *all/*some functions write n statuses: nowhere for None; else the items of a
+// sequence of Status objects, a list being first extended with new ones up to n (other
+// sequences get as many as they hold).
 std::vector<MPI_Status *> statuses_arg(nb::handle statuses, size_t n) {
     std::vector<MPI_Status *> out(n, MPI_STATUS_IGNORE);
     if (statuses.is_none()) return out;
-    if (!PyList_Check(statuses.ptr())) throw nb::type_error("statuses must be a list or None");
-    nb::list list = nb::borrow<nb::list>(statuses);
-    while (list.size() < n) list.append(nb::cast(Status()));
-    for (size_t i = 0; i < n; ++i) out[i] = status_arg(list[i]);
+    if (PyList_Check(statuses.ptr())) {
+        nb::list list = nb::borrow<nb::list>(statuses);
+        while (list.size() < n) list.append(nb::cast(Status()));
+    }
+    nb::object seq = nb::steal(
+        PySequence_Fast(statuses.ptr(), "statuses must be a sequence of MPI.Status or None"));
+    if (!seq) throw nb::python_error();
+    const size_t m = std::min(n, static_cast<size_t>(PySequence_Fast_GET_SIZE(seq.ptr())));
+    for (size_t i = 0; i < m; ++i) {
+        nb::handle item = PySequence_Fast_GET_ITEM(seq.ptr(), static_cast<Py_ssize_t>(i));
+        if (!nb::isinstance<Status>(item))
+            throw nb::type_error("statuses must be a sequence of MPI.Status or None");
+        out[i] = &nb::inst_ptr<Status>(item)->status;
+    }
     return out;
 }
 
@@ -381,7 +393,7 @@ std::pair<bool, nb::object> test_all(nb::handle requests, nb::handle statuses) {
         for (size_t i = 0; i < n; ++i) {
             Request &r = *list.requests[i];
             if (is_multi_step(r)) {
-                MPI_Status st;
+                MPI_Status st = status_for(MPI_STATUS_IGNORE);
                 std::shared_ptr<RequestState> state = r.state;
                 all &= state->advance(r.handle, false, st);
                 store(r);
@@ -428,7 +440,10 @@ std::tuple<int, bool, nb::object> test_any(nb::handle requests, nb::handle statu
                 auto [done, result] = test_one(r, out);
                 if (done) return {i, true, result};
             }
-            if (!any_active) return {MPI_UNDEFINED, true, nb::none()};
+            if (!any_active) {
+                copy_status(out, Status().status);  // the empty status, as MPI gives
+                return {MPI_UNDEFINED, true, nb::none()};
+            }
             if (!blocking) return {MPI_UNDEFINED, false, nb::none()};
             ReleaseGIL nogil;
             std::this_thread::yield();
@@ -463,16 +478,31 @@ std::pair<nb::object, nb::object> test_some(nb::handle requests, nb::handle stat
     reap_orphans();
     RequestList list(requests);
     const int n = static_cast<int>(list.size());
-    if (list.any_multi_step) {  // one at a time via test_any
-        auto [index, flag, result] = test_any(requests, nb::none(), blocking);
-        if (index == MPI_UNDEFINED) {
-            if (flag) return {nb::none(), nb::none()};  // no active request
-            return {nb::list(), nb::list()};
+    if (list.any_multi_step) {  // test each active request, until some are done
+        for (;;) {
+            bool any_active = false;
+            nb::list indices, results;
+            std::vector<MPI_Status> done;
+            for (int i = 0; i < n; ++i) {
+                Request &r = *list.requests[i];
+                if (r.handle == MPI_REQUEST_NULL && !is_multi_step(r)) continue;
+                any_active = true;
+                MPI_Status st = Status().status;
+                auto [complete, result] = test_one(r, &st);
+                if (!complete) continue;
+                indices.append(i);
+                results.append(result);
+                done.push_back(st);
+            }
+            if (!any_active) return {nb::none(), nb::none()};
+            if (!done.empty() || !blocking) {
+                std::vector<MPI_Status *> outs = statuses_arg(statuses, done.size());
+                for (size_t k = 0; k < done.size(); ++k) copy_status(outs[k], done[k]);
+                return {indices, results};
+            }
+            ReleaseGIL nogil;
+            std::this_thread::yield();
         }
-        nb::list indices, results;
-        indices.append(index);
-        results.append(result);
-        return {indices, results};
     }
     std::vector<int> indices(n);
     std::vector<MPI_Status> st(n);
@@ -506,11 +536,15 @@ bool get_status_one(Request &r, MPI_Status *out) {
     require_active();
     Synced synced(r);
     if (is_multi_step(r)) {
-        MPI_Status st;
+        MPI_Status st = status_for(out);
         std::shared_ptr<RequestState> state = r.state;
         bool done = state->advance(r.handle, false, st);
         if (done) copy_status(out, st);
         return done;
+    }
+    if (r.handle == MPI_REQUEST_NULL) {  // the empty status (Open MPI leaves MPI_ERROR alone)
+        copy_status(out, Status().status);
+        return true;
     }
     int flag = 0;
     check(MPI_Request_get_status(r.handle, &flag, out));
@@ -543,6 +577,45 @@ void free_request(Request &r) {
         r.state->released = true;
         r.state.reset();
     }
+}
+
+// Prequest and Grequest: constructed from a null request or one of their own class (a plain
+// Request cannot become persistent), and made by fromhandle/f2py/fromint as their own class.
+template <class T> void bind_request_subclass(nb::class_<T, Request> &cls) {
+    cls.def(nb::init<>())
+        .def(
+            "__init__",
+            [](T *self, nb::handle other) {
+                if (!nb::isinstance<Request>(other))
+                    throw nb::type_error("expecting an MPI.Request");
+                const Request &from = *nb::inst_ptr<Request>(other);
+                if (from.handle != MPI_REQUEST_NULL && !nb::isinstance<T>(other))
+                    throw nb::type_error(("expecting a null request or an MPI." +
+                                          nb::cast<std::string>(nb::type<T>().attr("__name__")))
+                                             .c_str());
+                new (self) T();
+                self->handle = from.handle;
+                self->copy_extra(from);
+            },
+            nb::arg("request"))
+        .def_static(
+            "fromhandle",
+            [](std::intptr_t h) { return new_handle<T>(handle_from_int<MPI_Request>(h)); },
+            nb::arg("handle"), "Create object from MPI handle.")
+        .def_static(
+            "f2py",
+            [](MPI_Fint i) {
+                require_active();
+                return new_handle<T>(MPI_Request_f2c(i));
+            },
+            nb::arg("arg"), "Create object from Fortran integer handle.")
+        .def_static(
+            "fromint",
+            [](std::intptr_t i) {
+                require_active();
+                return new_handle<T>(MPI_Request_f2c(static_cast<MPI_Fint>(i)));
+            },
+            nb::arg("arg"), "Translate integer handle to object.");
 }
 
 }  // namespace
@@ -670,6 +743,7 @@ void bind_request(nb::module_ &m) {
                     any_active = true;
                     if (get_status_one(r, out)) return std::make_tuple(int(i), true);
                 }
+                if (!any_active) copy_status(out, Status().status);  // as MPI would
                 return std::make_tuple(int(MPI_UNDEFINED), !any_active);
             },
             nb::arg("requests"), nb::arg("status") = nb::none(),
@@ -759,7 +833,7 @@ void bind_request(nb::module_ &m) {
             "Access the status of some requests, without completing them.");
 
     nb::class_<Prequest, Request> prequest(m, "Prequest", "Persistent request handler.");
-    bind_handle_init<Request>(prequest);
+    bind_request_subclass(prequest);
     prequest
         .def(
             "Start",
@@ -783,7 +857,7 @@ void bind_request(nb::module_ &m) {
             },
             nb::arg("requests"), "Start a collection of persistent requests.");
     nb::class_<Grequest, Request> grequest(m, "Grequest", "Generalized request handler.");
-    bind_handle_init<Request>(grequest);
+    bind_request_subclass(grequest);
     add_constant<Request>(m, "REQUEST_NULL", MPI_REQUEST_NULL);
 }
 

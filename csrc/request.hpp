@@ -91,6 +91,10 @@ inline int wait_request(MPI_Request &request, MPI_Status *status) {
         [&] { return MPI_Wait(&request, status); });
 }
 
+// Parse a point-to-point message spec for a send to or receive from `peer`: with PROC_NULL
+// nothing moves, so the spec is ignored (None or anything else), as in mpi4py (p2p.cpp).
+void parse_p2p(nb::handle spec, Access access, int peer, MessageBuffer &out);
+
 // A new Python request object (Request, or Prequest when persistent) for handle h.
 nb::object make_request(MPI_Request h, std::shared_ptr<RequestState> state, bool persistent);
 

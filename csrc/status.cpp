@@ -24,7 +24,7 @@ static MPI_Datatype datatype_arg(nb::handle datatype) {
 }
 
 void bind_status(nb::module_ &m) {
-    nb::class_<Status> cls(m, "Status", "Status object.");
+    nb::class_<Status> cls(m, "Status", "Status object.", nb::is_weak_referenceable());
     cls.def(nb::init<>())
         .def(
             "__init__", [](Status *self, const Status &other) { new (self) Status(other); },
@@ -62,11 +62,16 @@ void bind_status(nb::module_ &m) {
                                     datatype.is_none() ? MPI_BYTE : datatype_arg(datatype));
             },
             nb::arg("datatype") = nb::none(), "Get the number of *top level* elements.")
-        .def_prop_ro(
+        .def_prop_rw(
             "count",
             [](const Status &s) {
                 require_active();
                 return status_count(s.status, MPI_BYTE);
+            },
+            [](Status &s, MPI_Count count) {
+                require_active();
+                if (count < 0) throw nb::value_error("count must be non-negative");
+                check(MPI_Status_set_elements_x(&s.status, MPI_BYTE, count));
             },
             "Byte count.")
         .def(
@@ -104,7 +109,7 @@ void bind_status(nb::module_ &m) {
             "cancelled", [](nb::handle self) { return self.attr("Is_cancelled")(); },
             [](nb::handle self, bool flag) { self.attr("Set_cancelled")(flag); },
             "Cancelled state.")
-        .def("__copy__", [](const Status &s) { return Status(s); })
+        .def("__copy__", [](nb::handle self) { return nb::borrow(self.type())(self); })
         .def(
             "__eq__",
             [](const Status &s, nb::handle other) -> nb::object {

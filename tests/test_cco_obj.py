@@ -381,7 +381,30 @@ def test_wrong_lengths():
     with pytest.raises(ValueError):
         comm.alltoall([])
     with pytest.raises(TypeError):
-        comm.alltoall(None)
+        comm.alltoall(5)
+
+
+def test_scatter_alltoall_none_and_iterables(comm):
+    """None stands for a None per process; any iterable is taken (an iterator too)."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    for root in range(size):
+        assert comm.scatter(None, root=root) is None
+        assert comm.scatter(iter(range(size)) if rank == root else None, root) == rank
+    assert comm.alltoall(None) == [None] * size
+    assert comm.alltoall(iter([rank] * size)) == [s for s in range(size)]
+    assert comm.alltoall(x for x in range(size)) == [rank] * size
+
+
+def test_bad_sequence_at_one_process_raises_everywhere(comm):
+    """A sequence of the wrong length (or no sequence) at the root of scatter, or at one
+    process of alltoall, raises there and on the others instead of leaving them waiting."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    for bad, error in (([0] * (size + 1), ValueError), (5, TypeError)):
+        with pytest.raises(error if rank == 0 else RuntimeError):
+            comm.scatter(bad if rank == 0 else None, root=0)
+        with pytest.raises(error if rank == 0 else RuntimeError):
+            comm.alltoall(bad if rank == 0 else [0] * size)
+    assert comm.allgather(rank) == list(range(size))  # still in step
 
 
 def test_alltoall_wrong_length_everywhere(comm):

@@ -460,7 +460,7 @@ def test_uncommitted_datatype_raises(comm):
             lambda: comm.Sendrecv([buf, 1, t], rank, 5, [out, 1, t], rank, 5),
             lambda: comm.Send([buf, 1, t], rank, 5),
             lambda: comm.Isend([buf, 1, t], rank, 5),
-            lambda: comm.Recv([out, 1, t], MPI.PROC_NULL, 5),
+            lambda: comm.Recv([out, 1, t], rank, 5),  # (with PROC_NULL, the spec is ignored)
             lambda: comm.Bcast([buf, 1, t], 0),
         ):
             with pytest.raises(MPI.Exception) as info:

@@ -139,6 +139,37 @@ def test_message_no_proc(comm):
     assert status.source == MPI.PROC_NULL
 
 
+def test_message_no_proc_constant_survives_receives():
+    """Receiving MESSAGE_NO_PROC itself leaves the constant as it is (it can be received any
+    number of times, and still pickles by name); a copy of it becomes MESSAGE_NULL."""
+    noproc = MPI.MESSAGE_NO_PROC
+    status = MPI.Status()
+    for receive in (
+        lambda m: m.Recv(None, status),
+        lambda m: m.Recv(bytearray(4), status),
+        lambda m: m.Irecv(None).Wait(status),
+        lambda m: m.recv(status),
+        lambda m: m.irecv().wait(status),
+    ):
+        status.source = 9
+        assert receive(noproc) in (None, True)
+        assert status.source == MPI.PROC_NULL
+        assert noproc and noproc == MPI.MESSAGE_NO_PROC and noproc is MPI.MESSAGE_NO_PROC
+        assert noproc.handle != MPI.MESSAGE_NULL.handle
+        copy = MPI.Message(noproc)
+        assert copy and copy == noproc
+        receive(copy)
+        assert not copy and copy == MPI.MESSAGE_NULL
+    import pickle
+
+    assert pickle.loads(pickle.dumps(noproc)) is noproc
+    # A request from Irecv of a copy is a real request, complete at its first wait.
+    request = MPI.Message(noproc).Irecv(None)
+    assert request != MPI.REQUEST_NULL
+    request.Wait()
+    assert request == MPI.REQUEST_NULL
+
+
 def test_matched_truncation(comm):
     right, left = ring(comm)
     sreq = comm.Isend(bytes(values(comm.Get_rank(), 20)), right, 30)

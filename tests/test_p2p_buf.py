@@ -415,6 +415,49 @@ def test_proc_null_receives(comm):
     proc_null_status(status)
 
 
+def test_proc_null_ignores_message_spec(comm):
+    """With PROC_NULL as the peer nothing moves, so the message spec is not looked at: None,
+    or anything else, is accepted (for a send-receive in place, only when both peers are)."""
+    P = MPI.PROC_NULL
+    for spec in (None, "not a buffer", [None, 5, MPI.INT]):
+        comm.Send(spec, P)
+        comm.Ssend(spec, P, 1)
+        comm.Rsend(spec, P)
+        comm.Isend(spec, P).Wait()
+        comm.Issend(spec, P).Wait()
+        comm.Irsend(spec, P).Wait()
+        with BsendBuffer(0):
+            comm.Bsend(spec, P)
+            comm.Ibsend(spec, P).Wait()
+        comm.Recv(spec, P)
+        comm.Irecv(spec, P).Wait()
+        status = fresh_status()
+        comm.Sendrecv(spec, P, 0, spec, P, 0, status)
+        proc_null_status(status)
+        comm.Sendrecv_replace(spec, P, 0, P, 0)
+        comm.Isendrecv(spec, P, 0, spec, P, 0).Wait()
+        comm.Isendrecv_replace(spec, P, 0, P, 0).Wait()
+        for make in ("Send_init", "Bsend_init", "Ssend_init", "Rsend_init", "Recv_init"):
+            req = getattr(comm, make)(spec, P)
+            assert type(req) is MPI.Prequest
+            req.Start()
+            req.Wait()
+            req.Free()
+    # Keywords, as mpi4py names them.
+    comm.Sendrecv(sendbuf=None, dest=P, sendtag=1, recvbuf=None, source=P, recvtag=1, status=None)
+    comm.Sendrecv_replace(buf=None, dest=P, sendtag=1, source=P, recvtag=1, status=None)
+    comm.Isendrecv(sendbuf=None, dest=P, sendtag=1, recvbuf=None, source=P, recvtag=1).Wait()
+    comm.Isendrecv_replace(buf=None, dest=P, sendtag=1, source=P, recvtag=1).Wait()
+    # A real peer still needs a real buffer.
+    right, left = ring(comm)
+    with pytest.raises(TypeError):
+        comm.Send(None, right)
+    with pytest.raises(TypeError):
+        comm.Recv("not a buffer", left)
+    with pytest.raises(TypeError):
+        comm.Sendrecv_replace(None, P, 0, left, 0)
+
+
 def test_proc_null_mixed_with_real(comm):
     """A PROC_NULL leg of Sendrecv does not disturb the real one."""
     right, left = ring(comm)
@@ -460,7 +503,7 @@ def test_zero_count(comm, make_send):
 def test_zero_count_into_empty_buffers(comm):
     right, left = ring(comm)
     status = MPI.Status()
-    for rbuf in (bytearray(), [None, 0, MPI.INT], [MPI.BOTTOM, MPI.INT], None):
+    for rbuf in (bytearray(), [None, 0, MPI.INT], [MPI.BOTTOM, MPI.INT]):
         sreq = comm.Isend(b"", right, 53)
         comm.Recv(rbuf, left, 53, status)
         sreq.Wait()
@@ -861,8 +904,8 @@ def test_noncontiguous_with_derived_datatype(comm):
 def test_noncontiguous_without_datatype_is_rejected(comm):
     a = np.arange(10.0)
     for spec in (a[::2], (a[::2], 2), np.zeros((3, 4))[:, 1], [a[::3], None]):
-        with pytest.raises(ValueError):
-            comm.Send(spec, MPI.PROC_NULL)
+        with pytest.raises(ValueError):  # a spec is checked for a real peer only
+            comm.Send(spec, 0)
         with pytest.raises(ValueError):
             comm.Isend(spec, 0)
     with pytest.raises(ValueError):
@@ -932,7 +975,7 @@ def test_bad_send_specs(comm, spec, error):
     with pytest.raises(error):
         comm.Isend(spec, right, 81)
     with pytest.raises(error):
-        comm.Ssend(spec, MPI.PROC_NULL, 81)
+        comm.Ssend(spec, right, 81)
     with pytest.raises(error):
         comm.Send_init(spec, right, 81)
     with pytest.raises(error):
@@ -947,9 +990,9 @@ def test_formats_without_datatype(comm):
     # A format with no MPI datatype is a failed lookup (KeyError), as in mpi4py.
     for buf in (np.zeros(3, dtype="V8"), np.zeros(3, dtype="S4"), structured):
         with pytest.raises(KeyError, match="cannot infer an MPI datatype"):
-            comm.Send(buf, MPI.PROC_NULL)
+            comm.Send(buf, 0)
         with pytest.raises(KeyError, match="cannot infer an MPI datatype"):
-            comm.Irecv(buf, MPI.PROC_NULL)
+            comm.Irecv(buf, 0)
         # With an explicit datatype the bytes go through.
         comm.Send([buf, MPI.BYTE], MPI.PROC_NULL)
 

@@ -4,6 +4,7 @@ object wire format (one message for small objects, out-of-band parts for large b
 import array
 import pickle
 import sys
+import time
 
 import pytest
 from helpers import ring
@@ -114,8 +115,36 @@ def test_recv_buffer_too_small(comm):
     sreq.wait()
     with pytest.raises(TypeError):
         comm.recv(b"read-only", left, 4)
-    with pytest.raises(TypeError):
-        comm.recv(12, left, 4)
+
+
+def test_recv_buffer_argument(comm):
+    """A buffer given to recv is deprecated (UserWarning, even for PROC_NULL) but used: a
+    buffer-protocol object or an integer, the size of fresh bytes to receive into."""
+    right, left = ring(comm)
+    rank = comm.Get_rank()
+    with pytest.warns(UserWarning, match="'buf' argument is deprecated"):
+        assert comm.recv(bytearray(0), MPI.PROC_NULL) is None
+    with pytest.warns(UserWarning):
+        assert comm.recv(5, MPI.PROC_NULL) is None
+    sreq = comm.isend(("int", rank), right, 13)
+    with pytest.warns(UserWarning):
+        assert comm.recv(128, left, 13) == ("int", left)
+    sreq.wait()
+    sreq = comm.isend([rank] * 3, right, 14)
+    with pytest.warns(UserWarning):
+        assert comm.recv(bytearray(128), left, 14) == [left] * 3
+    sreq.wait()
+    # An integer too small truncates like a buffer too small.
+    sreq = comm.isend("y" * 100, right, 15)
+    with pytest.warns(UserWarning), pytest.raises(MPI.Exception) as excinfo:
+        comm.recv(12, left, 15)
+    assert excinfo.value.Get_error_class() == MPI.ERR_TRUNCATE
+    sreq.wait()
+    with pytest.warns(UserWarning), pytest.raises(ValueError):
+        comm.recv(-1, left, 15)
+    # sendrecv receives through recv: the same warning.
+    with pytest.warns(UserWarning):
+        assert comm.sendrecv(rank, right, 16, 64, left, 16) == left
 
 
 def test_sendrecv(comm):
@@ -218,6 +247,91 @@ def test_irecv_with_buffer(comm):
     assert req.wait() is None  # the failed request is over
     with pytest.raises(TypeError):
         comm.irecv(b"read-only", left, 12)
+
+
+def test_irecv_integer_buffer(comm):
+    """irecv(n) receives into n fresh bytes (no warning, as in mpi4py)."""
+    right, left = ring(comm)
+    rank = comm.Get_rank()
+    req = comm.irecv(0, MPI.PROC_NULL)
+    assert req
+    assert req.wait() is None and not req
+    req = comm.irecv(1024, left, 17)
+    sreq = comm.isend({"n": rank}, right, 17)
+    assert req.wait() == {"n": left}
+    sreq.wait()
+    with pytest.raises(ValueError):
+        comm.irecv(-3, left, 17)
+
+
+def test_empty_message_is_none(comm):
+    """A message of no bytes (from a buffer send) is received as None by every receive."""
+    right, left = ring(comm)
+    status = MPI.Status()
+    for receive in (
+        lambda: comm.recv(None, left, 18, status),
+        lambda: comm.irecv(None, left, 18).wait(status),
+        lambda: comm.mprobe(left, 18).recv(status),
+        lambda: comm.mprobe(left, 18).irecv().wait(status),
+    ):
+        sreq = comm.Isend([None, 0, MPI.BYTE], right, 18)
+        assert receive() is None
+        assert (status.source, status.tag, status.Get_count()) == (left, 18, 0)
+        sreq.Wait()
+    sreq = comm.Isend(b"", right, 18)
+    with pytest.warns(UserWarning):
+        assert comm.recv(bytearray(8), left, 18) is None
+    sreq.Wait()
+
+
+@needs_numpy
+@pytest.mark.parametrize("big", [False, True], ids=["in-band", "out-of-band"])
+def test_cancel_issend(comm, big):
+    """A cancelled issend completes, cancelled or (when the cancellation fails, as MPI allows,
+    and always for an object with out-of-band parts) received, and leaves nothing behind that
+    a later receive would take."""
+    rank = comm.Get_rank()
+    obj = np.full((1 << 17) if big else 4, rank, dtype="i8")
+    req = comm.issend(obj, rank, 19)
+    assert req.test() == (False, None)
+    req.cancel()
+    status = MPI.Status()
+    deadline = time.monotonic() + 0.5  # a cancelled send completes at once; else it waits
+    while not req.get_status(status) and time.monotonic() < deadline:
+        pass
+    if status.Is_cancelled():
+        req.Free()
+        assert comm.iprobe(rank, 19) is False
+    else:
+        assert (comm.recv(None, rank, 19) == obj).all()
+        assert req.wait() is None
+    assert not req
+    # The next message with this envelope is the next one received.
+    sreq = comm.isend("after", rank, 19)
+    assert comm.recv(None, rank, 19) == "after"
+    sreq.wait()
+
+
+@pytest.mark.parametrize("method", ["waitsome", "testsome"])
+def test_some_object_receives_with_statuses(comm, method):
+    """waitsome/testsome of object receives give every one completed, statuses included."""
+    rank = comm.Get_rank()
+    reqs = [comm.irecv(source=rank, tag=20 + i) for i in range(4)]
+    if method == "testsome":
+        statuses = []
+        assert MPI.Request.testsome(reqs, statuses) == ([], []) and statuses == []
+    for group in ([3], [0, 2], [1]):
+        for i in group:
+            comm.ssend(("s", i), rank, 20 + i)
+        statuses = []
+        indices, objs = getattr(MPI.Request, method)(reqs, statuses)
+        assert sorted(indices) == group
+        assert objs == [("s", i) for i in indices]
+        assert len(statuses) == len(group)
+        assert [s.tag for s in statuses] == [20 + i for i in indices]
+        assert all(s.source == rank and s.error == MPI.SUCCESS for s in statuses)
+        assert not any(reqs[i] for i in indices)
+    assert getattr(MPI.Request, method)(reqs) == (None, None)
 
 
 @needs_numpy
@@ -635,7 +749,7 @@ def test_bad_destinations_and_tags(comm):
     with pytest.raises(TypeError):
         comm.recv(None, 0, 0, status=[])
     with pytest.raises(TypeError):
-        comm.irecv(3)
+        comm.irecv(object())
 
 
 def test_null_and_freed_communicators():

@@ -74,11 +74,59 @@ def test_request_and_message_are_their_own_classes():
     assert not pkl5.Request() and not pkl5.Message()
     assert pkl5.Request() == pkl5.Request() and not (pkl5.Request() != pkl5.Request())
     assert pkl5.Message() == pkl5.Message()
-    assert pkl5.Request().__eq__(MPI.REQUEST_NULL) is NotImplemented
+    assert pkl5.Request().__eq__("123") is NotImplemented
+    assert pkl5.Request().__ne__("123") is NotImplemented
+    assert pkl5.Message().__eq__("123") is NotImplemented
+    assert pkl5.Message().__ne__("123") is NotImplemented
     # Null requests complete at once, with nothing.
     assert pkl5.Request().wait() is None
     assert pkl5.Request().test() == (True, None)
     assert pkl5.Request.waitall([pkl5.Request(), pkl5.Request()]) == [None, None]
+
+
+def test_request_and_message_compare_with_mpi_handles(pcomm):
+    """Wrappers equal MPI's handles (REQUEST_NULL, MESSAGE_NO_PROC, ...) and each other, and
+    a wrapper built from a wrapper wraps the same handle."""
+    assert pkl5.Request() == MPI.REQUEST_NULL and not (pkl5.Request() != MPI.REQUEST_NULL)
+    assert pkl5.Request(MPI.REQUEST_NULL) == pkl5.Request()
+    null, noproc = pkl5.Message(MPI.MESSAGE_NULL), pkl5.Message(MPI.MESSAGE_NO_PROC)
+    assert not null and null == MPI.MESSAGE_NULL and null == pkl5.Message()
+    assert noproc and noproc == MPI.MESSAGE_NO_PROC and noproc != MPI.MESSAGE_NULL
+    assert noproc == pkl5.Message(noproc) and noproc != null
+    message = pcomm.mprobe(MPI.PROC_NULL)
+    assert isinstance(message, pkl5.Message) and message == MPI.MESSAGE_NO_PROC
+    assert message.recv() is None
+    assert message == MPI.MESSAGE_NULL and MPI.MESSAGE_NO_PROC  # the constant stays
+    message = pcomm.improbe(MPI.PROC_NULL)
+    request = message.irecv()
+    assert message == MPI.MESSAGE_NULL and request != MPI.REQUEST_NULL
+    assert request.wait() is None and request == MPI.REQUEST_NULL
+    rank = pcomm.Get_rank()
+    request = pcomm.issend(("eq", rank), rank, 5)
+    copy = pkl5.Request(request)
+    assert request == copy and not (request != copy) and copy
+    assert request != MPI.REQUEST_NULL
+    message = pcomm.mprobe(rank, 5)
+    assert message == pkl5.Message(message) and message != MPI.MESSAGE_NULL
+    assert message.recv() == ("eq", rank)
+    assert request.wait() is None and request == MPI.REQUEST_NULL
+    assert request.test() == (True, None)
+
+
+def test_cancel_issend_with_out_of_band_parts(pcomm):
+    """An issend of an object with out-of-band parts is not cancelled (its parts are on
+    their way): it is received whole, and what follows is not disturbed."""
+    rank = pcomm.Get_rank()
+    request = pcomm.issend(payload(rank, 6), rank, 6)
+    assert request.test() == (False, None)
+    request.cancel()
+    status = MPI.Status()
+    assert request.get_status(status) is False and not status.Is_cancelled()
+    check_payload(pcomm.recv(None, rank, 6), rank, 6)
+    assert request.wait() is None and not request
+    follower = pcomm.isend("next", rank, 6)
+    assert pcomm.recv(None, rank, 6) == "next"
+    follower.wait()
 
 
 # -- point to point -----------------------------------------------------------------------
@@ -690,6 +738,22 @@ def test_pickler_is_configurable(pcomm, restore_pickle):
     check_payload(got, source, 61)
     assert status.Get_count() > BIG  # a custom pickler sends everything in band
     assert calls.count("dumps") == 1 and calls.count("loads") == 1
+
+
+def test_dumps_oob_at_any_protocol(restore_pickle):
+    """dumps_oob pickles with protocol 5 at least, whatever PROTOCOL says, so buffers at least
+    THRESHOLD large come out of band as MPI.buffer objects."""
+    pickle = restore_pickle
+    pickle.THRESHOLD = 64
+    for protocol in (None, -1, 0, 2, 4, 5):
+        pickle.PROTOCOL = protocol
+        for n, parts in ((4, 0), (16, 1)):
+            array = np.arange(n, dtype="i4")
+            data, bufs = pickle.dumps_oob(array)
+            assert type(data) is bytes and type(bufs) is list and len(bufs) == parts
+            assert all(type(b) is MPI.buffer for b in bufs)
+            assert (pickle.loads_oob(data, bufs) == array).all()
+    assert pickle.dumps_oob(None)[1] == [] and pickle.loads(pickle.dumps(None)) is None
 
 
 def test_protocol_4_sends_in_band(pcomm, restore_pickle):

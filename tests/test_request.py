@@ -66,6 +66,45 @@ def test_request_null():
     assert req == null and req is not null
 
 
+@pytest.mark.parametrize("cls", [MPI.Prequest, MPI.Grequest])
+def test_request_subclass_construction(comm, cls):
+    """Prequest and Grequest are made from a null request or one of their own class, and
+    fromhandle/fromint/f2py on them give their own class."""
+    null = cls(MPI.REQUEST_NULL)
+    assert type(null) is cls and not null and null == MPI.REQUEST_NULL
+    assert type(cls()) is cls
+    for make in (cls.fromhandle, lambda h: cls.fromint(MPI.Request.fromhandle(h).toint())):
+        made = make(MPI.REQUEST_NULL.handle)
+        assert type(made) is cls and made == MPI.REQUEST_NULL
+    assert type(cls.f2py(MPI.REQUEST_NULL.py2f())) is cls
+    preq = comm.Send_init(b"", MPI.PROC_NULL, 0)
+    assert type(preq) is MPI.Prequest
+    if cls is MPI.Prequest:
+        for dupe in (
+            cls(preq),
+            cls.fromhandle(preq.handle),
+            cls.fromint(preq.toint()),
+            cls.f2py(preq.py2f()),
+        ):
+            assert type(dupe) is MPI.Prequest and dupe == preq
+    else:
+        with pytest.raises(TypeError):
+            cls(preq)
+    plain = MPI.Request(preq)
+    assert type(plain) is MPI.Request and plain == preq
+    for other in (comm.Isend(b"", MPI.PROC_NULL), comm.Irecv(bytearray(1), MPI.PROC_NULL)):
+        if other:  # some MPIs give a real request for a PROC_NULL operation
+            with pytest.raises(TypeError):
+                cls(other)
+            other.Wait()
+    for bad in (3, None, MPI.COMM_WORLD):
+        with pytest.raises(TypeError):
+            cls(bad)
+    preq.Start()
+    preq.Wait()
+    preq.Free()
+
+
 def test_wait_test_get_status(comm):
     right, left = ring(comm)
     rbuf = array.array("i", [0] * 4)
@@ -204,6 +243,23 @@ def test_waitall_with_nulls_and_statuses(comm):
     MPI.Request.Waitall(recvs + sends, statuses)
     assert len(statuses) == 4 and all(isinstance(s, MPI.Status) for s in statuses)
     assert [s.tag for s in statuses[:2]] == [20, 21]
+    # Any sequence of statuses: a tuple (or a list as long as the requests) gets as many as
+    # it holds, and is never extended.
+    for n in (4, 1, 0):
+        bufs, recvs, sends = post_pairs(comm, 2, 40)
+        statuses = tuple(MPI.Status() for _ in range(n))
+        MPI.Request.Waitall(recvs + sends, statuses)
+        assert [s.tag for s in statuses[:2]] == [40, 41][:n]
+        check_bufs(comm, bufs)
+    for method in ("waitall", "testall"):
+        recvs, sends = post_objects(comm, 2, 45)
+        statuses = [MPI.Status()]
+        done = False
+        while not done:
+            result = getattr(MPI.Request, method)(recvs + sends, statuses)
+            done, objs = result if method == "testall" else (True, result)
+        assert objs == [expected_object(comm, 0), expected_object(comm, 1), None, None]
+        assert len(statuses) == 4 and [s.tag for s in statuses[:2]] == [45, 46]
     # Tuples of requests are accepted; so are empty lists.
     bufs, recvs, sends = post_pairs(comm, 2, 30)
     assert MPI.Request.Waitall(tuple(recvs + sends)) is True
@@ -314,6 +370,18 @@ def test_get_status_all_any_some(comm):
     MPI.Request.Waitall(reqs + sends)
     assert MPI.Request.Get_status_all(reqs) is True
     assert MPI.Request.Get_status_any(reqs) == (MPI.UNDEFINED, True)
+    # No active request: the empty status.
+    status = MPI.Status()
+    status.source, status.tag, status.error = 0, 0, MPI.ERR_OTHER
+    assert MPI.Request.Get_status_any(reqs, status) == (MPI.UNDEFINED, True)
+    assert empty_status(status)
+    statuses = [MPI.Status() for _ in reqs]
+    for s in statuses:
+        s.source, s.tag, s.error = 0, 0, MPI.ERR_OTHER
+    assert MPI.Request.Get_status_all(reqs, statuses) is True
+    assert all(empty_status(s) for s in statuses)
+    status.error = MPI.ERR_OTHER
+    assert MPI.REQUEST_NULL.Get_status(status) is True and empty_status(status)
     assert MPI.Request.Get_status_some(reqs) is None
     assert [bytes(b) for b in bufs] == [b"\x00", b"\x01", b"\x02"]
     # Lowercase aliases.
@@ -505,7 +573,7 @@ def test_wrong_status_arguments(comm):
             N.Get_status(bad)
         with pytest.raises(TypeError):
             MPI.Request.Waitany([N], bad)
-    for bad in (3, (MPI.Status(),), [3], [MPI.Status(), "x"]):
+    for bad in (3, [3], [MPI.Status(), "x"], (None,), "ab"):
         with pytest.raises(TypeError):
             MPI.Request.Waitall([N, N], bad)
     # A wrong status argument leaves the requests untouched.

@@ -99,6 +99,38 @@ def test_copy_construct():
         assert t != s and not (t == s)
 
 
+class MyStatus(MPI.Status):
+    """A subclass: copies keep the class (pickled by reference to this module)."""
+
+
+def test_count_property_and_subclass_copies():
+    s = MPI.Status()
+    s.count = 7
+    assert s.count == 7 and s.Get_count() == 7 and s.Get_elements(MPI.BYTE) == 7
+    s.count = 0
+    assert s.count == 0
+    with pytest.raises(ValueError):
+        s.count = -1
+    mine = MyStatus()
+    mine.tag = 12
+    for t in (copy.copy(mine), copy.deepcopy(mine), pickle.loads(pickle.dumps(mine))):
+        assert type(t) is MyStatus and t is not mine
+        assert t.tag == 12 and t == mine
+    assert type(MyStatus(mine)) is MyStatus and MyStatus(mine).tag == 12
+
+
+def test_weak_references():
+    import weakref
+
+    s = MPI.Status()
+    ref = weakref.ref(s)
+    assert ref() is s and ref in weakref.getweakrefs(s)
+    proxy = weakref.proxy(s)
+    assert proxy.tag == MPI.ANY_TAG
+    del s
+    assert ref() is None
+
+
 def test_equality():
     a, b = MPI.Status(), MPI.Status()
     assert a == b and not (a != b)

@@ -49,13 +49,22 @@ class Request:
     __slots__ = ("_request", "_pending")
 
     def __init__(self, request=None):
+        if isinstance(request, Request):
+            request = request._request
         self._request = MPI.REQUEST_NULL if request is None else request
         self._pending = bool(self._request)
 
+    # Equal to another wrapper or an MPI.Request (REQUEST_NULL, ...) of the same handle.
     def __eq__(self, other):
         if isinstance(other, Request):
-            return self._request == other._request
+            other = other._request
+        if isinstance(other, MPI.Request):
+            return self._request == other
         return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     def __bool__(self):
         return self._pending
@@ -128,12 +137,21 @@ class Message:
     __slots__ = ("_message",)
 
     def __init__(self, message=None):
+        if isinstance(message, Message):
+            message = message._message
         self._message = MPI.MESSAGE_NULL if message is None else message
 
+    # Equal to another wrapper or an MPI.Message (MESSAGE_NO_PROC, ...) of the same handle.
     def __eq__(self, other):
         if isinstance(other, Message):
-            return self._message == other._message
+            other = other._message
+        if isinstance(other, MPI.Message):
+            return self._message == other
         return NotImplemented
+
+    def __ne__(self, other):
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     def __bool__(self):
         return bool(self._message)
