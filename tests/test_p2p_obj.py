@@ -685,64 +685,6 @@ def test_object_refcounts_unchanged(comm):
     assert sys.getrefcount(obj) == before
 
 
-# -- MPI.buffer (the memory of received out-of-band parts) -------------------------------
-
-
-def test_buffer_allocate():
-    buf = MPI.buffer.allocate(100, clear=True)
-    assert isinstance(buf, MPI.buffer) and MPI.memory is MPI.buffer
-    assert len(buf) == buf.nbytes == 100 and not buf.readonly
-    assert buf.obj is None and buf.address != 0
-    assert buf.tobytes() == bytes(100)
-    view = memoryview(buf)
-    view[:3] = b"abc"
-    assert buf.tobytes()[:3] == b"abc"
-    with pytest.raises(BufferError):
-        buf.release()  # exported: the view still uses the memory
-    view.release()
-    buf.release()
-    assert len(buf) == 0 and buf.tobytes() == b""
-    assert len(MPI.buffer()) == 0
-    with pytest.raises(ValueError):
-        MPI.buffer.allocate(-1)
-
-
-def test_buffer_allocate_clear_reuses_no_old_data():
-    n = 8 << 20  # large blocks come from a cache of mappings
-    for _ in range(3):
-        buf = MPI.buffer.allocate(n)
-        memoryview(buf)[:] = b"\x07" * n
-        del buf
-        cleared = MPI.buffer.allocate(n, clear=True)
-        assert memoryview(cleared).tobytes() == bytes(n)
-        del cleared
-
-
-def test_buffer_frombuffer_and_toreadonly():
-    data = bytearray(b"hello")
-    buf = MPI.buffer.frombuffer(data)
-    assert buf.obj is data and not buf.readonly and buf.tobytes() == b"hello"
-    memoryview(buf)[0] = ord("j")
-    assert data == bytearray(b"jello")
-    # The bytearray is exported: it cannot move its memory under the buffer.
-    with pytest.raises(BufferError):
-        data.extend(b"x" * 100_000)
-    ro = buf.toreadonly()
-    assert ro.readonly and ro.tobytes() == b"jello"
-    with pytest.raises(TypeError):
-        memoryview(ro)[0] = 1
-    with pytest.raises(BufferError):
-        buf.release()  # the read-only view still uses it
-    del ro
-    buf.release()
-    data.extend(b"!")  # released: free to resize again
-    assert MPI.buffer.frombuffer(b"abc", readonly=True).readonly
-    with pytest.raises(BufferError):
-        MPI.buffer.frombuffer(b"abc")  # bytes are not writable
-    with pytest.raises(TypeError):
-        MPI.buffer.frombuffer(12)
-
-
 def test_blocking_buffer_calls_with_object_receive_pending(comm):
     """With an object receive pending, blocking buffer calls poll it while they wait: their
     results and statuses are the usual ones, and the pending receive completes meanwhile."""
