@@ -128,7 +128,7 @@ static nb::object get_attr(const Comm &self, int keyval) {
 }
 
 CommClasses bind_comm(nb::module_ &m) {
-    nb::class_<Comm> comm(m, "Comm", "Communication context.");
+    nb::class_<Comm> comm(m, "Comm", nb::is_weak_referenceable(), "Communication context.");
     bind_handle_protocol(comm);
     comm.def(
             "Get_size",

@@ -532,7 +532,7 @@ void datatype_after_init() {}
 nb::class_<Datatype> bind_datatype(nb::module_ &m) {
     build_code_tables();
 
-    nb::class_<Datatype> cls(m, "Datatype", "Datatype object.");
+    nb::class_<Datatype> cls(m, "Datatype", nb::is_weak_referenceable(), "Datatype object.");
     bind_handle_protocol(cls);
     cls.def(
            "Get_size", [](const Datatype &self) { return size_of(self.get()); },

@@ -4,6 +4,7 @@
 // depending on how thoroughly the MPI library validates.
 #include "objects.hpp"
 
+#include <cctype>
 #include <limits>
 #include <string>
 #include <vector>
@@ -342,6 +343,115 @@ nb::tuple decode(nb::handle self) {
     return nb::make_tuple(base, name, p);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Pickling. A derived datatype travels as a recipe (base, combiner name, constructor arguments)
+// in which the base and the datatypes among the arguments are named datatypes (pickled by name)
+// or recipes themselves; the base is None where the combiner has none (STRUCT, Fortran 90,
+// VALUE_INDEX). The handles MPI hands out while the datatype is taken apart are freed at once,
+// and those made while it is put together again once the outer one exists: unpickling makes
+// one new committed datatype and leaves nothing else behind.
+
+bool value_index_combiner(int combiner) {
+#ifdef MPIPY_HAVE_MPI_COMBINER_VALUE_INDEX
+    return combiner == MPI_COMBINER_VALUE_INDEX;
+#else
+    (void)combiner;
+    return false;
+#endif
+}
+
+nb::object recipe_of(nb::handle dt);
+
+// A datatype met while taking another apart (a new handle from MPI_Type_get_contents): a named
+// one as its module constant, a derived one as its recipe (its handle freed).
+nb::object ingredient(nb::handle dt) {
+    Datatype &d = *nb::inst_ptr<Datatype>(dt);
+    const int combiner = combiner_of(d.handle);
+    if (combiner == MPI_COMBINER_NAMED) {
+        if (predefined_name(DatatypeKind::name, handle_to_int(d.handle)).empty())
+            throw nb::value_error("cannot serialize a datatype made of an unnamed predefined one");
+        return nb::borrow(dt);  // decode gave the module constant
+    }
+    nb::object recipe = recipe_of(dt);
+    if (!Datatype::predefined_handle(d.handle)) check(MPI_Type_free(&d.handle));
+    return recipe;
+}
+
+nb::object recipe_of(nb::handle dt) {
+    nb::tuple decoded = decode(dt);
+    nb::handle base = decoded[0];
+    nb::dict args;
+    for (auto [key, value] : nb::borrow<nb::dict>(decoded[2])) {
+        if (nb::isinstance<Datatype>(value)) {  // VALUE_INDEX's value and index
+            args[key] = ingredient(value);
+        } else if (nb::cast<std::string>(key) == "datatypes") {  // STRUCT's
+            nb::list types;
+            for (nb::handle t : value) types.append(ingredient(t));
+            args[key] = types;
+        } else {
+            args[key] = value;
+        }
+    }
+    return nb::make_tuple(base.is(dt) ? nb::none() : ingredient(base), decoded[1], args);
+}
+
+// Make the datatype a recipe describes; every datatype made on the way, the result last,
+// is appended to `made`.
+nb::object build(nb::handle recipe, std::vector<nb::object> &made) {
+    if (nb::isinstance<Datatype>(recipe)) return nb::borrow(recipe);
+    if (!nb::isinstance<nb::tuple>(recipe) || nb::len(recipe) != 3 ||
+        !nb::isinstance<nb::str>(recipe[1]) || !nb::isinstance<nb::dict>(recipe[2]))
+        throw nb::type_error("datatype recipe must be (base, combiner name, arguments)");
+    nb::object base =
+        recipe[0].is_none() ? nb::borrow(nb::type<Datatype>()) : build(recipe[0], made);
+    nb::dict args;
+    for (auto [key, value] : nb::borrow<nb::dict>(recipe[2])) {
+        if (nb::cast<std::string>(key) == "datatypes") {
+            nb::list types;
+            for (nb::handle t : value) types.append(build(t, made));
+            args[key] = types;
+        } else if (nb::isinstance<nb::tuple>(value) || nb::isinstance<Datatype>(value)) {
+            args[key] = build(value, made);
+        } else {
+            args[key] = value;
+        }
+    }
+    std::string name = nb::cast<std::string>(recipe[1]);
+    for (char &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name == "named") throw nb::value_error("a named datatype has no recipe");
+    const std::string method =
+        name == "dup" ? "Dup" : (name == "value_index" ? "Get_" : "Create_") + name;
+    if (!nb::hasattr(base, method.c_str()))
+        throw nb::value_error(("unknown datatype combiner '" + name + "'").c_str());
+    nb::object empty = nb::tuple();
+    nb::object result =
+        nb::steal(PyObject_Call(base.attr(method.c_str()).ptr(), empty.ptr(), args.ptr()));
+    if (!result.is_valid()) throw nb::python_error();
+    made.push_back(result);
+    return result;
+}
+
+void free_made(std::vector<nb::object> &made) {
+    for (nb::handle t : made)
+        if (!Datatype::predefined_handle(nb::inst_ptr<Datatype>(t)->handle)) t.attr("Free")();
+    made.clear();
+}
+
+nb::object from_recipe(nb::handle recipe) {
+    std::vector<nb::object> made;
+    try {
+        nb::object result = build(recipe, made);
+        if (!made.empty() && made.back().is(result)) made.pop_back();
+        if (!Datatype::predefined_handle(nb::inst_ptr<Datatype>(result)->handle))
+            result.attr("Commit")();
+        free_made(made);
+        return result;
+    } catch (...) {
+        free_made(made);
+        throw;
+    }
+}
+
 // The constructors that come in pairs, the h-form taking its stride or displacements in bytes
 // (Offset = bytes_t) rather than in extents of the base datatype (count_t); `create` is the MPI
 // function.
@@ -587,9 +697,26 @@ void bind_datatype_derived(nb::module_ &, nb::class_<Datatype> &cls) {
             "counts, datatypes). Derived datatypes returned are new: free them when done.")
         .def_prop_ro(
             "contents", [](nb::handle self) { return self.attr("Get_contents")(); }, "Contents.")
+        .def_static("_from_recipe", &from_recipe, nb::arg("recipe"),
+                    "Make the datatype a pickled recipe describes (committed).")
         .def("decode", &decode,
              "Return (base datatype, combiner name, constructor arguments as a dict). Derived "
              "datatypes returned are new: free them when done.");
+}
+
+// A derived datatype pickles as the recipe it is made by (see recipe_of); rebuilt by
+// Datatype._from_recipe through a methodcaller (nanobind functions do not pickle).
+nb::object Datatype::reduce(nb::handle self) {
+    nb::object recipe = recipe_of(self);
+    nb::object rebuild =
+        nb::module_::import_("operator").attr("methodcaller")("_from_recipe", recipe);
+    return nb::make_tuple(rebuild, nb::make_tuple(nb::type<Datatype>()));
+}
+
+bool Datatype::predefined_handle(MPI_Datatype t) {
+    int combiner = MPI_UNDEFINED;
+    if (t == MPI_DATATYPE_NULL || query_combiner(t, combiner) != MPI_SUCCESS) return false;
+    return combiner_is_predefined(combiner) || value_index_combiner(combiner);
 }
 
 #undef MPIPY_TYPE_C

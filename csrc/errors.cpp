@@ -457,7 +457,8 @@ void bind_errors(nb::module_ &m) {
         nb::arg("errorcode"),
         "Remove *error string* association from *error class* or *error code*.");
 
-    nb::class_<Errhandler> errhandler(m, "Errhandler", "Error handler.");
+    nb::class_<Errhandler> errhandler(m, "Errhandler", nb::is_weak_referenceable(),
+                                      "Error handler.");
     bind_handle_protocol(errhandler);
     errhandler.def(
         "Free",

@@ -24,7 +24,7 @@ static MPI_Datatype datatype_arg(nb::handle datatype) {
 }
 
 void bind_status(nb::module_ &m) {
-    nb::class_<Status> cls(m, "Status", "Status object.");
+    nb::class_<Status> cls(m, "Status", nb::is_weak_referenceable(), "Status object.");
     cls.def(nb::init<>())
         .def(
             "__init__", [](Status *self, const Status &other) { new (self) Status(other); },
@@ -104,7 +104,8 @@ void bind_status(nb::module_ &m) {
             "cancelled", [](nb::handle self) { return self.attr("Is_cancelled")(); },
             [](nb::handle self, bool flag) { self.attr("Set_cancelled")(flag); },
             "Cancelled state.")
-        .def("__copy__", [](const Status &s) { return Status(s); })
+        .def("__copy__",
+             [](nb::handle self) { return nb::borrow(self.type())(self); })  // subclass kept
         .def(
             "__eq__",
             [](const Status &s, nb::handle other) -> nb::object {

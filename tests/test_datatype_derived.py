@@ -4,6 +4,9 @@ datatypes, bad arguments, the safety checks before MPI touches memory, and real 
 of non-contiguous NumPy views (a column, a strided slice, a 3-D sub-block) checked element by
 element, between ranks and at one process to itself."""
 
+import copy
+import pickle
+
 import pytest
 from helpers import ring
 
@@ -677,3 +680,80 @@ def test_get_value_index():
     assert MPI.Datatype.Get_value_index(INT, INT) == MPI.INT_INT
     with pytest.raises(MPI.Exception):
         MPI.Datatype.Get_value_index(MPI.DATATYPE_NULL, INT)
+
+
+# -- Pickling ---------------------------------------------------------------------------
+
+
+def describe(t):
+    """The whole construction of a datatype as plain data (named ones by name), freeing the
+    datatypes decode hands out."""
+    base, combiner, params = t.decode()
+    if combiner == "NAMED":
+        return t.Get_name()
+    inner = [base] + list(params.get("datatypes", []))
+    out = (
+        None if base == t else describe(base),
+        combiner,
+        {k: [describe(d) for d in v] if k == "datatypes" else v for k, v in params.items()},
+    )
+    for d in inner:
+        if d != t and not d.is_predefined:
+            d.Free()
+    return out
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_pickle_derived(index):
+    t = nested_type(index)
+    try:
+        for protocol in (0, pickle.HIGHEST_PROTOCOL):
+            again = pickle.loads(pickle.dumps(t, protocol))
+            try:
+                assert type(again) is MPI.Datatype and again != t
+                assert describe(again) == describe(t)
+                assert bounds(again) == bounds(t)
+                # Committed: ready for communication.
+                n = max(again.ub, again.true_ub)
+                sbuf = bytearray(range(256)) * (n // 256 + 1)
+                rbuf = bytearray(len(sbuf))
+                MPI.COMM_SELF.Sendrecv([sbuf, 1, again], 0, 0, [rbuf, 1, again], 0, 0)
+            finally:
+                again.Free()
+        for copier in (copy.copy, copy.deepcopy):
+            again = copier(t)
+            assert describe(again) == describe(t)
+            again.Free()
+    finally:
+        t.Free()
+
+
+def test_pickle_named_and_f90():
+    for t in (INT, DOUBLE, MPI.DATATYPE_NULL):
+        assert pickle.loads(pickle.dumps(t)) is t
+        again = pickle.loads(pickle.dumps(MPI.Datatype(t)))
+        assert again == t and again is not t
+    try:
+        f_real = MPI.Datatype.Create_f90_real(6, 30)
+    except (MPI.Exception, NotImplementedError) as exc:
+        pytest.skip(f"this MPI has no Fortran 90 parameterized types: {exc}")
+    again = pickle.loads(pickle.dumps(f_real))
+    assert again.combiner == MPI.COMBINER_F90_REAL and again.is_predefined
+    assert again.decode()[1:] == ("F90_REAL", {"p": 6, "r": 30})
+
+
+def test_pickle_value_index():
+    try:
+        t = MPI.Datatype.Get_value_index(MPI.DOUBLE, MPI.INT)
+    except NotImplementedError:
+        pytest.skip("this MPI has no MPI_Type_get_value_index")
+    assert pickle.loads(pickle.dumps(t)) == t
+
+
+def test_from_recipe_bad():
+    with pytest.raises(TypeError):
+        MPI.Datatype._from_recipe((INT, "CONTIGUOUS"))
+    with pytest.raises(ValueError):
+        MPI.Datatype._from_recipe((INT, "NO_SUCH", {}))
+    with pytest.raises(TypeError):
+        MPI.Datatype._from_recipe((INT, "CONTIGUOUS", {"count": "x"}))
