@@ -235,6 +235,7 @@ CommClasses bind_comm(nb::module_ &m) {
         .def(
             "Get_name",
             [](const Comm &self) {
+                if (self.is_null()) return null_object_name<Comm>();
                 char name[MPI_MAX_OBJECT_NAME + 1] = {0};
                 int len = 0;
                 check(MPI_Comm_get_name(self.get(), name, &len));

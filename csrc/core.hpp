@@ -374,6 +374,13 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
 // Convert a Python str to std::string with a clear error for other types.
 std::string to_string(nb::handle obj, const char *what);
 
+// Get_name of a null handle: MPI's name for it ("MPI_COMM_NULL"), which MPICH gives and other
+// MPIs may refuse, given here without asking MPI.
+template <class T> nb::str null_object_name() {
+    return nb::str(
+        ("MPI_" + predefined_name(T::traits::name, handle_to_int(T::traits::null()))).c_str());
+}
+
 // An object name from MPI as str. MPI truncates long names to a byte count, maybe inside a
 // UTF-8 sequence, so undecodable bytes are replaced rather than raised.
 nb::str object_name(const char *name, int len);

@@ -251,9 +251,10 @@ const char *combiner_name(int combiner) {
     }
 }
 
-// decode(): (base datatype, combiner name, constructor arguments). The base is the datatype
-// the constructor was applied to; for named, Fortran 90 and struct datatypes (no single
-// base) it is the datatype itself.
+// decode(): (base datatype, combiner name, constructor arguments), as mpi4py gives them. The
+// base is the one datatype among the contents (the datatype the constructor was applied to;
+// for a struct of one datatype, that one, also listed in the arguments), DATATYPE_NULL where
+// there are none or several (Fortran 90, VALUE_INDEX, struct), the datatype itself if named.
 nb::tuple decode(nb::handle self) {
     MPI_Datatype t = base_of(self).get();
     const int combiner = combiner_of(t);
@@ -264,7 +265,7 @@ nb::tuple decode(nb::handle self) {
     nb::list types = datatype_list(c.types);  // owns the returned handles from here on
     ContentsReader r(c);
     nb::dict p;
-    nb::object base = types.size() > 0 ? nb::object(types[0]) : nb::borrow(self);
+    nb::object base = types.size() == 1 ? nb::object(types[0]) : datatype_object(MPI_DATATYPE_NULL);
     switch (combiner) {
     case MPI_COMBINER_DUP:
         break;
@@ -296,7 +297,6 @@ nb::tuple decode(nb::handle self) {
         p["blocklengths"] = r.counts(n);
         p["displacements"] = r.bytes_list(n);
         p["datatypes"] = types;
-        base = nb::borrow(self);
         break;
     }
     case MPI_COMBINER_SUBARRAY: {
@@ -334,7 +334,6 @@ nb::tuple decode(nb::handle self) {
     case MPI_COMBINER_VALUE_INDEX:
         p["value"] = types[0];
         p["index"] = types[1];
-        base = nb::borrow(self);
         break;
 #endif
     default:
@@ -346,8 +345,8 @@ nb::tuple decode(nb::handle self) {
 // ---------------------------------------------------------------------------------------------
 // Pickling. A derived datatype travels as a recipe (base, combiner name, constructor arguments)
 // in which the base and the datatypes among the arguments are named datatypes (pickled by name)
-// or recipes themselves; the base is None where the combiner has none (STRUCT, Fortran 90,
-// VALUE_INDEX). The handles MPI hands out while the datatype is taken apart are freed at once,
+// or recipes themselves; the base is None where decode gives none (Fortran 90, VALUE_INDEX,
+// STRUCT). The handles MPI hands out while the datatype is taken apart are freed at once,
 // and those made while it is put together again once the outer one exists: unpickling makes
 // one new committed datatype and leaves nothing else behind.
 
@@ -392,7 +391,9 @@ nb::object recipe_of(nb::handle dt) {
             args[key] = value;
         }
     }
-    return nb::make_tuple(base.is(dt) ? nb::none() : ingredient(base), decoded[1], args);
+    // No base where there are none or several (a struct's one datatype is among its arguments).
+    const bool no_base = nb::inst_ptr<Datatype>(base)->is_null() || args.contains("datatypes");
+    return nb::make_tuple(no_base ? nb::none() : ingredient(base), decoded[1], args);
 }
 
 // Make the datatype a recipe describes; every datatype made on the way, the result last,
