@@ -49,6 +49,9 @@ class Rc:
 
 
 rc = Rc()
+# ``import mpipy.rc`` gives this very object (code written for mpi4py does ``import
+# mpi4py.rc; mpi4py.rc.threads = False``).
+__import__("sys").modules[__name__ + ".rc"] = rc
 
 
 def get_include():
