@@ -594,7 +594,11 @@ int combiner_of(MPI_Datatype t) {
     return combiner;
 }
 
+// Named, Fortran 90 parameterized, and (MPI-4.1) value-index datatypes: MPI's own, never freed.
 bool combiner_is_predefined(int combiner) {
+#ifdef MPIPY_HAVE_MPI_COMBINER_VALUE_INDEX
+    if (combiner == MPI_COMBINER_VALUE_INDEX) return true;
+#endif
     return combiner == MPI_COMBINER_NAMED || combiner == MPI_COMBINER_F90_INTEGER ||
            combiner == MPI_COMBINER_F90_REAL || combiner == MPI_COMBINER_F90_COMPLEX;
 }
@@ -786,6 +790,13 @@ nb::class_<Datatype> bind_datatype(nb::module_ &m) {
     }
     constant_of_handle = constants.release();  // lives as long as the module constants
 
+    m.def(
+        "_typecode",
+        [](const Datatype &datatype) -> nb::object {
+            std::string code = datatype.is_null() ? "" : type_codes(datatype.handle).code;
+            return code.empty() ? nb::none() : nb::object(nb::str(code.c_str()));
+        },
+        nb::arg("datatype"), "Map MPI datatype to character code or type string.");
     m.def(
         "_typealign",
         [](const Datatype &datatype) -> nb::object {

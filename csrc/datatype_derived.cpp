@@ -350,15 +350,6 @@ nb::tuple decode(nb::handle self) {
 // and those made while it is put together again once the outer one exists: unpickling makes
 // one new committed datatype and leaves nothing else behind.
 
-bool value_index_combiner(int combiner) {
-#ifdef MPIPY_HAVE_MPI_COMBINER_VALUE_INDEX
-    return combiner == MPI_COMBINER_VALUE_INDEX;
-#else
-    (void)combiner;
-    return false;
-#endif
-}
-
 nb::object recipe_of(nb::handle dt);
 
 // A datatype met while taking another apart (a new handle from MPI_Type_get_contents): a named
@@ -717,7 +708,7 @@ nb::object Datatype::reduce(nb::handle self) {
 bool Datatype::predefined_handle(MPI_Datatype t) {
     int combiner = MPI_UNDEFINED;
     if (t == MPI_DATATYPE_NULL || query_combiner(t, combiner) != MPI_SUCCESS) return false;
-    return combiner_is_predefined(combiner) || value_index_combiner(combiner);
+    return combiner_is_predefined(combiner);
 }
 
 #undef MPIPY_TYPE_C

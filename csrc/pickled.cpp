@@ -3,6 +3,7 @@
 #include "pickled.hpp"
 
 #include <atomic>
+#include <climits>
 #include <cstring>
 
 namespace mpipy {
@@ -15,9 +16,12 @@ namespace {
 
 constexpr Py_ssize_t default_threshold = 65536;  // MPI.pickle's (pkl5.pickle has its own)
 
+// A user's dumps given no protocol (None) is called with the object alone.
+constexpr int no_protocol = INT_MIN;
+
 struct Pickle {
     nb::object dumps, loads;
-    int protocol = 5;
+    int protocol = 5;                          // or no_protocol
     Py_ssize_t threshold = default_threshold;  // buffers at least this large go out of band
 };
 
@@ -103,6 +107,15 @@ PyMethodDef collect_buffer_def = {"collect_buffer", collect_buffer, METH_O, null
 // when there are none) instead of pickled.
 nb::object dumps(const Pickle &pickler, nb::handle obj, nb::object *parts) {
     PyObject *result;
+    if (pickler.protocol == no_protocol) {
+        PyObject *args[] = {obj.ptr()};
+        result = PyObject_Vectorcall(pickler.dumps.ptr(), args, 1, nullptr);
+        if (!result) throw nb::python_error();
+        nb::object data = nb::steal(result);
+        if (!PyBytes_Check(result)) data = nb::steal(PyBytes_FromObject(result));
+        if (!data) throw nb::python_error();
+        return data;
+    }
     nb::object protocol = nb::int_(pickler.protocol);
     if (parts && pickler.protocol >= 5) {
         static PyObject *const callback = PyCFunction_New(&collect_buffer_def, nullptr);
@@ -360,18 +373,24 @@ void bind_pickle(nb::module_ &m) {
                fresh.loads = loads_fn.is_none() ? nb::borrow(std_loads) : nb::borrow(loads_fn);
                if (!protocol.is_none())
                    fresh.protocol = static_cast<int>(int_arg(protocol, "protocol"));
-               else if (!dumps_fn.is_none())
-                   fresh.protocol =
-                       nb::cast<int>(nb::module_::import_("pickle").attr("DEFAULT_PROTOCOL"));
+               else if (fresh.dumps.ptr() != std_dumps)
+                   fresh.protocol = no_protocol;  // as mpi4py: dumps(obj), nothing more
                if (!threshold.is_none()) fresh.threshold = int_arg(threshold, "threshold");
                *p = std::move(fresh);
            },
            nb::arg("dumps") = nb::none(), nb::arg("loads") = nb::none(),
            nb::arg("protocol") = nb::none(), nb::arg("threshold") = nb::none())
         .def_prop_rw(
-            "PROTOCOL", [](const Pickle &p) { return p.protocol; },
+            "PROTOCOL",
+            [](const Pickle &p) -> nb::object {
+                if (p.protocol == no_protocol) return nb::none();
+                return nb::int_(p.protocol);
+            },
             [](Pickle &p, nb::handle value) {
-                p.protocol = value.is_none() ? 5 : static_cast<int>(int_arg(value, "PROTOCOL"));
+                if (!value.is_none())
+                    p.protocol = static_cast<int>(int_arg(value, "PROTOCOL"));
+                else
+                    p.protocol = p.dumps.ptr() == std_dumps ? 5 : no_protocol;
             },
             nb::arg("value").none(), "Protocol version.")
         .def_prop_rw(
@@ -382,7 +401,7 @@ void bind_pickle(nb::module_ &m) {
             nb::arg("value").none(), "Out-of-band threshold.")
         .def(
             "dumps", [](const Pickle &p, nb::handle obj) { return dumps(p, obj, nullptr); },
-            nb::arg("obj"), "Serialize object to pickle data stream.")
+            nb::arg("obj").none(), "Serialize object to pickle data stream.")
         .def(
             "loads",
             [](Pickle &p, nb::handle data) {
@@ -407,7 +426,8 @@ void bind_pickle(nb::module_ &m) {
                     }
                 return nb::make_tuple(data, buffers);
             },
-            nb::arg("obj"), "Serialize object to pickle data stream and out-of-band buffers.")
+            nb::arg("obj").none(),
+            "Serialize object to pickle data stream and out-of-band buffers.")
         .def(
             "loads_oob",
             [](Pickle &p, nb::handle data, nb::handle buffers) {

@@ -688,6 +688,22 @@ PAIRS = {
 }
 
 
+def test_typecode():
+    # MPI._typecode: tocode, or None where tocode raises.
+    for name in PRESENT + ["DATATYPE_NULL"]:
+        t = lookup(name)
+        try:
+            code = t.tocode()
+        except ValueError:
+            code = None
+        assert MPI._typecode(t) == code, name
+    pair = MPI.INT.Create_contiguous(2)
+    try:
+        assert MPI._typecode(pair) is None
+    finally:
+        pair.Free()
+
+
 def test_typealign():
     numpy = pytest.importorskip("numpy")
     for name in PRESENT:

@@ -565,6 +565,29 @@ def test_pickle_custom_protocol_argument(restore_pickle):
     assert MPI.pickle.PROTOCOL == 4
 
 
+def test_pickle_custom_dumps_without_protocol(comm, restore_pickle):
+    # As in mpi4py: a user dumps given no protocol is called with the object alone, and
+    # PROTOCOL is None; the standard dumps always gets one.
+    import json
+
+    MPI.pickle.__init__(lambda obj: json.dumps(obj).encode(), lambda data: json.loads(bytes(data)))
+    assert MPI.pickle.PROTOCOL is None
+    for obj in (None, True, 7, "s", [1, 2], {"a": 0}):
+        assert MPI.pickle.loads(MPI.pickle.dumps(obj)) == obj
+        assert comm.sendrecv(obj, comm.Get_rank(), 0, None, comm.Get_rank(), 0) == obj
+    MPI.pickle.PROTOCOL = 2
+    with pytest.raises(TypeError):
+        MPI.pickle.dumps(1)  # the json dumps takes no protocol
+    MPI.pickle.PROTOCOL = None
+    assert MPI.pickle.PROTOCOL is None and MPI.pickle.dumps(1) == b"1"
+    MPI.pickle.__init__(pickle.dumps, pickle.loads)  # the standard dumps: protocol 5
+    assert MPI.pickle.PROTOCOL == 5
+    for protocol in (0, 1, -1, None):
+        MPI.pickle.__init__(protocol=protocol)
+        assert pickle.loads(MPI.pickle.dumps(None)) is None
+    assert MPI.pickle.PROTOCOL == 5
+
+
 @needs_numpy
 def test_dumps_oob_loads_oob(restore_pickle):
     big = np.arange(100_000, dtype="f8")
