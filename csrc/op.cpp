@@ -55,8 +55,8 @@ void call_user_function(std::size_t slot, void *in, void *inout, MPI_Count len, 
     PyGILState_STATE gil = PyGILState_Ensure();
     if (nb::object function = user_ops.function(slot); !pending_error && function.is_valid()) {
         try {
-            MPI_Aint lb = 0, extent = 0;
-            check(MPI_Type_get_extent(type, &lb, &extent));
+            MPI_Count lb = 0, extent = 0;  // the large-count query: extents beyond MPI_Aint
+            check(MPI_Type_get_extent_x(type, &lb, &extent));
             const Py_ssize_t nbytes = static_cast<Py_ssize_t>(len * extent);
             CallBuffers buffers(in, inout, nbytes);
             function(buffers.in, buffers.inout, datatype_object(type));

@@ -377,6 +377,11 @@ def test_rc_is_importable_as_a_module():
 
     assert mpipy.rc is importlib.import_module("mpipy.rc") is mpipy.rc
     assert type(mpipy.rc).__name__ == "Rc" and repr(mpipy.rc) == "<mpipy.rc>"
+    # The import system may record module attributes on it; options stay checked.
+    spec = mpipy.rc.__dict__.get("__spec__")
+    mpipy.rc.__spec__ = spec
+    with pytest.raises(TypeError):
+        mpipy.rc.no_such_option = 1
 
 
 def test_rc_rejects_unknown_names():
