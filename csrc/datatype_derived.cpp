@@ -7,6 +7,7 @@
 #include <cctype>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mpipy {
@@ -444,6 +445,35 @@ nb::object from_recipe(nb::handle recipe) {
     }
 }
 
+// MPI_Type_contiguous for any count. Without MPI-4's large-count functions, a count beyond
+// INT_MAX is a struct of two parts (as mpi4py makes it): a vector of count / INT_MAX blocks of
+// INT_MAX items, then a contiguous run of the rest.
+int contiguous(MPI_Count count, MPI_Datatype base, MPI_Datatype *out) {
+#if MPIPY_HAVE_LARGE_COUNT
+    return MPI_Type_contiguous_c(count, base, out);
+#else
+    constexpr MPI_Count chunk = std::numeric_limits<int>::max();
+    if (count <= chunk) return MPI_Type_contiguous(static_cast<int>(count), base, out);
+    if (count / chunk > chunk) throw nb::value_error("count is out of range");
+    MPI_Aint lb = 0, extent = 0;
+    int rc = MPI_Type_get_extent(base, &lb, &extent);
+    if (rc != MPI_SUCCESS) return rc;
+    MPI_Datatype parts[2] = {MPI_DATATYPE_NULL, MPI_DATATYPE_NULL};
+    rc = MPI_Type_vector(static_cast<int>(count / chunk), static_cast<int>(chunk),
+                         static_cast<int>(chunk), base, &parts[0]);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Type_contiguous(static_cast<int>(count % chunk), base, &parts[1]);
+    if (rc == MPI_SUCCESS) {
+        int lengths[2] = {1, 1};
+        MPI_Aint displs[2] = {0, static_cast<MPI_Aint>(count - count % chunk) * extent};
+        rc = MPI_Type_create_struct(2, lengths, displs, parts, out);
+    }
+    for (MPI_Datatype &part : parts)
+        if (part != MPI_DATATYPE_NULL) MPI_Type_free(&part);
+    return rc;
+#endif
+}
+
 // The constructors that come in pairs, the h-form taking its stride or displacements in bytes
 // (Offset = bytes_t) rather than in extents of the base datatype (count_t); `create` is the MPI
 // function.
@@ -490,9 +520,9 @@ void bind_datatype_derived(nb::module_ &, nb::class_<Datatype> &cls) {
            "Create_contiguous",
            [](nb::handle self, nb::handle count_obj) {
                MPI_Datatype base = base_of(self).get(), t = MPI_DATATYPE_NULL;
-               auto count = to_int<count_t>(count_obj, "count");
+               auto count = to_int<MPI_Count>(count_obj, "count");
                nonnegative(count, MPI_ERR_COUNT);
-               check(MPIPY_TYPE_C(MPI_Type_contiguous)(count, base, &t));
+               check(contiguous(count, base, &t));
                return result_like(self, t);
            },
            nb::arg("count"), "Create a contiguous datatype.")
@@ -645,14 +675,21 @@ void bind_datatype_derived(nb::module_ &, nb::class_<Datatype> &cls) {
         .def_static(
             "Get_value_index",
             [](const Datatype &value, const Datatype &index) {
-#if MPI_VERSION > 4 || (MPI_VERSION == 4 && MPI_SUBVERSION >= 1)
                 MPI_Datatype t = MPI_DATATYPE_NULL;
+#if MPI_VERSION > 4 || (MPI_VERSION == 4 && MPI_SUBVERSION >= 1)
                 check(MPI_Type_get_value_index(value.get(), index.get(), &t));
-                return datatype_object(t);
 #else
-                (void)value, (void)index;
-                throw_not_implemented("MPI_Type_get_value_index (MPI 4.1)");
+                // Before MPI-4.1, the pairs MINLOC and MAXLOC have always known: a value
+                // with an int index; DATATYPE_NULL for any other (as MPI-4.1 answers them).
+                const MPI_Datatype v = value.get(), i = index.get();
+                const std::pair<MPI_Datatype, MPI_Datatype> pairs[] = {
+                    {MPI_SHORT, MPI_SHORT_INT},   {MPI_INT, MPI_2INT},
+                    {MPI_LONG, MPI_LONG_INT},     {MPI_FLOAT, MPI_FLOAT_INT},
+                    {MPI_DOUBLE, MPI_DOUBLE_INT}, {MPI_LONG_DOUBLE, MPI_LONG_DOUBLE_INT}};
+                for (const auto &[type, pair] : pairs)
+                    if (i == MPI_INT && v == type) t = pair;
 #endif
+                return datatype_object(t);
             },
             nb::arg("value"), nb::arg("index"),
             "Return the datatype of (value, index) pairs, as MINLOC and MAXLOC take them.")

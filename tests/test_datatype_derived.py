@@ -673,15 +673,41 @@ def test_bcast_with_derived_datatype(comm):
 
 
 def test_get_value_index():
-    try:
-        pair = MPI.Datatype.Get_value_index(DOUBLE, INT)
-    except NotImplementedError:
-        pytest.skip("this MPI has no MPI_Type_get_value_index (MPI 4.1)")
+    # MPI-4.1's, or (before it) the pairs MINLOC and MAXLOC have always known.
+    pair = MPI.Datatype.Get_value_index(DOUBLE, INT)
     assert pair == MPI.DOUBLE_INT and pair.is_predefined
-    assert MPI.Datatype.Get_value_index(MPI.FLOAT, INT) == MPI.FLOAT_INT
-    assert MPI.Datatype.Get_value_index(INT, INT) == MPI.INT_INT
-    with pytest.raises(MPI.Exception):
-        MPI.Datatype.Get_value_index(MPI.DATATYPE_NULL, INT)
+    for value in ("SHORT", "INT", "LONG", "FLOAT", "DOUBLE", "LONG_DOUBLE"):
+        pair = getattr(MPI, value + "_INT")
+        assert MPI.Datatype.Get_value_index(getattr(MPI, value), INT) == pair
+        assert MPI.Datatype.Get_value_index(getattr(MPI, value), MPI.FLOAT) == MPI.DATATYPE_NULL
+    for args in ((MPI.DATATYPE_NULL, INT), (INT, MPI.DATATYPE_NULL)):
+        with pytest.raises(MPI.Exception) as info:
+            MPI.Datatype.Get_value_index(*args)
+        assert info.value.Get_error_class() == MPI.ERR_TYPE
+
+
+def test_contiguous_beyond_int_max():
+    int_max = (1 << 31) - 1
+    count = int_max + int_max // 1024
+    t = MPI.BYTE.Create_contiguous(count)
+    try:
+        assert t.size == t.extent == count
+        base, combiner, params = t.decode()
+        if combiner == "CONTIGUOUS":  # MPI-4 large counts
+            assert base == MPI.BYTE and params == {"count": count}
+        else:  # a vector of INT_MAX-byte blocks, then the rest
+            assert (base, combiner) == (MPI.DATATYPE_NULL, "STRUCT")
+            blocks, rest = params["datatypes"]
+            assert blocks.combiner == MPI.COMBINER_VECTOR and blocks.size == int_max
+            assert rest.combiner == MPI.COMBINER_CONTIGUOUS and rest.size == count - int_max
+            assert params["displacements"] == [0, int_max]
+            blocks.Free()
+            rest.Free()
+        again = pickle.loads(pickle.dumps(t))
+        assert again.size == count
+        again.Free()
+    finally:
+        t.Free()
 
 
 # -- Pickling ---------------------------------------------------------------------------
