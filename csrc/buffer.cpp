@@ -1,5 +1,6 @@
-// MPI.buffer (alias MPI.memory): a memory block exposed through the buffer protocol, used for
-// memory mpipy allocates (received out-of-band parts) or that MPI hands out.
+// MPI.buffer (alias MPI.memory): a byte range exposed through the buffer protocol, over any
+// buffer-like object, memory mpipy allocates (received out-of-band parts) or memory MPI hands
+// out (Alloc_mem, Free_mem).
 #include "pickled.hpp"
 
 #include <sys/mman.h>
@@ -10,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <utility>
 #include <vector>
 
 #if defined(__linux__) && !defined(MADV_POPULATE_WRITE)
@@ -107,53 +110,90 @@ void unmap_or_cache(void *addr, size_t size) {
     munmap(addr, size);
 }
 
-struct Memory {
+// A block mpipy allocated (buffer.allocate, received out-of-band parts), exported through the
+// buffer protocol: the `obj` of the buffers over it, as in mpi4py. Freed (or cached) with its
+// last reference.
+struct Block {
     void *addr = nullptr;
-    Py_ssize_t size = 0;
-    bool readonly = false;
-    bool mapped = false;     // from mmap (else malloc)
-    bool owned = false;      // freed with this object
-    Py_ssize_t exports = 0;  // live buffer-protocol views: memory must not go away under them
-    nb::object base;         // object whose memory this is, when not owned
-    PinnedBuffer pin;        // base's buffer export, held so that base cannot move its memory
+    size_t size = 0;
+    bool mapped = false;  // from mmap (else malloc)
 
-    Memory() = default;
-    Memory(const Memory &) = delete;
-    Memory &operator=(const Memory &) = delete;
-    ~Memory() {
-        exports = 0;
-        release();
+    Block() = default;
+    Block(const Block &) = delete;
+    Block &operator=(const Block &) = delete;
+    ~Block() {
+        if (!addr) return;
+        if (mapped)
+            unmap_or_cache(addr, mapped_size(size));
+        else
+            std::free(addr);
     }
+};
+
+int block_getbuffer(PyObject *self, Py_buffer *view, int flags) {
+    Block *b = nb::inst_ptr<Block>(self);
+    return PyBuffer_FillInfo(view, self, b->addr, static_cast<Py_ssize_t>(b->size), 0, flags);
+}
+
+PyType_Slot block_slots[] = {{Py_bf_getbuffer, reinterpret_cast<void *>(block_getbuffer)},
+                             {0, nullptr}};
+
+// MPI.buffer: the bytes [addr, addr + size) and what keeps them valid: `pin`, an export of the
+// object whose memory they are (or of the buffer they were sliced from), or nothing for memory
+// MPI owns (Alloc_mem, the arguments of user operations) or given by address. `obj` is what
+// the .obj property reports.
+struct Memory {
+    char *addr = nullptr;
+    Py_ssize_t size = 0;
+    Py_ssize_t itemsize = 1;
+    bool readonly = false;
+    bool mpi_allocated = false;  // from Alloc_mem: what Free_mem frees
+    nb::object obj;
+    PinnedBuffer pin;
+    Py_ssize_t exports = 0;  // live buffer-protocol views of this buffer
+    // What kept the memory valid before release(), kept until the views taken before go:
+    // release() never leaves a view over freed memory.
+    std::vector<std::pair<nb::object, PinnedBuffer>> retired;
+
     void release() {
-        if (exports > 0)
-            throw nb::buffer_error("buffer is exported: release the views of it first");
-        if (owned && addr) {
-            if (mapped)
-                unmap_or_cache(addr, mapped_size(static_cast<size_t>(size)));
-            else
-                std::free(addr);
-        }
+        if (exports > 0) retired.emplace_back(std::move(obj), std::move(pin));
+        obj = nb::object();
+        pin.release();
         addr = nullptr;
         size = 0;
-        owned = false;
-        pin.release();
-        base = nb::object();
+        itemsize = 1;
+        readonly = false;
+        mpi_allocated = false;
     }
 };
 
 int memory_getbuffer(PyObject *self, Py_buffer *view, int flags) {
+    static char empty = 0;
     Memory *m = nb::inst_ptr<Memory>(self);
-    void *addr = m->addr ? m->addr : static_cast<void *>(&m->size);  // never NULL, even when empty
+    void *addr = m->addr ? m->addr : &empty;  // never NULL, even when empty
     if (PyBuffer_FillInfo(view, self, addr, m->size, m->readonly ? 1 : 0, flags) < 0) return -1;
     ++m->exports;
     return 0;
 }
 
-void memory_releasebuffer(PyObject *self, Py_buffer *) { --nb::inst_ptr<Memory>(self)->exports; }
+void memory_releasebuffer(PyObject *self, Py_buffer *) {
+    Memory *m = nb::inst_ptr<Memory>(self);
+    if (--m->exports == 0) m->retired.clear();
+}
 
 PyType_Slot memory_slots[] = {{Py_bf_getbuffer, reinterpret_cast<void *>(memory_getbuffer)},
                               {Py_bf_releasebuffer, reinterpret_cast<void *>(memory_releasebuffer)},
                               {0, nullptr}};
+
+// A new, empty MPI.buffer object (made directly: this is on the path of received parts).
+nb::object new_memory(Memory *&m) {
+    static const nb::handle type = nb::type<Memory>();
+    nb::object obj = nb::inst_alloc(type);
+    m = nb::inst_ptr<Memory>(obj);
+    new (m) Memory();
+    nb::inst_mark_ready(obj);
+    return obj;
+}
 
 // Fault in [p, p + size) for writing: with huge pages while the kernel gives them quickly, with
 // 4 KiB pages from the first slow chunk on. Measured here (Firecracker VM, 2 vCPUs, THP
@@ -217,93 +257,276 @@ void *allocate(size_t n, bool &mapped, bool clear, bool populate) {
     return p;
 }
 
-nb::object new_buffer(MPI_Count n, void **addr, bool clear, bool populate) {
-    if (n < 0) throw nb::value_error("size must be non-negative");
-    nb::object obj = nb::type<Memory>()();
-    Memory *m = nb::inst_ptr<Memory>(obj);
-    m->addr = allocate(static_cast<size_t>(n), m->mapped, clear, populate);
-    m->size = static_cast<Py_ssize_t>(n);
-    m->owned = true;
-    *addr = m->addr;
+// A Block of n bytes (see allocate) as a Python object, and its address.
+nb::object new_block(MPI_Count n, bool clear, bool populate, void **addr) {
+    if (n < 0) throw nb::value_error("expecting non-negative size");
+    static const nb::handle type = nb::type<Block>();
+    nb::object obj = nb::inst_alloc(type);
+    Block *b = nb::inst_ptr<Block>(obj);
+    new (b) Block();
+    nb::inst_mark_ready(obj);
+    b->addr = allocate(static_cast<size_t>(n), b->mapped, clear, populate);
+    b->size = static_cast<size_t>(n);
+    *addr = b->addr;
     return obj;
+}
+
+// An MPI.buffer over a fresh Block.
+nb::object buffer_over_block(MPI_Count n, bool clear, bool populate, void **addr) {
+    nb::object block = new_block(n, clear, populate, addr);
+    Memory *m;
+    nb::object out = new_memory(m);
+    m->addr = static_cast<char *>(*addr);
+    m->size = static_cast<Py_ssize_t>(n);
+    m->obj = std::move(block);  // nothing can free a Block but its last reference
+    return out;
+}
+
+// An MPI.buffer over the memory obj exports (flags: PyBUF_SIMPLE, maybe PyBUF_WRITABLE).
+nb::object buffer_over_export(nb::handle obj, int flags) {
+    PinnedBuffer pin;
+    if (!pin.acquire(obj.ptr(), flags)) throw nb::python_error();
+    Memory *m;
+    nb::object out = new_memory(m);
+    m->addr = static_cast<char *>(pin.view().buf);
+    m->size = pin.view().len;
+    m->itemsize = pin.view().itemsize > 0 ? pin.view().itemsize : 1;
+    m->readonly = pin.view().readonly != 0;
+    m->obj = nb::borrow(obj);
+    m->pin = std::move(pin);  // a bytearray, say, cannot be resized meanwhile
+    return out;
+}
+
+// A sub-range (or a read-only twin) of the buffer `self`, which it keeps exported: releasing
+// self then leaves this one valid.
+nb::object sub_buffer(nb::handle self, Py_ssize_t start, Py_ssize_t size, bool readonly,
+                      nb::handle obj) {
+    const Memory &parent = *nb::inst_ptr<Memory>(self);
+    Memory *m;
+    nb::object out = new_memory(m);
+    if (!m->pin.acquire(self.ptr(), PyBUF_SIMPLE)) throw nb::python_error();
+    m->addr = parent.addr ? parent.addr + start : nullptr;
+    m->size = size;
+    m->readonly = readonly;
+    m->obj = nb::borrow(obj);
+    return out;
+}
+
+// An index into the buffer, negative ones counting from the end, as for bytes.
+Py_ssize_t index_of(const Memory &m, nb::handle item) {
+    Py_ssize_t i = PyNumber_AsSsize_t(item.ptr(), PyExc_IndexError);
+    if (i == -1 && PyErr_Occurred()) throw nb::python_error();
+    if (i < 0) i += m.size;
+    if (i < 0 || i >= m.size) throw nb::index_error("index out of range");
+    return i;
+}
+
+// [start, start + length) of a slice with step 1 (the only one a byte range can serve).
+std::pair<Py_ssize_t, Py_ssize_t> range_of(const Memory &m, nb::handle slice) {
+    Py_ssize_t start = 0, stop = 0, step = 1;
+    if (PySlice_Unpack(slice.ptr(), &start, &stop, &step) < 0) throw nb::python_error();
+    const Py_ssize_t length = PySlice_AdjustIndices(m.size, &start, &stop, step);
+    if (step != 1) throw nb::index_error("slice with step not supported");
+    return {start, length};
+}
+
+[[noreturn]] void raise_error(PyObject *kind, const char *message) {
+    PyErr_SetString(kind, message);
+    throw nb::python_error();
+}
+
+unsigned char byte_of(nb::handle value) {
+    nb::object index = nb::steal(PyNumber_Index(value.ptr()));
+    if (!index) throw nb::python_error();
+    const long v = PyLong_AsLong(index.ptr());
+    if (v == -1 && PyErr_Occurred()) throw nb::python_error();
+    if (v < 0) raise_error(PyExc_OverflowError, "can't convert negative value to unsigned char");
+    if (v > 255) raise_error(PyExc_OverflowError, "value too large to convert to unsigned char");
+    return static_cast<unsigned char>(v);
+}
+
+Memory &memory_arg(nb::handle obj, const char *what) {
+    if (!nb::isinstance<Memory>(obj))
+        throw nb::type_error(
+            (std::string(what) + " must be an MPI.buffer, not " + nb::type_name(obj.type()).c_str())
+                .c_str());
+    return *nb::inst_ptr<Memory>(obj);
 }
 
 }  // namespace
 
-nb::object allocate_buffer(MPI_Count n, void **addr) { return new_buffer(n, addr, false, true); }
+nb::object allocate_buffer(MPI_Count n, void **addr) {
+    return buffer_over_block(n, false, true, addr);
+}
 
 nb::object buffer_of(void *addr, Py_ssize_t size, bool readonly, nb::handle base) {
-    nb::object obj = nb::type<Memory>()();
-    Memory *m = nb::inst_ptr<Memory>(obj);
-    m->addr = addr;
+    Memory *m;
+    nb::object out = new_memory(m);
+    m->addr = static_cast<char *>(addr);
     m->size = size;
     m->readonly = readonly;
-    m->base = nb::borrow(base);
-    return obj;
+    if (base.is_valid()) m->obj = nb::borrow(base);
+    return out;
 }
 
 void bind_buffer(nb::module_ &m) {
-    nb::class_<Memory> cls(m, "buffer", nb::type_slots(memory_slots), "Buffer object.");
+    nb::class_<Memory> cls(m, "buffer", nb::type_slots(memory_slots), nb::is_final(), "Buffer.");
+    nb::class_<Block>(cls, "_Block", nb::type_slots(block_slots), nb::is_final(),
+                      "Memory allocated by mpipy.");
     cls.def(nb::init<>())
+        .def(
+            "__init__",
+            [](Memory *self, nb::handle obj) {
+                nb::object made = buffer_over_export(obj, PyBUF_SIMPLE);
+                new (self) Memory();
+                Memory &src = *nb::inst_ptr<Memory>(made);
+                std::swap(self->addr, src.addr);
+                std::swap(self->size, src.size);
+                std::swap(self->itemsize, src.itemsize);
+                std::swap(self->readonly, src.readonly);
+                std::swap(self->obj, src.obj);
+                std::swap(self->pin, src.pin);
+            },
+            nb::arg("obj"))
         .def_static(
             "allocate",
-            [](MPI_Count nbytes, bool clear) {
+            [](MPI_Aint nbytes, bool clear) {
                 void *addr = nullptr;
-                return new_buffer(nbytes, &addr, clear, false);
+                return buffer_over_block(nbytes, clear, false, &addr);
             },
             nb::arg("nbytes"), nb::arg("clear") = false, "Buffer allocation.")
         .def_static(
             "frombuffer",
             [](nb::handle obj, bool readonly) {
-                PinnedBuffer pin;
-                if (!pin.acquire(obj.ptr(), readonly ? PyBUF_SIMPLE : PyBUF_WRITABLE))
-                    throw nb::python_error();
-                nb::object out = nb::type<Memory>()();
-                Memory *mem = nb::inst_ptr<Memory>(out);
-                mem->addr = pin.view().buf;
-                mem->size = pin.view().len;
-                mem->readonly = readonly || pin.view().readonly;
-                mem->base = nb::borrow(obj);
-                mem->pin = std::move(pin);  // a bytearray, say, cannot be resized meanwhile
+                nb::object out = buffer_over_export(obj, readonly ? PyBUF_SIMPLE : PyBUF_WRITABLE);
+                nb::inst_ptr<Memory>(out)->readonly = readonly;
                 return out;
             },
             nb::arg("obj"), nb::arg("readonly") = false, "Buffer from buffer-like object.")
+        .def_static(
+            "fromaddress",
+            [](nb::handle address, MPI_Aint nbytes, bool readonly) {
+                if (!PyLong_Check(address.ptr()))
+                    throw nb::type_error("address must be an integer");
+                void *addr = PyLong_AsVoidPtr(address.ptr());
+                if (!addr && PyErr_Occurred()) throw nb::python_error();
+                if (nbytes < 0) throw nb::value_error("expecting non-negative buffer length");
+                if (nbytes > 0 && !addr) throw nb::value_error("expecting non-NULL address");
+                return buffer_of(addr, static_cast<Py_ssize_t>(nbytes), readonly, nb::handle());
+            },
+            nb::arg("address"), nb::arg("nbytes"), nb::arg("readonly") = false,
+            "Buffer from address and size in bytes.")
         .def_prop_ro(
-            "address", [](const Memory &mem) { return reinterpret_cast<std::intptr_t>(mem.addr); },
+            "address", [](const Memory &mem) { return reinterpret_cast<std::uintptr_t>(mem.addr); },
             "Buffer address.")
+        .def_prop_ro(
+            "obj", [](const Memory &mem) { return mem.obj.is_valid() ? mem.obj : nb::none(); },
+            "Object exposing buffer.")
         .def_prop_ro(
             "nbytes", [](const Memory &mem) { return mem.size; }, "Buffer size (in bytes).")
         .def_prop_ro(
             "readonly", [](const Memory &mem) { return mem.readonly; }, "Buffer is read-only.")
         .def_prop_ro(
-            "obj", [](const Memory &mem) { return mem.base.is_valid() ? mem.base : nb::none(); },
-            "The underlying object of the buffer.")
-        .def("__len__", [](const Memory &mem) { return mem.size; })
+            "format", [](const Memory &) { return "B"; }, "Format of each element.")
+        .def_prop_ro(
+            "itemsize", [](const Memory &mem) { return mem.itemsize; },
+            "Size (in bytes) of each element.")
+        .def(
+            "cast",
+            [](nb::handle self, nb::handle format, nb::handle shape) {
+                nb::object view = nb::steal(PyMemoryView_FromObject(self.ptr()));
+                if (!view) throw nb::python_error();
+                if (shape.ptr() == Py_Ellipsis) return view.attr("cast")(format);
+                return view.attr("cast")(format, shape);
+            },
+            nb::arg("format"), nb::arg("shape") = nb::ellipsis(),
+            "Cast to a `memoryview` with new format or shape.")
         .def(
             "tobytes",
-            [](const Memory &mem) {
-                return nb::bytes(static_cast<const char *>(mem.addr),
-                                 static_cast<size_t>(mem.size));
+            [](const Memory &mem, nb::handle) {
+                return nb::bytes(mem.addr ? mem.addr : "", static_cast<size_t>(mem.size));
             },
-            "Return the data in the buffer as a byte string.")
+            nb::arg("order").none() = nb::none(), "Return the data in the buffer as a byte string.")
         .def(
             "toreadonly",
             [](nb::handle self) {
-                nb::object out = nb::type<Memory>()();
-                Memory *ro = nb::inst_ptr<Memory>(out);
-                // An export of self: self cannot be released while the read-only view lives.
-                if (!ro->pin.acquire(self.ptr(), PyBUF_SIMPLE)) throw nb::python_error();
-                ro->addr = ro->pin.view().buf;
-                ro->size = ro->pin.view().len;
-                ro->readonly = true;
-                ro->base = nb::borrow(self);
-                return out;
+                const Memory &mem = *nb::inst_ptr<Memory>(self);
+                return sub_buffer(self, 0, mem.size, true,
+                                  mem.obj.is_valid() ? nb::handle(mem.obj) : self);
             },
             "Return a readonly version of the buffer object.")
         .def(
             "release", [](Memory &mem) { mem.release(); },
-            "Release the underlying buffer exposed by the buffer object.");
+            "Release the underlying buffer exposed by the buffer object.")
+        .def("__len__", [](const Memory &mem) { return mem.size; })
+        .def("__getitem__",
+             [](nb::handle self, nb::handle item) -> nb::object {
+                 const Memory &mem = *nb::inst_ptr<Memory>(self);
+                 if (PyIndex_Check(item.ptr()))
+                     return nb::int_(static_cast<unsigned char>(mem.addr[index_of(mem, item)]));
+                 if (PySlice_Check(item.ptr())) {
+                     auto [start, length] = range_of(mem, item);
+                     return sub_buffer(self, start, length, mem.readonly, self);
+                 }
+                 throw nb::type_error("index must be integer or slice");
+             })
+        .def("__setitem__",
+             [](Memory &mem, nb::handle item, nb::handle value) {
+                 if (mem.readonly) throw nb::type_error("buffer is read-only");
+                 if (PyIndex_Check(item.ptr())) {
+                     const Py_ssize_t i = index_of(mem, item);
+                     mem.addr[i] = static_cast<char>(byte_of(value));
+                     return;
+                 }
+                 if (!PySlice_Check(item.ptr()))
+                     throw nb::type_error("index must be integer or slice");
+                 auto [start, length] = range_of(mem, item);
+                 if (PyIndex_Check(value.ptr())) {
+                     const unsigned char byte = byte_of(value);
+                     if (length > 0)
+                         std::memset(mem.addr + start, byte, static_cast<size_t>(length));
+                     return;
+                 }
+                 PinnedBuffer in;
+                 if (!in.acquire(value.ptr(), PyBUF_ANY_CONTIGUOUS)) throw nb::python_error();
+                 if (in.view().len != length)
+                     throw nb::value_error("slice length does not match buffer");
+                 if (length > 0)
+                     std::memmove(mem.addr + start, in.view().buf, static_cast<size_t>(length));
+             })
+        .def("__delitem__", [](const Memory &, nb::handle) {
+            raise_error(PyExc_NotImplementedError, "buffer items cannot be deleted");
+        });
     m.attr("memory") = cls;
+
+    m.def(
+        "Alloc_mem",
+        [](MPI_Aint size, nb::handle info) {
+            require_active();
+            if (size < 0) throw nb::value_error("expecting non-negative size");
+            void *base = nullptr;
+            check(MPI_Alloc_mem(size, info_arg(info), &base));
+            nb::object out = buffer_of(base, static_cast<Py_ssize_t>(size), false, nb::handle());
+            nb::inst_ptr<Memory>(out)->mpi_allocated = true;
+            return out;
+        },
+        nb::arg("size"), nb::arg("info").none() = nb::none(),
+        "Allocate memory for message passing and remote memory access.");
+    m.def(
+        "Free_mem",
+        [](nb::handle mem) {
+            Memory &buf = memory_arg(mem, "mem");
+            if (!buf.mpi_allocated)
+                throw nb::value_error("mem is not memory from Alloc_mem (or it was freed)");
+            // A view of it (an attached send buffer, a pending request, a memoryview) would be
+            // left over freed memory.
+            if (buf.exports > 0)
+                throw nb::buffer_error("memory is in use (exported): release its views first");
+            require_active();
+            check(MPI_Free_mem(buf.addr));
+            buf.release();
+        },
+        nb::arg("mem"), "Free memory allocated with `Alloc_mem`.");
 }
 
 }  // namespace mpipy

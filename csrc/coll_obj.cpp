@@ -987,7 +987,7 @@ nb::object apply_op(MPI_Op op, nb::handle a, nb::handle b) {
         bool b_wins = op == MPI_MAXLOC ? less(av, bv) : less(bv, av);
         if (a_wins) return nb::borrow(a);
         if (b_wins) return nb::borrow(b);
-        return nb::make_tuple(av, less(b[1], a[1]) ? b[1] : a[1]);
+        return nb::borrow(less(b[1], a[1]) ? b : a);  // a tie: the pair with the lower index
     }
     throw nb::value_error("this operation cannot be applied to Python objects");
 }

@@ -128,7 +128,7 @@ static nb::object get_attr(const Comm &self, int keyval) {
 }
 
 CommClasses bind_comm(nb::module_ &m) {
-    nb::class_<Comm> comm(m, "Comm", "Communication context.");
+    nb::class_<Comm> comm(m, "Comm", nb::is_weak_referenceable(), "Communication context.");
     bind_handle_protocol(comm);
     comm.def(
             "Get_size",
@@ -235,6 +235,7 @@ CommClasses bind_comm(nb::module_ &m) {
         .def(
             "Get_name",
             [](const Comm &self) {
+                if (self.is_null()) return null_object_name<Comm>();
                 char name[MPI_MAX_OBJECT_NAME + 1] = {0};
                 int len = 0;
                 check(MPI_Comm_get_name(self.get(), name, &len));

@@ -45,6 +45,19 @@ std::string predefined_name(const char *kind, std::intptr_t handle) {
     return it == predefined_names().end() ? std::string() : it->second;
 }
 
+nb::object module_constant(const std::string &name) {
+    static nb::handle module = nb::module_::import_("mpipy.MPI").release();
+    return module.attr(name.c_str());
+}
+
+void throw_cannot_serialize(nb::handle self) {
+    nb::handle type = self.type();
+    throw nb::value_error(("cannot serialize '" +
+                           std::string(nb::cast<std::string>(type.attr("__module__"))) + "." +
+                           nb::cast<std::string>(type.attr("__name__")) + "' instance")
+                              .c_str());
+}
+
 std::string to_string(nb::handle obj, const char *what) {
     if (!nb::isinstance<nb::str>(obj))
         throw nb::type_error(

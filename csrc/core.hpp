@@ -191,21 +191,80 @@ template <class T> nb::object new_handle(typename T::handle_type h) {
     return obj;
 }
 
-// Python object for a handle received from outside (fromhandle, f2py, fromint): of the
-// subclass T::wrap picks where T defines it (Comm.fromhandle gives an Intracomm, ...).
-template <class T> nb::object wrap_handle(typename T::handle_type h) {
-    if constexpr (requires { T::wrap(h); })
-        return T::wrap(h);
-    else
-        return new_handle<T>(h);
-}
-
 // Define a module constant of class T, flagged predefined, and record its name for pickling.
 template <class T> void add_constant(nb::module_ &m, const char *name, typename T::handle_type h) {
     nb::object obj = new_handle<T>(h);
     nb::inst_ptr<T>(obj)->predefined = true;
     register_predefined_name(T::traits::name, handle_to_int(h), name);
     m.attr(name) = obj;
+}
+
+// Handle values as Python sees them (`handle`, fromhandle, MPI._handleof): unsigned, as in
+// mpi4py (an int handle sign-extended to the width of a pointer). Any integer is taken back,
+// negative ones too.
+template <class H> std::uintptr_t handle_to_python(H h) {
+    return static_cast<std::uintptr_t>(handle_to_int(h));
+}
+template <class H> H handle_from_python(nb::handle value) {
+    if (!PyLong_Check(value.ptr()))
+        throw nb::type_error(
+            ("handle must be an integer, not " + std::string(nb::type_name(value.type()).c_str()))
+                .c_str());
+    const unsigned long long bits = PyLong_AsUnsignedLongLongMask(value.ptr());
+    if (bits == static_cast<unsigned long long>(-1) && PyErr_Occurred()) throw nb::python_error();
+    return handle_from_int<H>(static_cast<std::intptr_t>(bits));
+}
+
+// An object of class `cls` (T or a subclass) holding h; T::wrap picks the class instead where
+// T defines it.
+template <class T> nb::object wrap_handle_as(nb::handle cls, typename T::handle_type h) {
+    if constexpr (requires { T::wrap(h); }) {
+        return T::wrap(h);
+    } else {
+        nb::object obj = nb::borrow(cls)();
+        if (!nb::isinstance<T>(obj)) throw nb::type_error("fromhandle: not a handle class");
+        nb::inst_ptr<T>(obj)->handle = h;
+        return obj;
+    }
+}
+
+// cls.name = classmethod(func): func gets the class it is called on first. nanobind has no
+// classmethods of its own.
+template <class C, class F, class... Extra>
+void def_classmethod(C &cls, const char *name, F &&func, const Extra &...extra) {
+    nb::object function =
+        nb::cpp_function(std::forward<F>(func), nb::name(name), nb::arg("cls"), extra...);
+    cls.attr(name) = nb::module_::import_("builtins").attr("classmethod")(function);
+}
+
+// Whether h is a handle MPI predefines (a module constant's, or one T::predefined_handle says
+// is, as Fortran 90 datatypes): never freed.
+template <class T> bool predefined_handle(typename T::handle_type h) {
+    if (!predefined_name(T::traits::name, handle_to_int(h)).empty()) return true;
+    if constexpr (requires { T::predefined_handle(h); })
+        return T::predefined_handle(h);
+    else
+        return false;
+}
+
+// The module constant of that name (mpipy.MPI.<name>).
+nb::object module_constant(const std::string &name);
+[[noreturn]] void throw_cannot_serialize(nb::handle self);
+
+// Pickling, as in mpi4py: a module constant by its name; another object holding a constant's
+// handle as its class called on the constant; else as T::reduce says where T defines it
+// (derived datatypes, user operations, info objects). Any other handle means nothing in
+// another process: ValueError.
+template <class T> nb::object reduce_handle(nb::handle self) {
+    const T &obj = *nb::inst_ptr<T>(self);
+    const std::string name = predefined_name(T::traits::name, handle_to_int(obj.handle));
+    if (!name.empty()) {
+        nb::object constant = module_constant(name);
+        if (constant.is(self)) return nb::str(name.c_str());
+        return nb::make_tuple(nb::borrow(self.type()), nb::make_tuple(constant));
+    }
+    if constexpr (requires { T::reduce(self); }) return T::reduce(self);
+    throw_cannot_serialize(self);
 }
 
 // Constructors of a handle class: T() is the null handle, T(other) copies the handle of any
@@ -252,12 +311,6 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
                  else
                      return !self.is_null();
              })
-        .def_prop_ro(
-            "handle", [](const T &self) { return handle_to_int(self.handle); },
-            "MPI handle, as an integer.")
-        .def_static(
-            "fromhandle", [](std::intptr_t h) { return wrap_handle<T>(handle_from_int<H>(h)); },
-            nb::arg("handle"), "Create object from MPI handle.")
         .def(
             "py2f",
             [](const T &self) {
@@ -265,13 +318,6 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
                 return Traits::c2f(self.handle);
             },
             "Get Fortran integer handle.")
-        .def_static(
-            "f2py",
-            [](MPI_Fint i) {
-                require_active();
-                return wrap_handle<T>(Traits::f2c(i));
-            },
-            nb::arg("arg"), "Create object from Fortran integer handle.")
         .def(
             "toint",
             [](const T &self) {
@@ -279,32 +325,16 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
                 return static_cast<std::intptr_t>(Traits::c2f(self.handle));
             },
             "Translate object to integer handle.")
-        .def_static(
-            "fromint",
-            [](std::intptr_t i) {
-                require_active();
-                return wrap_handle<T>(Traits::f2c(static_cast<MPI_Fint>(i)));
-            },
-            nb::arg("arg"), "Translate integer handle to object.")
-        .def("__reduce__",
-             [](nb::handle self) -> nb::object {
-                 // Module constants pickle by name; other null handles as a fresh null
-                 // object of their class; anything else cannot travel.
-                 const T &obj = *nb::inst_ptr<T>(self);
-                 std::string name = predefined_name(Traits::name, handle_to_int(obj.handle));
-                 if (obj.predefined && !name.empty()) return nb::str(name.c_str());
-                 if (obj.is_null()) return nb::make_tuple(nb::borrow(self.type()), nb::tuple());
-                 throw nb::value_error(("cannot serialize '" +
-                                        std::string(nb::type_name(self.type()).c_str()) +
-                                        "' instance")
-                                           .c_str());
-             })
+        .def("__reduce__", &reduce_handle<T>)
         .def(
             "free",
             [](nb::handle self) {
                 T &obj = *nb::inst_ptr<T>(self);
-                if (obj.is_null() || obj.predefined || !mpi_active) return;
-                if (!predefined_name(Traits::name, handle_to_int(obj.handle)).empty()) return;
+                if (obj.is_null() || obj.predefined) return;
+                if (!mpi_active || predefined_handle<T>(obj.handle)) {
+                    obj.handle = Traits::null();  // a copy of a constant: forget the handle
+                    return;
+                }
                 // The kind's destructor: Free, or Close for files, Finalize for sessions.
                 for (const char *method : {"Free", "Close", "Finalize"})
                     if (nb::hasattr(self, method)) {
@@ -313,6 +343,31 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
                     }
             },
             "Call `Free` if not null or predefined.");
+    cls.def_prop_ro(
+        "handle", [](const T &self) { return handle_to_python(self.handle); },
+        "MPI handle, as an integer.");
+    // Classmethods: the object made is of the class they are called on (Prequest.fromhandle
+    // gives a Prequest), or of the subclass T::wrap picks (Comm.fromhandle an Intracomm).
+    def_classmethod(
+        cls, "fromhandle",
+        [](nb::handle cls, nb::handle h) {
+            return wrap_handle_as<T>(cls, handle_from_python<H>(h));
+        },
+        nb::arg("handle"), "Create object from MPI handle.");
+    def_classmethod(
+        cls, "f2py",
+        [](nb::handle cls, MPI_Fint i) {
+            require_active();
+            return wrap_handle_as<T>(cls, Traits::f2c(i));
+        },
+        nb::arg("arg"), "Create object from Fortran integer handle.");
+    def_classmethod(
+        cls, "fromint",
+        [](nb::handle cls, std::intptr_t i) {
+            require_active();
+            return wrap_handle_as<T>(cls, Traits::f2c(static_cast<MPI_Fint>(i)));
+        },
+        nb::arg("arg"), "Translate integer handle to object.");
     cls.attr("__hash__") = nb::none();
 }
 
@@ -322,6 +377,13 @@ constexpr int port_name_capacity = MPI_MAX_PORT_NAME > 1024 ? MPI_MAX_PORT_NAME 
 
 // Convert a Python str to std::string with a clear error for other types.
 std::string to_string(nb::handle obj, const char *what);
+
+// Get_name of a null handle: MPI's name for it ("MPI_COMM_NULL"), which MPICH gives and other
+// MPIs may refuse, given here without asking MPI.
+template <class T> nb::str null_object_name() {
+    return nb::str(
+        ("MPI_" + predefined_name(T::traits::name, handle_to_int(T::traits::null()))).c_str());
+}
 
 // An object name from MPI as str. MPI truncates long names to a byte count, maybe inside a
 // UTF-8 sequence, so undecodable bytes are replaced rather than raised.

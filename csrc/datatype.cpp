@@ -78,13 +78,15 @@ constexpr char complex_char(std::size_t size) {
 }
 
 // A predefined datatype: its Python name, its handle (null where this MPI lacks it), the
-// code tocode() gives (none for pair types and the like), and its typechar (a struct-module
-// character, 'V' when no C type matches). The values follow mpi4py's.
+// code tocode() gives (none for pair types and the like), its typechar (a struct-module
+// character, 'V' when no C type matches; 'E' for a 4-byte complex) and its typestr where the
+// typechar cannot give it. The values follow mpi4py's.
 struct Predefined {
     const char *name;
     MPI_Datatype type;
     const char *code;
     char typechar;
+    const char *typestr = nullptr;  // where the typechar does not say it (no C type matches)
 };
 
 // Order matters where several names share a handle: the first is its pickling name and
@@ -148,17 +150,17 @@ const Predefined predefined_types[] = {
     {"LOGICAL2", MPI_LOGICAL2, "i2", int_char(2)},
     {"LOGICAL4", MPI_LOGICAL4, "i4", int_char(4)},
     {"LOGICAL8", MPI_LOGICAL8, "i8", int_char(8)},
-    {"LOGICAL16", MPI_LOGICAL16, nullptr, 'V'},
+    {"LOGICAL16", MPI_LOGICAL16, "i16", 'V', "i16"},
     {"INTEGER1", MPI_INTEGER1, "i1", int_char(1)},
     {"INTEGER2", MPI_INTEGER2, "i2", int_char(2)},
     {"INTEGER4", MPI_INTEGER4, "i4", int_char(4)},
     {"INTEGER8", MPI_INTEGER8, "i8", int_char(8)},
-    {"INTEGER16", MPI_INTEGER16, nullptr, 'V'},
+    {"INTEGER16", MPI_INTEGER16, "i16", 'V', "i16"},
     {"REAL2", MPI_REAL2, "f2", real_char(2)},
     {"REAL4", MPI_REAL4, "f4", real_char(4)},
     {"REAL8", MPI_REAL8, "f8", real_char(8)},
     {"REAL16", MPI_REAL16, "f16", real_char(16)},
-    {"COMPLEX4", MPI_COMPLEX4, nullptr, 'V'},
+    {"COMPLEX4", MPI_COMPLEX4, "c4", 'E'},
     {"COMPLEX8", MPI_COMPLEX8, "c8", complex_char(8)},
     {"COMPLEX16", MPI_COMPLEX16, "c16", complex_char(16)},
     {"COMPLEX32", MPI_COMPLEX32, "c32", complex_char(32)},
@@ -216,7 +218,9 @@ const CodeEntry code_entries[] = {
     {"F", MPI_C_FLOAT_COMPLEX},
     {"D", MPI_C_DOUBLE_COMPLEX},
     {"G", MPI_C_LONG_DOUBLE_COMPLEX},
+    {"E", MPI_COMPLEX4},  // complex of two halves (mpi4py's code)
     // NumPy's complex formats, byte strings, unicode strings, datetimes.
+    {"Ze", MPI_COMPLEX4},
     {"Zf", MPI_C_FLOAT_COMPLEX},
     {"Zd", MPI_C_DOUBLE_COMPLEX},
     {"Zg", MPI_C_LONG_DOUBLE_COMPLEX},
@@ -241,6 +245,7 @@ const CodeEntry code_entries[] = {
     {"i2", MPI_INT16_T},
     {"i4", MPI_INT32_T},
     {"i8", MPI_INT64_T},
+    {"i16", MPI_INTEGER16},
     {"u1", MPI_UINT8_T},
     {"u2", MPI_UINT16_T},
     {"u4", MPI_UINT32_T},
@@ -249,6 +254,7 @@ const CodeEntry code_entries[] = {
     {"f4", MPI_FLOAT},
     {"f8", MPI_DOUBLE},
     {sizeof(long double) == 16 ? "f16" : "f12", MPI_LONG_DOUBLE},
+    {"c4", MPI_COMPLEX4},
     {"c8", MPI_C_FLOAT_COMPLEX},
     {"c16", MPI_C_DOUBLE_COMPLEX},
     {sizeof(long double) == 16 ? "c32" : "c24", MPI_C_LONG_DOUBLE_COMPLEX},
@@ -393,23 +399,6 @@ struct ContentsType {
     }
 };
 
-// The predefined datatype a datatype stands for: itself, or the one a chain of Dups copies.
-const Predefined *predefined_entry(MPI_Datatype t) {
-    auto it = predefined_by_handle().find(handle_to_int(t));
-    if (it != predefined_by_handle().end()) return it->second;
-    if (combiner_of(t) != MPI_COMBINER_DUP) return nullptr;
-    int ints[1];
-    MPI_Aint addrs[1];
-    ContentsType inner;
-#if MPIPY_HAVE_LARGE_COUNT
-    MPI_Count counts[1];
-    check(MPI_Type_get_contents_c(t, 0, 0, 0, 1, ints, addrs, counts, &inner.type));
-#else
-    check(MPI_Type_get_contents(t, 0, 0, 1, ints, addrs, &inner.type));
-#endif
-    return predefined_entry(inner.type);
-}
-
 // NumPy-style type string from a typechar: kind letter and the size of the C type.
 std::string typestr_of(char typechar, MPI_Datatype t) {
     auto sized = [](char kind, std::size_t size) { return kind + std::to_string(size); };
@@ -456,11 +445,118 @@ std::string typestr_of(char typechar, MPI_Datatype t) {
         return sized('c', 2 * sizeof(double));
     case 'G':
         return sized('c', 2 * sizeof(long double));
+    case 'E':
+        return "c4";
     default: {
         std::string code = std::to_string(extent_of(t).extent);
         return code.insert(0, 1, 'V');  // not "V" + ...: GCC 12 -O3 warns falsely on that
     }
     }
+}
+
+// What tocode, typechar and typestr say of a datatype: from its predefined entry, through a
+// chain of Dups; for a Fortran 90 parameterized datatype from its kind and size (as mpi4py).
+struct TypeCodes {
+    std::string code;  // empty: none
+    char typechar;
+    std::string typestr;
+};
+
+TypeCodes type_codes(MPI_Datatype t) {
+    if (auto it = predefined_by_handle().find(handle_to_int(t));
+        it != predefined_by_handle().end()) {
+        const Predefined &p = *it->second;
+        return {p.code ? p.code : "", p.typechar,
+                p.typestr ? p.typestr : typestr_of(p.typechar, t)};
+    }
+    const int combiner = combiner_of(t);
+    if (combiner == MPI_COMBINER_DUP) {
+        int ints[1];
+        MPI_Aint addrs[1];
+        ContentsType inner;
+#if MPIPY_HAVE_LARGE_COUNT
+        MPI_Count counts[1];
+        check(MPI_Type_get_contents_c(t, 0, 0, 0, 1, ints, addrs, counts, &inner.type));
+#else
+        check(MPI_Type_get_contents(t, 0, 0, 1, ints, addrs, &inner.type));
+#endif
+        return type_codes(inner.type);
+    }
+    const std::size_t size = static_cast<std::size_t>(size_of(t));
+    auto f90 = [&](char kind, char typechar) {
+        std::string code = kind + std::to_string(size);
+        return TypeCodes{code, typechar, code};
+    };
+    switch (combiner) {
+    case MPI_COMBINER_F90_INTEGER:
+        return f90('i', int_char(size));
+    case MPI_COMBINER_F90_REAL:
+        return f90('f', real_char(size));
+    case MPI_COMBINER_F90_COMPLEX:
+        return f90('c', complex_char(size));
+    default:
+        return {"", 'V', typestr_of('V', t)};
+    }
+}
+
+// MPI._typealign: the alignment of the C type a datatype stands for (its typechar's; that of
+// the C struct of a pair type; 16 for the 16-byte Fortran types), 0 when there is none (derived
+// datatypes, MPI_DATATYPE_NULL).
+template <class A, class B> struct Pair {
+    A a;
+    B b;
+};
+
+std::size_t type_alignment(MPI_Datatype t) {
+    if (t == MPI_DATATYPE_NULL) return 0;
+    for (MPI_Datatype wide : {MPI_LOGICAL16, MPI_INTEGER16, MPI_REAL16, MPI_COMPLEX32})
+        if (wide != MPI_DATATYPE_NULL && t == wide) return 16;
+    switch (type_codes(t).typechar) {
+    case '?':
+        return alignof(bool);
+    case 'c':
+    case 'b':
+    case 'B':
+        return alignof(char);
+    case 'U':
+        return alignof(wchar_t);
+    case 'h':
+    case 'H':
+        return alignof(short);
+    case 'i':
+    case 'I':
+        return alignof(int);
+    case 'l':
+    case 'L':
+        return alignof(long);
+    case 'q':
+    case 'Q':
+        return alignof(long long);
+    case 'p':
+    case 'P':
+        return alignof(MPI_Aint);
+    case 'e':
+    case 'E':
+        return 2;  // half-precision real, and complex of two
+    case 'f':
+    case 'F':
+        return alignof(float);
+    case 'd':
+    case 'D':
+        return alignof(double);
+    case 'g':
+    case 'G':
+        return alignof(long double);
+    default:
+        break;
+    }
+    if (t == MPI_SHORT_INT) return alignof(Pair<short, int>);
+    if (t == MPI_2INT) return alignof(Pair<int, int>);
+    if (t == MPI_LONG_INT) return alignof(Pair<long, int>);
+    if (t == MPI_FLOAT_INT) return alignof(Pair<float, int>);
+    if (t == MPI_DOUBLE_INT) return alignof(Pair<double, int>);
+    if (t == MPI_LONG_DOUBLE_INT) return alignof(Pair<long double, int>);
+    return 0;
 }
 
 // The module constant holding a predefined datatype (MPI.INT for MPI_INT, ...).
@@ -498,7 +594,11 @@ int combiner_of(MPI_Datatype t) {
     return combiner;
 }
 
+// Named, Fortran 90 parameterized, and (MPI-4.1) value-index datatypes: MPI's own, never freed.
 bool combiner_is_predefined(int combiner) {
+#ifdef MPIPY_HAVE_MPI_COMBINER_VALUE_INDEX
+    if (combiner == MPI_COMBINER_VALUE_INDEX) return true;
+#endif
     return combiner == MPI_COMBINER_NAMED || combiner == MPI_COMBINER_F90_INTEGER ||
            combiner == MPI_COMBINER_F90_REAL || combiner == MPI_COMBINER_F90_COMPLEX;
 }
@@ -532,7 +632,7 @@ void datatype_after_init() {}
 nb::class_<Datatype> bind_datatype(nb::module_ &m) {
     build_code_tables();
 
-    nb::class_<Datatype> cls(m, "Datatype", "Datatype object.");
+    nb::class_<Datatype> cls(m, "Datatype", nb::is_weak_referenceable(), "Datatype object.");
     bind_handle_protocol(cls);
     cls.def(
            "Get_size", [](const Datatype &self) { return size_of(self.get()); },
@@ -580,6 +680,7 @@ nb::class_<Datatype> bind_datatype(nb::module_ &m) {
         .def(
             "Get_name",
             [](const Datatype &self) {
+                if (self.is_null()) return null_object_name<Datatype>();
                 char name[MPI_MAX_OBJECT_NAME + 1] = {0};
                 int len = 0;
                 check(MPI_Type_get_name(self.get(), name, &len));
@@ -642,27 +743,24 @@ nb::class_<Datatype> bind_datatype(nb::module_ &m) {
         .def(
             "tocode",
             [](const Datatype &self) {
-                const Predefined *p = self.is_null() ? nullptr : predefined_entry(self.get());
-                if (!p || !p->code)
+                std::string code = self.is_null() ? "" : type_codes(self.get()).code;
+                if (code.empty())
                     throw nb::value_error("cannot map to character code or type string");
-                return std::string(p->code);
+                return code;
             },
             "Get character code or type string from predefined MPI datatype.")
         .def_prop_ro(
             "typechar",
             [](const Datatype &self) -> std::string {
                 if (self.is_null()) return "";
-                const Predefined *p = predefined_entry(self.get());
-                return std::string(1, p ? p->typechar : 'V');
+                return std::string(1, type_codes(self.get()).typechar);
             },
             "Character code.")
         .def_prop_ro(
             "typestr",
             [](const Datatype &self) -> std::string {
                 if (self.is_null()) return "";
-                MPI_Datatype t = self.get();
-                const Predefined *p = predefined_entry(t);
-                return typestr_of(p ? p->typechar : 'V', t);
+                return type_codes(self.get()).typestr;
             },
             "Type string.")
         .def_static(
@@ -691,6 +789,21 @@ nb::class_<Datatype> bind_datatype(nb::module_ &m) {
         }
     }
     constant_of_handle = constants.release();  // lives as long as the module constants
+
+    m.def(
+        "_typecode",
+        [](const Datatype &datatype) -> nb::object {
+            std::string code = datatype.is_null() ? "" : type_codes(datatype.handle).code;
+            return code.empty() ? nb::none() : nb::object(nb::str(code.c_str()));
+        },
+        nb::arg("datatype"), "Map MPI datatype to character code or type string.");
+    m.def(
+        "_typealign",
+        [](const Datatype &datatype) -> nb::object {
+            const std::size_t align = type_alignment(datatype.handle);
+            return align ? nb::object(nb::int_(align)) : nb::none();
+        },
+        nb::arg("datatype"), "Return MPI datatype alignment.");
 
     nb::dict typedict;
     for (const auto &[code, type] : code_table()) typedict[code.c_str()] = predefined_object(type);

@@ -4,8 +4,10 @@
 // depending on how thoroughly the MPI library validates.
 #include "objects.hpp"
 
+#include <cctype>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mpipy {
@@ -250,9 +252,10 @@ const char *combiner_name(int combiner) {
     }
 }
 
-// decode(): (base datatype, combiner name, constructor arguments). The base is the datatype
-// the constructor was applied to; for named, Fortran 90 and struct datatypes (no single
-// base) it is the datatype itself.
+// decode(): (base datatype, combiner name, constructor arguments), as mpi4py gives them. The
+// base is the one datatype among the contents (the datatype the constructor was applied to;
+// for a struct of one datatype, that one, also listed in the arguments), DATATYPE_NULL where
+// there are none or several (Fortran 90, VALUE_INDEX, struct), the datatype itself if named.
 nb::tuple decode(nb::handle self) {
     MPI_Datatype t = base_of(self).get();
     const int combiner = combiner_of(t);
@@ -263,7 +266,7 @@ nb::tuple decode(nb::handle self) {
     nb::list types = datatype_list(c.types);  // owns the returned handles from here on
     ContentsReader r(c);
     nb::dict p;
-    nb::object base = types.size() > 0 ? nb::object(types[0]) : nb::borrow(self);
+    nb::object base = types.size() == 1 ? nb::object(types[0]) : datatype_object(MPI_DATATYPE_NULL);
     switch (combiner) {
     case MPI_COMBINER_DUP:
         break;
@@ -295,7 +298,6 @@ nb::tuple decode(nb::handle self) {
         p["blocklengths"] = r.counts(n);
         p["displacements"] = r.bytes_list(n);
         p["datatypes"] = types;
-        base = nb::borrow(self);
         break;
     }
     case MPI_COMBINER_SUBARRAY: {
@@ -333,13 +335,143 @@ nb::tuple decode(nb::handle self) {
     case MPI_COMBINER_VALUE_INDEX:
         p["value"] = types[0];
         p["index"] = types[1];
-        base = nb::borrow(self);
         break;
 #endif
     default:
         break;
     }
     return nb::make_tuple(base, name, p);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pickling. A derived datatype travels as a recipe (base, combiner name, constructor arguments)
+// in which the base and the datatypes among the arguments are named datatypes (pickled by name)
+// or recipes themselves; the base is None where decode gives none (Fortran 90, VALUE_INDEX,
+// STRUCT). The handles MPI hands out while the datatype is taken apart are freed at once,
+// and those made while it is put together again once the outer one exists: unpickling makes
+// one new committed datatype and leaves nothing else behind.
+
+nb::object recipe_of(nb::handle dt);
+
+// A datatype met while taking another apart (a new handle from MPI_Type_get_contents): a named
+// one as its module constant, a derived one as its recipe (its handle freed).
+nb::object ingredient(nb::handle dt) {
+    Datatype &d = *nb::inst_ptr<Datatype>(dt);
+    const int combiner = combiner_of(d.handle);
+    if (combiner == MPI_COMBINER_NAMED) {
+        if (predefined_name(DatatypeKind::name, handle_to_int(d.handle)).empty())
+            throw nb::value_error("cannot serialize a datatype made of an unnamed predefined one");
+        return nb::borrow(dt);  // decode gave the module constant
+    }
+    nb::object recipe = recipe_of(dt);
+    if (!Datatype::predefined_handle(d.handle)) check(MPI_Type_free(&d.handle));
+    return recipe;
+}
+
+nb::object recipe_of(nb::handle dt) {
+    nb::tuple decoded = decode(dt);
+    nb::handle base = decoded[0];
+    nb::dict args;
+    for (auto [key, value] : nb::borrow<nb::dict>(decoded[2])) {
+        if (nb::isinstance<Datatype>(value)) {  // VALUE_INDEX's value and index
+            args[key] = ingredient(value);
+        } else if (nb::cast<std::string>(key) == "datatypes") {  // STRUCT's
+            nb::list types;
+            for (nb::handle t : value) types.append(ingredient(t));
+            args[key] = types;
+        } else {
+            args[key] = value;
+        }
+    }
+    // No base where there are none or several (a struct's one datatype is among its arguments).
+    const bool no_base = nb::inst_ptr<Datatype>(base)->is_null() || args.contains("datatypes");
+    return nb::make_tuple(no_base ? nb::none() : ingredient(base), decoded[1], args);
+}
+
+// Make the datatype a recipe describes; every datatype made on the way, the result last,
+// is appended to `made`.
+nb::object build(nb::handle recipe, std::vector<nb::object> &made) {
+    if (nb::isinstance<Datatype>(recipe)) return nb::borrow(recipe);
+    if (!nb::isinstance<nb::tuple>(recipe) || nb::len(recipe) != 3 ||
+        !nb::isinstance<nb::str>(recipe[1]) || !nb::isinstance<nb::dict>(recipe[2]))
+        throw nb::type_error("datatype recipe must be (base, combiner name, arguments)");
+    nb::object base =
+        recipe[0].is_none() ? nb::borrow(nb::type<Datatype>()) : build(recipe[0], made);
+    nb::dict args;
+    for (auto [key, value] : nb::borrow<nb::dict>(recipe[2])) {
+        if (nb::cast<std::string>(key) == "datatypes") {
+            nb::list types;
+            for (nb::handle t : value) types.append(build(t, made));
+            args[key] = types;
+        } else if (nb::isinstance<nb::tuple>(value) || nb::isinstance<Datatype>(value)) {
+            args[key] = build(value, made);
+        } else {
+            args[key] = value;
+        }
+    }
+    std::string name = nb::cast<std::string>(recipe[1]);
+    for (char &c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (name == "named") throw nb::value_error("a named datatype has no recipe");
+    const std::string method =
+        name == "dup" ? "Dup" : (name == "value_index" ? "Get_" : "Create_") + name;
+    if (!nb::hasattr(base, method.c_str()))
+        throw nb::value_error(("unknown datatype combiner '" + name + "'").c_str());
+    nb::object empty = nb::tuple();
+    nb::object result =
+        nb::steal(PyObject_Call(base.attr(method.c_str()).ptr(), empty.ptr(), args.ptr()));
+    if (!result.is_valid()) throw nb::python_error();
+    made.push_back(result);
+    return result;
+}
+
+void free_made(std::vector<nb::object> &made) {
+    for (nb::handle t : made)
+        if (!Datatype::predefined_handle(nb::inst_ptr<Datatype>(t)->handle)) t.attr("Free")();
+    made.clear();
+}
+
+nb::object from_recipe(nb::handle recipe) {
+    std::vector<nb::object> made;
+    try {
+        nb::object result = build(recipe, made);
+        if (!made.empty() && made.back().is(result)) made.pop_back();
+        if (!Datatype::predefined_handle(nb::inst_ptr<Datatype>(result)->handle))
+            result.attr("Commit")();
+        free_made(made);
+        return result;
+    } catch (...) {
+        free_made(made);
+        throw;
+    }
+}
+
+// MPI_Type_contiguous for any count. Without MPI-4's large-count functions, a count beyond
+// INT_MAX is a struct of two parts (as mpi4py makes it): a vector of count / INT_MAX blocks of
+// INT_MAX items, then a contiguous run of the rest.
+int contiguous(MPI_Count count, MPI_Datatype base, MPI_Datatype *out) {
+#if MPIPY_HAVE_LARGE_COUNT
+    return MPI_Type_contiguous_c(count, base, out);
+#else
+    constexpr MPI_Count chunk = std::numeric_limits<int>::max();
+    if (count <= chunk) return MPI_Type_contiguous(static_cast<int>(count), base, out);
+    if (count / chunk > chunk) throw nb::value_error("count is out of range");
+    MPI_Aint lb = 0, extent = 0;
+    int rc = MPI_Type_get_extent(base, &lb, &extent);
+    if (rc != MPI_SUCCESS) return rc;
+    MPI_Datatype parts[2] = {MPI_DATATYPE_NULL, MPI_DATATYPE_NULL};
+    rc = MPI_Type_vector(static_cast<int>(count / chunk), static_cast<int>(chunk),
+                         static_cast<int>(chunk), base, &parts[0]);
+    if (rc == MPI_SUCCESS)
+        rc = MPI_Type_contiguous(static_cast<int>(count % chunk), base, &parts[1]);
+    if (rc == MPI_SUCCESS) {
+        int lengths[2] = {1, 1};
+        MPI_Aint displs[2] = {0, static_cast<MPI_Aint>(count - count % chunk) * extent};
+        rc = MPI_Type_create_struct(2, lengths, displs, parts, out);
+    }
+    for (MPI_Datatype &part : parts)
+        if (part != MPI_DATATYPE_NULL) MPI_Type_free(&part);
+    return rc;
+#endif
 }
 
 // The constructors that come in pairs, the h-form taking its stride or displacements in bytes
@@ -388,9 +520,9 @@ void bind_datatype_derived(nb::module_ &, nb::class_<Datatype> &cls) {
            "Create_contiguous",
            [](nb::handle self, nb::handle count_obj) {
                MPI_Datatype base = base_of(self).get(), t = MPI_DATATYPE_NULL;
-               auto count = to_int<count_t>(count_obj, "count");
+               auto count = to_int<MPI_Count>(count_obj, "count");
                nonnegative(count, MPI_ERR_COUNT);
-               check(MPIPY_TYPE_C(MPI_Type_contiguous)(count, base, &t));
+               check(contiguous(count, base, &t));
                return result_like(self, t);
            },
            nb::arg("count"), "Create a contiguous datatype.")
@@ -543,14 +675,21 @@ void bind_datatype_derived(nb::module_ &, nb::class_<Datatype> &cls) {
         .def_static(
             "Get_value_index",
             [](const Datatype &value, const Datatype &index) {
-#if MPI_VERSION > 4 || (MPI_VERSION == 4 && MPI_SUBVERSION >= 1)
                 MPI_Datatype t = MPI_DATATYPE_NULL;
+#if MPI_VERSION > 4 || (MPI_VERSION == 4 && MPI_SUBVERSION >= 1)
                 check(MPI_Type_get_value_index(value.get(), index.get(), &t));
-                return datatype_object(t);
 #else
-                (void)value, (void)index;
-                throw_not_implemented("MPI_Type_get_value_index (MPI 4.1)");
+                // Before MPI-4.1, the pairs MINLOC and MAXLOC have always known: a value
+                // with an int index; DATATYPE_NULL for any other (as MPI-4.1 answers them).
+                const MPI_Datatype v = value.get(), i = index.get();
+                const std::pair<MPI_Datatype, MPI_Datatype> pairs[] = {
+                    {MPI_SHORT, MPI_SHORT_INT},   {MPI_INT, MPI_2INT},
+                    {MPI_LONG, MPI_LONG_INT},     {MPI_FLOAT, MPI_FLOAT_INT},
+                    {MPI_DOUBLE, MPI_DOUBLE_INT}, {MPI_LONG_DOUBLE, MPI_LONG_DOUBLE_INT}};
+                for (const auto &[type, pair] : pairs)
+                    if (i == MPI_INT && v == type) t = pair;
 #endif
+                return datatype_object(t);
             },
             nb::arg("value"), nb::arg("index"),
             "Return the datatype of (value, index) pairs, as MINLOC and MAXLOC take them.")
@@ -587,9 +726,26 @@ void bind_datatype_derived(nb::module_ &, nb::class_<Datatype> &cls) {
             "counts, datatypes). Derived datatypes returned are new: free them when done.")
         .def_prop_ro(
             "contents", [](nb::handle self) { return self.attr("Get_contents")(); }, "Contents.")
+        .def_static("_from_recipe", &from_recipe, nb::arg("recipe"),
+                    "Make the datatype a pickled recipe describes (committed).")
         .def("decode", &decode,
              "Return (base datatype, combiner name, constructor arguments as a dict). Derived "
              "datatypes returned are new: free them when done.");
+}
+
+// A derived datatype pickles as the recipe it is made by (see recipe_of); rebuilt by
+// Datatype._from_recipe through a methodcaller (nanobind functions do not pickle).
+nb::object Datatype::reduce(nb::handle self) {
+    nb::object recipe = recipe_of(self);
+    nb::object rebuild =
+        nb::module_::import_("operator").attr("methodcaller")("_from_recipe", recipe);
+    return nb::make_tuple(rebuild, nb::make_tuple(nb::type<Datatype>()));
+}
+
+bool Datatype::predefined_handle(MPI_Datatype t) {
+    int combiner = MPI_UNDEFINED;
+    if (t == MPI_DATATYPE_NULL || query_combiner(t, combiner) != MPI_SUCCESS) return false;
+    return combiner_is_predefined(combiner);
 }
 
 #undef MPIPY_TYPE_C

@@ -357,6 +357,19 @@ void bind_environment(nb::module_ &m) {
             return std::make_tuple(major, minor);
         },
         "Return the version of the MPI ABI, or (-1, -1) if the library does not follow it.");
+    m.def(
+        "Get_hw_resource_info",
+        []() {
+            require_active();
+#if MPIPY_HAVE_HW_RESOURCE_INFO
+            MPI_Info info = MPI_INFO_NULL;
+            check(MPI_Get_hw_resource_info(&info));
+            return new_handle<Info>(info);  // the caller's to free
+#else
+            throw_not_implemented("MPI_Get_hw_resource_info");
+#endif
+        },
+        "Obtain information about the hardware platform of the calling processor.");
     m.def("get_vendor", &vendor,
           "Information about the underlying MPI implementation: (name, (major, minor, micro)).");
     m.def(

@@ -21,6 +21,8 @@ class Exception(RuntimeError):
     def __init__(self, ierr=0, /):
         if not isinstance(ierr, int):
             raise TypeError(f"an integer error code is required, not {type(ierr).__name__}")
+        if ierr < SUCCESS:  # no valid code is negative
+            ierr = ERR_UNKNOWN
         RuntimeError.__init__(self, ierr)
         self.ob_mpi = ierr
 
@@ -193,7 +195,7 @@ static void translate(const std::exception_ptr &p, void *) {
 
 namespace {
 
-CallbackSlots<64> errhandler_slots;
+CallbackSlots<32> errhandler_slots;  // as many as mpi4py allows
 
 void run_comm_errhandler(std::size_t slot, MPI_Comm comm, int errorcode) {
     if (!Py_IsInitialized()) return;
@@ -457,7 +459,8 @@ void bind_errors(nb::module_ &m) {
         nb::arg("errorcode"),
         "Remove *error string* association from *error class* or *error code*.");
 
-    nb::class_<Errhandler> errhandler(m, "Errhandler", "Error handler.");
+    nb::class_<Errhandler> errhandler(m, "Errhandler", nb::is_weak_referenceable(),
+                                      "Error handler.");
     bind_handle_protocol(errhandler);
     errhandler.def(
         "Free",

@@ -4,7 +4,7 @@
 namespace mpipy {
 
 void bind_file(nb::module_ &m) {
-    nb::class_<File> cls(m, "File", "File I/O context.");
+    nb::class_<File> cls(m, "File", nb::is_weak_referenceable(), "File I/O context.");
     bind_handle_protocol(cls);
     cls.def(
         "Close",

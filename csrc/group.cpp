@@ -98,7 +98,7 @@ nb::object set_operation(nb::handle group1, nb::handle group2) {
 }  // namespace
 
 void bind_group(nb::module_ &m) {
-    nb::class_<Group> cls(m, "Group", "Group of processes.");
+    nb::class_<Group> cls(m, "Group", nb::is_weak_referenceable(), "Group of processes.");
     bind_handle_protocol(cls);
     cls.def(
            "Get_size", [](const Group &self) { return group_size(self.get()); },

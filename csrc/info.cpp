@@ -133,8 +133,16 @@ nb::object new_info(nb::handle items) {
 
 }  // namespace
 
+// An Info pickles as Info.Create of its items (Create itself, a nanobind function, does not
+// pickle: a methodcaller on the class does).
+nb::object Info::reduce(nb::handle self) {
+    nb::object create =
+        nb::module_::import_("operator").attr("methodcaller")("Create", self.attr("items")());
+    return nb::make_tuple(create, nb::make_tuple(nb::borrow(self.type())));
+}
+
 void bind_info(nb::module_ &m) {
-    nb::class_<Info> cls(m, "Info", "Info object.");
+    nb::class_<Info> cls(m, "Info", nb::is_weak_referenceable(), "Info object.");
     bind_handle_protocol(cls);
     cls.def_static("Create", &new_info, nb::arg("items").none() = nb::none(),
                    "Create a new info object.")
@@ -143,12 +151,12 @@ void bind_info(nb::module_ &m) {
             [](nb::handle args) {
                 require_active();
 #if MPIPY_HAVE_INFO_ENV
+                // argv: None, one str (a single argument), or any iterable of str.
                 std::vector<std::string> strings;
-                if (!args.is_none()) {
-                    if (nb::isinstance<nb::str>(args))
-                        throw nb::type_error("args must be a sequence of str");
+                if (nb::isinstance<nb::str>(args))
+                    strings.push_back(to_string(args, "args"));
+                else if (!args.is_none())
                     for (nb::handle a : nb::iter(args)) strings.push_back(to_string(a, "args"));
-                }
                 std::vector<char *> argv;
                 for (auto &s : strings) argv.push_back(s.data());
                 argv.push_back(nullptr);
@@ -237,6 +245,7 @@ void bind_info(nb::module_ &m) {
         .def(
             "__setitem__",
             [](const Info &self, nb::handle key, nb::handle value) {
+                if (self.is_null()) key_error(key);  // INFO_NULL: an empty mapping, read-only
                 info_set(self.get(), key, value);
             },
             nb::arg("key"), nb::arg("value"))
@@ -289,6 +298,7 @@ void bind_info(nb::module_ &m) {
         .def(
             "update",
             [](const Info &self, nb::handle items, nb::kwargs kwds) {
+                if (self.is_null()) throw nb::key_error();
                 MPI_Info info = self.get();
                 update_from(info, items);
                 update_from(info, kwds);
@@ -312,10 +322,8 @@ void bind_info(nb::module_ &m) {
             "popitem",
             [](const Info &self) {
                 MPI_Info info;
-                if (!readable(self, info) || info_nkeys(info) == 0) {
-                    PyErr_SetString(PyExc_KeyError, "popitem(): info is empty");
-                    throw nb::python_error();
-                }
+                if (!readable(self, info) || info_nkeys(info) == 0)
+                    throw nb::key_error("popitem(): info is empty");
                 std::string k = info_nthkey(info, info_nkeys(info) - 1), v;
                 info_get(info, k, v);
                 check(MPI_Info_delete(info, k.c_str()));
@@ -323,7 +331,12 @@ void bind_info(nb::module_ &m) {
             },
             "Pop last item.")
         .def(
-            "copy", [](nb::handle self) { return self.attr("Dup")(); }, "Copy contents.")
+            "copy",
+            [](nb::handle self) -> nb::object {
+                if (nb::inst_ptr<Info>(self)->is_null()) return nb::borrow(self.type())();
+                return self.attr("Dup")();
+            },
+            "Copy contents.")
         .def(
             "clear",
             [](const Info &self) {

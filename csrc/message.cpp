@@ -20,7 +20,7 @@ void parse_recv_buffer(nb::handle buf, MPI_Message msg, MessageBuffer &b) {
 }  // namespace
 
 void bind_message(nb::module_ &m) {
-    nb::class_<Message> cls(m, "Message", "Matched message.");
+    nb::class_<Message> cls(m, "Message", nb::is_weak_referenceable(), "Matched message.");
     bind_handle_protocol(cls);
     cls.def(
            "Recv",

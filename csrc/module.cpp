@@ -35,5 +35,6 @@ NB_MODULE(MPI, m) {
     bind_win(m);               // win.cpp: Win
     bind_file(m);              // file.cpp: File
     bind_session(m);           // session.cpp: Session
+    bind_objmodel(m);          // objmodel.cpp: _sizeof, _addressof, _handleof (C interop)
     bind_environment(m);       // environment.cpp: Init/Finalize, constants, timers; initializes MPI
 }

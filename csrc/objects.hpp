@@ -39,6 +39,8 @@ struct Group : Handle<GroupKind> {
 };
 struct Datatype : Handle<DatatypeKind> {
     using Handle::Handle;
+    static nb::object reduce(nb::handle self);      // derived ones: rebuilt from their contents
+    static bool predefined_handle(MPI_Datatype t);  // Fortran 90 ones, made by MPI
 };
 struct RequestState;
 struct Request : Handle<RequestKind> {
@@ -58,9 +60,11 @@ struct Prequest : Request {};
 struct Grequest : Request {};
 struct Op : Handle<OpKind> {
     using Handle::Handle;
+    static nb::object reduce(nb::handle self);  // user operations: Op.Create again
 };
 struct Info : Handle<InfoKind> {
     using Handle::Handle;
+    static nb::object reduce(nb::handle self);  // Info.Create of its items
 };
 struct Errhandler : Handle<ErrhandlerKind> {
     using Handle::Handle;
@@ -189,6 +193,7 @@ void bind_buffer_constants(nb::module_ &m);
 void bind_win(nb::module_ &m);
 void bind_file(nb::module_ &m);
 void bind_session(nb::module_ &m);
+void bind_objmodel(nb::module_ &m);
 
 // Called by the environment once MPI is initialized (set error handlers, cache tables).
 void comm_after_init();

@@ -55,8 +55,8 @@ void call_user_function(std::size_t slot, void *in, void *inout, MPI_Count len, 
     PyGILState_STATE gil = PyGILState_Ensure();
     if (nb::object function = user_ops.function(slot); !pending_error && function.is_valid()) {
         try {
-            MPI_Aint lb = 0, extent = 0;
-            check(MPI_Type_get_extent(type, &lb, &extent));
+            MPI_Count lb = 0, extent = 0;  // the large-count query: extents beyond MPI_Aint
+            check(MPI_Type_get_extent_x(type, &lb, &extent));
             const Py_ssize_t nbytes = static_cast<Py_ssize_t>(len * extent);
             CallBuffers buffers(in, inout, nbytes);
             function(buffers.in, buffers.inout, datatype_object(type));
@@ -153,8 +153,21 @@ void raise_op_error() {
     std::rethrow_exception(error);
 }
 
+// A user operation pickles as the Op.Create call that makes it again (Op.Create itself does not
+// pickle, being a nanobind function: a methodcaller on the class does).
+nb::object Op::reduce(nb::handle self) {
+    const Op &op = *nb::inst_ptr<Op>(self);
+    const std::size_t slot = user_ops.find(handle_to_int(op.handle));
+    if (slot == user_ops.size)
+        throw nb::value_error("cannot pickle user-defined reduction operation");
+    nb::object create = nb::module_::import_("operator")
+                            .attr("methodcaller")("Create", user_ops.function(slot),
+                                                  nb::bool_(user_op_commutes[slot]));
+    return nb::make_tuple(create, nb::make_tuple(nb::borrow(self.type())));
+}
+
 void bind_op(nb::module_ &m) {
-    nb::class_<Op> cls(m, "Op", "Reduction operation.");
+    nb::class_<Op> cls(m, "Op", nb::is_weak_referenceable(), "Reduction operation.");
     bind_handle_protocol(cls);
     cls.def_static("Create", &create_op, nb::arg("function"), nb::arg("commute") = false,
                    "Create a user-defined reduction operation.")
@@ -183,22 +196,6 @@ void bind_op(nb::module_ &m) {
              "Apply a reduction operation to local data.")
         .def("__call__", &call_op, nb::arg("x").none(), nb::arg("y").none(),
              "Apply the operation to two Python objects.");
-
-    // User operations pickle as the Op.Create call that makes them again; the rest as the
-    // handle protocol does (constants by name, null handles as null).
-    nb::object handle_reduce = cls.attr("__reduce__");
-    cls.attr("__reduce__") = nb::none();
-    cls.def("__reduce__", [handle_reduce](nb::handle self) -> nb::object {
-        const Op &op = *nb::inst_ptr<Op>(self);
-        const std::size_t slot =
-            op.is_null() ? user_ops.size : user_ops.find(handle_to_int(op.handle));
-        if (slot == user_ops.size) return handle_reduce(self);
-        // Op.Create itself does not pickle (a nanobind function): a methodcaller on Op does.
-        nb::object create = nb::module_::import_("operator")
-                                .attr("methodcaller")("Create", user_ops.function(slot),
-                                                      nb::bool_(user_op_commutes[slot]));
-        return nb::make_tuple(create, nb::make_tuple(nb::type<Op>()));
-    });
 
     add_constant<Op>(m, "OP_NULL", MPI_OP_NULL);
     add_constant<Op>(m, "MAX", MPI_MAX);

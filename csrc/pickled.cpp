@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cstring>
 
 namespace mpipy {
@@ -16,9 +17,12 @@ namespace {
 
 constexpr Py_ssize_t default_threshold = 65536;  // MPI.pickle's (pkl5.pickle has its own)
 
+// A user's dumps given no protocol (None) is called with the object alone.
+constexpr int no_protocol = INT_MIN;
+
 struct Pickle {
     nb::object dumps, loads;
-    int protocol = 5;
+    int protocol = 5;                          // or no_protocol
     Py_ssize_t threshold = default_threshold;  // buffers at least this large go out of band
 };
 
@@ -103,21 +107,26 @@ PyMethodDef collect_buffer_def = {"collect_buffer", collect_buffer, METH_O, null
 // dumps(obj) as bytes; with `parts`, large buffers are put in it (a list, or left invalid
 // when there are none) instead of pickled. `min_protocol` 5 forces out-of-band pickling
 // (dumps_oob) whatever the Pickle's protocol.
-nb::object dumps(const Pickle &pickler, nb::handle obj, nb::object *parts, int min_protocol = 0) {
+nb::object dumps(const Pickle &pickler, nb::handle obj, nb::object *parts,
+                 int min_protocol = no_protocol) {
     PyObject *result;
     const int proto = std::max(pickler.protocol, min_protocol);
-    nb::object protocol = nb::int_(proto);
-    if (parts && proto >= 5) {
+    if (proto == no_protocol) {  // as mpi4py: a custom dumps without a protocol gets obj alone
+        PyObject *args[] = {obj.ptr()};
+        result = PyObject_Vectorcall(pickler.dumps.ptr(), args, 1, nullptr);
+    } else if (parts && proto >= 5) {
         static PyObject *const callback = PyCFunction_New(&collect_buffer_def, nullptr);
         if (!callback) throw nb::python_error();
         current_threshold = pickler.threshold;
         PyObject *outer = collected_parts;  // a dumps within a dumps (from a __reduce__)
         collected_parts = nullptr;
+        nb::object protocol = nb::int_(proto);
         PyObject *args[] = {obj.ptr(), protocol.ptr(), callback};
         result = PyObject_Vectorcall(pickler.dumps.ptr(), args, 2, buffer_callback_kw);
         *parts = nb::steal(collected_parts);
         collected_parts = outer;
     } else {
+        nb::object protocol = nb::int_(proto);
         PyObject *args[] = {obj.ptr(), protocol.ptr()};
         result = PyObject_Vectorcall(pickler.dumps.ptr(), args, 2, nullptr);
     }
@@ -364,18 +373,24 @@ void bind_pickle(nb::module_ &m) {
                fresh.loads = loads_fn.is_none() ? nb::borrow(std_loads) : nb::borrow(loads_fn);
                if (!protocol.is_none())
                    fresh.protocol = static_cast<int>(int_arg(protocol, "protocol"));
-               else if (!dumps_fn.is_none())
-                   fresh.protocol =
-                       nb::cast<int>(nb::module_::import_("pickle").attr("DEFAULT_PROTOCOL"));
+               else if (fresh.dumps.ptr() != std_dumps)
+                   fresh.protocol = no_protocol;  // as mpi4py: dumps(obj), nothing more
                if (!threshold.is_none()) fresh.threshold = int_arg(threshold, "threshold");
                *p = std::move(fresh);
            },
            nb::arg("dumps") = nb::none(), nb::arg("loads") = nb::none(),
            nb::arg("protocol") = nb::none(), nb::arg("threshold") = nb::none())
         .def_prop_rw(
-            "PROTOCOL", [](const Pickle &p) { return p.protocol; },
+            "PROTOCOL",
+            [](const Pickle &p) -> nb::object {
+                if (p.protocol == no_protocol) return nb::none();
+                return nb::int_(p.protocol);
+            },
             [](Pickle &p, nb::handle value) {
-                p.protocol = value.is_none() ? 5 : static_cast<int>(int_arg(value, "PROTOCOL"));
+                if (!value.is_none())
+                    p.protocol = static_cast<int>(int_arg(value, "PROTOCOL"));
+                else
+                    p.protocol = p.dumps.ptr() == std_dumps ? 5 : no_protocol;
             },
             nb::arg("value").none(), "Protocol version.")
         .def_prop_rw(

@@ -626,7 +626,7 @@ bool Request::in_flight() {
 }
 
 void bind_request(nb::module_ &m) {
-    nb::class_<Request> cls(m, "Request", "Request handler.");
+    nb::class_<Request> cls(m, "Request", nb::is_weak_referenceable(), "Request handler.");
     bind_handle_protocol(cls);
     cls.def(
            "Wait",

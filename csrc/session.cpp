@@ -5,7 +5,7 @@ namespace mpipy {
 
 void bind_session(nb::module_ &m) {
 #if MPIPY_HAVE_SESSIONS
-    nb::class_<Session> cls(m, "Session", "Session context.");
+    nb::class_<Session> cls(m, "Session", nb::is_weak_referenceable(), "Session context.");
     bind_handle_protocol(cls);
     cls.def(
         "Finalize",

@@ -4,7 +4,7 @@
 namespace mpipy {
 
 void bind_win(nb::module_ &m) {
-    nb::class_<Win> cls(m, "Win", "Remote memory access context.");
+    nb::class_<Win> cls(m, "Win", nb::is_weak_referenceable(), "Remote memory access context.");
     bind_handle_protocol(cls);
     cls.def(
         "Free",

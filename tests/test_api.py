@@ -286,7 +286,8 @@ def mpipy_signature(obj):
         if len(nb_sig) != 1:
             return None
         text, _doc, defaults = nb_sig[0]
-        return parse_nb_signature(text, defaults or ())
+        params = parse_nb_signature(text, defaults or ())
+        return params[1:] if inspect.ismethod(obj) else params  # a classmethod: cls is bound
     try:
         sig = inspect.signature(obj)
     except (TypeError, ValueError):

@@ -37,6 +37,7 @@ def test_predefined_comms():
     assert MPI.COMM_SELF.Get_size() == 1 and MPI.COMM_SELF.Get_rank() == 0
     assert MPI.COMM_WORLD.Get_name() == "MPI_COMM_WORLD"
     assert MPI.COMM_SELF.Get_name() == "MPI_COMM_SELF"
+    assert MPI.COMM_NULL.Get_name() == MPI.Comm().Get_name() == "MPI_COMM_NULL"
 
 
 # -- Size, rank, group -----------------------------------------------------------------

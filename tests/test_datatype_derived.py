@@ -4,6 +4,9 @@ datatypes, bad arguments, the safety checks before MPI touches memory, and real 
 of non-contiguous NumPy views (a column, a strided slice, a 3-D sub-block) checked element by
 element, between ranks and at one process to itself."""
 
+import copy
+import pickle
+
 import pytest
 from helpers import ring
 
@@ -174,7 +177,7 @@ def test_struct():
     with made(lambda: MPI.Datatype.Create_struct([1, 2], [0, 8], [INT, DOUBLE])) as t:
         expect(t, I4 + 2 * F8, 0, 8 + 2 * F8)
         base, combiner, params = t.decode()
-        assert combiner == "STRUCT" and base == t
+        assert combiner == "STRUCT" and base is MPI.DATATYPE_NULL  # several datatypes
         assert params == {
             "blocklengths": [1, 2],
             "displacements": [0, 8],
@@ -190,9 +193,9 @@ def test_struct_of_derived_returns_new_datatypes():
     with made(lambda: INT.Create_vector(2, 1, 3)) as v:
         with made(lambda: MPI.Datatype.Create_struct([2], [0], [v])) as t:
             assert (t.size, t.lb, t.extent) == (4 * I4, 0, 8 * I4)
-            _, combiner, params = t.decode()
+            base, combiner, params = t.decode()
             (inner,) = params["datatypes"]
-            assert combiner == "STRUCT"
+            assert combiner == "STRUCT" and base is inner  # one datatype: also the base
             assert inner.decode()[1:] == ("VECTOR", {"count": 2, "blocklength": 1, "stride": 3})
             assert inner.Get_extent() == v.Get_extent()
             inner.Free()  # decode's derived datatypes belong to the caller
@@ -286,7 +289,9 @@ def test_decode_round_trip(index):
                 assert combiner2 == combiner
                 assert params2 == {k: v for k, v in params.items() if k != "datatypes"}
                 assert [bounds(d) for d in types2] == [bounds(d) for d in types]
-                assert bounds(base2) == bounds(base)
+                assert (base2 == MPI.DATATYPE_NULL) == (base == MPI.DATATYPE_NULL)
+                if base != MPI.DATATYPE_NULL:
+                    assert bounds(base2) == bounds(base)
                 assert bounds(again) == bounds(t)
             finally:
                 for inner in [base2] + types2:
@@ -668,12 +673,115 @@ def test_bcast_with_derived_datatype(comm):
 
 
 def test_get_value_index():
-    try:
-        pair = MPI.Datatype.Get_value_index(DOUBLE, INT)
-    except NotImplementedError:
-        pytest.skip("this MPI has no MPI_Type_get_value_index (MPI 4.1)")
+    # MPI-4.1's, or (before it) the pairs MINLOC and MAXLOC have always known.
+    pair = MPI.Datatype.Get_value_index(DOUBLE, INT)
     assert pair == MPI.DOUBLE_INT and pair.is_predefined
-    assert MPI.Datatype.Get_value_index(MPI.FLOAT, INT) == MPI.FLOAT_INT
-    assert MPI.Datatype.Get_value_index(INT, INT) == MPI.INT_INT
-    with pytest.raises(MPI.Exception):
-        MPI.Datatype.Get_value_index(MPI.DATATYPE_NULL, INT)
+    for value in ("SHORT", "INT", "LONG", "FLOAT", "DOUBLE", "LONG_DOUBLE"):
+        pair = getattr(MPI, value + "_INT")
+        assert MPI.Datatype.Get_value_index(getattr(MPI, value), INT) == pair
+        assert MPI.Datatype.Get_value_index(getattr(MPI, value), MPI.FLOAT) == MPI.DATATYPE_NULL
+    for args in ((MPI.DATATYPE_NULL, INT), (INT, MPI.DATATYPE_NULL)):
+        with pytest.raises(MPI.Exception) as info:
+            MPI.Datatype.Get_value_index(*args)
+        assert info.value.Get_error_class() == MPI.ERR_TYPE
+
+
+def test_contiguous_beyond_int_max():
+    int_max = (1 << 31) - 1
+    count = int_max + int_max // 1024
+    t = MPI.BYTE.Create_contiguous(count)
+    try:
+        assert t.size == t.extent == count
+        base, combiner, params = t.decode()
+        if combiner == "CONTIGUOUS":  # MPI-4 large counts
+            assert base == MPI.BYTE and params == {"count": count}
+        else:  # a vector of INT_MAX-byte blocks, then the rest
+            assert (base, combiner) == (MPI.DATATYPE_NULL, "STRUCT")
+            blocks, rest = params["datatypes"]
+            assert blocks.combiner == MPI.COMBINER_VECTOR and blocks.size == int_max
+            assert rest.combiner == MPI.COMBINER_CONTIGUOUS and rest.size == count - int_max
+            assert params["displacements"] == [0, int_max]
+            blocks.Free()
+            rest.Free()
+        again = pickle.loads(pickle.dumps(t))
+        assert again.size == count
+        again.Free()
+    finally:
+        t.Free()
+
+
+# -- Pickling ---------------------------------------------------------------------------
+
+
+def describe(t):
+    """The whole construction of a datatype as plain data (named ones by name), freeing the
+    datatypes decode hands out."""
+    base, combiner, params = t.decode()
+    if combiner == "NAMED":
+        return t.Get_name()
+    inner = [base] + list(params.get("datatypes", []))
+    out = (
+        None if base == MPI.DATATYPE_NULL else describe(base),
+        combiner,
+        {k: [describe(d) for d in v] if k == "datatypes" else v for k, v in params.items()},
+    )
+    for d in inner:
+        if d != t and not d.is_predefined:
+            d.Free()
+    return out
+
+
+@pytest.mark.parametrize("index", range(7))
+def test_pickle_derived(index):
+    t = nested_type(index)
+    try:
+        for protocol in (0, pickle.HIGHEST_PROTOCOL):
+            again = pickle.loads(pickle.dumps(t, protocol))
+            try:
+                assert type(again) is MPI.Datatype and again != t
+                assert describe(again) == describe(t)
+                assert bounds(again) == bounds(t)
+                # Committed: ready for communication.
+                n = max(again.ub, again.true_ub)
+                sbuf = bytearray(range(256)) * (n // 256 + 1)
+                rbuf = bytearray(len(sbuf))
+                MPI.COMM_SELF.Sendrecv([sbuf, 1, again], 0, 0, [rbuf, 1, again], 0, 0)
+            finally:
+                again.Free()
+        for copier in (copy.copy, copy.deepcopy):
+            again = copier(t)
+            assert describe(again) == describe(t)
+            again.Free()
+    finally:
+        t.Free()
+
+
+def test_pickle_named_and_f90():
+    for t in (INT, DOUBLE, MPI.DATATYPE_NULL):
+        assert pickle.loads(pickle.dumps(t)) is t
+        again = pickle.loads(pickle.dumps(MPI.Datatype(t)))
+        assert again == t and again is not t
+    try:
+        f_real = MPI.Datatype.Create_f90_real(6, 30)
+    except (MPI.Exception, NotImplementedError) as exc:
+        pytest.skip(f"this MPI has no Fortran 90 parameterized types: {exc}")
+    again = pickle.loads(pickle.dumps(f_real))
+    assert again.combiner == MPI.COMBINER_F90_REAL and again.is_predefined
+    assert again.decode()[1:] == ("F90_REAL", {"p": 6, "r": 30})
+
+
+def test_pickle_value_index():
+    try:
+        t = MPI.Datatype.Get_value_index(MPI.DOUBLE, MPI.INT)
+    except NotImplementedError:
+        pytest.skip("this MPI has no MPI_Type_get_value_index")
+    assert pickle.loads(pickle.dumps(t)) == t
+
+
+def test_from_recipe_bad():
+    with pytest.raises(TypeError):
+        MPI.Datatype._from_recipe((INT, "CONTIGUOUS"))
+    with pytest.raises(ValueError):
+        MPI.Datatype._from_recipe((INT, "NO_SUCH", {}))
+    with pytest.raises(TypeError):
+        MPI.Datatype._from_recipe((INT, "CONTIGUOUS", {"count": "x"}))

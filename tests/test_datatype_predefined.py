@@ -132,6 +132,9 @@ EXPECTED_CODES = {
     "INTEGER2": ("h", "i2", "i2"),
     "INTEGER4": ("i", "i4", "i4"),
     "INTEGER8": ("l", "i8", "i8"),
+    "INTEGER16": ("V", "i16", "i16"),  # no C type: a 16-byte integer by its type string
+    "LOGICAL16": ("V", "i16", "i16"),
+    "COMPLEX4": ("E", "c4", "c4"),  # complex of two halves
     "REAL4": ("f", "f4", "f4"),
     "REAL8": ("d", "f8", "f8"),
     "REAL16": ("g", "f16", "f16"),
@@ -173,6 +176,10 @@ FROMCODE = {
     "d": "DOUBLE",
     "g": "LONG_DOUBLE",
     "F": "C_FLOAT_COMPLEX",
+    "E": "COMPLEX4",
+    "Ze": "COMPLEX4",
+    "c4": "COMPLEX4",
+    "i16": "INTEGER16",
     "D": "C_DOUBLE_COMPLEX",
     "G": "C_LONG_DOUBLE_COMPLEX",
     "Zf": "C_FLOAT_COMPLEX",
@@ -416,6 +423,9 @@ def test_codes_consistent_with_sizes():
             continue  # a type this MPI defines but cannot use (Open MPI's COMPLEX32)
         typestr, typechar = t.typestr, t.typechar
         assert len(typechar) == 1, name
+        if typestr in ("i16", "c4"):  # no NumPy dtype; fromcode gives the Fortran type
+            assert MPI.Datatype.fromcode(t.tocode()).Get_size() == size, name
+            continue
         if typestr.startswith("V"):
             assert typechar == "V" and typestr == f"V{t.Get_extent()[1]}", name
             with pytest.raises(ValueError):
@@ -434,11 +444,12 @@ def test_null_datatype():
     assert null.is_predefined
     with pytest.raises(ValueError):
         null.tocode()
+    assert null.Get_name() == MPI.Datatype().Get_name() == "MPI_DATATYPE_NULL"
+    assert MPI._typealign(null) is None
     for call in (
         null.Get_size,
         null.Get_extent,
         null.Get_true_extent,
-        null.Get_name,
         null.Dup,
         null.Commit,
     ):
@@ -634,3 +645,92 @@ def test_names_of_dups():
     finally:
         dup.Free()
     assert MPI.INT.Get_name() in ("MPI_INT", "MPI_SIGNED_INT")
+
+
+# -- Fortran 90 parameterized datatypes, alignments ---------------------------------------
+
+
+def test_f90_codes():
+    """tocode/typechar/typestr of Fortran 90 parameterized datatypes (and of Dups of them),
+    from their kind and size, as mpi4py gives them."""
+    made = []
+    try:
+        for r in (1, 2, 4, 9):
+            made.append(MPI.Datatype.Create_f90_integer(r))
+        for p, r in ((6, 30), (15, 300)):
+            made.append(MPI.Datatype.Create_f90_real(p, r))
+            made.append(MPI.Datatype.Create_f90_complex(p, r))
+    except (MPI.Exception, NotImplementedError) as exc:
+        pytest.skip(f"no Fortran 90 parameterized datatypes: {exc}")
+    kinds = {
+        MPI.COMBINER_F90_INTEGER: ("i", "bhilq"),
+        MPI.COMBINER_F90_REAL: ("f", "efdg"),
+        MPI.COMBINER_F90_COMPLEX: ("c", "FDG"),
+    }
+    for t in made:
+        kind, chars = kinds[t.combiner]
+        code = f"{kind}{t.Get_size()}"
+        assert t.tocode() == code and t.typestr == code
+        assert t.typechar in chars
+        assert MPI.Datatype.fromcode(t.typechar).Get_size() == t.Get_size()
+        dup = t.Dup()
+        assert (dup.tocode(), dup.typechar, dup.typestr) == (t.tocode(), t.typechar, t.typestr)
+        dup.Free()
+
+
+PAIRS = {
+    "SHORT_INT": (ctypes.c_short, ctypes.c_int),
+    "INT_INT": (ctypes.c_int, ctypes.c_int),
+    "LONG_INT": (ctypes.c_long, ctypes.c_int),
+    "FLOAT_INT": (ctypes.c_float, ctypes.c_int),
+    "DOUBLE_INT": (ctypes.c_double, ctypes.c_int),
+    "LONG_DOUBLE_INT": (ctypes.c_longdouble, ctypes.c_int),
+}
+
+
+def test_typecode():
+    # MPI._typecode: tocode, or None where tocode raises.
+    for name in PRESENT + ["DATATYPE_NULL"]:
+        t = lookup(name)
+        try:
+            code = t.tocode()
+        except ValueError:
+            code = None
+        assert MPI._typecode(t) == code, name
+    pair = MPI.INT.Create_contiguous(2)
+    try:
+        assert MPI._typecode(pair) is None
+    finally:
+        pair.Free()
+
+
+def test_typealign():
+    numpy = pytest.importorskip("numpy")
+    for name in PRESENT:
+        t = lookup(name)
+        align = MPI._typealign(t)
+        pair_names = [p for p in PAIRS if lookup(p) == t]  # TWOINT is INT_INT
+        if pair_names:
+            a, b = PAIRS[pair_names[0]]
+            pair = type("Pair", (ctypes.Structure,), {"_fields_": [("a", a), ("b", b)]})
+            assert align == ctypes.alignment(pair), name
+        elif t.typestr in ("i16", "f16", "c32"):
+            assert align == 16, name
+        elif t.typechar == "E":
+            assert align == 2, name
+        elif t.typechar == "V":
+            assert align is None, name
+        elif t.typechar == "U":
+            assert align == ctypes.alignment(ctypes.c_wchar), name
+        else:
+            assert align == numpy.dtype(t.typechar).alignment, name
+    derived = MPI.INT.Create_contiguous(2)
+    try:
+        assert MPI._typealign(derived) is None
+    finally:
+        derived.Free()
+    dup = MPI.DOUBLE.Dup()
+    try:
+        assert MPI._typealign(dup) == MPI._typealign(MPI.DOUBLE)
+    finally:
+        dup.Free()

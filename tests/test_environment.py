@@ -349,12 +349,39 @@ def test_integer_constants_are_ints():
 # -- mpipy.rc --------------------------------------------------------------------------
 
 
+def test_get_hw_resource_info():
+    # MPI-4.1; an MPI without it raises NotImplementedError.
+    try:
+        info = MPI.Get_hw_resource_info()
+    except NotImplementedError:
+        pytest.skip("this MPI has no MPI_Get_hw_resource_info")
+    try:
+        assert type(info) is MPI.Info and info != MPI.INFO_NULL
+        assert all(isinstance(v, str) for v in info.values())
+    finally:
+        info.Free()
+
+
 def test_rc_defaults():
     rc = mpipy.rc
     assert rc.initialize is True
     assert rc.threads is True
     assert rc.thread_level in ("single", "funneled", "serialized", "multiple")
     assert rc.finalize in (None, True, False)
+
+
+def test_rc_is_importable_as_a_module():
+    import importlib
+
+    import mpipy.rc
+
+    assert mpipy.rc is importlib.import_module("mpipy.rc") is mpipy.rc
+    assert type(mpipy.rc).__name__ == "Rc" and repr(mpipy.rc) == "<mpipy.rc>"
+    # The import system may record module attributes on it; options stay checked.
+    spec = mpipy.rc.__dict__.get("__spec__")
+    mpipy.rc.__spec__ = spec
+    with pytest.raises(TypeError):
+        mpipy.rc.no_such_option = 1
 
 
 def test_rc_rejects_unknown_names():

@@ -183,6 +183,26 @@ def test_dup_inherits_handler(dup):
         eh.Free()
 
 
+def test_at_most_32_handlers_at_a_time():
+    # As in mpi4py: 32 error handlers with Python functions, then RuntimeError until one is
+    # freed; the handlers do not pickle.
+    handlers = []
+    try:
+        for _ in range(32):
+            handlers.append(MPI.Comm.Create_errhandler(Recorder()))
+        with pytest.raises(RuntimeError):
+            MPI.Comm.Create_errhandler(Recorder())
+        for eh in handlers:
+            assert eh and MPI.Errhandler.f2py(eh.py2f()) == eh
+            with pytest.raises(ValueError):
+                eh.__reduce__()
+        handlers.pop().Free()
+        handlers.append(MPI.Comm.Create_errhandler(Recorder()))
+    finally:
+        for eh in handlers:
+            eh.Free()
+
+
 def test_create_errhandler_bad_argument():
     with pytest.raises(TypeError):
         MPI.Comm.Create_errhandler(None)

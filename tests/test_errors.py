@@ -110,6 +110,11 @@ def test_exception_comparisons():
         five < "6"  # noqa: B015
 
 
+def test_exception_negative_code_is_unknown():
+    assert MPI.Exception(-1) == MPI.ERR_UNKNOWN == MPI.Exception(MPI.SUCCESS - 7).error_code
+    assert MPI.Exception(MPI.ERR_LASTCODE + 1) == MPI.ERR_LASTCODE + 1
+
+
 def test_exception_bad_code():
     with pytest.raises(TypeError):
         MPI.Exception("1")

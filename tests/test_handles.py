@@ -3,8 +3,11 @@ hashing, truth value, handle/fromhandle, py2f/f2py, toint/fromint, pickling of
 predefined handles, Free/free, null and freed handles). Correct at any world size (local
 calls only, plus COMM_WORLD.Dup and Free, which every rank makes)."""
 
+import copy
+import ctypes
 import gc
 import pickle
+import weakref
 
 import pytest
 
@@ -251,6 +254,31 @@ def test_comm_from_handle_gets_its_subclass():
     assert MPI.Comm.fromhandle(MPI.COMM_NULL.handle) == MPI.COMM_NULL
 
 
+def test_conversions_make_the_class_called_on():
+    for cls in (MPI.Request, MPI.Prequest, MPI.Grequest):
+        null = MPI.REQUEST_NULL
+        for again in (
+            cls.fromhandle(null.handle),
+            cls.f2py(null.py2f()),
+            cls.fromint(null.toint()),
+        ):
+            assert type(again) is cls and again == null
+    again = MyGroup.fromhandle(MPI.GROUP_EMPTY.handle)
+    assert type(again) is MyGroup and again == MPI.GROUP_EMPTY
+
+
+def test_handle_is_unsigned():
+    dtype = MPI.INT.Create_contiguous(3)  # MPICH: a handle with its high bit set
+    try:
+        assert dtype.handle >= 0
+        again = MPI.Datatype.fromhandle(dtype.handle)
+        assert again == dtype and again.Get_size() == 3 * MPI.INT.Get_size()
+    finally:
+        dtype.Free()
+    for _name, obj in CONSTANTS:
+        assert obj.handle >= 0
+
+
 def test_handle_conversions_bad_arguments():
     with pytest.raises(TypeError):
         MPI.Comm.fromhandle("0")
@@ -294,6 +322,48 @@ def test_aliases_are_one_object():
     assert MPI.F_INT is MPI.INTEGER and MPI.F_BOOL is MPI.LOGICAL
 
 
+def pickle_copiers():
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        yield lambda obj, p=protocol: pickle.loads(pickle.dumps(obj, p))
+    yield copy.copy
+    yield copy.deepcopy
+
+
+def test_pickle_copies_of_constants():
+    """A copy of a constant comes back as a new object of the copy's class (subclasses of
+    the user's kept), with the constant's handle; the constant itself as itself."""
+    for name, obj in CONSTANTS:
+        for copier in pickle_copiers():
+            assert copier(obj) is obj, name
+            again = copier(type(obj)(obj))
+            assert type(again) is type(obj) and again == obj and again is not obj, name
+
+
+class MyGroup(MPI.Group):
+    pass
+
+
+class MyComm(MPI.Intracomm):
+    pass
+
+
+class MyStatus(MPI.Status):
+    pass
+
+
+def test_pickle_keeps_subclasses():
+    for obj in (MyGroup(MPI.GROUP_EMPTY), MyComm(MPI.COMM_SELF), MyGroup()):
+        for copier in pickle_copiers():
+            again = copier(obj)
+            assert type(again) is type(obj) and again == obj
+    status = MyStatus()
+    status.source, status.tag = 3, 7
+    for copier in pickle_copiers():
+        again = copier(status)
+        assert type(again) is MyStatus and again is not status
+        assert (again.source, again.tag) == (3, 7)
+
+
 def test_pickle_user_handles_refused():
     dup = MPI.COMM_WORLD.Dup()
     try:
@@ -307,12 +377,6 @@ def test_pickle_user_handles_refused():
             pickle.dumps(group)
     finally:
         group.Free()
-    dtype = MPI.INT.Dup()
-    try:
-        with pytest.raises(ValueError):
-            pickle.dumps(dtype)
-    finally:
-        dtype.Free()
 
 
 @pytest.mark.parametrize("kind", list(NULLS))
@@ -375,8 +439,13 @@ def test_lowercase_free_leaves_predefined_and_null_alone():
 
 
 def test_lowercase_free_of_copy_of_predefined():
-    copy = MPI.Comm(MPI.COMM_WORLD)
-    assert copy.free() is None
+    # A copy of a constant lets go of the handle (now null); the constant stays.
+    for name, obj in CONSTANTS:
+        if not obj:
+            continue
+        copy = type(obj)(obj)
+        assert copy.free() is None and not copy, name
+        assert obj, name
     assert MPI.COMM_WORLD.Get_size() >= 1
 
 
@@ -402,7 +471,6 @@ def test_freed_handle_is_null_and_refused():
         dup.Dup,
         dup.Free,
         dup.Get_group,
-        dup.Get_name,
         dup.Get_errhandler,
         lambda: dup.Compare(MPI.COMM_WORLD),
         lambda: MPI.COMM_WORLD.Compare(dup),
@@ -412,6 +480,7 @@ def test_freed_handle_is_null_and_refused():
             call()
         assert info.value.Get_error_class() == MPI.ERR_COMM
     assert copy  # a copy keeps the (now dangling) value; it is the user's to drop
+    assert dup.Get_name() == "MPI_COMM_NULL"  # as MPI names a null handle
 
 
 def test_freed_datatype_group_errhandler():
@@ -439,7 +508,6 @@ def test_null_handles_refused_by_methods(kind):
             lambda: null.Get_size(),
             lambda: null.Barrier(),
             lambda: null.Dup(),
-            lambda: null.Get_name(),
             lambda: null.Set_name("x"),
             lambda: null.Split(0, 0),
             lambda: null.Is_inter(),
@@ -479,3 +547,54 @@ def test_garbage_collection_never_frees():
     assert again.Get_size() == MPI.COMM_WORLD.Get_size()
     again.Barrier()
     again.Free()
+
+
+# -- Weak references, and the C side (_sizeof, _addressof, _handleof) --------------------
+
+
+def test_weak_references():
+    for obj in [MPI.Status()] + [obj for _name, obj in CONSTANTS]:
+        ref = weakref.ref(obj)
+        assert ref() is obj and ref in weakref.getweakrefs(obj)
+    status = MPI.Status()
+    ref = weakref.ref(status)
+    del status
+    gc.collect()
+    assert ref() is None
+
+
+def test_sizeof_addressof_handleof():
+    unsigned = {4: ctypes.c_uint32, 8: ctypes.c_uint64}
+    signed = {4: ctypes.c_int32, 8: ctypes.c_int64}
+    for name, obj in CONSTANTS:
+        size = MPI._sizeof(obj)
+        assert size == MPI._sizeof(type(obj)) and size in unsigned, name
+        addr = MPI._addressof(obj)
+        assert addr != 0
+        raw = unsigned[size].from_address(addr).value
+        # _handleof is the handle as `handle` gives it: an int handle sign-extended, unsigned.
+        value = signed[size].from_address(addr).value
+        assert MPI._handleof(obj) == obj.handle == value % (1 << 64), name
+        assert raw == MPI._handleof(obj) % (1 << (8 * size)), name
+    status = MPI.Status()
+    assert MPI._sizeof(status) == MPI._sizeof(MPI.Status) > 0
+    assert MPI._addressof(status) == MPI._handleof(status) != 0
+    for bad in (None, 1, MPI.buffer()):
+        with pytest.raises(TypeError):
+            MPI._sizeof(bad)
+        with pytest.raises(TypeError):
+            MPI._addressof(bad)
+        with pytest.raises(TypeError):
+            MPI._handleof(bad)
+
+
+def test_write_handle_through_addressof():
+    # What C code does with _addressof: store a handle into an object.
+    for _name, obj in CONSTANTS:
+        size = MPI._sizeof(obj)
+        new = type(obj)()
+        ctype = {4: ctypes.c_uint32, 8: ctypes.c_uint64}[size]
+        ctype.from_address(MPI._addressof(new)).value = ctype.from_address(
+            MPI._addressof(obj)
+        ).value
+        assert new == obj

@@ -1,6 +1,9 @@
 """Info objects: creation, Get/Set/Delete, keys by index, the dict protocol, INFO_NULL and
 INFO_ENV, keys and values beyond MPI's limits, and hints on communicators."""
 
+import copy
+import pickle
+
 import pytest
 
 from mpipy import MPI
@@ -177,11 +180,45 @@ def test_info_null():
     null = MPI.INFO_NULL
     assert not null and len(null) == 0 and list(null) == [] and "x" not in null
     assert null.keys() == [] and null.items() == [] and null.get("x", "d") == "d"
-    with pytest.raises(KeyError):
-        null["x"]
+    assert null.values() == [] and null.pop("x", None) is None
+    # As an empty mapping that cannot change: missing keys, whatever the operation.
+    for call in (
+        lambda: null["x"],
+        lambda: null.__setitem__("x", "1"),
+        lambda: null.__delitem__("x"),
+        lambda: null.update([]),
+        lambda: null.update(a="1"),
+        lambda: null.pop("x"),
+        null.popitem,
+    ):
+        with pytest.raises(KeyError):
+            call()
+    empty = null.copy()
+    assert empty == null and empty is not null and type(empty) is MPI.Info
+    null.clear()
     for call in (lambda: null.Get("x"), lambda: null.Set("x", "1"), null.Dup, null.Free):
         with pytest.raises(MPI.Exception):
             call()
+
+
+def test_pickle(info):
+    info.update({"a": "1", "key": "a value"})
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        again = pickle.loads(pickle.dumps(info, protocol))
+        try:
+            assert type(again) is MPI.Info and again != info
+            assert again.items() == info.items()
+        finally:
+            again.Free()
+    empty = MPI.Info.Create()
+    again = copy.deepcopy(empty)
+    assert again.items() == [] and again != empty
+    again.Free()
+    empty.Free()
+    for constant in (MPI.INFO_NULL, MPI.INFO_ENV):
+        assert pickle.loads(pickle.dumps(constant)) is constant
+        again = pickle.loads(pickle.dumps(MPI.Info(constant)))
+        assert again == constant and again is not constant
 
 
 def test_info_env():
@@ -200,15 +237,15 @@ def test_info_env():
 def test_create_env():
     if not MPI.INFO_ENV:
         pytest.skip("this MPI has no MPI_Info_create_env")
-    for args in (None, ["python", "-c", "pass"]):
+    # argv: None, any sequence or iterable of str, or one str (a single argument).
+    for args in (None, ["python", "-c", "pass"], ("python",), iter(["python"]), "python", []):
         info = MPI.Info.Create_env(args)
         try:
             assert type(info) is MPI.Info and info
             assert all(isinstance(v, str) for v in info.values())
         finally:
             info.Free()
-    with pytest.raises(TypeError):
-        MPI.Info.Create_env("python")
+    MPI.Info.Create_env(args=["python"]).Free()
     with pytest.raises(TypeError):
         MPI.Info.Create_env([1])
 

@@ -176,6 +176,14 @@ def test_maxloc_minloc_on_pairs():
     # ties: the lower index wins, whichever side it is on
     assert tuple(MPI.MAXLOC((1, 5), (1, 2))) == (1, 2)
     assert tuple(MPI.MAXLOC((1, 2), (1, 5))) == (1, 2)
+    # A tie gives the pair with the lower index itself (its very objects), as mpi4py does.
+    x, y = [1], [1]
+    for op in (MPI.MINLOC, MPI.MAXLOC):
+        u, v = [x, 1], [y, 0]
+        res = op(u, v)
+        assert res[0] is y and res[1] == 0
+        res = op(v, u)
+        assert res[0] is y and res[1] == 0
     assert tuple(MPI.MINLOC([7.5, 3], [7.5, 4])) == (7.5, 3)
     assert tuple(MPI.MINLOC(("b", 1), ("a", 8))) == ("a", 8)
 

@@ -679,6 +679,29 @@ def test_pickle_custom_protocol_argument(restore_pickle):
     assert MPI.pickle.PROTOCOL == 4
 
 
+def test_pickle_custom_dumps_without_protocol(comm, restore_pickle):
+    # As in mpi4py: a user dumps given no protocol is called with the object alone, and
+    # PROTOCOL is None; the standard dumps always gets one.
+    import json
+
+    MPI.pickle.__init__(lambda obj: json.dumps(obj).encode(), lambda data: json.loads(bytes(data)))
+    assert MPI.pickle.PROTOCOL is None
+    for obj in (None, True, 7, "s", [1, 2], {"a": 0}):
+        assert MPI.pickle.loads(MPI.pickle.dumps(obj)) == obj
+        assert comm.sendrecv(obj, comm.Get_rank(), 0, None, comm.Get_rank(), 0) == obj
+    MPI.pickle.PROTOCOL = 2
+    with pytest.raises(TypeError):
+        MPI.pickle.dumps(1)  # the json dumps takes no protocol
+    MPI.pickle.PROTOCOL = None
+    assert MPI.pickle.PROTOCOL is None and MPI.pickle.dumps(1) == b"1"
+    MPI.pickle.__init__(pickle.dumps, pickle.loads)  # the standard dumps: protocol 5
+    assert MPI.pickle.PROTOCOL == 5
+    for protocol in (0, 1, -1, None):
+        MPI.pickle.__init__(protocol=protocol)
+        assert pickle.loads(MPI.pickle.dumps(None)) is None
+    assert MPI.pickle.PROTOCOL == 5
+
+
 @needs_numpy
 def test_dumps_oob_loads_oob(restore_pickle):
     big = np.arange(100_000, dtype="f8")
@@ -797,64 +820,6 @@ def test_object_refcounts_unchanged(comm):
         comm.send(obj, right, 98)
         req.wait()
     assert sys.getrefcount(obj) == before
-
-
-# -- MPI.buffer (the memory of received out-of-band parts) -------------------------------
-
-
-def test_buffer_allocate():
-    buf = MPI.buffer.allocate(100, clear=True)
-    assert isinstance(buf, MPI.buffer) and MPI.memory is MPI.buffer
-    assert len(buf) == buf.nbytes == 100 and not buf.readonly
-    assert buf.obj is None and buf.address != 0
-    assert buf.tobytes() == bytes(100)
-    view = memoryview(buf)
-    view[:3] = b"abc"
-    assert buf.tobytes()[:3] == b"abc"
-    with pytest.raises(BufferError):
-        buf.release()  # exported: the view still uses the memory
-    view.release()
-    buf.release()
-    assert len(buf) == 0 and buf.tobytes() == b""
-    assert len(MPI.buffer()) == 0
-    with pytest.raises(ValueError):
-        MPI.buffer.allocate(-1)
-
-
-def test_buffer_allocate_clear_reuses_no_old_data():
-    n = 8 << 20  # large blocks come from a cache of mappings
-    for _ in range(3):
-        buf = MPI.buffer.allocate(n)
-        memoryview(buf)[:] = b"\x07" * n
-        del buf
-        cleared = MPI.buffer.allocate(n, clear=True)
-        assert memoryview(cleared).tobytes() == bytes(n)
-        del cleared
-
-
-def test_buffer_frombuffer_and_toreadonly():
-    data = bytearray(b"hello")
-    buf = MPI.buffer.frombuffer(data)
-    assert buf.obj is data and not buf.readonly and buf.tobytes() == b"hello"
-    memoryview(buf)[0] = ord("j")
-    assert data == bytearray(b"jello")
-    # The bytearray is exported: it cannot move its memory under the buffer.
-    with pytest.raises(BufferError):
-        data.extend(b"x" * 100_000)
-    ro = buf.toreadonly()
-    assert ro.readonly and ro.tobytes() == b"jello"
-    with pytest.raises(TypeError):
-        memoryview(ro)[0] = 1
-    with pytest.raises(BufferError):
-        buf.release()  # the read-only view still uses it
-    del ro
-    buf.release()
-    data.extend(b"!")  # released: free to resize again
-    assert MPI.buffer.frombuffer(b"abc", readonly=True).readonly
-    with pytest.raises(BufferError):
-        MPI.buffer.frombuffer(b"abc")  # bytes are not writable
-    with pytest.raises(TypeError):
-        MPI.buffer.frombuffer(12)
 
 
 def test_blocking_buffer_calls_with_object_receive_pending(comm):

@@ -36,7 +36,10 @@ class Rc:
         self(**kwargs)
 
     def __setattr__(self, name, value):
-        if not hasattr(self, name):
+        # Options only, but the import system may record its own dunder attributes
+        # (__spec__, __loader__, ...) on rc, which sits in sys.modules as mpipy.rc.
+        dunder = name.startswith("__") and name.endswith("__")
+        if not hasattr(self, name) and not dunder:
             raise TypeError(f"object has no attribute {name!r}")
         super().__setattr__(name, value)
 
@@ -49,6 +52,9 @@ class Rc:
 
 
 rc = Rc()
+# ``import mpipy.rc`` gives this very object (code written for mpi4py does ``import
+# mpi4py.rc; mpi4py.rc.threads = False``).
+__import__("sys").modules[__name__ + ".rc"] = rc
 
 
 def get_include():

@@ -1,240 +1,220 @@
-"""Conversion between NumPy dtypes and MPI datatypes.
+"""Conversion between NumPy dtypes and MPI datatypes, as ``mpi4py.util.dtlib``.
 
-``from_numpy_dtype(dtype)`` builds the MPI datatype that describes the memory of one item of
-a NumPy dtype: a predefined datatype for a scalar, a struct datatype (resized to the item
-size) for a structured dtype, aligned or packed, and a contiguous or subarray datatype for a
-subarray dtype. Derived datatypes it returns are new and uncommitted: ``Commit()`` them to
-communicate, ``Free()`` them when done.
+``from_numpy_dtype(dtype)`` makes a new MPI datatype describing one item of a NumPy dtype:
+a duplicate of the predefined datatype of a scalar (a contiguous run of characters for a
+string of several), a contiguous or subarray datatype for a subarray dtype, and for a
+structured dtype a struct datatype resized to the item size. Every datatype it returns is
+new and uncommitted: ``Commit()`` it to communicate, ``Free()`` it when done.
 
-``to_numpy_dtype(datatype)`` goes the other way. Field names do not travel through MPI: a
-structured dtype comes back with the fields named ``f0``, ``f1``, ... at the same offsets,
-with the same formats and item size.
+``to_numpy_dtype(datatype)`` goes the other way. Field names do not travel through MPI:
+fields come back named ``f0``, ``f1``, ... at their offsets, the ``aligned`` flag set when
+every field lies at an offset its type's alignment divides. Without NumPy, it returns the
+specification ``numpy.dtype`` would take (a type code, a ``(spec, shape)`` tuple, a dict).
 """
-
-from __future__ import annotations
-
-import sys
-
-import numpy as np
 
 from .. import MPI
 
+try:
+    from numpy import dtype as _np_dtype
+except ImportError:  # NumPy is optional: to_numpy_dtype then gives dtype specifications
+    _np_dtype = None
+
 __all__ = ["from_numpy_dtype", "to_numpy_dtype"]
 
-_NATIVE = "<" if sys.byteorder == "little" else ">"
+
+# -- NumPy dtype -> MPI datatype --------------------------------------------------------
 
 
-def _check_byteorder(dtype: np.dtype) -> None:
-    if dtype.byteorder not in ("=", "|", _NATIVE):
-        raise ValueError(f"dtype {dtype!r}: MPI datatypes describe native byte order only")
+def _elementary(dtype):
+    """A new datatype for a dtype without fields or subarray."""
+    if dtype.kind in "SU" and dtype.itemsize > 0:
+        char = MPI.CHAR if dtype.kind == "S" else MPI.WCHAR
+        length = dtype.itemsize // char.Get_size()
+        return char.Dup() if length == 1 else char.Create_contiguous(length)
+    try:
+        datatype = MPI.Datatype.fromcode(dtype.char)
+    except ValueError:
+        datatype = MPI.DATATYPE_NULL
+    if not datatype or datatype.Get_size() != dtype.itemsize:
+        raise ValueError(f"NumPy dtype {dtype} has no matching MPI datatype")
+    return datatype.Dup()
 
 
-def _free_derived(datatypes) -> None:
+def _free_all(datatypes):
     for datatype in datatypes:
         if datatype and not datatype.is_predefined:
             datatype.Free()
 
 
-def _scalar_datatype(dtype: np.dtype) -> MPI.Datatype:
-    _check_byteorder(dtype)
-    if dtype.kind in "SU" and dtype.itemsize > 0:
-        char = MPI.CHAR if dtype.kind == "S" else MPI.WCHAR
-        length = dtype.itemsize // char.Get_size()
-        return char if length == 1 else char.Create_contiguous(length)
-    if dtype.kind == "V":
-        return MPI.BYTE.Create_contiguous(dtype.itemsize)
-    for code in (dtype.char, dtype.str[1:]):
-        try:
-            datatype = MPI.Datatype.fromcode(code)
-        except ValueError:
-            continue
-        if datatype.Get_size() == dtype.itemsize:
-            return datatype
-    raise ValueError(f"dtype {dtype!r} has no matching MPI datatype")
-
-
-def _subarray_datatype(base: np.dtype, shape: tuple[int, ...]) -> MPI.Datatype:
-    inner = from_numpy_dtype(base)
-    try:
-        if len(shape) == 1:
-            return inner.Create_contiguous(shape[0])
-        return inner.Create_subarray(list(shape), list(shape), [0] * len(shape))
-    finally:
-        _free_derived([inner])
-
-
-def _struct_datatype(dtype: np.dtype) -> MPI.Datatype:
-    fields = [dtype.fields[name] for name in dtype.names]
-    datatypes = []
-    try:
-        for field in fields:
-            datatypes.append(from_numpy_dtype(field[0]))
-        struct = MPI.Datatype.Create_struct(
-            [1] * len(fields), [field[1] for field in fields], datatypes
-        )
-    finally:
-        _free_derived(datatypes)
-    lb, extent = struct.Get_extent()
-    if lb == 0 and extent == dtype.itemsize:
-        return struct
-    try:
-        return struct.Create_resized(0, dtype.itemsize)
-    finally:
-        struct.Free()
-
-
-def from_numpy_dtype(dtype) -> MPI.Datatype:
-    """Return the MPI datatype matching a NumPy dtype (or anything ``np.dtype`` accepts)."""
-    dtype = np.dtype(dtype)
+def from_numpy_dtype(dtype):
+    """Convert NumPy datatype to MPI datatype."""
+    if _np_dtype is None:
+        raise RuntimeError("NumPy is not available")
+    dtype = _np_dtype(dtype)
     if dtype.hasobject:
-        raise ValueError(f"dtype {dtype!r} holds Python objects: no MPI datatype describes it")
-    if dtype.subdtype is not None:
+        raise ValueError(f"NumPy dtype {dtype} holds Python objects")
+    if not dtype.isnative:
+        raise ValueError(f"NumPy dtype {dtype} is not in native byte order")
+    if dtype.fields:
+        fields = [dtype.fields[name] for name in dtype.names]
+        members = []
+        try:
+            for field in fields:
+                members.append(from_numpy_dtype(field[0]))
+            struct = MPI.Datatype.Create_struct(
+                [1] * len(fields), [field[1] for field in fields], members
+            )
+        finally:
+            _free_all(members)
+        try:
+            return struct.Create_resized(0, dtype.itemsize)
+        finally:
+            struct.Free()
+    if dtype.subdtype:
         base, shape = dtype.subdtype
-        if 0 in shape:
-            raise ValueError(f"dtype {dtype!r} has an empty subarray")
-        return _subarray_datatype(base, shape)
-    if dtype.names is not None:
-        return _struct_datatype(dtype)
-    return _scalar_datatype(dtype)
+        item = from_numpy_dtype(base)
+        try:
+            if len(shape) == 1:
+                return item.Create_contiguous(shape[0])
+            return item.Create_subarray(shape, shape, [0] * len(shape))
+        finally:
+            item.Free()
+    return _elementary(dtype)
 
 
-# -- MPI datatype -> NumPy dtype ------------------------------------------------------
-
-_PAIRS = {
-    "SHORT_INT": "h",
-    "INT_INT": "i",
-    "LONG_INT": "l",
-    "FLOAT_INT": "f",
-    "DOUBLE_INT": "d",
-    "LONG_DOUBLE_INT": "g",
-}
-
-_F90_KINDS = {
-    MPI.COMBINER_F90_INTEGER: "i",
-    MPI.COMBINER_F90_REAL: "f",
-    MPI.COMBINER_F90_COMPLEX: "c",
-}
+# -- MPI datatype -> NumPy dtype --------------------------------------------------------
 
 
-# Datatypes whose dtype is a set of fields at byte offsets (resizing keeps the offsets).
-_FIELDS_COMBINERS = (
-    MPI.COMBINER_STRUCT,
-    MPI.COMBINER_VECTOR,
-    MPI.COMBINER_HVECTOR,
-    MPI.COMBINER_INDEXED,
-    MPI.COMBINER_HINDEXED,
-    MPI.COMBINER_INDEXED_BLOCK,
-    MPI.COMBINER_HINDEXED_BLOCK,
-)
+def _make(spec, **kwargs):
+    """numpy.dtype(spec, **kwargs), or the specification itself without NumPy."""
+    if _np_dtype is None:
+        return (spec, kwargs) if kwargs else spec
+    return _np_dtype(spec, **kwargs)
 
 
-def _named_dtype(datatype: MPI.Datatype) -> np.dtype:
-    for name, first in _PAIRS.items():
-        if datatype == getattr(MPI, name):
-            return np.dtype([("f0", first), ("f1", "i")], align=True)
-    if datatype.typechar == "V":
-        raise ValueError(f"datatype {datatype.Get_name()} has no matching NumPy dtype")
-    return np.dtype(datatype.typestr)
-
-
-def _structured(fields, itemsize: int) -> np.dtype:
-    """A structured dtype with the fields (dtype, offset) named f0, f1, ..., in the aligned
-    form when the layout is the one the C compiler would give."""
-    names = [f"f{i}" for i in range(len(fields))]
-    formats = [field[0] for field in fields]
-    offsets = [field[1] for field in fields]
-    if any(offset < 0 for offset in offsets):
-        raise ValueError("a field lies before the start of the item: no NumPy dtype matches")
-    if itemsize < max(offset + f.itemsize for f, offset in fields):
-        raise ValueError("fields reach beyond the extent: no NumPy dtype matches")
-    aligned = np.dtype(list(zip(names, formats)), align=True)
-    if [aligned.fields[n][1] for n in names] == offsets and aligned.itemsize == itemsize:
-        return aligned
-    return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": itemsize})
-
-
-def _block(base: np.dtype, length: int) -> np.dtype:
-    return base if length == 1 else np.dtype((base, (length,)))
-
-
-def _item_size(datatype: MPI.Datatype, itemsize) -> int:
-    """The item size of a dtype with fields at byte offsets: the datatype's extent, or the
-    one a resized datatype around it gives."""
-    if itemsize is not None:
-        return itemsize
-    lb, extent = datatype.Get_extent()
-    if lb != 0:
-        raise ValueError("datatype has a nonzero lower bound: no NumPy dtype matches")
-    return extent
-
-
-def _decoded_dtype(datatype: MPI.Datatype, itemsize=None) -> np.dtype:
-    """The dtype of a derived datatype; ``itemsize`` is the extent a resized datatype
-    made of this one gives it (its fields keep their offsets)."""
+def _decoded(datatype):
+    """decode(), and the new datatypes it handed out (to free)."""
     base, combiner, params = datatype.decode()
-    inner = list(params["datatypes"]) if combiner == "STRUCT" else [base]
+    made = [base, *params.get("datatypes", [])]
+    made += [params[key] for key in ("value", "index") if key in params]
+    return base, combiner, params, made
+
+
+def _aligned(datatype, offset=0):
+    """Whether every predefined datatype within `datatype`, placed at `offset`, lies at a
+    multiple of its alignment (and, for a resized datatype, the next item would too)."""
+    if datatype.is_predefined:
+        if offset == 0:
+            return True
+        alignment = MPI._typealign(datatype)
+        return bool(alignment) and offset % alignment == 0
+    base, combiner, params, made = _decoded(datatype)
     try:
-        if combiner == "STRUCT":
-            fields = [
-                (_block(to_numpy_dtype(t), n), d)
-                for t, n, d in zip(inner, params["blocklengths"], params["displacements"])
-                if n > 0
-            ]
-            return _structured(fields, _item_size(datatype, itemsize))
+        parts = [(base, 0)]
         if combiner == "RESIZED":
-            if params["lb"] != 0:
-                raise ValueError("datatype has a nonzero lower bound: no NumPy dtype matches")
-            if base.combiner in _FIELDS_COMBINERS:
-                return _decoded_dtype(base, params["extent"])
-            item = to_numpy_dtype(base)
-            return _structured([(item, 0)], params["extent"])
-        item = to_numpy_dtype(base)
-        if combiner == "DUP":
-            return item
-        if combiner == "CONTIGUOUS":
-            count = params["count"]
-            if base == MPI.BYTE:  # raw bytes
-                return np.dtype(f"V{count}")
-            if item.kind in "SU":  # a string of count characters
-                chars = count * (item.itemsize // (4 if item.kind == "U" else 1))
-                return np.dtype(f"{item.kind}{chars}")
-            return np.dtype((item, (count,)))
-        if combiner == "SUBARRAY":
-            sizes, subsizes, starts = params["sizes"], params["subsizes"], params["starts"]
-            if list(sizes) != list(subsizes) or any(starts):
-                raise ValueError("a partial subarray has no matching NumPy dtype")
-            shape = tuple(sizes) if params["order"] == MPI.ORDER_C else tuple(sizes[::-1])
-            return np.dtype((item, shape))
-        extent = base.Get_extent()[1]
-        if combiner in ("VECTOR", "HVECTOR"):
-            stride = params["stride"] * (extent if combiner == "VECTOR" else 1)
-            count, length = params["count"], params["blocklength"]
-            dense = count == 1 or stride == length * extent
-            if dense and itemsize in (None, count * length * extent):
-                return np.dtype((item, (count * length,)))
-            lengths, displs = [length] * count, [k * stride for k in range(count)]
-        elif combiner in ("INDEXED", "HINDEXED", "INDEXED_BLOCK", "HINDEXED_BLOCK"):
-            displs = params["displacements"]
-            if combiner.startswith("INDEXED"):
-                displs = [d * extent for d in displs]
-            lengths = params.get("blocklengths") or [params.get("blocklength")] * len(displs)
-        else:
-            raise ValueError(f"a datatype made by {combiner} has no matching NumPy dtype")
-        fields = [(_block(item, n), d) for n, d in zip(lengths, displs) if n > 0]
-        return _structured(fields, _item_size(datatype, itemsize))
+            parts = [(base, params["extent"])]
+        elif combiner == "STRUCT":
+            parts = list(zip(params["datatypes"], params["displacements"]))
+        elif combiner == "HVECTOR":
+            parts = [(base, params["stride"] if params["count"] > 1 else 0)]
+        elif combiner in ("HINDEXED", "HINDEXED_BLOCK"):
+            parts = [(base, d) for d in params["displacements"]]
+        return all(_aligned(t, offset + d) for t, d in parts)
     finally:
-        _free_derived(inner)
+        _free_all(made)
 
 
-def to_numpy_dtype(datatype: MPI.Datatype) -> np.dtype:
-    """Return the NumPy dtype matching an MPI datatype."""
-    if not isinstance(datatype, MPI.Datatype):
-        raise TypeError(f"expecting an MPI.Datatype, not {type(datatype).__name__}")
+def _fields(formats, offsets, aligned, itemsize=None):
+    spec = {
+        "names": [f"f{i}" for i in range(len(formats))],
+        "formats": formats,
+        "offsets": offsets,
+    }
+    if itemsize is not None:
+        spec["itemsize"] = itemsize
+    spec["aligned"] = aligned
+    return _make(spec)
+
+
+_PAIRS = ("SHORT", "INT", "LONG", "FLOAT", "DOUBLE", "LONG_DOUBLE")
+
+
+def _named(datatype):
+    code = MPI._typecode(datatype)
+    if code == "U":  # a wide character: NumPy's "U" alone is a string of none
+        code = "U1"
+    if code is not None:
+        return _make(code)
+    for name in _PAIRS:  # the (value, int) pairs of MINLOC and MAXLOC
+        if datatype == getattr(MPI, f"{name}_INT"):
+            return _make(f"{MPI._typecode(getattr(MPI, name))},i", align=True)
+    raise ValueError(f"MPI datatype {datatype.Get_name()} has no matching NumPy dtype")
+
+
+def to_numpy_dtype(datatype):
+    """Convert MPI datatype to NumPy datatype."""
     if datatype == MPI.DATATYPE_NULL:
-        raise ValueError("DATATYPE_NULL has no NumPy dtype")
-    combiner = datatype.combiner
-    if combiner == MPI.COMBINER_NAMED:
-        return _named_dtype(datatype)
-    if combiner in _F90_KINDS:
-        return np.dtype(f"{_F90_KINDS[combiner]}{datatype.Get_size()}")
-    return _decoded_dtype(datatype)
+        raise ValueError("MPI.DATATYPE_NULL has no NumPy dtype")
+    if datatype.combiner == MPI.COMBINER_NAMED:
+        return _named(datatype)
+    base, combiner, params, made = _decoded(datatype)
+    try:
+        if combiner in ("F90_INTEGER", "F90_REAL", "F90_COMPLEX"):
+            return _make(MPI._typecode(datatype))
+        if combiner == "DUP":
+            return to_numpy_dtype(base)
+        if combiner == "CONTIGUOUS":
+            return _make((to_numpy_dtype(base), (params["count"],)))
+        if combiner == "SUBARRAY":
+            sizes = list(params["sizes"])
+            if params["subsizes"] != sizes or any(params["starts"]):
+                raise ValueError("a subarray of part of an array has no matching NumPy dtype")
+            if params["order"] == MPI.ORDER_FORTRAN:
+                sizes.reverse()
+            return _make((to_numpy_dtype(base), tuple(sizes)))
+        if combiner == "VALUE_INDEX":
+            value, index = to_numpy_dtype(params["value"]), to_numpy_dtype(params["index"])
+            return _make([("f0", value), ("f1", index)], align=True)
+        if combiner == "RESIZED" and base.combiner == MPI.COMBINER_STRUCT:
+            # A struct resized to an item size: its fields, in items of that size.
+            aligned = _aligned(base, params["extent"])
+            _, _, inner, more = _decoded(base)
+            made += more
+            return _struct(datatype, inner, aligned)
+        if combiner == "STRUCT":
+            return _struct(datatype, params, True)
+        if combiner in ("VECTOR", "HVECTOR"):
+            count, stride = params["count"], params["stride"]
+            if combiner == "VECTOR":
+                stride *= base.extent
+                aligned = _aligned(base)
+            else:
+                stride = stride if count > 1 else 0
+                aligned = _aligned(base, stride)
+            block = (to_numpy_dtype(base), (params["blocklength"],))
+            offsets = [k * stride for k in range(count)]
+            return _fields([block] * count, offsets, aligned, datatype.extent)
+        if combiner in ("INDEXED", "HINDEXED", "INDEXED_BLOCK", "HINDEXED_BLOCK"):
+            displacements = params["displacements"]
+            lengths = params.get("blocklengths") or [params["blocklength"]] * len(displacements)
+            aligned = _aligned(base)
+            if combiner.startswith("H"):  # displacements in bytes
+                offsets = list(displacements)
+                aligned = aligned and all(_aligned(base, d) for d in offsets)
+            else:
+                offsets = [d * base.extent for d in displacements]
+            item = to_numpy_dtype(base)
+            return _fields([(item, (n,)) for n in lengths], offsets, aligned)
+        raise ValueError(f"an MPI datatype made by {combiner} has no matching NumPy dtype")
+    finally:
+        _free_all(made)
+
+
+def _struct(datatype, params, aligned):
+    types, displacements = params["datatypes"], params["displacements"]
+    formats = []
+    for t, n in zip(types, params["blocklengths"]):
+        item = to_numpy_dtype(t)
+        formats.append(item if n == 1 else (item, n))
+    aligned = aligned and all(_aligned(t, d) for t, d in zip(types, displacements))
+    return _fields(formats, list(displacements), aligned, datatype.extent)
