@@ -17,10 +17,19 @@ namespace {
 std::string type_name_of(nb::handle obj) { return nb::type_name(obj.type()).c_str(); }
 
 MPI_Count to_count(nb::handle obj, const char *what) {
-    if (!PyLong_Check(obj.ptr()))
-        spec_error(PyExc_TypeError,
-                   std::string(what) + " must be an integer, not " + type_name_of(obj));
-    long long value = PyLong_AsLongLong(obj.ptr());
+    long long value;
+    if (PyLong_Check(obj.ptr())) {
+        value = PyLong_AsLongLong(obj.ptr());
+    } else {  // anything integral, such as a NumPy integer
+        PyObject *index = PyNumber_Index(obj.ptr());
+        if (!index) {
+            PyErr_Clear();
+            spec_error(PyExc_TypeError,
+                       std::string(what) + " must be an integer, not " + type_name_of(obj));
+        }
+        value = PyLong_AsLongLong(index);
+        Py_DECREF(index);
+    }
     if (value == -1 && PyErr_Occurred()) throw nb::python_error();
     if (value < 0)
         spec_error(PyExc_ValueError, "negative " + std::string(what) + " " + std::to_string(value));
@@ -36,13 +45,18 @@ MPI_Datatype to_datatype(nb::handle obj) {
     }
     if (nb::isinstance<nb::str>(obj)) {
         MPI_Datatype type = datatype_for_format(nb::cast<std::string>(obj).c_str());
-        if (type == MPI_DATATYPE_NULL)
-            spec_error(PyExc_ValueError, "cannot map type code '" + nb::cast<std::string>(obj) +
-                                             "' to an MPI datatype");
+        if (type == MPI_DATATYPE_NULL)  // a failed lookup, as in mpi4py
+            spec_error(PyExc_KeyError, "cannot map type code '" + nb::cast<std::string>(obj) +
+                                           "' to an MPI datatype");
         return type;
     }
     spec_error(PyExc_TypeError,
                "expecting an MPI.Datatype or a type code, not " + type_name_of(obj));
+}
+
+// What may follow the buffer in [buf, datatype]: an MPI.Datatype or a type code.
+bool is_datatype_spec(nb::handle obj) {
+    return is_instance<Datatype>(obj) || PyUnicode_Check(obj.ptr());
 }
 
 bool is_predefined(MPI_Datatype type) { return combiner_of(type) == MPI_COMBINER_NAMED; }
@@ -74,44 +88,37 @@ void span_of(const Py_buffer &view, Py_ssize_t &lo, Py_ssize_t &hi) {
 
 }  // namespace
 
-void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
-    PyObject *items[4] = {spec.ptr(), nullptr, nullptr, nullptr};
-    Py_ssize_t n = 1;
-    if (PyList_Check(spec.ptr()) || PyTuple_Check(spec.ptr())) {
-        n = PySequence_Fast_GET_SIZE(spec.ptr());
-        if (n < 1 || n > 4)
-            spec_error(PyExc_TypeError, "expecting a buffer or a list/tuple of 2 to 4 items, got " +
-                                            std::to_string(n) + " items");
-        PyObject **seq = PySequence_Fast_ITEMS(spec.ptr());
-        for (Py_ssize_t i = 0; i < n; ++i) items[i] = seq[i];
-    }
-    nb::handle buf = items[0];
-    nb::handle count_obj, displ_obj, type_obj;
-    switch (n) {
-    case 2:  // [buf, datatype] or (buf, count)
-        if (PyLong_Check(items[1]))
-            count_obj = items[1];
-        else
-            type_obj = items[1];
-        break;
-    case 3:  // [buf, count, datatype] or [buf, (count, displ), datatype]
-        if (PyTuple_Check(items[1]) || PyList_Check(items[1])) {
-            if (PySequence_Fast_GET_SIZE(items[1]) != 2)
-                spec_error(PyExc_TypeError, "expecting (count, displacement) pair");
-            count_obj = PySequence_Fast_ITEMS(items[1])[0];
-            displ_obj = PySequence_Fast_ITEMS(items[1])[1];
-        } else if (!(items[1] == Py_None)) {
-            count_obj = items[1];
+void parse_message(nb::handle spec, Access access, MessageBuffer &out, int blocks) {
+    nb::handle buf = spec, count_obj, displ_obj, type_obj;  // None items count as absent
+    const bool listed = PyList_Check(spec.ptr()) || PyTuple_Check(spec.ptr());
+    if (listed) {
+        const Py_ssize_t n = PySequence_Fast_GET_SIZE(spec.ptr());
+        if (n < 2 || n > 4)
+            spec_error(PyExc_ValueError,
+                       "expecting a buffer or a list/tuple of 2 to 4 items, got " +
+                           std::to_string(n) + " items");
+        PyObject **items = PySequence_Fast_ITEMS(spec.ptr());
+        buf = items[0];
+        nb::handle second = items[1];
+        if (n == 4) {  // [buf, count, displ, datatype]
+            count_obj = second;
+            displ_obj = items[2];
+            type_obj = items[3];
+        } else {
+            if (n == 3) type_obj = items[2];  // [buf, count, datatype]
+            if (n == 2 && is_datatype_spec(second)) {
+                type_obj = second;  // [buf, datatype]
+            } else if (PyList_Check(second.ptr()) || PyTuple_Check(second.ptr())) {
+                if (PySequence_Fast_GET_SIZE(second.ptr()) != 2)  // [buf, (count, displ), ...]
+                    spec_error(PyExc_ValueError, "expecting a (count, displacement) pair");
+                count_obj = PySequence_Fast_ITEMS(second.ptr())[0];
+                displ_obj = PySequence_Fast_ITEMS(second.ptr())[1];
+            } else {
+                count_obj = second;  // [buf, count, ...]
+            }
         }
-        type_obj = items[2];
-        break;
-    case 4:  // [buf, count, displ, datatype]
-        if (!(items[1] == Py_None)) count_obj = items[1];
-        if (!(items[2] == Py_None)) displ_obj = items[2];
-        type_obj = items[3];
-        break;
-    default:
-        break;
+        if (count_obj.is_none()) count_obj = nb::handle();
+        if (displ_obj.is_none()) displ_obj = nb::handle();
     }
 
     MPI_Datatype type = MPI_DATATYPE_NULL;
@@ -121,9 +128,11 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
 
     out.pinned.release();
     if (is_bottom(buf)) {  // absolute addresses (or nothing): the datatype says everything
-        if (n == 1) spec_error(PyExc_TypeError, "expecting a buffer or a list/tuple, not None");
+        if (!listed) spec_error(PyExc_TypeError, "expecting a buffer or a list/tuple, not None");
         if (type == MPI_DATATYPE_NULL)
             spec_error(PyExc_TypeError, "a datatype is required with BOTTOM or None");
+        if (buf.is_none() && count > 0)
+            spec_error(PyExc_ValueError, "buffer is None but count is " + std::to_string(count));
         out.addr = MPI_BOTTOM;
         out.count = count < 0 ? 0 : count;
         out.type = type;
@@ -155,19 +164,37 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
     }
     const Py_buffer &view = out.pinned.view();
 
+    // Block collectives divide an inferred count among `blocks` processes; a given count is
+    // per process. Either way the buffer must hold `blocks` of them.
+    const MPI_Count per = blocks > 1 ? blocks : 1;
+    auto divide = [per](MPI_Count total) {
+        if (total % per != 0)
+            spec_error(PyExc_ValueError, "cannot infer a count: " + std::to_string(total) +
+                                             " items do not divide among " + std::to_string(per) +
+                                             " processes");
+        return total / per;
+    };
+
     if (type == MPI_DATATYPE_NULL) {
-        type = datatype_for_format(view.format);
-        if (type == MPI_DATATYPE_NULL)
+        const char *format = view.format ? view.format : "B";
+        type = datatype_for_format(format);
+        if (type == MPI_DATATYPE_NULL) {
+            if ((format[0] == '<' || format[0] == '>' || format[0] == '!') &&
+                datatype_for_format(format + 1) != MPI_DATATYPE_NULL)
+                spec_error(PyExc_BufferError, std::string("format string '") + format +
+                                                  "' with non-native byte order");
             spec_error(PyExc_ValueError,
-                       std::string("cannot infer an MPI datatype from buffer format '") +
-                           view.format + "'; pass [buf, count, datatype]");
+                       std::string("cannot infer an MPI datatype from buffer format '") + format +
+                           "'; pass [buf, count, datatype]");
+        }
         const Py_ssize_t itemsize = view.itemsize > 0 ? view.itemsize : 1;
         const MPI_Count available = view.len / itemsize;
-        if (count < 0) count = available - (displ <= available ? displ : available);
-        if (displ + count > available)
-            spec_error(PyExc_ValueError, "count " + std::to_string(count) + " and displacement " +
-                                             std::to_string(displ) + " exceed the buffer's " +
-                                             std::to_string(available) + " items");
+        if (count < 0) count = divide(available - (displ <= available ? displ : available));
+        if (displ + count * per > available)
+            spec_error(PyExc_ValueError,
+                       "count " + std::to_string(count) + (per > 1 ? " per process" : "") +
+                           " and displacement " + std::to_string(displ) + " exceed the buffer's " +
+                           std::to_string(available) + " items");
         out.addr = static_cast<char *>(view.buf) + displ * itemsize;
         out.count = count;
         out.type = type;
@@ -185,27 +212,32 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
     check(MPI_Type_get_true_extent_x(type, &true_lb, &true_extent));
     Py_ssize_t lo = 0, hi = 0;
     span_of(view, lo, hi);
+    if ((count < 0 || displ > 0) && extent <= 0)
+        spec_error(PyExc_ValueError, "datatype extent " + std::to_string(extent) +
+                                         " is not positive: give a count and no displacement");
+    const MPI_Count offset = displ * extent;
+    if (offset > hi)
+        spec_error(PyExc_ValueError, "displacement " + std::to_string(displ) +
+                                         " is beyond the buffer's " + std::to_string(hi) +
+                                         " bytes");
     if (count < 0) {  // as many whole datatype entries as the buffer holds
-        if (extent <= 0)
-            spec_error(PyExc_ValueError, "datatype has no positive extent; give a count");
-        const MPI_Count bytes = hi - displ * extent;
-        if (bytes < 0 || bytes % extent != 0)
+        const MPI_Count bytes = hi - offset;
+        if (bytes % extent != 0)
             spec_error(PyExc_ValueError, "buffer length " + std::to_string(hi) +
                                              " is not a multiple of the datatype extent " +
                                              std::to_string(extent));
-        count = bytes / extent;
+        count = divide(bytes / extent);
     }
-    const MPI_Count offset = displ * extent;
     if (count > 0) {
         const MPI_Count first = offset + true_lb;
-        const MPI_Count last = offset + (count - 1) * extent + true_lb + true_extent;
+        const MPI_Count last = offset + (count * per - 1) * extent + true_lb + true_extent;
         if (first < lo || last > hi)
-            spec_error(PyExc_ValueError, "count " + std::to_string(count) + " and displacement " +
-                                             std::to_string(displ) +
-                                             " of the datatype reach bytes [" +
-                                             std::to_string(first) + ", " + std::to_string(last) +
-                                             "), outside the buffer's [" + std::to_string(lo) +
-                                             ", " + std::to_string(hi) + ")");
+            spec_error(PyExc_ValueError,
+                       "count " + std::to_string(count) + (per > 1 ? " per process" : "") +
+                           " and displacement " + std::to_string(displ) +
+                           " of the datatype reach bytes [" + std::to_string(first) + ", " +
+                           std::to_string(last) + "), outside the buffer's [" + std::to_string(lo) +
+                           ", " + std::to_string(hi) + ")");
     }
     out.addr = static_cast<char *>(view.buf) + offset;
     out.count = count;
