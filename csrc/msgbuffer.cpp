@@ -165,7 +165,8 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out, int block
     const Py_buffer &view = out.pinned.view();
 
     // Block collectives divide an inferred count among `blocks` processes; a given count is
-    // per process. Either way the buffer must hold `blocks` of them.
+    // per process. Either way the buffer must hold `blocks` of them (none for no process:
+    // a neighbourhood without neighbours).
     const MPI_Count per = blocks > 1 ? blocks : 1;
     auto divide = [per](MPI_Count total) {
         if (total % per != 0)
@@ -190,7 +191,7 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out, int block
         const Py_ssize_t itemsize = view.itemsize > 0 ? view.itemsize : 1;
         const MPI_Count available = view.len / itemsize;
         if (count < 0) count = divide(available - (displ <= available ? displ : available));
-        if (displ + count * per > available)
+        if (displ + count * blocks > available)
             spec_error(PyExc_ValueError,
                        "count " + std::to_string(count) + (per > 1 ? " per process" : "") +
                            " and displacement " + std::to_string(displ) + " exceed the buffer's " +
@@ -228,9 +229,9 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out, int block
                                              std::to_string(extent));
         count = divide(bytes / extent);
     }
-    if (count > 0) {
+    if (count * blocks > 0) {
         const MPI_Count first = offset + true_lb;
-        const MPI_Count last = offset + (count * per - 1) * extent + true_lb + true_extent;
+        const MPI_Count last = offset + (count * blocks - 1) * extent + true_lb + true_extent;
         if (first < lo || last > hi)
             spec_error(PyExc_ValueError,
                        "count " + std::to_string(count) + (per > 1 ? " per process" : "") +
