@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <numeric>
+#include <type_traits>
 
 namespace mpipy {
 
@@ -58,7 +59,7 @@ struct Side {
     std::vector<count_t> counts;
     std::vector<displ_t> displs;
     std::vector<MPI_Datatype> types;
-    std::vector<MPI_Aint> byte_displs;  // Neighbor_alltoallw takes MPI_Aint in every MPI
+    std::vector<MPI_Aint> byte_displs;  // Alltoallw's (absolute addresses with BOTTOM)
 };
 
 struct CollState : RequestState {
@@ -204,9 +205,12 @@ MPI_Count extent_of(MPI_Datatype type) {
     return extent;
 }
 
-void store(Side &side, const std::vector<MPI_Count> &counts, const std::vector<MPI_Count> &displs) {
+void store_counts(Side &side, const std::vector<MPI_Count> &counts) {
     for (MPI_Count c : counts) side.counts.push_back(to_count_t(c));
-    for (MPI_Count d : displs) {
+}
+
+template <class T> void store_displs(Side &side, const std::vector<T> &displs) {
+    for (T d : displs) {
         if (sizeof(displ_t) == sizeof(int) && (d > INT_MAX || d < INT_MIN))
             throw nb::value_error("displacement beyond 2**31-1 needs MPI-4 large counts");
         side.displs.push_back(static_cast<displ_t>(d));
@@ -291,7 +295,8 @@ void parse_vector(nb::handle spec, Access access, Side &side, bool in_place_ok, 
         const MPI_Count extent = extent_of(side.buf.type);
         for (int i = 0; i < n; ++i) bounds.check(side.buf.type, counts[i], displs[i] * extent);
     }
-    store(side, counts, displs);
+    store_counts(side, counts);
+    store_displs(side, displs);
 }
 
 // Alltoallw's spec, with a datatype per process and displacements in bytes:
@@ -381,7 +386,8 @@ void parse_vector_w(nb::handle spec, Access access, Side &side, bool in_place_ok
     }
     for (int i = 0; i < n; ++i) bounds.check(types[i], counts[i], displs[i]);
     side.types = std::move(types);
-    store(side, counts, displs);
+    store_counts(side, counts);
+    side.byte_displs.assign(displs.begin(), displs.end());
 }
 
 struct Context {
@@ -610,6 +616,17 @@ nb::object alltoallv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::
     return finish<C>(state, rc);
 }
 
+// Alltoallw's byte displacements as MPI_Alltoallw takes them: MPI_Aint with MPI-4 large
+// counts, int before (Neighbor_alltoallw takes MPI_Aint in every MPI).
+template <class D = displ_t> D *alltoallw_displs(Side &side) {
+    if constexpr (std::is_same_v<D, MPI_Aint>) {
+        return side.byte_displs.data();
+    } else {
+        store_displs(side, side.byte_displs);
+        return side.displs.data();
+    }
+}
+
 template <Call C>
 nb::object alltoallw(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf) {
     Context c = context_of(self);
@@ -618,9 +635,10 @@ nb::object alltoallw(const Comm &self, nb::handle info, nb::handle sendbuf, nb::
     Side &s = state->send, &r = state->recv;
     parse_vector_w(recvbuf, Access::write, r, false, c.size);
     parse_vector_w(sendbuf, Access::read, s, !c.inter, c.size);
-    int rc = MPIPY_COLL(C, Alltoallw, Ialltoallw, s.buf.addr, s.counts.data(), s.displs.data(),
-                        s.types.data(), r.buf.addr, r.counts.data(), r.displs.data(),
-                        r.types.data(), c.comm);
+    displ_t *sdispls = alltoallw_displs(s), *rdispls = alltoallw_displs(r);
+    int rc =
+        MPIPY_COLL(C, Alltoallw, Ialltoallw, s.buf.addr, s.counts.data(), sdispls, s.types.data(),
+                   r.buf.addr, r.counts.data(), rdispls, r.types.data(), c.comm);
     return finish<C>(state, rc);
 }
 
@@ -635,7 +653,7 @@ nb::object reduce(const Comm &self, nb::handle info, nb::handle sendbuf, nb::han
     if (is_root(c, root)) parse_plain(recvbuf, Access::write, r, false);
     if (!c.inter || root >= 0) parse_plain(sendbuf, Access::read, s, !c.inter && is_root(c, root));
     const bool in_place = s.buf.addr == MPI_IN_PLACE;
-    MPI_Count count = (c.inter ? (root >= 0 ? s.count : r.count) : (in_place ? r.count : s.count));
+    count_t count = (c.inter ? (root >= 0 ? s.count : r.count) : (in_place ? r.count : s.count));
     MPI_Datatype type =
         (c.inter ? (root >= 0 ? s.buf.type : r.buf.type) : (in_place ? r.buf.type : s.buf.type));
     if (!c.inter && is_root(c, root)) check_reduction_pair(s, r);
@@ -649,8 +667,7 @@ nb::object reduce(const Comm &self, nb::handle info, nb::handle sendbuf, nb::han
         count = 1;
         type = (mop == MPI_MAXLOC || mop == MPI_MINLOC) ? MPI_2INT : MPI_INT;
     }
-    int rc = MPIPY_COLL(C, Reduce, Ireduce, s.buf.addr, r.buf.addr, to_count_t(count), type, mop,
-                        root, c.comm);
+    int rc = MPIPY_COLL(C, Reduce, Ireduce, s.buf.addr, r.buf.addr, count, type, mop, root, c.comm);
     return finish<C>(state, rc);
 }
 
@@ -866,9 +883,6 @@ nb::object neighbor_alltoallw(const Comm &self, nb::handle info, nb::handle send
     Side &s = state->send, &r = state->recv;
     parse_vector_w(recvbuf, Access::write, r, false, indegree);
     parse_vector_w(sendbuf, Access::read, s, false, outdegree);
-    // MPI takes MPI_Aint byte displacements here, with or without large counts.
-    s.byte_displs.assign(s.displs.begin(), s.displs.end());
-    r.byte_displs.assign(r.displs.begin(), r.displs.end());
     int rc = MPIPY_COLL(C, Neighbor_alltoallw, Ineighbor_alltoallw, s.buf.addr, nonnull(s.counts),
                         nonnull(s.byte_displs), nonnull(s.types), r.buf.addr, nonnull(r.counts),
                         nonnull(r.byte_displs), nonnull(r.types), comm);

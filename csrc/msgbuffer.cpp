@@ -106,7 +106,9 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out, int block
             type_obj = items[3];
         } else {
             if (n == 3) type_obj = items[2];  // [buf, count, datatype]
-            if (n == 2 && is_datatype_spec(second)) {
+            if (PyLong_Check(second.ptr())) {
+                count_obj = second;  // [buf, count, ...]
+            } else if (n == 2 && is_datatype_spec(second)) {
                 type_obj = second;  // [buf, datatype]
             } else if (PyList_Check(second.ptr()) || PyTuple_Check(second.ptr())) {
                 if (PySequence_Fast_GET_SIZE(second.ptr()) != 2)  // [buf, (count, displ), ...]
@@ -114,7 +116,7 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out, int block
                 count_obj = PySequence_Fast_ITEMS(second.ptr())[0];
                 displ_obj = PySequence_Fast_ITEMS(second.ptr())[1];
             } else {
-                count_obj = second;  // [buf, count, ...]
+                count_obj = second;  // any other count: None, a NumPy integer, ...
             }
         }
         if (count_obj.is_none()) count_obj = nb::handle();

@@ -19,6 +19,7 @@ import pytest
 from mpipy import MPI
 
 WORLD = MPI.COMM_WORLD
+LARGE_COUNTS = MPI.Get_version() >= (4, 0)  # mpipy calls the MPI-4 `_c` functions
 
 INTS = ["b", "h", "i", "q", "B", "H", "I", "Q"]  # int8..int64, uint8..uint64
 FLOATS = ["f", "d"]
@@ -852,6 +853,23 @@ def test_alltoallw_bottom(comm):
             [None, [1] * size, [0] * size, rtypes],
         )
         assert recvbuf.tolist() == [100 * s + rank for s in range(size)]
+        # absolute addresses as byte displacements of plain datatypes
+        recvbuf[:] = SENTINEL
+        if LARGE_COUNTS:
+            comm.Alltoallw(
+                [MPI.BOTTOM, [1] * size, [saddr + 4 * d for d in range(size)], [MPI.INT] * size],
+                [MPI.BOTTOM, [1] * size, [raddr + 4 * s for s in range(size)], [MPI.INT] * size],
+            )
+            assert recvbuf.tolist() == [100 * s + rank for s in range(size)]
+        else:  # int displacements: an address beyond 2**31 cannot be one (on COMM_SELF here,
+            # where no other rank can be left waiting)
+            spec = [[MPI.BOTTOM, [1], [a], [MPI.INT]] for a in (saddr, raddr)]
+            if max(saddr, raddr) > 2**31 - 1:
+                with pytest.raises(ValueError):
+                    MPI.COMM_SELF.Alltoallw(*spec)
+            else:
+                MPI.COMM_SELF.Alltoallw(*spec)
+                assert recvbuf[0] == 100 * rank
         with pytest.raises(ValueError):  # BOTTOM needs counts and displacements
             comm.Alltoallw([MPI.BOTTOM, stypes], [MPI.BOTTOM, rtypes])
         with pytest.raises(ValueError):

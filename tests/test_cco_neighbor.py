@@ -421,6 +421,16 @@ def test_neighbor_alltoallw_bottom(topo):
     finally:
         for t in stypes + rtypes:
             t.Free()
+    # the absolute addresses as byte displacements of plain datatypes (beyond 2**31: they
+    # travel as MPI_Aint in every MPI)
+    recvbuf[:] = SENTINEL
+    topo.comm.Neighbor_alltoallw(
+        [MPI.BOTTOM, [1] * n_out, [saddr + 4 * b for b in range(n_out)], [MPI.INT] * n_out],
+        [None, ([1] * n_in, [raddr + 4 * j for j in range(n_in)]), [MPI.INT] * n_in],
+    )
+    for j, src in enumerate(topo.ins):
+        expected = SENTINEL if src == MPI.PROC_NULL else value(src, topo.source_block[j])
+        assert recvbuf[j] == expected
 
 
 # -- Objects ---------------------------------------------------------------------------
