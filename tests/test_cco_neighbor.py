@@ -459,6 +459,15 @@ def test_neighbor_alltoall_objects(topo):
             assert got[j] == (src, b, "x" * b)
 
 
+def test_neighbor_alltoall_none_and_iterables(topo):
+    """None sends None to every out-neighbour; any iterable of outdegree objects will do."""
+    got = topo.comm.neighbor_alltoall(None)
+    assert got == [None] * len(topo.ins)
+    got = topo.comm.neighbor_alltoall((topo.rank, b) for b in range(len(topo.outs)))
+    for j, src in enumerate(topo.ins):
+        assert got[j] == (None if src == MPI.PROC_NULL else (src, topo.source_block[j]))
+
+
 def test_neighbor_objects_numpy(topo):
     arrays = [np.full(1000, topo.rank * 10 + b, dtype="d") for b in range(len(topo.outs))]
     got = topo.comm.neighbor_alltoall(arrays)
