@@ -171,6 +171,7 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out, int block
     // a neighbourhood without neighbours).
     const MPI_Count per = blocks > 1 ? blocks : 1;
     auto divide = [per](MPI_Count total) {
+        if (per == 1) return total;  // no division on the point-to-point path
         if (total % per != 0)
             spec_error(PyExc_ValueError, "cannot infer a count: " + std::to_string(total) +
                                              " items do not divide among " + std::to_string(per) +
@@ -179,9 +180,9 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out, int block
     };
 
     if (type == MPI_DATATYPE_NULL) {
-        const char *format = view.format ? view.format : "B";
-        type = datatype_for_format(format);
+        type = datatype_for_format(view.format);
         if (type == MPI_DATATYPE_NULL) {
+            const char *format = view.format;  // not null: no format means bytes
             if ((format[0] == '<' || format[0] == '>' || format[0] == '!') &&
                 datatype_for_format(format + 1) != MPI_DATATYPE_NULL)
                 spec_error(PyExc_BufferError, std::string("format string '") + format +

@@ -59,7 +59,10 @@ template <class T> nb::object finish_new(MPI_Comm out) {
 // Weights as MPI takes them: None or MPI.UNWEIGHTED for none, MPI.WEIGHTS_EMPTY for an
 // empty list (of a process without edges), else one per edge.
 bool is_address(nb::handle obj, const void *address) {
-    return PyLong_Check(obj.ptr()) && PyLong_AsVoidPtr(obj.ptr()) == address;
+    if (!PyLong_Check(obj.ptr())) return false;
+    void *p = PyLong_AsVoidPtr(obj.ptr());
+    if (!p && PyErr_Occurred()) PyErr_Clear();  // no address: an int out of range
+    return p == address;
 }
 const int *weights_arg(nb::handle w, std::vector<int> &storage, size_t expected, const char *what) {
     if (w.is_none() || is_address(w, MPI_UNWEIGHTED)) return MPI_UNWEIGHTED;
