@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <numeric>
+#include <type_traits>
 
 namespace mpipy {
 
@@ -58,7 +59,7 @@ struct Side {
     std::vector<count_t> counts;
     std::vector<displ_t> displs;
     std::vector<MPI_Datatype> types;
-    std::vector<MPI_Aint> byte_displs;  // Neighbor_alltoallw takes MPI_Aint in every MPI
+    std::vector<MPI_Aint> byte_displs;  // Alltoallw's (absolute addresses with BOTTOM)
 };
 
 struct CollState : RequestState {
@@ -74,155 +75,319 @@ struct CollState : RequestState {
 
 bool is_in_place(nb::handle obj) { return nb::isinstance<InPlaceType>(obj); }
 
-// Plain spec; None is an empty buffer, IN_PLACE is MPI_IN_PLACE where allowed.
-void parse_plain(nb::handle spec, Access access, Side &side, bool in_place_ok) {
-    if (spec.is_none()) {
-        side.buf.addr = nullptr;
-        side.buf.count = 0;
-        side.buf.type = MPI_BYTE;
-    } else if (is_in_place(spec)) {
+// IN_PLACE where MPI allows it, where None means IN_PLACE too (as in mpi4py).
+bool in_place(nb::handle spec, bool in_place_ok) {
+    if (is_in_place(spec)) {
         if (!in_place_ok) throw nb::value_error("IN_PLACE is not allowed for this buffer here");
+        return true;
+    }
+    return in_place_ok && spec.is_none();
+}
+
+// Plain spec; None is an empty buffer, IN_PLACE is MPI_IN_PLACE where allowed. With `blocks`
+// (block collectives) an inferred count is divided among that many processes.
+void parse_plain(nb::handle spec, Access access, Side &side, bool in_place_ok, int blocks = 1) {
+    if (in_place(spec, in_place_ok)) {
         side.buf.addr = MPI_IN_PLACE;
         side.buf.count = 0;
         side.buf.type = MPI_DATATYPE_NULL;
+    } else if (spec.is_none()) {
+        side.buf.addr = nullptr;
+        side.buf.count = 0;
+        side.buf.type = MPI_BYTE;
     } else {
-        parse_message(spec, access, side.buf);
+        parse_message(spec, access, side.buf, blocks);
     }
     side.count = to_count_t(side.buf.count);
 }
 
-// A spec whose count covers all n processes ("B" specs): count per process.
+// A spec holding one block per process (Gather's receive buffer, Scatter's send buffer, ...):
+// a count given in it is per process, an inferred one is the buffer's divided among n.
 void parse_block(nb::handle spec, Access access, Side &side, bool in_place_ok, int n) {
-    parse_plain(spec, access, side, in_place_ok);
-    if (side.buf.addr == MPI_IN_PLACE || n == 0) return;
-    if (side.buf.count % n != 0)
-        throw nb::value_error(("message: count " + std::to_string(side.buf.count) +
-                               " is not a multiple of the number of processes " + std::to_string(n))
-                                  .c_str());
-    side.count = to_count_t(side.buf.count / n);
+    parse_plain(spec, access, side, in_place_ok, n);
 }
 
-std::vector<MPI_Count> int_list(nb::handle seq, const char *what) {
-    std::vector<MPI_Count> out;
-    for (nb::handle item : seq) {
-        long long v = nb::cast<long long>(item);
-        if (v < 0) throw nb::value_error((std::string("negative ") + what).c_str());
-        out.push_back(v);
+[[noreturn]] void spec_error(PyObject *kind, const std::string &what) {
+    PyErr_SetString(kind, ("message: " + what).c_str());
+    throw nb::python_error();
+}
+
+bool is_list_or_tuple(nb::handle obj) {
+    return PyList_Check(obj.ptr()) || PyTuple_Check(obj.ptr());
+}
+
+// One integer standing for every process, as opposed to a sequence of them: an integral
+// object that has no length (NumPy integers and zero-dimensional integer arrays included).
+bool is_integral(nb::handle obj) {
+    PyObject *o = obj.ptr();
+    if (PyLong_Check(o)) return true;
+    if (!PyIndex_Check(o)) return false;
+    if (PySequence_Check(o)) {
+        if (PySequence_Size(o) >= 0) return false;
+        PyErr_Clear();
     }
+    PyObject *index = PyNumber_Index(o);
+    if (!index) {
+        PyErr_Clear();
+        return false;
+    }
+    Py_DECREF(index);
+    return true;
+}
+
+long long integer(nb::handle obj, const char *what) {
+    PyObject *index = PyNumber_Index(obj.ptr());
+    if (!index) {
+        PyErr_Clear();
+        spec_error(PyExc_TypeError, std::string(what) + " must be integers, not " +
+                                        nb::type_name(obj.type()).c_str());
+    }
+    long long v = PyLong_AsLongLong(index);
+    Py_DECREF(index);
+    if (v == -1 && PyErr_Occurred()) throw nb::python_error();
+    return v;
+}
+
+// n integers: one integer for all, or a sequence (list, tuple, NumPy array, ...) of n.
+std::vector<MPI_Count> integers(nb::handle obj, int n, const char *what) {
+    std::vector<MPI_Count> out;
+    if (is_integral(obj)) {
+        out.assign(static_cast<size_t>(n), integer(obj, what));
+        return out;
+    }
+    nb::object seq = nb::steal(PySequence_Fast(obj.ptr(), ""));
+    if (!seq.is_valid()) {
+        PyErr_Clear();
+        spec_error(PyExc_TypeError, std::string(what) + " must be an integer or a sequence, not " +
+                                        nb::type_name(obj.type()).c_str());
+    }
+    const Py_ssize_t len = PySequence_Fast_GET_SIZE(seq.ptr());
+    if (len != n)
+        spec_error(PyExc_ValueError,
+                   "expecting " + std::to_string(n) + " " + what + ", got " + std::to_string(len));
+    for (Py_ssize_t i = 0; i < len; ++i)
+        out.push_back(integer(PySequence_Fast_GET_ITEM(seq.ptr(), i), what));
     return out;
 }
 
-// Vector spec: [buf, counts, displs, datatype], [buf, counts, datatype],
-// [buf, (counts, displs), datatype], [buf, counts], [buf, (counts, displs)]; displacements
-// default to packed blocks. With `typed_displs_in_bytes` (Alltoallw) the last item is a
-// datatype per process (or one for all) and displacements are in bytes.
-void parse_vector(nb::handle spec, Access access, Side &side, bool in_place_ok, int n,
-                  bool alltoallw = false) {
-    if (spec.is_none() || is_in_place(spec)) {
+void check_counts(const std::vector<MPI_Count> &counts) {
+    for (MPI_Count c : counts)
+        if (c < 0) spec_error(PyExc_ValueError, "negative count " + std::to_string(c));
+}
+
+// Whether `count` items of `type` at byte offset `at` lie within the side's buffer. Only
+// checked for a pinned contiguous buffer: BOTTOM has absolute addresses, and a strided buffer's
+// derived datatype reaches where its author says.
+struct Bounds {
+    MPI_Count bytes = -1;  // -1: unchecked
+    explicit Bounds(const MessageBuffer &buf) {
+        if (!buf.pinned.empty() && PyBuffer_IsContiguous(&buf.pinned.view(), 'A'))
+            bytes = buf.pinned.view().len;
+    }
+    void check(MPI_Datatype type, MPI_Count count, MPI_Count at) const {
+        if (bytes < 0 || count == 0) return;
+        MPI_Count lb = 0, extent = 0, true_lb = 0, true_extent = 0;
+        mpipy::check(MPI_Type_get_extent_x(type, &lb, &extent));
+        mpipy::check(MPI_Type_get_true_extent_x(type, &true_lb, &true_extent));
+        const MPI_Count first = at + true_lb,
+                        last = at + (count - 1) * extent + true_lb + true_extent;
+        if (first < 0 || last > bytes)
+            spec_error(PyExc_ValueError, std::to_string(count) + " items at byte " +
+                                             std::to_string(at) + " reach bytes [" +
+                                             std::to_string(first) + ", " + std::to_string(last) +
+                                             "), outside the buffer's " + std::to_string(bytes));
+    }
+};
+
+MPI_Count extent_of(MPI_Datatype type) {
+    MPI_Count lb = 0, extent = 0;
+    check(MPI_Type_get_extent_x(type, &lb, &extent));
+    return extent;
+}
+
+void store_counts(Side &side, const std::vector<MPI_Count> &counts) {
+    for (MPI_Count c : counts) side.counts.push_back(to_count_t(c));
+}
+
+template <class T> void store_displs(Side &side, const std::vector<T> &displs) {
+    for (T d : displs) {
+        if (sizeof(displ_t) == sizeof(int) && (d > INT_MAX || d < INT_MIN))
+            throw nb::value_error("displacement beyond 2**31-1 needs MPI-4 large counts");
+        side.displs.push_back(static_cast<displ_t>(d));
+    }
+}
+
+// Vector spec, one block per process: buf, [buf, datatype], [buf, counts],
+// [buf, (counts, displs)], [buf, counts, datatype], [buf, (counts, displs), datatype],
+// [buf, counts, displs, datatype]. Counts and displacements (in datatype extents) are one
+// integer for all processes or a sequence of n; None counts split the buffer as evenly as
+// possible, None displacements pack the blocks, one integer d places block i at d * i.
+void parse_vector(nb::handle spec, Access access, Side &side, bool in_place_ok, int n) {
+    if (in_place(spec, in_place_ok)) {
         parse_plain(spec, access, side, in_place_ok);
         return;
     }
-    if (!PyList_Check(spec.ptr()) && !PyTuple_Check(spec.ptr()))
-        throw nb::type_error("message: a vector collective needs [buf, counts, displs, datatype]");
-    nb::sequence items = nb::borrow<nb::sequence>(spec);
-    const size_t len = nb::len(items);
-    if (len < 2 || len > 4)
-        throw nb::type_error("message: expecting [buf, counts, displs, datatype]");
-    nb::handle buf = items[0], counts_obj = items[1], displs_obj, type_obj;
-    if (len == 4) {
-        displs_obj = items[2];
-        type_obj = items[3];
-    } else if (len == 3) {
-        type_obj = items[2];
-    }
-    if ((PyTuple_Check(counts_obj.ptr()) && nb::len(counts_obj) == 2 &&
-         !PyLong_Check(nb::borrow<nb::tuple>(counts_obj)[0].ptr()))) {
-        displs_obj = nb::borrow<nb::tuple>(counts_obj)[1];
-        counts_obj = nb::borrow<nb::tuple>(counts_obj)[0];
-    }
-    std::vector<MPI_Count> counts;
-    if (PyLong_Check(counts_obj.ptr()))
-        counts.assign(static_cast<size_t>(n), nb::cast<MPI_Count>(counts_obj));
-    else
-        counts = int_list(counts_obj, "count");
-    if (counts.size() != static_cast<size_t>(n))
-        throw nb::value_error(("message: expecting " + std::to_string(n) + " counts, got " +
-                               std::to_string(counts.size()))
-                                  .c_str());
-    std::vector<MPI_Count> displs;
-    if (displs_obj.is_valid() && !displs_obj.is_none()) {
-        displs = int_list(displs_obj, "displacement");
-        if (displs.size() != counts.size())
-            throw nb::value_error(("message: expecting " + std::to_string(n) +
-                                   " displacements, got " + std::to_string(displs.size()))
-                                      .c_str());
-    }
-
-    if (alltoallw) {
-        // Datatypes per process; the buffer is bytes, displacements in bytes.
-        std::vector<MPI_Datatype> types;
-        if (type_obj.is_valid() && nb::isinstance<Datatype>(type_obj)) {
-            types.assign(static_cast<size_t>(n), nb::inst_ptr<Datatype>(type_obj)->get());
-        } else if (type_obj.is_valid() && !type_obj.is_none()) {
-            for (nb::handle t : type_obj) {
-                if (!nb::isinstance<Datatype>(t))
-                    throw nb::type_error("message: expecting datatypes");
-                types.push_back(nb::inst_ptr<Datatype>(t)->get());
-            }
+    nb::handle buf = spec, counts_obj, displs_obj, type_obj;
+    if (is_list_or_tuple(spec)) {
+        const Py_ssize_t len = PySequence_Fast_GET_SIZE(spec.ptr());
+        if (len < 2 || len > 4)
+            spec_error(PyExc_ValueError,
+                       "expecting a buffer or a list/tuple of 2 to 4 items, got " +
+                           std::to_string(len) + " items");
+        PyObject **items = PySequence_Fast_ITEMS(spec.ptr());
+        buf = items[0];
+        nb::handle second = items[1];
+        if (len == 4) {
+            counts_obj = second;
+            displs_obj = items[2];
+            type_obj = items[3];
         } else {
-            throw nb::type_error("message: Alltoallw needs datatypes");
-        }
-        if (types.size() != counts.size())
-            throw nb::value_error("message: expecting one datatype per process");
-        parse_message(buf, access, side.buf);
-        MPI_Count total = 0;
-        check(MPI_Type_size_x(side.buf.type, &total));
-        total *= side.buf.count;  // bytes in the buffer
-        if (displs.empty()) {
-            MPI_Count at = 0;
-            for (size_t i = 0; i < counts.size(); ++i) {
-                displs.push_back(at);
-                MPI_Count lb = 0, extent = 0;
-                check(MPI_Type_get_extent_x(types[i], &lb, &extent));
-                at += counts[i] * extent;
+            if (len == 3) type_obj = items[2];
+            if (len == 2 && (is_instance<Datatype>(second) || PyUnicode_Check(second.ptr()))) {
+                type_obj = second;
+            } else if (PyTuple_Check(second.ptr())) {  // a tuple is (counts, displs)
+                if (PyTuple_GET_SIZE(second.ptr()) != 2)
+                    spec_error(PyExc_ValueError, "expecting a (counts, displacements) pair");
+                counts_obj = PyTuple_GET_ITEM(second.ptr(), 0);
+                displs_obj = PyTuple_GET_ITEM(second.ptr(), 1);
+            } else {
+                counts_obj = second;
             }
         }
-        for (size_t i = 0; i < counts.size(); ++i) {
-            MPI_Count lb = 0, extent = 0;
-            check(MPI_Type_get_extent_x(types[i], &lb, &extent));
-            if (counts[i] > 0 && displs[i] + counts[i] * extent > total)
-                throw nb::value_error("message: counts and displacements exceed the buffer");
-        }
-        side.types = std::move(types);
-        for (MPI_Count c : counts) side.counts.push_back(to_count_t(c));
-        for (MPI_Count d : displs) side.displs.push_back(static_cast<displ_t>(d));
-        return;
+    } else if (spec.is_none()) {
+        spec_error(PyExc_TypeError, "expecting a buffer or a list/tuple, not None");
     }
+    // The buffer's address and datatype; each block has its count.
+    parse_message(nb::make_tuple(buf, 0, type_obj.is_valid() ? type_obj : nb::none()), access,
+                  side.buf);
+    const Bounds bounds(side.buf);
 
-    if (displs.empty()) {
+    std::vector<MPI_Count> counts, displs;
+    if (counts_obj.is_valid() && !counts_obj.is_none()) {
+        counts = integers(counts_obj, n, "counts");
+        check_counts(counts);
+    } else {  // the buffer's items, spread over the processes as evenly as possible
+        MPI_Count items = 0;
+        if (!side.buf.pinned.empty() && side.buf.pinned.view().len > 0) {
+            const MPI_Count bytes = side.buf.pinned.view().len, extent = extent_of(side.buf.type);
+            if (extent <= 0 || bytes % extent != 0)
+                spec_error(PyExc_ValueError, "cannot infer counts: buffer length " +
+                                                 std::to_string(bytes) +
+                                                 " is not a multiple of the datatype extent " +
+                                                 std::to_string(extent));
+            items = bytes / extent;
+        }
+        for (int i = 0; i < n; ++i) counts.push_back(items / n + (items % n > i ? 1 : 0));
+    }
+    if (!displs_obj.is_valid() || displs_obj.is_none()) {  // packed
         MPI_Count at = 0;
         for (MPI_Count c : counts) {
             displs.push_back(at);
             at += c;
         }
+    } else if (is_integral(displs_obj)) {  // a stride
+        const MPI_Count stride = integer(displs_obj, "displacements");
+        for (int i = 0; i < n; ++i) displs.push_back(stride * i);
+    } else {
+        displs = integers(displs_obj, n, "displacements");
     }
-    nb::object whole = type_obj.is_valid() && !type_obj.is_none()
-                           ? nb::object(nb::make_tuple(buf, type_obj))
-                           : nb::borrow(buf);
-    parse_message(whole, access, side.buf);  // start address, datatype, capacity in elements
-    for (size_t i = 0; i < counts.size(); ++i)
-        if (counts[i] > 0 && displs[i] + counts[i] > side.buf.count)
-            throw nb::value_error(("message: count " + std::to_string(counts[i]) +
-                                   " at displacement " + std::to_string(displs[i]) +
-                                   " exceeds the buffer's " + std::to_string(side.buf.count) +
-                                   " elements")
-                                      .c_str());
-    for (MPI_Count c : counts) side.counts.push_back(to_count_t(c));
-    for (MPI_Count d : displs) {
-        if (d > INT_MAX && sizeof(displ_t) == sizeof(int))
-            throw nb::value_error("displacement beyond 2**31-1 needs MPI-4 large counts");
-        side.displs.push_back(static_cast<displ_t>(d));
+    if (bounds.bytes >= 0) {
+        const MPI_Count extent = extent_of(side.buf.type);
+        for (int i = 0; i < n; ++i) bounds.check(side.buf.type, counts[i], displs[i] * extent);
     }
+    store_counts(side, counts);
+    store_displs(side, displs);
+}
+
+// Alltoallw's spec, with a datatype per process and displacements in bytes:
+// [buf, datatypes], [buf, (counts, displs), datatypes], [buf, counts, displs, datatypes].
+// Without counts and displacements each process gets one item at offset 0 (datatypes that
+// carry their own layout, as with BOTTOM); counts without displacements pack the blocks.
+void parse_vector_w(nb::handle spec, Access access, Side &side, bool in_place_ok, int n) {
+    if (in_place(spec, in_place_ok)) {
+        parse_plain(spec, access, side, in_place_ok);
+        return;
+    }
+    if (!is_list_or_tuple(spec))
+        spec_error(PyExc_TypeError, "expecting [buf, counts, displs, datatypes], not " +
+                                        std::string(nb::type_name(spec.type()).c_str()));
+    const Py_ssize_t len = PySequence_Fast_GET_SIZE(spec.ptr());
+    PyObject **items = PySequence_Fast_ITEMS(spec.ptr());
+    nb::handle buf = len ? items[0] : nullptr, counts_obj, displs_obj, types_obj;
+    if (len == 2) {
+        types_obj = items[1];
+    } else if (len == 3) {
+        if (!is_list_or_tuple(items[1]) || PySequence_Fast_GET_SIZE(items[1]) != 2)
+            spec_error(PyExc_ValueError, "expecting [buf, (counts, displs), datatypes]");
+        counts_obj = PySequence_Fast_ITEMS(items[1])[0];
+        displs_obj = PySequence_Fast_ITEMS(items[1])[1];
+        types_obj = items[2];
+    } else if (len == 4) {
+        counts_obj = items[1];
+        displs_obj = items[2];
+        types_obj = items[3];
+    } else {
+        spec_error(PyExc_ValueError,
+                   "expecting a list/tuple of 2 to 4 items, got " + std::to_string(len) + " items");
+    }
+    const bool no_counts = !counts_obj.is_valid() || counts_obj.is_none();
+    const bool no_displs = !displs_obj.is_valid() || displs_obj.is_none();
+
+    std::vector<MPI_Datatype> types;
+    if (is_instance<Datatype>(types_obj)) {  // one for all
+        types.assign(static_cast<size_t>(n), nb::inst_ptr<Datatype>(types_obj)->get());
+    } else {
+        nb::object seq = nb::steal(PySequence_Fast(types_obj.ptr(), ""));
+        if (!seq.is_valid()) {
+            PyErr_Clear();
+            spec_error(PyExc_TypeError, "expecting a sequence of datatypes");
+        }
+        const Py_ssize_t m = PySequence_Fast_GET_SIZE(seq.ptr());
+        if (m != n)
+            spec_error(PyExc_ValueError,
+                       "expecting " + std::to_string(n) + " datatypes, got " + std::to_string(m));
+        for (Py_ssize_t i = 0; i < m; ++i) {
+            nb::handle t = PySequence_Fast_GET_ITEM(seq.ptr(), i);
+            if (!is_instance<Datatype>(t))
+                spec_error(PyExc_TypeError, std::string("expecting an MPI.Datatype, not ") +
+                                                nb::type_name(t.type()).c_str());
+            types.push_back(nb::inst_ptr<Datatype>(t)->get());
+        }
+    }
+
+    if (buf.is_none() || nb::isinstance<BottomType>(buf)) {  // absolute addresses in datatypes
+        if (no_counts) spec_error(PyExc_ValueError, "BOTTOM requires counts");
+        if (no_displs) spec_error(PyExc_ValueError, "BOTTOM requires displacements");
+        side.buf.pinned.release();
+        side.buf.addr = MPI_BOTTOM;
+    } else {
+        static nb::handle bytes_code = PyUnicode_InternFromString("B");
+        parse_message(nb::make_tuple(buf, 0, bytes_code), access, side.buf);
+    }
+    const Bounds bounds(side.buf);
+
+    std::vector<MPI_Count> counts, displs;
+    if (no_counts && no_displs) {
+        counts.assign(static_cast<size_t>(n), 1);
+        displs.assign(static_cast<size_t>(n), 0);
+    } else {
+        if (no_counts) spec_error(PyExc_TypeError, "displacements need counts");
+        counts = integers(counts_obj, n, "counts");
+        check_counts(counts);
+        if (no_displs) {  // packed, each block after the previous one
+            MPI_Count at = 0;
+            for (int i = 0; i < n; ++i) {
+                displs.push_back(at);
+                at += counts[i] * extent_of(types[i]);
+            }
+        } else {
+            displs = integers(displs_obj, n, "displacements");
+        }
+    }
+    for (int i = 0; i < n; ++i) bounds.check(types[i], counts[i], displs[i]);
+    side.types = std::move(types);
+    store_counts(side, counts);
+    side.byte_displs.assign(displs.begin(), displs.end());
 }
 
 struct Context {
@@ -451,17 +616,29 @@ nb::object alltoallv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::
     return finish<C>(state, rc);
 }
 
+// Alltoallw's byte displacements as MPI_Alltoallw takes them: MPI_Aint with MPI-4 large
+// counts, int before (Neighbor_alltoallw takes MPI_Aint in every MPI).
+template <class D = displ_t> D *alltoallw_displs(Side &side) {
+    if constexpr (std::is_same_v<D, MPI_Aint>) {
+        return side.byte_displs.data();
+    } else {
+        store_displs(side, side.byte_displs);
+        return side.displs.data();
+    }
+}
+
 template <Call C>
 nb::object alltoallw(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handle recvbuf) {
     Context c = context_of(self);
     CollState frame;
     auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
-    parse_vector(recvbuf, Access::write, r, false, c.size, true);
-    parse_vector(sendbuf, Access::read, s, !c.inter, c.size, true);
-    int rc = MPIPY_COLL(C, Alltoallw, Ialltoallw, s.buf.addr, s.counts.data(), s.displs.data(),
-                        s.types.data(), r.buf.addr, r.counts.data(), r.displs.data(),
-                        r.types.data(), c.comm);
+    parse_vector_w(recvbuf, Access::write, r, false, c.size);
+    parse_vector_w(sendbuf, Access::read, s, !c.inter, c.size);
+    displ_t *sdispls = alltoallw_displs(s), *rdispls = alltoallw_displs(r);
+    int rc =
+        MPIPY_COLL(C, Alltoallw, Ialltoallw, s.buf.addr, s.counts.data(), sdispls, s.types.data(),
+                   r.buf.addr, r.counts.data(), rdispls, r.types.data(), c.comm);
     return finish<C>(state, rc);
 }
 
@@ -476,7 +653,7 @@ nb::object reduce(const Comm &self, nb::handle info, nb::handle sendbuf, nb::han
     if (is_root(c, root)) parse_plain(recvbuf, Access::write, r, false);
     if (!c.inter || root >= 0) parse_plain(sendbuf, Access::read, s, !c.inter && is_root(c, root));
     const bool in_place = s.buf.addr == MPI_IN_PLACE;
-    MPI_Count count = (c.inter ? (root >= 0 ? s.count : r.count) : (in_place ? r.count : s.count));
+    count_t count = (c.inter ? (root >= 0 ? s.count : r.count) : (in_place ? r.count : s.count));
     MPI_Datatype type =
         (c.inter ? (root >= 0 ? s.buf.type : r.buf.type) : (in_place ? r.buf.type : s.buf.type));
     if (!c.inter && is_root(c, root)) check_reduction_pair(s, r);
@@ -490,8 +667,7 @@ nb::object reduce(const Comm &self, nb::handle info, nb::handle sendbuf, nb::han
         count = 1;
         type = (mop == MPI_MAXLOC || mop == MPI_MINLOC) ? MPI_2INT : MPI_INT;
     }
-    int rc = MPIPY_COLL(C, Reduce, Ireduce, s.buf.addr, r.buf.addr, to_count_t(count), type, mop,
-                        root, c.comm);
+    int rc = MPIPY_COLL(C, Reduce, Ireduce, s.buf.addr, r.buf.addr, count, type, mop, root, c.comm);
     return finish<C>(state, rc);
 }
 
@@ -562,10 +738,8 @@ nb::object reduce_scatter(const Comm &self, nb::handle info, nb::handle sendbuf,
         counts.resize(static_cast<size_t>(local));
         check(MPI_Allgather(&mine, 1, MPI_COUNT, counts.data(), 1, MPI_COUNT, c.comm));
     } else {
-        counts = int_list(recvcounts, "count");
-        if (counts.size() != static_cast<size_t>(local))
-            throw nb::value_error(
-                ("expecting " + std::to_string(local) + " receive counts").c_str());
+        counts = integers(recvcounts, local, "receive counts");
+        check_counts(counts);
     }
     // The send buffer (the receive buffer in place) holds sum(counts) elements, of which
     // this process receives counts[rank]; on intercommunicators both refer to the local group.
@@ -707,11 +881,8 @@ nb::object neighbor_alltoallw(const Comm &self, nb::handle info, nb::handle send
     CollState frame;
     auto state = new_state<C>(info, frame);
     Side &s = state->send, &r = state->recv;
-    parse_vector(recvbuf, Access::write, r, false, indegree, true);
-    parse_vector(sendbuf, Access::read, s, false, outdegree, true);
-    // MPI takes MPI_Aint byte displacements here, with or without large counts.
-    s.byte_displs.assign(s.displs.begin(), s.displs.end());
-    r.byte_displs.assign(r.displs.begin(), r.displs.end());
+    parse_vector_w(recvbuf, Access::write, r, false, indegree);
+    parse_vector_w(sendbuf, Access::read, s, false, outdegree);
     int rc = MPIPY_COLL(C, Neighbor_alltoallw, Ineighbor_alltoallw, s.buf.addr, nonnull(s.counts),
                         nonnull(s.byte_displs), nonnull(s.types), r.buf.addr, nonnull(r.counts),
                         nonnull(r.byte_displs), nonnull(r.types), comm);

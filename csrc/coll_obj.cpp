@@ -201,8 +201,8 @@ nb::list load_objects(const std::vector<IncomingObject> &in, const std::vector<M
     if (own && own->error.is_valid()) raise_exception(own->error);
     for (size_t i = 0; i < sizes.size(); ++i)
         if (sizes[i] < 0)
-            throw std::runtime_error(std::string(what) + ": the object of process " +
-                                     std::to_string(i) + " could not be pickled");
+            throw std::runtime_error(std::string(what) + ": process " + std::to_string(i) +
+                                     " could not send its object (it raises why)");
     nb::list out;
     for (const IncomingObject &o : in) out.append(o.load());
     return out;
@@ -326,34 +326,44 @@ nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
     return load_objects(in, sizes, &mine, all ? "allgather" : "gather");
 }
 
-// The pickled objects of a sequence of n (scatter at the root, alltoall); if one does not
-// pickle, or objs is not a sequence of n (None stands for n Nones), none is sent: all sizes
-// are -1 and `error` says why (the others raise too instead of waiting for what never comes).
+// The items of a scatter or alltoall: any iterable of n objects, or None for n Nones (as in
+// mpi4py), as a sequence. Raises TypeError/ValueError otherwise.
+nb::object objects_to_send(nb::handle objs, int n, const char *what) {
+    if (objs.is_none()) {
+        nb::list nones;
+        for (int i = 0; i < n; ++i) nones.append(nb::none());
+        return nones;
+    }
+    const std::string expecting = std::string(what) + ": expecting " + std::to_string(n) +
+                                  " objects (a sequence or an iterable), not ";
+    nb::object seq = nb::steal(PySequence_Fast(objs.ptr(), ""));
+    if (!seq) {
+        PyErr_SetString(PyExc_TypeError, (expecting + nb::type_name(objs.type()).c_str()).c_str());
+        throw nb::python_error();
+    }
+    const Py_ssize_t m = PySequence_Fast_GET_SIZE(seq.ptr());
+    if (m != n) {
+        PyErr_SetString(PyExc_ValueError, (expecting + std::to_string(m)).c_str());
+        throw nb::python_error();
+    }
+    return seq;
+}
+
+// The pickled objects of n items (scatter at the root, alltoall). If the items are wrong or
+// one does not pickle, none is sent: all sizes are -1 and `error` says why, so that every
+// process raises instead of waiting.
 std::vector<Contribution> contribute_each(nb::handle objs, int n, bool oob, const char *what,
                                           nb::object &error) {
     std::vector<Contribution> outs(static_cast<size_t>(n));
+    nb::object seq;
     try {
-        nb::object seq;
-        if (objs.is_none()) {
-            seq = nb::steal(PyList_New(n));
-            if (!seq) throw nb::python_error();
-            for (Py_ssize_t i = 0; i < n; ++i) PyList_SET_ITEM(seq.ptr(), i, Py_NewRef(Py_None));
-        } else {
-            const std::string message = std::string(what) + ": expecting a sequence of objects";
-            seq = nb::steal(PySequence_Fast(objs.ptr(), message.c_str()));  // any iterable
-            if (!seq) throw nb::python_error();
-        }
-        if (PySequence_Fast_GET_SIZE(seq.ptr()) != n) {
-            PyErr_Format(PyExc_ValueError, "%s: expecting %d objects, got %zd", what, n,
-                         PySequence_Fast_GET_SIZE(seq.ptr()));
-            throw nb::python_error();
-        }
-        for (int i = 0; i < n && !error.is_valid(); ++i) {
-            contribute(PySequence_Fast_GET_ITEM(seq.ptr(), i), oob, outs[static_cast<size_t>(i)]);
-            error = outs[static_cast<size_t>(i)].error;
-        }
+        seq = objects_to_send(objs, n, what);
     } catch (nb::python_error &e) {
         error = nb::borrow(e.value());
+    }
+    for (int i = 0; i < n && !error.is_valid(); ++i) {
+        contribute(PySequence_Fast_GET_ITEM(seq.ptr(), i), oob, outs[static_cast<size_t>(i)]);
+        error = outs[static_cast<size_t>(i)].error;
     }
     if (error.is_valid())
         for (Contribution &c : outs) {
@@ -414,7 +424,8 @@ nb::object scatter_obj(const Comm &self, nb::handle objs, int root) {
     traffic.finish();
     if (error.is_valid()) raise_exception(error);
     if (!receiver) return nb::none();
-    if (size < 0) throw std::runtime_error("scatter: the root's objects could not be pickled");
+    if (size < 0)
+        throw std::runtime_error("scatter: the root could not send its objects (it raises why)");
     return in.load();
 }
 
@@ -920,12 +931,7 @@ nb::object neighbor_allgather_obj(const Comm &self, nb::handle obj) {
 nb::object neighbor_alltoall_obj(const Comm &self, nb::handle objs) {
     MPI_Comm comm = self.get();
     auto [indegree, outdegree] = topology_degrees(comm);
-    nb::object seq = nb::steal(PySequence_Fast(objs.ptr(), "neighbor_alltoall needs a sequence"));
-    if (!seq) throw nb::python_error();
-    if (PySequence_Fast_GET_SIZE(seq.ptr()) != outdegree)
-        throw nb::value_error(("neighbor_alltoall: expecting " + std::to_string(outdegree) +
-                               " objects (one per outgoing neighbor)")
-                                  .c_str());
+    nb::object seq = objects_to_send(objs, outdegree, "neighbor_alltoall");
     std::vector<MPI_Count> ssizes, rsizes(static_cast<size_t>(indegree), 0);
     std::string sbytes;
     for (int i = 0; i < outdegree; ++i) {

@@ -21,13 +21,21 @@ namespace {
 
 std::string type_name_of(nb::handle obj) { return nb::type_name(obj.type()).c_str(); }
 
-// A count or displacement; None (absent) gives -1.
+// A count or displacement: a Python int or anything with __index__, not negative.
 MPI_Count to_count(nb::handle obj, const char *what) {
-    if (!obj.is_valid() || obj.is_none()) return -1;
-    if (!PyLong_Check(obj.ptr()))
-        spec_error(PyExc_TypeError,
-                   std::string(what) + " must be an integer, not " + type_name_of(obj));
-    long long value = PyLong_AsLongLong(obj.ptr());
+    long long value;
+    if (PyLong_Check(obj.ptr())) {
+        value = PyLong_AsLongLong(obj.ptr());
+    } else {  // anything integral, such as a NumPy integer
+        PyObject *index = PyNumber_Index(obj.ptr());
+        if (!index) {
+            PyErr_Clear();
+            spec_error(PyExc_TypeError,
+                       std::string(what) + " must be an integer, not " + type_name_of(obj));
+        }
+        value = PyLong_AsLongLong(index);
+        Py_DECREF(index);
+    }
     if (value == -1 && PyErr_Occurred()) throw nb::python_error();
     if (value < 0)
         spec_error(PyExc_ValueError, "negative " + std::string(what) + " " + std::to_string(value));
@@ -53,8 +61,10 @@ MPI_Datatype to_datatype(nb::handle obj) {
                "expecting an MPI.Datatype or a type code, not " + type_name_of(obj));
 }
 
-bool is_datatype_spec(PyObject *obj) { return is_instance<Datatype>(obj) || PyUnicode_Check(obj); }
-bool is_pair(PyObject *obj) { return PyTuple_Check(obj) || PyList_Check(obj); }
+// What may follow the buffer in [buf, datatype]: an MPI.Datatype or a type code.
+bool is_datatype_spec(nb::handle obj) {
+    return is_instance<Datatype>(obj) || PyUnicode_Check(obj.ptr());
+}
 
 bool is_predefined(MPI_Datatype type) { return combiner_of(type) == MPI_COMBINER_NAMED; }
 
@@ -102,58 +112,49 @@ void pin_buffer_failed(nb::handle obj, int flags, const char *what, const char *
     raise_error(PyExc_ValueError, std::string(what) + " is not contiguous" + layout_hint);
 }
 
-void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
-    PyObject *items[4] = {spec.ptr(), nullptr, nullptr, nullptr};
-    Py_ssize_t n = 1;
-    if (PyList_Check(spec.ptr()) || PyTuple_Check(spec.ptr())) {
-        n = PySequence_Fast_GET_SIZE(spec.ptr());
+void parse_message(nb::handle spec, Access access, MessageBuffer &out, int blocks) {
+    nb::handle buf = spec, count_obj, displ_obj, type_obj;  // None items count as absent
+    const bool listed = PyList_Check(spec.ptr()) || PyTuple_Check(spec.ptr());
+    if (listed) {
+        const Py_ssize_t n = PySequence_Fast_GET_SIZE(spec.ptr());
         if (n < 2 || n > 4)
             spec_error(PyExc_ValueError,
                        "expecting a buffer or a list/tuple of 2 to 4 items, got " +
                            std::to_string(n) + " items");
-        PyObject **seq = PySequence_Fast_ITEMS(spec.ptr());
-        for (Py_ssize_t i = 0; i < n; ++i) items[i] = seq[i];
-    }
-    // [buf, datatype], [buf, count], [buf, (count, displ)], [buf, count, datatype],
-    // [buf, (count, displ), datatype], [buf, count, displ, datatype]; None for a count or a
-    // displacement means "not given".
-    nb::handle buf = items[0];
-    nb::handle count_obj, displ_obj, type_obj;
-    switch (n) {
-    case 2:
-        if (is_datatype_spec(items[1]))
-            type_obj = items[1];
-        else
-            count_obj = items[1];
-        break;
-    case 3:
-        count_obj = items[1];
-        type_obj = items[2];
-        break;
-    case 4:
-        count_obj = items[1];
-        displ_obj = items[2];
-        type_obj = items[3];
-        break;
-    default:
-        break;
-    }
-    if (n <= 3 && count_obj.is_valid() && is_pair(count_obj.ptr())) {
-        if (PySequence_Fast_GET_SIZE(count_obj.ptr()) != 2)
-            spec_error(PyExc_ValueError, "expecting a (count, displacement) pair");
-        displ_obj = PySequence_Fast_ITEMS(count_obj.ptr())[1];
-        count_obj = PySequence_Fast_ITEMS(count_obj.ptr())[0];
+        PyObject **items = PySequence_Fast_ITEMS(spec.ptr());
+        buf = items[0];
+        nb::handle second = items[1];
+        if (n == 4) {  // [buf, count, displ, datatype]
+            count_obj = second;
+            displ_obj = items[2];
+            type_obj = items[3];
+        } else {
+            if (n == 3) type_obj = items[2];  // [buf, count, datatype]
+            if (PyLong_Check(second.ptr())) {
+                count_obj = second;  // [buf, count, ...]
+            } else if (n == 2 && is_datatype_spec(second)) {
+                type_obj = second;  // [buf, datatype]
+            } else if (PyList_Check(second.ptr()) || PyTuple_Check(second.ptr())) {
+                if (PySequence_Fast_GET_SIZE(second.ptr()) != 2)  // [buf, (count, displ), ...]
+                    spec_error(PyExc_ValueError, "expecting a (count, displacement) pair");
+                count_obj = PySequence_Fast_ITEMS(second.ptr())[0];
+                displ_obj = PySequence_Fast_ITEMS(second.ptr())[1];
+            } else {
+                count_obj = second;  // any other count: None, a NumPy integer, ...
+            }
+        }
+        if (count_obj.is_none()) count_obj = nb::handle();
+        if (displ_obj.is_none()) displ_obj = nb::handle();
     }
 
     MPI_Datatype type = MPI_DATATYPE_NULL;
     if (type_obj.is_valid() && !type_obj.is_none()) type = to_datatype(type_obj);
-    MPI_Count count = to_count(count_obj, "count");
-    MPI_Count displ = to_count(displ_obj, "displacement");
-    if (displ < 0) displ = 0;
+    MPI_Count count = count_obj.is_valid() ? to_count(count_obj, "count") : -1;
+    MPI_Count displ = displ_obj.is_valid() ? to_count(displ_obj, "displacement") : 0;
 
     out.pinned.release();
     if (is_bottom(buf)) {  // absolute addresses (or nothing): the datatype says everything
-        if (n == 1) spec_error(PyExc_TypeError, "expecting a buffer or a list/tuple, not None");
+        if (!listed) spec_error(PyExc_TypeError, "expecting a buffer or a list/tuple, not None");
         if (type == MPI_DATATYPE_NULL)
             spec_error(PyExc_TypeError, "a datatype is required with BOTTOM or None");
         if (buf.is_none() && count > 0)
@@ -174,6 +175,19 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
                "; pass an explicit datatype that describes its layout, as [buf, count, datatype]");
     const Py_buffer &view = out.pinned.view();
 
+    // Block collectives divide an inferred count among `blocks` processes; a given count is
+    // per process. Either way the buffer must hold `blocks` of them (none for no process:
+    // a neighbourhood without neighbours).
+    const MPI_Count per = blocks > 1 ? blocks : 1;
+    auto divide = [per](MPI_Count total) {
+        if (per == 1) return total;  // no division on the point-to-point path
+        if (total % per != 0)
+            spec_error(PyExc_ValueError, "cannot infer a count: " + std::to_string(total) +
+                                             " items do not divide among " + std::to_string(per) +
+                                             " processes");
+        return total / per;
+    };
+
     if (type == MPI_DATATYPE_NULL) {
         type = datatype_for_format(view.format);
         if (type == MPI_DATATYPE_NULL) {
@@ -188,11 +202,12 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
         }
         const Py_ssize_t itemsize = view.itemsize > 0 ? view.itemsize : 1;
         const MPI_Count available = view.len / itemsize;
-        if (count < 0) count = available - (displ <= available ? displ : available);
-        if (displ + count > available)
-            spec_error(PyExc_ValueError, "count " + std::to_string(count) + " and displacement " +
-                                             std::to_string(displ) + " exceed the buffer's " +
-                                             std::to_string(available) + " items");
+        if (count < 0) count = divide(available - (displ <= available ? displ : available));
+        if (displ + count * blocks > available)
+            spec_error(PyExc_ValueError,
+                       "count " + std::to_string(count) + (per > 1 ? " per process" : "") +
+                           " and displacement " + std::to_string(displ) + " exceed the buffer's " +
+                           std::to_string(available) + " items");
         out.addr = static_cast<char *>(view.buf) + displ * itemsize;
         out.count = count;
         out.type = type;
@@ -210,27 +225,32 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out) {
     check(MPI_Type_get_true_extent_x(type, &true_lb, &true_extent));
     Py_ssize_t lo = 0, hi = 0;
     span_of(view, lo, hi);
+    if ((count < 0 || displ > 0) && extent <= 0)
+        spec_error(PyExc_ValueError, "datatype extent " + std::to_string(extent) +
+                                         " is not positive: give a count and no displacement");
+    const MPI_Count offset = displ * extent;
+    if (offset > hi)
+        spec_error(PyExc_ValueError, "displacement " + std::to_string(displ) +
+                                         " is beyond the buffer's " + std::to_string(hi) +
+                                         " bytes");
     if (count < 0) {  // as many whole datatype entries as the buffer holds
-        if (extent <= 0)
-            spec_error(PyExc_ValueError, "datatype has no positive extent; give a count");
-        const MPI_Count bytes = hi - displ * extent;
-        if (bytes < 0 || bytes % extent != 0)
+        const MPI_Count bytes = hi - offset;
+        if (bytes % extent != 0)
             spec_error(PyExc_ValueError, "buffer length " + std::to_string(hi) +
                                              " is not a multiple of the datatype extent " +
                                              std::to_string(extent));
-        count = bytes / extent;
+        count = divide(bytes / extent);
     }
-    const MPI_Count offset = displ * extent;
-    if (count > 0) {
+    if (count * blocks > 0) {
         const MPI_Count first = offset + true_lb;
-        const MPI_Count last = offset + (count - 1) * extent + true_lb + true_extent;
+        const MPI_Count last = offset + (count * blocks - 1) * extent + true_lb + true_extent;
         if (first < lo || last > hi)
-            spec_error(PyExc_ValueError, "count " + std::to_string(count) + " and displacement " +
-                                             std::to_string(displ) +
-                                             " of the datatype reach bytes [" +
-                                             std::to_string(first) + ", " + std::to_string(last) +
-                                             "), outside the buffer's [" + std::to_string(lo) +
-                                             ", " + std::to_string(hi) + ")");
+            spec_error(PyExc_ValueError,
+                       "count " + std::to_string(count) + (per > 1 ? " per process" : "") +
+                           " and displacement " + std::to_string(displ) +
+                           " of the datatype reach bytes [" + std::to_string(first) + ", " +
+                           std::to_string(last) + "), outside the buffer's [" + std::to_string(lo) +
+                           ", " + std::to_string(hi) + ")");
     }
     out.addr = static_cast<char *>(view.buf) + offset;
     out.count = count;

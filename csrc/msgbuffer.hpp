@@ -115,11 +115,14 @@ struct MessageBuffer {
 
 enum class Access { read, write };
 
-// Parse a point-to-point buffer spec: buf, [buf, datatype], [buf, count, datatype],
-// [buf, (count, displ), datatype], [buf, count, displ, datatype], (buf, count), with buf
-// any buffer-protocol object, or None/BOTTOM with an explicit datatype. `write` access
-// requires a writable buffer. Raises TypeError/ValueError on bad specs.
-void parse_message(nb::handle spec, Access access, MessageBuffer &out);
+// Parse a buffer spec: buf, [buf, datatype], [buf, count], [buf, (count, displ)],
+// [buf, count, datatype], [buf, (count, displ), datatype], [buf, count, displ, datatype]
+// (None for a count infers it, for a displacement means 0, for a datatype takes it from the
+// buffer's format), with buf any buffer-protocol object, or None/BOTTOM with a datatype.
+// `write` access requires a writable buffer. With `blocks` > 1 (block collectives), an
+// inferred count is divided among that many processes, a given count is per process.
+// Raises TypeError/ValueError (KeyError for an unknown type code) on bad specs.
+void parse_message(nb::handle spec, Access access, MessageBuffer &out, int blocks = 1);
 
 // MPI datatype for a buffer format string (datatype.cpp); MPI_DATATYPE_NULL if none.
 MPI_Datatype datatype_for_format(const char *format);

@@ -56,14 +56,37 @@ template <class T> nb::object finish_new(MPI_Comm out) {
     return new_handle<T>(out);
 }
 
-// MPI_UNWEIGHTED unless weights are given.
+// Weights as MPI takes them: None or MPI.UNWEIGHTED for none, MPI.WEIGHTS_EMPTY for an
+// empty list (of a process without edges), else one per edge.
+bool is_address(nb::handle obj, const void *address) {
+    if (!PyLong_Check(obj.ptr())) return false;
+    void *p = PyLong_AsVoidPtr(obj.ptr());
+    if (!p && PyErr_Occurred()) PyErr_Clear();  // no address: an int out of range
+    return p == address;
+}
 const int *weights_arg(nb::handle w, std::vector<int> &storage, size_t expected, const char *what) {
-    if (w.is_none()) return MPI_UNWEIGHTED;
+    if (w.is_none() || is_address(w, MPI_UNWEIGHTED)) return MPI_UNWEIGHTED;
+    if (is_address(w, MPI_WEIGHTS_EMPTY)) {
+        if (expected != 0)
+            throw nb::value_error(
+                (std::string(what) + ": WEIGHTS_EMPTY but the degree is not 0").c_str());
+        return MPI_WEIGHTS_EMPTY;
+    }
     storage = ints(w, what);
     if (storage.size() != expected)
         throw nb::value_error(
             (std::string(what) + ": expecting " + std::to_string(expected) + " weights").c_str());
     return storage.empty() ? MPI_WEIGHTS_EMPTY : storage.data();
+}
+
+// A graph's index as MPI takes it (entry i: the edges of nodes 0..i). The usual adjacency
+// index with a leading 0 and nnodes + 1 entries, ending at the number of edges, is taken too
+// (as in mpi4py); a lone [0] stays one node without edges.
+std::vector<int> graph_index(nb::handle index, size_t nedges) {
+    std::vector<int> i = ints(index, "index");
+    if (i.size() > 1 && i.front() == 0 && static_cast<size_t>(i.back()) == nedges)
+        i.erase(i.begin());
+    return i;
 }
 
 struct CartTopo {
@@ -140,9 +163,28 @@ Neighbors neighbors_of(MPI_Comm comm) {
 
 }  // namespace
 
+// In- and out-degree as neighbour collectives count them: a Cartesian topology has two
+// neighbours per dimension, MPI_PROC_NULL ones included.
 std::pair<int, int> topology_degrees(MPI_Comm comm) {
-    Neighbors n = neighbors_of(comm);
-    return {static_cast<int>(n.sources.size()), static_cast<int>(n.destinations.size())};
+    int topo = MPI_UNDEFINED;
+    check(MPI_Topo_test(comm, &topo));
+    if (topo == MPI_CART) {
+        int ndims = 0;
+        check(MPI_Cartdim_get(comm, &ndims));
+        return {2 * ndims, 2 * ndims};
+    }
+    if (topo == MPI_GRAPH) {
+        int rank = 0, n = 0;
+        check(MPI_Comm_rank(comm, &rank));
+        check(MPI_Graph_neighbors_count(comm, rank, &n));
+        return {n, n};
+    }
+    if (topo == MPI_DIST_GRAPH) {
+        int indeg = 0, outdeg = 0, weighted = 0;
+        check(MPI_Dist_graph_neighbors_count(comm, &indeg, &outdeg, &weighted));
+        return {indeg, outdeg};
+    }
+    throw MpiError{MPI_ERR_TOPOLOGY};
 }
 
 void bind_topology(nb::module_ &m, CommClasses &classes) {
@@ -201,7 +243,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
             "Create_graph",
             [](const Intracomm &self, nb::handle index, nb::handle edges, bool reorder) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
-                std::vector<int> i = ints(index, "index"), e = ints(edges, "edges");
+                std::vector<int> e = ints(edges, "edges"), i = graph_index(index, e.size());
                 int rc;
                 {
                     ReleaseGIL nogil;
@@ -216,7 +258,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
         .def(
             "Graph_map",
             [](const Intracomm &self, nb::handle index, nb::handle edges) {
-                std::vector<int> i = ints(index, "index"), e = ints(edges, "edges");
+                std::vector<int> e = ints(edges, "edges"), i = graph_index(index, e.size());
                 int rank = MPI_UNDEFINED;
                 check(MPI_Graph_map(self.get(), static_cast<int>(i.size()), arr(i), arr(e), &rank));
                 return rank;
@@ -244,7 +286,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 check(rc);
                 return finish_new<Distgraphcomm>(out);
             },
-            nb::arg("sources"), nb::arg("destinations"),
+            nb::arg("sources").none(), nb::arg("destinations").none(),
             nb::arg("sourceweights").none() = nb::none(),
             nb::arg("destweights").none() = nb::none(), nb::arg("info").none() = nb::none(),
             nb::arg("reorder") = false, "Create distributed graph communicator.")
@@ -282,19 +324,13 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
 
     classes.topocomm
         .def_prop_ro(
-            "degrees",
-            [](const Topocomm &self) {
-                Neighbors n = neighbors_of(self.get());
-                return std::make_pair(n.sources.size(), n.destinations.size());
-            },
+            "degrees", [](const Topocomm &self) { return topology_degrees(self.get()); },
             "Number of incoming and outgoing neighbors.")
         .def_prop_ro(
-            "indegree",
-            [](const Topocomm &self) { return neighbors_of(self.get()).sources.size(); },
+            "indegree", [](const Topocomm &self) { return topology_degrees(self.get()).first; },
             "Number of incoming neighbors.")
         .def_prop_ro(
-            "outdegree",
-            [](const Topocomm &self) { return neighbors_of(self.get()).destinations.size(); },
+            "outdegree", [](const Topocomm &self) { return topology_degrees(self.get()).second; },
             "Number of outgoing neighbors.")
         .def_prop_ro(
             "inedges", [](const Topocomm &self) { return neighbors_of(self.get()).sources; },

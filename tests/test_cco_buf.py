@@ -19,6 +19,7 @@ import pytest
 from mpipy import MPI
 
 WORLD = MPI.COMM_WORLD
+LARGE_COUNTS = MPI.Get_version() >= (4, 0)  # mpipy calls the MPI-4 `_c` functions
 
 INTS = ["b", "h", "i", "q", "B", "H", "I", "Q"]  # int8..int64, uint8..uint64
 FLOATS = ["f", "d"]
@@ -556,12 +557,12 @@ def test_alltoallw(comm):
 
 
 def test_alltoallw_one_type_packed(comm):
-    """One datatype for all peers and no displacements: packed blocks."""
+    """One datatype for all peers and counts without displacements: packed blocks."""
     rank, size = comm.Get_rank(), comm.Get_size()
     sendbuf = np.array([100 * rank + d for d in range(size) for _ in range(2)], dtype="i")
     recvbuf = np.zeros(2 * size, dtype="i")
     counts = [2] * size
-    comm.Alltoallw([sendbuf, counts, MPI.INT], [recvbuf, counts, MPI.INT])
+    comm.Alltoallw([sendbuf, counts, None, MPI.INT], [recvbuf, (counts, None), MPI.INT])
     assert recvbuf.tolist() == [100 * s + rank for s in range(size) for _ in range(2)]
 
 
@@ -585,8 +586,313 @@ def test_vector_zero_counts(comm):
     recvbuf = np.full(2, SENTINEL, dtype="i")
     comm.Allgatherv(np.zeros(0, dtype="i"), [recvbuf, zeros, [0] * size, MPI.INT])
     comm.Alltoallv([np.zeros(1, dtype="i"), zeros], [recvbuf, zeros])
-    comm.Alltoallw([bytearray(4), zeros, [MPI.INT] * size], [recvbuf, zeros, [MPI.INT] * size])
+    comm.Alltoallw(
+        [bytearray(4), zeros, None, [MPI.INT] * size], [recvbuf, (zeros, None), [MPI.INT] * size]
+    )
     assert recvbuf.tolist() == [SENTINEL] * 2
+
+
+# -- Spec forms: counts per process, vector shorthands, None as IN_PLACE, BOTTOM -------
+
+
+def test_block_count_is_per_process(comm):
+    """In a block collective a count given in the spec is per process (the buffer may
+    hold more); an inferred count is the buffer's divided among the processes."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    n = 3
+    sendbuf = np.array([10 * rank + i for i in range(n)], dtype="i")
+    recvbuf = np.full(n * size + 2, SENTINEL, dtype="i")  # 2 spare items stay untouched
+    comm.Allgather(sendbuf, [recvbuf, n, MPI.INT])
+    assert recvbuf.tolist() == [10 * r + i for r in range(size) for i in range(n)] + [SENTINEL] * 2
+    for root in range(size):
+        recvbuf[:] = SENTINEL
+        comm.Gather(
+            [sendbuf, 2, MPI.INT], [recvbuf, (2, 1), MPI.INT] if rank == root else None, root
+        )
+        if rank == root:
+            got = recvbuf.tolist()
+            assert got == [SENTINEL] + [10 * r + i for r in range(size) for i in range(2)] + [
+                SENTINEL
+            ] * (n * size + 1 - 2 * size)
+    # Scatter: the root's [buf, count, datatype] sends `count` items to each process
+    sendbuf = np.arange(2 * size + 1, dtype="d")
+    recvbuf = np.full(2, -1.0)
+    comm.Scatter([sendbuf, 2, MPI.DOUBLE], recvbuf, 0)
+    assert recvbuf.tolist() == [2.0 * rank, 2.0 * rank + 1]
+    # Alltoall with counts in both specs, buffers larger than needed
+    sendbuf = np.array([100 * rank + d for d in range(size)] + [-5], dtype="q")
+    recvbuf = np.full(size + 3, SENTINEL, dtype="q")
+    comm.Alltoall([sendbuf, 1, MPI.INT64_T], [recvbuf, 1, MPI.INT64_T])
+    assert recvbuf.tolist() == [100 * s + rank for s in range(size)] + [SENTINEL] * 3
+
+
+def test_block_count_bad(comm):
+    """A given count must fit `size` times; an inferred one must divide (every rank checks
+    the same numbers, so every rank raises)."""
+    size = comm.Get_size()
+    with pytest.raises(ValueError):
+        comm.Allgather(np.zeros(2, dtype="i"), [np.zeros(2 * size, dtype="i"), 3, MPI.INT])
+    if size > 1:
+        with pytest.raises(ValueError):
+            comm.Allgather(np.zeros(2, dtype="i"), np.zeros(2 * size + 1, dtype="i"))
+
+
+# Vector specs in every spelling: name -> (spec made from buf, the counts and
+# displacements it stands for at `size` processes over a buffer of n items).
+def vector_shorthands(n, size):
+    even = [n // size + (1 if n % size > i else 0) for i in range(size)]
+    packed = [sum(even[:i]) for i in range(size)]
+    c = n // size
+    same, strided = [c] * size, [c * i for i in range(size)]
+    return {
+        "bare buffer": (lambda b: b, even, packed),
+        "[buf, datatype]": (lambda b: [b, MPI.INT], even, packed),
+        "[buf, typecode]": (lambda b: [b, "i"], even, packed),
+        "[buf, count]": (lambda b: [b, c], same, strided),
+        "[buf, counts]": (lambda b: [b, even], even, packed),
+        "[buf, counts, datatype]": (lambda b: [b, even, MPI.INT], even, packed),
+        "[buf, (count, stride)]": (lambda b: [b, (1, c)], [1] * size, strided),
+        "[buf, (count, None), dt]": (lambda b: [b, (c, None), MPI.INT], same, strided),
+        "[buf, (counts, displs)]": (lambda b: [b, (even, packed)], even, packed),
+        "[buf, None, None, dt]": (lambda b: [b, None, None, MPI.INT], even, packed),
+        "[buf, counts, None, None]": (lambda b: [b, even, None, None], even, packed),
+        "[buf, count, stride, dt]": (lambda b: [b, 1, c, MPI.INT], [1] * size, strided),
+        "NumPy arrays": (lambda b: [b, (np.array(even), np.array(packed))], even, packed),
+        "NumPy scalars": (lambda b: [b, (np.int64(c), np.int32(c)), MPI.INT], same, strided),
+        "0-d arrays": (lambda b: [b, np.array(c), np.array(c), "i"], same, strided),
+    }
+
+
+@pytest.mark.parametrize("name", list(vector_shorthands(3, 1)))
+def test_vector_shorthands(comm, name):
+    """Each spelling of a vector spec means the counts and displacements mpi4py gives
+    it: a bare buffer is split as evenly as possible, one integer count is every
+    process's, one integer displacement d puts block i at d * i, None displacements
+    pack the blocks. Checked on Allgatherv (receive side) and Alltoallv (both sides)."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    n = 2 * size + 1  # uneven split: the first process gets one more
+    make, counts, displs = vector_shorthands(n, size)[name]
+    recvbuf = np.full(n, SENTINEL, dtype="i")
+    sendbuf = np.array([100 * rank + i for i in range(counts[rank])], dtype="i")
+    comm.Allgatherv(sendbuf, make(recvbuf))
+    expected = [SENTINEL] * n
+    for r in range(size):
+        expected[displs[r] : displs[r] + counts[r]] = [100 * r + i for i in range(counts[r])]
+    assert recvbuf.tolist() == expected
+    if len(set(counts)) == 1:  # the same count both ways: Alltoallv with the spelling on both sides
+        sendbuf = np.full(n, -1, dtype="i")
+        for d in range(size):
+            block = [1000 * rank + 10 * d + i for i in range(counts[d])]
+            sendbuf[displs[d] : displs[d] + counts[d]] = block
+        recvbuf[:] = SENTINEL
+        comm.Alltoallv(make(sendbuf), make(recvbuf))
+        expected = [SENTINEL] * n
+        for s in range(size):
+            block = [1000 * s + 10 * rank + i for i in range(counts[s])]
+            expected[displs[s] : displs[s] + counts[s]] = block
+        assert recvbuf.tolist() == expected
+
+
+def test_vector_shorthands_rooted(comm):
+    """Gatherv and Scatterv with a bare buffer and with one integer count."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    for root in range(size):
+        recvbuf = np.full(2 * size, SENTINEL, dtype="i") if rank == root else None
+        comm.Gatherv(np.array([rank, -rank], dtype="i"), recvbuf, root)
+        if rank == root:
+            assert recvbuf.tolist() == [v for r in range(size) for v in (r, -r)]
+        comm.Gatherv(np.array([rank], dtype="i"), [recvbuf, 1] if rank == root else None, root)
+        if rank == root:
+            assert recvbuf[:size].tolist() == list(range(size))
+        sendbuf = np.arange(3 * size, dtype="i") + 100 * root if rank == root else None
+        recvbuf = np.full(3, SENTINEL, dtype="i")
+        comm.Scatterv([sendbuf, (2, 3)] if rank == root else None, [recvbuf, 2, MPI.INT], root)
+        assert recvbuf.tolist() == [100 * root + 3 * rank, 100 * root + 3 * rank + 1, SENTINEL]
+
+
+def test_vector_tuple_is_a_pair_list_is_counts():
+    """In [buf, X] and [buf, X, datatype] a tuple X is (counts, displs), a list X is
+    counts; an integer displacement is a stride (block i at d * i)."""
+    comm = MPI.COMM_SELF
+    recvbuf = np.full(4, SENTINEL, dtype="i")
+    comm.Allgatherv(np.array([7], dtype="i"), [recvbuf, (1, [2])])
+    assert recvbuf.tolist() == [SENTINEL, SENTINEL, 7, SENTINEL]
+    recvbuf[:] = SENTINEL
+    comm.Allgatherv(np.array([7], dtype="i"), [recvbuf, (1, 2)])
+    assert recvbuf.tolist() == [7, SENTINEL, SENTINEL, SENTINEL]
+    recvbuf[:] = SENTINEL
+    comm.Allgatherv(np.array([7, 8], dtype="i"), [recvbuf, [2], MPI.INT])
+    assert recvbuf.tolist() == [7, 8, SENTINEL, SENTINEL]
+
+
+def test_vector_spec_errors():
+    comm = MPI.COMM_SELF
+    sendbuf = np.zeros(2, dtype="i")
+    recvbuf = np.zeros(4, dtype="i")
+    with pytest.raises(ValueError):  # 2 to 4 items
+        comm.Allgatherv(sendbuf, [recvbuf, [2], [0], MPI.INT, None])
+    with pytest.raises(ValueError):
+        comm.Allgatherv(sendbuf, [recvbuf])
+    with pytest.raises(ValueError):  # a tuple is a (counts, displs) pair
+        comm.Allgatherv(sendbuf, [recvbuf, (2, 0, 0), MPI.INT])
+    with pytest.raises(TypeError):  # counts must be integers
+        comm.Allgatherv(sendbuf, [recvbuf, [2.0], MPI.INT])
+    with pytest.raises(TypeError):
+        comm.Allgatherv(sendbuf, [recvbuf, np.array([2.5]), MPI.INT])
+    with pytest.raises(TypeError):
+        comm.Allgatherv(sendbuf, [recvbuf, np.array(2.0), MPI.INT])
+    with pytest.raises(TypeError):  # a vector receive buffer cannot be None
+        comm.Allgatherv(sendbuf, None)
+    with pytest.raises(ValueError):  # 5 bytes are not a whole number of ints to split
+        comm.Alltoallv([bytearray(5), None, [0], "i"], [recvbuf, [0], [0], "i"])
+    with pytest.raises(ValueError):
+        comm.Alltoallv([recvbuf, None, [0], MPI.DATATYPE_NULL], [recvbuf, [0], [0], "i"])
+    with pytest.raises(KeyError):  # a type code that names no datatype
+        comm.Alltoallv([recvbuf, [0], [0], "no such code"], [recvbuf, [0], [0], "i"])
+    with pytest.raises(TypeError):  # not a buffer
+        comm.Alltoallv([[1, 2], [0], [0], "i"], [recvbuf, [0], [0], "i"])
+
+
+def test_vector_none_and_bottom_buffers():
+    """None and BOTTOM with a datatype are empty vector buffers (or absolute addresses)."""
+    comm = MPI.COMM_SELF
+    comm.Alltoallv([None, 0, "B"], [None, "B"])
+    comm.Alltoallv([MPI.BOTTOM, 0, [0], "B"], [MPI.BOTTOM, "B"])
+
+
+def test_none_send_buffer_is_in_place(comm):
+    """As in mpi4py, None for a send buffer that may be IN_PLACE means IN_PLACE."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    buf = np.full(2 * size, -1, dtype="i")
+    buf[2 * rank : 2 * rank + 2] = [rank, 10 * rank]
+    comm.Allgather(None, buf)
+    assert buf.tolist() == [v for r in range(size) for v in (r, 10 * r)]
+
+    counts = [r + 1 for r in range(size)]
+    displs = [sum(counts[:r]) for r in range(size)]
+    buf = np.full(sum(counts), -1, dtype="i")
+    buf[displs[rank] : displs[rank] + counts[rank]] = rank
+    comm.Allgatherv(None, [buf, counts, displs, MPI.INT])
+    assert buf.tolist() == [r for r in range(size) for _ in range(counts[r])]
+
+    buf = np.array([100 * rank + d for d in range(size)], dtype="i")
+    comm.Alltoall(None, buf)
+    assert buf.tolist() == [100 * s + rank for s in range(size)]
+
+    buf = np.array([rank + 1] * 3, dtype="d")
+    comm.Allreduce(None, buf, MPI.SUM)
+    assert buf.tolist() == [size * (size + 1) / 2] * 3
+    buf = np.array([rank + 1], dtype="i")
+    comm.Scan(None, buf, MPI.SUM)
+    assert buf.tolist() == [(rank + 1) * (rank + 2) // 2]
+
+    buf = np.array([rank] * size, dtype="i")
+    comm.Reduce_scatter_block(None, buf, MPI.SUM)
+    assert buf[0] == size * (size - 1) // 2
+
+    for root in range(size):
+        if rank == root:
+            buf = np.full(size, -1, dtype="i")
+            buf[root] = root
+            comm.Gather(None, buf, root)
+            assert buf.tolist() == list(range(size))
+            buf = np.arange(size, dtype="i") * 3
+            comm.Scatter(buf, None, root)
+            assert buf.tolist() == [3 * r for r in range(size)]
+            buf = np.array([rank], dtype="i")
+            comm.Reduce(None, buf, MPI.MAX, root)
+            assert buf.tolist() == [size - 1]
+        else:
+            comm.Gather(np.array([rank], dtype="i"), None, root)
+            out = np.full(1, -1, dtype="i")
+            comm.Scatter(None, out, root)
+            assert out.tolist() == [3 * rank]
+            comm.Reduce(np.array([rank], dtype="i"), None, MPI.MAX, root)
+
+
+def test_alltoallw_forms(comm):
+    """Alltoallw spellings: [buf, datatypes] (one item per process at offset 0, for
+    datatypes that carry the layout), [buf, (counts, displs), datatypes], and
+    [buf, None, None, datatypes]."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    # one INT per process, block i at byte 4 * i: a datatype per peer resized to start there
+    sendbuf = np.array([100 * rank + d for d in range(size)], dtype="i")
+    recvbuf = np.full(size, SENTINEL, dtype="i")
+    types = [MPI.INT.Create_indexed_block(1, [i]).Commit() for i in range(size)]
+    try:
+        comm.Alltoallw([sendbuf, types], [recvbuf, None, None, types])
+        assert recvbuf.tolist() == [100 * s + rank for s in range(size)]
+    finally:
+        for t in types:
+            t.Free()
+    recvbuf[:] = SENTINEL
+    byte_displs = [4 * i for i in range(size)]
+    comm.Alltoallw(
+        [sendbuf, ([1] * size, byte_displs), [MPI.INT] * size],
+        (recvbuf, ([1] * size, byte_displs), [MPI.INT] * size),
+    )
+    assert recvbuf.tolist() == [100 * s + rank for s in range(size)]
+
+
+def test_alltoallw_bottom(comm):
+    """BOTTOM with datatypes holding absolute addresses (Get_address), and counts and
+    displacements given (they are required with BOTTOM)."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    sendbuf = np.array([100 * rank + d for d in range(size)], dtype="i")
+    recvbuf = np.full(size, SENTINEL, dtype="i")
+    saddr, raddr = MPI.Get_address(sendbuf), MPI.Get_address(recvbuf)
+    stypes = [
+        MPI.Datatype.Create_struct([1], [saddr + 4 * d], [MPI.INT]).Commit() for d in range(size)
+    ]
+    rtypes = [
+        MPI.Datatype.Create_struct([1], [raddr + 4 * s], [MPI.INT]).Commit() for s in range(size)
+    ]
+    try:
+        comm.Alltoallw(
+            (MPI.BOTTOM, ([1] * size, [0] * size), stypes),
+            [None, [1] * size, [0] * size, rtypes],
+        )
+        assert recvbuf.tolist() == [100 * s + rank for s in range(size)]
+        # absolute addresses as byte displacements of plain datatypes
+        recvbuf[:] = SENTINEL
+        if LARGE_COUNTS:
+            comm.Alltoallw(
+                [MPI.BOTTOM, [1] * size, [saddr + 4 * d for d in range(size)], [MPI.INT] * size],
+                [MPI.BOTTOM, [1] * size, [raddr + 4 * s for s in range(size)], [MPI.INT] * size],
+            )
+            assert recvbuf.tolist() == [100 * s + rank for s in range(size)]
+        else:  # int displacements: an address beyond 2**31 cannot be one (on COMM_SELF here,
+            # where no other rank can be left waiting)
+            spec = [[MPI.BOTTOM, [1], [a], [MPI.INT]] for a in (saddr, raddr)]
+            if max(saddr, raddr) > 2**31 - 1:
+                with pytest.raises(ValueError):
+                    MPI.COMM_SELF.Alltoallw(*spec)
+            else:
+                MPI.COMM_SELF.Alltoallw(*spec)
+                assert recvbuf[0] == 100 * rank
+        with pytest.raises(ValueError):  # BOTTOM needs counts and displacements
+            comm.Alltoallw([MPI.BOTTOM, stypes], [MPI.BOTTOM, rtypes])
+        with pytest.raises(ValueError):
+            comm.Alltoallw([MPI.BOTTOM, [1] * size, None, stypes], [MPI.BOTTOM, rtypes])
+    finally:
+        for t in stypes + rtypes:
+            t.Free()
+
+
+def test_alltoallw_spec_errors():
+    comm = MPI.COMM_SELF
+    buf = bytearray(4)
+    good = [bytearray(4), [0], [0], [MPI.BYTE]]
+    with pytest.raises(ValueError):  # 2 to 4 items
+        comm.Alltoallw([buf], good)
+    with pytest.raises(ValueError):
+        comm.Alltoallw([buf, [0], [0], [MPI.BYTE], None], good)
+    with pytest.raises(ValueError):
+        comm.Alltoallw(good, [buf, [0], [0], [MPI.BYTE], None])
+    with pytest.raises(TypeError):  # a list or tuple, not a bare buffer
+        comm.Alltoallw(buf, good)
+    with pytest.raises(TypeError):  # displacements without counts
+        comm.Alltoallw([buf, None, [0], [MPI.BYTE]], good)
 
 
 # -- Reductions ------------------------------------------------------------------------

@@ -344,6 +344,79 @@ def case_scan(comm, exclusive=False):
     return case("Exscan" if exclusive else "Scan", (sendbuf, recvbuf), fill, check, {"op": MPI.SUM})
 
 
+def case_vector_shorthands(comm):
+    """Alltoallv with one integer count and an integer stride, counts and displacements the
+    call makes itself and the request must keep until completion."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    sendbuf = np.zeros(2 * size, dtype="i")
+    recvbuf = np.zeros(3 * size, dtype="i")  # blocks of 2 at a stride of 3
+
+    def fill(k):
+        for d in range(size):
+            sendbuf[2 * d : 2 * d + 2] = values(rank, d, k, 2)
+        recvbuf[:] = SENTINEL
+
+    def check(k):
+        for s in range(size):
+            assert recvbuf[3 * s : 3 * s + 3].tolist() == values(s, rank, k, 2) + [SENTINEL]
+
+    return case("Alltoallv", ([sendbuf, 2], [recvbuf, (2, 3), MPI.INT]), fill, check)
+
+
+def case_allgatherv_bare(comm):
+    """Allgatherv into a bare buffer (split evenly) from None (IN_PLACE)."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    buf = np.zeros(2 * size, dtype="d")
+
+    def fill(k):
+        buf[:] = SENTINEL
+        buf[2 * rank : 2 * rank + 2] = values(rank, 0, k, 2)
+
+    def check(k):
+        assert buf.tolist() == [v for r in range(size) for v in values(r, 0, k, 2)]
+
+    return case("Allgatherv", (None, buf), fill, check)
+
+
+def case_alltoallw_bottom(comm):
+    """Alltoallw with BOTTOM: the datatypes hold the blocks' absolute addresses, and must
+    stay committed while the request lives (the test frees them at exit)."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    sendbuf = np.zeros(size, dtype="i")
+    recvbuf = np.zeros(size, dtype="i")
+    saddr, raddr = MPI.Get_address(sendbuf), MPI.Get_address(recvbuf)
+    stypes = [MPI.Datatype.Create_struct([1], [saddr + 4 * d], [MPI.INT]) for d in range(size)]
+    rtypes = [MPI.Datatype.Create_struct([1], [raddr + 4 * s], [MPI.INT]) for s in range(size)]
+    for t in stypes + rtypes:
+        t.Commit()
+        KEEP_TYPES.append(t)
+
+    def fill(k):
+        sendbuf[:] = [values(rank, d, k, 1)[0] for d in range(size)]
+        recvbuf[:] = SENTINEL
+
+    def check(k):
+        assert recvbuf.tolist() == [values(s, rank, k, 1)[0] for s in range(size)]
+
+    ones, zeros = [1] * size, [0] * size
+    return case(
+        "Alltoallw",
+        ([MPI.BOTTOM, ones, zeros, stypes], (None, (ones, zeros), rtypes)),
+        fill,
+        check,
+    )
+
+
+KEEP_TYPES = []  # datatypes the cases made, freed after each test
+
+
+@pytest.fixture(autouse=True)
+def free_case_types():
+    yield
+    while KEEP_TYPES:
+        KEEP_TYPES.pop().Free()
+
+
 CASES = {
     "Barrier": case_barrier,
     "Bcast": case_bcast,
@@ -360,6 +433,9 @@ CASES = {
     "Alltoall-in-place": lambda comm: case_alltoall(comm, in_place=True),
     "Alltoallv": case_alltoallv,
     "Alltoallw": case_alltoallw,
+    "Alltoallv-shorthands": case_vector_shorthands,
+    "Allgatherv-bare-in-place": case_allgatherv_bare,
+    "Alltoallw-BOTTOM": case_alltoallw_bottom,
     "Reduce": case_reduce,
     "Reduce-in-place": lambda comm: case_reduce(comm, in_place=True),
     "Allreduce": case_allreduce,

@@ -314,6 +314,125 @@ def test_nonblocking_several_pending(topo):
             assert a_recv[j] == src and b_recv[j] == value(src, topo.source_block[j])
 
 
+# -- Spec forms: counts per neighbour, vector shorthands, BOTTOM ----------------------
+
+
+@pytest.mark.parametrize("mode", ["blocking", "nonblocking"])
+def test_neighbor_count_is_per_neighbour(topo, mode):
+    """A count given in a block spec is per neighbour (PROC_NULL ones included), whatever
+    the buffer holds beyond; an inferred count is the buffer's divided by the degree."""
+    skip_open_mpi_swap(topo, mode)
+    n, spare = 3, 2
+    n_in, n_out = len(topo.ins), len(topo.outs)
+    blocks = max(n_out, 1)  # Neighbor_allgather sends block 0 even without out-neighbours
+    sendbuf = np.array(
+        [value(topo.rank, b, i) for b in range(blocks) for i in range(n)] + [-5] * spare, dtype="i"
+    )
+    recvbuf = np.full(n * n_in + spare, SENTINEL, dtype="i")
+
+    def received(blocks_of):
+        out = []
+        for j, src in enumerate(topo.ins):
+            if src == MPI.PROC_NULL:
+                out += [SENTINEL] * n
+            else:
+                out += [value(src, blocks_of(j), i) for i in range(n)]
+        return out + [SENTINEL] * spare
+
+    for _ in run(
+        topo.comm,
+        "Neighbor_alltoall",
+        mode,
+        [sendbuf, n, MPI.INT],
+        [recvbuf, n, MPI.INT],
+        1,
+        lambda k: recvbuf.fill(SENTINEL),
+    ):
+        assert recvbuf.tolist() == received(lambda j: topo.source_block[j])
+    for _ in run(
+        topo.comm,
+        "Neighbor_allgather",
+        mode,
+        [sendbuf, n, MPI.INT],
+        [recvbuf, (n, None), "i"],
+        1,
+        lambda k: recvbuf.fill(SENTINEL),
+    ):
+        assert recvbuf.tolist() == received(lambda j: 0)
+    exact = recvbuf[: n * n_in]  # inferred: n per in-neighbour
+    for _ in run(
+        topo.comm,
+        "Neighbor_allgather",
+        mode,
+        [sendbuf, n, MPI.INT],
+        exact,
+        1,
+        lambda k: recvbuf.fill(SENTINEL),
+    ):
+        assert recvbuf.tolist() == received(lambda j: 0)
+
+
+def test_neighbor_vector_shorthands(topo):
+    """Vector specs on a neighbourhood: one integer count for every neighbour, an integer
+    displacement as a stride, a bare buffer split evenly among the in-neighbours."""
+    skip_open_mpi_swap(topo, "blocking")
+    n = 2
+    n_in, n_out = len(topo.ins), len(topo.outs)
+    sendbuf = np.array([value(topo.rank, b, i) for b in range(n_out) for i in range(n)], dtype="q")
+    recvbuf = np.full(3 * n_in, SENTINEL, dtype="q")  # blocks of n at a stride of 3
+    topo.comm.Neighbor_alltoallv([sendbuf, n], [recvbuf, (n, 3)])
+    for j, src in enumerate(topo.ins):
+        block = recvbuf[3 * j : 3 * j + 3].tolist()
+        if src == MPI.PROC_NULL:
+            assert block == [SENTINEL] * 3
+        else:
+            assert block == [value(src, topo.source_block[j], i) for i in range(n)] + [SENTINEL]
+    mine = np.array([value(topo.rank, 0, i) for i in range(n)], dtype="q")
+    recvbuf = np.full(n * n_in, SENTINEL, dtype="q")
+    topo.comm.Neighbor_allgatherv(mine, recvbuf)  # n each
+    for j, src in enumerate(topo.ins):
+        block = recvbuf[n * j : n * j + n].tolist()
+        assert block == (
+            [SENTINEL] * n if src == MPI.PROC_NULL else [value(src, 0, i) for i in range(n)]
+        )
+
+
+def test_neighbor_alltoallw_bottom(topo):
+    """Neighbor_alltoallw with BOTTOM: each block's datatype holds its absolute address."""
+    skip_open_mpi_swap(topo, "blocking")
+    n_in, n_out = len(topo.ins), len(topo.outs)
+    sendbuf = np.array([value(topo.rank, b) for b in range(n_out)], dtype="i")
+    recvbuf = np.full(max(n_in, 1), SENTINEL, dtype="i")
+    saddr, raddr = MPI.Get_address(sendbuf), MPI.Get_address(recvbuf)
+    stypes = [
+        MPI.Datatype.Create_struct([1], [saddr + 4 * b], [MPI.INT]).Commit() for b in range(n_out)
+    ]
+    rtypes = [
+        MPI.Datatype.Create_struct([1], [raddr + 4 * j], [MPI.INT]).Commit() for j in range(n_in)
+    ]
+    try:
+        topo.comm.Neighbor_alltoallw(
+            [MPI.BOTTOM, [1] * n_out, [0] * n_out, stypes],
+            (MPI.BOTTOM, ([1] * n_in, [0] * n_in), rtypes),
+        )
+        for j, src in enumerate(topo.ins):
+            expected = SENTINEL if src == MPI.PROC_NULL else value(src, topo.source_block[j])
+            assert recvbuf[j] == expected
+    finally:
+        for t in stypes + rtypes:
+            t.Free()
+    # the absolute addresses as byte displacements of plain datatypes (beyond 2**31: they
+    # travel as MPI_Aint in every MPI)
+    recvbuf[:] = SENTINEL
+    topo.comm.Neighbor_alltoallw(
+        [MPI.BOTTOM, [1] * n_out, [saddr + 4 * b for b in range(n_out)], [MPI.INT] * n_out],
+        [None, ([1] * n_in, [raddr + 4 * j for j in range(n_in)]), [MPI.INT] * n_in],
+    )
+    for j, src in enumerate(topo.ins):
+        expected = SENTINEL if src == MPI.PROC_NULL else value(src, topo.source_block[j])
+        assert recvbuf[j] == expected
+
+
 # -- Objects ---------------------------------------------------------------------------
 
 
@@ -338,6 +457,15 @@ def test_neighbor_alltoall_objects(topo):
         else:
             b = topo.source_block[j]
             assert got[j] == (src, b, "x" * b)
+
+
+def test_neighbor_alltoall_none_and_iterables(topo):
+    """None sends None to every out-neighbour; any iterable of outdegree objects will do."""
+    got = topo.comm.neighbor_alltoall(None)
+    assert got == [None] * len(topo.ins)
+    got = topo.comm.neighbor_alltoall((topo.rank, b) for b in range(len(topo.outs)))
+    for j, src in enumerate(topo.ins):
+        assert got[j] == (None if src == MPI.PROC_NULL else (src, topo.source_block[j]))
 
 
 def test_neighbor_objects_numpy(topo):

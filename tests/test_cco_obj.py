@@ -413,6 +413,39 @@ def test_alltoall_wrong_length_everywhere(comm):
         comm.alltoall(list(range(size + 1)))
 
 
+def test_none_and_iterables_to_send(comm):
+    """scatter and alltoall take any iterable of `size` objects, and None for `size`
+    Nones (as mpi4py does)."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    assert comm.alltoall(None) == [None] * size
+    assert comm.alltoall(iter(range(100 * rank, 100 * rank + size))) == [
+        100 * s + rank for s in range(size)
+    ]
+    assert comm.alltoall(f"{rank}{d}" for d in range(size)) == [f"{s}{rank}" for s in range(size)]
+    for root in range(size):
+        assert comm.scatter(None, root=root) is None
+        objs = (("item", i, root) for i in range(size)) if rank == root else None
+        assert comm.scatter(objs, root=root) == ("item", rank, root)
+
+
+def test_wrong_length_on_one_process(comm):
+    """Objects the root (alltoall: one process) cannot send: it raises its error, the
+    others RuntimeError, nobody waits, and the communicator works afterwards."""
+    rank, size = comm.Get_rank(), comm.Get_size()
+    root = size - 1
+    if rank == root:
+        with pytest.raises(ValueError):
+            comm.scatter([1] * (size + 1), root=root)
+        with pytest.raises(TypeError):
+            comm.alltoall(7)
+    else:
+        with pytest.raises(RuntimeError, match="root"):
+            comm.scatter(None, root=root)
+        with pytest.raises(RuntimeError, match=f"process {root}"):
+            comm.alltoall([rank] * size)
+    assert comm.allreduce(1) == size
+
+
 def test_bad_ops(comm):
     """Checked on every process before any communication."""
     with pytest.raises(TypeError):

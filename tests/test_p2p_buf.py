@@ -6,7 +6,9 @@ posted before sends are completed (MPICH completes a self-send only once it is m
 """
 
 import array
+import sys
 
+import numpy as np
 import pytest
 
 from mpipy import MPI
@@ -536,6 +538,18 @@ SEND_SPECS = [
     ("memoryview", lambda d: memoryview(array.array("i", d)), lambda d: d),
     ("memoryview slice", lambda d: memoryview(array.array("i", d))[3:6], lambda d: d[3:6]),
     ("memoryview cast", lambda d: memoryview(array.array("i", d).tobytes()).cast("i"), lambda d: d),
+    # a (count, displ) pair in the second place too, either part None, as a list too
+    ("buf,(count,displ)", lambda d: [array.array("i", d), (3, 2)], lambda d: d[2:5]),
+    ("buf,[count,displ]", lambda d: [array.array("i", d), [2, 5]], lambda d: d[5:7]),
+    ("buf,(count,None)", lambda d: [array.array("i", d), (3, None)], lambda d: d[:3]),
+    ("buf,(None,displ)", lambda d: [array.array("i", d), (None, 6)], lambda d: d[6:]),
+    ("buf,(None,displ),dt", lambda d: [array.array("i", d), (None, 5), MPI.INT], lambda d: d[5:]),
+    ("NumPy integer count", lambda d: [array.array("i", d), np.int16(4)], lambda d: d[:4]),
+    (
+        "0-d array count,displ",
+        lambda d: [array.array("i", d), np.array(2), np.uint8(1), "i"],
+        lambda d: d[1:3],
+    ),
 ]
 
 
@@ -962,7 +976,35 @@ BAD_SEND_SPECS = [
     (None, TypeError),
     (MPI.BOTTOM, TypeError),
     ([None, 3], TypeError),  # BOTTOM needs a datatype
+    ([None, 1, 0, MPI.INT], ValueError),  # None has no items to send
+    ([b"abcd", 0, 5, MPI.BYTE], ValueError),  # a displacement beyond the buffer, count 0
+    ([b"abcd", (0, 5)], ValueError),
+    ([b"abcd", np.float64(2.0), MPI.BYTE], TypeError),
 ]
+
+
+def test_spec_byte_order_and_extent():
+    """A buffer in the other byte order has no native datatype (BufferError, as in
+    mpi4py) unless the spec names one; a datatype without a positive extent can take
+    neither a displacement nor an inferred count."""
+    comm = MPI.COMM_SELF
+    other = ">" if sys.byteorder == "little" else "<"
+    sbuf, rbuf = np.arange(3, dtype=other + "i4"), np.zeros(3, dtype=other + "i4")
+    with pytest.raises(BufferError):
+        comm.Sendrecv(sbuf, 0, 0, rbuf, 0, 0)
+    comm.Sendrecv([sbuf, MPI.INT], 0, 0, [rbuf, MPI.INT], 0, 0)
+    assert rbuf.tolist() == [0, 1, 2]
+    native = np.zeros(3, dtype="=i4")
+    comm.Sendrecv(np.arange(3, dtype="=i4"), 0, 0, native, 0, 0)
+    assert native.tolist() == [0, 1, 2]
+    t = MPI.INT.Create_resized(0, -4).Commit()
+    try:
+        with pytest.raises(ValueError):
+            comm.Sendrecv([bytearray(8), 0, 1, t], 0, 0, [bytearray(8), 0, MPI.BYTE], 0, 0)
+        with pytest.raises(ValueError):
+            comm.Sendrecv([bytearray(8), None, t], 0, 0, [bytearray(8), 0, MPI.BYTE], 0, 0)
+    finally:
+        t.Free()
 
 
 @pytest.mark.parametrize(

@@ -335,6 +335,26 @@ def test_graph_bad_input():
         WORLD.Create_graph([1] * size, 5.5)
 
 
+def test_graph_index_with_leading_zero():
+    """The usual adjacency index [0, e0, e0 + e1, ...] (nnodes + 1 entries, the last the
+    number of edges) describes the same graph as MPI's index, in Create_graph and
+    Graph_map (as in mpi4py); a lone [0] stays one node without edges."""
+    rank, size = WORLD.Get_rank(), WORLD.Get_size()
+    index, edges, nbrs = graph_spec(size)
+    graph = WORLD.Create_graph([0] + index, edges)
+    try:
+        assert graph.Get_topo() == (index, edges)
+        assert graph.neighbors == nbrs[rank]
+    finally:
+        graph.Free()
+    assert WORLD.Graph_map([0] + index, edges) == WORLD.Graph_map(index, edges)
+    lone = MPI.COMM_SELF.Create_graph([0], [])
+    try:
+        assert lone.Get_topo() == ([0], []) and lone.nneighbors == 0
+    finally:
+        lone.Free()
+
+
 # -- Distributed graph -----------------------------------------------------------------
 
 
@@ -390,6 +410,33 @@ def test_dist_graph_adjacent_empty_and_info():
         assert dg.degrees == (len(sources), len(sources))
     finally:
         dg.Free()
+
+
+def test_dist_graph_adjacent_none_and_weight_constants():
+    """None for sources or destinations is no neighbours; MPI.UNWEIGHTED and
+    MPI.WEIGHTS_EMPTY stand for MPI's constants (the latter only for no neighbours)."""
+    rank, size = WORLD.Get_rank(), WORLD.Get_size()
+    sources, dests = dist_sources(rank, size), dist_dests(rank, size)
+    made = []
+    try:
+        made.append(WORLD.Create_dist_graph_adjacent(None, None))
+        assert made[-1].Get_dist_neighbors_count() == (0, 0, False)
+        # every edge declared at its destination only, then at its source only
+        made.append(WORLD.Create_dist_graph_adjacent(sources, None, MPI.UNWEIGHTED, None))
+        assert made[-1].Get_dist_neighbors_count() == (len(sources), 0, False)
+        assert made[-1].Get_dist_neighbors() == (sources, [], None)
+        made.append(WORLD.Create_dist_graph_adjacent(None, dests, None, MPI.UNWEIGHTED))
+        assert made[-1].Get_dist_neighbors() == ([], dests, None)
+        made.append(WORLD.Create_dist_graph_adjacent([], [], MPI.WEIGHTS_EMPTY, MPI.WEIGHTS_EMPTY))
+        assert made[-1].Get_dist_neighbors_count() == (0, 0, True)
+        assert made[-1].Get_dist_neighbors() == ([], [], ([], []))
+        made.append(WORLD.Create_dist_graph([rank], [1], [rank], MPI.UNWEIGHTED))
+        assert made[-1].Get_dist_neighbors_count() == (1, 1, False)
+    finally:
+        for dg in made:
+            dg.Free()
+    with pytest.raises(ValueError):  # WEIGHTS_EMPTY with neighbours
+        WORLD.Create_dist_graph_adjacent([rank], [rank], MPI.WEIGHTS_EMPTY, MPI.WEIGHTS_EMPTY)
 
 
 @pytest.mark.parametrize("who", ["root-declares-all", "each-declares-own"])
