@@ -580,7 +580,8 @@ void free_request(Request &r) {
 }
 
 // Prequest and Grequest: constructed from a null request or one of their own class (a plain
-// Request cannot become persistent), and made by fromhandle/f2py/fromint as their own class.
+// Request cannot become persistent). fromhandle/f2py/fromint are the handle template's
+// classmethods, which make objects of the class they are called on.
 template <class T> void bind_request_subclass(nb::class_<T, Request> &cls) {
     cls.def(nb::init<>())
         .def(
@@ -597,25 +598,7 @@ template <class T> void bind_request_subclass(nb::class_<T, Request> &cls) {
                 self->handle = from.handle;
                 self->copy_extra(from);
             },
-            nb::arg("request"))
-        .def_static(
-            "fromhandle",
-            [](std::intptr_t h) { return new_handle<T>(handle_from_int<MPI_Request>(h)); },
-            nb::arg("handle"), "Create object from MPI handle.")
-        .def_static(
-            "f2py",
-            [](MPI_Fint i) {
-                require_active();
-                return new_handle<T>(MPI_Request_f2c(i));
-            },
-            nb::arg("arg"), "Create object from Fortran integer handle.")
-        .def_static(
-            "fromint",
-            [](std::intptr_t i) {
-                require_active();
-                return new_handle<T>(MPI_Request_f2c(static_cast<MPI_Fint>(i)));
-            },
-            nb::arg("arg"), "Translate integer handle to object.");
+            nb::arg("request"));
 }
 
 }  // namespace
