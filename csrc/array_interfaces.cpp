@@ -56,11 +56,6 @@ enum DLDataTypeCode : uint8_t {
     kDLBool = 6
 };
 
-[[noreturn]] void raise(PyObject *kind, const std::string &what) {
-    PyErr_SetString(kind, what.c_str());
-    throw nb::python_error();
-}
-
 // Element format and size of a typed element of `bytes` bytes: signed and unsigned integers,
 // booleans, real and complex floats map to struct-module codes (so the MPI datatype can be
 // inferred), anything else to unsigned bytes.
@@ -132,15 +127,15 @@ bool contiguous(Py_ssize_t ndim, Shape shape, Strides strides, int64_t unit) {
 Py_ssize_t checked_product(Py_ssize_t a, int64_t b, const char *who) {
     Py_ssize_t out = 0;
     if (b < 0 || __builtin_mul_overflow(a, static_cast<Py_ssize_t>(b), &out))
-        raise(PyExc_BufferError, std::string(who) + ": buffer size out of range");
+        raise_error(PyExc_BufferError, std::string(who) + ": buffer size out of range");
     return out;
 }
 
 // An integer from a Python object, TypeError naming `what` if it is not one.
 long long as_integer(nb::handle obj, const char *what) {
     if (!PyLong_Check(obj.ptr()))
-        raise(PyExc_TypeError,
-              std::string(what) + " must be an integer, not " + nb::type_name(obj.type()).c_str());
+        raise_error(PyExc_TypeError, std::string(what) + " must be an integer, not " +
+                                         nb::type_name(obj.type()).c_str());
     long long v = PyLong_AsLongLong(obj.ptr());
     if (v == -1 && PyErr_Occurred()) throw nb::python_error();
     return v;
@@ -195,9 +190,9 @@ bool PinnedBuffer::acquire_dlpack(PyObject *obj, nb::handle dlpack, int flags) {
     if (!device_fn.is_valid()) return false;
     nb::object device = device_fn();
     if (!PyTuple_Check(device.ptr()))
-        raise(PyExc_TypeError, "dlpack: __dlpack_device__() must return a tuple");
+        raise_error(PyExc_TypeError, "dlpack: __dlpack_device__() must return a tuple");
     if (PyTuple_GET_SIZE(device.ptr()) != 2)
-        raise(PyExc_ValueError, "dlpack: __dlpack_device__() must return (device_type, id)");
+        raise_error(PyExc_ValueError, "dlpack: __dlpack_device__() must return (device_type, id)");
     const long long device_type =
         as_integer(PyTuple_GET_ITEM(device.ptr(), 0), "dlpack: device type");
     as_integer(PyTuple_GET_ITEM(device.ptr(), 1), "dlpack: device id");
@@ -223,32 +218,33 @@ bool PinnedBuffer::acquire_dlpack(PyObject *obj, nb::handle dlpack, int flags) {
         auto *managed = static_cast<DLManagedTensorVersioned *>(
             PyCapsule_GetPointer(capsule.ptr(), "dltensor_versioned"));
         if (managed->version.major != 1)
-            raise(PyExc_BufferError, "dlpack: unsupported version " +
-                                         std::to_string(managed->version.major) + "." +
-                                         std::to_string(managed->version.minor));
+            raise_error(PyExc_BufferError, "dlpack: unsupported version " +
+                                               std::to_string(managed->version.major) + "." +
+                                               std::to_string(managed->version.minor));
         tensor = &managed->dl_tensor;
         readonly = (managed->flags & kDLReadOnlyFlag) != 0;
     } else if (PyCapsule_IsValid(capsule.ptr(), "dltensor")) {
         tensor = &static_cast<DLManagedTensor *>(PyCapsule_GetPointer(capsule.ptr(), "dltensor"))
                       ->dl_tensor;
     } else {
-        raise(PyExc_BufferError, "dlpack: __dlpack__() did not return an unused DLPack capsule");
+        raise_error(PyExc_BufferError,
+                    "dlpack: __dlpack__() did not return an unused DLPack capsule");
     }
 
     const int ndim = tensor->ndim;
-    if (ndim < 0) raise(PyExc_BufferError, "dlpack: negative number of dimensions");
-    if (ndim > 0 && !tensor->shape) raise(PyExc_BufferError, "dlpack: shape is NULL");
+    if (ndim < 0) raise_error(PyExc_BufferError, "dlpack: negative number of dimensions");
+    if (ndim > 0 && !tensor->shape) raise_error(PyExc_BufferError, "dlpack: shape is NULL");
     for (int i = 0; i < ndim; ++i) {
-        if (tensor->shape[i] < 0) raise(PyExc_BufferError, "dlpack: negative shape");
+        if (tensor->shape[i] < 0) raise_error(PyExc_BufferError, "dlpack: negative shape");
         if (tensor->strides && tensor->strides[i] < 0)
-            raise(PyExc_BufferError, "dlpack: negative strides");
+            raise_error(PyExc_BufferError, "dlpack: negative strides");
     }
     if (tensor->strides && !contiguous(
                                ndim, [&](Py_ssize_t i) { return tensor->shape[i]; },
                                [&](Py_ssize_t i) { return tensor->strides[i]; }, 1))
-        raise(PyExc_BufferError, "dlpack: buffer is not contiguous");
+        raise_error(PyExc_BufferError, "dlpack: buffer is not contiguous");
     if (readonly && (flags & PyBUF_WRITABLE) == PyBUF_WRITABLE)
-        raise(PyExc_BufferError, "dlpack: buffer is read-only");
+        raise_error(PyExc_BufferError, "dlpack: buffer is read-only");
 
     // Element type: one lane of a known kind, or two float lanes (a complex number); any
     // other vector type is plain bytes.
@@ -276,8 +272,8 @@ bool PinnedBuffer::acquire_dlpack(PyObject *obj, nb::handle dlpack, int flags) {
 
 bool PinnedBuffer::acquire_cuda_array(PyObject *obj, nb::handle interface, int flags) {
     if (!PyDict_Check(interface.ptr()))
-        raise(PyExc_TypeError, std::string("__cuda_array_interface__ must be a dict, not ") +
-                                   nb::type_name(interface.type()).c_str());
+        raise_error(PyExc_TypeError, std::string("__cuda_array_interface__ must be a dict, not ") +
+                                         nb::type_name(interface.type()).c_str());
     nb::dict cai = nb::borrow<nb::dict>(interface);
     auto required = [&](const char *key) -> nb::object {
         PyObject *value = PyDict_GetItemString(cai.ptr(), key);  // borrowed
@@ -293,9 +289,9 @@ bool PinnedBuffer::acquire_cuda_array(PyObject *obj, nb::handle interface, int f
     };
     auto expect = [](nb::handle value, bool ok, const char *key, const char *type) {
         if (!ok)
-            raise(PyExc_TypeError, std::string("__cuda_array_interface__: '") + key +
-                                       "' must be a " + type + ", not " +
-                                       nb::type_name(value.type()).c_str());
+            raise_error(PyExc_TypeError, std::string("__cuda_array_interface__: '") + key +
+                                             "' must be a " + type + ", not " +
+                                             nb::type_name(value.type()).c_str());
     };
     nb::object data = required("data"), typestr = required("typestr"), shape = required("shape");
     nb::object strides = optional("strides"), descr = optional("descr"), mask = optional("mask");
@@ -305,7 +301,8 @@ bool PinnedBuffer::acquire_cuda_array(PyObject *obj, nb::handle interface, int f
     expect(strides, strides.is_none() || PyTuple_Check(strides.ptr()), "strides", "tuple or None");
     expect(descr, descr.is_none() || PyList_Check(descr.ptr()), "descr", "list or None");
     if (PyTuple_GET_SIZE(data.ptr()) != 2)
-        raise(PyExc_ValueError, "__cuda_array_interface__: 'data' must be (pointer, read-only)");
+        raise_error(PyExc_ValueError,
+                    "__cuda_array_interface__: 'data' must be (pointer, read-only)");
 
     // The element: typestr is <byte order><kind><size>, as NumPy's array interface.
     const std::string type = nb::cast<std::string>(typestr);
@@ -319,36 +316,37 @@ bool PinnedBuffer::acquire_cuda_array(PyObject *obj, nb::handle interface, int f
     } catch (const std::exception &) {
     }
     if (bytes <= 0)
-        raise(PyExc_ValueError,
-              "__cuda_array_interface__: bad item size in typestr '" + type + "'");
+        raise_error(PyExc_ValueError,
+                    "__cuda_array_interface__: bad item size in typestr '" + type + "'");
     if ((flags & PyBUF_FORMAT) == PyBUF_FORMAT) {
         const bool little = [] {
             const uint16_t one = 1;
             return *reinterpret_cast<const uint8_t *>(&one) == 1;
         }();
         if (order != '|' && order != (little ? '<' : '>'))
-            raise(PyExc_BufferError,
-                  "__cuda_array_interface__: typestr '" + type + "' " +
-                      (order == '<' || order == '>' ? "has a non-native byte order"
-                                                    : "has no recognized byte order"));
+            raise_error(PyExc_BufferError,
+                        "__cuda_array_interface__: typestr '" + type + "' " +
+                            (order == '<' || order == '>' ? "has a non-native byte order"
+                                                          : "has no recognized byte order"));
     }
     if (!mask.is_none())
-        raise(PyExc_BufferError, "__cuda_array_interface__: masked arrays are not supported");
+        raise_error(PyExc_BufferError, "__cuda_array_interface__: masked arrays are not supported");
 
     const Py_ssize_t ndim = PyTuple_GET_SIZE(shape.ptr());
     std::vector<int64_t> extents, steps;
     for (nb::handle n : shape) extents.push_back(as_integer(n, "__cuda_array_interface__: shape"));
     for (int64_t n : extents)
-        if (n < 0) raise(PyExc_BufferError, "__cuda_array_interface__: negative shape");
+        if (n < 0) raise_error(PyExc_BufferError, "__cuda_array_interface__: negative shape");
     if (!strides.is_none()) {
         for (nb::handle s : strides)
             steps.push_back(as_integer(s, "__cuda_array_interface__: strides"));
         if (static_cast<Py_ssize_t>(steps.size()) != ndim)
-            raise(PyExc_ValueError, "__cuda_array_interface__: strides and shape differ in length");
+            raise_error(PyExc_ValueError,
+                        "__cuda_array_interface__: strides and shape differ in length");
         if (!contiguous(
                 ndim, [&](Py_ssize_t i) { return extents[i]; },
                 [&](Py_ssize_t i) { return steps[i]; }, bytes))
-            raise(PyExc_BufferError, "__cuda_array_interface__: buffer is not contiguous");
+            raise_error(PyExc_BufferError, "__cuda_array_interface__: buffer is not contiguous");
     }
     Py_ssize_t len = static_cast<Py_ssize_t>(bytes);
     for (int64_t n : extents) len = checked_product(len, n, "__cuda_array_interface__");
@@ -357,14 +355,15 @@ bool PinnedBuffer::acquire_cuda_array(PyObject *obj, nb::handle interface, int f
     void *buf = nullptr;
     if (!(pointer.is_none() && len == 0)) {
         if (!PyLong_Check(pointer.ptr()))
-            raise(PyExc_TypeError, "__cuda_array_interface__: the data pointer must be an integer");
+            raise_error(PyExc_TypeError,
+                        "__cuda_array_interface__: the data pointer must be an integer");
         buf = PyLong_AsVoidPtr(pointer.ptr());
         if (!buf && PyErr_Occurred()) throw nb::python_error();
     }
     const int readonly = PyObject_IsTrue(PyTuple_GET_ITEM(data.ptr(), 1));
     if (readonly < 0) throw nb::python_error();
     if (readonly && (flags & PyBUF_WRITABLE) == PyBUF_WRITABLE)
-        raise(PyExc_BufferError, "__cuda_array_interface__: buffer is read-only");
+        raise_error(PyExc_BufferError, "__cuda_array_interface__: buffer is read-only");
 
     // A 'descr' other than the plain [('', typestr)] describes fields we pass on as bytes.
     if (!descr.is_none()) {

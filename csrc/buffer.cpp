@@ -148,6 +148,7 @@ struct Memory {
     Py_ssize_t itemsize = 1;
     bool readonly = false;
     bool mpi_allocated = false;  // from Alloc_mem: what Free_mem frees
+    int device = kHostBuffer;    // where the memory is (DLPack device type): maybe not the CPU's
     nb::object obj;
     PinnedBuffer pin;
     Py_ssize_t exports = 0;  // live buffer-protocol views of this buffer
@@ -164,6 +165,12 @@ struct Memory {
         itemsize = 1;
         readonly = false;
         mpi_allocated = false;
+        device = kHostBuffer;
+    }
+    // The CPU reads and writes the bytes itself (items, slices assigned, tobytes, cast).
+    void require_cpu() const {
+        if (!cpu_accessible(device))
+            raise_error(PyExc_BufferError, "buffer is not CPU-accessible (device memory)");
     }
 };
 
@@ -292,6 +299,7 @@ nb::object buffer_over_export(nb::handle obj, int flags) {
     m->size = pin.view().len;
     m->itemsize = pin.view().itemsize > 0 ? pin.view().itemsize : 1;
     m->readonly = pin.view().readonly != 0;
+    m->device = pin.device();
     m->obj = nb::borrow(obj);
     m->pin = std::move(pin);  // a bytearray, say, cannot be resized meanwhile
     return out;
@@ -308,6 +316,7 @@ nb::object sub_buffer(nb::handle self, Py_ssize_t start, Py_ssize_t size, bool r
     m->addr = parent.addr ? parent.addr + start : nullptr;
     m->size = size;
     m->readonly = readonly;
+    m->device = parent.device;
     m->obj = nb::borrow(obj);
     return out;
 }
@@ -328,11 +337,6 @@ std::pair<Py_ssize_t, Py_ssize_t> range_of(const Memory &m, nb::handle slice) {
     const Py_ssize_t length = PySlice_AdjustIndices(m.size, &start, &stop, step);
     if (step != 1) throw nb::index_error("slice with step not supported");
     return {start, length};
-}
-
-[[noreturn]] void raise_error(PyObject *kind, const char *message) {
-    PyErr_SetString(kind, message);
-    throw nb::python_error();
 }
 
 unsigned char byte_of(nb::handle value) {
@@ -434,6 +438,7 @@ void bind_buffer(nb::module_ &m) {
         .def(
             "cast",
             [](nb::handle self, nb::handle format, nb::handle shape) {
+                nb::inst_ptr<Memory>(self)->require_cpu();
                 nb::object view = nb::steal(PyMemoryView_FromObject(self.ptr()));
                 if (!view) throw nb::python_error();
                 if (shape.ptr() == Py_Ellipsis) return view.attr("cast")(format);
@@ -444,6 +449,7 @@ void bind_buffer(nb::module_ &m) {
         .def(
             "tobytes",
             [](const Memory &mem, nb::handle) {
+                mem.require_cpu();
                 return nb::bytes(mem.addr ? mem.addr : "", static_cast<size_t>(mem.size));
             },
             nb::arg("order").none() = nb::none(), "Return the data in the buffer as a byte string.")
@@ -462,6 +468,7 @@ void bind_buffer(nb::module_ &m) {
         .def("__getitem__",
              [](nb::handle self, nb::handle item) -> nb::object {
                  const Memory &mem = *nb::inst_ptr<Memory>(self);
+                 mem.require_cpu();
                  if (PyIndex_Check(item.ptr()))
                      return nb::int_(static_cast<unsigned char>(mem.addr[index_of(mem, item)]));
                  if (PySlice_Check(item.ptr())) {
@@ -472,6 +479,7 @@ void bind_buffer(nb::module_ &m) {
              })
         .def("__setitem__",
              [](Memory &mem, nb::handle item, nb::handle value) {
+                 mem.require_cpu();
                  if (mem.readonly) throw nb::type_error("buffer is read-only");
                  if (PyIndex_Check(item.ptr())) {
                      const Py_ssize_t i = index_of(mem, item);

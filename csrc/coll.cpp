@@ -73,8 +73,6 @@ struct CollState : RequestState {
     }
 };
 
-bool is_in_place(nb::handle obj) { return nb::isinstance<InPlaceType>(obj); }
-
 // IN_PLACE where MPI allows it, where None means IN_PLACE too (as in mpi4py).
 bool in_place(nb::handle spec, bool in_place_ok) {
     if (is_in_place(spec)) {
@@ -105,11 +103,6 @@ void parse_plain(nb::handle spec, Access access, Side &side, bool in_place_ok, i
 // a count given in it is per process, an inferred one is the buffer's divided among n.
 void parse_block(nb::handle spec, Access access, Side &side, bool in_place_ok, int n) {
     parse_plain(spec, access, side, in_place_ok, n);
-}
-
-[[noreturn]] void spec_error(PyObject *kind, const std::string &what) {
-    PyErr_SetString(kind, ("message: " + what).c_str());
-    throw nb::python_error();
 }
 
 bool is_list_or_tuple(nb::handle obj) {
@@ -355,7 +348,7 @@ void parse_vector_w(nb::handle spec, Access access, Side &side, bool in_place_ok
         }
     }
 
-    if (buf.is_none() || nb::isinstance<BottomType>(buf)) {  // absolute addresses in datatypes
+    if (buf.is_none() || is_bottom_constant(buf)) {  // absolute addresses in datatypes
         if (no_counts) spec_error(PyExc_ValueError, "BOTTOM requires counts");
         if (no_displs) spec_error(PyExc_ValueError, "BOTTOM requires displacements");
         side.buf.pinned.release();

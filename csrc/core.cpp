@@ -30,6 +30,15 @@ void throw_not_implemented(const char *what) {
     throw nb::python_error();
 }
 
+void raise_error(PyObject *kind, const std::string &message) {
+    PyErr_SetString(kind, message.c_str());
+    throw nb::python_error();
+}
+
+void spec_error(PyObject *kind, const std::string &what) { raise_error(kind, "message: " + what); }
+
+std::string type_name_of(nb::handle obj) { return nb::type_name(obj.type()).c_str(); }
+
 static std::map<std::pair<std::string, std::intptr_t>, std::string> &predefined_names() {
     static std::map<std::pair<std::string, std::intptr_t>, std::string> names;
     return names;

@@ -27,6 +27,13 @@ struct MpiError {
 [[noreturn]] void throw_not_active();  // MPI not initialized yet, or already finalized
 [[noreturn]] void throw_null_handle(int error_class, const char *kind);
 [[noreturn]] void throw_not_implemented(const char *what);
+// The one way an argument error leaves C++: the Python exception `kind` (PyExc_TypeError,
+// PyExc_ValueError, PyExc_BufferError, ...) with `message`; spec_error prefixes "message: ",
+// for malformed buffer specs.
+[[noreturn]] void raise_error(PyObject *kind, const std::string &message);
+[[noreturn]] void spec_error(PyObject *kind, const std::string &what);
+// The name of obj's type, for error messages.
+std::string type_name_of(nb::handle obj);
 
 inline void check(int rc) {
     if (rc != MPI_SUCCESS) [[unlikely]]

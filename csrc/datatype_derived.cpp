@@ -26,19 +26,14 @@ using bytes_t = MPI_Aint;
 #define MPIPY_TYPE_C(fn) fn
 #endif
 
-[[noreturn]] void arg_error(PyObject *kind, const std::string &what) {
-    PyErr_SetString(kind, what.c_str());
-    throw nb::python_error();
-}
-
 // A Python integer (or anything with __index__) as T: TypeError for other objects,
 // OverflowError beyond T's range.
 template <class T> T to_int(nb::handle obj, const char *what) {
     PyObject *index = PyNumber_Index(obj.ptr());
     if (!index) {
         PyErr_Clear();
-        arg_error(PyExc_TypeError, std::string(what) + " must be an integer, not " +
-                                       nb::type_name(obj.type()).c_str());
+        raise_error(PyExc_TypeError, std::string(what) + " must be an integer, not " +
+                                         nb::type_name(obj.type()).c_str());
     }
     int overflow = 0;
     long long value = PyLong_AsLongLongAndOverflow(index, &overflow);
@@ -46,7 +41,7 @@ template <class T> T to_int(nb::handle obj, const char *what) {
     if (value == -1 && PyErr_Occurred()) throw nb::python_error();
     if (overflow || value < static_cast<long long>(std::numeric_limits<T>::min()) ||
         value > static_cast<long long>(std::numeric_limits<T>::max()))
-        arg_error(PyExc_OverflowError, std::string(what) + " is out of range");
+        raise_error(PyExc_OverflowError, std::string(what) + " is out of range");
     return static_cast<T>(value);
 }
 
@@ -55,8 +50,8 @@ template <class T> std::vector<T> to_ints(nb::handle seq, const char *what) {
     nb::object fast = nb::steal(PySequence_Fast(seq.ptr(), ""));
     if (!fast.is_valid()) {
         PyErr_Clear();
-        arg_error(PyExc_TypeError, std::string(what) + " must be a sequence of integers, not " +
-                                       nb::type_name(seq.type()).c_str());
+        raise_error(PyExc_TypeError, std::string(what) + " must be a sequence of integers, not " +
+                                         nb::type_name(seq.type()).c_str());
     }
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
     PyObject **items = PySequence_Fast_ITEMS(fast.ptr());
@@ -69,7 +64,7 @@ std::vector<MPI_Datatype> to_datatypes(nb::handle seq) {
     nb::object fast = nb::steal(PySequence_Fast(seq.ptr(), ""));
     if (!fast.is_valid()) {
         PyErr_Clear();
-        arg_error(PyExc_TypeError, "datatypes must be a sequence of Datatype");
+        raise_error(PyExc_TypeError, "datatypes must be a sequence of Datatype");
     }
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
     PyObject **items = PySequence_Fast_ITEMS(fast.ptr());
@@ -77,8 +72,8 @@ std::vector<MPI_Datatype> to_datatypes(nb::handle seq) {
     out.reserve(static_cast<size_t>(n));
     for (Py_ssize_t i = 0; i < n; ++i) {
         if (!nb::isinstance<Datatype>(items[i]))
-            arg_error(PyExc_TypeError, std::string("datatypes must hold Datatype objects, not ") +
-                                           nb::type_name(Py_TYPE(items[i])).c_str());
+            raise_error(PyExc_TypeError, std::string("datatypes must hold Datatype objects, not ") +
+                                             nb::type_name(Py_TYPE(items[i])).c_str());
         out.push_back(nb::inst_ptr<Datatype>(items[i])->get());
     }
     return out;
@@ -86,14 +81,14 @@ std::vector<MPI_Datatype> to_datatypes(nb::handle seq) {
 
 template <class A, class B> void same_length(const A &a, const B &b) {
     if (a.size() != b.size())
-        arg_error(PyExc_ValueError, "expecting " + std::to_string(a.size()) + " items, got " +
-                                        std::to_string(b.size()));
+        raise_error(PyExc_ValueError, "expecting " + std::to_string(a.size()) + " items, got " +
+                                          std::to_string(b.size()));
 }
 
 // The number of entries of an argument array, as the MPI call takes it.
 template <class V> count_t length_of(const V &v) {
     if (v.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
-        arg_error(PyExc_OverflowError, "too many items");
+        raise_error(PyExc_OverflowError, "too many items");
     return static_cast<count_t>(v.size());
 }
 

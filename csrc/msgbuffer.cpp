@@ -10,17 +10,6 @@ namespace mpipy {
 
 namespace {
 
-[[noreturn]] void raise_error(PyObject *kind, const std::string &what) {
-    PyErr_SetString(kind, what.c_str());
-    throw nb::python_error();
-}
-[[noreturn]] void spec_error(PyObject *kind, const std::string &what) {
-    PyErr_SetString(kind, ("message: " + what).c_str());
-    throw nb::python_error();
-}
-
-std::string type_name_of(nb::handle obj) { return nb::type_name(obj.type()).c_str(); }
-
 // A count or displacement: a Python int or anything with __index__, not negative.
 MPI_Count to_count(nb::handle obj, const char *what) {
     long long value;
@@ -68,11 +57,7 @@ bool is_datatype_spec(nb::handle obj) {
 
 bool is_predefined(MPI_Datatype type) { return combiner_of(type) == MPI_COMBINER_NAMED; }
 
-// BOTTOM is the one instance of its class: an exact type check does.
-bool is_bottom(nb::handle obj) {
-    static PyObject *const bottom = nb::type<BottomType>().ptr();
-    return obj.is_none() || Py_IS_TYPE(obj.ptr(), reinterpret_cast<PyTypeObject *>(bottom));
-}
+bool is_bottom(nb::handle obj) { return obj.is_none() || is_bottom_constant(obj); }
 
 // Byte range [lo, hi) that a (possibly strided) buffer spans, relative to view.buf.
 void span_of(const Py_buffer &view, Py_ssize_t &lo, Py_ssize_t &hi) {
@@ -106,9 +91,9 @@ void pin_buffer_failed(nb::handle obj, int flags, const char *what, const char *
                                          "__cuda_array_interface__, ...), not " +
                                          type_name_of(obj));
     }
-    if ((flags & PyBUF_WRITABLE) && probe.view().readonly)
-        raise_error(PyExc_TypeError, std::string(what) + " of type " + type_name_of(obj) +
-                                         " is read-only; pass a writable buffer");
+    if ((flags & PyBUF_WRITABLE) && probe.view().readonly)  // BufferError, as CPython's
+        raise_error(PyExc_BufferError, std::string(what) + " of type " + type_name_of(obj) +
+                                           " is read-only; pass a writable buffer");
     raise_error(PyExc_ValueError, std::string(what) + " is not contiguous" + layout_hint);
 }
 
@@ -303,32 +288,110 @@ MPI_Count status_count(const MPI_Status &status, MPI_Datatype type) {
 #endif
 }
 
-void bind_buffer_constants(nb::module_ &m) {
-    nb::class_<BottomType>(m, "BottomType", "Type of BOTTOM.")
-        .def("__repr__", [](const BottomType &) { return "BOTTOM"; })
-        .def("__reduce__", [](const BottomType &) { return "BOTTOM"; })
-        .def("__int__",
-             [](const BottomType &) { return reinterpret_cast<std::intptr_t>(MPI_BOTTOM); })
-        .def("__bool__", [](const BottomType &) { return MPI_BOTTOM != nullptr; });
-    nb::class_<InPlaceType>(m, "InPlaceType", "Type of IN_PLACE.")
-        .def("__repr__", [](const InPlaceType &) { return "IN_PLACE"; })
-        .def("__reduce__", [](const InPlaceType &) { return "IN_PLACE"; })
-        .def("__int__",
-             [](const InPlaceType &) { return reinterpret_cast<std::intptr_t>(MPI_IN_PLACE); })
-        .def("__bool__", [](const InPlaceType &) { return MPI_IN_PLACE != nullptr; });
-    nb::class_<BufferAutomaticType>(m, "BufferAutomaticType", "Type of BUFFER_AUTOMATIC.")
-        .def("__repr__", [](const BufferAutomaticType &) { return "BUFFER_AUTOMATIC"; })
-        .def("__reduce__", [](const BufferAutomaticType &) { return "BUFFER_AUTOMATIC"; })
-        .def("__int__", [](const BufferAutomaticType &) {
+// BOTTOM, IN_PLACE and BUFFER_AUTOMATIC are ints (the address of the C constant, so they
+// compare and hash as that int) of classes of their own: calling the class gives the one
+// object back, the object exports an empty buffer at that address (memoryview(BOTTOM) works,
+// Get_address(IN_PLACE) == IN_PLACE), refuses arithmetic and pickles by name. nanobind has no
+// int subclasses, so these are heap types made from a spec.
+PyObject *address_constants[3] = {nullptr, nullptr, nullptr};
+
+namespace {
+
+struct ConstantInfo {
+    const char *name;
+    void *address;
+};
+const ConstantInfo constant_info[3] = {
+    {"BOTTOM", MPI_BOTTOM},
+    {"IN_PLACE", MPI_IN_PLACE},
 #ifdef MPI_BUFFER_AUTOMATIC
-            return reinterpret_cast<std::intptr_t>(MPI_BUFFER_AUTOMATIC);
+    {"BUFFER_AUTOMATIC", MPI_BUFFER_AUTOMATIC},
 #else
-            return std::intptr_t(0);
+    {"BUFFER_AUTOMATIC", nullptr},
 #endif
-        });
-    m.attr("BOTTOM") = nb::cast(BottomType{});
-    m.attr("IN_PLACE") = nb::cast(InPlaceType{});
-    m.attr("BUFFER_AUTOMATIC") = nb::cast(BufferAutomaticType{});
+};
+
+int constant_index(PyObject *self_or_type) {
+    PyTypeObject *type = PyType_Check(self_or_type) ? reinterpret_cast<PyTypeObject *>(self_or_type)
+                                                    : Py_TYPE(self_or_type);
+    for (int i = 0; i < 3; ++i)
+        if (address_constants[i] && Py_TYPE(address_constants[i]) == type) return i;
+    return 0;
+}
+
+PyObject *constant_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    if (PyTuple_GET_SIZE(args) != 0 || (kwargs && PyDict_GET_SIZE(kwargs) != 0)) {
+        PyErr_Format(PyExc_TypeError, "%s() takes no arguments", type->tp_name);
+        return nullptr;
+    }
+    return Py_NewRef(address_constants[constant_index(reinterpret_cast<PyObject *>(type))]);
+}
+PyObject *constant_repr(PyObject *self) {
+    return PyUnicode_FromString(constant_info[constant_index(self)].name);
+}
+PyObject *constant_reduce(PyObject *self, PyObject *) { return constant_repr(self); }
+int constant_getbuffer(PyObject *self, Py_buffer *view, int flags) {
+    return PyBuffer_FillInfo(view, nullptr, constant_info[constant_index(self)].address, 0, 0,
+                             flags);
+}
+// Raised, not NotImplemented: int's own operator would then take the other side.
+PyObject *not_arithmetic(PyObject *a, PyObject *b) {
+    PyErr_Format(PyExc_TypeError, "unsupported operand type(s): '%.100s' and '%.100s'",
+                 Py_TYPE(a)->tp_name, Py_TYPE(b)->tp_name);
+    return nullptr;
+}
+PyObject *not_power(PyObject *a, PyObject *b, PyObject *) { return not_arithmetic(a, b); }
+
+PyMethodDef constant_methods[] = {
+    {"__reduce__", constant_reduce, METH_NOARGS, "Pickled by name."},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+}  // namespace
+
+void bind_buffer_constants(nb::module_ &m) {
+    static const char *const type_names[3] = {"mpipy.MPI.BottomType", "mpipy.MPI.InPlaceType",
+                                              "mpipy.MPI.BufferAutomaticType"};
+    static const char *const docs[3] = {"Type of BOTTOM.", "Type of IN_PLACE.",
+                                        "Type of BUFFER_AUTOMATIC."};
+    for (int i = 0; i < 3; ++i) {
+        // Arithmetic on an address constant is a mistake: every binary operator refuses.
+        PyType_Slot slots[] = {
+            {Py_tp_doc, const_cast<char *>(docs[i])},
+            {Py_tp_new, reinterpret_cast<void *>(constant_new)},
+            {Py_tp_repr, reinterpret_cast<void *>(constant_repr)},
+            {Py_tp_str, reinterpret_cast<void *>(constant_repr)},
+            {Py_tp_methods, constant_methods},
+            {Py_bf_getbuffer, reinterpret_cast<void *>(constant_getbuffer)},
+            {Py_nb_add, reinterpret_cast<void *>(not_arithmetic)},
+            {Py_nb_subtract, reinterpret_cast<void *>(not_arithmetic)},
+            {Py_nb_multiply, reinterpret_cast<void *>(not_arithmetic)},
+            {Py_nb_remainder, reinterpret_cast<void *>(not_arithmetic)},
+            {Py_nb_divmod, reinterpret_cast<void *>(not_arithmetic)},
+            {Py_nb_power, reinterpret_cast<void *>(not_power)},
+            {Py_nb_lshift, reinterpret_cast<void *>(not_arithmetic)},
+            {Py_nb_rshift, reinterpret_cast<void *>(not_arithmetic)},
+            {Py_nb_and, reinterpret_cast<void *>(not_arithmetic)},
+            {Py_nb_xor, reinterpret_cast<void *>(not_arithmetic)},
+            {Py_nb_or, reinterpret_cast<void *>(not_arithmetic)},
+            {Py_nb_floor_divide, reinterpret_cast<void *>(not_arithmetic)},
+            {Py_nb_true_divide, reinterpret_cast<void *>(not_arithmetic)},
+            {0, nullptr},
+        };
+        PyType_Spec spec = {type_names[i], 0, 0, Py_TPFLAGS_DEFAULT, slots};
+        nb::object type =
+            nb::steal(PyType_FromSpecWithBases(&spec, reinterpret_cast<PyObject *>(&PyLong_Type)));
+        if (!type) throw nb::python_error();
+        const std::intptr_t value = reinterpret_cast<std::intptr_t>(constant_info[i].address);
+        // The one instance, made by int's own constructor (the class's gives it back).
+        nb::object args = nb::make_tuple(value);
+        PyObject *instance =
+            PyLong_Type.tp_new(reinterpret_cast<PyTypeObject *>(type.ptr()), args.ptr(), nullptr);
+        if (!instance) throw nb::python_error();
+        address_constants[i] = instance;  // lives as long as the process
+        m.attr(type_names[i] + 10 /* past "mpipy.MPI." */) = type;
+        m.attr(constant_info[i].name) = nb::handle(address_constants[i]);
+    }
 }
 
 }  // namespace mpipy

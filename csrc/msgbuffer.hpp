@@ -95,8 +95,9 @@ class PinnedBuffer {
 };
 
 // Pin obj's memory with `flags` (PyBUF_*), or raise what says why not, naming the argument
-// `what`: TypeError when obj exports no memory, or read-only memory where writing is asked;
-// ValueError when its layout does not meet the flags (`layout_hint` is appended).
+// `what`: TypeError when obj exports no memory, BufferError when it is read-only where
+// writing is asked, ValueError when its layout does not meet the flags (`layout_hint` is
+// appended).
 [[noreturn]] void pin_buffer_failed(nb::handle obj, int flags, const char *what,
                                     const char *layout_hint);
 inline void pin_buffer(PinnedBuffer &pin, nb::handle obj, int flags, const char *what,

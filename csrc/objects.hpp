@@ -98,9 +98,15 @@ struct Status {
     MPI_Status status;
     Status();
 };
-struct BottomType {};
-struct InPlaceType {};
-struct BufferAutomaticType {};
+// BOTTOM, IN_PLACE and BUFFER_AUTOMATIC (msgbuffer.cpp): one object each, recognized by
+// identity (their classes only ever give back the same object).
+enum class AddressConstant { bottom, in_place, buffer_automatic };
+extern PyObject *address_constants[3];
+inline bool is_constant(nb::handle obj, AddressConstant which) {
+    return obj.ptr() == address_constants[static_cast<int>(which)];
+}
+inline bool is_bottom_constant(nb::handle obj) { return is_constant(obj, AddressConstant::bottom); }
+inline bool is_in_place(nb::handle obj) { return is_constant(obj, AddressConstant::in_place); }
 
 #if MPIPY_HAVE_SESSIONS
 struct Session : Handle<SessionKind> {

@@ -420,10 +420,11 @@ void attach_buffer(MPI_Comm scope, nb::handle buf) {
     AttachedBuffer a;
     void *addr = nullptr;
     MPI_Count size = 0;
-    if (buf.is_none() || nb::isinstance<BufferAutomaticType>(buf)) {
+    if (buf.is_none() || is_constant(buf, AddressConstant::buffer_automatic)) {
 #ifdef MPI_BUFFER_AUTOMATIC
         addr = MPI_BUFFER_AUTOMATIC;
-        a.obj = nb::module_::import_("mpipy.MPI").attr("BUFFER_AUTOMATIC");
+        a.obj = nb::borrow(buf.is_none() ? address_constants[int(AddressConstant::buffer_automatic)]
+                                         : buf.ptr());
 #else
         throw_not_implemented("BUFFER_AUTOMATIC");
 #endif

@@ -11,11 +11,6 @@ namespace mpipy {
 
 namespace {
 
-[[noreturn]] void arg_error(PyObject *kind, const std::string &what) {
-    PyErr_SetString(kind, what.c_str());
-    throw nb::python_error();
-}
-
 // A contiguous buffer argument, pinned while MPI uses it.
 struct Bytes {
     PinnedBuffer pinned;
@@ -37,16 +32,16 @@ MPI_Count entries_in(MPI_Datatype t, MPI_Count len) {
     check(MPI_Type_get_extent_x(t, &lb, &extent));
     check(MPI_Type_get_true_extent_x(t, &true_lb, &true_extent));
     if (extent <= 0)
-        arg_error(PyExc_ValueError,
-                  "the datatype's extent " + std::to_string(extent) + " is not positive");
+        raise_error(PyExc_ValueError,
+                    "the datatype's extent " + std::to_string(extent) + " is not positive");
     const MPI_Count count = len / extent;
     if (count > 0 && true_extent > 0) {
         const MPI_Count first = true_lb, last = (count - 1) * extent + true_lb + true_extent;
         if (first < 0 || last > len)
-            arg_error(PyExc_ValueError, "the datatype reaches bytes [" + std::to_string(first) +
-                                            ", " + std::to_string(last) +
-                                            "), outside the buffer's [0, " + std::to_string(len) +
-                                            ")");
+            raise_error(PyExc_ValueError, "the datatype reaches bytes [" + std::to_string(first) +
+                                              ", " + std::to_string(last) +
+                                              "), outside the buffer's [0, " + std::to_string(len) +
+                                              ")");
     }
     return count;
 }
@@ -57,17 +52,18 @@ void check_datarep(const std::string &datarep) {
 
 // Packed bytes the given entries need, at most: position + need must fit the packed buffer.
 void check_room(MPI_Count position, MPI_Count need, MPI_Count size, const char *what) {
-    if (position < 0) arg_error(PyExc_ValueError, "negative position " + std::to_string(position));
+    if (position < 0)
+        raise_error(PyExc_ValueError, "negative position " + std::to_string(position));
     if (position > size || need > size - position)
-        arg_error(PyExc_ValueError, std::string(what) + " of " + std::to_string(size) +
-                                        " bytes is too small for " + std::to_string(need) +
-                                        " packed bytes at position " + std::to_string(position));
+        raise_error(PyExc_ValueError, std::string(what) + " of " + std::to_string(size) +
+                                          " bytes is too small for " + std::to_string(need) +
+                                          " packed bytes at position " + std::to_string(position));
 }
 
 #if !MPIPY_HAVE_LARGE_COUNT
 // Without large-count functions, counts and sizes must fit an int.
 int as_int(MPI_Count value) {
-    if (value > INT_MAX) arg_error(PyExc_OverflowError, "count or size too large for this MPI");
+    if (value > INT_MAX) raise_error(PyExc_OverflowError, "count or size too large for this MPI");
     return static_cast<int>(value);
 }
 #endif
@@ -196,7 +192,7 @@ MPI_Aint get_address(nb::handle location) {
     require_active();
     void *ptr = MPI_BOTTOM;
     PinnedBuffer pinned;
-    if (!location.is_none() && !nb::isinstance<BottomType>(location)) {
+    if (!location.is_none() && !is_bottom_constant(location)) {
         pin_buffer(pinned, location, PyBUF_STRIDES, "location");
         ptr = pinned.view().buf;
     }

@@ -1,9 +1,10 @@
 """MPI.buffer (alias MPI.memory): construction from buffer-like objects, allocation, addresses,
 the properties, item and slice access, casting, read-only twins, release (never leaving a view
-over freed memory), and MPI.Alloc_mem / MPI.Free_mem."""
+over freed memory), MPI.Alloc_mem / MPI.Free_mem, and the address constants (BOTTOM, ...)."""
 
 import array
 import gc
+import operator
 import pickle
 
 import pytest
@@ -308,3 +309,31 @@ def test_alloc_mem_as_bsend_buffer(comm, rank, size):
     assert detached.address == mem.address and detached.nbytes == mem.nbytes
     del detached
     MPI.Free_mem(mem)
+
+
+@pytest.mark.parametrize("name", ["BOTTOM", "IN_PLACE", "BUFFER_AUTOMATIC"])
+def test_address_constants(name):
+    """BOTTOM, IN_PLACE, BUFFER_AUTOMATIC: ints (the C constant's address) of a class whose
+    call gives the one object back, exporting an empty buffer at that address, refusing
+    arithmetic, pickled by name."""
+    constant = getattr(MPI, name)
+    value = int(constant)
+    assert isinstance(constant, int) and constant == value and hash(constant) == hash(value)
+    assert constant != value + 1 and constant is not None and constant != None  # noqa: E711
+    assert bool(constant) == bool(value)
+    assert type(constant)() is constant
+    with pytest.raises(TypeError):
+        type(constant)(5)
+    assert repr(constant) == str(constant) == name
+    view = memoryview(constant)
+    assert view.nbytes == 0 and view.obj is None
+    assert MPI.Get_address(constant) == value
+    for op in (operator.add, operator.sub, operator.mul, operator.floordiv, operator.or_):
+        with pytest.raises(TypeError):
+            op(constant, 1)
+        with pytest.raises(TypeError):
+            op(1, constant)
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        assert pickle.loads(pickle.dumps(constant, protocol)) is constant
+    assert operator.index(constant) == value
+    assert type(constant).__module__ == "mpipy.MPI"

@@ -1248,7 +1248,7 @@ def test_wrong_types():
         comm.Bcast("text")
     with pytest.raises(TypeError):
         comm.Bcast(buf, "0")
-    with pytest.raises(TypeError):  # read-only receive buffer
+    with pytest.raises(BufferError):  # read-only receive buffer
         comm.Allgather(buf, bytes(12))
     with pytest.raises(TypeError):
         comm.Gatherv(buf, [buf, 3.5, MPI.INT])

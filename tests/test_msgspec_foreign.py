@@ -1,9 +1,10 @@
 """Buffers without the buffer protocol, as message buffers: DLPack exporters (versioned and
 legacy capsules, hand-made with ctypes or NumPy's own) and CUDA-array-interface exporters,
-through point-to-point, collectives, packing and addresses; and every malformed export
-raising the error that says what is wrong."""
+through point-to-point, collectives, packing, addresses, MPI.buffer and pkl5; and every
+malformed export raising the error that says what is wrong."""
 
 import gc
+import pickle
 import sys
 import warnings
 
@@ -416,3 +417,62 @@ def test_cai_descr_with_fields_warns():
     with pytest.warns(RuntimeWarning, match="descr"):
         sendrecv(smsg, rmsg)
     assert values(rmsg) == list(range(6))
+
+
+# -- MPI.buffer and pickle-5 transport over foreign memory ---------------------------------
+
+
+def test_mpi_buffer_of_foreign_memory():
+    host = CtypesDLPack("B", [1, 2, 3, 4])
+    host.tensor.byte_offset = 1
+    host.shape[0] = 3
+    mem = MPI.buffer(host)
+    assert mem.nbytes == 3 and mem.address == host.base.buffer_info()[0] + 1
+    assert mem[0] == 2 and mem.tobytes() == bytes([2, 3, 4])
+    mem[1] = 9
+    assert values(host) == [1, 2, 9, 4]
+    # Device memory goes to MPI, never to the CPU: items, tobytes and cast refuse it.
+    for device in (CtypesDLPack("i", [1, 2], device_type=kDLCUDA), FakeDeviceArray("i", [1, 2])):
+        mem = MPI.buffer.frombuffer(device)
+        assert mem.nbytes == 8
+        for touch in (
+            lambda: mem[0],
+            lambda: mem.__setitem__(0, 1),
+            lambda: mem.tobytes(),
+            lambda: mem.cast("i"),
+            lambda: mem[0:1][0],
+        ):
+            with pytest.raises(BufferError, match="CPU"):
+                touch()
+        rbuf = CtypesDLPack("i", [0, 0])
+        MPI.COMM_SELF.Sendrecv([mem, MPI.INT], 0, 0, rbuf, 0, 0)  # MPI may read it
+        assert values(rbuf) == [1, 2]
+
+
+class DeviceVector:
+    """An array type whose pickling hands its memory out of band as an MPI.buffer over its
+    DLPack export, as a GPU array library could."""
+
+    def __init__(self, values):
+        self.data = CtypesDLPack("d", values)
+
+    def __reduce_ex__(self, protocol):
+        return DeviceVector.rebuild, (pickle.PickleBuffer(MPI.buffer(self.data)),)
+
+    @staticmethod
+    def rebuild(buf):
+        return DeviceVector(memoryview(buf).cast("d").tolist())
+
+
+def test_pkl5_moves_foreign_memory_out_of_band(comm):
+    from mpipy.util import pkl5
+
+    right, left = ring(comm)
+    rank = comm.Get_rank()
+    big = [float(rank + k) for k in range(40000)]  # 320 KB: above pkl5's 256 KiB threshold
+    p5 = pkl5.Intracomm(comm) if comm.Is_intra() else pkl5.Comm(comm)
+    got = p5.sendrecv(DeviceVector(big), dest=right, source=left)
+    assert values(got.data) == [float(left + k) for k in range(40000)]
+    parts = []
+    pickle.dumps(DeviceVector(big), protocol=5, buffer_callback=parts.append)
+    assert len(parts) == 1 and parts[0].raw().nbytes == 320000  # out of band indeed

@@ -148,7 +148,7 @@ def test_pack_bad_arguments(comm):
         INT.Pack(data, bytearray(12), 4, comm)
     with pytest.raises(ValueError):
         INT.Pack(data, bytearray(12), -1, comm)
-    with pytest.raises(TypeError):  # read-only output
+    with pytest.raises(BufferError):  # read-only output
         INT.Pack(data, bytes(12), 0, comm)
     with pytest.raises(TypeError):
         INT.Pack(data, [0] * 12, 0, comm)
@@ -158,7 +158,7 @@ def test_pack_bad_arguments(comm):
         INT.Unpack(bytearray(8), 0, np.zeros(3, dtype="i"), comm)
     with pytest.raises(ValueError):
         INT.Unpack(bytearray(12), -4, np.zeros(3, dtype="i"), comm)
-    with pytest.raises(TypeError):
+    with pytest.raises(BufferError):
         INT.Unpack(bytearray(12), 0, bytes(12), comm)
     with pytest.raises(MPI.Exception):
         INT.Pack_size(-1, comm)
