@@ -60,7 +60,11 @@ struct Prequest : Request {};
 struct Grequest : Request {};
 struct Op : Handle<OpKind> {
     using Handle::Handle;
-    static nb::object reduce(nb::handle self);  // user operations: Op.Create again
+    // Made by Op.Create (or a copy of one made so): it knows its function, and pickles as
+    // Op.Create again. An Op rebuilt from a bare handle (fromint, fromhandle) does not.
+    bool created = false;
+    void copy_extra(const Op &other) { created = other.created; }
+    static nb::object reduce(nb::handle self);
 };
 struct Info : Handle<InfoKind> {
     using Handle::Handle;

@@ -93,7 +93,9 @@ nb::object create_op(nb::handle function, bool commute) {
     check(MPIPY_C(MPI_Op_create)(user_op_trampolines[slot], commute ? 1 : 0, &op));
     user_ops.fill(slot, function, handle_to_int(op));
     user_op_commutes[slot] = commute;
-    return new_handle<Op>(op);
+    nb::object out = new_handle<Op>(op);
+    nb::inst_ptr<Op>(out)->created = true;
+    return out;
 }
 
 bool is_predefined_op(const Op &self) {
@@ -157,9 +159,9 @@ void raise_op_error() {
 // pickle, being a nanobind function: a methodcaller on the class does).
 nb::object Op::reduce(nb::handle self) {
     const Op &op = *nb::inst_ptr<Op>(self);
-    const std::size_t slot = user_ops.find(handle_to_int(op.handle));
+    const std::size_t slot = op.created ? user_ops.find(handle_to_int(op.handle)) : user_ops.size;
     if (slot == user_ops.size)
-        throw nb::value_error("cannot pickle user-defined reduction operation");
+        throw nb::value_error("cannot pickle a user-defined operation not made by Op.Create");
     nb::object create = nb::module_::import_("operator")
                             .attr("methodcaller")("Create", user_ops.function(slot),
                                                   nb::bool_(user_op_commutes[slot]));

@@ -369,6 +369,15 @@ def test_user_op_call_on_objects():
 def test_user_op_pickles_as_create():
     op = MPI.Op.Create(add_doubles, commute=True)
     try:
+        # A copy made by the constructor still knows its function; one rebuilt from the bare
+        # handle does not, and refuses to pickle.
+        again = pickle.loads(pickle.dumps(MPI.Op(op)))
+        assert again.Is_commutative() is True
+        again.Free()
+        with pytest.raises(ValueError, match="Op.Create"):
+            pickle.dumps(MPI.Op.fromint(op.toint()))
+        with pytest.raises(ValueError, match="Op.Create"):
+            pickle.dumps(MPI.Op.fromhandle(op.handle))
         copy = pickle.loads(pickle.dumps(op))
         try:
             assert copy != op and not copy.is_predefined
