@@ -128,24 +128,11 @@ bool is_integral(nb::handle obj) {
     return true;
 }
 
-long long integer(nb::handle obj, const char *what) {
-    PyObject *index = PyNumber_Index(obj.ptr());
-    if (!index) {
-        PyErr_Clear();
-        spec_error(PyExc_TypeError, std::string(what) + " must be integers, not " +
-                                        nb::type_name(obj.type()).c_str());
-    }
-    long long v = PyLong_AsLongLong(index);
-    Py_DECREF(index);
-    if (v == -1 && PyErr_Occurred()) throw nb::python_error();
-    return v;
-}
-
 // n integers: one integer for all, or a sequence (list, tuple, NumPy array, ...) of n.
 std::vector<MPI_Count> integers(nb::handle obj, int n, const char *what) {
     std::vector<MPI_Count> out;
     if (is_integral(obj)) {
-        out.assign(static_cast<size_t>(n), integer(obj, what));
+        out.assign(static_cast<size_t>(n), index_arg(obj, what));
         return out;
     }
     nb::object seq = nb::steal(PySequence_Fast(obj.ptr(), ""));
@@ -159,7 +146,7 @@ std::vector<MPI_Count> integers(nb::handle obj, int n, const char *what) {
         spec_error(PyExc_ValueError,
                    "expecting " + std::to_string(n) + " " + what + ", got " + std::to_string(len));
     for (Py_ssize_t i = 0; i < len; ++i)
-        out.push_back(integer(PySequence_Fast_GET_ITEM(seq.ptr(), i), what));
+        out.push_back(index_arg(PySequence_Fast_GET_ITEM(seq.ptr(), i), what));
     return out;
 }
 
@@ -220,36 +207,11 @@ void parse_vector(nb::handle spec, Access access, Side &side, bool in_place_ok, 
         parse_plain(spec, access, side, in_place_ok);
         return;
     }
-    nb::handle buf = spec, counts_obj, displs_obj, type_obj;
-    if (is_list_or_tuple(spec)) {
-        const Py_ssize_t len = PySequence_Fast_GET_SIZE(spec.ptr());
-        if (len < 2 || len > 4)
-            spec_error(PyExc_ValueError,
-                       "expecting a buffer or a list/tuple of 2 to 4 items, got " +
-                           std::to_string(len) + " items");
-        PyObject **items = PySequence_Fast_ITEMS(spec.ptr());
-        buf = items[0];
-        nb::handle second = items[1];
-        if (len == 4) {
-            counts_obj = second;
-            displs_obj = items[2];
-            type_obj = items[3];
-        } else {
-            if (len == 3) type_obj = items[2];
-            if (len == 2 && (is_instance<Datatype>(second) || PyUnicode_Check(second.ptr()))) {
-                type_obj = second;
-            } else if (PyTuple_Check(second.ptr())) {  // a tuple is (counts, displs)
-                if (PyTuple_GET_SIZE(second.ptr()) != 2)
-                    spec_error(PyExc_ValueError, "expecting a (counts, displacements) pair");
-                counts_obj = PyTuple_GET_ITEM(second.ptr(), 0);
-                displs_obj = PyTuple_GET_ITEM(second.ptr(), 1);
-            } else {
-                counts_obj = second;
-            }
-        }
-    } else if (spec.is_none()) {
+    const SpecParts parts = split_spec(spec, false);  // a list in second place: the counts
+    nb::handle buf = parts.buf, counts_obj = parts.counts, displs_obj = parts.displs,
+               type_obj = parts.type;
+    if (!parts.listed && spec.is_none())
         spec_error(PyExc_TypeError, "expecting a buffer or a list/tuple, not None");
-    }
     // The buffer's address and datatype; each block has its count.
     parse_message(nb::make_tuple(buf, 0, type_obj.is_valid() ? type_obj : nb::none()), access,
                   side.buf);
@@ -279,7 +241,7 @@ void parse_vector(nb::handle spec, Access access, Side &side, bool in_place_ok, 
             at += c;
         }
     } else if (is_integral(displs_obj)) {  // a stride
-        const MPI_Count stride = integer(displs_obj, "displacements");
+        const MPI_Count stride = index_arg(displs_obj, "displacements");
         for (int i = 0; i < n; ++i) displs.push_back(stride * i);
     } else {
         displs = integers(displs_obj, n, "displacements");

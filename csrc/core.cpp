@@ -39,6 +39,23 @@ void spec_error(PyObject *kind, const std::string &what) { raise_error(kind, "me
 
 std::string type_name_of(nb::handle obj) { return nb::type_name(obj.type()).c_str(); }
 
+long long index_arg(nb::handle obj, const char *what) {
+    nb::object index;
+    PyObject *number = obj.ptr();
+    if (!PyLong_Check(number)) {
+        index = nb::steal(PyNumber_Index(number));
+        if (!index) {
+            PyErr_Clear();
+            raise_error(PyExc_TypeError,
+                        std::string(what) + " must be an integer, not " + type_name_of(obj));
+        }
+        number = index.ptr();
+    }
+    const long long value = PyLong_AsLongLong(number);
+    if (value == -1 && PyErr_Occurred()) throw nb::python_error();
+    return value;
+}
+
 static std::map<std::pair<std::string, std::intptr_t>, std::string> &predefined_names() {
     static std::map<std::pair<std::string, std::intptr_t>, std::string> names;
     return names;

@@ -34,6 +34,9 @@ struct MpiError {
 [[noreturn]] void spec_error(PyObject *kind, const std::string &what);
 // The name of obj's type, for error messages.
 std::string type_name_of(nb::handle obj);
+// An integer argument: a Python int or anything with __index__ (a NumPy integer, ...);
+// TypeError naming `what` for anything else, OverflowError beyond long long.
+long long index_arg(nb::handle obj, const char *what);
 
 inline void check(int rc) {
     if (rc != MPI_SUCCESS) [[unlikely]]

@@ -29,17 +29,8 @@ using bytes_t = MPI_Aint;
 // A Python integer (or anything with __index__) as T: TypeError for other objects,
 // OverflowError beyond T's range.
 template <class T> T to_int(nb::handle obj, const char *what) {
-    PyObject *index = PyNumber_Index(obj.ptr());
-    if (!index) {
-        PyErr_Clear();
-        raise_error(PyExc_TypeError, std::string(what) + " must be an integer, not " +
-                                         nb::type_name(obj.type()).c_str());
-    }
-    int overflow = 0;
-    long long value = PyLong_AsLongLongAndOverflow(index, &overflow);
-    Py_DECREF(index);
-    if (value == -1 && PyErr_Occurred()) throw nb::python_error();
-    if (overflow || value < static_cast<long long>(std::numeric_limits<T>::min()) ||
+    const long long value = index_arg(obj, what);
+    if (value < static_cast<long long>(std::numeric_limits<T>::min()) ||
         value > static_cast<long long>(std::numeric_limits<T>::max()))
         raise_error(PyExc_OverflowError, std::string(what) + " is out of range");
     return static_cast<T>(value);

@@ -12,20 +12,7 @@ namespace {
 
 // A count or displacement: a Python int or anything with __index__, not negative.
 MPI_Count to_count(nb::handle obj, const char *what) {
-    long long value;
-    if (PyLong_Check(obj.ptr())) {
-        value = PyLong_AsLongLong(obj.ptr());
-    } else {  // anything integral, such as a NumPy integer
-        PyObject *index = PyNumber_Index(obj.ptr());
-        if (!index) {
-            PyErr_Clear();
-            spec_error(PyExc_TypeError,
-                       std::string(what) + " must be an integer, not " + type_name_of(obj));
-        }
-        value = PyLong_AsLongLong(index);
-        Py_DECREF(index);
-    }
-    if (value == -1 && PyErr_Occurred()) throw nb::python_error();
+    const long long value = index_arg(obj, what);
     if (value < 0)
         spec_error(PyExc_ValueError, "negative " + std::string(what) + " " + std::to_string(value));
     return static_cast<MPI_Count>(value);
@@ -97,40 +84,49 @@ void pin_buffer_failed(nb::handle obj, int flags, const char *what, const char *
     raise_error(PyExc_ValueError, std::string(what) + " is not contiguous" + layout_hint);
 }
 
-void parse_message(nb::handle spec, Access access, MessageBuffer &out, int blocks) {
-    nb::handle buf = spec, count_obj, displ_obj, type_obj;  // None items count as absent
-    const bool listed = PyList_Check(spec.ptr()) || PyTuple_Check(spec.ptr());
-    if (listed) {
-        const Py_ssize_t n = PySequence_Fast_GET_SIZE(spec.ptr());
-        if (n < 2 || n > 4)
-            spec_error(PyExc_ValueError,
-                       "expecting a buffer or a list/tuple of 2 to 4 items, got " +
-                           std::to_string(n) + " items");
-        PyObject **items = PySequence_Fast_ITEMS(spec.ptr());
-        buf = items[0];
-        nb::handle second = items[1];
-        if (n == 4) {  // [buf, count, displ, datatype]
-            count_obj = second;
-            displ_obj = items[2];
-            type_obj = items[3];
-        } else {
-            if (n == 3) type_obj = items[2];  // [buf, count, datatype]
-            if (PyLong_Check(second.ptr())) {
-                count_obj = second;  // [buf, count, ...]
-            } else if (n == 2 && is_datatype_spec(second)) {
-                type_obj = second;  // [buf, datatype]
-            } else if (PyList_Check(second.ptr()) || PyTuple_Check(second.ptr())) {
-                if (PySequence_Fast_GET_SIZE(second.ptr()) != 2)  // [buf, (count, displ), ...]
-                    spec_error(PyExc_ValueError, "expecting a (count, displacement) pair");
-                count_obj = PySequence_Fast_ITEMS(second.ptr())[0];
-                displ_obj = PySequence_Fast_ITEMS(second.ptr())[1];
-            } else {
-                count_obj = second;  // any other count: None, a NumPy integer, ...
-            }
-        }
-        if (count_obj.is_none()) count_obj = nb::handle();
-        if (displ_obj.is_none()) displ_obj = nb::handle();
+SpecParts split_spec(nb::handle spec, bool list_is_pair) {
+    SpecParts p;
+    p.buf = spec;
+    p.listed = PyList_Check(spec.ptr()) || PyTuple_Check(spec.ptr());
+    if (!p.listed) return p;
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(spec.ptr());
+    if (n < 2 || n > 4)
+        spec_error(PyExc_ValueError, "expecting a buffer or a list/tuple of 2 to 4 items, got " +
+                                         std::to_string(n) + " items");
+    PyObject **items = PySequence_Fast_ITEMS(spec.ptr());
+    p.buf = items[0];
+    nb::handle second = items[1];
+    if (n == 4) {
+        p.counts = second;
+        p.displs = items[2];
+        p.type = items[3];
+        return p;
     }
+    if (n == 3) p.type = items[2];
+    const bool pair = PyTuple_Check(second.ptr()) || (list_is_pair && PyList_Check(second.ptr()));
+    if (PyLong_Check(second.ptr())) {
+        p.counts = second;
+    } else if (n == 2 && is_datatype_spec(second)) {
+        p.type = second;
+    } else if (pair) {
+        if (PySequence_Fast_GET_SIZE(second.ptr()) != 2)
+            spec_error(PyExc_ValueError, "expecting a (count, displacement) pair");
+        p.counts = PySequence_Fast_ITEMS(second.ptr())[0];
+        p.displs = PySequence_Fast_ITEMS(second.ptr())[1];
+    } else {
+        p.counts = second;  // any other count: None, a NumPy integer, a sequence of them...
+    }
+    return p;
+}
+
+void parse_message(nb::handle spec, Access access, MessageBuffer &out, int blocks) {
+    const SpecParts parts = split_spec(spec, true);  // None count/displacement: absent
+    const bool listed = parts.listed;
+    nb::handle buf = parts.buf, type_obj = parts.type;
+    nb::handle count_obj =
+        parts.counts.is_valid() && !parts.counts.is_none() ? parts.counts : nb::handle();
+    nb::handle displ_obj =
+        parts.displs.is_valid() && !parts.displs.is_none() ? parts.displs : nb::handle();
 
     MPI_Datatype type = MPI_DATATYPE_NULL;
     if (type_obj.is_valid() && !type_obj.is_none()) type = to_datatype(type_obj);

@@ -125,6 +125,17 @@ enum class Access { read, write };
 // Raises TypeError/ValueError (KeyError for an unknown type code) on bad specs.
 void parse_message(nb::handle spec, Access access, MessageBuffer &out, int blocks = 1);
 
+// The parts of a buffer spec: buf, [buf, datatype], [buf, a], [buf, (a, b)], [buf, a, datatype],
+// [buf, (a, b), datatype], [buf, a, b, datatype], where a is the count (counts, in vector
+// specs) and b the displacement(s). A list in second place is an (a, b) pair only where
+// `list_is_pair` (in a vector spec a list is the counts). ValueError for a list/tuple of other
+// than 2 to 4 items. Absent parts are invalid handles; None parts are None.
+struct SpecParts {
+    nb::handle buf, counts, displs, type;
+    bool listed = false;  // spec was a list/tuple
+};
+SpecParts split_spec(nb::handle spec, bool list_is_pair);
+
 // MPI datatype for a buffer format string (datatype.cpp); MPI_DATATYPE_NULL if none.
 MPI_Datatype datatype_for_format(const char *format);
 
