@@ -29,7 +29,25 @@ NARROW = {
 }
 
 
+# BOTTOM, IN_PLACE, BUFFER_AUTOMATIC: int subclasses made from a type spec, whose
+# arithmetic raises; nanobind's stubgen would list int's operators as theirs.
+ADDRESS_CONSTANT = re.compile(
+    r"^class (BottomType|InPlaceType|BufferAutomaticType)\(int\):\n(.*?)(?=^\S)", re.M | re.S
+)
+
+
+def address_constant(match: re.Match) -> str:
+    name = match.group(1)
+    doc = re.search(r'"""(.*?)"""', match.group(2)).group(1)
+    return (
+        f'class {name}(int):\n    """{doc}"""\n\n'
+        f"    def __new__(cls) -> {name}: ...\n\n"
+        f"    def __reduce__(self) -> str: ...\n\n"
+    )
+
+
 def clean(text: str) -> str:
+    text = ADDRESS_CONSTANT.sub(address_constant, text)
     # Properties made with property(getter) in Python come out as assignments.
     text = re.sub(
         r"@property\n(\s+)(\w+) = (\w+)\n", r"@property\n\1def \2(self) -> int: ...\n", text

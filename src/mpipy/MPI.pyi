@@ -1,6 +1,7 @@
 """Message Passing Interface (MPI) for Python, with a C++ core."""
 
 from collections.abc import Iterator, Sequence
+import types
 from typing import TypeAlias, overload
 
 
@@ -222,32 +223,32 @@ class Errhandler:
 
     def __bool__(self) -> bool: ...
 
-    @property
-    def handle(self) -> int:
-        """MPI handle, as an integer."""
-
-    @staticmethod
-    def fromhandle(handle: int) -> object:
-        """Create object from MPI handle."""
-
     def py2f(self) -> int:
         """Get Fortran integer handle."""
 
-    @staticmethod
-    def f2py(arg: int) -> object:
-        """Create object from Fortran integer handle."""
-
     def toint(self) -> int:
         """Translate object to integer handle."""
-
-    @staticmethod
-    def fromint(arg: int) -> object:
-        """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
+
+    @property
+    def handle(self) -> int:
+        """MPI handle, as an integer."""
+
+    @classmethod
+    def fromhandle(cls, handle: object) -> object:
+        """Create object from MPI handle."""
+
+    @classmethod
+    def f2py(cls, arg: int) -> object:
+        """Create object from Fortran integer handle."""
+
+    @classmethod
+    def fromint(cls, arg: int) -> object:
+        """Translate integer handle to object."""
 
     __hash__: None = None
 
@@ -277,32 +278,32 @@ class Datatype:
 
     def __bool__(self) -> bool: ...
 
-    @property
-    def handle(self) -> int:
-        """MPI handle, as an integer."""
-
-    @staticmethod
-    def fromhandle(handle: int) -> object:
-        """Create object from MPI handle."""
-
     def py2f(self) -> int:
         """Get Fortran integer handle."""
 
-    @staticmethod
-    def f2py(arg: int) -> object:
-        """Create object from Fortran integer handle."""
-
     def toint(self) -> int:
         """Translate object to integer handle."""
-
-    @staticmethod
-    def fromint(arg: int) -> object:
-        """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
+
+    @property
+    def handle(self) -> int:
+        """MPI handle, as an integer."""
+
+    @classmethod
+    def fromhandle(cls, handle: object) -> object:
+        """Create object from MPI handle."""
+
+    @classmethod
+    def f2py(cls, arg: int) -> object:
+        """Create object from Fortran integer handle."""
+
+    @classmethod
+    def fromint(cls, arg: int) -> object:
+        """Translate integer handle to object."""
 
     __hash__: None = None
 
@@ -724,32 +725,32 @@ class Group:
 
     def __bool__(self) -> bool: ...
 
-    @property
-    def handle(self) -> int:
-        """MPI handle, as an integer."""
-
-    @staticmethod
-    def fromhandle(handle: int) -> object:
-        """Create object from MPI handle."""
-
     def py2f(self) -> int:
         """Get Fortran integer handle."""
 
-    @staticmethod
-    def f2py(arg: int) -> object:
-        """Create object from Fortran integer handle."""
-
     def toint(self) -> int:
         """Translate object to integer handle."""
-
-    @staticmethod
-    def fromint(arg: int) -> object:
-        """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
+
+    @property
+    def handle(self) -> int:
+        """MPI handle, as an integer."""
+
+    @classmethod
+    def fromhandle(cls, handle: object) -> object:
+        """Create object from MPI handle."""
+
+    @classmethod
+    def f2py(cls, arg: int) -> object:
+        """Create object from Fortran integer handle."""
+
+    @classmethod
+    def fromint(cls, arg: int) -> object:
+        """Translate integer handle to object."""
 
     __hash__: None = None
 
@@ -830,32 +831,32 @@ class Info:
 
     def __bool__(self) -> bool: ...
 
-    @property
-    def handle(self) -> int:
-        """MPI handle, as an integer."""
-
-    @staticmethod
-    def fromhandle(handle: int) -> object:
-        """Create object from MPI handle."""
-
     def py2f(self) -> int:
         """Get Fortran integer handle."""
 
-    @staticmethod
-    def f2py(arg: int) -> object:
-        """Create object from Fortran integer handle."""
-
     def toint(self) -> int:
         """Translate object to integer handle."""
-
-    @staticmethod
-    def fromint(arg: int) -> object:
-        """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
+
+    @property
+    def handle(self) -> int:
+        """MPI handle, as an integer."""
+
+    @classmethod
+    def fromhandle(cls, handle: object) -> object:
+        """Create object from MPI handle."""
+
+    @classmethod
+    def f2py(cls, arg: int) -> object:
+        """Create object from Fortran integer handle."""
+
+    @classmethod
+    def fromint(cls, arg: int) -> object:
+        """Translate integer handle to object."""
 
     __hash__: None = None
 
@@ -946,32 +947,32 @@ class Op:
 
     def __bool__(self) -> bool: ...
 
-    @property
-    def handle(self) -> int:
-        """MPI handle, as an integer."""
-
-    @staticmethod
-    def fromhandle(handle: int) -> object:
-        """Create object from MPI handle."""
-
     def py2f(self) -> int:
         """Get Fortran integer handle."""
 
-    @staticmethod
-    def f2py(arg: int) -> object:
-        """Create object from Fortran integer handle."""
-
     def toint(self) -> int:
         """Translate object to integer handle."""
-
-    @staticmethod
-    def fromint(arg: int) -> object:
-        """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
+
+    @property
+    def handle(self) -> int:
+        """MPI handle, as an integer."""
+
+    @classmethod
+    def fromhandle(cls, handle: object) -> object:
+        """Create object from MPI handle."""
+
+    @classmethod
+    def f2py(cls, arg: int) -> object:
+        """Create object from Fortran integer handle."""
+
+    @classmethod
+    def fromint(cls, arg: int) -> object:
+        """Translate integer handle to object."""
 
     __hash__: None = None
 
@@ -1029,40 +1030,30 @@ REPLACE: Op
 
 NO_OP: Op
 
-class BottomType:
+class BottomType(int):
     """Type of BOTTOM."""
 
-    def __repr__(self) -> str: ...
+    def __new__(cls) -> BottomType: ...
 
     def __reduce__(self) -> str: ...
-
-    def __int__(self) -> int: ...
-
-    def __bool__(self) -> bool: ...
-
-class InPlaceType:
-    """Type of IN_PLACE."""
-
-    def __repr__(self) -> str: ...
-
-    def __reduce__(self) -> str: ...
-
-    def __int__(self) -> int: ...
-
-    def __bool__(self) -> bool: ...
-
-class BufferAutomaticType:
-    """Type of BUFFER_AUTOMATIC."""
-
-    def __repr__(self) -> str: ...
-
-    def __reduce__(self) -> str: ...
-
-    def __int__(self) -> int: ...
 
 BOTTOM: BottomType
 
+class InPlaceType(int):
+    """Type of IN_PLACE."""
+
+    def __new__(cls) -> InPlaceType: ...
+
+    def __reduce__(self) -> str: ...
+
 IN_PLACE: InPlaceType
+
+class BufferAutomaticType(int):
+    """Type of BUFFER_AUTOMATIC."""
+
+    def __new__(cls) -> BufferAutomaticType: ...
+
+    def __reduce__(self) -> str: ...
 
 BUFFER_AUTOMATIC: BufferAutomaticType
 
@@ -1121,6 +1112,9 @@ class Status:
     def count(self) -> int:
         """Byte count."""
 
+    @count.setter
+    def count(self, arg: int, /) -> None: ...
+
     def Get_elements(self, datatype: Datatype) -> int:
         """Get the number of basic elements in a datatype."""
 
@@ -1140,7 +1134,7 @@ class Status:
     @cancelled.setter
     def cancelled(self, arg: bool, /) -> None: ...
 
-    def __copy__(self) -> Status: ...
+    def __copy__(self) -> object: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -1163,9 +1157,13 @@ class Status:
     __hash__: None = None
 
 class buffer:
-    """Buffer object."""
+    """Buffer."""
 
+    @overload
     def __init__(self) -> None: ...
+
+    @overload
+    def __init__(self, obj: object) -> None: ...
 
     @staticmethod
     def allocate(nbytes: int, clear: bool = False) -> object:
@@ -1175,9 +1173,17 @@ class buffer:
     def frombuffer(obj: object, readonly: bool = False) -> object:
         """Buffer from buffer-like object."""
 
+    @staticmethod
+    def fromaddress(address: object, nbytes: int, readonly: bool = False) -> object:
+        """Buffer from address and size in bytes."""
+
     @property
     def address(self) -> int:
         """Buffer address."""
+
+    @property
+    def obj(self) -> object:
+        """Object exposing buffer."""
 
     @property
     def nbytes(self) -> int:
@@ -1188,12 +1194,17 @@ class buffer:
         """Buffer is read-only."""
 
     @property
-    def obj(self) -> object:
-        """The underlying object of the buffer."""
+    def format(self) -> str:
+        """Format of each element."""
 
-    def __len__(self) -> int: ...
+    @property
+    def itemsize(self) -> int:
+        """Size (in bytes) of each element."""
 
-    def tobytes(self) -> bytes:
+    def cast(self, format: object, shape: object = Ellipsis) -> object:
+        """Cast to a `memoryview` with new format or shape."""
+
+    def tobytes(self, order: object | None = None) -> bytes:
         """Return the data in the buffer as a byte string."""
 
     def toreadonly(self) -> object:
@@ -1202,7 +1213,21 @@ class buffer:
     def release(self) -> None:
         """Release the underlying buffer exposed by the buffer object."""
 
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, arg: object, /) -> object: ...
+
+    def __setitem__(self, arg0: object, arg1: object, /) -> None: ...
+
+    def __delitem__(self, arg: object, /) -> None: ...
+
 memory: TypeAlias = buffer
+
+def Alloc_mem(size: int, info: Info | None = None) -> object:
+    """Allocate memory for message passing and remote memory access."""
+
+def Free_mem(mem: object) -> None:
+    """Free memory allocated with `Alloc_mem`."""
 
 class Pickle:
     """Pickle/unpickle Python objects."""
@@ -1210,7 +1235,7 @@ class Pickle:
     def __init__(self, dumps: object | None = None, loads: object | None = None, protocol: object | None = None, threshold: object | None = None) -> None: ...
 
     @property
-    def PROTOCOL(self) -> int:
+    def PROTOCOL(self) -> object:
         """Protocol version."""
 
     @PROTOCOL.setter
@@ -1223,13 +1248,13 @@ class Pickle:
     @THRESHOLD.setter
     def THRESHOLD(self, value: object | None) -> None: ...
 
-    def dumps(self, obj: object) -> object:
+    def dumps(self, obj: object | None) -> object:
         """Serialize object to pickle data stream."""
 
     def loads(self, data: object) -> object:
         """Deserialize object from pickle data stream."""
 
-    def dumps_oob(self, obj: object) -> tuple:
+    def dumps_oob(self, obj: object | None) -> tuple:
         """Serialize object to pickle data stream and out-of-band buffers."""
 
     def loads_oob(self, data: object, buffers: object) -> object:
@@ -1252,32 +1277,32 @@ class Request:
 
     def __bool__(self) -> bool: ...
 
-    @property
-    def handle(self) -> int:
-        """MPI handle, as an integer."""
-
-    @staticmethod
-    def fromhandle(handle: int) -> object:
-        """Create object from MPI handle."""
-
     def py2f(self) -> int:
         """Get Fortran integer handle."""
 
-    @staticmethod
-    def f2py(arg: int) -> object:
-        """Create object from Fortran integer handle."""
-
     def toint(self) -> int:
         """Translate object to integer handle."""
-
-    @staticmethod
-    def fromint(arg: int) -> object:
-        """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
+
+    @property
+    def handle(self) -> int:
+        """MPI handle, as an integer."""
+
+    @classmethod
+    def fromhandle(cls, handle: object) -> object:
+        """Create object from MPI handle."""
+
+    @classmethod
+    def f2py(cls, arg: int) -> object:
+        """Create object from Fortran integer handle."""
+
+    @classmethod
+    def fromint(cls, arg: int) -> object:
+        """Translate integer handle to object."""
 
     __hash__: None = None
 
@@ -1387,7 +1412,7 @@ class Prequest(Request):
     def __init__(self) -> None: ...
 
     @overload
-    def __init__(self, other: Request) -> None: ...
+    def __init__(self, request: object) -> None: ...
 
     def Start(self) -> None:
         """Initiate a communication with a persistent request."""
@@ -1403,7 +1428,7 @@ class Grequest(Request):
     def __init__(self) -> None: ...
 
     @overload
-    def __init__(self, other: Request) -> None: ...
+    def __init__(self, request: object) -> None: ...
 
 REQUEST_NULL: Request
 
@@ -1422,32 +1447,32 @@ class Message:
 
     def __bool__(self) -> bool: ...
 
-    @property
-    def handle(self) -> int:
-        """MPI handle, as an integer."""
-
-    @staticmethod
-    def fromhandle(handle: int) -> object:
-        """Create object from MPI handle."""
-
     def py2f(self) -> int:
         """Get Fortran integer handle."""
 
-    @staticmethod
-    def f2py(arg: int) -> object:
-        """Create object from Fortran integer handle."""
-
     def toint(self) -> int:
         """Translate object to integer handle."""
-
-    @staticmethod
-    def fromint(arg: int) -> object:
-        """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
+
+    @property
+    def handle(self) -> int:
+        """MPI handle, as an integer."""
+
+    @classmethod
+    def fromhandle(cls, handle: object) -> object:
+        """Create object from MPI handle."""
+
+    @classmethod
+    def f2py(cls, arg: int) -> object:
+        """Create object from Fortran integer handle."""
+
+    @classmethod
+    def fromint(cls, arg: int) -> object:
+        """Translate integer handle to object."""
 
     __hash__: None = None
 
@@ -1498,32 +1523,32 @@ class Comm:
 
     def __bool__(self) -> bool: ...
 
-    @property
-    def handle(self) -> int:
-        """MPI handle, as an integer."""
-
-    @staticmethod
-    def fromhandle(handle: int) -> object:
-        """Create object from MPI handle."""
-
     def py2f(self) -> int:
         """Get Fortran integer handle."""
 
-    @staticmethod
-    def f2py(arg: int) -> object:
-        """Create object from Fortran integer handle."""
-
     def toint(self) -> int:
         """Translate object to integer handle."""
-
-    @staticmethod
-    def fromint(arg: int) -> object:
-        """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
+
+    @property
+    def handle(self) -> int:
+        """MPI handle, as an integer."""
+
+    @classmethod
+    def fromhandle(cls, handle: object) -> object:
+        """Create object from MPI handle."""
+
+    @classmethod
+    def f2py(cls, arg: int) -> object:
+        """Create object from Fortran integer handle."""
+
+    @classmethod
+    def fromint(cls, arg: int) -> object:
+        """Translate integer handle to object."""
 
     __hash__: None = None
 
@@ -1648,40 +1673,40 @@ class Comm:
     def Create_errhandler(errhandler_fn: object) -> object:
         """Create a new error handler for communicators."""
 
-    def Send(self, buf: object, dest: int, tag: int = ...) -> None:
+    def Send(self, buf: object | None, dest: int, tag: int = ...) -> None:
         """Blocking send."""
 
-    def Bsend(self, buf: object, dest: int, tag: int = ...) -> None:
+    def Bsend(self, buf: object | None, dest: int, tag: int = ...) -> None:
         """Blocking send in buffered mode."""
 
-    def Ssend(self, buf: object, dest: int, tag: int = ...) -> None:
+    def Ssend(self, buf: object | None, dest: int, tag: int = ...) -> None:
         """Blocking send in synchronous mode."""
 
-    def Rsend(self, buf: object, dest: int, tag: int = ...) -> None:
+    def Rsend(self, buf: object | None, dest: int, tag: int = ...) -> None:
         """Blocking send in ready mode."""
 
-    def Isend(self, buf: object, dest: int, tag: int = ...) -> object:
+    def Isend(self, buf: object | None, dest: int, tag: int = ...) -> object:
         """Nonblocking send."""
 
-    def Ibsend(self, buf: object, dest: int, tag: int = ...) -> object:
+    def Ibsend(self, buf: object | None, dest: int, tag: int = ...) -> object:
         """Nonblocking send in buffered mode."""
 
-    def Issend(self, buf: object, dest: int, tag: int = ...) -> object:
+    def Issend(self, buf: object | None, dest: int, tag: int = ...) -> object:
         """Nonblocking send in synchronous mode."""
 
-    def Irsend(self, buf: object, dest: int, tag: int = ...) -> object:
+    def Irsend(self, buf: object | None, dest: int, tag: int = ...) -> object:
         """Nonblocking send in ready mode."""
 
-    def Send_init(self, buf: object, dest: int, tag: int = ...) -> object:
+    def Send_init(self, buf: object | None, dest: int, tag: int = ...) -> object:
         """Create a persistent request for a standard send."""
 
-    def Bsend_init(self, buf: object, dest: int, tag: int = ...) -> object:
+    def Bsend_init(self, buf: object | None, dest: int, tag: int = ...) -> object:
         """Persistent request for a send in buffered mode."""
 
-    def Ssend_init(self, buf: object, dest: int, tag: int = ...) -> object:
+    def Ssend_init(self, buf: object | None, dest: int, tag: int = ...) -> object:
         """Persistent request for a send in synchronous mode."""
 
-    def Rsend_init(self, buf: object, dest: int, tag: int = ...) -> object:
+    def Rsend_init(self, buf: object | None, dest: int, tag: int = ...) -> object:
         """Persistent request for a send in ready mode."""
 
     def Recv(self, buf: object | None, source: int = ..., tag: int = ..., status: Status | None = None) -> None:
@@ -1693,16 +1718,16 @@ class Comm:
     def Recv_init(self, buf: object | None, source: int = ..., tag: int = ...) -> object:
         """Create a persistent request for a receive."""
 
-    def Sendrecv(self, sendbuf: object, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ..., status: Status | None = None) -> None:
+    def Sendrecv(self, sendbuf: object | None, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ..., status: Status | None = None) -> None:
         """Send and receive a message."""
 
-    def Sendrecv_replace(self, buf: object, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ..., status: Status | None = None) -> None:
+    def Sendrecv_replace(self, buf: object | None, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ..., status: Status | None = None) -> None:
         """Send and receive a message, replacing the buffer's contents."""
 
-    def Isendrecv(self, sendbuf: object, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ...) -> object:
+    def Isendrecv(self, sendbuf: object | None, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ...) -> object:
         """Nonblocking send and receive."""
 
-    def Isendrecv_replace(self, buf: object, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ...) -> object:
+    def Isendrecv_replace(self, buf: object | None, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ...) -> object:
         """Nonblocking send and receive with a single buffer."""
 
     def Probe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> bool:
@@ -2007,22 +2032,22 @@ class Intracomm(Comm):
     def Graph_map(self, index: object, edges: object) -> int:
         """Determine optimal process placement on a graph topology."""
 
-    def Create_dist_graph_adjacent(self, sources: object, destinations: object, sourceweights: object | None = None, destweights: object | None = None, info: Info | None = None, reorder: bool = False) -> object:
+    def Create_dist_graph_adjacent(self, sources: object | None, destinations: object | None, sourceweights: object | None = None, destweights: object | None = None, info: Info | None = None, reorder: bool = False) -> object:
         """Create distributed graph communicator."""
 
     def Create_dist_graph(self, sources: object, degrees: object, destinations: object, weights: object | None = None, info: Info | None = None, reorder: bool = False) -> object:
         """Create distributed graph communicator."""
 
-    def Spawn(self, command: object, args: object | None = None, maxprocs: int = ..., info: Info | None = None, root: int = ..., errcodes: object | None = None) -> object:
+    def Spawn(self, command: object | None, args: object | None = None, maxprocs: int = ..., info: Info | None = None, root: int = ..., errcodes: object | None = None) -> object:
         """Spawn instances of a single MPI application."""
 
-    def Spawn_multiple(self, command: object, args: object | None = None, maxprocs: object | None = None, info: Info | None = None, root: int = ..., errcodes: object | None = None) -> object:
+    def Spawn_multiple(self, command: object | None, args: object | None = None, maxprocs: object | None = None, info: Info | None = None, root: int = ..., errcodes: object | None = None) -> object:
         """Spawn instances of multiple MPI applications."""
 
-    def Accept(self, port_name: object, info: Info | None = None, root: int = ...) -> object:
+    def Accept(self, port_name: object | None, info: Info | None = None, root: int = ...) -> object:
         """Accept a request to form a new intercommunicator."""
 
-    def Connect(self, port_name: object, info: Info | None = None, root: int = ...) -> object:
+    def Connect(self, port_name: object | None, info: Info | None = None, root: int = ...) -> object:
         """Make a request to form a new intercommunicator."""
 
 class Topocomm(Intracomm):
@@ -2309,32 +2334,32 @@ class Win:
 
     def __bool__(self) -> bool: ...
 
-    @property
-    def handle(self) -> int:
-        """MPI handle, as an integer."""
-
-    @staticmethod
-    def fromhandle(handle: int) -> object:
-        """Create object from MPI handle."""
-
     def py2f(self) -> int:
         """Get Fortran integer handle."""
 
-    @staticmethod
-    def f2py(arg: int) -> object:
-        """Create object from Fortran integer handle."""
-
     def toint(self) -> int:
         """Translate object to integer handle."""
-
-    @staticmethod
-    def fromint(arg: int) -> object:
-        """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
+
+    @property
+    def handle(self) -> int:
+        """MPI handle, as an integer."""
+
+    @classmethod
+    def fromhandle(cls, handle: object) -> object:
+        """Create object from MPI handle."""
+
+    @classmethod
+    def f2py(cls, arg: int) -> object:
+        """Create object from Fortran integer handle."""
+
+    @classmethod
+    def fromint(cls, arg: int) -> object:
+        """Translate integer handle to object."""
 
     __hash__: None = None
 
@@ -2358,32 +2383,32 @@ class File:
 
     def __bool__(self) -> bool: ...
 
-    @property
-    def handle(self) -> int:
-        """MPI handle, as an integer."""
-
-    @staticmethod
-    def fromhandle(handle: int) -> object:
-        """Create object from MPI handle."""
-
     def py2f(self) -> int:
         """Get Fortran integer handle."""
 
-    @staticmethod
-    def f2py(arg: int) -> object:
-        """Create object from Fortran integer handle."""
-
     def toint(self) -> int:
         """Translate object to integer handle."""
-
-    @staticmethod
-    def fromint(arg: int) -> object:
-        """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
+
+    @property
+    def handle(self) -> int:
+        """MPI handle, as an integer."""
+
+    @classmethod
+    def fromhandle(cls, handle: object) -> object:
+        """Create object from MPI handle."""
+
+    @classmethod
+    def f2py(cls, arg: int) -> object:
+        """Create object from Fortran integer handle."""
+
+    @classmethod
+    def fromint(cls, arg: int) -> object:
+        """Translate integer handle to object."""
 
     __hash__: None = None
 
@@ -2407,32 +2432,32 @@ class Session:
 
     def __bool__(self) -> bool: ...
 
-    @property
-    def handle(self) -> int:
-        """MPI handle, as an integer."""
-
-    @staticmethod
-    def fromhandle(handle: int) -> object:
-        """Create object from MPI handle."""
-
     def py2f(self) -> int:
         """Get Fortran integer handle."""
 
-    @staticmethod
-    def f2py(arg: int) -> object:
-        """Create object from Fortran integer handle."""
-
     def toint(self) -> int:
         """Translate object to integer handle."""
-
-    @staticmethod
-    def fromint(arg: int) -> object:
-        """Translate integer handle to object."""
 
     def __reduce__(self) -> object: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
+
+    @property
+    def handle(self) -> int:
+        """MPI handle, as an integer."""
+
+    @classmethod
+    def fromhandle(cls, handle: object) -> object:
+        """Create object from MPI handle."""
+
+    @classmethod
+    def f2py(cls, arg: int) -> object:
+        """Create object from Fortran integer handle."""
+
+    @classmethod
+    def fromint(cls, arg: int) -> object:
+        """Translate integer handle to object."""
 
     __hash__: None = None
 
@@ -2690,6 +2715,11 @@ def Get_processor_name() -> str:
 def Get_abi_version() -> tuple[int, int]:
     """
     Return the version of the MPI ABI, or (-1, -1) if the library does not follow it.
+    """
+
+def Get_hw_resource_info() -> object:
+    """
+    Obtain information about the hardware platform of the calling processor.
     """
 
 def get_vendor() -> tuple[str, tuple[int, int, int]]:
