@@ -48,6 +48,8 @@ def address_constant(match: re.Match) -> str:
 
 def clean(text: str) -> str:
     text = ADDRESS_CONSTANT.sub(address_constant, text)
+    if "types." not in text:  # its only use may have gone with them
+        text = text.replace("import types\n", "")
     # Properties made with property(getter) in Python come out as assignments.
     text = re.sub(
         r"@property\n(\s+)(\w+) = (\w+)\n", r"@property\n\1def \2(self) -> int: ...\n", text
