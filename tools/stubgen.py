@@ -48,7 +48,7 @@ def address_constant(match: re.Match) -> str:
 
 def clean(text: str) -> str:
     text = ADDRESS_CONSTANT.sub(address_constant, text)
-    if "types." not in text:  # its only use may have gone with them
+    if not re.search(r"\btypes\.", text):  # its only use may have gone with them
         text = text.replace("import types\n", "")
     # Properties made with property(getter) in Python come out as assignments.
     text = re.sub(

@@ -1,7 +1,6 @@
 """Message Passing Interface (MPI) for Python, with a C++ core."""
 
 from collections.abc import Iterator, Sequence
-import types
 from typing import TypeAlias, overload
 
 
