@@ -247,6 +247,7 @@ bool in_slot(const Slot &slot, Follow follow) {
 
 nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
     MPI_Comm comm = self.get();
+    CommLock lock(comm, all ? nullptr : "gather");
     const bool inter = comm_is_inter(comm);
     int rank = 0;
     check(MPI_Comm_rank(comm, &rank));
@@ -385,6 +386,7 @@ std::string concatenate(const std::vector<Contribution> &outs, std::vector<MPI_C
 
 nb::object scatter_obj(const Comm &self, nb::handle objs, int root) {
     MPI_Comm comm = self.get();
+    CommLock lock(comm, "scatter");
     const bool inter = comm_is_inter(comm);
     int rank = 0;
     check(MPI_Comm_rank(comm, &rank));
@@ -710,6 +712,7 @@ Partial bcast_partial(Partial &p, MPI_Comm comm, int root, Role role, bool inter
 
 nb::object bcast_obj(const Comm &self, nb::handle obj, int root) {
     MPI_Comm comm = self.get();
+    CommLock lock(comm, "bcast");
     const bool inter = comm_is_inter(comm);
     int rank = 0;
     check(MPI_Comm_rank(comm, &rank));

@@ -52,6 +52,59 @@ void Intercomm::validate(MPI_Comm c) {
     require_kind(c, true, false, MPI_UNDEFINED, "an intercommunicator");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Communicator locks: {communicator handle: {key: lock}}, a Python dict made on first use.
+
+bool comm_lock_tables_exist = false;
+static nb::dict *comm_lock_tables = nullptr;  // lives as long as the process
+
+static nb::object comm_lock_table(MPI_Comm comm, bool create) {
+    if (!comm_lock_tables) {
+        if (!create) return nb::object();
+        comm_lock_tables = new nb::dict();
+        comm_lock_tables_exist = true;
+    }
+    nb::int_ key(handle_to_int(comm));
+    PyObject *table = PyDict_GetItem(comm_lock_tables->ptr(), key.ptr());  // borrowed
+    if (table) return nb::borrow(table);
+    if (!create) return nb::object();
+    nb::dict fresh;
+    (*comm_lock_tables)[key] = fresh;
+    return fresh;
+}
+
+static nb::object comm_lock(MPI_Comm comm, nb::handle key) {
+    nb::object table = comm_lock_table(comm, true);
+    PyObject *lock = PyDict_GetItemWithError(table.ptr(), key.ptr());
+    if (lock) return nb::borrow(lock);
+    if (PyErr_Occurred()) throw nb::python_error();  // an unhashable key
+    nb::object fresh = nb::module_::import_("_thread").attr("allocate_lock")();
+    if (PyDict_SetItem(table.ptr(), key.ptr(), fresh.ptr()) < 0) throw nb::python_error();
+    return fresh;
+}
+
+void CommLock::acquire(MPI_Comm comm, const char *key) {
+    if (!key || !comm_lock_table(comm, false).is_valid()) return;
+    lock_ = comm_lock(comm, nb::str(key));
+    lock_.attr("acquire")();  // waits with the GIL released, as any threading.Lock
+}
+
+void CommLock::release() noexcept {
+    try {
+        lock_.attr("release")();
+    } catch (nb::python_error &e) {
+        e.discard_as_unraisable("releasing a communicator lock");
+    }
+}
+
+void forget_comm_locks(MPI_Comm comm) {
+    if (!comm_lock_tables) return;
+    nb::int_ key(handle_to_int(comm));
+    if (PyDict_DelItem(comm_lock_tables->ptr(), key.ptr()) < 0) PyErr_Clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+
 nb::object wrap_comm(MPI_Comm comm) {
     if (comm == MPI_COMM_NULL) return new_handle<Comm>(comm);
     if (is_inter(comm)) return new_handle<Intercomm>(comm);
@@ -128,6 +181,12 @@ static nb::object get_attr(const Comm &self, int keyval) {
 }
 
 CommClasses bind_comm(nb::module_ &m) {
+    m.def(
+        "_comm_lock", [](const Comm &comm, nb::handle key) { return comm_lock(comm.get(), key); },
+        nb::arg("comm"), nb::arg("key").none() = nb::none(), "Create/get communicator lock.");
+    m.def(
+        "_comm_lock_table", [](const Comm &comm) { return comm_lock_table(comm.get(), true); },
+        nb::arg("comm"), "Internal communicator lock table.");
     nb::class_<Comm> comm(m, "Comm", nb::is_weak_referenceable(), "Communication context.");
     bind_handle_protocol(comm);
     comm.def(
@@ -203,12 +262,14 @@ CommClasses bind_comm(nb::module_ &m) {
             [](Comm &self) {
                 MPI_Comm comm = self.get();
                 if (self.predefined) throw MpiError{MPI_ERR_COMM};
+                const MPI_Comm freed = comm;
                 int rc;
                 {
                     ReleaseGIL nogil;
                     rc = MPI_Comm_free(&comm);
                 }
                 check(rc);
+                forget_comm_locks(freed);
                 self.handle = comm;
             },
             "Free a communicator.")

@@ -194,12 +194,14 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
             [](Comm &self) {
                 MPI_Comm comm = self.get();
                 if (self.predefined) throw MpiError{MPI_ERR_COMM};
+                const MPI_Comm freed = comm;
                 int rc;
                 {
                     ReleaseGIL nogil;
                     rc = MPI_Comm_disconnect(&comm);
                 }
                 check(rc);
+                forget_comm_locks(freed);
                 self.handle = comm;
             },
             "Disconnect from a communicator.")

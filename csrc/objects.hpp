@@ -156,6 +156,30 @@ void bind_info(nb::module_ &m);
 void bind_op(nb::module_ &m);
 void bind_request(nb::module_ &m);
 void bind_message(nb::module_ &m);
+// Communicator locks (MPI._comm_lock and _comm_lock_table, comm.cpp): per communicator, a dict
+// {key: threading.Lock} made on first request. While a communicator has one, its object
+// bcast, gather and scatter hold the lock named after them, as mpi4py's do; without one they
+// pay a single test. A null key takes no lock.
+extern bool comm_lock_tables_exist;
+class CommLock {
+  public:
+    CommLock(MPI_Comm comm, const char *key) {
+        if (comm_lock_tables_exist) [[unlikely]]
+            acquire(comm, key);
+    }
+    CommLock(const CommLock &) = delete;
+    CommLock &operator=(const CommLock &) = delete;
+    ~CommLock() {
+        if (lock_.is_valid()) release();
+    }
+
+  private:
+    void acquire(MPI_Comm comm, const char *key);
+    void release() noexcept;
+    nb::object lock_;
+};
+void forget_comm_locks(MPI_Comm comm);  // when mpipy frees the communicator
+
 // The communicator classes, created by bind_comm and extended by the other comm families.
 struct CommClasses {
     nb::class_<Comm> comm;

@@ -9,6 +9,7 @@ own result. Tests taking ``comm`` run on COMM_SELF, COMM_WORLD and a Dup.
 """
 
 import operator
+import threading
 from functools import reduce as fold
 
 import numpy as np
@@ -692,3 +693,44 @@ def test_unpicklable_in_data_collectives(comm):
     assert comm.allreduce(1) == size
     for r, got in enumerate(comm.allgather(big_array(rank))):
         assert np.array_equal(got, big_array(r))
+
+
+def test_comm_lock_table(comm):
+    """MPI._comm_lock/_comm_lock_table: per communicator, {key: threading.Lock}; once a
+    communicator has a table, its object bcast, gather and scatter take their named lock."""
+    dup = comm.Dup()
+    try:
+        table = MPI._comm_lock_table(dup)
+        assert table == {} and MPI._comm_lock_table(dup) is table
+        dup.allgather(None)
+        assert table == {}  # allgather takes no lock, as in mpi4py
+        dup.bcast(None, root=0)
+        dup.gather(None, root=0)
+        dup.scatter(None, root=0)
+        assert sorted(table) == ["bcast", "gather", "scatter"]
+        lock_type = type(threading.Lock())
+        assert all(isinstance(lock, lock_type) and not lock.locked() for lock in table.values())
+        assert MPI._comm_lock(dup, "bcast") is table["bcast"]
+        assert MPI._comm_lock(dup) is table[None]
+        with pytest.raises(TypeError):
+            MPI._comm_lock(dup, [])  # unhashable
+    finally:
+        dup.Free()
+    fresh = comm.Dup()  # may reuse the freed handle: its table starts empty
+    assert MPI._comm_lock_table(fresh) == {}
+    fresh.Free()
+
+
+@pytest.mark.skipif(MPI.Query_thread() < MPI.THREAD_SERIALIZED, reason="needs threads")
+def test_bcast_waits_for_its_comm_lock(comm):
+    dup = comm.Dup()
+    lock = MPI._comm_lock(dup, "bcast")
+    got = []
+    worker = threading.Thread(target=lambda: got.append(dup.bcast(dup.Get_rank(), root=0)))
+    with lock:
+        worker.start()
+        worker.join(0.2)
+        assert worker.is_alive() and got == []  # held back by the lock (whatever the time)
+    worker.join()
+    assert got == [0]
+    dup.Free()
