@@ -678,16 +678,6 @@ def test_f90_codes():
         dup.Free()
 
 
-PAIRS = {
-    "SHORT_INT": (ctypes.c_short, ctypes.c_int),
-    "INT_INT": (ctypes.c_int, ctypes.c_int),
-    "LONG_INT": (ctypes.c_long, ctypes.c_int),
-    "FLOAT_INT": (ctypes.c_float, ctypes.c_int),
-    "DOUBLE_INT": (ctypes.c_double, ctypes.c_int),
-    "LONG_DOUBLE_INT": (ctypes.c_longdouble, ctypes.c_int),
-}
-
-
 def test_typecode():
     # MPI._typecode: tocode, or None where tocode raises.
     for name in PRESENT + ["DATATYPE_NULL"]:
@@ -709,9 +699,9 @@ def test_typealign():
     for name in PRESENT:
         t = lookup(name)
         align = MPI._typealign(t)
-        pair_names = [p for p in PAIRS if lookup(p) == t]  # TWOINT is INT_INT
+        pair_names = [p for p in C_PAIRS if lookup(p) == t]  # TWOINT is INT_INT
         if pair_names:
-            a, b = PAIRS[pair_names[0]]
+            a, b = C_PAIRS[pair_names[0]]
             pair = type("Pair", (ctypes.Structure,), {"_fields_": [("a", a), ("b", b)]})
             assert align == ctypes.alignment(pair), name
         elif t.typestr in ("i16", "f16", "c32"):
