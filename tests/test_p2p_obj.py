@@ -92,7 +92,8 @@ def test_recv_without_and_with_buffer(comm):
     # Into a buffer big enough for the pickle.
     sreq = comm.isend(obj, right, 2)
     buf = bytearray(1 << 12)
-    assert comm.recv(buf, left, 2) == {"rank": left, "data": list(range(100))}
+    with pytest.warns(UserWarning, match="deprecated"):
+        assert comm.recv(buf, left, 2) == {"rank": left, "data": list(range(100))}
     sreq.wait()
     # Defaults: any source, any tag.
     sreq = comm.isend(obj, right, 3)
@@ -109,11 +110,11 @@ def test_recv_buffer_too_small(comm):
     # Small: Open MPI 5.0 (ob1) writes a truncated message of more than ~1 KiB (self) or
     # ~4 KiB (shared memory) past the end of the receive buffer (also with mpi4py).
     sreq = comm.isend("y" * 100, right, 4)
-    with pytest.raises(MPI.Exception) as excinfo:
+    with pytest.raises(MPI.Exception) as excinfo, pytest.warns(UserWarning, match="deprecated"):
         comm.recv(bytearray(10), left, 4)
     assert excinfo.value.Get_error_class() == MPI.ERR_TRUNCATE
     sreq.wait()
-    with pytest.raises(BufferError):
+    with pytest.raises(BufferError), pytest.warns(UserWarning, match="deprecated"):
         comm.recv(b"read-only", left, 4)
 
 
@@ -157,7 +158,8 @@ def test_sendrecv(comm):
     got = comm.sendrecv(sendobj=[rank] * 100, dest=right, sendtag=6, status=status)
     assert got == [left] * 100 and status.tag == 6
     # Into a buffer, and with PROC_NULL on either side.
-    got = comm.sendrecv(rank, right, 7, bytearray(256), left, 7)
+    with pytest.warns(UserWarning, match="deprecated"):
+        got = comm.sendrecv(rank, right, 7, bytearray(256), left, 7)
     assert got == left
     assert comm.sendrecv(rank, MPI.PROC_NULL, 8, None, MPI.PROC_NULL, 8, status) is None
     assert status.source == MPI.PROC_NULL
@@ -657,7 +659,8 @@ def test_pickle_custom_dumps_loads(comm, restore_pickle):
     comm.send(obj, right, 95)
     assert req.wait() == {"rank": left, "list": list(range(50_000))}
     sreq = comm.isend([1.5, "s"], right, 96)
-    assert comm.recv(bytearray(1 << 10), left, 96) == [1.5, "s"]
+    with pytest.warns(UserWarning, match="deprecated"):
+        assert comm.recv(bytearray(1 << 10), left, 96) == [1.5, "s"]
     sreq.wait()
     assert calls["dumps"] >= 2 and calls["loads"] >= 2
     assert MPI.pickle.dumps((1, 2)) == b"M" + marshal.dumps((1, 2))
