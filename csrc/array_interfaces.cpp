@@ -163,10 +163,11 @@ void PinnedBuffer::fill(PyObject *keeper, void *buf, Py_ssize_t len, Py_ssize_t 
     view_.readonly = readonly;
     view_.itemsize = itemsize;
     view_.format = typed ? const_cast<char *>(format) : nullptr;
+    // One dimension of len bytes; no shape or strides, which no consumer here reads (a
+    // contiguous view needs none).
     view_.ndim = 1;
-    shape_ = len / itemsize;
-    view_.shape = (flags & PyBUF_ND) == PyBUF_ND ? &shape_ : nullptr;
-    view_.strides = (flags & PyBUF_STRIDES) == PyBUF_STRIDES ? &view_.itemsize : nullptr;
+    view_.shape = nullptr;
+    view_.strides = nullptr;
     view_.suboffsets = nullptr;
     view_.internal = nullptr;
     device_ = device;

@@ -277,6 +277,35 @@ template <class T> nb::object reduce_handle(nb::handle self) {
     throw_cannot_serialize(self);
 }
 
+// Weak references for the classes whose objects come and go per message (Request, Message).
+// nanobind's is_weak_referenceable makes a class garbage-collected, which costs every
+// Isend/Irecv about 300 instructions (GC tracking, no instance pooling); here the list of weak
+// references is a member of the C++ object instead (`WeakRefs weakrefs;`), which
+// enable_weak_references(cls) points the class's tp_weaklistoffset at.
+class WeakRefs {
+  public:
+    WeakRefs() = default;
+    WeakRefs(const WeakRefs &) {}  // a copy is another object: nothing refers to it yet
+    WeakRefs &operator=(const WeakRefs &) { return *this; }
+    // Only ever set inside a Python object, whose deallocation this is: clear what refers to
+    // it (each weak reference knows its object).
+    ~WeakRefs() {
+        if (list_) PyObject_ClearWeakRefs(reinterpret_cast<PyWeakReference *>(list_)->wr_object);
+    }
+
+  private:
+    PyObject *list_ = nullptr;
+};
+
+template <class T, class... Extra> void enable_weak_references(nb::class_<T, Extra...> &cls) {
+    nb::object probe = new_handle<T>(T::traits::null());  // where the member is, in an object
+    const Py_ssize_t offset = reinterpret_cast<char *>(&nb::inst_ptr<T>(probe)->weakrefs) -
+                              reinterpret_cast<char *>(probe.ptr());
+    auto *type = reinterpret_cast<PyTypeObject *>(cls.ptr());
+    type->tp_weaklistoffset = offset;
+    PyType_Modified(type);
+}
+
 // Constructors of a handle class: T() is the null handle, T(other) copies the handle of any
 // object of the same kind (Root), after T::validate(handle) where T defines it (so that
 // Intracomm(intercomm) raises TypeError).

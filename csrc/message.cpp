@@ -20,7 +20,8 @@ void parse_recv_buffer(nb::handle buf, MPI_Message msg, MessageBuffer &b) {
 }  // namespace
 
 void bind_message(nb::module_ &m) {
-    nb::class_<Message> cls(m, "Message", nb::is_weak_referenceable(), "Matched message.");
+    nb::class_<Message> cls(m, "Message", "Matched message.");
+    enable_weak_references(cls);
     bind_handle_protocol(cls);
     cls.def(
            "Recv",

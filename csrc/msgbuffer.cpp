@@ -119,14 +119,37 @@ SpecParts split_spec(nb::handle spec, bool list_is_pair) {
     return p;
 }
 
+namespace {
+
+// The cold ends of parse_message, out of its way.
+[[noreturn]] void no_datatype_for(const char *format) {
+    const char order = format[0];
+    const bool swapped =
+        std::endian::native == std::endian::little ? order == '>' || order == '!' : order == '<';
+    spec_error(swapped ? PyExc_BufferError : PyExc_KeyError,
+               std::string("cannot infer an MPI datatype from buffer format '") + format + "'" +
+                   (swapped ? " (non-native byte order)" : "; pass [buf, count, datatype]"));
+}
+[[noreturn]] void beyond_buffer(MPI_Count count, bool per_process, MPI_Count displ,
+                                MPI_Count available) {
+    spec_error(PyExc_ValueError, "count " + std::to_string(count) +
+                                     (per_process ? " per process" : "") + " and displacement " +
+                                     std::to_string(displ) + " exceed the buffer's " +
+                                     std::to_string(available) + " items");
+}
+
+}  // namespace
+
 void parse_message(nb::handle spec, Access access, MessageBuffer &out, int blocks) {
-    const SpecParts parts = split_spec(spec, true);  // None count/displacement: absent
-    const bool listed = parts.listed;
-    nb::handle buf = parts.buf, type_obj = parts.type;
-    nb::handle count_obj =
-        parts.counts.is_valid() && !parts.counts.is_none() ? parts.counts : nb::handle();
-    nb::handle displ_obj =
-        parts.displs.is_valid() && !parts.displs.is_none() ? parts.displs : nb::handle();
+    nb::handle buf = spec, count_obj, displ_obj, type_obj;  // absent unless given
+    const bool listed = PyList_Check(spec.ptr()) || PyTuple_Check(spec.ptr());
+    if (listed) {
+        const SpecParts parts = split_spec(spec, true);  // None count/displacement: absent
+        buf = parts.buf;
+        type_obj = parts.type;
+        if (parts.counts.is_valid() && !parts.counts.is_none()) count_obj = parts.counts;
+        if (parts.displs.is_valid() && !parts.displs.is_none()) displ_obj = parts.displs;
+    }
 
     MPI_Datatype type = MPI_DATATYPE_NULL;
     if (type_obj.is_valid() && !type_obj.is_none()) type = to_datatype(type_obj);
@@ -170,25 +193,14 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out, int block
     };
 
     if (type == MPI_DATATYPE_NULL) {
-        type = datatype_for_format(view.format);
-        if (type == MPI_DATATYPE_NULL) {
-            const char order = view.format ? view.format[0] : '@';
-            const bool swapped = std::endian::native == std::endian::little
-                                     ? order == '>' || order == '!'
-                                     : order == '<';
-            spec_error(
-                swapped ? PyExc_BufferError : PyExc_KeyError,
-                std::string("cannot infer an MPI datatype from buffer format '") + view.format +
-                    "'" + (swapped ? " (non-native byte order)" : "; pass [buf, count, datatype]"));
-        }
+        type = datatype_for_format(view.format);  // a null format is bytes
+        if (type == MPI_DATATYPE_NULL) [[unlikely]]
+            no_datatype_for(view.format);
         const Py_ssize_t itemsize = view.itemsize > 0 ? view.itemsize : 1;
         const MPI_Count available = view.len / itemsize;
         if (count < 0) count = divide(available - (displ <= available ? displ : available));
-        if (displ + count * blocks > available)
-            spec_error(PyExc_ValueError,
-                       "count " + std::to_string(count) + (per > 1 ? " per process" : "") +
-                           " and displacement " + std::to_string(displ) + " exceed the buffer's " +
-                           std::to_string(available) + " items");
+        if (displ + count * blocks > available) [[unlikely]]
+            beyond_buffer(count, per > 1, displ, available);
         out.addr = static_cast<char *>(view.buf) + displ * itemsize;
         out.count = count;
         out.type = type;

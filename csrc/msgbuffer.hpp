@@ -76,21 +76,18 @@ class PinnedBuffer {
               bool readonly, int flags, int device);
 
     // Exporters may point a view's shape and strides at its own len and itemsize (CPython's
-    // PyBuffer_FillInfo does; so do foreign exports, at shape_): moving repoints them.
+    // PyBuffer_FillInfo does): moving repoints them.
     void take(PinnedBuffer &other) {
         view_ = other.view_;
         device_ = other.device_;
-        shape_ = other.shape_;
         const Py_buffer &from = other.view_;
         if (view_.shape == &from.len) view_.shape = &view_.len;
         if (view_.strides == &from.itemsize) view_.strides = &view_.itemsize;
-        if (view_.shape == &other.shape_) view_.shape = &shape_;
         other.view_.obj = nullptr;
         other.device_ = kHostBuffer;
     }
 
     Py_buffer view_;
-    Py_ssize_t shape_ = 0;  // items of a foreign export
     int device_ = kHostBuffer;
 };
 

@@ -51,6 +51,7 @@ struct Request : Handle<RequestKind> {
     // What MPI still uses (buffers, pickled data), shared by copies of the request, kept
     // until MPI completes it (see request.cpp for requests dropped while pending).
     std::shared_ptr<RequestState> state;
+    WeakRefs weakrefs;  // see enable_weak_references
     void copy_extra(const Request &other) { state = other.state; }
     // Python truth: in flight. An object receive still looking for its message is, though it
     // has no MPI handle yet (request.cpp).
@@ -79,6 +80,7 @@ struct Message : Handle<MessageKind> {
     MPI_Comm comm = MPI_COMM_NULL;
     int source = MPI_PROC_NULL;
     MPI_Count size = 0;
+    WeakRefs weakrefs;  // see enable_weak_references
     // After a receive of the message: MPI's new handle (null), except for the module's
     // constants, which stay what they are (MESSAGE_NO_PROC can be received any number of times).
     void consumed(MPI_Message h) {

@@ -609,7 +609,8 @@ bool Request::in_flight() {
 }
 
 void bind_request(nb::module_ &m) {
-    nb::class_<Request> cls(m, "Request", nb::is_weak_referenceable(), "Request handler.");
+    nb::class_<Request> cls(m, "Request", "Request handler.");
+    enable_weak_references(cls);
     bind_handle_protocol(cls);
     cls.def(
            "Wait",
@@ -816,6 +817,7 @@ void bind_request(nb::module_ &m) {
             "Access the status of some requests, without completing them.");
 
     nb::class_<Prequest, Request> prequest(m, "Prequest", "Persistent request handler.");
+    enable_weak_references(prequest);
     bind_request_subclass(prequest);
     prequest
         .def(
@@ -840,6 +842,7 @@ void bind_request(nb::module_ &m) {
             },
             nb::arg("requests"), "Start a collection of persistent requests.");
     nb::class_<Grequest, Request> grequest(m, "Grequest", "Generalized request handler.");
+    enable_weak_references(grequest);
     bind_request_subclass(grequest);
     add_constant<Request>(m, "REQUEST_NULL", MPI_REQUEST_NULL);
 }
