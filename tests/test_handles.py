@@ -563,6 +563,42 @@ def test_weak_references():
     assert ref() is None
 
 
+def test_weak_references_to_requests_and_messages(comm):
+    """Requests and messages (which keep their weak references apart, so that making them
+    stays cheap) die with their weak references cleared and callbacks called, in every
+    subclass, Python ones included."""
+
+    class MyRequest(MPI.Request):
+        pass
+
+    rank = comm.Get_rank()
+    died = []
+    sreq = comm.Isend(b"abc", rank, 3)
+    message = comm.Mprobe(rank, 3)
+    objects = [
+        comm.Irecv(bytearray(1), MPI.PROC_NULL),
+        MPI.Prequest(),
+        MPI.Grequest(),
+        MyRequest(),
+        MPI.Message(),
+        message,
+    ]
+    refs = [weakref.ref(obj, lambda r: died.append(r)) for obj in objects]
+    proxies = [weakref.proxy(obj) for obj in objects]
+    for obj, ref, proxy in zip(objects, refs, proxies):
+        assert (
+            ref() is obj and ref in weakref.getweakrefs(obj) and proxy in weakref.getweakrefs(obj)
+        )
+    message.Recv(bytearray(3))
+    sreq.Wait()
+    objects[0].Wait()
+    copy = MPI.Request(objects[0])  # another object: nothing refers to it
+    assert weakref.getweakrefs(copy) == []
+    del objects, obj, proxy, message, copy
+    gc.collect()
+    assert all(ref() is None for ref in refs) and sorted(map(id, died)) == sorted(map(id, refs))
+
+
 def test_sizeof_addressof_handleof():
     unsigned = {4: ctypes.c_uint32, 8: ctypes.c_uint64}
     signed = {4: ctypes.c_int32, 8: ctypes.c_int64}
