@@ -231,3 +231,24 @@ def test_program_forms(tmp_path, form):
     assert status == 1, err
     assert f"argv 0 {[argv0, 'x', '--y']!r}" in out
     assert where in err and f"LookupError: fails in {argv0}" in err
+
+
+# Without a job to end (MPI never started) the program exits as under python itself;
+# a bad command line exits with 1, as mpi4py's.
+@pytest.mark.parametrize(
+    "args, expected, shown",
+    [
+        (["-c", "raise ValueError('no MPI here')"], 1, "ValueError: no MPI here"),
+        (["-c", "import sys; sys.exit(4)"], 4, None),
+        (["-c", "import sys; sys.exit('bye')"], 1, "bye"),
+        (["--no-such-option", "prog.py"], 1, "unknown option"),
+        ([], 1, "no program given"),
+        (["-c"], 1, "argument expected"),
+    ],
+    ids=["exception", "exit-4", "exit-message", "bad-option", "no-program", "no-command"],
+)
+def test_without_mpi(args, expected, shown):
+    status, out, err, _ = mpiexec(None, *args)
+    assert status == expected, err
+    if shown is not None:
+        assert shown in err

@@ -18,7 +18,8 @@ process at once, without finalizing MPI. The exit status is ``python -m mpi4py``
 - any other exception: abort with status 1.
 
 If MPI is not running (never initialized, or already finalized) there is no job to end:
-the exception propagates and Python exits as it would have.
+the exception propagates and Python exits as it would have. A bad command line exits
+with status 1, as mpi4py's.
 
 A rank killed by a signal (SIGKILL, SIGSEGV, ...) never reaches this code: the MPI's
 launcher ends the job. Measured on one node (tests/test_run.py: 4 ranks in collectives,
@@ -265,7 +266,7 @@ def main(argv=None):
                 raise UsageError(f"unknown rc option: {', '.join(unknown)}") from None
     except UsageError as exc:
         sys.stderr.write(f"{exc}\n{USAGE}Try 'python -m mpipy --help' for more.\n")
-        sys.exit(2)
+        sys.exit(1)  # as python -m mpi4py
     if info is not None:
         show_info(info)
         return
