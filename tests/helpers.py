@@ -1,10 +1,14 @@
 """Helpers shared by several test files (``from helpers import ...``): a ring of ranks, the
-process topologies the topology and neighbourhood-collective tests build, and an
-intercommunicator joining two parts of COMM_WORLD."""
+process topologies the topology and neighbourhood-collective tests build, an
+intercommunicator joining two parts of COMM_WORLD, and the environment for a child
+process that must not join this job."""
 
 import contextlib
+import os
+import sys
 from math import prod
 
+import mpipy
 from mpipy import MPI
 
 
@@ -92,3 +96,39 @@ def split_intercomm(color_of, tag):
     finally:
         intercomm.Free()
         local.Free()
+
+
+# -- Child processes -------------------------------------------------------------------
+
+# Variables through which a launcher hands a process its place in a job: a child that
+# inherited them would try to join the parent's job instead of starting as a singleton
+# (or its own mpiexec would think it runs inside this job).
+LAUNCHER_PREFIXES = (
+    "PMI_",
+    "PMIX_",
+    "PRTE_",
+    "HYDI_",
+    "HYDRA_",
+    "MPI_LOCALNRANKS",
+    "MPI_LOCALRANKID",
+    "OMPI_",
+    "OPAL_",
+)
+KEEP = (
+    "OMPI_ALLOW_RUN_AS_ROOT",
+    "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM",
+    "OMPI_MCA_pml",
+    "OPAL_PREFIX",
+)
+
+
+def singleton_env():
+    """os.environ without this job's launcher variables, for a child Python (a singleton,
+    or an mpiexec of its own) that imports the same mpipy."""
+    env = {k: v for k, v in os.environ.items() if k in KEEP or not k.startswith(LAUNCHER_PREFIXES)}
+    # The child imports the same mpipy, and finds the MPI's tools (MPICH's singleton
+    # start-up needs them, and mpiexec) beside this Python.
+    site = os.path.dirname(os.path.dirname(os.path.abspath(mpipy.__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [site, env.get("PYTHONPATH")]))
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    return env

@@ -9,7 +9,6 @@ size.
 """
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -17,6 +16,7 @@ import threading
 import time
 
 import pytest
+from helpers import singleton_env
 
 import mpipy
 from mpipy import MPI
@@ -25,36 +25,6 @@ WORLD_RANK = MPI.COMM_WORLD.Get_rank()
 VENDOR = MPI.get_vendor()[0]
 
 # -- Child interpreters ----------------------------------------------------------------
-
-# Variables through which a launcher hands a process its place in a job: a child that
-# inherited them would try to join the parent's job instead of starting as a singleton.
-LAUNCHER_PREFIXES = (
-    "PMI_",
-    "PMIX_",
-    "PRTE_",
-    "HYDI_",
-    "HYDRA_",
-    "MPI_LOCALNRANKS",
-    "MPI_LOCALRANKID",
-    "OMPI_",
-    "OPAL_",
-)
-KEEP = (
-    "OMPI_ALLOW_RUN_AS_ROOT",
-    "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM",
-    "OMPI_MCA_pml",
-    "OPAL_PREFIX",
-)
-
-
-def singleton_env():
-    env = {k: v for k, v in os.environ.items() if k in KEEP or not k.startswith(LAUNCHER_PREFIXES)}
-    # The child imports the same mpipy, and finds the MPI's tools (MPICH's singleton
-    # start-up needs them) beside this Python.
-    site = os.path.dirname(os.path.dirname(os.path.abspath(mpipy.__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [site, env.get("PYTHONPATH")]))
-    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
-    return env
 
 
 def run_child(code, timeout=90):
