@@ -34,6 +34,18 @@ std::vector<int> ints(nb::handle seq, const char *what) {
     return out;
 }
 
+// Neighbours named by rank must be processes of the communicator (of the graph's nodes, for
+// Create_graph's edges): MPIs do not all check, and take a bad one to a crash or a hang later.
+void check_ranks(const std::vector<int> &ranks, int size) {
+    for (int r : ranks)
+        if (r < 0 || r >= size) throw MpiError{MPI_ERR_RANK};
+}
+int size_of(MPI_Comm comm) {
+    int size = 0;
+    check(MPI_Comm_size(comm, &size));
+    return size;
+}
+
 std::vector<int> flags(nb::handle seq, size_t n, const char *what) {
     std::vector<int> out;
     if (seq.is_none()) return std::vector<int>(n, 0);
@@ -244,6 +256,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
             [](const Intracomm &self, nb::handle index, nb::handle edges, bool reorder) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
                 std::vector<int> e = ints(edges, "edges"), i = graph_index(index, e.size());
+                check_ranks(e, static_cast<int>(i.size()));
                 int rc;
                 {
                     ReleaseGIL nogil;
@@ -272,6 +285,8 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
                 std::vector<int> s = ints(sources, "sources"),
                                  d = ints(destinations, "destinations");
+                check_ranks(s, size_of(comm));
+                check_ranks(d, size_of(comm));
                 std::vector<int> sw, dw;
                 const int *swp = weights_arg(sourceweights, sw, s.size(), "sourceweights");
                 const int *dwp = weights_arg(destweights, dw, d.size(), "destweights");
@@ -306,6 +321,8 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 }
                 if (total != d.size())
                     throw nb::value_error("destinations must hold sum(degrees) ranks");
+                check_ranks(s, size_of(comm));
+                check_ranks(d, size_of(comm));
                 std::vector<int> w;
                 const int *wp = weights_arg(weights, w, d.size(), "weights");
                 MPI_Info inf = info_arg(info);
