@@ -604,35 +604,20 @@ bool combiner_is_predefined(int combiner) {
 }
 
 namespace {
-enum class TypeState : char { uncommitted, freed };
-std::unordered_map<std::intptr_t, TypeState> type_states;  // empty on the usual paths
-}  // namespace
-
-void note_uncommitted(MPI_Datatype t) { type_states[handle_to_int(t)] = TypeState::uncommitted; }
-void forget_uncommitted(MPI_Datatype t) {
-    if (!type_states.empty()) type_states.erase(handle_to_int(t));
+std::unordered_set<std::intptr_t> uncommitted;
 }
-void note_freed(MPI_Datatype t) { type_states[handle_to_int(t)] = TypeState::freed; }
-void note_alive(MPI_Datatype t) {
-    if (type_states.empty()) return;
-    auto it = type_states.find(handle_to_int(t));
-    if (it != type_states.end() && it->second == TypeState::freed) type_states.erase(it);
+
+void note_uncommitted(MPI_Datatype t) { uncommitted.insert(handle_to_int(t)); }
+void forget_uncommitted(MPI_Datatype t) {
+    if (!uncommitted.empty()) uncommitted.erase(handle_to_int(t));
 }
 bool is_uncommitted(MPI_Datatype t) {
-    if (type_states.empty()) return false;
-    auto it = type_states.find(handle_to_int(t));
-    return it != type_states.end() && it->second == TypeState::uncommitted;
+    return !uncommitted.empty() && uncommitted.count(handle_to_int(t)) != 0;
 }
 void require_committed(MPI_Datatype t) {
-    if (!type_states.empty()) [[unlikely]]
-        if (type_states.count(handle_to_int(t))) throw MpiError{MPI_ERR_TYPE};
-}
-void require_not_freed(MPI_Datatype t) {
-    if (!type_states.empty()) [[unlikely]] {
-        auto it = type_states.find(handle_to_int(t));
-        if (it != type_states.end() && it->second == TypeState::freed)
-            throw MpiError{MPI_ERR_TYPE};
-    }
+    if (is_uncommitted(t)) [[unlikely]]
+        throw MpiError{MPI_ERR_TYPE};
+    FreedHandles<DatatypeKind>::check(t);
 }
 
 nb::object datatype_object(MPI_Datatype t) {
@@ -640,7 +625,6 @@ nb::object datatype_object(MPI_Datatype t) {
         PyObject *obj = PyDict_GetItem(constant_of_handle.ptr(), nb::int_(handle_to_int(t)).ptr());
         if (obj) return nb::borrow(obj);
     }
-    note_alive(t);
     return new_handle<Datatype>(t);
 }
 
@@ -719,7 +703,6 @@ nb::class_<Datatype> bind_datatype(nb::module_ &m) {
             [](nb::handle self) {
                 MPI_Datatype t = nb::inst_ptr<Datatype>(self)->get(), dup = MPI_DATATYPE_NULL;
                 check(MPI_Type_dup(t, &dup));
-                note_alive(dup);
                 if (is_uncommitted(t)) note_uncommitted(dup);  // a dup keeps the state
                 return new_like<Datatype>(self, dup);
             },
@@ -742,7 +725,8 @@ nb::class_<Datatype> bind_datatype(nb::module_ &m) {
                 MPI_Datatype t = self.get();
                 check_freeable(self, t);
                 check(MPI_Type_free(&self.handle));
-                note_freed(t);
+                forget_uncommitted(t);
+                FreedHandles<DatatypeKind>::freed(t);
             },
             "Free the datatype.")
         .def_prop_ro(

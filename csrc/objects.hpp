@@ -37,16 +37,8 @@ struct Intercomm : Comm {
 struct Group : Handle<GroupKind> {
     using Handle::Handle;
 };
-void require_not_freed(MPI_Datatype t);  // datatype.cpp
 struct Datatype : Handle<DatatypeKind> {
     using Handle::Handle;
-    // The handle, checked as Handle::get does, and not freed through another object holding it
-    // (MPIs do not check: their calls crash on a dangling datatype handle).
-    MPI_Datatype get() const {
-        const MPI_Datatype t = Handle::get();
-        require_not_freed(t);
-        return t;
-    }
     static nb::object reduce(nb::handle self);      // derived ones: rebuilt from their contents
     static bool predefined_handle(MPI_Datatype t);  // Fortran 90 ones, made by MPI
 };
@@ -140,18 +132,13 @@ int query_combiner(MPI_Datatype t, int &combiner);  // no check: returns MPI's e
 bool combiner_is_predefined(int combiner);
 nb::object datatype_object(MPI_Datatype t);
 
-// Derived datatypes mpipy made and nobody committed yet, and those mpipy freed (another object
-// may still hold the handle: Datatype.fromhandle, Datatype(t), a pickle). MPI requires
-// committed, live datatypes for communication and packing, and MPIs crash instead of failing
-// on some calls (Open MPI's MPI_Pack_size on an uncommitted one, every MPI on a freed one), so
-// require_committed() raises MPI.Exception (ERR_TYPE) first for both, and Datatype::get() for
-// freed ones. A freed handle is forgotten when MPI hands it out again (note_uncommitted,
-// note_alive). Handles from elsewhere (fromhandle, ...) are never in the table: MPI alone
-// checks them.
+// Derived datatypes mpipy made and nobody committed yet. MPI requires committed datatypes
+// for communication and packing, and some MPIs crash instead of failing on some calls
+// (Open MPI's MPI_Pack_size), so require_committed() raises MPI.Exception (ERR_TYPE) first,
+// as it does for a datatype mpipy freed (FreedHandles: where a handle is read without get()).
+// Handles from elsewhere (fromhandle, ...) are never in the set: MPI alone checks them.
 void note_uncommitted(MPI_Datatype t);
-void forget_uncommitted(MPI_Datatype t);  // committed
-void note_freed(MPI_Datatype t);
-void note_alive(MPI_Datatype t);  // a handle MPI gave out (again)
+void forget_uncommitted(MPI_Datatype t);  // committed or freed
 bool is_uncommitted(MPI_Datatype t);
 void require_committed(MPI_Datatype t);
 
