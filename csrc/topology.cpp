@@ -6,6 +6,7 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <climits>
 #include <vector>
 
 namespace mpipy {
@@ -19,18 +20,32 @@ int *arr(std::vector<int> &v) {
     return v.empty() ? none : v.data();
 }
 
+// An int argument (an item of a list of ranks, dims...): TypeError for a non-integer,
+// OverflowError beyond the C int.
+int int_item(nb::handle item, const char *what) {
+    const long long v = index_arg(item, what);
+    if (v < INT_MIN || v > INT_MAX)
+        raise_error(PyExc_OverflowError,
+                    std::string(what) + ": " + std::to_string(v) + " does not fit in a C int");
+    return static_cast<int>(v);
+}
+
 std::vector<int> ints(nb::handle seq, const char *what) {
     std::vector<int> out;
     if (seq.is_none()) return out;
     if (PyLong_Check(seq.ptr())) {  // a single number stands for a one-element sequence
-        out.push_back(nb::cast<int>(seq));
+        out.push_back(int_item(seq, what));
         return out;
     }
-    try {
-        for (nb::handle item : seq) out.push_back(nb::cast<int>(item));
-    } catch (const nb::cast_error &) {
-        throw nb::type_error((std::string(what) + " must be a sequence of integers").c_str());
+    nb::object fast = nb::steal(PySequence_Fast(seq.ptr(), ""));
+    if (!fast.is_valid()) {
+        PyErr_Clear();
+        raise_error(PyExc_TypeError, std::string(what) + " must be a sequence of integers, not " +
+                                         type_name_of(seq));
     }
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
+    for (Py_ssize_t i = 0; i < n; ++i)
+        out.push_back(int_item(PySequence_Fast_GET_ITEM(fast.ptr(), i), what));
     return out;
 }
 
@@ -208,7 +223,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
             if (nnodes < 1) throw nb::value_error("nnodes must be positive");
             std::vector<int> d;
             if (PyLong_Check(dims.ptr())) {
-                int n = nb::cast<int>(dims);
+                int n = int_item(dims, "dims");
                 if (n < 0) throw nb::value_error("number of dimensions must be non-negative");
                 d.assign(static_cast<size_t>(n), 0);
             } else {

@@ -82,7 +82,7 @@ def parse_params(func):
         p = p.strip()
         if not p or p in ("*", "/") or p.startswith("*"):
             continue
-        name = re.split(r"[:=\s]", p, 1)[0]
+        name = re.split(r"[:=\s]", p, maxsplit=1)[0]
         if name in ("self", "cls"):
             continue
         names.append(name)
@@ -372,6 +372,8 @@ def build_calls(MPI):
 
 
 def describe(call, values):
+    if call is None:
+        return "(process exit)"
     label, _, _, args, names = call
     parts = []
     for i, a in enumerate(args):
@@ -466,12 +468,17 @@ def run_child(lib, start, stop, log, hang_seconds):
                 done = True
     if done and proc.returncode == 0:
         return outcomes, stop, None
-    culprit = begun if begun is not None else (max(outcomes) + 1 if outcomes else start)
+    if done or (begun is None and outcomes and max(outcomes) + 1 >= stop):
+        culprit = -1  # every call returned: the process died on its way out
+    else:
+        culprit = begun if begun is not None else (max(outcomes) + 1 if outcomes else start)
     if hung:
         what = "hang"
     else:
         tail = " | ".join(stderr.strip().splitlines()[-3:])[-300:]
         what = f"crash (exit {proc.returncode}: {tail})"
+    if culprit < 0:
+        return outcomes, stop, (-1, f"{what} at exit, after calls {start}:{stop}")
     return outcomes, culprit + 1, (culprit, what)
 
 
@@ -499,7 +506,9 @@ def drive(lib="mpipy", start=0, stop=None, hang_seconds=10.0, log=None, confirm=
             i, what = failure
             tried += 1
             counts[what.split(" ")[0]] += 1
-            if confirm:  # again alone: does it fail by itself or after the calls before it?
+            if (
+                confirm and i >= 0
+            ):  # again alone: does it fail by itself or after the calls before it?
                 alone = run_child(lib, i, i + 1, log, hang_seconds)[2]
                 if alone is None:
                     what += " (not alone: after earlier calls of the batch)"
@@ -532,7 +541,7 @@ def main():
                 "mpi4py.MPI" if opts.lib == "mpi4py" else "mpipy.MPI", fromlist=["MPI"]
             )
             calls, values, _ = build_calls(MPI)
-            names = {i: describe(calls[i], values) for i, _ in failures}
+            names = {i: describe(calls[i] if i >= 0 else None, values) for i, _ in failures}
         print(
             f"{opts.lib}: {tried} calls: "
             + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))

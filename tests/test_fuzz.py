@@ -45,7 +45,8 @@ def test_fuzz_no_crash_no_hang():
                 if names is None:
                     names, values, _ = fuzz_driver.build_calls(MPI)
                 for i, what in failures_:
-                    lines.append(f"  #{i} {fuzz_driver.describe(names[i], values)}: {what}")
+                    call = names[i] if i >= 0 else None
+                    lines.append(f"  #{i} {fuzz_driver.describe(call, values)}: {what}")
         print("\nfuzz: " + "\n".join(lines))
         assert all_failures == 0, "\n".join(lines)
     else:
