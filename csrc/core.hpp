@@ -149,14 +149,15 @@ template <class H> H handle_from_int(std::intptr_t i) {
 // same handle again, as MPI_Comm_group or MPI_Type_get_contents do) and each Free gives one
 // back; at none left, get() raises MPI.Exception (the kind's error class) for the handle, until
 // MPI hands it out again. Objects made from a bare handle (fromhandle, T(other)) are aliases
-// and count nothing. Only kinds off the hot paths are counted (communicators and operations
-// are not: a lookup per Send or Allreduce once any was freed would cost every message); the
-// check is one predictable branch while no handle is freed.
+// and count nothing. Communicators are not counted: programs free them routinely, and then
+// every Send would pay a lookup (operations are, as programs seldom free them: Allreduce pays
+// one predictable branch while none is freed).
 template <class Kind> struct FreedHandles {
     using H = typename Kind::handle_type;
     static constexpr bool tracked =
         std::is_same_v<Kind, DatatypeKind> || std::is_same_v<Kind, GroupKind> ||
-        std::is_same_v<Kind, InfoKind> || std::is_same_v<Kind, ErrhandlerKind>;
+        std::is_same_v<Kind, InfoKind> || std::is_same_v<Kind, ErrhandlerKind> ||
+        std::is_same_v<Kind, OpKind>;
     static inline std::unordered_map<std::intptr_t, int> references;
     static inline std::unordered_set<std::intptr_t> freed_set;
     static void given(H h) {

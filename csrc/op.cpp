@@ -181,6 +181,7 @@ void bind_op(nb::module_ &m) {
                     throw MpiError{MPI_ERR_OP};  // predefined, however the handle was obtained
                 const std::intptr_t handle = handle_to_int(op);
                 check(MPI_Op_free(&op));
+                FreedHandles<OpKind>::freed(handle_from_int<MPI_Op>(handle));
                 self.handle = op;
                 user_ops.give_back(handle);
             },
