@@ -254,11 +254,54 @@ def test_sendrecv_replace_without_buffer(comm, rank, buf):
         comm.Sendrecv_replace(buf, rank, 0, rank, 0)
 
 
-def test_sendrecv_replace_bottom_without_addresses():
-    # BOTTOM with a datatype that holds no absolute address is a null buffer.
-    comm = MPI.COMM_SELF
-    with pytest.raises(MPI.Exception):
-        comm.Isendrecv_replace([MPI.BOTTOM, 1, MPI.INT], 0, 0, 0, 0)
+@pytest.mark.parametrize(
+    "call",
+    [
+        pytest.param(lambda c, spec: c.Isendrecv_replace(spec, 0, 0, 0, 0), id="Isendrecv_replace"),
+        pytest.param(lambda c, spec: c.Sendrecv_replace(spec, 0, 0, 0, 0), id="Sendrecv_replace"),
+        pytest.param(lambda c, spec: c.Send(spec, 0), id="Send"),
+        pytest.param(lambda c, spec: c.Allgather(spec, bytearray(4)), id="Allgather-send"),
+        pytest.param(lambda c, spec: c.Allgather(bytearray(4), spec), id="Allgather-recv"),
+        pytest.param(lambda c, spec: c.Gather(spec, bytearray(4)), id="Gather"),
+        pytest.param(lambda c, spec: c.Scatter(bytearray(4), spec), id="Scatter"),
+        pytest.param(lambda c, spec: c.Iallgather(spec, bytearray(4)), id="Iallgather"),
+        pytest.param(lambda c, spec: c.Bcast(spec), id="Bcast"),
+    ],
+)
+def test_bottom_without_absolute_addresses(call):
+    # BOTTOM with a datatype that holds no absolute address is a null buffer (Open MPI's
+    # collectives and the in-place copies read page zero).
+    with pytest.raises(MPI.Exception) as e:
+        call(MPI.COMM_SELF, [MPI.BOTTOM, 1, MPI.INT])
+    assert error_class(e) == MPI.ERR_BUFFER
+
+
+def test_bottom_with_absolute_addresses():
+    src = array.array("i", [42])
+    dst = array.array("i", [0])
+    stype = MPI.Datatype.Create_struct([1], [MPI.Get_address(src)], [MPI.INT]).Commit()
+    rtype = MPI.Datatype.Create_struct([1], [MPI.Get_address(dst)], [MPI.INT]).Commit()
+    try:
+        MPI.COMM_SELF.Allgather([MPI.BOTTOM, 1, stype], [MPI.BOTTOM, 1, rtype])
+        assert dst[0] == 42
+    finally:
+        stype.Free()
+        rtype.Free()
+
+
+def test_freed_op_alias():
+    op = MPI.Op.Create(lambda a, b, t: None)
+    alias = MPI.Op.fromhandle(op.handle)
+    op.Free()
+    for call in (
+        alias.Free,
+        alias.free,
+        alias.Is_commutative,
+        lambda: MPI.COMM_SELF.Allreduce(bytearray(4), bytearray(4), alias),
+    ):
+        with pytest.raises(MPI.Exception) as e:
+            call()
+        assert error_class(e) == MPI.ERR_OP
 
 
 # -- Ranks out of range on topology communicators (used to hang) --------------------------------
