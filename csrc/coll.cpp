@@ -249,6 +249,9 @@ void parse_vector(nb::handle spec, Access access, Side &side, bool in_place_ok, 
     if (bounds.bytes >= 0) {
         const MPI_Count extent = extent_of(side.buf.type);
         for (int i = 0; i < n; ++i) bounds.check(side.buf.type, counts[i], displs[i] * extent);
+    } else if (side.buf.addr == MPI_BOTTOM && side.buf.pinned.empty()) {
+        const MPI_Count extent = extent_of(side.buf.type);
+        for (int i = 0; i < n; ++i) require_absolute(side.buf.type, counts[i], displs[i] * extent);
     }
     store_counts(side, counts);
     store_displs(side, displs);
@@ -339,7 +342,10 @@ void parse_vector_w(nb::handle spec, Access access, Side &side, bool in_place_ok
             displs = integers(displs_obj, n, "displacements");
         }
     }
-    for (int i = 0; i < n; ++i) bounds.check(types[i], counts[i], displs[i]);
+    for (int i = 0; i < n; ++i) {
+        bounds.check(types[i], counts[i], displs[i]);
+        if (side.buf.pinned.empty()) require_absolute(types[i], counts[i], displs[i]);  // BOTTOM
+    }
     side.types = std::move(types);
     store_counts(side, counts);
     side.byte_displs.assign(displs.begin(), displs.end());

@@ -431,7 +431,7 @@ def run_call(MPI, call, values, pool):
 
 # Environment variables by which a launcher tells a process it is one rank of a job: a child
 # without them initializes as a singleton.
-LAUNCHER_PREFIXES = ("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPIR_", "MPI_LOCAL", "PRTE_", "OPAL_")
+LAUNCHER_PREFIXES = ("PMI_", "PMIX_", "OMPI_", "HYDRA_", "MPI_LOCAL", "PRTE_", "OPAL_")
 KEEP = ("OMPI_ALLOW_RUN_AS_ROOT", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "OMPI_MCA_pml")
 
 
