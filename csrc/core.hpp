@@ -236,17 +236,24 @@ template <class T> nb::object new_like(nb::handle like, typename T::handle_type 
     return obj;
 }
 
-// Create a Python object of class T holding h. Allocated directly (not through T's Python
-// constructor): this is on the path of every Isend/Irecv.
-template <class T> nb::object new_handle(typename T::handle_type h) {
+// A Python object of class T holding h, which MPI lent for the length of a callback (the
+// datatype of a user reduction, the object of an attribute callback): no reference counted.
+// Allocated directly (not through T's Python constructor): this is on the path of every
+// Isend/Irecv.
+template <class T> nb::object lent_handle(typename T::handle_type h) {
     static const nb::handle type = nb::type<T>();  // classes live as long as the module
     nb::object obj = nb::inst_alloc(type);
     T *p = nb::inst_ptr<T>(obj);
     new (p) T();
     p->handle = h;
-    FreedHandles<typename T::traits>::given(h);
     nb::inst_mark_ready(obj);
     return obj;
+}
+
+// A Python object of class T holding h, a reference MPI just gave (counted: FreedHandles).
+template <class T> nb::object new_handle(typename T::handle_type h) {
+    FreedHandles<typename T::traits>::given(h);
+    return lent_handle<T>(h);
 }
 
 // Define a module constant of class T, flagged predefined, and record its name for pickling.

@@ -26,7 +26,7 @@ std::exception_ptr *pending_error = nullptr;
 // MPI's datatype as a Python Datatype. Flagged predefined so that the function cannot Free
 // a datatype it does not own.
 nb::object datatype_object(MPI_Datatype type) {
-    nb::object obj = new_handle<Datatype>(type);
+    nb::object obj = lent_handle<Datatype>(type);
     nb::inst_ptr<Datatype>(obj)->predefined = true;
     return obj;
 }
