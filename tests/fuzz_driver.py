@@ -548,11 +548,16 @@ def main():
     parser.add_argument("--list", action="store_true")
     parser.add_argument("--drive", action="store_true", help="parent: run children, report")
     parser.add_argument("--hang", type=float, default=10.0)
+    parser.add_argument("--no-confirm", action="store_true", help="no re-run of a culprit")
     opts = parser.parse_args()
     if opts.drive:
         start, _, stop = opts.calls.partition(":")
         tried, counts, failures = drive(
-            opts.lib, int(start), int(stop) if stop else None, opts.hang
+            opts.lib,
+            int(start),
+            int(stop) if stop else None,
+            opts.hang,
+            confirm=not opts.no_confirm,
         )
         names = None
         if failures:
