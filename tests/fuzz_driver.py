@@ -20,6 +20,7 @@ publishing (needs a name server), Win, File and Session are not made.
 import argparse
 import gc
 import math
+import operator
 import os
 import random
 import re
@@ -403,6 +404,14 @@ def describe(call, values):
     return f"{label}({', '.join(parts)})"
 
 
+def as_rank(value):
+    """The integer a rank argument would be taken as (anything with __index__), or None."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
 def run_call(MPI, call, values, pool):
     label, make, attr, args, names = call
     if make is None:
@@ -419,8 +428,7 @@ def run_call(MPI, call, values, pool):
             if (
                 names[i : i + 1]
                 and names[i] in RANK_PARAMS
-                and isinstance(value, int)
-                and (value == 0 or value == MPI.ANY_SOURCE)
+                and as_rank(value) in (0, MPI.ANY_SOURCE)
             ):
                 value = MPI.PROC_NULL  # a real process, or any: could wait forever
             real.append(value)
