@@ -42,7 +42,7 @@ template <> struct AttrApi<DatatypeKind> {
     static int set_attr(H h, int k, void *v) { return MPI_Type_set_attr(h, k, v); }
     static int get_attr(H h, int k, void *v, int *f) { return MPI_Type_get_attr(h, k, v, f); }
     static int delete_attr(H h, int k) { return MPI_Type_delete_attr(h, k); }
-    static nb::object wrap(H h) { return new_handle<Datatype>(h); }
+    static nb::object wrap(H h) { return lent_handle<Datatype>(h); }  // an attribute callback's
 };
 
 // What a Python keyval does on copy and delete. Lives until the process ends: attributes

@@ -249,6 +249,9 @@ void parse_vector(nb::handle spec, Access access, Side &side, bool in_place_ok, 
     if (bounds.bytes >= 0) {
         const MPI_Count extent = extent_of(side.buf.type);
         for (int i = 0; i < n; ++i) bounds.check(side.buf.type, counts[i], displs[i] * extent);
+    } else if (side.buf.addr == MPI_BOTTOM && side.buf.pinned.empty()) {
+        const MPI_Count extent = extent_of(side.buf.type);
+        for (int i = 0; i < n; ++i) require_absolute(side.buf.type, counts[i], displs[i] * extent);
     }
     store_counts(side, counts);
     store_displs(side, displs);
@@ -339,7 +342,10 @@ void parse_vector_w(nb::handle spec, Access access, Side &side, bool in_place_ok
             displs = integers(displs_obj, n, "displacements");
         }
     }
-    for (int i = 0; i < n; ++i) bounds.check(types[i], counts[i], displs[i]);
+    for (int i = 0; i < n; ++i) {
+        bounds.check(types[i], counts[i], displs[i]);
+        if (side.buf.pinned.empty()) require_absolute(types[i], counts[i], displs[i]);  // BOTTOM
+    }
     side.types = std::move(types);
     store_counts(side, counts);
     side.byte_displs.assign(displs.begin(), displs.end());
@@ -360,6 +366,21 @@ Context context_of(const Comm &self) {
     check(c.inter ? MPI_Comm_remote_size(c.comm, &c.size) : MPI_Comm_size(c.comm, &c.size));
     check(MPI_Comm_rank(c.comm, &c.rank));
     return c;
+}
+
+// What a process sends itself in a vector collective must be the size of what it receives
+// from itself: MPI would truncate it or (MPICH's Alltoallv on COMM_SELF) wait forever for the
+// missing bytes. Checked where both sides are this process's: not in place, not on
+// intercommunicators.
+void check_own_block(MPI_Datatype stype, MPI_Count scount, MPI_Datatype rtype, MPI_Count rcount) {
+    if (stype == MPI_DATATYPE_NULL || rtype == MPI_DATATYPE_NULL) return;  // IN_PLACE
+    MPI_Count ssize = 0, rsize = 0;
+    check(MPI_Type_size_x(stype, &ssize));
+    check(MPI_Type_size_x(rtype, &rsize));
+    if (ssize * scount != rsize * rcount)
+        spec_error(PyExc_ValueError, "message: this process sends itself " +
+                                         std::to_string(ssize * scount) + " bytes but receives " +
+                                         std::to_string(rsize * rcount) + " from itself");
 }
 
 // Does this process act as the root (its root-only arguments matter)?
@@ -485,6 +506,8 @@ nb::object gatherv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::ha
     Side &s = state->send, &r = state->recv;
     if (is_root(c, root)) parse_vector(recvbuf, Access::write, r, false, c.size);
     if (!c.inter || root >= 0) parse_plain(sendbuf, Access::read, s, !c.inter && is_root(c, root));
+    if (!c.inter && is_root(c, root))
+        check_own_block(s.buf.type, s.count, r.buf.type, r.counts[c.rank]);
     int rc = MPIPY_COLL(C, Gatherv, Igatherv, s.buf.addr, s.count, s.buf.type, r.buf.addr,
                         r.counts.data(), r.displs.data(), r.buf.type, root, c.comm);
     return finish<C>(state, rc);
@@ -513,6 +536,8 @@ nb::object scatterv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::h
     Side &s = state->send, &r = state->recv;
     if (is_root(c, root)) parse_vector(sendbuf, Access::read, s, false, c.size);
     if (!c.inter || root >= 0) parse_plain(recvbuf, Access::write, r, !c.inter && is_root(c, root));
+    if (!c.inter && is_root(c, root))
+        check_own_block(s.buf.type, s.counts[c.rank], r.buf.type, r.count);
     int rc = MPIPY_COLL(C, Scatterv, Iscatterv, s.buf.addr, s.counts.data(), s.displs.data(),
                         s.buf.type, r.buf.addr, r.count, r.buf.type, root, c.comm);
     return finish<C>(state, rc);
@@ -539,6 +564,7 @@ nb::object allgatherv(const Comm &self, nb::handle info, nb::handle sendbuf, nb:
     Side &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, c.size);
     parse_plain(sendbuf, Access::read, s, !c.inter);
+    if (!c.inter) check_own_block(s.buf.type, s.count, r.buf.type, r.counts[c.rank]);
     int rc = MPIPY_COLL(C, Allgatherv, Iallgatherv, s.buf.addr, s.count, s.buf.type, r.buf.addr,
                         r.counts.data(), r.displs.data(), r.buf.type, c.comm);
     return finish<C>(state, rc);
@@ -565,6 +591,8 @@ nb::object alltoallv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::
     Side &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, c.size);
     parse_vector(sendbuf, Access::read, s, !c.inter, c.size);
+    if (!c.inter && s.buf.addr != MPI_IN_PLACE)
+        check_own_block(s.buf.type, s.counts[c.rank], r.buf.type, r.counts[c.rank]);
     int rc =
         MPIPY_COLL(C, Alltoallv, Ialltoallv, s.buf.addr, s.counts.data(), s.displs.data(),
                    s.buf.type, r.buf.addr, r.counts.data(), r.displs.data(), r.buf.type, c.comm);
@@ -590,6 +618,8 @@ nb::object alltoallw(const Comm &self, nb::handle info, nb::handle sendbuf, nb::
     Side &s = state->send, &r = state->recv;
     parse_vector_w(recvbuf, Access::write, r, false, c.size);
     parse_vector_w(sendbuf, Access::read, s, !c.inter, c.size);
+    if (!c.inter && s.buf.addr != MPI_IN_PLACE)
+        check_own_block(s.types[c.rank], s.counts[c.rank], r.types[c.rank], r.counts[c.rank]);
     displ_t *sdispls = alltoallw_displs(s), *rdispls = alltoallw_displs(r);
     int rc =
         MPIPY_COLL(C, Alltoallw, Ialltoallw, s.buf.addr, s.counts.data(), sdispls, s.types.data(),

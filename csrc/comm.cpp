@@ -127,6 +127,14 @@ static MPI_Group group_arg(nb::handle group) {
     return nb::inst_ptr<Group>(group)->get();
 }
 
+// The error handler of a new communicator: None is ERRORS_RETURN (errors raise).
+static MPI_Errhandler errhandler_arg(nb::handle errhandler) {
+    if (errhandler.is_none()) return MPI_ERRORS_RETURN;
+    if (!nb::isinstance<Errhandler>(errhandler))
+        throw nb::type_error("errhandler must be an MPI.Errhandler or None");
+    return nb::inst_ptr<Errhandler>(errhandler)->get();
+}
+
 // A communicator just created by MPI: error handler set, wrapped as `cls` (or as what it is).
 static nb::object new_comm(MPI_Comm out, nb::handle like = nb::handle()) {
     set_errors_return(out);
@@ -453,8 +461,7 @@ CommClasses bind_comm(nb::module_ &m) {
             require_active();
             MPI_Group g = group_arg(group);
             std::string tag = to_string(stringtag, "stringtag");
-            MPI_Errhandler eh = errhandler.is_none() ? MPI_ERRORS_RETURN
-                                                     : nb::inst_ptr<Errhandler>(errhandler)->get();
+            MPI_Errhandler eh = errhandler_arg(errhandler);
             MPI_Info inf = info_arg(info);
             MPI_Comm out = MPI_COMM_NULL;
             int rc;
@@ -544,8 +551,7 @@ CommClasses bind_comm(nb::module_ &m) {
             require_active();
             MPI_Group lg = group_arg(local_group), rg = group_arg(remote_group);
             std::string tag = to_string(stringtag, "stringtag");
-            MPI_Errhandler eh = errhandler.is_none() ? MPI_ERRORS_RETURN
-                                                     : nb::inst_ptr<Errhandler>(errhandler)->get();
+            MPI_Errhandler eh = errhandler_arg(errhandler);
             MPI_Info inf = info_arg(info);
             MPI_Comm out = MPI_COMM_NULL;
             int rc;

@@ -8,6 +8,9 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "config.hpp"
 
@@ -139,6 +142,48 @@ template <class H> H handle_from_int(std::intptr_t i) {
         return static_cast<H>(i);
 }
 
+// Handles freed while another Python object may still hold them (one handle, two objects:
+// fromhandle, T(other), a pickle). MPIs do not check for them: MPICH asserts on a freed datatype
+// or info, Open MPI's handles are pointers to freed memory. So mpipy counts the references MPI
+// gave it (each new Python object of a handle from MPI: new_handle, new_like; MPI may give the
+// same handle again, as MPI_Comm_group or MPI_Type_get_contents do) and each Free gives one
+// back; at none left, get() raises MPI.Exception (the kind's error class) for the handle, until
+// MPI hands it out again. Objects made from a bare handle (fromhandle, T(other)) are aliases
+// and count nothing. Communicators are not counted: programs free them routinely, and then
+// every Send would pay a lookup (operations are, as programs seldom free them: Allreduce pays
+// one predictable branch while none is freed).
+template <class Kind> struct FreedHandles {
+    using H = typename Kind::handle_type;
+    static constexpr bool tracked =
+        std::is_same_v<Kind, DatatypeKind> || std::is_same_v<Kind, GroupKind> ||
+        std::is_same_v<Kind, InfoKind> || std::is_same_v<Kind, ErrhandlerKind> ||
+        std::is_same_v<Kind, OpKind>;
+    static inline std::unordered_map<std::intptr_t, int> references;
+    static inline std::unordered_set<std::intptr_t> freed_set;
+    static void given(H h) {
+        if constexpr (tracked) {
+            if (h == Kind::null()) return;
+            ++references[handle_to_int(h)];
+            if (!freed_set.empty()) [[unlikely]]
+                freed_set.erase(handle_to_int(h));
+        }
+    }
+    static void freed(H h) {
+        if constexpr (tracked) {
+            auto it = references.find(handle_to_int(h));
+            if (it == references.end()) return;  // not counted: MPI alone knows
+            if (--it->second > 0) return;
+            references.erase(it);
+            freed_set.insert(handle_to_int(h));
+        }
+    }
+    static void check(H h) {
+        if constexpr (tracked)
+            if (!freed_set.empty()) [[unlikely]]
+                if (freed_set.count(handle_to_int(h))) throw MpiError{Kind::error_class};
+    }
+};
+
 // The C++ side of every Python handle object. `predefined` marks the module's constants
 // (COMM_WORLD, INT, SUM, ...): they are never freed.
 template <class Kind> struct Handle {
@@ -159,6 +204,7 @@ template <class Kind> struct Handle {
         require_active();
         if (is_null()) [[unlikely]]
             throw_null_handle(traits::error_class, traits::name);
+        FreedHandles<Kind>::check(handle);
         return handle;
     }
 };
@@ -186,12 +232,15 @@ void register_predefined_name(const char *kind, std::intptr_t handle, const char
 template <class T> nb::object new_like(nb::handle like, typename T::handle_type h) {
     nb::object obj = nb::borrow(like.type())();
     nb::inst_ptr<T>(obj)->handle = h;
+    FreedHandles<typename T::traits>::given(h);
     return obj;
 }
 
-// Create a Python object of class T holding h. Allocated directly (not through T's Python
-// constructor): this is on the path of every Isend/Irecv.
-template <class T> nb::object new_handle(typename T::handle_type h) {
+// A Python object of class T holding h, which MPI lent for the length of a callback (the
+// datatype of a user reduction, the object of an attribute callback): no reference counted.
+// Allocated directly (not through T's Python constructor): this is on the path of every
+// Isend/Irecv.
+template <class T> nb::object lent_handle(typename T::handle_type h) {
     static const nb::handle type = nb::type<T>();  // classes live as long as the module
     nb::object obj = nb::inst_alloc(type);
     T *p = nb::inst_ptr<T>(obj);
@@ -199,6 +248,12 @@ template <class T> nb::object new_handle(typename T::handle_type h) {
     p->handle = h;
     nb::inst_mark_ready(obj);
     return obj;
+}
+
+// A Python object of class T holding h, a reference MPI just gave (counted: FreedHandles).
+template <class T> nb::object new_handle(typename T::handle_type h) {
+    FreedHandles<typename T::traits>::given(h);
+    return lent_handle<T>(h);
 }
 
 // Define a module constant of class T, flagged predefined, and record its name for pickling.
@@ -370,6 +425,7 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
             [](nb::handle self) {
                 T &obj = *nb::inst_ptr<T>(self);
                 if (obj.is_null() || obj.predefined) return;
+                if (mpi_active) FreedHandles<Traits>::check(obj.handle);  // before asking MPI
                 if (!mpi_active || predefined_handle<T>(obj.handle)) {
                     obj.handle = Traits::null();  // a copy of a constant: forget the handle
                     return;

@@ -617,6 +617,7 @@ bool is_uncommitted(MPI_Datatype t) {
 void require_committed(MPI_Datatype t) {
     if (is_uncommitted(t)) [[unlikely]]
         throw MpiError{MPI_ERR_TYPE};
+    FreedHandles<DatatypeKind>::check(t);
 }
 
 nb::object datatype_object(MPI_Datatype t) {
@@ -725,6 +726,7 @@ nb::class_<Datatype> bind_datatype(nb::module_ &m) {
                 check_freeable(self, t);
                 check(MPI_Type_free(&self.handle));
                 forget_uncommitted(t);
+                FreedHandles<DatatypeKind>::freed(t);
             },
             "Free the datatype.")
         .def_prop_ro(

@@ -474,6 +474,7 @@ void bind_errors(nb::module_ &m) {
             else {
                 std::intptr_t handle = handle_to_int(h);
                 check(MPI_Errhandler_free(&h));
+                FreedHandles<ErrhandlerKind>::freed(handle_from_int<MPI_Errhandler>(handle));
                 errhandler_slots.give_back(handle);
             }
             self.handle = h;

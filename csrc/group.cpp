@@ -239,8 +239,11 @@ void bind_group(nb::module_ &m) {
                 // crashes freeing it more often than it handed it out.
                 if (g == MPI_GROUP_EMPTY)
                     g = MPI_GROUP_NULL;
-                else
+                else {
+                    const MPI_Group freed = g;
                     check(MPI_Group_free(&g));
+                    FreedHandles<GroupKind>::freed(freed);
+                }
                 self.handle = g;
             },
             "Free a group.");

@@ -11,7 +11,9 @@ namespace mpipy {
 MPI_Info info_arg(nb::handle info) {
     if (info.is_none()) return MPI_INFO_NULL;
     if (!nb::isinstance<Info>(info)) throw nb::type_error("info must be an MPI.Info or None");
-    return nb::inst_ptr<Info>(info)->handle;
+    const MPI_Info h = nb::inst_ptr<Info>(info)->handle;
+    FreedHandles<InfoKind>::check(h);  // INFO_NULL passes
+    return h;
 }
 
 namespace {
@@ -185,7 +187,9 @@ void bind_info(nb::module_ &m) {
                 if (self.predefined ||
                     !predefined_name(InfoKind::name, handle_to_int(info)).empty())
                     throw MpiError{MPI_ERR_INFO};  // INFO_ENV, however the handle was obtained
+                const MPI_Info freed = info;
                 check(MPI_Info_free(&info));
+                FreedHandles<InfoKind>::freed(freed);
                 self.handle = info;
             },
             "Free an info object.")

@@ -67,6 +67,16 @@ void span_of(const Py_buffer &view, Py_ssize_t &lo, Py_ssize_t &hi) {
 
 }  // namespace
 
+void require_absolute(MPI_Datatype type, MPI_Count count, MPI_Count offset) {
+    if (count <= 0) return;
+    MPI_Count lb = 0, extent = 0, true_lb = 0, true_extent = 0;
+    check(MPI_Type_get_extent_x(type, &lb, &extent));
+    check(MPI_Type_get_true_extent_x(type, &true_lb, &true_extent));
+    const MPI_Count reach = (count - 1) * extent;
+    const MPI_Count first = offset + true_lb + (reach < 0 ? reach : 0);
+    if (true_extent > 0 && first < 4096) throw MpiError{MPI_ERR_BUFFER};  // MPI_BOTTOM is 0
+}
+
 void pin_buffer_failed(nb::handle obj, int flags, const char *what, const char *layout_hint) {
     PyErr_Clear();
     PinnedBuffer probe;  // what the object can export at all
@@ -164,6 +174,7 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out, int block
         if (buf.is_none() && count > 0)
             spec_error(PyExc_ValueError, "buffer is None but count is " + std::to_string(count) +
                                              " (use MPI.BOTTOM for absolute addresses)");
+        require_absolute(type, count);
         out.addr = MPI_BOTTOM;
         out.count = count < 0 ? 0 : count;
         out.type = type;

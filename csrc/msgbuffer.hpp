@@ -122,6 +122,12 @@ enum class Access { read, write };
 // Raises TypeError/ValueError (KeyError for an unknown type code) on bad specs.
 void parse_message(nb::handle spec, Access access, MessageBuffer &out, int blocks = 1);
 
+// BOTTOM with `count` items of a datatype holding no absolute address (at byte `offset`) is a
+// null buffer: some MPIs fail on it (ERR_BUFFER), others (Open MPI's collectives and self
+// copies) read page zero and crash, so it raises MPI.Exception (ERR_BUFFER) first. Page zero is
+// never mapped; MPI_BOTTOM is address 0 in the MPIs mpipy supports.
+void require_absolute(MPI_Datatype type, MPI_Count count, MPI_Count offset = 0);
+
 // The parts of a buffer spec: buf, [buf, datatype], [buf, a], [buf, (a, b)], [buf, a, datatype],
 // [buf, (a, b), datatype], [buf, a, b, datatype], where a is the count (counts, in vector
 // specs) and b the displacement(s). A list in second place is an (a, b) pair only where

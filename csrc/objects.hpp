@@ -134,7 +134,8 @@ nb::object datatype_object(MPI_Datatype t);
 
 // Derived datatypes mpipy made and nobody committed yet. MPI requires committed datatypes
 // for communication and packing, and some MPIs crash instead of failing on some calls
-// (Open MPI's MPI_Pack_size), so require_committed() raises MPI.Exception (ERR_TYPE) first.
+// (Open MPI's MPI_Pack_size), so require_committed() raises MPI.Exception (ERR_TYPE) first,
+// as it does for a datatype mpipy freed (FreedHandles: where a handle is read without get()).
 // Handles from elsewhere (fromhandle, ...) are never in the set: MPI alone checks them.
 void note_uncommitted(MPI_Datatype t);
 void forget_uncommitted(MPI_Datatype t);  // committed or freed

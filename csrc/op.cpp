@@ -26,7 +26,7 @@ std::exception_ptr *pending_error = nullptr;
 // MPI's datatype as a Python Datatype. Flagged predefined so that the function cannot Free
 // a datatype it does not own.
 nb::object datatype_object(MPI_Datatype type) {
-    nb::object obj = new_handle<Datatype>(type);
+    nb::object obj = lent_handle<Datatype>(type);
     nb::inst_ptr<Datatype>(obj)->predefined = true;
     return obj;
 }
@@ -181,6 +181,7 @@ void bind_op(nb::module_ &m) {
                     throw MpiError{MPI_ERR_OP};  // predefined, however the handle was obtained
                 const std::intptr_t handle = handle_to_int(op);
                 check(MPI_Op_free(&op));
+                FreedHandles<OpKind>::freed(handle_from_int<MPI_Op>(handle));
                 self.handle = op;
                 user_ops.give_back(handle);
             },

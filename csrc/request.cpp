@@ -21,7 +21,9 @@ struct Orphan {
     MPI_Request handle;
     std::shared_ptr<RequestState> state;
 };
-std::vector<Orphan> orphans;
+// Never destroyed: requests still pending when the process ends hold Python objects (buffers,
+// specs), which a static destructor would release after Python has finalized (a fatal error).
+std::vector<Orphan> &orphans = *new std::vector<Orphan>;
 bool reaping = false;  // reap_orphans is running (it may run Python code, even other threads)
 
 // Drive one request without blocking; true once MPI has completed it.

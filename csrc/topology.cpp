@@ -6,6 +6,7 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <climits>
 #include <vector>
 
 namespace mpipy {
@@ -19,19 +20,45 @@ int *arr(std::vector<int> &v) {
     return v.empty() ? none : v.data();
 }
 
+// An int argument (an item of a list of ranks, dims...): TypeError for a non-integer,
+// OverflowError beyond the C int.
+int int_item(nb::handle item, const char *what) {
+    const long long v = index_arg(item, what);
+    if (v < INT_MIN || v > INT_MAX)
+        raise_error(PyExc_OverflowError,
+                    std::string(what) + ": " + std::to_string(v) + " does not fit in a C int");
+    return static_cast<int>(v);
+}
+
 std::vector<int> ints(nb::handle seq, const char *what) {
     std::vector<int> out;
     if (seq.is_none()) return out;
     if (PyLong_Check(seq.ptr())) {  // a single number stands for a one-element sequence
-        out.push_back(nb::cast<int>(seq));
+        out.push_back(int_item(seq, what));
         return out;
     }
-    try {
-        for (nb::handle item : seq) out.push_back(nb::cast<int>(item));
-    } catch (const nb::cast_error &) {
-        throw nb::type_error((std::string(what) + " must be a sequence of integers").c_str());
+    nb::object fast = nb::steal(PySequence_Fast(seq.ptr(), ""));
+    if (!fast.is_valid()) {
+        PyErr_Clear();
+        raise_error(PyExc_TypeError, std::string(what) + " must be a sequence of integers, not " +
+                                         type_name_of(seq));
     }
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
+    for (Py_ssize_t i = 0; i < n; ++i)
+        out.push_back(int_item(PySequence_Fast_GET_ITEM(fast.ptr(), i), what));
     return out;
+}
+
+// Neighbours named by rank must be processes of the communicator (of the graph's nodes, for
+// Create_graph's edges): MPIs do not all check, and take a bad one to a crash or a hang later.
+void check_ranks(const std::vector<int> &ranks, int size) {
+    for (int r : ranks)
+        if (r < 0 || r >= size) throw MpiError{MPI_ERR_RANK};
+}
+int size_of(MPI_Comm comm) {
+    int size = 0;
+    check(MPI_Comm_size(comm, &size));
+    return size;
 }
 
 std::vector<int> flags(nb::handle seq, size_t n, const char *what) {
@@ -196,7 +223,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
             if (nnodes < 1) throw nb::value_error("nnodes must be positive");
             std::vector<int> d;
             if (PyLong_Check(dims.ptr())) {
-                int n = nb::cast<int>(dims);
+                int n = int_item(dims, "dims");
                 if (n < 0) throw nb::value_error("number of dimensions must be non-negative");
                 d.assign(static_cast<size_t>(n), 0);
             } else {
@@ -244,6 +271,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
             [](const Intracomm &self, nb::handle index, nb::handle edges, bool reorder) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
                 std::vector<int> e = ints(edges, "edges"), i = graph_index(index, e.size());
+                check_ranks(e, static_cast<int>(i.size()));
                 int rc;
                 {
                     ReleaseGIL nogil;
@@ -272,6 +300,8 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
                 std::vector<int> s = ints(sources, "sources"),
                                  d = ints(destinations, "destinations");
+                check_ranks(s, size_of(comm));
+                check_ranks(d, size_of(comm));
                 std::vector<int> sw, dw;
                 const int *swp = weights_arg(sourceweights, sw, s.size(), "sourceweights");
                 const int *dwp = weights_arg(destweights, dw, d.size(), "destweights");
@@ -306,6 +336,8 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 }
                 if (total != d.size())
                     throw nb::value_error("destinations must hold sum(degrees) ranks");
+                check_ranks(s, size_of(comm));
+                check_ranks(d, size_of(comm));
                 std::vector<int> w;
                 const int *wp = weights_arg(weights, w, d.size(), "weights");
                 MPI_Info inf = info_arg(info);
