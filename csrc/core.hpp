@@ -204,7 +204,7 @@ template <class Kind> struct Handle {
         require_active();
         if (is_null()) [[unlikely]]
             throw_null_handle(traits::error_class, traits::name);
-        FreedHandles<Kind>::check(handle);
+        if (!predefined) FreedHandles<Kind>::check(handle);  // constants are never freed
         return handle;
     }
 };
