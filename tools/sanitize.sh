@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Builds mpipy with AddressSanitizer + UndefinedBehaviorSanitizer (CMake MPIPY_SANITIZE) and
+# runs the test suite on it through tools/test.sh; fails on any test failure and on any
+# sanitizer report, of any process (ranks, and the Python children that tests start).
+#
+# Usage: tools/sanitize.sh [pytest arguments...]   (default arguments: -x -q tests)
+#   NPROCS="1 2"          sizes to run (default "1 2")
+#   SANITIZE_BUILD=DIR    the build directory (default build/asan-<venv name>)
+#   SANITIZE=address,undefined   the -fsanitize= list
+# Uses the active venv's Python and MPI, as tools/devbuild.sh does. Ends with the lines
+# "sanitizer reports: K" and "P passed, F failed" (a report counts as a failure).
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 2
+python=$(command -v "${PYTHON:-python3}")
+venv_name=$(basename "$("$python" -c 'import sys; print(sys.prefix)')")
+build=$(realpath -m "${SANITIZE_BUILD:-$root/build/asan-$venv_name}")
+sanitize=${SANITIZE:-address,undefined}
+export NPROCS=${NPROCS:-1 2}
+args=("$@")
+[ ${#args[@]} -gt 0 ] || args=(-x -q tests)
+die() { echo "sanitize.sh: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+# -- Build: -O1 -g, the usual for sanitizers (readable reports, a quick build) ------------
+mkdir -p "$build"
+if [ ! -f "$build/build.ninja" ]; then
+    cmake -S "$root" -B "$build" -G Ninja -DPython_EXECUTABLE="$python" \
+        -DMPIPY_SANITIZE="$sanitize" -DMPIPY_NOSTRIP=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" \
+        > "$build/cmake.log" 2>&1 || { cat "$build/cmake.log"; die "cmake failed"; }
+fi
+PYTHON=$python bash tools/devbuild.sh "$build" > /dev/null || die "the build failed"
+
+# -- The runtime: Python is not instrumented, so the ASan runtime the extension links is
+# preloaded into every Python process, through a wrapper that tools/test.sh runs as
+# PYTHON (mpiexec itself stays uninstrumented). Children inherit the environment. The C++
+# library is preloaded too: ASan intercepts __cxa_throw only if it is there at start-up
+# (otherwise the first C++ exception stops the process with "CHECK failed").
+so=$(ls "$build"/MPI*.so | head -n 1)
+preload=$(ldd "$so" | awk '/libasan|libstdc\+\+/ { printf "%s%s", sep, $3; sep = ":" }')
+[[ $preload == *libasan* ]] || [[ $sanitize != *address* ]] || die "$so does not link a libasan"
+wrapper=$build/python-sanitized
+printf '#!/bin/sh\nLD_PRELOAD="%s${LD_PRELOAD:+:$LD_PRELOAD}" exec "%s" "$@"\n' \
+    "$preload" "$python" > "$wrapper"
+chmod +x "$wrapper"
+
+# Every report goes to a file of its own (LOG.PID), which this script collects: a report in
+# a child process or in a rank the MPI kills still counts. The process stops at its first
+# report (halt_on_error), so the test that caused it fails too.
+logs=$build/reports
+rm -rf "$logs"
+mkdir -p "$logs"
+supp=$root/tools/sanitize.supp
+# detect_leaks=0: Python and the MPI library leave most of their memory to the exit, and a
+# leak report's allocation stack always passes through the interpreter, so suppressions
+# cannot separate ours; leaks are measured by the tests instead (resident memory, handles).
+# allocator_may_return_null=1: an impossible allocation raises MemoryError, as without ASan.
+export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:allocator_may_return_null=1:\
+log_path=$logs/asan:suppressions=$supp${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan:\
+suppressions=$supp${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
+# Python objects allocated by malloc, not by pymalloc's arenas: ASan then guards each one,
+# so an overrun of a bytes or bytearray buffer by our code is seen.
+export PYTHONMALLOC=malloc
+export PYTHONPATH=$build/site${PYTHONPATH:+:$PYTHONPATH}
+
+echo "sanitize.sh: -fsanitize=$sanitize build in $build; reports go to $logs"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+PYTHON=$wrapper bash tools/test.sh "${args[@]}" 2>&1 | tee "$out"
+rc=${PIPESTATUS[0]}
+
+reports=0
+for f in "$logs"/*; do
+    [ -e "$f" ] || continue
+    reports=$((reports + 1))
+    printf '\n=== sanitizer report %s\n' "$f"
+    cat "$f"
+done
+last=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
+p=${last%% passed*}
+f=${last#*passed, }
+f=${f%% failed}
+p=${p:-0} f=${f:-1}
+if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
+echo "sanitizer reports: $reports"
+echo "$p passed, $((f + reports)) failed"
+[ "$rc" = 0 ] && [ "$reports" = 0 ]
