@@ -33,21 +33,25 @@ fi
 PYTHON=$python bash tools/devbuild.sh "$build" > /dev/null || die "the build failed"
 
 # -- The runtime: Python is not instrumented, so the ASan runtime the extension links is
-# preloaded into every Python process, through a wrapper that tools/test.sh runs as
-# PYTHON (mpiexec itself stays uninstrumented). Children inherit the environment. The C++
-# library is preloaded too: ASan intercepts __cxa_throw only if it is there at start-up
-# (otherwise the first C++ exception stops the process with "CHECK failed").
+# preloaded, through wrappers of python and mpiexec that tools/test.sh runs: every process
+# of the job inherits it, the processes that MPI_Comm_spawn starts included. The C++ library
+# is preloaded too: ASan intercepts __cxa_throw only if it is there at start-up (otherwise
+# the first C++ exception stops the process with "CHECK failed").
 so=$(ls "$build"/MPI*.so | head -n 1)
 preload=$(ldd "$so" | awk '/libasan|libstdc\+\+/ { printf "%s%s", sep, $3; sep = ":" }')
 [[ $preload == *libasan* ]] || [[ $sanitize != *address* ]] || die "$so does not link a libasan"
-wrapper=$build/python-sanitized
-printf '#!/bin/sh\nLD_PRELOAD="%s${LD_PRELOAD:+:$LD_PRELOAD}" exec "%s" "$@"\n' \
-    "$preload" "$python" > "$wrapper"
-chmod +x "$wrapper"
+mpiexec=$(command -v "${MPIEXEC:-mpiexec}") || die "no mpiexec on PATH (activate the venv)"
+mkdir -p "$build/bin"
+for cmd in "$python" "$mpiexec"; do
+    printf '#!/bin/sh\nLD_PRELOAD="%s${LD_PRELOAD:+:$LD_PRELOAD}" exec "%s" "$@"\n' \
+        "$preload" "$cmd" > "$build/bin/${cmd##*/}"
+    chmod +x "$build/bin/${cmd##*/}"
+done
 
-# Every report goes to a file of its own (LOG.PID), which this script collects: a report in
-# a child process or in a rank the MPI kills still counts. The process stops at its first
-# report (halt_on_error), so the test that caused it fails too.
+# ASan writes each report to a file of its own (LOG.PID), which this script collects: a
+# report in a child process or in a rank the MPI kills still counts. UBSan (GCC's) ignores
+# its log_path and writes to stderr, which this script reads. A process stops at its first
+# report of either (halt_on_error, -fno-sanitize-recover), so the test that caused it fails.
 logs=$build/reports
 rm -rf "$logs"
 mkdir -p "$logs"
@@ -58,7 +62,7 @@ supp=$root/tools/sanitize.supp
 # allocator_may_return_null=1: an impossible allocation raises MemoryError, as without ASan.
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:allocator_may_return_null=1:\
 log_path=$logs/asan:suppressions=$supp${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$logs/ubsan:\
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:\
 suppressions=$supp${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 # Python objects allocated by malloc, not by pymalloc's arenas: ASan then guards each one,
 # so an overrun of a bytes or bytearray buffer by our code is seen.
@@ -68,7 +72,7 @@ export PYTHONPATH=$build/site${PYTHONPATH:+:$PYTHONPATH}
 echo "sanitize.sh: -fsanitize=$sanitize build in $build; reports go to $logs"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-PYTHON=$wrapper bash tools/test.sh "${args[@]}" 2>&1 | tee "$out"
+PYTHON=$build/bin/${python##*/} MPIEXEC=$build/bin/${mpiexec##*/} bash tools/test.sh "${args[@]}" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 
 reports=0
@@ -78,6 +82,8 @@ for f in "$logs"/*; do
     printf '\n=== sanitizer report %s\n' "$f"
     cat "$f"
 done
+ubsan=$(grep -a -c -E ': runtime error: |^==[0-9]+==ERROR: ' "$out")
+reports=$((reports + ubsan))
 last=$(grep -a -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 p=${last%% passed*}
 f=${last#*passed, }
