@@ -22,15 +22,17 @@ args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(-x -q tests)
 die() { echo "sanitize.sh: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 
-# -- Build: -O1 -g, the usual for sanitizers (readable reports, a quick build) ------------
+# -- Build: -O1 -g1, quick to build and run, with file:line (inlined frames too) in reports.
+# Configured every time, so that a change of these flags reaches an existing build.
+t=$SECONDS
 mkdir -p "$build"
-if [ ! -f "$build/build.ninja" ]; then
-    cmake -S "$root" -B "$build" -G Ninja -DPython_EXECUTABLE="$python" \
-        -DMPIPY_SANITIZE="$sanitize" -DMPIPY_NOSTRIP=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-        -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" \
-        > "$build/cmake.log" 2>&1 || { cat "$build/cmake.log"; die "cmake failed"; }
-fi
-PYTHON=$python bash tools/devbuild.sh "$build" > /dev/null || die "the build failed"
+cmake -S "$root" -B "$build" -G Ninja -DPython_EXECUTABLE="$python" \
+    -DMPIPY_SANITIZE="$sanitize" -DMPIPY_NOSTRIP=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+    > "$build/cmake.log" 2>&1 || { cat "$build/cmake.log"; die "cmake failed"; }
+PYTHON=$python bash tools/devbuild.sh "$build" > "$build/build.log" 2>&1 ||
+    { cat "$build/build.log"; die "the build failed"; }
+echo "sanitize.sh: -fsanitize=$sanitize build in $build ready after $((SECONDS - t))s"
 
 # -- The runtime: Python is not instrumented, so the ASan runtime the extension links is
 # preloaded, through wrappers of python and mpiexec that tools/test.sh runs: every process
@@ -69,7 +71,7 @@ suppressions=$supp${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export PYTHONMALLOC=malloc
 export PYTHONPATH=$build/site${PYTHONPATH:+:$PYTHONPATH}
 
-echo "sanitize.sh: -fsanitize=$sanitize build in $build; reports go to $logs"
+echo "sanitize.sh: ASan reports go to $logs"
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 PYTHON=$build/bin/${python##*/} MPIEXEC=$build/bin/${mpiexec##*/} bash tools/test.sh "${args[@]}" 2>&1 | tee "$out"
