@@ -58,9 +58,11 @@ logs=$build/reports
 rm -rf "$logs"
 mkdir -p "$logs"
 supp=$root/tools/sanitize.supp
-# detect_leaks=0: Python and the MPI library leave most of their memory to the exit, and a
-# leak report's allocation stack always passes through the interpreter, so suppressions
-# cannot separate ours; leaks are measured by the tests instead (resident memory, handles).
+# detect_leaks=0: LeakSanitizer was tried. Python and MPICH alone leak nothing, but Python
+# has no frame pointers, so the stack of a lost Python object stops in the interpreter's
+# allocator: ours and the interpreter's cannot be told apart, nor suppressed; a leak also
+# makes a process exit 1, failing the tests whose children must exit 0. Leaks are measured
+# by the leak tests (resident memory, handle counts) instead.
 # allocator_may_return_null=1: an impossible allocation raises MemoryError, as without ASan.
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:allocator_may_return_null=1:\
 log_path=$logs/asan:suppressions=$supp${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
