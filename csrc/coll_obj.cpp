@@ -233,9 +233,10 @@ Slot slot_of(const Contribution &c, Follow follow) {
     Slot slot;
     slot.size = c.size();
     slot.parts = static_cast<MPI_Count>(c.out.parts.size());
-    if (follow != Follow::collective_always && slot.inline_stream())
-        std::memcpy(slot.data, c.out.data, static_cast<size_t>(slot.size));
-    else if (follow == Follow::point_to_point && slot.size > 0)
+    if (follow != Follow::collective_always && slot.inline_stream()) {
+        if (slot.size > 0)  // no stream (a non-sender) has no data pointer: memcpy(_, null, 0)
+            std::memcpy(slot.data, c.out.data, static_cast<size_t>(slot.size));
+    } else if (follow == Follow::point_to_point && slot.size > 0)
         slot.tag = new_part_tag();
     return slot;
 }
