@@ -23,8 +23,9 @@ import math
 import operator
 import os
 import random
-import re
 import sys
+
+from signatures import parse_params
 
 SEED = 20261207
 RANDOM_COMBOS = 6  # per method and receiver, besides one-bad-argument-at-a-time calls
@@ -52,44 +53,6 @@ SKIP_NAMES = {
 SKIP_CLASSES = {"Win", "File", "Session", "Exception", "Pickle"}
 # Parameters naming a process: never a real one (a receive from it could wait forever).
 RANK_PARAMS = {"source", "dest", "remote_leader", "local_leader"}
-
-
-def parse_params(func):
-    """(names, number required) of a nanobind function or method, self excluded."""
-    sig = getattr(func, "__nb_signature__", None)
-    if sig:
-        text = sig[0][0]
-    else:
-        doc = (getattr(func, "__doc__", None) or "").split("\n", 1)[0]
-        text = doc
-    m = re.search(r"\((.*)\)", text)
-    if not m:
-        return [], 0
-    depth, part, parts = 0, "", []
-    for ch in m.group(1):
-        if ch in "[(" or ch == "{":
-            depth += 1
-        elif ch in "])}":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append(part)
-            part = ""
-        else:
-            part += ch
-    if part.strip():
-        parts.append(part)
-    names, required = [], 0
-    for p in parts:
-        p = p.strip()
-        if not p or p in ("*", "/") or p.startswith("*"):
-            continue
-        name = re.split(r"[:=\s]", p, maxsplit=1)[0]
-        if name in ("self", "cls"):
-            continue
-        names.append(name)
-        if "=" not in p:
-            required = len(names)
-    return names, required
 
 
 class Pool:

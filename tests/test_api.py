@@ -15,6 +15,7 @@ import os
 import sys
 
 import pytest
+from signatures import split_top_level
 
 from mpipy import MPI
 
@@ -233,23 +234,6 @@ def canonical_default(value):
         if isinstance(name, str):
             return "MPI." + name
     return "<" + type(value).__name__ + ">"
-
-
-def split_top_level(text, sep=","):
-    parts, depth, current = [], 0, ""
-    for ch in text:
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        if ch == sep and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    if current.strip():
-        parts.append(current)
-    return [p.strip() for p in parts]
 
 
 def parse_nb_signature(text, defaults):

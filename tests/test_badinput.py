@@ -13,6 +13,14 @@ def error_class(excinfo):
     return excinfo.value.Get_error_class()
 
 
+def assert_each_raises(calls, errclass):
+    """Every call raises MPI.Exception of error class `errclass` (and the process lives)."""
+    for call in calls:
+        with pytest.raises(MPI.Exception) as e:
+            call()
+        assert error_class(e) == errclass, call
+
+
 # -- Vector collectives: a missing buffer spec, a block to itself of another size ---------------
 
 
@@ -140,10 +148,7 @@ def test_freed_datatype_alias(alias_of):
     try:
         calls.append(lambda: cart.Neighbor_allgather_init(spec, [bytearray(64), 1, alias]))
         calls.append(lambda: cart.Neighbor_alltoall_init(spec, [bytearray(64), 1, alias]))
-        for call in calls:
-            with pytest.raises(MPI.Exception) as e:
-                call()
-            assert error_class(e) == MPI.ERR_TYPE
+        assert_each_raises(calls, MPI.ERR_TYPE)
     finally:
         cart.Free()
     assert alias  # still holding the freed handle: only its uses raise
@@ -194,16 +199,16 @@ def test_freed_group_and_info_aliases():
     info = MPI.Info.Create()
     info_alias = MPI.Info.fromhandle(info.handle)
     info.Free()
-    for call in (
-        info_alias.Free,
-        info_alias.free,
-        info_alias.Get_nkeys,
-        info_alias.Dup,
-        lambda: MPI.COMM_SELF.Dup(info_alias),
-    ):
-        with pytest.raises(MPI.Exception) as e:
-            call()
-        assert error_class(e) == MPI.ERR_INFO
+    assert_each_raises(
+        [
+            info_alias.Free,
+            info_alias.free,
+            info_alias.Get_nkeys,
+            info_alias.Dup,
+            lambda: MPI.COMM_SELF.Dup(info_alias),
+        ],
+        MPI.ERR_INFO,
+    )
 
 
 # -- Integers and other objects where a handle or a list is expected ---------------------------
@@ -293,15 +298,15 @@ def test_freed_op_alias():
     op = MPI.Op.Create(lambda a, b, t: None)
     alias = MPI.Op.fromhandle(op.handle)
     op.Free()
-    for call in (
-        alias.Free,
-        alias.free,
-        alias.Is_commutative,
-        lambda: MPI.COMM_SELF.Allreduce(bytearray(4), bytearray(4), alias),
-    ):
-        with pytest.raises(MPI.Exception) as e:
-            call()
-        assert error_class(e) == MPI.ERR_OP
+    assert_each_raises(
+        [
+            alias.Free,
+            alias.free,
+            alias.Is_commutative,
+            lambda: MPI.COMM_SELF.Allreduce(bytearray(4), bytearray(4), alias),
+        ],
+        MPI.ERR_OP,
+    )
 
 
 # -- Ranks out of range on topology communicators (used to hang) --------------------------------
@@ -326,10 +331,7 @@ def test_graph_comm_p2p_bad_rank(peer):
         lambda: graph.mprobe(peer),
     ]
     try:
-        for call in calls:
-            with pytest.raises(MPI.Exception) as e:
-                call()
-            assert error_class(e) == MPI.ERR_RANK
+        assert_each_raises(calls, MPI.ERR_RANK)
     finally:
         graph.Free()
 
