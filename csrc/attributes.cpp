@@ -45,12 +45,15 @@ template <> struct AttrApi<DatatypeKind> {
     static nb::object wrap(H h) { return lent_handle<Datatype>(h); }  // an attribute callback's
 };
 
-// What a Python keyval does on copy and delete. Lives until the process ends: attributes
-// set with a keyval outlive Free_keyval, and MPI may still run its callbacks.
+// What a Python keyval does on copy and delete. Attributes set with a keyval outlive
+// Free_keyval, and MPI runs its callbacks for them: it lives until the keyval is freed and the
+// last of its attributes deleted (counted under the GIL, like MPI's own reference count).
 struct PythonKeyval {
     nb::object copy_fn;     // None: not copied, True: same object, callable: its result
     nb::object delete_fn;   // None or callable
     bool nopython = false;  // values are plain integers (addresses), not Python objects
+    long attributes = 0;    // attributes MPI holds with this keyval
+    bool freed = false;     // Free_keyval done
 };
 
 // Keyvals are numbered per kind (a communicator keyval and a datatype keyval may be equal).
@@ -118,6 +121,7 @@ int copy_attr(typename Kind::handle_type old, int keyval, void *extra, void *val
                 *flag = 1;
             }
         }
+        if (*flag) ++kv->attributes;
     } catch (nb::python_error &e) {
         e.restore();
         stash_callback_error();
@@ -140,6 +144,7 @@ int delete_attr(typename Kind::handle_type h, int keyval, void *value, void *ext
             kv->delete_fn(AttrApi<Kind>::wrap(h), keyval, value_object(kv, value));
         // The attribute's reference goes once it is gone: a failing callback keeps it in MPI.
         if (!kv->nopython) Py_DECREF(static_cast<PyObject *>(value));
+        if (--kv->attributes == 0 && kv->freed) delete kv;
     } catch (nb::python_error &e) {
         e.restore();
         stash_callback_error();
@@ -203,8 +208,14 @@ template <class Kind, class Cls> void bind_attribute_methods(Cls &cls) {
                 check_not_freed<Kind>(keyval);
                 int k = keyval;
                 check(Api::free_keyval(&k));
-                // The callbacks' state stays: attributes set with the keyval may still exist.
-                if (keyvals<Kind>().erase(keyval)) freed_keyvals<Kind>().insert(keyval);
+                auto it = keyvals<Kind>().find(keyval);
+                if (it != keyvals<Kind>().end()) {
+                    PythonKeyval *kv = it->second;
+                    keyvals<Kind>().erase(it);
+                    freed_keyvals<Kind>().insert(keyval);
+                    kv->freed = true;  // the callbacks' state stays while attributes use it
+                    if (kv->attributes == 0) delete kv;
+                }
                 return k;
             },
             nb::arg("keyval"), free_doc.c_str())
@@ -225,6 +236,7 @@ template <class Kind, class Cls> void bind_attribute_methods(Cls &cls) {
                 }
                 if (rc != MPI_SUCCESS && !kv->nopython) Py_DECREF(attrval.ptr());
                 check(rc);
+                ++kv->attributes;
             },
             nb::arg("keyval"), nb::arg("attrval").none(),
             "Store attribute value associated with a key.")

@@ -2,6 +2,9 @@
 run by Dup and delete callbacks run by Free, Delete_attr and replacement (each counted),
 nopython keyvals, exceptions in callbacks, and freed keyvals."""
 
+import gc
+import weakref
+
 import pytest
 
 from mpipy import MPI
@@ -194,6 +197,46 @@ def test_freed_keyval_attribute_still_deleted(kind):
     kind.cls.Free_keyval(keyval)
     obj.Free()  # the attribute outlived its keyval: its delete callback still runs
     assert [v for _, _, v in cb.deletes] == ["kept"]
+
+
+def test_keyval_callbacks_released_after_last_attribute(kind):
+    # mpipy keeps a keyval's callbacks while MPI may run them: until the keyval is freed and
+    # its last attribute (copies included) is deleted; then it lets them go.
+    cb = Callbacks()
+    alive = weakref.ref(cb)
+    keyval = kind.cls.Create_keyval(copy_fn=cb.copy, delete_fn=cb.delete)
+    obj = kind.make()
+    obj.Set_attr(keyval, "first")
+    obj.Set_attr(keyval, "second")  # replaces: still one attribute
+    copy = obj.Dup()  # the copy callback adds one
+    kind.cls.Free_keyval(keyval)
+    deletes = cb.deletes
+    del cb
+    gc.collect()
+    assert alive() is not None
+    obj.Free()
+    gc.collect()
+    assert alive() is not None  # the copy still holds an attribute
+    copy.Free()
+    gc.collect()
+    assert alive() is None
+    assert [v for _, _, v in deletes] == ["first", "second", "second"]
+
+
+def test_keyval_callbacks_released_by_free_keyval(kind):
+    cb = Callbacks()
+    alive = weakref.ref(cb)
+    keyval = kind.cls.Create_keyval(copy_fn=cb.copy, delete_fn=cb.delete)
+    obj = kind.make()
+    try:
+        obj.Set_attr(keyval, 1)
+        obj.Delete_attr(keyval)
+    finally:
+        obj.Free()
+    kind.cls.Free_keyval(keyval)
+    del cb
+    gc.collect()
+    assert alive() is None
 
 
 def test_unknown_keyval(kind, obj):
