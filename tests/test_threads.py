@@ -23,6 +23,7 @@ import array
 import os
 import pickle
 import threading
+import time
 
 import pytest
 
@@ -41,14 +42,15 @@ LENGTH = 64  # items of a buffer message
 # One object message in IRECV_EVERY / 2 goes to a posted irecv, the others to recv.
 IRECV_EVERY = 4
 TAG = 700
-JOIN_SECONDS = 240  # a hang guard: no thread may take longer
+STALL_SECONDS = 120  # a hang guard: a deadlock is no message for this long in any thread
+JOIN_SECONDS = 60  # for the pickling threads, once told to stop
 
 pytestmark = [
     pytest.mark.skipif(
         MPI.Query_thread() != MPI.THREAD_MULTIPLE,
         reason="MPI was not initialized with THREAD_MULTIPLE",
     ),
-    pytest.mark.timeout(300),
+    pytest.mark.timeout(max(300, MESSAGES // 10)),  # the full 10^4 count takes minutes
 ]
 
 
@@ -57,13 +59,15 @@ def base(rank, thread, index):
     return (rank << 40) | (thread << 32) | (index << 8)
 
 
-def exchange(comm, peer, thread, messages):
-    """Thread `thread`'s half of the exchange; returns the number of messages checked."""
+def exchange(comm, peer, thread, messages, progress):
+    """Thread `thread`'s half of the exchange; returns the number of messages checked.
+    Counts each message in progress[thread]."""
     rank = comm.Get_rank()
     tag = TAG + thread
     rbuf = array.array("q", bytes(8 * LENGTH))
     status = MPI.Status()
     for i in range(messages):
+        progress[thread] += 1
         if i % 2 == 0:
             first = base(rank, thread, i)
             sbuf = array.array("q", range(first, first + LENGTH))
@@ -90,21 +94,28 @@ def exchange(comm, peer, thread, messages):
 
 
 def run_threads(target, count):
-    """Run target(t) in `count` threads; return their results; re-raise the first error."""
-    results, errors = [None] * count, []
+    """Run target(t, progress) in `count` threads; return their results; re-raise the first
+    error. Fails as a deadlock if the threads' progress counts stand still for STALL_SECONDS
+    (however long the whole run takes: a busy machine is slow, not stuck)."""
+    results, errors, progress = [None] * count, [], [0] * count
 
     def body(t):
         try:
-            results[t] = target(t)
+            results[t] = target(t, progress)
         except BaseException as exc:  # noqa: BLE001 - re-raised below
             errors.append(exc)
 
     threads = [threading.Thread(target=body, args=(t,), name=f"exchange-{t}") for t in range(count)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join(JOIN_SECONDS)
-        assert not thread.is_alive(), f"{thread.name} is stuck (a deadlock?)"
+    seen, still = None, 0.0
+    while any(thread.is_alive() for thread in threads):
+        time.sleep(1.0)
+        now = sum(progress)
+        still = still + 1.0 if now == seen else 0.0
+        seen = now
+        stuck = [t.name for t in threads if t.is_alive()]
+        assert still < STALL_SECONDS, f"no progress for {STALL_SECONDS} s in {stuck} (a deadlock?)"
     if errors:
         raise errors[0]
     return results
@@ -168,7 +179,7 @@ def report(name, checked, extra=""):
 
 def test_threads_exchange(pair):
     comm, peer = pair
-    checked = run_threads(lambda t: exchange(comm, peer, t, MESSAGES), NTHREADS)
+    checked = run_threads(lambda t, progress: exchange(comm, peer, t, MESSAGES, progress), NTHREADS)
     assert checked == [MESSAGES] * NTHREADS
     report("threads exchange", sum(checked))
 
@@ -177,6 +188,8 @@ def test_threads_exchange_while_pickling(pair):
     comm, peer = pair
     messages = max(2, MESSAGES // 2)
     with Picklers(2) as picklers:
-        checked = run_threads(lambda t: exchange(comm, peer, t, messages), NTHREADS)
+        checked = run_threads(
+            lambda t, progress: exchange(comm, peer, t, messages, progress), NTHREADS
+        )
     assert checked == [messages] * NTHREADS
     report("threads exchange while pickling", sum(checked), f", {picklers.rounds} pickle rounds")
