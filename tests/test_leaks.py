@@ -45,6 +45,16 @@ BOUND_HANDLES = 16
 WORLD = MPI.COMM_WORLD
 PAGE_KIB = os.sysconf("SC_PAGE_SIZE") // 1024
 
+
+def asan_loaded():
+    """AddressSanitizer (tools/sanitize.sh) keeps freed memory in quarantine, so resident
+    memory grows by design there; the other two checks still hold."""
+    with open("/proc/self/maps") as maps:
+        return any("libasan" in line for line in maps)
+
+
+CHECK_RESIDENT = sys.platform.startswith("linux") and not asan_loaded()
+
 pytestmark = [
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/statm"),
     pytest.mark.timeout(300),
@@ -75,7 +85,7 @@ def check_no_growth(name, step, iterations=ITERATIONS):
         f"\n{name}: {half} iterations grew {kib} KiB, {blocks} Python blocks, "
         f"{len(handles)} distinct handles (rank {WORLD.Get_rank()} of {WORLD.Get_size()})"
     )
-    assert kib <= BOUND_KIB, f"{name}: resident memory grew by {kib} KiB"
+    assert kib <= BOUND_KIB or not CHECK_RESIDENT, f"{name}: resident memory grew by {kib} KiB"
     assert blocks <= BOUND_BLOCKS, f"{name}: {blocks} more Python blocks"
     assert len(handles) <= BOUND_HANDLES, f"{name}: {len(handles)} distinct handles"
 
