@@ -2,7 +2,7 @@
 // Set_attr/Get_attr/Delete_attr on communicators and datatypes, with Python copy and delete
 // callbacks (run by MPI on Dup and Free; they take the GIL themselves). One implementation,
 // templated on the handle kind; AttrApi below maps each kind to its MPI functions.
-#include "objects.hpp"
+#include "core/objects.hpp"
 
 #include <unordered_map>
 #include <unordered_set>

@@ -1,6 +1,6 @@
 // Communicators, management: the Comm class hierarchy, COMM_WORLD/COMM_SELF, size/rank,
 // groups, comparison, duplication, splitting, names, error handlers, attributes, Abort.
-#include "objects.hpp"
+#include "core/objects.hpp"
 
 #include "request.hpp"
 

@@ -1,6 +1,6 @@
 // Datatypes: the Datatype class, every predefined datatype, and the mapping from
 // buffer-protocol format codes to MPI datatypes (built once, then a table lookup).
-#include "objects.hpp"
+#include "core/objects.hpp"
 
 #include <nanobind/stl/tuple.h>
 

@@ -2,7 +2,7 @@
 // resized, Fortran 90 parameterized) and the introspection of a datatype (envelope, contents,
 // decode). Arguments are checked before MPI sees them, so that bad input raises instead of
 // depending on how thoroughly the MPI library validates.
-#include "objects.hpp"
+#include "core/objects.hpp"
 
 #include <cctype>
 #include <limits>

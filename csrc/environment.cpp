@@ -1,7 +1,7 @@
 // Environment: initialization and finalization (driven by mpipy.rc), version and vendor
 // queries, timers, Pcontrol, and the module's plain integer constants.
-#include "objects.hpp"
-#include "pickled.hpp"
+#include "core/objects.hpp"
+#include "core/pickled.hpp"
 
 #include <cstdlib>
 #include <cstring>

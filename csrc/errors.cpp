@@ -1,7 +1,7 @@
 // Errors: MPI.Exception, the error class constants, user error classes/codes/strings, and
 // the Errhandler class. The one translator from MpiError to MPI.Exception lives here.
-#include "callbacks.hpp"
-#include "objects.hpp"
+#include "core/callbacks.hpp"
+#include "core/objects.hpp"
 
 #include <algorithm>
 #include <set>

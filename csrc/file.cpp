@@ -1,5 +1,5 @@
 // Parallel I/O: the File class and FILE_NULL.
-#include "objects.hpp"
+#include "core/objects.hpp"
 
 namespace mpipy {
 

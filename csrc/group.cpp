@@ -1,6 +1,6 @@
 // Groups: the Group class (membership, rank translation, comparison, set algebra,
 // inclusion and exclusion by ranks or ranges), GROUP_NULL and GROUP_EMPTY.
-#include "objects.hpp"
+#include "core/objects.hpp"
 
 #include <nanobind/stl/vector.h>
 

@@ -1,6 +1,6 @@
 // Info objects: the Info class (MPI's key/value hints, also usable as a dict of str to str),
 // INFO_NULL and INFO_ENV, and the optional info argument of other families.
-#include "objects.hpp"
+#include "core/objects.hpp"
 
 #include <nanobind/stl/vector.h>
 

@@ -1,6 +1,6 @@
 // mpipy.MPI: the table of contents. Each concept family registers its classes, functions
 // and constants from its own file, in dependency order.
-#include "objects.hpp"
+#include "core/objects.hpp"
 
 #include <cstdlib>
 

@@ -1,6 +1,6 @@
 // The C side of the Python objects, for code that talks to MPI itself (ctypes, cffi, Cython):
 // MPI._sizeof, MPI._addressof and MPI._handleof over every handle class and Status.
-#include "objects.hpp"
+#include "core/objects.hpp"
 
 #include <cstdint>
 #include <optional>

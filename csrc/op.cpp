@@ -1,7 +1,7 @@
 // Reduction operations: the Op class, the predefined operations, and user operations made from
 // Python functions (Op.Create), which MPI calls back through a fixed table of trampolines.
-#include "callbacks.hpp"
-#include "pickled.hpp"
+#include "core/callbacks.hpp"
+#include "core/pickled.hpp"
 
 #include <exception>
 

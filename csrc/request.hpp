@@ -2,8 +2,8 @@
 // requests and to complete them.
 #pragma once
 
-#include "msgbuffer.hpp"
-#include "objects.hpp"
+#include "core/msgbuffer.hpp"
+#include "core/objects.hpp"
 
 #include <array>
 #include <thread>

@@ -1,5 +1,5 @@
 // Sessions (MPI-4): the Session class and SESSION_NULL, where the MPI has them.
-#include "objects.hpp"
+#include "core/objects.hpp"
 
 namespace mpipy {
 

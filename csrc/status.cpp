@@ -1,7 +1,7 @@
 // Status: the MPI_Status of a completed receive or probe, with its accessors.
-#include "msgbuffer.hpp"
-#include "objects.hpp"
-#include "pickled.hpp"
+#include "core/msgbuffer.hpp"
+#include "core/objects.hpp"
+#include "core/pickled.hpp"
 
 #include <nanobind/stl/vector.h>
 

@@ -1,5 +1,5 @@
 // One-sided communication: the Win class and WIN_NULL.
-#include "objects.hpp"
+#include "core/objects.hpp"
 
 namespace mpipy {
 

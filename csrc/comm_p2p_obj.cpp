@@ -1,6 +1,6 @@
 // Point-to-point communication of Python objects (lowercase methods): blocking, nonblocking
 // (irecv of any size, with no truncation), send-receive, matched probes and Message.recv.
-#include "pickled.hpp"
+#include "core/pickled.hpp"
 #include "request.hpp"
 
 #include <exception>

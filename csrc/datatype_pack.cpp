@@ -2,8 +2,8 @@
 // portable "external32" format, big-endian), their size queries, and the address functions
 // Get_address, Aint_add and Aint_diff. Every byte MPI would read or write is checked to lie
 // inside the buffers before MPI is called.
-#include "msgbuffer.hpp"
-#include "objects.hpp"
+#include "core/msgbuffer.hpp"
+#include "core/objects.hpp"
 
 #include <string>
 

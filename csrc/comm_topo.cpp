@@ -1,6 +1,6 @@
 // Virtual topologies: Cartesian, graph and distributed-graph communicators, their
 // constructors on Intracomm, queries, Compute_dims, and the Topocomm neighbourhood queries.
-#include "objects.hpp"
+#include "core/objects.hpp"
 
 #include <nanobind/stl/pair.h>
 #include <nanobind/stl/tuple.h>

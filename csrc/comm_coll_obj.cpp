@@ -6,7 +6,7 @@
 // intracommunicator, the merge of an intercommunicator), created at the first object reduction
 // (a collective call) and freed with the user's communicator. Like mpi4py, every process gets
 // its own copy of what it receives, the root too.
-#include "pickled.hpp"
+#include "core/pickled.hpp"
 #include "request.hpp"
 
 #include <cstring>

@@ -1,6 +1,6 @@
 // Dynamic process management: Spawn/Spawn_multiple, Get_parent, ports and names,
 // Accept/Connect, Join, Disconnect.
-#include "objects.hpp"
+#include "core/objects.hpp"
 
 #include <nanobind/stl/vector.h>
 
