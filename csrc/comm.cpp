@@ -2,7 +2,7 @@
 // groups, comparison, duplication, splitting, names, error handlers, attributes, Abort.
 #include "core/objects.hpp"
 
-#include "request.hpp"
+#include "core/progress.hpp"
 
 #include <nanobind/stl/tuple.h>
 
@@ -120,8 +120,6 @@ nb::object wrap_comm(MPI_Comm comm) {
     }
 }
 
-void comm_after_init() {}
-
 static MPI_Group group_arg(nb::handle group) {
     if (!nb::isinstance<Group>(group)) throw nb::type_error("group must be an MPI.Group");
     return nb::inst_ptr<Group>(group)->get();
@@ -137,7 +135,7 @@ static MPI_Errhandler errhandler_arg(nb::handle errhandler) {
 
 // A communicator just created by MPI: error handler set, wrapped as `cls` (or as what it is).
 static nb::object new_comm(MPI_Comm out, nb::handle like = nb::handle()) {
-    set_errors_return(out);
+    set_default_errhandler(out);
     if (like.is_valid()) return new_like<Comm>(like, out);
     return wrap_comm(out);
 }
@@ -154,7 +152,7 @@ static nb::object idup(nb::handle self, nb::handle info) {
                                : MPI_Comm_idup_with_info(comm, inf, slot, &request));
     struct IdupState : RequestState {
         nb::object complete(const MPI_Status &) override {
-            set_errors_return(nb::inst_ptr<Comm>(keep)->handle);
+            set_default_errhandler(nb::inst_ptr<Comm>(keep)->handle);
             return nb::none();
         }
     };
@@ -430,7 +428,7 @@ CommClasses bind_comm(nb::module_ &m) {
                     rc = MPI_Comm_split(comm, color, key, &out);
                 }
                 check(rc);
-                set_errors_return(out);
+                set_default_errhandler(out);
                 // The caller's class, but a topology does not survive splitting.
                 if (nb::isinstance<Topocomm>(self_obj)) return new_handle<Intracomm>(out);
                 return new_like<Comm>(self_obj, out);
@@ -489,7 +487,7 @@ CommClasses bind_comm(nb::module_ &m) {
                 rc = MPI_Intercomm_create(comm, local_leader, peer, remote_leader, tag, &out);
             }
             check(rc);
-            set_errors_return(out);
+            set_default_errhandler(out);
             return new_handle<Intercomm>(out);
         },
         nb::arg("local_leader"), nb::arg("peer_comm"), nb::arg("remote_leader"), nb::arg("tag") = 0,
@@ -539,7 +537,7 @@ CommClasses bind_comm(nb::module_ &m) {
                     rc = MPI_Intercomm_merge(comm, high ? 1 : 0, &out);
                 }
                 check(rc);
-                set_errors_return(out);
+                set_default_errhandler(out);
                 return new_handle<Intracomm>(out);
             },
             nb::arg("high") = false, "Merge intercommunicator into an intracommunicator.");

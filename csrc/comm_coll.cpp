@@ -1,6 +1,6 @@
 // Collective communication of buffers: every MPI collective, blocking, nonblocking (I...) and
 // persistent (..._init), on intra- and intercommunicators.
-#include "request.hpp"
+#include "core/progress.hpp"
 
 #include <cctype>
 #include <numeric>
@@ -11,15 +11,6 @@ namespace mpipy {
 namespace {
 
 enum class Call { blocking, nonblocking, persistent };
-
-// Count and displacement arrays as this MPI's vector collectives take them.
-#if MPIPY_HAVE_LARGE_COUNT
-using count_t = MPI_Count;
-using displ_t = MPI_Aint;
-#else
-using count_t = int;
-using displ_t = int;
-#endif
 
 #if MPIPY_HAVE_PERSISTENT_COLL
 #define MPIPY_INIT(fn) MPIPY_C(fn)
@@ -41,29 +32,8 @@ using displ_t = int;
         }                                                                                          \
     }()
 
-count_t to_count_t(MPI_Count n) {
-#if !MPIPY_HAVE_LARGE_COUNT
-    if (n > INT_MAX)
-        throw nb::value_error("count beyond 2**31-1 in a collective needs an MPI with MPI-4 "
-                              "large-count functions");
-#endif
-    return static_cast<count_t>(n);
-}
-
-// A side of a collective (send or receive): the buffer, and for vector collectives the
-// per-process counts, displacements and (Alltoallw) datatypes. Arrays stay alive with the
-// request, as MPI requires for nonblocking collectives.
-struct Side {
-    MessageBuffer buf;
-    count_t count = 0;
-    std::vector<count_t> counts;
-    std::vector<displ_t> displs;
-    std::vector<MPI_Datatype> types;
-    std::vector<MPI_Aint> byte_displs;  // Alltoallw's (absolute addresses with BOTTOM)
-};
-
 struct CollState : RequestState {
-    Side send, recv;
+    CollSide send, recv;
     MPI_Request request = MPI_REQUEST_NULL;
     MPI_Info info = MPI_INFO_NULL;
     // A user operation's exception surfaces where the reduction completes.
@@ -72,284 +42,6 @@ struct CollState : RequestState {
         return nb::none();
     }
 };
-
-// IN_PLACE where MPI allows it, where None means IN_PLACE too (as in mpi4py).
-bool in_place(nb::handle spec, bool in_place_ok) {
-    if (is_in_place(spec)) {
-        if (!in_place_ok) throw nb::value_error("IN_PLACE is not allowed for this buffer here");
-        return true;
-    }
-    return in_place_ok && spec.is_none();
-}
-
-// Plain spec; None is an empty buffer, IN_PLACE is MPI_IN_PLACE where allowed. With `blocks`
-// (block collectives) an inferred count is divided among that many processes.
-void parse_plain(nb::handle spec, Access access, Side &side, bool in_place_ok, int blocks = 1) {
-    if (in_place(spec, in_place_ok)) {
-        side.buf.addr = MPI_IN_PLACE;
-        side.buf.count = 0;
-        side.buf.type = MPI_DATATYPE_NULL;
-    } else if (spec.is_none()) {
-        side.buf.addr = nullptr;
-        side.buf.count = 0;
-        side.buf.type = MPI_BYTE;
-    } else {
-        parse_message(spec, access, side.buf, blocks);
-    }
-    side.count = to_count_t(side.buf.count);
-}
-
-// A spec holding one block per process (Gather's receive buffer, Scatter's send buffer, ...):
-// a count given in it is per process, an inferred one is the buffer's divided among n.
-void parse_block(nb::handle spec, Access access, Side &side, bool in_place_ok, int n) {
-    parse_plain(spec, access, side, in_place_ok, n);
-}
-
-bool is_list_or_tuple(nb::handle obj) {
-    return PyList_Check(obj.ptr()) || PyTuple_Check(obj.ptr());
-}
-
-// One integer standing for every process, as opposed to a sequence of them: an integral
-// object that has no length (NumPy integers and zero-dimensional integer arrays included).
-bool is_integral(nb::handle obj) {
-    PyObject *o = obj.ptr();
-    if (PyLong_Check(o)) return true;
-    if (!PyIndex_Check(o)) return false;
-    if (PySequence_Check(o)) {
-        if (PySequence_Size(o) >= 0) return false;
-        PyErr_Clear();
-    }
-    PyObject *index = PyNumber_Index(o);
-    if (!index) {
-        PyErr_Clear();
-        return false;
-    }
-    Py_DECREF(index);
-    return true;
-}
-
-// n integers: one integer for all, or a sequence (list, tuple, NumPy array, ...) of n.
-std::vector<MPI_Count> integers(nb::handle obj, int n, const char *what) {
-    std::vector<MPI_Count> out;
-    if (is_integral(obj)) {
-        out.assign(static_cast<size_t>(n), index_arg(obj, what));
-        return out;
-    }
-    nb::object seq = nb::steal(PySequence_Fast(obj.ptr(), ""));
-    if (!seq.is_valid()) {
-        PyErr_Clear();
-        spec_error(PyExc_TypeError, std::string(what) + " must be an integer or a sequence, not " +
-                                        nb::type_name(obj.type()).c_str());
-    }
-    const Py_ssize_t len = PySequence_Fast_GET_SIZE(seq.ptr());
-    if (len != n)
-        spec_error(PyExc_ValueError,
-                   "expecting " + std::to_string(n) + " " + what + ", got " + std::to_string(len));
-    for (Py_ssize_t i = 0; i < len; ++i)
-        out.push_back(index_arg(PySequence_Fast_GET_ITEM(seq.ptr(), i), what));
-    return out;
-}
-
-void check_counts(const std::vector<MPI_Count> &counts) {
-    for (MPI_Count c : counts)
-        if (c < 0) spec_error(PyExc_ValueError, "negative count " + std::to_string(c));
-}
-
-// Whether `count` items of `type` at byte offset `at` lie within the side's buffer. Only
-// checked for a pinned contiguous buffer: BOTTOM has absolute addresses, and a strided buffer's
-// derived datatype reaches where its author says.
-struct Bounds {
-    MPI_Count bytes = -1;  // -1: unchecked
-    explicit Bounds(const MessageBuffer &buf) {
-        if (!buf.pinned.empty() && PyBuffer_IsContiguous(&buf.pinned.view(), 'A'))
-            bytes = buf.pinned.view().len;
-    }
-    void check(MPI_Datatype type, MPI_Count count, MPI_Count at) const {
-        if (bytes < 0 || count == 0) return;
-        MPI_Count lb = 0, extent = 0, true_lb = 0, true_extent = 0;
-        mpipy::check(MPI_Type_get_extent_x(type, &lb, &extent));
-        mpipy::check(MPI_Type_get_true_extent_x(type, &true_lb, &true_extent));
-        const MPI_Count first = at + true_lb,
-                        last = at + (count - 1) * extent + true_lb + true_extent;
-        if (first < 0 || last > bytes)
-            spec_error(PyExc_ValueError, std::to_string(count) + " items at byte " +
-                                             std::to_string(at) + " reach bytes [" +
-                                             std::to_string(first) + ", " + std::to_string(last) +
-                                             "), outside the buffer's " + std::to_string(bytes));
-    }
-};
-
-MPI_Count extent_of(MPI_Datatype type) {
-    MPI_Count lb = 0, extent = 0;
-    check(MPI_Type_get_extent_x(type, &lb, &extent));
-    return extent;
-}
-
-void store_counts(Side &side, const std::vector<MPI_Count> &counts) {
-    for (MPI_Count c : counts) side.counts.push_back(to_count_t(c));
-}
-
-template <class T> void store_displs(Side &side, const std::vector<T> &displs) {
-    for (T d : displs) {
-        if (sizeof(displ_t) == sizeof(int) && (d > INT_MAX || d < INT_MIN))
-            throw nb::value_error("displacement beyond 2**31-1 needs MPI-4 large counts");
-        side.displs.push_back(static_cast<displ_t>(d));
-    }
-}
-
-// Vector spec, one block per process: buf, [buf, datatype], [buf, counts],
-// [buf, (counts, displs)], [buf, counts, datatype], [buf, (counts, displs), datatype],
-// [buf, counts, displs, datatype]. Counts and displacements (in datatype extents) are one
-// integer for all processes or a sequence of n; None counts split the buffer as evenly as
-// possible, None displacements pack the blocks, one integer d places block i at d * i.
-void parse_vector(nb::handle spec, Access access, Side &side, bool in_place_ok, int n) {
-    if (in_place(spec, in_place_ok)) {
-        parse_plain(spec, access, side, in_place_ok);
-        return;
-    }
-    const SpecParts parts = split_spec(spec, false);  // a list in second place: the counts
-    nb::handle buf = parts.buf, counts_obj = parts.counts, displs_obj = parts.displs,
-               type_obj = parts.type;
-    if (!parts.listed && spec.is_none())
-        spec_error(PyExc_TypeError, "expecting a buffer or a list/tuple, not None");
-    // The buffer's address and datatype; each block has its count.
-    parse_message(nb::make_tuple(buf, 0, type_obj.is_valid() ? type_obj : nb::none()), access,
-                  side.buf);
-    const Bounds bounds(side.buf);
-
-    std::vector<MPI_Count> counts, displs;
-    if (counts_obj.is_valid() && !counts_obj.is_none()) {
-        counts = integers(counts_obj, n, "counts");
-        check_counts(counts);
-    } else {  // the buffer's items, spread over the processes as evenly as possible
-        MPI_Count items = 0;
-        if (!side.buf.pinned.empty() && side.buf.pinned.view().len > 0) {
-            const MPI_Count bytes = side.buf.pinned.view().len, extent = extent_of(side.buf.type);
-            if (extent <= 0 || bytes % extent != 0)
-                spec_error(PyExc_ValueError, "cannot infer counts: buffer length " +
-                                                 std::to_string(bytes) +
-                                                 " is not a multiple of the datatype extent " +
-                                                 std::to_string(extent));
-            items = bytes / extent;
-        }
-        for (int i = 0; i < n; ++i) counts.push_back(items / n + (items % n > i ? 1 : 0));
-    }
-    if (!displs_obj.is_valid() || displs_obj.is_none()) {  // packed
-        MPI_Count at = 0;
-        for (MPI_Count c : counts) {
-            displs.push_back(at);
-            at += c;
-        }
-    } else if (is_integral(displs_obj)) {  // a stride
-        const MPI_Count stride = index_arg(displs_obj, "displacements");
-        for (int i = 0; i < n; ++i) displs.push_back(stride * i);
-    } else {
-        displs = integers(displs_obj, n, "displacements");
-    }
-    if (bounds.bytes >= 0) {
-        const MPI_Count extent = extent_of(side.buf.type);
-        for (int i = 0; i < n; ++i) bounds.check(side.buf.type, counts[i], displs[i] * extent);
-    } else if (side.buf.addr == MPI_BOTTOM && side.buf.pinned.empty()) {
-        const MPI_Count extent = extent_of(side.buf.type);
-        for (int i = 0; i < n; ++i) require_absolute(side.buf.type, counts[i], displs[i] * extent);
-    }
-    store_counts(side, counts);
-    store_displs(side, displs);
-}
-
-// Alltoallw's spec, with a datatype per process and displacements in bytes:
-// [buf, datatypes], [buf, (counts, displs), datatypes], [buf, counts, displs, datatypes].
-// Without counts and displacements each process gets one item at offset 0 (datatypes that
-// carry their own layout, as with BOTTOM); counts without displacements pack the blocks.
-void parse_vector_w(nb::handle spec, Access access, Side &side, bool in_place_ok, int n) {
-    if (in_place(spec, in_place_ok)) {
-        parse_plain(spec, access, side, in_place_ok);
-        return;
-    }
-    if (!is_list_or_tuple(spec))
-        spec_error(PyExc_TypeError, "expecting [buf, counts, displs, datatypes], not " +
-                                        std::string(nb::type_name(spec.type()).c_str()));
-    const Py_ssize_t len = PySequence_Fast_GET_SIZE(spec.ptr());
-    PyObject **items = PySequence_Fast_ITEMS(spec.ptr());
-    nb::handle buf = len ? items[0] : nullptr, counts_obj, displs_obj, types_obj;
-    if (len == 2) {
-        types_obj = items[1];
-    } else if (len == 3) {
-        if (!is_list_or_tuple(items[1]) || PySequence_Fast_GET_SIZE(items[1]) != 2)
-            spec_error(PyExc_ValueError, "expecting [buf, (counts, displs), datatypes]");
-        counts_obj = PySequence_Fast_ITEMS(items[1])[0];
-        displs_obj = PySequence_Fast_ITEMS(items[1])[1];
-        types_obj = items[2];
-    } else if (len == 4) {
-        counts_obj = items[1];
-        displs_obj = items[2];
-        types_obj = items[3];
-    } else {
-        spec_error(PyExc_ValueError,
-                   "expecting a list/tuple of 2 to 4 items, got " + std::to_string(len) + " items");
-    }
-    const bool no_counts = !counts_obj.is_valid() || counts_obj.is_none();
-    const bool no_displs = !displs_obj.is_valid() || displs_obj.is_none();
-
-    std::vector<MPI_Datatype> types;
-    if (is_instance<Datatype>(types_obj)) {  // one for all
-        types.assign(static_cast<size_t>(n), nb::inst_ptr<Datatype>(types_obj)->get());
-    } else {
-        nb::object seq = nb::steal(PySequence_Fast(types_obj.ptr(), ""));
-        if (!seq.is_valid()) {
-            PyErr_Clear();
-            spec_error(PyExc_TypeError, "expecting a sequence of datatypes");
-        }
-        const Py_ssize_t m = PySequence_Fast_GET_SIZE(seq.ptr());
-        if (m != n)
-            spec_error(PyExc_ValueError,
-                       "expecting " + std::to_string(n) + " datatypes, got " + std::to_string(m));
-        for (Py_ssize_t i = 0; i < m; ++i) {
-            nb::handle t = PySequence_Fast_GET_ITEM(seq.ptr(), i);
-            if (!is_instance<Datatype>(t))
-                spec_error(PyExc_TypeError, std::string("expecting an MPI.Datatype, not ") +
-                                                nb::type_name(t.type()).c_str());
-            types.push_back(nb::inst_ptr<Datatype>(t)->get());
-        }
-    }
-
-    if (buf.is_none() || is_bottom_constant(buf)) {  // absolute addresses in datatypes
-        if (no_counts) spec_error(PyExc_ValueError, "BOTTOM requires counts");
-        if (no_displs) spec_error(PyExc_ValueError, "BOTTOM requires displacements");
-        side.buf.pinned.release();
-        side.buf.addr = MPI_BOTTOM;
-    } else {
-        static nb::handle bytes_code = PyUnicode_InternFromString("B");
-        parse_message(nb::make_tuple(buf, 0, bytes_code), access, side.buf);
-    }
-    const Bounds bounds(side.buf);
-
-    std::vector<MPI_Count> counts, displs;
-    if (no_counts && no_displs) {
-        counts.assign(static_cast<size_t>(n), 1);
-        displs.assign(static_cast<size_t>(n), 0);
-    } else {
-        if (no_counts) spec_error(PyExc_TypeError, "displacements need counts");
-        counts = integers(counts_obj, n, "counts");
-        check_counts(counts);
-        if (no_displs) {  // packed, each block after the previous one
-            MPI_Count at = 0;
-            for (int i = 0; i < n; ++i) {
-                displs.push_back(at);
-                at += counts[i] * extent_of(types[i]);
-            }
-        } else {
-            displs = integers(displs_obj, n, "displacements");
-        }
-    }
-    for (int i = 0; i < n; ++i) {
-        bounds.check(types[i], counts[i], displs[i]);
-        if (side.buf.pinned.empty()) require_absolute(types[i], counts[i], displs[i]);  // BOTTOM
-    }
-    side.types = std::move(types);
-    store_counts(side, counts);
-    side.byte_displs.assign(displs.begin(), displs.end());
-}
 
 struct Context {
     MPI_Comm comm;
@@ -393,7 +85,7 @@ MPI_Op op_arg(nb::handle op) {
 
 // A reduction reads the send buffer with the receive buffer's count and datatype: they
 // must agree, or MPI would read past the end of the send buffer.
-void check_reduction_pair(const Side &s, const Side &r) {
+void check_reduction_pair(const CollSide &s, const CollSide &r) {
     if (s.buf.addr == MPI_IN_PLACE) return;
     if (s.buf.count != r.buf.count)
         throw nb::value_error(("message: send count " + std::to_string(s.buf.count) +
@@ -460,7 +152,7 @@ template <Call C> nb::object bcast(const Comm &self, nb::handle info, nb::handle
     Context c = context_of(self);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send;
+    CollSide &s = state->send;
     if (!c.inter || root != MPI_PROC_NULL) {
         const Access access = is_root(c, root) ? Access::read : Access::write;
         if (buf.is_none() || is_in_place(buf))
@@ -489,7 +181,7 @@ nb::object gather(const Comm &self, nb::handle info, nb::handle sendbuf, nb::han
     Context c = context_of(self);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     if (is_root(c, root)) parse_block(recvbuf, Access::write, r, false, c.size);
     if (!c.inter || root >= 0) parse_plain(sendbuf, Access::read, s, !c.inter && is_root(c, root));
     int rc = MPIPY_COLL(C, Gather, Igather, s.buf.addr, s.count, s.buf.type, r.buf.addr, r.count,
@@ -503,7 +195,7 @@ nb::object gatherv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::ha
     Context c = context_of(self);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     if (is_root(c, root)) parse_vector(recvbuf, Access::write, r, false, c.size);
     if (!c.inter || root >= 0) parse_plain(sendbuf, Access::read, s, !c.inter && is_root(c, root));
     if (!c.inter && is_root(c, root))
@@ -519,7 +211,7 @@ nb::object scatter(const Comm &self, nb::handle info, nb::handle sendbuf, nb::ha
     Context c = context_of(self);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     if (is_root(c, root)) parse_block(sendbuf, Access::read, s, false, c.size);
     if (!c.inter || root >= 0) parse_plain(recvbuf, Access::write, r, !c.inter && is_root(c, root));
     int rc = MPIPY_COLL(C, Scatter, Iscatter, s.buf.addr, s.count, s.buf.type, r.buf.addr, r.count,
@@ -533,7 +225,7 @@ nb::object scatterv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::h
     Context c = context_of(self);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     if (is_root(c, root)) parse_vector(sendbuf, Access::read, s, false, c.size);
     if (!c.inter || root >= 0) parse_plain(recvbuf, Access::write, r, !c.inter && is_root(c, root));
     if (!c.inter && is_root(c, root))
@@ -548,7 +240,7 @@ nb::object allgather(const Comm &self, nb::handle info, nb::handle sendbuf, nb::
     Context c = context_of(self);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_block(recvbuf, Access::write, r, false, c.size);
     parse_plain(sendbuf, Access::read, s, !c.inter);
     int rc = MPIPY_COLL(C, Allgather, Iallgather, s.buf.addr, s.count, s.buf.type, r.buf.addr,
@@ -561,7 +253,7 @@ nb::object allgatherv(const Comm &self, nb::handle info, nb::handle sendbuf, nb:
     Context c = context_of(self);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, c.size);
     parse_plain(sendbuf, Access::read, s, !c.inter);
     if (!c.inter) check_own_block(s.buf.type, s.count, r.buf.type, r.counts[c.rank]);
@@ -575,7 +267,7 @@ nb::object alltoall(const Comm &self, nb::handle info, nb::handle sendbuf, nb::h
     Context c = context_of(self);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_block(recvbuf, Access::write, r, false, c.size);
     parse_block(sendbuf, Access::read, s, !c.inter, c.size);
     int rc = MPIPY_COLL(C, Alltoall, Ialltoall, s.buf.addr, s.count, s.buf.type, r.buf.addr,
@@ -588,7 +280,7 @@ nb::object alltoallv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::
     Context c = context_of(self);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, c.size);
     parse_vector(sendbuf, Access::read, s, !c.inter, c.size);
     if (!c.inter && s.buf.addr != MPI_IN_PLACE)
@@ -601,7 +293,7 @@ nb::object alltoallv(const Comm &self, nb::handle info, nb::handle sendbuf, nb::
 
 // Alltoallw's byte displacements as MPI_Alltoallw takes them: MPI_Aint with MPI-4 large
 // counts, int before (Neighbor_alltoallw takes MPI_Aint in every MPI).
-template <class D = displ_t> D *alltoallw_displs(Side &side) {
+template <class D = displ_t> D *alltoallw_displs(CollSide &side) {
     if constexpr (std::is_same_v<D, MPI_Aint>) {
         return side.byte_displs.data();
     } else {
@@ -615,7 +307,7 @@ nb::object alltoallw(const Comm &self, nb::handle info, nb::handle sendbuf, nb::
     Context c = context_of(self);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_vector_w(recvbuf, Access::write, r, false, c.size);
     parse_vector_w(sendbuf, Access::read, s, !c.inter, c.size);
     if (!c.inter && s.buf.addr != MPI_IN_PLACE)
@@ -634,7 +326,7 @@ nb::object reduce(const Comm &self, nb::handle info, nb::handle sendbuf, nb::han
     MPI_Op mop = op_arg(op);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     if (is_root(c, root)) parse_plain(recvbuf, Access::write, r, false);
     if (!c.inter || root >= 0) parse_plain(sendbuf, Access::read, s, !c.inter && is_root(c, root));
     const bool in_place = s.buf.addr == MPI_IN_PLACE;
@@ -663,7 +355,7 @@ nb::object allreduce(const Comm &self, nb::handle info, nb::handle sendbuf, nb::
     MPI_Op mop = op_arg(op);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_plain(recvbuf, Access::write, r, false);
     parse_plain(sendbuf, Access::read, s, !c.inter);
     check_reduction_pair(s, r);  // on intercommunicators too: one count for both buffers
@@ -679,7 +371,7 @@ nb::object reduce_scatter_block(const Comm &self, nb::handle info, nb::handle se
     MPI_Op mop = op_arg(op);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_plain(sendbuf, Access::read, s, !c.inter);
     if (s.buf.addr == MPI_IN_PLACE) {
         parse_block(recvbuf, Access::write, r, false, c.size);  // recvbuf holds all blocks
@@ -708,7 +400,7 @@ nb::object reduce_scatter(const Comm &self, nb::handle info, nb::handle sendbuf,
     MPI_Op mop = op_arg(op);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_plain(sendbuf, Access::read, s, !c.inter);
     parse_plain(recvbuf, Access::write, r, false);
     int local = 0;
@@ -762,7 +454,7 @@ nb::object scan(const Comm &self, nb::handle info, nb::handle sendbuf, nb::handl
     MPI_Op mop = op_arg(op);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_plain(recvbuf, Access::write, r, false);
     parse_plain(sendbuf, Access::read, s, true);
     check_reduction_pair(s, r);
@@ -777,20 +469,13 @@ nb::object exscan(const Comm &self, nb::handle info, nb::handle sendbuf, nb::han
     MPI_Op mop = op_arg(op);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_plain(recvbuf, Access::write, r, false);
     parse_plain(sendbuf, Access::read, s, true);
     check_reduction_pair(s, r);
     int rc =
         MPIPY_COLL(C, Exscan, Iexscan, s.buf.addr, r.buf.addr, r.count, r.buf.type, mop, c.comm);
     return finish<C>(state, rc);
-}
-
-// A per-neighbour array as MPI gets it: never null, since Open MPI rejects null arrays
-// even for a process without neighbours.
-template <class T> T *nonnull(std::vector<T> &v) {
-    static T none{};
-    return v.empty() ? &none : v.data();
 }
 
 // Neighbourhood collectives: blocks per incoming (receive) and outgoing (send) neighbour.
@@ -802,7 +487,7 @@ nb::object neighbor_allgather(const Comm &self, nb::handle info, nb::handle send
     (void)outdegree;
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_block(recvbuf, Access::write, r, false, indegree);
     parse_plain(sendbuf, Access::read, s, false);
     int rc = MPIPY_COLL(C, Neighbor_allgather, Ineighbor_allgather, s.buf.addr, s.count, s.buf.type,
@@ -818,7 +503,7 @@ nb::object neighbor_allgatherv(const Comm &self, nb::handle info, nb::handle sen
     (void)outdegree;
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, indegree);
     parse_plain(sendbuf, Access::read, s, false);
     int rc =
@@ -834,7 +519,7 @@ nb::object neighbor_alltoall(const Comm &self, nb::handle info, nb::handle sendb
     auto [indegree, outdegree] = topology_degrees(comm);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_block(recvbuf, Access::write, r, false, indegree);
     parse_block(sendbuf, Access::read, s, false, outdegree);
     int rc = MPIPY_COLL(C, Neighbor_alltoall, Ineighbor_alltoall, s.buf.addr, s.count, s.buf.type,
@@ -849,7 +534,7 @@ nb::object neighbor_alltoallv(const Comm &self, nb::handle info, nb::handle send
     auto [indegree, outdegree] = topology_degrees(comm);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_vector(recvbuf, Access::write, r, false, indegree);
     parse_vector(sendbuf, Access::read, s, false, outdegree);
     int rc = MPIPY_COLL(C, Neighbor_alltoallv, Ineighbor_alltoallv, s.buf.addr, nonnull(s.counts),
@@ -865,7 +550,7 @@ nb::object neighbor_alltoallw(const Comm &self, nb::handle info, nb::handle send
     auto [indegree, outdegree] = topology_degrees(comm);
     CollState frame;
     auto state = new_state<C>(info, frame);
-    Side &s = state->send, &r = state->recv;
+    CollSide &s = state->send, &r = state->recv;
     parse_vector_w(recvbuf, Access::write, r, false, indegree);
     parse_vector_w(sendbuf, Access::read, s, false, outdegree);
     int rc = MPIPY_COLL(C, Neighbor_alltoallw, Ineighbor_alltoallw, s.buf.addr, nonnull(s.counts),

@@ -6,8 +6,8 @@
 // intracommunicator, the merge of an intercommunicator), created at the first object reduction
 // (a collective call) and freed with the user's communicator. Like mpi4py, every process gets
 // its own copy of what it receives, the root too.
-#include "core/pickled.hpp"
-#include "request.hpp"
+#include "core/transport.hpp"
+#include "core/progress.hpp"
 
 #include <cstring>
 #include <stdexcept>
@@ -73,11 +73,6 @@ int group_size(MPI_Comm comm, bool remote) {
     return n;
 }
 
-int run(int rc) {
-    check(rc);
-    return rc;
-}
-
 [[noreturn]] void raise_exception(nb::handle error) {
     PyErr_SetObject(reinterpret_cast<PyObject *>(Py_TYPE(error.ptr())), error.ptr());
     throw nb::python_error();
@@ -105,59 +100,10 @@ void contribute(nb::handle obj, bool oob, Contribution &c) {
     }
 }
 
-// The out-of-band parts of one collective call, on the private communicator; completed
-// together, and waited for even when an exception leaves early (MPI uses their memory).
-class PartTraffic {
-  public:
-    PartTraffic() = default;
-    PartTraffic(const PartTraffic &) = delete;
-    PartTraffic &operator=(const PartTraffic &) = delete;
-    ~PartTraffic() {
-        if (!requests_.empty()) wait_requests(requests_);
-    }
-    void send(const OutgoingObject &out, MPI_Comm comm, int dest) {
-        if (!out.parts.empty())
-            check(post_part_sends(out, world_rank_of_peer(comm, dest), requests_));
-    }
-    void receive(IncomingObject &in) { check(post_part_receives(in, requests_)); }
-    // A pickle stream on its own (too big for its slot), tagged as its slot says.
-    void send_stream(const OutgoingObject &out, MPI_Comm comm, int dest, int tag) {
-        post(const_cast<char *>(out.data), out.size, comm, dest, tag, true);
-    }
-    void receive_stream(char *data, MPI_Count size, MPI_Comm comm, int source, int tag) {
-        post(data, size, comm, source, tag, false);
-    }
-    void finish() {
-        int rc = wait_requests(requests_);
-        requests_.clear();
-        check(rc);
-    }
-
-  private:
-    void post(char *data, MPI_Count size, MPI_Comm comm, int peer, int tag, bool send) {
-        CallCount c(size, MPI_BYTE);
-        const int world = world_rank_of_peer(comm, peer);
-        requests_.push_back(MPI_REQUEST_NULL);
-        check(send ? MPIPY_C(MPI_Isend)(data, c.count, c.type, world, tag, parts_comm(),
-                                        &requests_.back())
-                   : MPIPY_C(MPI_Irecv)(data, c.count, c.type, world, tag, parts_comm(),
-                                        &requests_.back()));
-    }
-    std::vector<MPI_Request> requests_;
-};
-
-#if MPIPY_HAVE_LARGE_COUNT
-using vcount_t = MPI_Count;
-using vdispl_t = MPI_Aint;
-#else
-using vcount_t = int;
-using vdispl_t = int;
-#endif
-
 // Counts and displacements of a v-collective of byte strings (an unpicklable object: 0).
 struct Layout {
-    std::vector<vcount_t> counts;
-    std::vector<vdispl_t> displs;
+    std::vector<count_t> counts;
+    std::vector<displ_t> displs;
     MPI_Count total = 0;
 
     explicit Layout(const std::vector<MPI_Count> &sizes) {
@@ -165,8 +111,8 @@ struct Layout {
             s = s < 0 ? 0 : s;
             if (!MPIPY_HAVE_LARGE_COUNT && (s > INT_MAX || total > INT_MAX))
                 throw nb::value_error("object streams beyond 2 GiB need MPI-4 large counts");
-            counts.push_back(static_cast<vcount_t>(s));
-            displs.push_back(static_cast<vdispl_t>(total));
+            counts.push_back(static_cast<count_t>(s));
+            displs.push_back(static_cast<displ_t>(total));
             total += s;
         }
     }
@@ -180,7 +126,7 @@ void expect_object(IncomingObject &in, nb::handle owner, const char *bytes, MPI_
     in.bytes = bytes;
     in.size = size;
     in.parse(comm, source);
-    traffic.receive(in);
+    traffic.receive_parts(in);
 }
 
 // The same for objects from every process 0..n-1 (laid out by `layout`); -1 sizes skipped.
@@ -266,11 +212,11 @@ nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
     {
         ReleaseGIL nogil;
         if (all)
-            run(MPI_Allgather(&my_slot, slot_bytes, MPI_BYTE, slots.data(), slot_bytes, MPI_BYTE,
-                              comm));
+            check(MPI_Allgather(&my_slot, slot_bytes, MPI_BYTE, slots.data(), slot_bytes, MPI_BYTE,
+                                comm));
         else
-            run(MPI_Gather(&my_slot, slot_bytes, MPI_BYTE, slots.data(), slot_bytes, MPI_BYTE, root,
-                           comm));
+            check(MPI_Gather(&my_slot, slot_bytes, MPI_BYTE, slots.data(), slot_bytes, MPI_BYTE,
+                             root, comm));
     }
     // The streams that did not fit in their slot (`later`: their sizes, else 0).
     std::vector<MPI_Count> sizes, later;
@@ -311,9 +257,9 @@ nb::object gather_obj(const Comm &self, nb::handle obj, int root, bool all) {
     }
     if (sender) {
         if (!all)
-            traffic.send(mine.out, comm, root);
+            traffic.send_parts(mine.out, comm, root);
         else
-            for (int d = 0; d < n; ++d) traffic.send(mine.out, comm, d);
+            for (int d = 0; d < n; ++d) traffic.send_parts(mine.out, comm, d);
     }
     for (size_t i = 0; i < in.size(); ++i) {
         if (sizes[i] < 0) continue;
@@ -405,7 +351,7 @@ nb::object scatter_obj(const Comm &self, nb::handle objs, int root) {
     MPI_Count size = 0;
     {
         ReleaseGIL nogil;
-        run(MPI_Scatter(sizes.data(), 1, MPI_COUNT, &size, 1, MPI_COUNT, root, comm));
+        check(MPI_Scatter(sizes.data(), 1, MPI_COUNT, &size, 1, MPI_COUNT, root, comm));
     }
     Layout layout(sizes);
     const std::vector<MPI_Count> my_size{receiver ? size : 0};
@@ -422,7 +368,8 @@ nb::object scatter_obj(const Comm &self, nb::handle objs, int root) {
     check(rc);
     IncomingObject in;
     PartTraffic traffic;
-    for (size_t d = 0; d < outs.size(); ++d) traffic.send(outs[d].out, comm, static_cast<int>(d));
+    for (size_t d = 0; d < outs.size(); ++d)
+        traffic.send_parts(outs[d].out, comm, static_cast<int>(d));
     if (receiver && size >= 0) expect_object(in, buffer, data, size, comm, root, traffic);
     traffic.finish();
     if (error.is_valid()) raise_exception(error);
@@ -442,7 +389,7 @@ nb::object alltoall_obj(const Comm &self, nb::handle objs) {
     std::string sbytes = concatenate(outs, ssizes);
     {
         ReleaseGIL nogil;
-        run(MPI_Alltoall(ssizes.data(), 1, MPI_COUNT, rsizes.data(), 1, MPI_COUNT, comm));
+        check(MPI_Alltoall(ssizes.data(), 1, MPI_COUNT, rsizes.data(), 1, MPI_COUNT, comm));
     }
     Layout slayout(ssizes), rlayout(rsizes);
     char *rbytes = nullptr;
@@ -457,7 +404,8 @@ nb::object alltoall_obj(const Comm &self, nb::handle objs) {
     check(rc);
     std::vector<IncomingObject> in;
     PartTraffic traffic;
-    for (size_t d = 0; d < outs.size(); ++d) traffic.send(outs[d].out, comm, static_cast<int>(d));
+    for (size_t d = 0; d < outs.size(); ++d)
+        traffic.send_parts(outs[d].out, comm, static_cast<int>(d));
     expect_objects(in, buffer, rbytes, rsizes, rlayout, comm, traffic);
     traffic.finish();
     if (error.is_valid()) raise_exception(error);
@@ -494,13 +442,6 @@ MPI_Comm private_comm(MPI_Comm comm, bool inter) {
     MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN);
     check(MPI_Comm_set_attr(comm, coll_keyval, reinterpret_cast<void *>(handle_to_int(dup))));
     return dup;
-}
-
-// The predefined operations apply_op knows.
-bool object_op_supported(MPI_Op op) {
-    return op == MPI_SUM || op == MPI_PROD || op == MPI_MAX || op == MPI_MIN || op == MPI_LAND ||
-           op == MPI_LOR || op == MPI_LXOR || op == MPI_BAND || op == MPI_BOR || op == MPI_BXOR ||
-           op == MPI_REPLACE || op == MPI_NO_OP || op == MPI_MAXLOC || op == MPI_MINLOC;
 }
 
 // The operation of an object reduction, checked on every process before any communication
@@ -602,9 +543,9 @@ Partial recv_partial(int source, MPI_Comm comm) {
     try {
         if (st.MPI_TAG == error_tag) {
             StandardPickle standard;
-            p.error = recv_pickled(comm, source, error_tag, MPI_STATUS_IGNORE);
+            p.error = recv_object(comm, nb::none(), source, error_tag, MPI_STATUS_IGNORE);
         } else {
-            p.value = recv_pickled(comm, source, value_tag, MPI_STATUS_IGNORE);
+            p.value = recv_object(comm, nb::none(), source, value_tag, MPI_STATUS_IGNORE);
         }
     } catch (nb::python_error &e) {
         fail(p, e);
@@ -637,7 +578,7 @@ Partial bcast_partial(Partial &p, MPI_Comm comm, int root, Role role, bool inter
     }
     {
         ReleaseGIL nogil;
-        run(MPI_Bcast(&head, sizeof head, MPI_BYTE, root, comm));
+        check(MPI_Bcast(&head, sizeof head, MPI_BYTE, root, comm));
     }
     IncomingObject in;
     PartTraffic traffic;
@@ -670,11 +611,11 @@ Partial bcast_partial(Partial &p, MPI_Comm comm, int root, Role role, bool inter
         in.parse(inter ? comm : MPI_COMM_NULL, root);
         if (static_cast<MPI_Count>(in.part_sizes.size()) != head.parts)
             throw std::runtime_error("bcast: the root's object announced other parts than sent");
-        if (inter) traffic.receive(in);
+        if (inter) traffic.receive_parts(in);
     }
     if (inter) {
         if (role == Role::sender)
-            for (int d = 0; d < group_size(comm, true); ++d) traffic.send(out, comm, d);
+            for (int d = 0; d < group_size(comm, true); ++d) traffic.send_parts(out, comm, d);
         traffic.finish();
     } else {
         for (MPI_Count k = 0; k < head.parts; ++k) {
@@ -811,8 +752,8 @@ SharedSlots share_slots(nb::handle obj, MPI_Comm comm, int size) {
     shared.slots.resize(static_cast<size_t>(size));
     {
         ReleaseGIL nogil;
-        run(MPI_Allgather(&my_slot, slot_bytes, MPI_BYTE, shared.slots.data(), slot_bytes, MPI_BYTE,
-                          comm));
+        check(MPI_Allgather(&my_slot, slot_bytes, MPI_BYTE, shared.slots.data(), slot_bytes,
+                            MPI_BYTE, comm));
     }
     if (mine.error.is_valid()) raise_exception(mine.error);
     for (size_t r = 0; r < shared.slots.size(); ++r) {
@@ -889,13 +830,6 @@ nb::object scan_obj(const Comm &self, nb::handle obj, nb::handle op, bool exclus
     return outcome(before, true, obj);
 }
 
-// A vector's storage as MPI gets it: never null, since MPICH rejects null buffers even
-// for a process without neighbours.
-template <class T> T *nonnull(std::vector<T> &v) {
-    static T none{};
-    return v.empty() ? &none : v.data();
-}
-
 // Neighbourhood object collectives: None for PROC_NULL neighbours (nothing arrives there).
 nb::list unpack_neighbors(const std::vector<MPI_Count> &sizes, const std::string &bytes) {
     nb::list out;
@@ -916,7 +850,7 @@ nb::object neighbor_allgather_obj(const Comm &self, nb::handle obj) {
     std::vector<MPI_Count> sizes(static_cast<size_t>(indegree), 0);
     {
         ReleaseGIL nogil;
-        run(MPI_Neighbor_allgather(&size, 1, MPI_COUNT, nonnull(sizes), 1, MPI_COUNT, comm));
+        check(MPI_Neighbor_allgather(&size, 1, MPI_COUNT, nonnull(sizes), 1, MPI_COUNT, comm));
     }
     Layout layout(sizes);
     std::string bytes(static_cast<size_t>(layout.total), '\0');
@@ -945,8 +879,8 @@ nb::object neighbor_alltoall_obj(const Comm &self, nb::handle objs) {
     }
     {
         ReleaseGIL nogil;
-        run(MPI_Neighbor_alltoall(nonnull(ssizes), 1, MPI_COUNT, nonnull(rsizes), 1, MPI_COUNT,
-                                  comm));
+        check(MPI_Neighbor_alltoall(nonnull(ssizes), 1, MPI_COUNT, nonnull(rsizes), 1, MPI_COUNT,
+                                    comm));
     }
     Layout slayout(ssizes), rlayout(rsizes);
     std::string rbytes(static_cast<size_t>(rlayout.total), '\0');
@@ -962,45 +896,6 @@ nb::object neighbor_alltoall_obj(const Comm &self, nb::handle objs) {
 }
 
 }  // namespace
-
-// A predefined operation applied to Python objects, with Python's semantics.
-nb::object apply_op(MPI_Op op, nb::handle a, nb::handle b) {
-    auto result = [](PyObject *r) {
-        if (!r) throw nb::python_error();
-        return nb::steal(r);
-    };
-    auto truth = [](nb::handle x) {
-        int t = PyObject_IsTrue(x.ptr());
-        if (t < 0) throw nb::python_error();
-        return t != 0;
-    };
-    auto less = [](nb::handle x, nb::handle y) {
-        int t = PyObject_RichCompareBool(x.ptr(), y.ptr(), Py_LT);
-        if (t < 0) throw nb::python_error();
-        return t != 0;
-    };
-    if (op == MPI_SUM) return result(PyNumber_Add(a.ptr(), b.ptr()));
-    if (op == MPI_PROD) return result(PyNumber_Multiply(a.ptr(), b.ptr()));
-    if (op == MPI_MAX) return nb::borrow(less(a, b) ? b : a);
-    if (op == MPI_MIN) return nb::borrow(less(b, a) ? b : a);
-    if (op == MPI_LAND) return nb::bool_(truth(a) && truth(b));
-    if (op == MPI_LOR) return nb::bool_(truth(a) || truth(b));
-    if (op == MPI_LXOR) return nb::bool_(truth(a) != truth(b));
-    if (op == MPI_BAND) return result(PyNumber_And(a.ptr(), b.ptr()));
-    if (op == MPI_BOR) return result(PyNumber_Or(a.ptr(), b.ptr()));
-    if (op == MPI_BXOR) return result(PyNumber_Xor(a.ptr(), b.ptr()));
-    if (op == MPI_REPLACE) return nb::borrow(b);
-    if (op == MPI_NO_OP) return nb::borrow(a);
-    if (op == MPI_MAXLOC || op == MPI_MINLOC) {  // (value, index) pairs; ties: lower index
-        nb::handle av = a[0], bv = b[0];
-        bool a_wins = op == MPI_MAXLOC ? less(bv, av) : less(av, bv);
-        bool b_wins = op == MPI_MAXLOC ? less(av, bv) : less(bv, av);
-        if (a_wins) return nb::borrow(a);
-        if (b_wins) return nb::borrow(b);
-        return nb::borrow(less(b[1], a[1]) ? b : a);  // a tie: the pair with the lower index
-    }
-    throw nb::value_error("this operation cannot be applied to Python objects");
-}
 
 void bind_collectives_objects(nb::module_ &m, CommClasses &classes) {
     nb::object sum = m.attr("SUM");

@@ -171,7 +171,7 @@ nb::object meet_at_port(const Intracomm &self, nb::handle port_name, nb::handle 
         rc = mpi_function(port.c_str(), inf, root, comm, &out);
     }
     check(rc);
-    set_errors_return(out);
+    set_default_errhandler(out);
     return new_handle<Intercomm>(out);
 }
 
@@ -185,7 +185,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
                 require_active();
                 MPI_Comm parent = MPI_COMM_NULL;
                 check(MPI_Comm_get_parent(&parent));
-                set_errors_return(parent);
+                set_default_errhandler(parent);
                 return new_handle<Intercomm>(parent);
             },
             "Return the parent intercommunicator for this process.")
@@ -216,7 +216,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
                     rc = MPI_Comm_join(fd, &out);
                 }
                 check(rc);
-                set_errors_return(out);
+                set_default_errhandler(out);
                 return new_handle<Intercomm>(out);
             },
             nb::arg("fd"), "Interconnect two processes connected by a socket.");
@@ -245,7 +245,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
                                         codes.empty() ? MPI_ERRCODES_IGNORE : codes.data());
                 }
                 check(rc);
-                set_errors_return(out);
+                set_default_errhandler(out);
                 if (!errcodes.is_none()) store_errcodes(errcodes, codes);
                 return new_handle<Intercomm>(out);
             },
@@ -284,7 +284,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
                                     errcodes.is_none() ? MPI_ERRCODES_IGNORE : codes.data());
                 }
                 check(rc);
-                set_errors_return(out);
+                set_default_errhandler(out);
                 if (!errcodes.is_none()) store_errcodes(errcodes, codes, &procs);
                 return new_handle<Intercomm>(out);
             },

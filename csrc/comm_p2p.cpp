@@ -1,6 +1,7 @@
 // Point-to-point communication of buffers: send modes, receives, send-receive, probes,
 // nonblocking and persistent forms, matched receives (Message), and the buffered-send buffer.
-#include "request.hpp"
+#include "core/transport.hpp"
+#include "core/progress.hpp"
 
 #include <cstring>
 #include <map>
@@ -8,63 +9,7 @@
 
 namespace mpipy {
 
-void parse_p2p(nb::handle spec, Access access, int peer, MessageBuffer &out) {
-    if (peer == MPI_PROC_NULL) {  // nothing moves: whatever the spec, MPI gets no buffer
-        out.addr = nullptr;
-        out.count = 0;
-        out.type = MPI_BYTE;
-        return;
-    }
-    parse_message(spec, access, out);
-}
-
 namespace {
-
-enum class Mode { standard, buffered, synchronous, ready };
-
-int send_call(Mode mode, const MessageBuffer &b, int dest, int tag, MPI_Comm comm) {
-    CallCount c(b.count, b.type);
-    switch (mode) {
-    case Mode::buffered:
-        return MPIPY_C(MPI_Bsend)(b.addr, c.count, c.type, dest, tag, comm);
-    case Mode::synchronous:
-        return MPIPY_C(MPI_Ssend)(b.addr, c.count, c.type, dest, tag, comm);
-    case Mode::ready:
-        return MPIPY_C(MPI_Rsend)(b.addr, c.count, c.type, dest, tag, comm);
-    default:
-        return MPIPY_C(MPI_Send)(b.addr, c.count, c.type, dest, tag, comm);
-    }
-}
-
-int isend_call(Mode mode, const MessageBuffer &b, int dest, int tag, MPI_Comm comm,
-               MPI_Request *r) {
-    CallCount c(b.count, b.type);
-    switch (mode) {
-    case Mode::buffered:
-        return MPIPY_C(MPI_Ibsend)(b.addr, c.count, c.type, dest, tag, comm, r);
-    case Mode::synchronous:
-        return MPIPY_C(MPI_Issend)(b.addr, c.count, c.type, dest, tag, comm, r);
-    case Mode::ready:
-        return MPIPY_C(MPI_Irsend)(b.addr, c.count, c.type, dest, tag, comm, r);
-    default:
-        return MPIPY_C(MPI_Isend)(b.addr, c.count, c.type, dest, tag, comm, r);
-    }
-}
-
-int send_init_call(Mode mode, const MessageBuffer &b, int dest, int tag, MPI_Comm comm,
-                   MPI_Request *r) {
-    CallCount c(b.count, b.type);
-    switch (mode) {
-    case Mode::buffered:
-        return MPIPY_C(MPI_Bsend_init)(b.addr, c.count, c.type, dest, tag, comm, r);
-    case Mode::synchronous:
-        return MPIPY_C(MPI_Ssend_init)(b.addr, c.count, c.type, dest, tag, comm, r);
-    case Mode::ready:
-        return MPIPY_C(MPI_Rsend_init)(b.addr, c.count, c.type, dest, tag, comm, r);
-    default:
-        return MPIPY_C(MPI_Send_init)(b.addr, c.count, c.type, dest, tag, comm, r);
-    }
-}
 
 // A request that owns the given buffers until completion.
 nb::object request_with(MPI_Request h, bool persistent, MessageBuffer &&a,
@@ -83,7 +28,7 @@ int replace_peer(int dest, int source) { return source != MPI_PROC_NULL ? source
 // progress them meanwhile (object irecvs, see wait_progressing): then they post the nonblocking
 // form and wait for it while polling those.
 
-template <Mode mode> void send(nb::handle self_obj, nb::handle buf, int dest, int tag) {
+template <SendMode mode> void send(nb::handle self_obj, nb::handle buf, int dest, int tag) {
     const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
@@ -91,32 +36,33 @@ template <Mode mode> void send(nb::handle self_obj, nb::handle buf, int dest, in
     int rc;
     if (progress_pending()) {
         MPI_Request r = MPI_REQUEST_NULL;
-        rc = isend_call(mode, b, dest, tag, comm, &r);
+        rc = post_send(mode, Posting::nonblocking, b.addr, b.count, b.type, dest, tag, comm, &r);
         if (rc == MPI_SUCCESS) rc = wait_request(r, MPI_STATUS_IGNORE);
     } else {
         ReleaseGIL nogil;
-        rc = send_call(mode, b, dest, tag, comm);
+        rc = post_send(mode, Posting::blocking, b.addr, b.count, b.type, dest, tag, comm);
     }
     check(rc);
 }
 
-template <Mode mode> nb::object isend(nb::handle self_obj, nb::handle buf, int dest, int tag) {
+template <SendMode mode> nb::object isend(nb::handle self_obj, nb::handle buf, int dest, int tag) {
     const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
     parse_p2p(buf, Access::read, dest, b);
     MPI_Request r = MPI_REQUEST_NULL;
-    check(isend_call(mode, b, dest, tag, comm, &r));
+    check(post_send(mode, Posting::nonblocking, b.addr, b.count, b.type, dest, tag, comm, &r));
     return request_with(r, false, std::move(b));
 }
 
-template <Mode mode> nb::object send_init(nb::handle self_obj, nb::handle buf, int dest, int tag) {
+template <SendMode mode>
+nb::object send_init(nb::handle self_obj, nb::handle buf, int dest, int tag) {
     const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
     parse_p2p(buf, Access::read, dest, b);
     MPI_Request r = MPI_REQUEST_NULL;
-    check(send_init_call(mode, b, dest, tag, comm, &r));
+    check(post_send(mode, Posting::persistent, b.addr, b.count, b.type, dest, tag, comm, &r));
     return request_with(r, true, std::move(b));
 }
 
@@ -260,28 +206,13 @@ struct SendRecvPair : RequestState {
     bool advance(MPI_Request &h, bool blocking, MPI_Status &status) override {
         MPI_Request both[2] = {h, send};
         MPI_Status st[2] = {status_for(MPI_STATUS_IGNORE), status_for(MPI_STATUS_IGNORE)};
-        int flag = 1, rc;
-        if (blocking) {
-            rc = wait_progressing(
-                [&](bool &done) {
-                    int rc = MPI_Testall(2, both, &flag, st);
-                    done = flag != 0;
-                    return rc;
-                },
-                [&] { return MPI_Waitall(2, both, st); });
-            flag = 1;
-        } else {
-            rc = MPI_Testall(2, both, &flag, st);
-        }
+        bool done = false;
+        int rc = complete_all(2, both, st, blocking, done);
         h = both[0];
         send = both[1];
-        if (rc == MPI_ERR_IN_STATUS)
-            for (const MPI_Status &s : st)
-                if (s.MPI_ERROR != MPI_SUCCESS && s.MPI_ERROR != MPI_ERR_PENDING)
-                    throw_mpi_error(s.MPI_ERROR);
         check(rc);
-        if (flag) status = st[0];
-        return flag != 0;
+        if (done) status = st[0];
+        return done;
     }
 };
 
@@ -514,29 +445,30 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
     nb::class_<Comm> &comm = classes.comm;
     const auto any_source = nb::arg("source") = static_cast<int>(MPI_ANY_SOURCE);
     const auto any_tag = nb::arg("tag") = static_cast<int>(MPI_ANY_TAG);
-    comm.def("Send", &send<Mode::standard>, nb::arg("buf").none(), nb::arg("dest"),
+    comm.def("Send", &send<SendMode::standard>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Blocking send.")
-        .def("Bsend", &send<Mode::buffered>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Bsend", &send<SendMode::buffered>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Blocking send in buffered mode.")
-        .def("Ssend", &send<Mode::synchronous>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Ssend", &send<SendMode::synchronous>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Blocking send in synchronous mode.")
-        .def("Rsend", &send<Mode::ready>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Rsend", &send<SendMode::ready>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Blocking send in ready mode.")
-        .def("Isend", &isend<Mode::standard>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Isend", &isend<SendMode::standard>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send.")
-        .def("Ibsend", &isend<Mode::buffered>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Ibsend", &isend<SendMode::buffered>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send in buffered mode.")
-        .def("Issend", &isend<Mode::synchronous>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Issend", &isend<SendMode::synchronous>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send in synchronous mode.")
-        .def("Irsend", &isend<Mode::ready>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Irsend", &isend<SendMode::ready>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send in ready mode.")
-        .def("Send_init", &send_init<Mode::standard>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Send_init", &send_init<SendMode::standard>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Create a persistent request for a standard send.")
-        .def("Bsend_init", &send_init<Mode::buffered>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Bsend_init", &send_init<SendMode::buffered>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Persistent request for a send in buffered mode.")
-        .def("Ssend_init", &send_init<Mode::synchronous>, nb::arg("buf").none(), nb::arg("dest"),
-             nb::arg("tag") = 0, "Persistent request for a send in synchronous mode.")
-        .def("Rsend_init", &send_init<Mode::ready>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Ssend_init", &send_init<SendMode::synchronous>, nb::arg("buf").none(),
+             nb::arg("dest"), nb::arg("tag") = 0,
+             "Persistent request for a send in synchronous mode.")
+        .def("Rsend_init", &send_init<SendMode::ready>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Persistent request for a send in ready mode.")
         .def("Recv", &recv, nb::arg("buf").none(), any_source, any_tag,
              nb::arg("status") = nb::none(), "Blocking receive.")

@@ -78,7 +78,7 @@ std::vector<int> flags(nb::handle seq, size_t n, const char *what) {
 }
 
 template <class T> nb::object finish_new(MPI_Comm out) {
-    set_errors_return(out);
+    set_default_errhandler(out);
     if (out == MPI_COMM_NULL) return new_handle<Comm>(out);
     return new_handle<T>(out);
 }

@@ -628,8 +628,6 @@ nb::object datatype_object(MPI_Datatype t) {
     return new_handle<Datatype>(t);
 }
 
-void datatype_after_init() {}
-
 nb::class_<Datatype> bind_datatype(nb::module_ &m) {
     build_code_tables();
 

@@ -1,7 +1,7 @@
 // Environment: initialization and finalization (driven by mpipy.rc), version and vendor
 // queries, timers, Pcontrol, and the module's plain integer constants.
 #include "core/objects.hpp"
-#include "core/pickled.hpp"
+#include "core/transport.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -17,18 +17,16 @@ static bool finalize_at_exit = false;
 static MPI_Errhandler new_comm_errhandler = MPI_ERRORS_RETURN;
 static bool set_new_comm_errhandler = true;
 
-void set_errors_return(MPI_Comm comm) {
+void set_default_errhandler(MPI_Comm comm) {
     if (set_new_comm_errhandler && comm != MPI_COMM_NULL)
         MPI_Comm_set_errhandler(comm, new_comm_errhandler);
 }
 
 static void after_init() {
     mpi_active = true;
-    set_errors_return(MPI_COMM_SELF);
-    set_errors_return(MPI_COMM_WORLD);
-    comm_after_init();
-    datatype_after_init();
-    pickled_after_init();
+    set_default_errhandler(MPI_COMM_SELF);
+    set_default_errhandler(MPI_COMM_WORLD);
+    transport_after_init();
 }
 
 static void finalize_at_python_exit() {
@@ -36,7 +34,7 @@ static void finalize_at_python_exit() {
     MPI_Initialized(&initialized);
     MPI_Finalized(&finalized);
     if (finalize_at_exit && initialized && !finalized) {
-        pickled_before_finalize();
+        transport_before_finalize();
         mpi_active = false;
         MPI_Finalize();
     }
@@ -275,7 +273,7 @@ void bind_environment(nb::module_ &m) {
         "Finalize",
         []() {
             require_active();
-            pickled_before_finalize();
+            transport_before_finalize();
             mpi_active = false;
             int rc;
             {

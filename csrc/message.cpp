@@ -1,6 +1,7 @@
-// Matched messages: the Message class (receives of a message matched by Mprobe/Improbe),
-// MESSAGE_NULL and MESSAGE_NO_PROC.
-#include "request.hpp"
+// Matched messages: the Message class (receives of a message matched by Mprobe/Improbe, of
+// buffers and of objects), MESSAGE_NULL and MESSAGE_NO_PROC.
+#include "core/transport.hpp"
+#include "core/progress.hpp"
 
 namespace mpipy {
 
@@ -18,6 +19,15 @@ void parse_recv_buffer(nb::handle buf, MPI_Message msg, MessageBuffer &b) {
 }
 
 }  // namespace
+
+nb::object make_message(MPI_Message msg, MPI_Comm comm, const MPI_Status &status) {
+    nb::object obj = new_handle<Message>(msg);
+    Message *m = nb::inst_ptr<Message>(obj);
+    m->comm = comm;
+    m->source = status.MPI_SOURCE;
+    m->size = status.MPI_SOURCE == MPI_PROC_NULL ? 0 : status_count(status, MPI_BYTE);
+    return obj;
+}
 
 void bind_message(nb::module_ &m) {
     nb::class_<Message> cls(m, "Message", "Matched message.");
@@ -66,22 +76,34 @@ void bind_message(nb::module_ &m) {
                 return make_request(r, std::move(state), false);
             },
             nb::arg("buf").none(), "Nonblocking receive of matched message.")
-        .def_static(
-            "Probe",
-            [](const Comm &comm, int source, int tag, nb::handle status) {
-                return nb::cast(comm).attr("Mprobe")(source, tag, status);
+        .def(
+            "recv",
+            [](Message &self, nb::handle status) {
+                message_arg(self);
+                return recv_matched_object(self, status_arg(status));
+            },
+            nb::arg("status") = nb::none(), "Blocking receive of matched message.")
+        .def(
+            "irecv",
+            [](Message &self) {
+                message_arg(self);
+                return irecv_matched_object(self);
+            },
+            "Nonblocking receive of matched message.");
+    // Probes: the communicator's matched probes, as static methods.
+    const auto static_probe = [&](const char *name, const char *method, const char *doc) {
+        cls.def_static(
+            name,
+            [method](const Comm &comm, int source, int tag, nb::handle status) {
+                return nb::cast(comm).attr(method)(source, tag, status);
             },
             nb::arg("comm"), nb::arg("source") = static_cast<int>(MPI_ANY_SOURCE),
-            nb::arg("tag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
-            "Blocking test for a matched message.")
-        .def_static(
-            "Iprobe",
-            [](const Comm &comm, int source, int tag, nb::handle status) {
-                return nb::cast(comm).attr("Improbe")(source, tag, status);
-            },
-            nb::arg("comm"), nb::arg("source") = static_cast<int>(MPI_ANY_SOURCE),
-            nb::arg("tag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
-            "Nonblocking test for a matched message.");
+            nb::arg("tag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(), doc);
+    };
+    static_probe("Probe", "Mprobe", "Blocking test for a matched message.");
+    static_probe("Iprobe", "Improbe", "Nonblocking test for a matched message.");
+    static_probe("probe", "mprobe", "Blocking test for a matched message.");
+    static_probe("iprobe", "improbe", "Nonblocking test for a matched message.");
     add_constant<Message>(m, "MESSAGE_NULL", MPI_MESSAGE_NULL);
     add_constant<Message>(m, "MESSAGE_NO_PROC", MPI_MESSAGE_NO_PROC);
 }

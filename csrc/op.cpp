@@ -1,7 +1,9 @@
 // Reduction operations: the Op class, the predefined operations, and user operations made from
 // Python functions (Op.Create), which MPI calls back through a fixed table of trampolines.
 #include "core/callbacks.hpp"
-#include "core/pickled.hpp"
+#include "core/buffer.hpp"
+#include "core/msgbuffer.hpp"
+#include "core/objects.hpp"
 
 #include <exception>
 
@@ -166,6 +168,51 @@ nb::object Op::reduce(nb::handle self) {
                             .attr("methodcaller")("Create", user_ops.function(slot),
                                                   nb::bool_(user_op_commutes[slot]));
     return nb::make_tuple(create, nb::make_tuple(nb::borrow(self.type())));
+}
+
+bool object_op_supported(MPI_Op op) {
+    return op == MPI_SUM || op == MPI_PROD || op == MPI_MAX || op == MPI_MIN || op == MPI_LAND ||
+           op == MPI_LOR || op == MPI_LXOR || op == MPI_BAND || op == MPI_BOR || op == MPI_BXOR ||
+           op == MPI_REPLACE || op == MPI_NO_OP || op == MPI_MAXLOC || op == MPI_MINLOC;
+}
+
+// A predefined operation applied to Python objects, with Python's semantics.
+nb::object apply_op(MPI_Op op, nb::handle a, nb::handle b) {
+    auto result = [](PyObject *r) {
+        if (!r) throw nb::python_error();
+        return nb::steal(r);
+    };
+    auto truth = [](nb::handle x) {
+        int t = PyObject_IsTrue(x.ptr());
+        if (t < 0) throw nb::python_error();
+        return t != 0;
+    };
+    auto less = [](nb::handle x, nb::handle y) {
+        int t = PyObject_RichCompareBool(x.ptr(), y.ptr(), Py_LT);
+        if (t < 0) throw nb::python_error();
+        return t != 0;
+    };
+    if (op == MPI_SUM) return result(PyNumber_Add(a.ptr(), b.ptr()));
+    if (op == MPI_PROD) return result(PyNumber_Multiply(a.ptr(), b.ptr()));
+    if (op == MPI_MAX) return nb::borrow(less(a, b) ? b : a);
+    if (op == MPI_MIN) return nb::borrow(less(b, a) ? b : a);
+    if (op == MPI_LAND) return nb::bool_(truth(a) && truth(b));
+    if (op == MPI_LOR) return nb::bool_(truth(a) || truth(b));
+    if (op == MPI_LXOR) return nb::bool_(truth(a) != truth(b));
+    if (op == MPI_BAND) return result(PyNumber_And(a.ptr(), b.ptr()));
+    if (op == MPI_BOR) return result(PyNumber_Or(a.ptr(), b.ptr()));
+    if (op == MPI_BXOR) return result(PyNumber_Xor(a.ptr(), b.ptr()));
+    if (op == MPI_REPLACE) return nb::borrow(b);
+    if (op == MPI_NO_OP) return nb::borrow(a);
+    if (op == MPI_MAXLOC || op == MPI_MINLOC) {  // (value, index) pairs; ties: lower index
+        nb::handle av = a[0], bv = b[0];
+        bool a_wins = op == MPI_MAXLOC ? less(bv, av) : less(av, bv);
+        bool b_wins = op == MPI_MAXLOC ? less(av, bv) : less(bv, av);
+        if (a_wins) return nb::borrow(a);
+        if (b_wins) return nb::borrow(b);
+        return nb::borrow(less(b[1], a[1]) ? b : a);  // a tie: the pair with the lower index
+    }
+    throw nb::value_error("this operation cannot be applied to Python objects");
 }
 
 void bind_op(nb::module_ &m) {

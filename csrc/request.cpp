@@ -1,6 +1,6 @@
-// Requests: Request, Prequest and Grequest, completion (Wait/Test and their all/any/some
-// forms, uppercase and lowercase), and the registry of requests dropped while pending.
-#include "request.hpp"
+// Requests: Request, Prequest and Grequest, and completion (Wait/Test and their all/any/some
+// forms, uppercase and lowercase) over the progress engine (core/progress).
+#include "core/progress.hpp"
 
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
@@ -10,113 +10,6 @@
 #include <tuple>
 
 namespace mpipy {
-
-// ---------------------------------------------------------------------------------------------
-// Requests dropped (or freed) while MPI may still write to their memory stay here, with
-// their buffers pinned, until MPI completes them.
-
-namespace {
-
-struct Orphan {
-    MPI_Request handle;
-    std::shared_ptr<RequestState> state;
-};
-// Never destroyed: requests still pending when the process ends hold Python objects (buffers,
-// specs), which a static destructor would release after Python has finalized (a fatal error).
-std::vector<Orphan> &orphans = *new std::vector<Orphan>;
-bool reaping = false;  // reap_orphans is running (it may run Python code, even other threads)
-
-// Drive one request without blocking; true once MPI has completed it.
-bool poll(MPI_Request &h, RequestState *state, MPI_Status &status) {
-    if (state && state->multi_step()) return state->advance(h, false, status);
-    int flag = 0;
-    if (h == MPI_REQUEST_NULL) return true;
-    check(MPI_Test(&h, &flag, &status));
-    return flag != 0;
-}
-
-// The registry owns the request from now on; copies of the Python request see it as null.
-void adopt_orphan(MPI_Request h, std::shared_ptr<RequestState> state) {
-    state->released = true;
-    state->handle = MPI_REQUEST_NULL;
-    orphans.push_back({h, std::move(state)});
-}
-
-}  // namespace
-
-void reap_orphans() {
-    if (orphans.empty() || !mpi_active || reaping) return;
-    reaping = true;
-    // Work on a list of our own: polling and releasing buffers can run Python code that drops
-    // more requests (adopted into `orphans` meanwhile).
-    std::vector<Orphan> pending;
-    pending.swap(orphans);
-    for (size_t i = 0; i < pending.size();) {
-        Orphan &o = pending[i];
-        MPI_Status status;
-        bool done = false;
-        try {
-            done = poll(o.handle, o.state.get(), status);
-        } catch (...) {
-            done = true;  // failed requests no longer use their memory
-        }
-        if (done) {
-            if (o.handle != MPI_REQUEST_NULL) MPI_Request_free(&o.handle);  // persistent
-            pending[i] = std::move(pending.back());
-            pending.pop_back();
-        } else {
-            ++i;
-        }
-    }
-    for (Orphan &o : orphans) pending.push_back(std::move(o));
-    orphans.swap(pending);
-    reaping = false;
-    pending.clear();  // (now the list of nothing) outside the guarded section
-}
-
-// ---------------------------------------------------------------------------------------------
-// Receives that only mpipy can progress, polled by every blocking wait while they are pending.
-
-namespace {
-std::vector<std::weak_ptr<RequestState>> pollables;
-bool polling = false;
-}  // namespace
-
-void add_pollable(const std::shared_ptr<RequestState> &state) { pollables.push_back(state); }
-
-bool claimed_earlier(MPI_Comm comm, int source, int tag, const RequestState *self) {
-    for (const auto &weak : pollables) {
-        auto state = weak.lock();
-        if (!state || state->released) continue;
-        if (state.get() == self) return false;
-        if (state->claims(comm, source, tag)) return true;
-    }
-    return false;
-}
-
-bool progress_pending(const RequestState *self) {
-    reap_orphans();
-    if (pollables.empty() || !mpi_active) return false;
-    if (polling) return true;  // another wait (maybe in another thread) is polling them now
-    polling = true;
-    std::vector<std::shared_ptr<RequestState>> live;  // polling may add (or drop) requests
-    live.reserve(pollables.size());
-    for (const auto &weak : pollables)
-        if (auto state = weak.lock(); state && !state->released && state->needs_polling())
-            live.push_back(std::move(state));
-    bool waiting = false;
-    for (const auto &state : live) {
-        if (!state->busy) state->poll();
-        waiting |=
-            state.get() != self && !state->busy && !state->released && state->needs_polling();
-    }
-    std::erase_if(pollables, [](const std::weak_ptr<RequestState> &weak) {
-        auto state = weak.lock();
-        return !state || state->released || !state->needs_polling();
-    });
-    polling = false;
-    return waiting;
-}
 
 Request::~Request() {
     if (!state || state.use_count() != 1 || !mpi_active || state->released) return;
@@ -141,29 +34,6 @@ Request::~Request() {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-MPI_Status *status_arg(nb::handle status) {
-    if (status.is_none()) return MPI_STATUS_IGNORE;
-    if (!nb::isinstance<Status>(status))
-        throw nb::type_error("status must be an MPI.Status or None");
-    return &nb::inst_ptr<Status>(status)->status;
-}
-
-MPI_Status status_for(const MPI_Status *out) {
-    if (out != MPI_STATUS_IGNORE) return *out;
-    return Status().status;
-}
-
-nb::object make_request(MPI_Request h, std::shared_ptr<RequestState> state, bool persistent) {
-    reap_orphans();
-    nb::object obj = persistent ? new_handle<Prequest>(h) : new_handle<Request>(h);
-    if (state) {
-        state->persistent = persistent;
-        state->handle = h;
-        nb::inst_ptr<Request>(obj)->state = std::move(state);
-    }
-    return obj;
-}
 
 namespace {
 
@@ -325,13 +195,15 @@ std::vector<MPI_Status *> statuses_arg(nb::handle statuses, size_t n) {
     return out;
 }
 
-// MPI_ERR_IN_STATUS: report the error of the first failed request.
-[[noreturn]] void throw_in_status(int rc, const std::vector<MPI_Status> &statuses, size_t n) {
-    if (rc == MPI_ERR_IN_STATUS)
-        for (size_t i = 0; i < n; ++i)
-            if (statuses[i].MPI_ERROR != MPI_SUCCESS && statuses[i].MPI_ERROR != MPI_ERR_PENDING)
-                throw_mpi_error(statuses[i].MPI_ERROR);
-    throw_mpi_error(rc);
+// After every request of the list completed: their statuses copied out, their results.
+nb::list finish_all(RequestList &list, const std::vector<MPI_Status *> &outs,
+                    const std::vector<MPI_Status> &st) {
+    nb::list results;
+    for (size_t i = 0; i < list.size(); ++i) {
+        copy_status(outs[i], st[i]);
+        results.append(finish(*list.requests[i], st[i]));
+    }
+    return results;
 }
 
 nb::list wait_all(nb::handle requests, nb::handle statuses) {
@@ -366,22 +238,11 @@ nb::list wait_all(nb::handle requests, nb::handle statuses) {
         return results;
     }
     std::vector<MPI_Status> st(n);
-    const int count = static_cast<int>(n);
-    MPI_Request *handles = list.handles.data();
-    int rc = wait_progressing(
-        [&](bool &done) {
-            int flag = 0, rc = MPI_Testall(count, handles, &flag, st.data());
-            done = flag != 0;
-            return rc;
-        },
-        [&] { return MPI_Waitall(count, handles, st.data()); });
+    bool done;
+    int rc = complete_all(static_cast<int>(n), list.handles.data(), st.data(), true, done);
     list.write_back();
-    if (rc != MPI_SUCCESS) throw_in_status(rc, st, n);
-    for (size_t i = 0; i < n; ++i) {
-        copy_status(outs[i], st[i]);
-        results.append(finish(*list.requests[i], st[i]));
-    }
-    return results;
+    check(rc);
+    return finish_all(list, outs, st);
 }
 
 std::pair<bool, nb::object> test_all(nb::handle requests, nb::handle statuses) {
@@ -412,17 +273,12 @@ std::pair<bool, nb::object> test_all(nb::handle requests, nb::handle statuses) {
         return {true, wait_all(requests, statuses)};
     }
     std::vector<MPI_Status> st(n);
-    int flag = 0;
-    int rc = MPI_Testall(static_cast<int>(n), list.handles.data(), &flag, st.data());
+    bool done;
+    int rc = complete_all(static_cast<int>(n), list.handles.data(), st.data(), false, done);
     list.write_back();
-    if (rc != MPI_SUCCESS) throw_in_status(rc, st, n);
-    if (!flag) return {false, nb::none()};
-    nb::list results;
-    for (size_t i = 0; i < n; ++i) {
-        copy_status(outs[i], st[i]);
-        results.append(finish(*list.requests[i], st[i]));
-    }
-    return {true, results};
+    check(rc);
+    if (!done) return {false, nb::none()};
+    return {true, finish_all(list, outs, st)};
 }
 
 // (index, flag, result); index UNDEFINED when no request is active.
@@ -522,7 +378,7 @@ std::pair<nb::object, nb::object> test_some(nb::handle requests, nb::handle stat
         rc = MPI_Testsome(n, list.handles.data(), &outcount, indices.data(), st.data());
     }
     list.write_back();
-    if (rc != MPI_SUCCESS) throw_in_status(rc, st, outcount > 0 ? outcount : 0);
+    check(error_in_status(rc, st.data(), outcount > 0 ? static_cast<size_t>(outcount) : 0));
     if (outcount == MPI_UNDEFINED) return {nb::none(), nb::none()};
     std::vector<MPI_Status *> outs = statuses_arg(statuses, outcount);
     nb::list index_list, results;

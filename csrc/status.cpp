@@ -1,7 +1,7 @@
 // Status: the MPI_Status of a completed receive or probe, with its accessors.
 #include "core/msgbuffer.hpp"
 #include "core/objects.hpp"
-#include "core/pickled.hpp"
+#include "core/buffer.hpp"
 
 #include <nanobind/stl/vector.h>
 

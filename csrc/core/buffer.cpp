@@ -1,7 +1,9 @@
 // MPI.buffer (alias MPI.memory): a byte range exposed through the buffer protocol, over any
 // buffer-like object, memory mpipy allocates (received out-of-band parts) or memory MPI hands
 // out (Alloc_mem, Free_mem).
-#include "pickled.hpp"
+#include "buffer.hpp"
+#include "msgbuffer.hpp"
+#include "objects.hpp"
 
 #include <sys/mman.h>
 

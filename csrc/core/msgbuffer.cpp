@@ -413,4 +413,304 @@ void bind_buffer_constants(nb::module_ &m) {
     }
 }
 
+void parse_p2p(nb::handle spec, Access access, int peer, MessageBuffer &out) {
+    if (peer == MPI_PROC_NULL) {  // nothing moves: whatever the spec, MPI gets no buffer
+        out.addr = nullptr;
+        out.count = 0;
+        out.type = MPI_BYTE;
+        return;
+    }
+    parse_message(spec, access, out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collective specs.
+
+count_t to_count_t(MPI_Count n) {
+#if !MPIPY_HAVE_LARGE_COUNT
+    if (n > INT_MAX)
+        throw nb::value_error("count beyond 2**31-1 in a collective needs an MPI with MPI-4 "
+                              "large-count functions");
+#endif
+    return static_cast<count_t>(n);
+}
+
+namespace {
+
+// IN_PLACE where MPI allows it, where None means IN_PLACE too (as in mpi4py).
+bool in_place(nb::handle spec, bool in_place_ok) {
+    if (is_in_place(spec)) {
+        if (!in_place_ok) throw nb::value_error("IN_PLACE is not allowed for this buffer here");
+        return true;
+    }
+    return in_place_ok && spec.is_none();
+}
+
+}  // namespace
+
+// Plain spec; None is an empty buffer, IN_PLACE is MPI_IN_PLACE where allowed. With `blocks`
+// (block collectives) an inferred count is divided among that many processes.
+void parse_plain(nb::handle spec, Access access, CollSide &side, bool in_place_ok, int blocks) {
+    if (in_place(spec, in_place_ok)) {
+        side.buf.addr = MPI_IN_PLACE;
+        side.buf.count = 0;
+        side.buf.type = MPI_DATATYPE_NULL;
+    } else if (spec.is_none()) {
+        side.buf.addr = nullptr;
+        side.buf.count = 0;
+        side.buf.type = MPI_BYTE;
+    } else {
+        parse_message(spec, access, side.buf, blocks);
+    }
+    side.count = to_count_t(side.buf.count);
+}
+
+// A spec holding one block per process (Gather's receive buffer, Scatter's send buffer, ...):
+// a count given in it is per process, an inferred one is the buffer's divided among n.
+void parse_block(nb::handle spec, Access access, CollSide &side, bool in_place_ok, int n) {
+    parse_plain(spec, access, side, in_place_ok, n);
+}
+
+namespace {
+
+bool is_list_or_tuple(nb::handle obj) {
+    return PyList_Check(obj.ptr()) || PyTuple_Check(obj.ptr());
+}
+
+// One integer standing for every process, as opposed to a sequence of them: an integral
+// object that has no length (NumPy integers and zero-dimensional integer arrays included).
+bool is_integral(nb::handle obj) {
+    PyObject *o = obj.ptr();
+    if (PyLong_Check(o)) return true;
+    if (!PyIndex_Check(o)) return false;
+    if (PySequence_Check(o)) {
+        if (PySequence_Size(o) >= 0) return false;
+        PyErr_Clear();
+    }
+    PyObject *index = PyNumber_Index(o);
+    if (!index) {
+        PyErr_Clear();
+        return false;
+    }
+    Py_DECREF(index);
+    return true;
+}
+
+// Whether `count` items of `type` at byte offset `at` lie within the side's buffer. Only
+// checked for a pinned contiguous buffer: BOTTOM has absolute addresses, and a strided buffer's
+// derived datatype reaches where its author says.
+struct Bounds {
+    MPI_Count bytes = -1;  // -1: unchecked
+    explicit Bounds(const MessageBuffer &buf) {
+        if (!buf.pinned.empty() && PyBuffer_IsContiguous(&buf.pinned.view(), 'A'))
+            bytes = buf.pinned.view().len;
+    }
+    void check(MPI_Datatype type, MPI_Count count, MPI_Count at) const {
+        if (bytes < 0 || count == 0) return;
+        MPI_Count lb = 0, extent = 0, true_lb = 0, true_extent = 0;
+        mpipy::check(MPI_Type_get_extent_x(type, &lb, &extent));
+        mpipy::check(MPI_Type_get_true_extent_x(type, &true_lb, &true_extent));
+        const MPI_Count first = at + true_lb,
+                        last = at + (count - 1) * extent + true_lb + true_extent;
+        if (first < 0 || last > bytes)
+            spec_error(PyExc_ValueError, std::to_string(count) + " items at byte " +
+                                             std::to_string(at) + " reach bytes [" +
+                                             std::to_string(first) + ", " + std::to_string(last) +
+                                             "), outside the buffer's " + std::to_string(bytes));
+    }
+};
+
+MPI_Count extent_of(MPI_Datatype type) {
+    MPI_Count lb = 0, extent = 0;
+    check(MPI_Type_get_extent_x(type, &lb, &extent));
+    return extent;
+}
+
+void store_counts(CollSide &side, const std::vector<MPI_Count> &counts) {
+    for (MPI_Count c : counts) side.counts.push_back(to_count_t(c));
+}
+
+}  // namespace
+
+// n integers: one integer for all, or a sequence (list, tuple, NumPy array, ...) of n.
+std::vector<MPI_Count> integers(nb::handle obj, int n, const char *what) {
+    std::vector<MPI_Count> out;
+    if (is_integral(obj)) {
+        out.assign(static_cast<size_t>(n), index_arg(obj, what));
+        return out;
+    }
+    nb::object seq = nb::steal(PySequence_Fast(obj.ptr(), ""));
+    if (!seq.is_valid()) {
+        PyErr_Clear();
+        spec_error(PyExc_TypeError, std::string(what) + " must be an integer or a sequence, not " +
+                                        nb::type_name(obj.type()).c_str());
+    }
+    const Py_ssize_t len = PySequence_Fast_GET_SIZE(seq.ptr());
+    if (len != n)
+        spec_error(PyExc_ValueError,
+                   "expecting " + std::to_string(n) + " " + what + ", got " + std::to_string(len));
+    for (Py_ssize_t i = 0; i < len; ++i)
+        out.push_back(index_arg(PySequence_Fast_GET_ITEM(seq.ptr(), i), what));
+    return out;
+}
+
+void check_counts(const std::vector<MPI_Count> &counts) {
+    for (MPI_Count c : counts)
+        if (c < 0) spec_error(PyExc_ValueError, "negative count " + std::to_string(c));
+}
+
+// Vector spec, one block per process: buf, [buf, datatype], [buf, counts],
+// [buf, (counts, displs)], [buf, counts, datatype], [buf, (counts, displs), datatype],
+// [buf, counts, displs, datatype]. Counts and displacements (in datatype extents) are one
+// integer for all processes or a sequence of n; None counts split the buffer as evenly as
+// possible, None displacements pack the blocks, one integer d places block i at d * i.
+void parse_vector(nb::handle spec, Access access, CollSide &side, bool in_place_ok, int n) {
+    if (in_place(spec, in_place_ok)) {
+        parse_plain(spec, access, side, in_place_ok);
+        return;
+    }
+    const SpecParts parts = split_spec(spec, false);  // a list in second place: the counts
+    nb::handle buf = parts.buf, counts_obj = parts.counts, displs_obj = parts.displs,
+               type_obj = parts.type;
+    if (!parts.listed && spec.is_none())
+        spec_error(PyExc_TypeError, "expecting a buffer or a list/tuple, not None");
+    // The buffer's address and datatype; each block has its count.
+    parse_message(nb::make_tuple(buf, 0, type_obj.is_valid() ? type_obj : nb::none()), access,
+                  side.buf);
+    const Bounds bounds(side.buf);
+
+    std::vector<MPI_Count> counts, displs;
+    if (counts_obj.is_valid() && !counts_obj.is_none()) {
+        counts = integers(counts_obj, n, "counts");
+        check_counts(counts);
+    } else {  // the buffer's items, spread over the processes as evenly as possible
+        MPI_Count items = 0;
+        if (!side.buf.pinned.empty() && side.buf.pinned.view().len > 0) {
+            const MPI_Count bytes = side.buf.pinned.view().len, extent = extent_of(side.buf.type);
+            if (extent <= 0 || bytes % extent != 0)
+                spec_error(PyExc_ValueError, "cannot infer counts: buffer length " +
+                                                 std::to_string(bytes) +
+                                                 " is not a multiple of the datatype extent " +
+                                                 std::to_string(extent));
+            items = bytes / extent;
+        }
+        for (int i = 0; i < n; ++i) counts.push_back(items / n + (items % n > i ? 1 : 0));
+    }
+    if (!displs_obj.is_valid() || displs_obj.is_none()) {  // packed
+        MPI_Count at = 0;
+        for (MPI_Count c : counts) {
+            displs.push_back(at);
+            at += c;
+        }
+    } else if (is_integral(displs_obj)) {  // a stride
+        const MPI_Count stride = index_arg(displs_obj, "displacements");
+        for (int i = 0; i < n; ++i) displs.push_back(stride * i);
+    } else {
+        displs = integers(displs_obj, n, "displacements");
+    }
+    if (bounds.bytes >= 0) {
+        const MPI_Count extent = extent_of(side.buf.type);
+        for (int i = 0; i < n; ++i) bounds.check(side.buf.type, counts[i], displs[i] * extent);
+    } else if (side.buf.addr == MPI_BOTTOM && side.buf.pinned.empty()) {
+        const MPI_Count extent = extent_of(side.buf.type);
+        for (int i = 0; i < n; ++i) require_absolute(side.buf.type, counts[i], displs[i] * extent);
+    }
+    store_counts(side, counts);
+    store_displs(side, displs);
+}
+
+// Alltoallw's spec, with a datatype per process and displacements in bytes:
+// [buf, datatypes], [buf, (counts, displs), datatypes], [buf, counts, displs, datatypes].
+// Without counts and displacements each process gets one item at offset 0 (datatypes that
+// carry their own layout, as with BOTTOM); counts without displacements pack the blocks.
+void parse_vector_w(nb::handle spec, Access access, CollSide &side, bool in_place_ok, int n) {
+    if (in_place(spec, in_place_ok)) {
+        parse_plain(spec, access, side, in_place_ok);
+        return;
+    }
+    if (!is_list_or_tuple(spec))
+        spec_error(PyExc_TypeError, "expecting [buf, counts, displs, datatypes], not " +
+                                        std::string(nb::type_name(spec.type()).c_str()));
+    const Py_ssize_t len = PySequence_Fast_GET_SIZE(spec.ptr());
+    PyObject **items = PySequence_Fast_ITEMS(spec.ptr());
+    nb::handle buf = len ? items[0] : nullptr, counts_obj, displs_obj, types_obj;
+    if (len == 2) {
+        types_obj = items[1];
+    } else if (len == 3) {
+        if (!is_list_or_tuple(items[1]) || PySequence_Fast_GET_SIZE(items[1]) != 2)
+            spec_error(PyExc_ValueError, "expecting [buf, (counts, displs), datatypes]");
+        counts_obj = PySequence_Fast_ITEMS(items[1])[0];
+        displs_obj = PySequence_Fast_ITEMS(items[1])[1];
+        types_obj = items[2];
+    } else if (len == 4) {
+        counts_obj = items[1];
+        displs_obj = items[2];
+        types_obj = items[3];
+    } else {
+        spec_error(PyExc_ValueError,
+                   "expecting a list/tuple of 2 to 4 items, got " + std::to_string(len) + " items");
+    }
+    const bool no_counts = !counts_obj.is_valid() || counts_obj.is_none();
+    const bool no_displs = !displs_obj.is_valid() || displs_obj.is_none();
+
+    std::vector<MPI_Datatype> types;
+    if (is_instance<Datatype>(types_obj)) {  // one for all
+        types.assign(static_cast<size_t>(n), nb::inst_ptr<Datatype>(types_obj)->get());
+    } else {
+        nb::object seq = nb::steal(PySequence_Fast(types_obj.ptr(), ""));
+        if (!seq.is_valid()) {
+            PyErr_Clear();
+            spec_error(PyExc_TypeError, "expecting a sequence of datatypes");
+        }
+        const Py_ssize_t m = PySequence_Fast_GET_SIZE(seq.ptr());
+        if (m != n)
+            spec_error(PyExc_ValueError,
+                       "expecting " + std::to_string(n) + " datatypes, got " + std::to_string(m));
+        for (Py_ssize_t i = 0; i < m; ++i) {
+            nb::handle t = PySequence_Fast_GET_ITEM(seq.ptr(), i);
+            if (!is_instance<Datatype>(t))
+                spec_error(PyExc_TypeError, std::string("expecting an MPI.Datatype, not ") +
+                                                nb::type_name(t.type()).c_str());
+            types.push_back(nb::inst_ptr<Datatype>(t)->get());
+        }
+    }
+
+    if (buf.is_none() || is_bottom_constant(buf)) {  // absolute addresses in datatypes
+        if (no_counts) spec_error(PyExc_ValueError, "BOTTOM requires counts");
+        if (no_displs) spec_error(PyExc_ValueError, "BOTTOM requires displacements");
+        side.buf.pinned.release();
+        side.buf.addr = MPI_BOTTOM;
+    } else {
+        static nb::handle bytes_code = PyUnicode_InternFromString("B");
+        parse_message(nb::make_tuple(buf, 0, bytes_code), access, side.buf);
+    }
+    const Bounds bounds(side.buf);
+
+    std::vector<MPI_Count> counts, displs;
+    if (no_counts && no_displs) {
+        counts.assign(static_cast<size_t>(n), 1);
+        displs.assign(static_cast<size_t>(n), 0);
+    } else {
+        if (no_counts) spec_error(PyExc_TypeError, "displacements need counts");
+        counts = integers(counts_obj, n, "counts");
+        check_counts(counts);
+        if (no_displs) {  // packed, each block after the previous one
+            MPI_Count at = 0;
+            for (int i = 0; i < n; ++i) {
+                displs.push_back(at);
+                at += counts[i] * extent_of(types[i]);
+            }
+        } else {
+            displs = integers(displs_obj, n, "displacements");
+        }
+    }
+    for (int i = 0; i < n; ++i) {
+        bounds.check(types[i], counts[i], displs[i]);
+        if (side.buf.pinned.empty()) require_absolute(types[i], counts[i], displs[i]);  // BOTTOM
+    }
+    side.types = std::move(types);
+    store_counts(side, counts);
+    side.byte_displs.assign(displs.begin(), displs.end());
+}
+
 }  // namespace mpipy

@@ -6,6 +6,7 @@
 
 #include <climits>
 #include <utility>
+#include <vector>
 
 namespace mpipy {
 
@@ -172,5 +173,68 @@ class CallCount {
 // A count reported by MPI (status counts) for the given datatype, large counts included.
 MPI_Count status_count(const MPI_Status &status, MPI_Datatype type);
 MPI_Count status_elements(const MPI_Status &status, MPI_Datatype type);
+
+// A point-to-point message spec for a send to or receive from `peer`: with PROC_NULL nothing
+// moves, so the spec is ignored (None or anything else), as in mpi4py.
+void parse_p2p(nb::handle spec, Access access, int peer, MessageBuffer &out);
+
+// ---------------------------------------------------------------------------------------------
+// Collective specs (the buffer arguments of collectives, vector and neighbourhood ones included).
+
+// Count and displacement arrays as this MPI's vector collectives take them.
+#if MPIPY_HAVE_LARGE_COUNT
+using count_t = MPI_Count;
+using displ_t = MPI_Aint;
+#else
+using count_t = int;
+using displ_t = int;
+#endif
+
+// A count for a collective call; beyond int without large counts, a ValueError.
+count_t to_count_t(MPI_Count n);
+
+// A side of a collective (send or receive): the buffer, and for vector collectives the
+// per-process counts, displacements and (Alltoallw) datatypes. Arrays stay alive with the
+// request, as MPI requires for nonblocking collectives.
+struct CollSide {
+    MessageBuffer buf;
+    count_t count = 0;
+    std::vector<count_t> counts;
+    std::vector<displ_t> displs;
+    std::vector<MPI_Datatype> types;
+    std::vector<MPI_Aint> byte_displs;  // Alltoallw's (absolute addresses with BOTTOM)
+};
+
+// Per-process integers: one integer for all n, or a sequence of n (counts, displacements); and
+// a ValueError for a negative count among them.
+std::vector<MPI_Count> integers(nb::handle obj, int n, const char *what);
+void check_counts(const std::vector<MPI_Count> &counts);
+
+// Displacements stored as this MPI's vector collectives take them.
+template <class T> void store_displs(CollSide &side, const std::vector<T> &displs) {
+    for (T d : displs) {
+        if (sizeof(displ_t) == sizeof(int) && (d > INT_MAX || d < INT_MIN))
+            throw nb::value_error("displacement beyond 2**31-1 needs MPI-4 large counts");
+        side.displs.push_back(static_cast<displ_t>(d));
+    }
+}
+
+// A plain spec; None is an empty buffer, IN_PLACE (or None where in_place_ok) is MPI_IN_PLACE
+// where allowed. With `blocks` (block collectives) an inferred count is divided among that many
+// processes.
+void parse_plain(nb::handle spec, Access access, CollSide &side, bool in_place_ok, int blocks = 1);
+// A spec holding one block per process (Gather's receive buffer, Scatter's send buffer, ...): a
+// count given in it is per process, an inferred one is the buffer's divided among n.
+void parse_block(nb::handle spec, Access access, CollSide &side, bool in_place_ok, int n);
+// A vector spec (counts and displacements per process) and Alltoallw's (datatypes too).
+void parse_vector(nb::handle spec, Access access, CollSide &side, bool in_place_ok, int n);
+void parse_vector_w(nb::handle spec, Access access, CollSide &side, bool in_place_ok, int n);
+
+// A per-process or per-neighbour array as MPI gets it: never null, since MPIs reject null
+// arrays even for a process without neighbours (Open MPI for counts, MPICH for buffers).
+template <class T> T *nonnull(std::vector<T> &v) {
+    static T none{};
+    return v.empty() ? &none : v.data();
+}
 
 }  // namespace mpipy

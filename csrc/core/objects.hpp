@@ -145,8 +145,9 @@ void require_committed(MPI_Datatype t);
 // The MPI_Info of an optional info argument: None is MPI_INFO_NULL (info.cpp).
 MPI_Info info_arg(nb::handle info);
 
-// Set ERRORS_RETURN on a communicator mpipy creates or receives, so errors raise.
-void set_errors_return(MPI_Comm comm);
+// Set the error handler rc.errors chose (ERRORS_RETURN by default, so errors raise) on a
+// communicator mpipy creates or receives.
+void set_default_errhandler(MPI_Comm comm);
 
 // Registration, one per concept family, in dependency order.
 void bind_errors(nb::module_ &m);
@@ -220,8 +221,10 @@ void delete_python_attributes();
 // (indegree, outdegree) of a topology communicator, as neighbour collectives count them.
 std::pair<int, int> topology_degrees(MPI_Comm comm);
 
-// A predefined operation applied to Python objects (MPI.SUM(a, b) is a + b, ...).
+// A predefined operation applied to Python objects (MPI.SUM(a, b) is a + b, ...), and whether
+// apply_op knows op (op.cpp).
 nb::object apply_op(MPI_Op op, nb::handle a, nb::handle b);
+bool object_op_supported(MPI_Op op);
 // The Python function of a user operation made by Op.Create (an invalid object otherwise), and
 // the exception it raised inside an MPI call, raised after the call (op.cpp).
 nb::object user_op_function(MPI_Op op);
@@ -231,9 +234,5 @@ void bind_win(nb::module_ &m);
 void bind_file(nb::module_ &m);
 void bind_session(nb::module_ &m);
 void bind_objmodel(nb::module_ &m);
-
-// Called by the environment once MPI is initialized (set error handlers, cache tables).
-void comm_after_init();
-void datatype_after_init();
 
 }  // namespace mpipy

@@ -1,6 +1,9 @@
-// Pickled transport of Python objects: MPI.pickle (class Pickle), pickling with out-of-band
-// buffers, the private communicator for out-of-band parts, and world-rank translation.
+// Python objects as bytes: MPI.pickle (class Pickle), pickling with out-of-band buffers, and the
+// framing of a stream with the trailer that announces its parts (see pickled.hpp).
 #include "pickled.hpp"
+
+#include "buffer.hpp"
+#include "transport.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -139,89 +142,12 @@ nb::object dumps(const Pickle &pickler, nb::handle obj, nb::object *parts,
     return data;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Out-of-band parts travel on a private duplicate of COMM_WORLD, addressed by world rank.
-
-MPI_Comm private_world = MPI_COMM_NULL;
-int private_tag_ub = 32767;
-std::atomic<unsigned> next_part_tag{0};
-int rank_map_keyval = MPI_KEYVAL_INVALID;
-
-struct RankMap {
-    bool inter = false;
-    std::vector<int> local, remote;  // world rank of each rank of the local/remote group
-};
-
-int rank_map_delete(MPI_Comm, int, void *value, void *) {
-    delete static_cast<RankMap *>(value);
-    return MPI_SUCCESS;
-}
-
-std::vector<int> to_world(MPI_Group group) {
-    int n = 0;
-    check(MPI_Group_size(group, &n));
-    std::vector<int> ranks(n), world(n);
-    for (int i = 0; i < n; ++i) ranks[i] = i;
-    MPI_Group world_group;
-    check(MPI_Comm_group(MPI_COMM_WORLD, &world_group));
-    int rc = MPI_Group_translate_ranks(group, n, ranks.data(), world_group, world.data());
-    MPI_Group_free(&world_group);
-    check(rc);
-    return world;
-}
-
-const RankMap &rank_map(MPI_Comm comm) {
-    RankMap *map = nullptr;
-    int flag = 0;
-    check(MPI_Comm_get_attr(comm, rank_map_keyval, &map, &flag));
-    if (flag) return *map;
-    auto fresh = std::make_unique<RankMap>();
-    int inter = 0;
-    check(MPI_Comm_test_inter(comm, &inter));
-    fresh->inter = inter != 0;
-    MPI_Group group;
-    check(MPI_Comm_group(comm, &group));
-    fresh->local = to_world(group);
-    MPI_Group_free(&group);
-    if (inter) {
-        check(MPI_Comm_remote_group(comm, &group));
-        fresh->remote = to_world(group);
-        MPI_Group_free(&group);
-    }
-    check(MPI_Comm_set_attr(comm, rank_map_keyval, fresh.get()));
-    return *fresh.release();
-}
-
 constexpr char trailer_magic[8] = {'\0', 'm', 'p', 'i', 'p', 'y', '5', '\0'};
 
 }  // namespace
 
-int world_rank_of_peer(MPI_Comm comm, int rank) {
-    if (private_world == MPI_COMM_NULL || rank < 0) return MPI_UNDEFINED;
-    if (comm == MPI_COMM_WORLD) return rank;
-    const RankMap &map = rank_map(comm);
-    const std::vector<int> &ranks = map.inter ? map.remote : map.local;
-    return rank < static_cast<int>(ranks.size()) ? ranks[rank] : MPI_UNDEFINED;
-}
-
-bool parts_reach_all(MPI_Comm comm) {
-    if (private_world == MPI_COMM_NULL) return false;
-    if (comm == MPI_COMM_WORLD) return true;
-    const RankMap &map = rank_map(comm);
-    for (const std::vector<int> *ranks : {&map.local, &map.remote})
-        for (int r : *ranks)
-            if (r == MPI_UNDEFINED) return false;
-    return true;
-}
-
-MPI_Comm parts_comm() { return private_world; }
-
 StandardPickle::StandardPickle() : previous_(pickle_override) { pickle_override = standard_pickle; }
 StandardPickle::~StandardPickle() { pickle_override = static_cast<Pickle *>(previous_); }
-
-int new_part_tag() {
-    return 1 + static_cast<int>(next_part_tag.fetch_add(1) % unsigned(private_tag_ub));
-}
 
 void pickle_outgoing(nb::handle obj, MPI_Comm comm, int dest, OutgoingObject &out) {
     out.world_dest =
@@ -325,24 +251,6 @@ nb::object IncomingObject::load() const {
     nb::list buffers;
     for (const nb::object &part : parts) buffers.append(part);
     return unpickle(stream, buffers);
-}
-
-void pickled_after_init() {
-    if (private_world != MPI_COMM_NULL) return;
-    check(
-        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, rank_map_delete, &rank_map_keyval, nullptr));
-    check(MPI_Comm_dup(MPI_COMM_WORLD, &private_world));
-    MPI_Comm_set_errhandler(private_world, MPI_ERRORS_RETURN);
-    check(MPI_Comm_set_name(private_world, "mpipy-private"));
-    int *ub = nullptr, flag = 0;
-    check(MPI_Comm_get_attr(MPI_COMM_WORLD, MPI_TAG_UB, &ub, &flag));
-    if (flag && ub) private_tag_ub = *ub;
-}
-
-void pickled_before_finalize() {
-    if (private_world != MPI_COMM_NULL) MPI_Comm_free(&private_world);
-    private_world = MPI_COMM_NULL;
-    if (rank_map_keyval != MPI_KEYVAL_INVALID) MPI_Comm_free_keyval(&rank_map_keyval);
 }
 
 void bind_pickle(nb::module_ &m) {

@@ -1,5 +1,6 @@
-// Python objects on the wire: pickling (MPI.pickle) and the transport of one object as one
-// MPI message, plus out-of-band parts (pickle protocol 5 buffers) sent zero-copy.
+// Python objects as bytes: pickling (MPI.pickle), with out-of-band parts (pickle protocol 5
+// buffers) left in place to be sent zero-copy, and the framing of one object's messages. The
+// transport (transport.hpp) moves them.
 //
 // Wire format. The first message, on the user's communicator, source and tag, is the pickle
 // stream itself. When large buffers travel out of band, a trailer follows the stream:
@@ -34,11 +35,6 @@ void pickle_outgoing(nb::handle obj, MPI_Comm comm, int dest, OutgoingObject &ou
 // where the parts go is the caller's business (collectives).
 void pickle_object(nb::handle obj, bool oob, OutgoingObject &out);
 
-// World rank of a peer of comm (a destination or a source), or MPI_UNDEFINED.
-int world_rank_of_peer(MPI_Comm comm, int rank);
-// Whether every peer of comm can be reached by out-of-band parts (all are in COMM_WORLD).
-bool parts_reach_all(MPI_Comm comm);
-
 // One received first message: the bytes, and (after parse) where the stream ends and
 // which parts follow.
 struct IncomingObject {
@@ -60,31 +56,6 @@ struct IncomingObject {
     nb::object load() const;
 };
 
-// The private communicator for out-of-band parts (a dup of COMM_WORLD, made at init), and a
-// tag on it for one object's messages, drawn from a per-process counter.
-MPI_Comm parts_comm();
-int new_part_tag();
-
-// A fresh MPI.buffer of n bytes (huge-page backed when large) and its address.
-nb::object allocate_buffer(MPI_Count n, void **addr);
-
-// An MPI.buffer over memory that `base` owns (kept alive as long as the buffer).
-nb::object buffer_of(void *addr, Py_ssize_t size, bool readonly, nb::handle base);
-
-// Parts on the private communicator (p2p_obj.cpp): nonblocking sends of out's parts to a
-// world rank (buffered mode for a bsend's), receives of in's parts (after parse), appended to
-// `requests`; wait_requests completes them all, even after an error, while pending object
-// receives progress.
-int post_part_sends(const OutgoingObject &out, int world_dest, std::vector<MPI_Request> &requests,
-                    bool buffered = false);
-int post_part_receives(IncomingObject &in, std::vector<MPI_Request> &requests);
-int wait_requests(std::vector<MPI_Request> &requests);
-
-// Blocking send of an object pickled for (comm, dest) (out.world_dest set), and receive of one,
-// as Comm.send and Comm.recv(None, ...) do (p2p_obj.cpp).
-void send_pickled(const OutgoingObject &out, MPI_Comm comm, int dest, int tag);
-nb::object recv_pickled(MPI_Comm comm, int source, int tag, MPI_Status *status);
-
 // The loads of a stream by the Pickle in use: MPI.pickle, or the one MPI._pickle_call set on
 // this thread (pkl5.pickle, within pkl5's calls).
 nb::object unpickle(nb::handle data, nb::handle buffers);
@@ -102,8 +73,5 @@ class StandardPickle {
   private:
     void *previous_;  // the Pickle in use before
 };
-
-void pickled_after_init();
-void pickled_before_finalize();
 
 }  // namespace mpipy

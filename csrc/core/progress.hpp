@@ -1,11 +1,13 @@
-// Requests: what a pending request owns, and the helpers other families use to create
-// requests and to complete them.
+// The progress engine: what a pending request owns (RequestState), the receives only mpipy can
+// move forward (object receives still matching their message), polled by every blocking wait
+// while they are pending, and the orphans (requests dropped while MPI still uses their memory).
 #pragma once
 
-#include "core/msgbuffer.hpp"
-#include "core/objects.hpp"
+#include "msgbuffer.hpp"
+#include "objects.hpp"
 
 #include <array>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -91,9 +93,26 @@ inline int wait_request(MPI_Request &request, MPI_Status *status) {
         [&] { return MPI_Wait(&request, status); });
 }
 
-// Parse a point-to-point message spec for a send to or receive from `peer`: with PROC_NULL
-// nothing moves, so the spec is ignored (None or anything else), as in mpi4py (p2p.cpp).
-void parse_p2p(nb::handle spec, Access access, int peer, MessageBuffer &out);
+// Complete n requests, as MPI_Waitall (`blocking`, the way wait_progressing does) or MPI_Testall
+// (sets `done`) would. An MPI_ERR_IN_STATUS becomes the first failed request's error.
+int complete_all(int n, MPI_Request *requests, MPI_Status *statuses, bool blocking, bool &done);
+
+// The error MPI_ERR_IN_STATUS stands for: the first failed request's among n statuses.
+int error_in_status(int rc, const MPI_Status *statuses, size_t n);
+
+// complete_all, blocking, of every request (even after an error: the caller's memory goes away
+// next, so a failed wait still completes the rest, ignoring their errors).
+int wait_requests(std::vector<MPI_Request> &requests);
+
+// MPI_Improbe for a receive emulated by mpipy (`self`; nullptr for a blocking recv, posted
+// after all of them): a message that a receive posted earlier would match is left to it.
+int improbe_in_order(MPI_Comm comm, int source, int tag, const RequestState *self, int *flag,
+                     MPI_Message *msg, MPI_Status *status);
+
+// Orphans: the registry owns a request dropped while pending (copies of the Python request see
+// it as null from now on) until MPI completes it; reap_orphans polls them (cheap when none).
+void adopt_orphan(MPI_Request h, std::shared_ptr<RequestState> state);
+void reap_orphans();
 
 // A new Python request object (Request, or Prequest when persistent) for handle h.
 nb::object make_request(MPI_Request h, std::shared_ptr<RequestState> state, bool persistent);
@@ -105,8 +124,5 @@ MPI_Status *status_arg(nb::handle status);
 // ignored), so that fields MPI leaves alone (MPI_ERROR, after a single completion) keep the
 // caller's values instead of stack garbage.
 MPI_Status status_for(const MPI_Status *out);
-
-// Poll requests that were dropped while MPI still used their memory (cheap when none).
-void reap_orphans();
 
 }  // namespace mpipy
