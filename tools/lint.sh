@@ -36,7 +36,7 @@ fi
 CLANG_FORMAT=${CLANG_FORMAT:-$tools/bin/clang-format}
 RUFF=${RUFF:-$tools/bin/ruff}
 
-cpp_files=(csrc/*.cpp csrc/*.hpp csrc/core/*.cpp csrc/core/*.hpp)
+cpp_files=(csrc/*.cpp csrc/core/*.cpp csrc/core/*.hpp)
 py_dirs=()
 for d in src tests benchmarks tools demo; do [ -d "$d" ] && py_dirs+=("$d"); done
 
