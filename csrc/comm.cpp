@@ -313,7 +313,7 @@ CommClasses bind_comm(nb::module_ &m) {
             "Set_name",
             [](const Comm &self, nb::handle name) {
                 MPI_Comm comm = self.get();
-                check(MPI_Comm_set_name(comm, to_string(name, "name").c_str()));
+                check(MPI_Comm_set_name(comm, str_arg(name, "name").c_str()));
             },
             nb::arg("name"), "Set the print name for this communicator.")
         .def_prop_rw(
@@ -458,7 +458,7 @@ CommClasses bind_comm(nb::module_ &m) {
         [](nb::handle group, nb::handle stringtag, nb::handle info, nb::handle errhandler) {
             require_active();
             MPI_Group g = group_arg(group);
-            std::string tag = to_string(stringtag, "stringtag");
+            std::string tag = str_arg(stringtag, "stringtag");
             MPI_Errhandler eh = errhandler_arg(errhandler);
             MPI_Info inf = info_arg(info);
             MPI_Comm out = MPI_COMM_NULL;
@@ -548,7 +548,7 @@ CommClasses bind_comm(nb::module_ &m) {
            nb::handle stringtag, nb::handle info, nb::handle errhandler) {
             require_active();
             MPI_Group lg = group_arg(local_group), rg = group_arg(remote_group);
-            std::string tag = to_string(stringtag, "stringtag");
+            std::string tag = str_arg(stringtag, "stringtag");
             MPI_Errhandler eh = errhandler_arg(errhandler);
             MPI_Info inf = info_arg(info);
             MPI_Comm out = MPI_COMM_NULL;

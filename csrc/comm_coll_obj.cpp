@@ -1,13 +1,12 @@
-// Collective communication of Python objects (lowercase methods). An object's pickle stream
-// moves with MPI collectives (sizes first, then bytes); its large buffers travel out of band,
-// zero-copy, after it (broadcasts for bcast, point-to-point messages on the private
-// communicator otherwise). Reductions and scans combine with the Python-level operation over a
-// binomial tree / recursive doubling on a private communicator (a duplicate of an
+// Collective communication of Python objects (lowercase methods). Small pickle streams ride in
+// fixed-size slots of one MPI collective; larger ones follow (see Slot); large buffers travel
+// out of band, zero-copy, after them (broadcasts for bcast, the transport's PartTraffic on the
+// private communicator otherwise). Reductions and scans combine with the Python-level operation
+// over a binomial tree / recursive doubling on a private communicator (a duplicate of an
 // intracommunicator, the merge of an intercommunicator), created at the first object reduction
 // (a collective call) and freed with the user's communicator. Like mpi4py, every process gets
 // its own copy of what it receives, the root too.
 #include "core/transport.hpp"
-#include "core/progress.hpp"
 
 #include <cstring>
 #include <stdexcept>

@@ -163,7 +163,7 @@ template <PortFunction mpi_function>
 nb::object meet_at_port(const Intracomm &self, nb::handle port_name, nb::handle info, int root) {
     MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
     // The port name matters at the root only (elsewhere it may be None).
-    std::string port = rank_in(comm) == root ? to_string(port_name, "port_name") : std::string();
+    std::string port = rank_in(comm) == root ? str_arg(port_name, "port_name") : std::string();
     MPI_Info inf = info_arg(info);
     int rc;
     {
@@ -313,15 +313,15 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
         "Close_port",
         [](nb::handle port_name) {
             require_active();
-            check(MPI_Close_port(to_string(port_name, "port_name").c_str()));
+            check(MPI_Close_port(str_arg(port_name, "port_name").c_str()));
         },
         nb::arg("port_name"), "Close a port.");
     m.def(
         "Publish_name",
         [](nb::handle service_name, nb::handle port_name, nb::handle info) {
             require_active();
-            check(MPI_Publish_name(to_string(service_name, "service_name").c_str(), info_arg(info),
-                                   to_string(port_name, "port_name").c_str()));
+            check(MPI_Publish_name(str_arg(service_name, "service_name").c_str(), info_arg(info),
+                                   str_arg(port_name, "port_name").c_str()));
         },
         nb::arg("service_name"), nb::arg("port_name"), nb::arg("info").none() = nb::none(),
         "Publish a service name.");
@@ -329,8 +329,8 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
         "Unpublish_name",
         [](nb::handle service_name, nb::handle port_name, nb::handle info) {
             require_active();
-            check(MPI_Unpublish_name(to_string(service_name, "service_name").c_str(),
-                                     info_arg(info), to_string(port_name, "port_name").c_str()));
+            check(MPI_Unpublish_name(str_arg(service_name, "service_name").c_str(), info_arg(info),
+                                     str_arg(port_name, "port_name").c_str()));
         },
         nb::arg("service_name"), nb::arg("port_name"), nb::arg("info").none() = nb::none(),
         "Unpublish a service name.");
@@ -338,7 +338,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
         "Lookup_name",
         [](nb::handle service_name, nb::handle info) {
             require_active();
-            std::string name = to_string(service_name, "service_name");
+            std::string name = str_arg(service_name, "service_name");
             PortName port(info_arg(info));
             int rc;
             {

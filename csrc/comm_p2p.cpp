@@ -1,7 +1,7 @@
-// Point-to-point communication of buffers: send modes, receives, send-receive, probes,
-// nonblocking and persistent forms, matched receives (Message), and the buffered-send buffer.
+// Point-to-point communication of buffers (uppercase Comm methods): send modes, receives,
+// send-receive, probes (Mprobe/Improbe make the Message that message.cpp receives), nonblocking
+// and persistent forms, and the buffered-send buffer.
 #include "core/transport.hpp"
-#include "core/progress.hpp"
 
 #include <cstring>
 #include <map>

@@ -690,7 +690,7 @@ nb::class_<Datatype> bind_datatype(nb::module_ &m) {
             "Set_name",
             [](const Datatype &self, nb::handle name) {
                 MPI_Datatype t = self.get();
-                check(MPI_Type_set_name(t, to_string(name, "name").c_str()));
+                check(MPI_Type_set_name(t, str_arg(name, "name").c_str()));
             },
             nb::arg("name"), "Set the print name for this datatype.")
         .def_prop_rw(
@@ -766,7 +766,7 @@ nb::class_<Datatype> bind_datatype(nb::module_ &m) {
         .def_static(
             "fromcode",
             [](nb::handle code) {
-                std::string text = to_string(code, "code");
+                std::string text = str_arg(code, "code");
                 MPI_Datatype t =
                     text.empty() ? MPI_DATATYPE_NULL : datatype_for_format(text.c_str());
                 if (t == MPI_DATATYPE_NULL)

@@ -66,7 +66,7 @@ static int init_thread(int required) {
     int provided = MPI_THREAD_SINGLE;
     int rc;
     {
-        nb::gil_scoped_release nogil;
+        ReleaseGIL nogil;
         rc = MPI_Init_thread(nullptr, nullptr, required, &provided);
     }
     check(rc);
@@ -277,7 +277,7 @@ void bind_environment(nb::module_ &m) {
             mpi_active = false;
             int rc;
             {
-                nb::gil_scoped_release nogil;
+                ReleaseGIL nogil;
                 rc = MPI_Finalize();
             }
             check(rc);

@@ -413,7 +413,7 @@ void bind_errors(nb::module_ &m) {
         "Add_error_string",
         [](int errorcode, nb::handle string) {
             require_active();
-            std::string text = to_string(string, "string");
+            std::string text = str_arg(string, "string");
             require_valid_code(errorcode);
             check(MPI_Add_error_string(errorcode, text.c_str()));
         },

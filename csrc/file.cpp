@@ -12,7 +12,7 @@ void bind_file(nb::module_ &m) {
             MPI_File file = self.get();
             int rc;
             {
-                nb::gil_scoped_release nogil;
+                ReleaseGIL nogil;
                 rc = MPI_File_close(&file);
             }
             check(rc);

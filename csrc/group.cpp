@@ -255,7 +255,7 @@ void bind_group(nb::module_ &m) {
             if (!nb::isinstance<Session>(session))
                 throw nb::type_error("session must be an MPI.Session");
             MPI_Session s = nb::inst_ptr<Session>(session)->get();
-            std::string name = to_string(pset_name, "pset_name");
+            std::string name = str_arg(pset_name, "pset_name");
             MPI_Group out = MPI_GROUP_NULL;
             check(MPI_Group_from_session_pset(s, name.c_str(), &out));
             return new_group(out);

@@ -22,14 +22,14 @@ namespace {
 // know (MPICH silently truncates at the limit, Open MPI refuses): refused here, by MPI's
 // error classes, so that nothing is lost in silence.
 std::string info_key(nb::handle key) {
-    std::string k = to_string(key, "key");
+    std::string k = str_arg(key, "key");
     if (k.empty() || k.size() >= static_cast<size_t>(MPI_MAX_INFO_KEY))
         throw MpiError{MPI_ERR_INFO_KEY};
     return k;
 }
 
 std::string info_value(nb::handle value) {
-    std::string v = to_string(value, "value");
+    std::string v = str_arg(value, "value");
     if (v.size() >= static_cast<size_t>(MPI_MAX_INFO_VAL)) throw MpiError{MPI_ERR_INFO_VALUE};
     return v;
 }
@@ -156,9 +156,9 @@ void bind_info(nb::module_ &m) {
                 // argv: None, one str (a single argument), or any iterable of str.
                 std::vector<std::string> strings;
                 if (nb::isinstance<nb::str>(args))
-                    strings.push_back(to_string(args, "args"));
+                    strings.push_back(str_arg(args, "args"));
                 else if (!args.is_none())
-                    for (nb::handle a : nb::iter(args)) strings.push_back(to_string(a, "args"));
+                    for (nb::handle a : nb::iter(args)) strings.push_back(str_arg(a, "args"));
                 std::vector<char *> argv;
                 for (auto &s : strings) argv.push_back(s.data());
                 argv.push_back(nullptr);

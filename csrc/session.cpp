@@ -13,7 +13,7 @@ void bind_session(nb::module_ &m) {
             MPI_Session session = self.get();
             int rc;
             {
-                nb::gil_scoped_release nogil;
+                ReleaseGIL nogil;
                 rc = MPI_Session_finalize(&session);
             }
             check(rc);

@@ -12,7 +12,7 @@ void bind_win(nb::module_ &m) {
             MPI_Win win = self.get();
             int rc;
             {
-                nb::gil_scoped_release nogil;
+                ReleaseGIL nogil;
                 rc = MPI_Win_free(&win);
             }
             check(rc);

@@ -609,3 +609,21 @@ except MPI.Exception:
         assert rc == 0 and "RETURNED" in out, err
     else:
         assert rc != 0 and "RETURNED" not in out
+
+
+def test_get_include_holds_the_c_header():
+    # The folder exists in every install (editable, wheel, dev build) and holds the header a C
+    # extension includes as <mpipy/mpipy.h>, whose version matches the package's.
+    import os
+    import re
+
+    include = mpipy.get_include()
+    header = os.path.join(include, "mpipy", "mpipy.h")
+    assert os.path.isdir(include)
+    with open(header) as f:
+        text = f.read()
+    version = tuple(
+        int(re.search(rf"#define MPIPY_VERSION_{part} (\d+)", text).group(1))
+        for part in ("MAJOR", "MINOR", "PATCH")
+    )
+    assert version == tuple(int(x) for x in mpipy.__version__.split(".")[:3])

@@ -84,7 +84,7 @@ void throw_cannot_serialize(nb::handle self) {
                               .c_str());
 }
 
-std::string to_string(nb::handle obj, const char *what) {
+std::string str_arg(nb::handle obj, const char *what) {
     if (!nb::isinstance<nb::str>(obj))
         throw nb::type_error(
             (std::string(what) + " must be a str, not " + nb::type_name(obj.type()).c_str())

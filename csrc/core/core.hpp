@@ -209,8 +209,9 @@ template <class Kind> struct Handle {
     }
 };
 
-// isinstance for hot paths: nanobind's own looks the C++ type up in a hash table each time.
-template <class T> bool is_instance(nb::handle h) {
+// nb::isinstance for hot paths, with the Python type cached: nanobind's own looks the C++ type
+// up in a hash table each time.
+template <class T> bool isinstance_cached(nb::handle h) {
     static PyTypeObject *const type = reinterpret_cast<PyTypeObject *>(nb::type<T>().ptr());
     return PyObject_TypeCheck(h.ptr(), type);
 }
@@ -219,7 +220,7 @@ template <class T> bool is_instance(nb::handle h) {
 // a subclass (COMM_WORLD is an Intracomm, Send is Comm's), this is much cheaper than
 // nanobind's conversion to `const T &`, which the per-message methods feel.
 template <class T> T &self_as(nb::handle self) {
-    if (!is_instance<T>(self)) [[unlikely]]
+    if (!isinstance_cached<T>(self)) [[unlikely]]
         throw nb::type_error("method called on an object of the wrong class");
     return *nb::inst_ptr<T>(self);
 }
@@ -470,8 +471,8 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
 // (see PortName in dpm.cpp).
 constexpr int port_name_capacity = MPI_MAX_PORT_NAME > 1024 ? MPI_MAX_PORT_NAME : 1024;
 
-// Convert a Python str to std::string with a clear error for other types.
-std::string to_string(nb::handle obj, const char *what);
+// A str argument as std::string; a TypeError naming `what` for other types.
+std::string str_arg(nb::handle obj, const char *what);
 
 // Get_name of a null handle: MPI's name for it ("MPI_COMM_NULL"), which MPICH gives and other
 // MPIs may refuse, given here without asking MPI.

@@ -19,7 +19,7 @@ MPI_Count to_count(nb::handle obj, const char *what) {
 }
 
 MPI_Datatype to_datatype(nb::handle obj) {
-    if (is_instance<Datatype>(obj)) {
+    if (isinstance_cached<Datatype>(obj)) {
         MPI_Datatype type = nb::inst_ptr<Datatype>(obj)->handle;
         if (type == MPI_DATATYPE_NULL) spec_error(PyExc_ValueError, "datatype is DATATYPE_NULL");
         require_committed(type);  // before MPI, which may not check
@@ -39,7 +39,7 @@ MPI_Datatype to_datatype(nb::handle obj) {
 
 // What may follow the buffer in [buf, datatype]: an MPI.Datatype or a type code.
 bool is_datatype_spec(nb::handle obj) {
-    return is_instance<Datatype>(obj) || PyUnicode_Check(obj.ptr());
+    return isinstance_cached<Datatype>(obj) || PyUnicode_Check(obj.ptr());
 }
 
 bool is_predefined(MPI_Datatype type) { return combiner_of(type) == MPI_COMBINER_NAMED; }
@@ -654,7 +654,7 @@ void parse_vector_w(nb::handle spec, Access access, CollSide &side, bool in_plac
     const bool no_displs = !displs_obj.is_valid() || displs_obj.is_none();
 
     std::vector<MPI_Datatype> types;
-    if (is_instance<Datatype>(types_obj)) {  // one for all
+    if (isinstance_cached<Datatype>(types_obj)) {  // one for all
         types.assign(static_cast<size_t>(n), nb::inst_ptr<Datatype>(types_obj)->get());
     } else {
         nb::object seq = nb::steal(PySequence_Fast(types_obj.ptr(), ""));
@@ -668,7 +668,7 @@ void parse_vector_w(nb::handle spec, Access access, CollSide &side, bool in_plac
                        "expecting " + std::to_string(n) + " datatypes, got " + std::to_string(m));
         for (Py_ssize_t i = 0; i < m; ++i) {
             nb::handle t = PySequence_Fast_GET_ITEM(seq.ptr(), i);
-            if (!is_instance<Datatype>(t))
+            if (!isinstance_cached<Datatype>(t))
                 spec_error(PyExc_TypeError, std::string("expecting an MPI.Datatype, not ") +
                                                 nb::type_name(t.type()).c_str());
             types.push_back(nb::inst_ptr<Datatype>(t)->get());

@@ -8,6 +8,8 @@
 
 namespace mpipy {
 
+// Python object for a communicator handle, of the subclass matching what it is
+// (Intercomm, Cartcomm, Graphcomm, Distgraphcomm or Intracomm).
 nb::object wrap_comm(MPI_Comm comm);
 
 struct Comm : Handle<CommKind> {
@@ -119,10 +121,6 @@ struct Session : Handle<SessionKind> {
     using Handle::Handle;
 };
 #endif
-
-// Python object for a communicator handle, of the subclass matching what it is
-// (Intercomm, Cartcomm, Graphcomm, Distgraphcomm or Intracomm).
-nb::object wrap_comm(MPI_Comm comm);
 
 // Datatype helpers (datatype.cpp): the combiner of a datatype; whether a combiner marks a
 // predefined datatype (named or Fortran 90 parameterized: never freed); the Python object for

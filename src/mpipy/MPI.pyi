@@ -1481,6 +1481,12 @@ class Message:
     def Irecv(self, buf: object | None) -> object:
         """Nonblocking receive of matched message."""
 
+    def recv(self, status: Status | None = None) -> object:
+        """Blocking receive of matched message."""
+
+    def irecv(self) -> object:
+        """Nonblocking receive of matched message."""
+
     @staticmethod
     def Probe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Blocking test for a matched message."""
@@ -1488,12 +1494,6 @@ class Message:
     @staticmethod
     def Iprobe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Nonblocking test for a matched message."""
-
-    def recv(self, status: Status | None = None) -> object:
-        """Blocking receive of matched message."""
-
-    def irecv(self) -> object:
-        """Nonblocking receive of matched message."""
 
     @staticmethod
     def probe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:

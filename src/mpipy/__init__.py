@@ -21,6 +21,10 @@ class Rc:
         errors: error handling on communicators mpipy creates: ``'exception'``
             (default, ``ERRORS_RETURN`` and ``MPI.Exception``), ``'default'``,
             ``'abort'`` or ``'fatal'``.
+        fast_reduce, recv_mprobe, irecv_bufsz: accepted, as mpi4py's, and without
+            effect: object reductions always use mpipy's own algorithms, receives of
+            objects always match their message with a matched probe, and ``irecv``
+            without a buffer always receives any size.
     """
 
     initialize = True
@@ -58,7 +62,7 @@ __import__("sys").modules[__name__ + ".rc"] = rc
 
 
 def get_include():
-    """Directory of mpipy's C++ headers (none are installed yet)."""
+    """Directory of mpipy's C headers (``#include <mpipy/mpipy.h>``)."""
     import os
 
     return os.path.join(os.path.dirname(__file__), "include")
