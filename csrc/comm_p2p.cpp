@@ -45,25 +45,16 @@ template <SendMode mode> void send(nb::handle self_obj, nb::handle buf, int dest
     check(rc);
 }
 
-template <SendMode mode> nb::object isend(nb::handle self_obj, nb::handle buf, int dest, int tag) {
+// Isend and its modes (Posting::nonblocking), Send_init and its modes (Posting::persistent).
+template <SendMode mode, Posting posting>
+nb::object send_request(nb::handle self_obj, nb::handle buf, int dest, int tag) {
     const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
     parse_p2p(buf, Access::read, dest, b);
     MPI_Request r = MPI_REQUEST_NULL;
-    check(post_send(mode, Posting::nonblocking, b.addr, b.count, b.type, dest, tag, comm, &r));
-    return request_with(r, false, std::move(b));
-}
-
-template <SendMode mode>
-nb::object send_init(nb::handle self_obj, nb::handle buf, int dest, int tag) {
-    const Comm &self = self_as<Comm>(self_obj);
-    MPI_Comm comm = self.get();
-    MessageBuffer b;
-    parse_p2p(buf, Access::read, dest, b);
-    MPI_Request r = MPI_REQUEST_NULL;
-    check(post_send(mode, Posting::persistent, b.addr, b.count, b.type, dest, tag, comm, &r));
-    return request_with(r, true, std::move(b));
+    check(post_send(mode, posting, b.addr, b.count, b.type, dest, tag, comm, &r));
+    return request_with(r, posting == Posting::persistent, std::move(b));
 }
 
 void recv(nb::handle self_obj, nb::handle buf, int source, int tag, nb::handle status) {
@@ -85,26 +76,19 @@ void recv(nb::handle self_obj, nb::handle buf, int source, int tag, nb::handle s
     check(rc);
 }
 
-nb::object irecv(nb::handle self_obj, nb::handle buf, int source, int tag) {
+// Irecv (Posting::nonblocking) and Recv_init (Posting::persistent).
+template <Posting posting>
+nb::object recv_request(nb::handle self_obj, nb::handle buf, int source, int tag) {
     const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
     parse_p2p(buf, Access::write, source, b);
     MPI_Request r = MPI_REQUEST_NULL;
     CallCount c(b.count, b.type);
-    check(MPIPY_C(MPI_Irecv)(b.addr, c.count, c.type, source, tag, comm, &r));
-    return request_with(r, false, std::move(b));
-}
-
-nb::object recv_init(nb::handle self_obj, nb::handle buf, int source, int tag) {
-    const Comm &self = self_as<Comm>(self_obj);
-    MPI_Comm comm = self.get();
-    MessageBuffer b;
-    parse_p2p(buf, Access::write, source, b);
-    MPI_Request r = MPI_REQUEST_NULL;
-    CallCount c(b.count, b.type);
-    check(MPIPY_C(MPI_Recv_init)(b.addr, c.count, c.type, source, tag, comm, &r));
-    return request_with(r, true, std::move(b));
+    constexpr bool persistent = posting == Posting::persistent;
+    check(persistent ? MPIPY_C(MPI_Recv_init)(b.addr, c.count, c.type, source, tag, comm, &r)
+                     : MPIPY_C(MPI_Irecv)(b.addr, c.count, c.type, source, tag, comm, &r));
+    return request_with(r, persistent, std::move(b));
 }
 
 // Post a receive into r and a send of s (from send_addr), and wait for both.
@@ -453,27 +437,27 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
              nb::arg("tag") = 0, "Blocking send in synchronous mode.")
         .def("Rsend", &send<SendMode::ready>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Blocking send in ready mode.")
-        .def("Isend", &isend<SendMode::standard>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Isend", &send_request<SendMode::standard, Posting::nonblocking>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send.")
-        .def("Ibsend", &isend<SendMode::buffered>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Ibsend", &send_request<SendMode::buffered, Posting::nonblocking>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send in buffered mode.")
-        .def("Issend", &isend<SendMode::synchronous>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Issend", &send_request<SendMode::synchronous, Posting::nonblocking>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send in synchronous mode.")
-        .def("Irsend", &isend<SendMode::ready>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Irsend", &send_request<SendMode::ready, Posting::nonblocking>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send in ready mode.")
-        .def("Send_init", &send_init<SendMode::standard>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Send_init", &send_request<SendMode::standard, Posting::persistent>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Create a persistent request for a standard send.")
-        .def("Bsend_init", &send_init<SendMode::buffered>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Bsend_init", &send_request<SendMode::buffered, Posting::persistent>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Persistent request for a send in buffered mode.")
-        .def("Ssend_init", &send_init<SendMode::synchronous>, nb::arg("buf").none(),
+        .def("Ssend_init", &send_request<SendMode::synchronous, Posting::persistent>, nb::arg("buf").none(),
              nb::arg("dest"), nb::arg("tag") = 0,
              "Persistent request for a send in synchronous mode.")
-        .def("Rsend_init", &send_init<SendMode::ready>, nb::arg("buf").none(), nb::arg("dest"),
+        .def("Rsend_init", &send_request<SendMode::ready, Posting::persistent>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Persistent request for a send in ready mode.")
         .def("Recv", &recv, nb::arg("buf").none(), any_source, any_tag,
              nb::arg("status") = nb::none(), "Blocking receive.")
-        .def("Irecv", &irecv, nb::arg("buf").none(), any_source, any_tag, "Nonblocking receive.")
-        .def("Recv_init", &recv_init, nb::arg("buf").none(), any_source, any_tag,
+        .def("Irecv", &recv_request<Posting::nonblocking>, nb::arg("buf").none(), any_source, any_tag, "Nonblocking receive.")
+        .def("Recv_init", &recv_request<Posting::persistent>, nb::arg("buf").none(), any_source, any_tag,
              "Create a persistent request for a receive.")
         .def("Sendrecv", &sendrecv, nb::arg("sendbuf").none(), nb::arg("dest"),
              nb::arg("sendtag") = 0, nb::arg("recvbuf").none() = nb::none(), any_source,
