@@ -7,6 +7,7 @@
 #   NPROCS="1 2"          sizes to run (default "1 2")
 #   SANITIZE_BUILD=DIR    the build directory (default build/asan-<venv name>)
 #   SANITIZE=address,undefined   the -fsanitize= list
+#   MPIPY_WERROR=ON|OFF   compiler warnings are errors (default ON when CI=true, else OFF)
 # Uses the active venv's Python and MPI, as tools/devbuild.sh does. Ends with the lines
 # "sanitizer reports: K" and "P passed, F failed" (a report counts as a failure).
 set -uo pipefail
@@ -17,6 +18,10 @@ python=$(command -v "${PYTHON:-python3}")
 venv_name=$(basename "$("$python" -c 'import sys; print(sys.prefix)')")
 build=$(realpath -m "${SANITIZE_BUILD:-$root/build/asan-$venv_name}")
 sanitize=${SANITIZE:-address,undefined}
+werror=${MPIPY_WERROR:-}
+if [ -z "$werror" ]; then
+    if [ "${CI:-}" = true ]; then werror=ON; else werror=OFF; fi
+fi
 export NPROCS=${NPROCS:-1 2}
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(-x -q tests)
@@ -27,7 +32,8 @@ die() { echo "sanitize.sh: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 t=$SECONDS
 mkdir -p "$build"
 cmake -S "$root" -B "$build" -G Ninja -DPython_EXECUTABLE="$python" \
-    -DMPIPY_SANITIZE="$sanitize" -DMPIPY_NOSTRIP=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DMPIPY_SANITIZE="$sanitize" -DMPIPY_NOSTRIP=ON -DMPIPY_WERROR="$werror" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1" \
     > "$build/cmake.log" 2>&1 || { cat "$build/cmake.log"; die "cmake failed"; }
 PYTHON=$python bash tools/devbuild.sh "$build" > "$build/build.log" 2>&1 ||

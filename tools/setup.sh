@@ -10,6 +10,8 @@
 #   MPIPY_VENV=DIR                  the virtualenv (default: .venv in the repository)
 #   MPICC=/path/to/mpicc            the MPI compiler wrapper for MPIPY_MPI=system
 #   PYTHON=python3                  the interpreter the venv is made from
+#   MPIPY_WERROR=ON|OFF             compiler warnings are errors (CMake MPIPY_WERROR);
+#                                   default ON when CI=true (as .ci/run runs), else OFF
 # Missing system pieces (a C/C++ compiler, venv, Python headers) are installed with apt-get
 # when running as root (or with password-less sudo).
 set -euo pipefail
@@ -121,14 +123,24 @@ EOF
 say "pip install ${build_reqs[*]} cmake ninja pytest numpy"
 "${pip[@]}" "${build_reqs[@]}" cmake ninja pytest numpy
 
+werror=${MPIPY_WERROR:-}
+if [ -z "$werror" ]; then
+    if [ "${CI:-}" = true ]; then werror=ON; else werror=OFF; fi
+fi
 tag=$(printf '%s' "$mpicc" | cksum | cut -c1-8)
 build_dir=$root/build/setup-$(basename "$venv")-$mpi-$tag
 log=$venv/mpipy-build.log
-say "pip install . (build directory $build_dir, log $log)"
+say "pip install . (build directory $build_dir, MPIPY_WERROR=$werror, log $log)"
 if ! MPICC=$mpicc "$vpy" -m pip install --disable-pip-version-check --no-build-isolation -v \
     -C "build-dir=$build_dir" -C "cmake.define.MPI_C_COMPILER=$mpicc" \
+    -C "cmake.define.MPIPY_WERROR=$werror" \
     --force-reinstall --no-deps "$root" > "$log" 2>&1; then
     tail -n 40 "$log"
+    if [ "$werror" = ON ] && grep -a -q 'error: .*\[-W' "$log"; then
+        say "compiler warnings are errors (MPIPY_WERROR=ON, as CI=true sets); fix these:"
+        grep -a 'error: .*\[-W' "$log" | sort -u | head -n 20
+        say "(MPIPY_WERROR=OFF bash tools/setup.sh builds in spite of them)"
+    fi
     die "building mpipy failed (full log: $log)"
 fi
 found=$(grep -a -o 'mpipy: MPI C compiler.*' "$log" | tail -n 1 || true)
