@@ -357,7 +357,7 @@ void bind_environment(nb::module_ &m) {
         "Return the version of the MPI ABI, or (-1, -1) if the library does not follow it.");
     m.def(
         "Get_hw_resource_info",
-        []() {
+        []() -> nb::object {  // the same signature (and stub) whether the MPI has it or not
             require_active();
 #if MPIPY_HAVE_HW_RESOURCE_INFO
             MPI_Info info = MPI_INFO_NULL;
