@@ -437,28 +437,34 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
              nb::arg("tag") = 0, "Blocking send in synchronous mode.")
         .def("Rsend", &send<SendMode::ready>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Blocking send in ready mode.")
-        .def("Isend", &send_request<SendMode::standard, Posting::nonblocking>, nb::arg("buf").none(), nb::arg("dest"),
-             nb::arg("tag") = 0, "Nonblocking send.")
-        .def("Ibsend", &send_request<SendMode::buffered, Posting::nonblocking>, nb::arg("buf").none(), nb::arg("dest"),
-             nb::arg("tag") = 0, "Nonblocking send in buffered mode.")
-        .def("Issend", &send_request<SendMode::synchronous, Posting::nonblocking>, nb::arg("buf").none(), nb::arg("dest"),
-             nb::arg("tag") = 0, "Nonblocking send in synchronous mode.")
-        .def("Irsend", &send_request<SendMode::ready, Posting::nonblocking>, nb::arg("buf").none(), nb::arg("dest"),
-             nb::arg("tag") = 0, "Nonblocking send in ready mode.")
-        .def("Send_init", &send_request<SendMode::standard, Posting::persistent>, nb::arg("buf").none(), nb::arg("dest"),
-             nb::arg("tag") = 0, "Create a persistent request for a standard send.")
-        .def("Bsend_init", &send_request<SendMode::buffered, Posting::persistent>, nb::arg("buf").none(), nb::arg("dest"),
-             nb::arg("tag") = 0, "Persistent request for a send in buffered mode.")
-        .def("Ssend_init", &send_request<SendMode::synchronous, Posting::persistent>, nb::arg("buf").none(),
-             nb::arg("dest"), nb::arg("tag") = 0,
+        .def("Isend", &send_request<SendMode::standard, Posting::nonblocking>,
+             nb::arg("buf").none(), nb::arg("dest"), nb::arg("tag") = 0, "Nonblocking send.")
+        .def("Ibsend", &send_request<SendMode::buffered, Posting::nonblocking>,
+             nb::arg("buf").none(), nb::arg("dest"), nb::arg("tag") = 0,
+             "Nonblocking send in buffered mode.")
+        .def("Issend", &send_request<SendMode::synchronous, Posting::nonblocking>,
+             nb::arg("buf").none(), nb::arg("dest"), nb::arg("tag") = 0,
+             "Nonblocking send in synchronous mode.")
+        .def("Irsend", &send_request<SendMode::ready, Posting::nonblocking>, nb::arg("buf").none(),
+             nb::arg("dest"), nb::arg("tag") = 0, "Nonblocking send in ready mode.")
+        .def("Send_init", &send_request<SendMode::standard, Posting::persistent>,
+             nb::arg("buf").none(), nb::arg("dest"), nb::arg("tag") = 0,
+             "Create a persistent request for a standard send.")
+        .def("Bsend_init", &send_request<SendMode::buffered, Posting::persistent>,
+             nb::arg("buf").none(), nb::arg("dest"), nb::arg("tag") = 0,
+             "Persistent request for a send in buffered mode.")
+        .def("Ssend_init", &send_request<SendMode::synchronous, Posting::persistent>,
+             nb::arg("buf").none(), nb::arg("dest"), nb::arg("tag") = 0,
              "Persistent request for a send in synchronous mode.")
-        .def("Rsend_init", &send_request<SendMode::ready, Posting::persistent>, nb::arg("buf").none(), nb::arg("dest"),
-             nb::arg("tag") = 0, "Persistent request for a send in ready mode.")
+        .def("Rsend_init", &send_request<SendMode::ready, Posting::persistent>,
+             nb::arg("buf").none(), nb::arg("dest"), nb::arg("tag") = 0,
+             "Persistent request for a send in ready mode.")
         .def("Recv", &recv, nb::arg("buf").none(), any_source, any_tag,
              nb::arg("status") = nb::none(), "Blocking receive.")
-        .def("Irecv", &recv_request<Posting::nonblocking>, nb::arg("buf").none(), any_source, any_tag, "Nonblocking receive.")
-        .def("Recv_init", &recv_request<Posting::persistent>, nb::arg("buf").none(), any_source, any_tag,
-             "Create a persistent request for a receive.")
+        .def("Irecv", &recv_request<Posting::nonblocking>, nb::arg("buf").none(), any_source,
+             any_tag, "Nonblocking receive.")
+        .def("Recv_init", &recv_request<Posting::persistent>, nb::arg("buf").none(), any_source,
+             any_tag, "Create a persistent request for a receive.")
         .def("Sendrecv", &sendrecv, nb::arg("sendbuf").none(), nb::arg("dest"),
              nb::arg("sendtag") = 0, nb::arg("recvbuf").none() = nb::none(), any_source,
              nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
