@@ -59,6 +59,11 @@ if ! command -v cc > /dev/null || ! command -v c++ > /dev/null; then
 fi
 
 # -- The virtualenv ----------------------------------------------------------------------
+# A venv left half made (an interrupted run: a python but no pip yet) is made again.
+if [ -x "$venv/bin/python" ] && ! "$venv/bin/python" -m pip --version > /dev/null 2>&1; then
+    say "$venv has no pip (an interrupted set-up?): making it again"
+    rm -rf "$venv"
+fi
 if [ -x "$venv/bin/python" ]; then
     made_with=$(cat "$venv/.mpipy-mpi" 2> /dev/null || echo "$mpi")
     [ "$made_with" = "$mpi" ] ||
