@@ -19,12 +19,13 @@ enum class Call { blocking, nonblocking, persistent };
 #endif
 
 // One MPI call in its three forms: MPI_X, MPI_IX and MPI_X_init (each the `_c` variant where
-// the MPI has large counts), with the GIL released around the blocking form.
+// the MPI has large counts); the blocking form waits as block_or_poll says.
 #define MPIPY_COLL(C, NAME, INAME, ...)                                                            \
     [&]() -> int {                                                                                 \
         if constexpr (C == Call::blocking) {                                                       \
-            ReleaseGIL nogil;                                                                      \
-            return MPIPY_C(MPI_##NAME)(__VA_ARGS__);                                               \
+            return block_or_poll(                                                                  \
+                [&] { return MPIPY_C(MPI_##NAME)(__VA_ARGS__); },                                  \
+                [&](MPI_Request *req_) { return MPIPY_C(MPI_##INAME)(__VA_ARGS__, req_); });       \
         } else if constexpr (C == Call::nonblocking) {                                             \
             return MPIPY_C(MPI_##INAME)(__VA_ARGS__, &state->request);                             \
         } else {                                                                                   \
@@ -125,12 +126,8 @@ template <Call C> std::shared_ptr<CollState> new_state(nb::handle info, CollStat
 template <Call C> nb::object barrier(const Comm &self, nb::handle info) {
     MPI_Comm comm = self.get();
     if constexpr (C == Call::blocking) {  // nothing to keep: no state
-        int rc;
-        {
-            ReleaseGIL nogil;
-            rc = MPI_Barrier(comm);
-        }
-        check(rc);
+        check(block_or_poll([&] { return MPI_Barrier(comm); },
+                            [&](MPI_Request *r) { return MPI_Ibarrier(comm, r); }));
         return nb::none();
     }
     CollState frame;

@@ -24,25 +24,23 @@ nb::object request_with(MPI_Request h, bool persistent, MessageBuffer &&a,
 // PROC_NULL.
 int replace_peer(int dest, int source) { return source != MPI_PROC_NULL ? source : dest; }
 
-// The blocking calls below block inside MPI, unless receives of this process need mpipy to
-// progress them meanwhile (object irecvs, see wait_progressing): then they post the nonblocking
-// form and wait for it while polling those.
+// The blocking calls below block inside MPI, unless must_poll() (receives of this process need
+// mpipy to progress them meanwhile, or the backoff wait policy): then they post the nonblocking
+// form and poll it (block_or_poll).
 
 template <SendMode mode> void send(nb::handle self_obj, nb::handle buf, int dest, int tag) {
     const Comm &self = self_as<Comm>(self_obj);
     MPI_Comm comm = self.get();
     MessageBuffer b;
     parse_p2p(buf, Access::read, dest, b);
-    int rc;
-    if (progress_pending()) {
-        MPI_Request r = MPI_REQUEST_NULL;
-        rc = post_send(mode, Posting::nonblocking, b.addr, b.count, b.type, dest, tag, comm, &r);
-        if (rc == MPI_SUCCESS) rc = wait_request(r, MPI_STATUS_IGNORE);
-    } else {
-        ReleaseGIL nogil;
-        rc = post_send(mode, Posting::blocking, b.addr, b.count, b.type, dest, tag, comm);
-    }
-    check(rc);
+    check(block_or_poll(
+        [&] {
+            return post_send(mode, Posting::blocking, b.addr, b.count, b.type, dest, tag, comm);
+        },
+        [&](MPI_Request *r) {
+            return post_send(mode, Posting::nonblocking, b.addr, b.count, b.type, dest, tag, comm,
+                             r);
+        }));
 }
 
 // Isend and its modes (Posting::nonblocking), Send_init and its modes (Posting::persistent).
@@ -64,16 +62,12 @@ void recv(nb::handle self_obj, nb::handle buf, int source, int tag, nb::handle s
     MessageBuffer b;
     parse_p2p(buf, Access::write, source, b);
     CallCount c(b.count, b.type);
-    int rc;
-    if (progress_pending()) {
-        MPI_Request r = MPI_REQUEST_NULL;
-        rc = MPIPY_C(MPI_Irecv)(b.addr, c.count, c.type, source, tag, comm, &r);
-        if (rc == MPI_SUCCESS) rc = wait_request(r, st);
-    } else {
-        ReleaseGIL nogil;
-        rc = MPIPY_C(MPI_Recv)(b.addr, c.count, c.type, source, tag, comm, st);
-    }
-    check(rc);
+    check(block_or_poll(
+        [&] { return MPIPY_C(MPI_Recv)(b.addr, c.count, c.type, source, tag, comm, st); },
+        [&](MPI_Request *r) {
+            return MPIPY_C(MPI_Irecv)(b.addr, c.count, c.type, source, tag, comm, r);
+        },
+        st));
 }
 
 // Irecv (Posting::nonblocking) and Recv_init (Posting::persistent).
@@ -139,7 +133,7 @@ void sendrecv(nb::handle self_obj, nb::handle sendbuf, int dest, int sendtag, nb
     parse_p2p(sendbuf, Access::read, dest, s);
     parse_p2p(recvbuf, Access::write, source, r);
     int rc;
-    if (progress_pending()) {
+    if (must_poll()) {
         rc = sendrecv_progressing(comm, s, s.addr, dest, sendtag, r, source, recvtag, st);
     } else {
         ReleaseGIL nogil;
@@ -158,7 +152,7 @@ void sendrecv_replace(nb::handle self_obj, nb::handle buf, int dest, int sendtag
     MessageBuffer b;
     parse_p2p(buf, Access::write, replace_peer(dest, source), b);
     int rc;
-    if (progress_pending()) {
+    if (must_poll()) {
         const void *send_addr = nullptr;
         std::unique_ptr<char[]> copy = copy_span(b, &send_addr);
         rc = sendrecv_progressing(comm, b, send_addr, dest, sendtag, b, source, recvtag, st);

@@ -80,6 +80,13 @@ static int init_thread(int required) {
 // Initialize MPI at import, as mpipy.rc says.
 static void initialize_from_rc(nb::module_ &m) {
     nb::object rc = nb::module_::import_("mpipy").attr("rc");
+    rc.attr("_from_environment")();
+    const std::string wait_policy = nb::cast<std::string>(nb::str(rc.attr("wait_policy")));
+    if (wait_policy != "mpi" && wait_policy != "backoff")
+        throw nb::value_error(("mpipy.rc.wait_policy: unknown policy '" + wait_policy +
+                               "' (expected 'mpi' or 'backoff')")
+                                  .c_str());
+    wait_with_backoff = wait_policy == "backoff";
     nb::object errors = nb::getattr(rc, "errors", nb::str("exception"));
     std::string errors_mode = nb::cast<std::string>(nb::str(errors));
     if (errors_mode == "exception") {

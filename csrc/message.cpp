@@ -41,15 +41,12 @@ void bind_message(nb::module_ &m) {
                MessageBuffer b;
                parse_recv_buffer(buf, msg, b);
                CallCount c(b.count, b.type);
-               int rc;
-               if (progress_pending()) {  // see wait_progressing
-                   MPI_Request r = MPI_REQUEST_NULL;
-                   rc = MPIPY_C(MPI_Imrecv)(b.addr, c.count, c.type, &msg, &r);
-                   if (rc == MPI_SUCCESS) rc = wait_request(r, st);
-               } else {
-                   ReleaseGIL nogil;
-                   rc = MPIPY_C(MPI_Mrecv)(b.addr, c.count, c.type, &msg, st);
-               }
+               int rc = block_or_poll(
+                   [&] { return MPIPY_C(MPI_Mrecv)(b.addr, c.count, c.type, &msg, st); },
+                   [&](MPI_Request *r) {
+                       return MPIPY_C(MPI_Imrecv)(b.addr, c.count, c.type, &msg, r);
+                   },
+                   st);
                // A truncated message was received all the same (MPICH leaves the handle set).
                int error_class = MPI_SUCCESS;
                if (rc != MPI_SUCCESS && MPI_Error_class(rc, &error_class) == MPI_SUCCESS &&

@@ -218,6 +218,7 @@ nb::list wait_all(nb::handle requests, nb::handle statuses) {
         // to this very process, say) may complete only once one of them has progressed. Then
         // MPI alone completes the rest.
         std::vector<nb::object> done(n);
+        PollPause pause;
         for (;;) {
             bool pending = false;
             for (size_t i = 0; i < n; ++i) {
@@ -230,8 +231,7 @@ nb::list wait_all(nb::handle requests, nb::handle statuses) {
                     pending = true;
             }
             if (!pending) break;
-            ReleaseGIL nogil;
-            std::this_thread::yield();
+            pause();
         }
         for (size_t i = 0; i < n; ++i)
             results.append(done[i].is_valid() ? done[i] : wait_one(*list.requests[i], outs[i]));
@@ -289,6 +289,7 @@ std::tuple<int, bool, nb::object> test_any(nb::handle requests, nb::handle statu
     MPI_Status *out = status_arg(status);
     const int n = static_cast<int>(list.size());
     if (list.any_multi_step) {
+        PollPause pause;
         for (;;) {
             bool any_active = false;
             for (int i = 0; i < n; ++i) {
@@ -303,8 +304,7 @@ std::tuple<int, bool, nb::object> test_any(nb::handle requests, nb::handle statu
                 return {MPI_UNDEFINED, true, nb::none()};
             }
             if (!blocking) return {MPI_UNDEFINED, false, nb::none()};
-            ReleaseGIL nogil;
-            std::this_thread::yield();
+            pause();
         }
     }
     MPI_Status st = status_for(out);
@@ -337,6 +337,7 @@ std::pair<nb::object, nb::object> test_some(nb::handle requests, nb::handle stat
     RequestList list(requests);
     const int n = static_cast<int>(list.size());
     if (list.any_multi_step) {  // test each active request, until some are done
+        PollPause pause;
         for (;;) {
             bool any_active = false;
             nb::list indices, results;
@@ -358,8 +359,7 @@ std::pair<nb::object, nb::object> test_some(nb::handle requests, nb::handle stat
                 for (size_t k = 0; k < done.size(); ++k) copy_status(outs[k], done[k]);
                 return {indices, results};
             }
-            ReleaseGIL nogil;
-            std::this_thread::yield();
+            pause();
         }
     }
     std::vector<int> indices(n);

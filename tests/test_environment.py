@@ -27,11 +27,12 @@ VENDOR = MPI.get_vendor()[0]
 # -- Child interpreters ----------------------------------------------------------------
 
 
-def run_child(code, timeout=90):
-    """Run code in a fresh singleton Python; return (returncode, stdout, stderr)."""
+def run_child(code, timeout=90, env=None):
+    """Run code in a fresh singleton Python (with `env` added to its environment); return
+    (returncode, stdout, stderr)."""
     proc = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        env=singleton_env(),
+        env={**singleton_env(), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -39,9 +40,9 @@ def run_child(code, timeout=90):
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def child_result(code):
+def child_result(code, env=None):
     """Run code that prints 'RESULT <json>' lines; return the last one, decoded."""
-    rc, out, err = run_child(code)
+    rc, out, err = run_child(code, env=env)
     results = [line[7:] for line in out.splitlines() if line.startswith("RESULT ")]
     assert rc == 0 and results, f"child failed (exit {rc}):\n{out}\n{err}"
     return json.loads(results[-1])
@@ -579,6 +580,92 @@ except (ValueError, ImportError) as exc:  # nanobind reports module init errors 
     rc, out, err = run_child(code)
     assert rc == 0, err
     assert "thread_level" in out and "bogus" in out
+
+
+def test_child_rc_from_environment():
+    # MPIPY_RC_<OPTION> wins over the value set in the program; MPI4PY_RC_<OPTION> is read
+    # when there is no MPIPY_ one; integers stay integers, yes/no words become booleans.
+    rank0_only()
+    code = """
+import json, mpipy
+mpipy.rc.threads = True
+mpipy.rc.wait_policy = 'mpi'
+from mpipy import MPI
+rc = mpipy.rc
+print("RESULT " + json.dumps([rc.threads, rc.thread_level, rc.irecv_bufsz, rc.wait_policy,
+                             MPI.Query_thread() == MPI.THREAD_SINGLE]))
+"""
+    env = {
+        "MPIPY_RC_THREADS": "no",
+        "MPI4PY_RC_THREAD_LEVEL": "Funneled",
+        "MPIPY_RC_IRECV_BUFSZ": "1234",
+        "MPIPY_RC_WAIT_POLICY": "backoff",
+        "MPI4PY_RC_WAIT_POLICY": "mpi",  # the MPIPY_ one wins
+    }
+    assert child_result(code, env) == [False, "funneled", 1234, "backoff", True]
+
+
+def test_child_backoff_policy_moves_messages():
+    # Under the backoff policy every kind of blocking wait polls: buffers, objects (with
+    # an out-of-band part), a pending object receive progressed by a blocking send to
+    # self, a collective, a matched receive.
+    rank0_only()
+    code = """
+import json
+from mpipy import MPI
+from mpipy.util import pkl5
+comm = MPI.COMM_SELF
+out = {}
+buf = bytearray(3)
+req = comm.Isend(b"abc", 0, 1)
+comm.Recv(buf, 0, 1)
+req.Wait()
+out["Recv"] = buf.decode()
+req = comm.irecv(source=0, tag=2)
+comm.send({"x": 1}, 0, 2)
+out["irecv"] = req.wait()
+pcomm = pkl5.Intracomm(comm)
+big = bytearray(range(256)) * 1024
+sreq = pcomm.isend(big, 0, 3)
+out["oob"] = pcomm.recv(None, 0, 3) == big
+sreq.wait()
+out["bcast"] = comm.bcast("b", root=0)
+arr = bytearray(1)
+comm.Allreduce(b"\x05", arr, op=MPI.SUM)
+out["Allreduce"] = arr[0]
+comm.Barrier()
+sreq = comm.Isend(b"m", 0, 4)
+msg = comm.Mprobe(0, 4)
+got = bytearray(1)
+msg.Recv(got)
+sreq.Wait()
+out["Mrecv"] = got.decode()
+print("RESULT " + json.dumps(out))
+"""
+    got = child_result(code, {"MPIPY_RC_WAIT_POLICY": "backoff"})
+    assert got == {
+        "Recv": "abc",
+        "irecv": {"x": 1},
+        "oob": True,
+        "bcast": "b",
+        "Allreduce": 5,
+        "Mrecv": "m",
+    }
+
+
+def test_child_rc_bad_wait_policy():
+    rank0_only()
+    rc, out, err = run_child(
+        """
+try:
+    from mpipy import MPI
+except (ValueError, ImportError) as exc:
+    print("RESULT " + repr(str(exc)))
+""",
+        env={"MPIPY_RC_WAIT_POLICY": "spin"},
+    )
+    assert rc == 0, err
+    assert "wait_policy" in out and "spin" in out
 
 
 @pytest.mark.parametrize("comm,code", [("COMM_WORLD", 7), ("COMM_SELF", 3)])

@@ -3,6 +3,8 @@
 #include "progress.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 namespace mpipy {
 
@@ -110,6 +112,24 @@ bool progress_pending(const RequestState *self) {
     });
     polling = false;
     return waiting;
+}
+
+bool wait_with_backoff = false;
+
+void PollPause::operator()() {
+    // Yielding first keeps short waits short; sleeping then stops an idle wait from taking a
+    // core, at the cost of up to a millisecond of latency once the wait has gone on that long.
+    constexpr unsigned yields = 64;
+    constexpr unsigned longest_sleep_us = 1000;
+    ReleaseGIL nogil;
+    if (!wait_with_backoff || round_ < yields) {
+        ++round_;
+        std::this_thread::yield();
+        return;
+    }
+    const unsigned doublings = std::min(round_++ - yields, 10u);
+    const unsigned us = std::min(1u << doublings, longest_sleep_us);
+    std::this_thread::sleep_for(std::chrono::microseconds(us));
 }
 
 int improbe_in_order(MPI_Comm comm, int source, int tag, const RequestState *self, int *flag,

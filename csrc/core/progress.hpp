@@ -63,22 +63,42 @@ bool progress_pending(const RequestState *self = nullptr);
 // posted, as MPI's own would.
 bool claimed_earlier(MPI_Comm comm, int source, int tag, const RequestState *self);
 
-// Block until done, like `block()` does inside MPI; but while progress_pending() says that
-// receives pending in this process need mpipy to move them, poll with `test(done)` instead and
-// advance them between rounds: otherwise this wait could block on a message that one of them
-// must take first (a send to this very process, a peer blocked sending their parts). Called
-// with the GIL held; releases it while blocking or yielding.
+// How blocking calls wait (rc.wait_policy): inside MPI (false: the MPI's own wait, which may
+// keep a core busy), or by polling with a backoff that yields the core and then sleeps
+// (true: "backoff", for oversubscribed jobs and ranks that wait long).
+extern bool wait_with_backoff;
+
+// Whether a blocking call must poll instead of blocking inside MPI: while receives pending in
+// this process need mpipy to move them, and under the backoff policy. progress_pending() is
+// asked first, always: it also moves them.
+inline bool must_poll() { return progress_pending() || wait_with_backoff; }
+
+// The pause between two polls of a wait, with the GIL released: a yield of the core; under the
+// backoff policy, after the first rounds, a sleep, longer each round (up to a millisecond).
+class PollPause {
+  public:
+    void operator()();
+
+  private:
+    unsigned round_ = 0;
+};
+
+// Block until done, like `block()` does inside MPI; but when must_poll(), poll with
+// `test(done)` instead, advancing the receives that need mpipy between rounds: otherwise this
+// wait could block on a message that one of them must take first (a send to this very process,
+// a peer blocked sending their parts). Called with the GIL held; releases it while blocking or
+// pausing.
 template <class Test, class Block> int wait_progressing(Test &&test, Block &&block) {
+    PollPause pause;
     for (;;) {
-        if (!progress_pending()) {
+        if (!must_poll()) {
             ReleaseGIL nogil;
             return block();
         }
         bool done = false;
         int rc = test(done);
         if (rc != MPI_SUCCESS || done) return rc;
-        ReleaseGIL nogil;
-        std::this_thread::yield();
+        pause();
     }
 }
 
@@ -91,6 +111,19 @@ inline int wait_request(MPI_Request &request, MPI_Status *status) {
             return rc;
         },
         [&] { return MPI_Wait(&request, status); });
+}
+
+// A blocking operation: `block()` inside MPI with the GIL released, unless must_poll(); then
+// its nonblocking form, `post(&request)`, completed by wait_request.
+template <class Block, class Post>
+int block_or_poll(Block &&block, Post &&post, MPI_Status *status = MPI_STATUS_IGNORE) {
+    if (!must_poll()) {
+        ReleaseGIL nogil;
+        return block();
+    }
+    MPI_Request request = MPI_REQUEST_NULL;
+    int rc = post(&request);
+    return rc == MPI_SUCCESS ? wait_request(request, status) : rc;
 }
 
 // Complete n requests, as MPI_Waitall (`blocking`, the way wait_progressing does) or MPI_Testall

@@ -191,7 +191,7 @@ bool PartTraffic::complete(bool blocking) {
 // receives (the matching one of a send to this very process, for one).
 void send_pickled(const OutgoingObject &out, MPI_Comm comm, int dest, int tag, SendMode mode) {
     const bool buffered = mode == SendMode::buffered;
-    if (!progress_pending()) {  // nothing to progress meanwhile: plain blocking sends
+    if (!must_poll()) {  // nothing to progress meanwhile: plain blocking sends
         int rc;
         {
             ReleaseGIL nogil;
@@ -295,18 +295,12 @@ nb::object recv_object(MPI_Comm comm, nb::handle buf, int source, int tag, MPI_S
     } else {
         object_receive_buffer(buf, user, in);
         CallCount c(user.count, user.type);
-        if (!progress_pending()) {
-            int rc;
-            {
-                ReleaseGIL nogil;
-                rc = MPIPY_C(MPI_Recv)(user.addr, c.count, c.type, source, tag, comm, &st);
-            }
-            check(rc);
-        } else {
-            MPI_Request request = MPI_REQUEST_NULL;
-            check(MPIPY_C(MPI_Irecv)(user.addr, c.count, c.type, source, tag, comm, &request));
-            check(wait_request(request, &st));
-        }
+        check(block_or_poll(
+            [&] { return MPIPY_C(MPI_Recv)(user.addr, c.count, c.type, source, tag, comm, &st); },
+            [&](MPI_Request *r) {
+                return MPIPY_C(MPI_Irecv)(user.addr, c.count, c.type, source, tag, comm, r);
+            },
+            &st));
         in.size = status_count(st, MPI_BYTE);
     }
     if (out != MPI_STATUS_IGNORE) *out = st;
@@ -432,6 +426,7 @@ struct ObjectReceive : RequestState {
             ~Sync() { h = handle; }
         } sync{h, handle};
         try {
+            PollPause pause;
             for (;;) {
                 // Registered receives, this one included, are polled in the order they were
                 // posted: the earliest one that can match a message gets it, as in MPI.
@@ -445,13 +440,10 @@ struct ObjectReceive : RequestState {
                     return step_busy(false, status);
                 } else if (!blocking) {
                     return false;
-                } else if (!others && step_busy(true, status)) {
+                } else if (!others && !wait_with_backoff && step_busy(true, status)) {
                     return true;
                 }
-                if (blocking && (others || busy)) {
-                    ReleaseGIL nogil;
-                    std::this_thread::yield();
-                }
+                if (blocking && (others || busy || wait_with_backoff)) pause();
             }
         } catch (...) {
             fail();

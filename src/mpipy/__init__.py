@@ -21,10 +21,19 @@ class Rc:
         errors: error handling on communicators mpipy creates: ``'exception'``
             (default, ``ERRORS_RETURN`` and ``MPI.Exception``), ``'default'``,
             ``'abort'`` or ``'fatal'``.
+        wait_policy: how blocking calls wait: ``'mpi'`` (default: inside MPI, whose
+            wait may keep a core busy) or ``'backoff'`` (polling, yielding the core and
+            then sleeping up to a millisecond between polls: for oversubscribed jobs and
+            ranks that wait long, at some cost in latency). Object collectives always
+            wait inside MPI.
         fast_reduce, recv_mprobe, irecv_bufsz: accepted, as mpi4py's, and without
             effect: object reductions always use mpipy's own algorithms, receives of
             objects always match their message with a matched probe, and ``irecv``
             without a buffer always receives any size.
+
+    Each option can also be set in the environment, which wins over the value set here:
+    ``MPIPY_RC_<OPTION>`` (or mpi4py's ``MPI4PY_RC_<OPTION>``), e.g.
+    ``MPIPY_RC_THREADS=no`` or ``MPIPY_RC_WAIT_POLICY=backoff``.
     """
 
     initialize = True
@@ -35,6 +44,7 @@ class Rc:
     recv_mprobe = True
     irecv_bufsz = 32768
     errors = "exception"
+    wait_policy = "mpi"
 
     def __init__(self, **kwargs):
         self(**kwargs)
@@ -53,6 +63,28 @@ class Rc:
 
     def __repr__(self):
         return f"<{__name__}.rc>"
+
+    def _from_environment(self):
+        """Apply MPIPY_RC_<OPTION> (else MPI4PY_RC_<OPTION>) settings: an integer for an
+        integer option, yes/no words for booleans, any other text lowercased."""
+        import os
+
+        for name in [n for n in vars(type(self)) if not n.startswith("_")]:
+            text = os.environ.get("MPIPY_RC_" + name.upper())
+            if text is None:
+                text = os.environ.get("MPI4PY_RC_" + name.upper())
+            if text is None:
+                continue
+            word = text.strip().lower()
+            if word.isdigit() and type(getattr(self, name)) is int:
+                value = int(word)
+            elif word in ("true", "yes", "on", "y", "1"):
+                value = True
+            elif word in ("false", "no", "off", "n", "0"):
+                value = False
+            else:
+                value = word
+            setattr(self, name, value)
 
 
 rc = Rc()
