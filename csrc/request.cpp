@@ -364,21 +364,27 @@ std::pair<nb::object, nb::object> test_some(nb::handle requests, nb::handle stat
     }
     std::vector<int> indices(n);
     std::vector<MPI_Status> st(n);
-    int outcount = 0, rc;
+    int outcount = 0;
+    MPI_Request *handles = list.handles.data();
+    // An MPI_ERR_IN_STATUS is decoded over the statuses of the completed requests.
+    auto decoded = [&](int rc) {
+        return error_in_status(rc, st.data(), outcount > 0 ? static_cast<size_t>(outcount) : 0);
+    };
+    auto test = [&](bool &done) {
+        int rc = decoded(MPI_Testsome(n, handles, &outcount, indices.data(), st.data()));
+        done = outcount != 0;
+        return rc;
+    };
+    int rc;
     if (blocking) {
-        MPI_Request *handles = list.handles.data();
-        rc = wait_progressing(
-            [&](bool &done) {
-                int rc = MPI_Testsome(n, handles, &outcount, indices.data(), st.data());
-                done = outcount != 0;
-                return rc;
-            },
-            [&] { return MPI_Waitsome(n, handles, &outcount, indices.data(), st.data()); });
+        auto block = [&] { return MPI_Waitsome(n, handles, &outcount, indices.data(), st.data()); };
+        rc = decoded(wait_progressing(test, block));
     } else {
-        rc = MPI_Testsome(n, list.handles.data(), &outcount, indices.data(), st.data());
+        bool done = false;
+        rc = test(done);
     }
     list.write_back();
-    check(error_in_status(rc, st.data(), outcount > 0 ? static_cast<size_t>(outcount) : 0));
+    check(rc);
     if (outcount == MPI_UNDEFINED) return {nb::none(), nb::none()};
     std::vector<MPI_Status *> outs = statuses_arg(statuses, outcount);
     nb::list index_list, results;
