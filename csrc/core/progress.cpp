@@ -23,6 +23,12 @@ struct Orphan {
 std::vector<Orphan> &orphans = *new std::vector<Orphan>;
 bool reaping = false;  // reap_orphans is running (it may run Python code, even other threads)
 
+// Receives that only mpipy can progress (see below).
+std::vector<std::weak_ptr<RequestState>> pollables;
+bool polling = false;
+
+void update_engine_idle() { engine_idle = orphans.empty() && pollables.empty(); }
+
 // Drive one request without blocking; true once MPI has completed it.
 bool poll(MPI_Request &h, RequestState *state, MPI_Status &status) {
     if (state && state->multi_step()) return state->advance(h, false, status);
@@ -34,13 +40,16 @@ bool poll(MPI_Request &h, RequestState *state, MPI_Status &status) {
 
 }  // namespace
 
+bool engine_idle = true;
+
 void adopt_orphan(MPI_Request h, std::shared_ptr<RequestState> state) {
+    engine_idle = false;
     state->released = true;
     state->handle = MPI_REQUEST_NULL;
     orphans.push_back({h, std::move(state)});
 }
 
-void reap_orphans() {
+void reap_orphans_now() {
     if (orphans.empty() || !mpi_active || reaping) return;
     reaping = true;
     // Work on a list of our own: polling and releasing buffers can run Python code that drops
@@ -67,18 +76,17 @@ void reap_orphans() {
     for (Orphan &o : orphans) pending.push_back(std::move(o));
     orphans.swap(pending);
     reaping = false;
+    update_engine_idle();
     pending.clear();  // (now the list of nothing) outside the guarded section
 }
 
 // ---------------------------------------------------------------------------------------------
 // Receives that only mpipy can progress, polled by every blocking wait while they are pending.
 
-namespace {
-std::vector<std::weak_ptr<RequestState>> pollables;
-bool polling = false;
-}  // namespace
-
-void add_pollable(const std::shared_ptr<RequestState> &state) { pollables.push_back(state); }
+void add_pollable(const std::shared_ptr<RequestState> &state) {
+    engine_idle = false;
+    pollables.push_back(state);
+}
 
 bool claimed_earlier(MPI_Comm comm, int source, int tag, const RequestState *self) {
     for (const auto &weak : pollables) {
@@ -90,8 +98,8 @@ bool claimed_earlier(MPI_Comm comm, int source, int tag, const RequestState *sel
     return false;
 }
 
-bool progress_pending(const RequestState *self) {
-    reap_orphans();
+bool poll_engine(const RequestState *self) {
+    reap_orphans_now();
     if (pollables.empty() || !mpi_active) return false;
     if (polling) return true;  // another wait (maybe in another thread) is polling them now
     polling = true;
@@ -111,6 +119,7 @@ bool progress_pending(const RequestState *self) {
         return !state || state->released || !state->needs_polling();
     });
     polling = false;
+    update_engine_idle();
     return waiting;
 }
 

@@ -54,9 +54,17 @@ struct RequestState {
 // Register a state that needs polling while it is pending (weakly: its requests own it).
 void add_pollable(const std::shared_ptr<RequestState> &state);
 
+// Whether the engine has nothing to look after (no orphan, no registered receive): the common
+// case, checked inline before calling in.
+extern bool engine_idle;
+bool poll_engine(const RequestState *self);
+void reap_orphans_now();
+
 // Poll the registered states (oldest first) and the orphans once; true while some of them
 // (other than `self`), not busy in a wait of their own, still need polling.
-bool progress_pending(const RequestState *self = nullptr);
+inline bool progress_pending(const RequestState *self = nullptr) {
+    return !engine_idle && poll_engine(self);
+}
 
 // Whether a state registered before `self` (any registered one for nullptr) claims a message
 // from `source` with `tag` on comm: receives emulated by mpipy match in the order they were
@@ -145,7 +153,9 @@ int improbe_in_order(MPI_Comm comm, int source, int tag, const RequestState *sel
 // Orphans: the registry owns a request dropped while pending (copies of the Python request see
 // it as null from now on) until MPI completes it; reap_orphans polls them (cheap when none).
 void adopt_orphan(MPI_Request h, std::shared_ptr<RequestState> state);
-void reap_orphans();
+inline void reap_orphans() {
+    if (!engine_idle) reap_orphans_now();
+}
 
 // A new Python request object (Request, or Prequest when persistent) for handle h.
 nb::object make_request(MPI_Request h, std::shared_ptr<RequestState> state, bool persistent);
