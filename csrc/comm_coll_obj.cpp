@@ -26,13 +26,6 @@ nb::object dumps_bytes(nb::handle obj) {
     return out.stream;
 }
 
-nb::object loads_bytes(const char *data, MPI_Count size) {
-    nb::object view =
-        nb::steal(PyMemoryView_FromMemory(const_cast<char *>(data), size, PyBUF_READ));
-    if (!view) throw nb::python_error();
-    return unpickle(view, nb::handle());
-}
-
 // An uninitialized bytes object of n bytes (a receive buffer) and its data.
 nb::object byte_buffer(MPI_Count n, char *&data) {
     PyObject *bytes = PyBytes_FromStringAndSize(nullptr, n);
@@ -770,7 +763,7 @@ nb::object fold(const SharedSlots &shared, nb::handle op, int upto) {
     if (upto == 0) return nb::none();
     auto object = [&](int r) {
         const Slot &slot = shared.slots[static_cast<size_t>(r)];
-        return loads_bytes(slot.data, slot.size);
+        return unpickle(slot.data, slot.size, nb::handle(), nb::handle());
     };
     nb::object acc = object(0);
     for (int r = 1; r < upto; ++r) acc = combine(op, acc, object(r));
@@ -834,7 +827,7 @@ nb::list unpack_neighbors(const std::vector<MPI_Count> &sizes, const std::string
     nb::list out;
     MPI_Count at = 0;
     for (MPI_Count s : sizes) {
-        out.append(s > 0 ? loads_bytes(bytes.data() + at, s) : nb::none());
+        out.append(s > 0 ? unpickle(bytes.data() + at, s, nb::handle(), nb::handle()) : nb::none());
         at += s;
     }
     return out;

@@ -3,6 +3,7 @@
 #include "pickled.hpp"
 
 #include "buffer.hpp"
+#include "plaindata.hpp"
 #include "transport.hpp"
 
 #include <algorithm>
@@ -109,11 +110,16 @@ PyMethodDef collect_buffer_def = {"collect_buffer", collect_buffer, METH_O, null
 
 // dumps(obj) as bytes; with `parts`, large buffers are put in it (a list, or left invalid
 // when there are none) instead of pickled. `min_protocol` 5 forces out-of-band pickling
-// (dumps_oob) whatever the Pickle's protocol.
+// (dumps_oob) whatever the Pickle's protocol. Plain data (plaindata.hpp) is written here when
+// the Pickle is the standard one and `plain`.
 nb::object dumps(const Pickle &pickler, nb::handle obj, nb::object *parts,
-                 int min_protocol = no_protocol) {
+                 int min_protocol = no_protocol, bool plain = true) {
     PyObject *result;
     const int proto = std::max(pickler.protocol, min_protocol);
+    if (plain && proto >= 4 && proto <= 5 && pickler.dumps.ptr() == std_dumps) {
+        nb::object plain = plain_dumps(obj, proto);
+        if (plain.is_valid()) return plain;
+    }
     if (proto == no_protocol) {  // as mpi4py: a custom dumps without a protocol gets obj alone
         PyObject *args[] = {obj.ptr()};
         result = PyObject_Vectorcall(pickler.dumps.ptr(), args, 1, nullptr);
@@ -150,9 +156,13 @@ StandardPickle::StandardPickle() : previous_(pickle_override) { pickle_override 
 StandardPickle::~StandardPickle() { pickle_override = static_cast<Pickle *>(previous_); }
 
 void pickle_outgoing(nb::handle obj, MPI_Comm comm, int dest, OutgoingObject &out) {
-    out.world_dest =
-        default_pickler(pickle_in_use()) ? world_rank_of_peer(comm, dest) : MPI_UNDEFINED;
-    pickle_object(obj, out.world_dest != MPI_UNDEFINED, out);
+    // Where parts would go is only looked up when there are parts: most objects have none.
+    pickle_object(obj, true, out);
+    if (out.parts.empty()) return;
+    out.world_dest = world_rank_of_peer(comm, dest);
+    if (out.world_dest != MPI_UNDEFINED) return;
+    out = OutgoingObject();  // dest is outside COMM_WORLD: everything in band
+    pickle_object(obj, false, out);
 }
 
 void pickle_object(nb::handle obj, bool oob, OutgoingObject &out) {
@@ -224,14 +234,28 @@ void IncomingObject::parse(MPI_Comm comm, int source) {
     }
 }
 
-nb::object unpickle(nb::handle data, nb::handle buffers) {
+nb::object unpickle(const char *data, MPI_Count size, nb::handle whole, nb::handle buffers) {
     PyObject *loads = pickle_in_use().loads.ptr();
+    const bool oob = buffers.is_valid() && !buffers.is_none();
+    if (!oob && loads == std_loads) {
+        nb::object plain = plain_loads(data, static_cast<size_t>(size));
+        if (plain.is_valid()) return plain;
+    }
+    nb::object stream = nb::borrow(whole);
+    if (!stream.is_valid()) {
+        // The pickle module copies what it reads, so a view will do; a user's loads gets bytes
+        // of its own, as it may keep what it is given (the memory here is only lent).
+        stream = nb::steal(loads == std_loads
+                               ? PyMemoryView_FromMemory(const_cast<char *>(data), size, PyBUF_READ)
+                               : PyBytes_FromStringAndSize(data, size));
+        if (!stream) throw nb::python_error();
+    }
     PyObject *result;
-    if (buffers.is_valid() && !buffers.is_none()) {
-        PyObject *args[] = {data.ptr(), buffers.ptr()};
+    if (oob) {
+        PyObject *args[] = {stream.ptr(), buffers.ptr()};
         result = PyObject_Vectorcall(loads, args, 1, buffers_kw);
     } else {
-        PyObject *args[] = {data.ptr()};
+        PyObject *args[] = {stream.ptr()};
         result = PyObject_Vectorcall(loads, args, 1, nullptr);
     }
     if (!result) throw nb::python_error();
@@ -240,17 +264,14 @@ nb::object unpickle(nb::handle data, nb::handle buffers) {
 
 nb::object IncomingObject::load() const {
     if (stream_size == 0) return nb::none();  // an empty message (say, from a buffer send)
-    nb::object stream = data;  // when it is the stream exactly, else a view of the stream
-    if (!PyBytes_Check(data.ptr()) || bytes != PyBytes_AS_STRING(data.ptr()) ||
-        stream_size != PyBytes_GET_SIZE(data.ptr())) {
-        stream =
-            nb::steal(PyMemoryView_FromMemory(const_cast<char *>(bytes), stream_size, PyBUF_READ));
-        if (!stream) throw nb::python_error();
-    }
-    if (part_sizes.empty()) return unpickle(stream, nb::handle());
+    nb::handle whole;  // the received bytes, when they are the stream exactly
+    if (data.is_valid() && PyBytes_Check(data.ptr()) && bytes == PyBytes_AS_STRING(data.ptr()) &&
+        stream_size == PyBytes_GET_SIZE(data.ptr()))
+        whole = data;
+    if (part_sizes.empty()) return unpickle(bytes, stream_size, whole, nb::handle());
     nb::list buffers;
     for (const nb::object &part : parts) buffers.append(part);
-    return unpickle(stream, buffers);
+    return unpickle(bytes, stream_size, whole, buffers);
 }
 
 void bind_pickle(nb::module_ &m) {
@@ -308,7 +329,11 @@ void bind_pickle(nb::module_ &m) {
             },
             nb::arg("value").none(), "Out-of-band threshold.")
         .def(
-            "dumps", [](const Pickle &p, nb::handle obj) { return dumps(p, obj, nullptr); },
+            "dumps",
+            // the pickle module's own stream, byte for byte, as with mpi4py
+            [](const Pickle &p, nb::handle obj) {
+                return dumps(p, obj, nullptr, no_protocol, false);
+            },
             nb::arg("obj").none(), "Serialize object to pickle data stream.")
         .def(
             "loads",

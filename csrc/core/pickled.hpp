@@ -56,9 +56,11 @@ struct IncomingObject {
     nb::object load() const;
 };
 
-// The loads of a stream by the Pickle in use: MPI.pickle, or the one MPI._pickle_call set on
-// this thread (pkl5.pickle, within pkl5's calls).
-nb::object unpickle(nb::handle data, nb::handle buffers);
+// The object of the stream data[0:size), loaded by the Pickle in use: MPI.pickle, or the one
+// MPI._pickle_call set on this thread (pkl5.pickle, within pkl5's calls); `whole` is the bytes
+// object that is exactly the stream, if there is one (else a view is made when needed), and
+// `buffers` the list of out-of-band parts, if any.
+nb::object unpickle(const char *data, MPI_Count size, nb::handle whole, nb::handle buffers);
 
 // While alive, this thread's transport pickles with the standard pickle (protocol 5, default
 // threshold), whatever MPI.pickle and pkl5.pickle are: for messages mpipy makes itself

@@ -224,17 +224,31 @@ void send_object(nb::handle obj, MPI_Comm comm, int dest, int tag, SendMode mode
 
 namespace {
 
-// The first message, matched by msg, received into fresh bytes.
-void receive_matched(IncomingObject &in, MPI_Message &msg, MPI_Count size, MPI_Status &st) {
-    PyObject *bytes = PyBytes_FromStringAndSize(nullptr, size);
-    if (!bytes) throw nb::python_error();
-    in.data = nb::steal(bytes);
-    in.bytes = PyBytes_AS_STRING(bytes);
+// Room for a small object's message on the stack of a blocking receive: its object is made
+// straight from there, with no bytes object in between.
+struct Scratch {
+    char data[256];
+};
+
+// The first message, matched by msg, received into `scratch` if given and large enough, else
+// into fresh bytes.
+void receive_matched(IncomingObject &in, MPI_Message &msg, MPI_Count size, MPI_Status &st,
+                     Scratch *scratch = nullptr) {
+    char *data;
+    if (scratch && size <= static_cast<MPI_Count>(sizeof scratch->data)) {
+        data = scratch->data;
+    } else {
+        PyObject *bytes = PyBytes_FromStringAndSize(nullptr, size);
+        if (!bytes) throw nb::python_error();
+        in.data = nb::steal(bytes);
+        data = PyBytes_AS_STRING(bytes);
+    }
+    in.bytes = data;
     in.size = size;
-    MPI_Request request = MPI_REQUEST_NULL;
     CallCount c(size, MPI_BYTE);
-    check(MPIPY_C(MPI_Imrecv)(PyBytes_AS_STRING(bytes), c.count, c.type, &msg, &request));
-    check(wait_request(request, &st));
+    check(block_or_poll(
+        [&] { return MPIPY_C(MPI_Mrecv)(data, c.count, c.type, &msg, &st); },
+        [&](MPI_Request *r) { return MPIPY_C(MPI_Imrecv)(data, c.count, c.type, &msg, r); }, &st));
 }
 
 void receive_parts(IncomingObject &in) {
@@ -277,6 +291,7 @@ void object_receive_buffer(nb::handle buf, MessageBuffer &out, IncomingObject &i
 nb::object recv_object(MPI_Comm comm, nb::handle buf, int source, int tag, MPI_Status *out) {
     reap_orphans();
     MPI_Status st = status_for(out);
+    Scratch scratch;
     IncomingObject in;
     MessageBuffer user;
     if (!buf.is_none() &&
@@ -291,7 +306,7 @@ nb::object recv_object(MPI_Comm comm, nb::handle buf, int source, int tag, MPI_S
                 return rc;
             },
             [&] { return MPI_Mprobe(source, tag, comm, &msg, &st); }));
-        receive_matched(in, msg, status_count(st, MPI_BYTE), st);
+        receive_matched(in, msg, status_count(st, MPI_BYTE), st, &scratch);
     } else {
         object_receive_buffer(buf, user, in);
         CallCount c(user.count, user.type);
@@ -551,10 +566,11 @@ nb::object irecv_object(MPI_Comm comm, nb::handle buf, int source, int tag) {
 
 nb::object recv_matched_object(Message &msg, MPI_Status *status) {
     MPI_Status st = status_for(status);
+    Scratch scratch;
     IncomingObject in;
     MPI_Message h = msg.handle;
     MPI_Comm comm = msg.comm;
-    receive_matched(in, h, msg.size, st);
+    receive_matched(in, h, msg.size, st, &scratch);
     msg.consumed(h);
     if (status != MPI_STATUS_IGNORE) *status = st;
     return finish_receive(in, comm, st);
