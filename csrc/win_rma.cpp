@@ -157,24 +157,24 @@ template <class Call> void synchronize(MPI_Win win, int rank, Call &&call) {
 
 void bind_win_rma(nb::class_<Win> &cls) {
     const auto sum = nb::arg("op") = module_constant("SUM");
-    cls.def("Put", &put_method<false>, nb::arg("origin"), nb::arg("target_rank"),
+    cls.def("Put", &put_method<false>, nb::arg("origin").none(), nb::arg("target_rank"),
             nb::arg("target").none() = nb::none(), "Put data into a memory window on a remote process.")
-        .def("Get", &get_method<false>, nb::arg("origin"), nb::arg("target_rank"),
+        .def("Get", &get_method<false>, nb::arg("origin").none(), nb::arg("target_rank"),
              nb::arg("target").none() = nb::none(), "Get data from a memory window on a remote process.")
-        .def("Accumulate", &accumulate_method<false>, nb::arg("origin"), nb::arg("target_rank"),
+        .def("Accumulate", &accumulate_method<false>, nb::arg("origin").none(), nb::arg("target_rank"),
              nb::arg("target").none() = nb::none(), sum,
              "Accumulate data into the target process.")
-        .def("Get_accumulate", &get_accumulate_method<false>, nb::arg("origin"),
-             nb::arg("result"), nb::arg("target_rank"), nb::arg("target").none() = nb::none(), sum,
+        .def("Get_accumulate", &get_accumulate_method<false>, nb::arg("origin").none(),
+             nb::arg("result").none(), nb::arg("target_rank"), nb::arg("target").none() = nb::none(), sum,
              "Fetch-and-accumulate data into the target process.")
-        .def("Rput", &put_method<true>, nb::arg("origin"), nb::arg("target_rank"),
+        .def("Rput", &put_method<true>, nb::arg("origin").none(), nb::arg("target_rank"),
              nb::arg("target").none() = nb::none(), "Put data into a memory window on a remote process.")
-        .def("Rget", &get_method<true>, nb::arg("origin"), nb::arg("target_rank"),
+        .def("Rget", &get_method<true>, nb::arg("origin").none(), nb::arg("target_rank"),
              nb::arg("target").none() = nb::none(), "Get data from a memory window on a remote process.")
-        .def("Raccumulate", &accumulate_method<true>, nb::arg("origin"), nb::arg("target_rank"),
+        .def("Raccumulate", &accumulate_method<true>, nb::arg("origin").none(), nb::arg("target_rank"),
              nb::arg("target").none() = nb::none(), sum, "Fetch-and-accumulate data into the target process.")
-        .def("Rget_accumulate", &get_accumulate_method<true>, nb::arg("origin"),
-             nb::arg("result"), nb::arg("target_rank"), nb::arg("target").none() = nb::none(), sum,
+        .def("Rget_accumulate", &get_accumulate_method<true>, nb::arg("origin").none(),
+             nb::arg("result").none(), nb::arg("target_rank"), nb::arg("target").none() = nb::none(), sum,
              "Accumulate data into the target process using remote memory access.")
         .def(
             "Fetch_and_op",
@@ -199,7 +199,7 @@ void bind_win_rma(nb::class_<Win> &cls) {
                 check(rc);
                 finish(win, rank, ops, nullptr);
             },
-            nb::arg("origin"), nb::arg("result"), nb::arg("target_rank"),
+            nb::arg("origin").none(), nb::arg("result").none(), nb::arg("target_rank"),
             nb::arg("target_disp") = 0, sum, "Perform one-sided read-modify-write.")
         .def(
             "Compare_and_swap",
@@ -228,7 +228,7 @@ void bind_win_rma(nb::class_<Win> &cls) {
                 keep_pending(win, rank, cmp);
                 finish(win, rank, ops, nullptr);
             },
-            nb::arg("origin"), nb::arg("compare"), nb::arg("result"), nb::arg("target_rank"),
+            nb::arg("origin").none(), nb::arg("compare").none(), nb::arg("result").none(), nb::arg("target_rank"),
             nb::arg("target_disp") = 0, "Perform one-sided atomic compare-and-swap.");
 
     // Synchronization.
