@@ -9,6 +9,7 @@
 #include <climits>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include <nanobind/stl/pair.h>
 
@@ -21,11 +22,29 @@ std::unordered_map<std::intptr_t, std::unique_ptr<WinState>> &window_states() {
     return *map;
 }
 
-// A window MPI just made, as an object of class `cls` (Win or a subclass) with its state.
-nb::object new_window(nb::handle cls, MPI_Win win, PinnedBuffer &&exposed) {
+// A window MPI just made over comm, as an object of class `cls` (Win or a subclass) with its
+// state; `size` and `unit` are this process's (size < 0: a dynamic window, no fixed range).
+nb::object new_window(nb::handle cls, MPI_Win win, PinnedBuffer &&exposed, MPI_Comm comm,
+                      MPI_Aint size, MPI_Aint unit) {
     set_default_win_errhandler(win);
     auto state = std::make_unique<WinState>();
     state->exposed = std::move(exposed);
+    if (size >= 0) {
+        int n = 0;
+        check(MPI_Comm_size(comm, &n));
+        std::vector<MPI_Aint> all(2 * static_cast<size_t>(n));
+        const MPI_Aint mine[2] = {size, unit};
+        int rc;
+        {
+            ReleaseGIL nogil;
+            rc = MPI_Allgather(mine, 2, MPI_AINT, all.data(), 2, MPI_AINT, comm);
+        }
+        check(rc);
+        for (int i = 0; i < n; ++i) {
+            state->sizes.push_back(all[2 * i]);
+            state->units.push_back(all[2 * i + 1]);
+        }
+    }
     window_states()[handle_to_int(win)] = std::move(state);  // a handle MPI reuses: a new window
     nb::object obj = nb::borrow(cls)();
     if (!nb::isinstance<Win>(obj)) throw nb::type_error("not a Win class");
@@ -144,7 +163,7 @@ void bind_win(nb::module_ &m) {
                 rc = MPIPY_C(MPI_Win_create)(base, size, unit, inf, c, &win);
             }
             check(rc);
-            return new_window(cls, win, std::move(pin));
+            return new_window(cls, win, std::move(pin), c, size, unit);
         },
         nb::arg("memory").none(), nb::arg("disp_unit") = 1, nb::arg("info").none() = nb::none(),
         nb::arg("comm") = comm_self, "Create an window object for one-sided communication.");
@@ -164,7 +183,7 @@ void bind_win(nb::module_ &m) {
                 rc = MPIPY_C(MPI_Win_allocate)(size, unit, inf, c, &base, &win);
             }
             check(rc);
-            return new_window(cls, win, PinnedBuffer());
+            return new_window(cls, win, PinnedBuffer(), c, size, unit);
         },
         nb::arg("size"), nb::arg("disp_unit") = 1, nb::arg("info").none() = nb::none(),
         nb::arg("comm") = comm_self, "Create an window object for one-sided communication.");
@@ -184,7 +203,7 @@ void bind_win(nb::module_ &m) {
                 rc = MPIPY_C(MPI_Win_allocate_shared)(size, unit, inf, c, &base, &win);
             }
             check(rc);
-            return new_window(cls, win, PinnedBuffer());
+            return new_window(cls, win, PinnedBuffer(), c, size, unit);
         },
         nb::arg("size"), nb::arg("disp_unit") = 1, nb::arg("info").none() = nb::none(),
         nb::arg("comm") = comm_self, "Create an window object for one-sided communication.");
@@ -201,7 +220,7 @@ void bind_win(nb::module_ &m) {
                 rc = MPI_Win_create_dynamic(inf, c, &win);
             }
             check(rc);
-            return new_window(cls, win, PinnedBuffer());
+            return new_window(cls, win, PinnedBuffer(), c, -1, 1);
         },
         nb::arg("info").none() = nb::none(), nb::arg("comm") = comm_self,
         "Create an window object for one-sided communication.");

@@ -5,6 +5,9 @@
 
 #include "core/progress.hpp"
 
+#include <algorithm>
+#include <string>
+
 namespace mpipy {
 
 namespace {
@@ -31,6 +34,38 @@ void require_same_type(const MessageBuffer &a, const MessageBuffer &b, const cha
     if (a.type != b.type)
         raise_error(PyExc_ValueError, std::string("mismatch in origin and ") + what +
                                           " MPI datatypes");
+}
+
+MPI_Count type_size(MPI_Datatype type) {
+    MPI_Count size = 0;
+    check(MPI_Type_size_x(type, &size));
+    return size;
+}
+
+// The origin (or result) and the target of an operation must hold as many bytes: MPIs do not
+// all check it (MPICH aborts the process on some mismatches).
+void require_match(const MessageBuffer &b, const RmaTarget &t, const char *what) {
+    const MPI_Count have = b.count * type_size(b.type), want = t.count * type_size(t.type);
+    if (have != want)
+        raise_error(PyExc_ValueError, std::string(what) + " holds " + std::to_string(have) +
+                                          " bytes, the target " + std::to_string(want) +
+                                          ": their datatypes and counts do not match");
+}
+
+// The target's bytes must lie inside its window (where the window has fixed sizes): MPICH
+// writes past the window otherwise. MPI.Exception(ERR_RMA_RANGE), as MPIs that check say.
+// Bad ranks and negative displacements are left to MPI, which reports them.
+void require_in_range(const WinState *state, int rank, const RmaTarget &t) {
+    if (!state || state->sizes.empty() || t.count == 0 || t.disp < 0) return;
+    if (rank < 0 || rank >= static_cast<int>(state->sizes.size())) return;
+    MPI_Count lb = 0, extent = 0, true_lb = 0, true_extent = 0;
+    check(MPI_Type_get_extent_x(t.type, &lb, &extent));
+    check(MPI_Type_get_true_extent_x(t.type, &true_lb, &true_extent));
+    const MPI_Count at = static_cast<MPI_Count>(t.disp) * state->units[rank];
+    const MPI_Count reach = (t.count - 1) * extent;
+    const MPI_Count first = at + true_lb + (reach < 0 ? reach : 0);
+    const MPI_Count last = at + true_lb + true_extent + (reach > 0 ? reach : 0);
+    if (first < 0 || last > state->sizes[rank]) throw MpiError{MPI_ERR_RMA_RANGE};
 }
 
 // The operations. Each returns MPI's code; `r` is null for the blocking form (whose buffers
@@ -80,16 +115,25 @@ struct Operands {
     RmaTarget target;
 };
 
-nb::object finish(MPI_Win win, int rank, Operands &ops, MPI_Request *r) {
+// What every operation checks before MPI is called: sizes match, the target range is inside.
+void require_valid(const WinState *state, int rank, const Operands &ops, bool origin,
+                   bool result) {
+    if (rank == MPI_PROC_NULL) return;
+    if (origin) require_match(ops.origin, ops.target, "origin");
+    if (result) require_match(ops.result, ops.target, "result");
+    require_in_range(state, rank, ops.target);
+}
+
+nb::object finish(WinState *state, int rank, Operands &ops, MPI_Request *r) {
     if (!r) {
-        keep_pending(win, rank, ops.origin);
-        keep_pending(win, rank, ops.result);
+        keep_pending(state, rank, ops.origin);
+        keep_pending(state, rank, ops.result);
         return nb::none();
     }
-    auto state = std::make_shared<RequestState>();
-    state->buffers[0] = std::move(ops.origin);
-    state->buffers[1] = std::move(ops.result);
-    return make_request(*r, std::move(state), false);
+    auto owned = std::make_shared<RequestState>();
+    owned->buffers[0] = std::move(ops.origin);
+    owned->buffers[1] = std::move(ops.result);
+    return make_request(*r, std::move(owned), false);
 }
 
 template <bool Request>
@@ -98,9 +142,11 @@ nb::object put_method(nb::handle self, nb::handle origin, int rank, nb::handle t
     Operands ops;
     parse_rma_origin(origin, Access::read, rank, ops.origin);
     parse_rma_target(target, ops.origin, ops.target);
+    WinState *state = win_state(win);
+    require_valid(state, rank, ops, true, false);
     MPI_Request request = MPI_REQUEST_NULL;
     check(put(ops.origin, rank, ops.target, win, Request ? &request : nullptr));
-    return finish(win, rank, ops, Request ? &request : nullptr);
+    return finish(state, rank, ops, Request ? &request : nullptr);
 }
 
 template <bool Request>
@@ -109,9 +155,11 @@ nb::object get_method(nb::handle self, nb::handle origin, int rank, nb::handle t
     Operands ops;
     parse_rma_origin(origin, Access::write, rank, ops.origin);
     parse_rma_target(target, ops.origin, ops.target);
+    WinState *state = win_state(win);
+    require_valid(state, rank, ops, true, false);
     MPI_Request request = MPI_REQUEST_NULL;
     check(get(ops.origin, rank, ops.target, win, Request ? &request : nullptr));
-    return finish(win, rank, ops, Request ? &request : nullptr);
+    return finish(state, rank, ops, Request ? &request : nullptr);
 }
 
 template <bool Request>
@@ -122,9 +170,11 @@ nb::object accumulate_method(nb::handle self, nb::handle origin, int rank, nb::h
     Operands ops;
     parse_rma_origin(origin, Access::read, rank, ops.origin);
     parse_rma_target(target, ops.origin, ops.target);
+    WinState *state = win_state(win);
+    require_valid(state, rank, ops, true, false);
     MPI_Request request = MPI_REQUEST_NULL;
     check(accumulate(ops.origin, rank, ops.target, o, win, Request ? &request : nullptr));
-    return finish(win, rank, ops, Request ? &request : nullptr);
+    return finish(state, rank, ops, Request ? &request : nullptr);
 }
 
 template <bool Request>
@@ -136,10 +186,12 @@ nb::object get_accumulate_method(nb::handle self, nb::handle origin, nb::handle 
     parse_rma_origin(origin, Access::read, rank, ops.origin);
     parse_rma_origin(result, Access::write, rank, ops.result);
     parse_rma_target(target, ops.origin, ops.target);
+    WinState *state = win_state(win);
+    require_valid(state, rank, ops, o != MPI_NO_OP, true);  // NO_OP ignores the origin
     MPI_Request request = MPI_REQUEST_NULL;
     check(get_accumulate(ops.origin, ops.result, rank, ops.target, o, win,
                          Request ? &request : nullptr));
-    return finish(win, rank, ops, Request ? &request : nullptr);
+    return finish(state, rank, ops, Request ? &request : nullptr);
 }
 
 // A synchronization call that completes the operations to `rank` (all: MPI_ANY_SOURCE).
@@ -190,6 +242,9 @@ void bind_win_rma(nb::class_<Win> &cls) {
                     require_single(ops.result, "result");
                     require_same_type(ops.origin, ops.result, "result");
                 }
+                ops.target = RmaTarget{target_disp, 1, ops.origin.type};
+                WinState *state = win_state(win);
+                require_valid(state, rank, ops, false, false);
                 int rc;
                 {
                     ReleaseGIL nogil;
@@ -197,7 +252,7 @@ void bind_win_rma(nb::class_<Win> &cls) {
                                           target_disp, o, win);
                 }
                 check(rc);
-                finish(win, rank, ops, nullptr);
+                finish(state, rank, ops, nullptr);
             },
             nb::arg("origin").none(), nb::arg("result").none(), nb::arg("target_rank"),
             nb::arg("target_disp") = 0, sum, "Perform one-sided read-modify-write.")
@@ -218,6 +273,9 @@ void bind_win_rma(nb::class_<Win> &cls) {
                     require_same_type(ops.origin, cmp, "compare");
                     require_same_type(ops.origin, ops.result, "result");
                 }
+                ops.target = RmaTarget{target_disp, 1, ops.origin.type};
+                WinState *state = win_state(win);
+                require_valid(state, rank, ops, false, false);
                 int rc;
                 {
                     ReleaseGIL nogil;
@@ -225,8 +283,8 @@ void bind_win_rma(nb::class_<Win> &cls) {
                                               ops.origin.type, rank, target_disp, win);
                 }
                 check(rc);
-                keep_pending(win, rank, cmp);
-                finish(win, rank, ops, nullptr);
+                keep_pending(state, rank, cmp);
+                finish(state, rank, ops, nullptr);
             },
             nb::arg("origin").none(), nb::arg("compare").none(), nb::arg("result").none(), nb::arg("target_rank"),
             nb::arg("target_disp") = 0, "Perform one-sided atomic compare-and-swap.");
@@ -299,12 +357,19 @@ void bind_win_rma(nb::class_<Win> &cls) {
             "Lock",
             [](nb::handle self, int rank, int lock_type, int assertion) {
                 MPI_Win win = win_of(self);
+                WinState *state = win_state(win);
+                if (state && rank != MPI_PROC_NULL) {
+                    if (state->locked_all || std::ranges::find(state->locked, rank) !=
+                                                 state->locked.end())
+                        throw MpiError{MPI_ERR_RMA_SYNC};
+                }
                 int rc;
                 {
                     ReleaseGIL nogil;
                     rc = MPI_Win_lock(lock_type, rank, assertion, win);
                 }
                 check(rc);
+                if (state && rank != MPI_PROC_NULL) state->locked.push_back(rank);
             },
             nb::arg("rank"), nb::arg("lock_type") = MPI_LOCK_EXCLUSIVE, nb::arg("assertion") = 0,
             "Begin an RMA access epoch at the target process.")
@@ -313,18 +378,23 @@ void bind_win_rma(nb::class_<Win> &cls) {
             [](nb::handle self, int rank) {
                 MPI_Win win = win_of(self);
                 synchronize(win, rank, [&] { return MPI_Win_unlock(rank, win); });
+                if (WinState *state = win_state(win)) std::erase(state->locked, rank);
             },
             nb::arg("rank"), "Complete an RMA access epoch at the target process.")
         .def(
             "Lock_all",
             [](nb::handle self, int assertion) {
                 MPI_Win win = win_of(self);
+                WinState *state = win_state(win);
+                if (state && (state->locked_all || !state->locked.empty()))
+                    throw MpiError{MPI_ERR_RMA_SYNC};
                 int rc;
                 {
                     ReleaseGIL nogil;
                     rc = MPI_Win_lock_all(assertion, win);
                 }
                 check(rc);
+                if (state) state->locked_all = true;
             },
             nb::arg("assertion") = 0, "Begin an RMA access epoch at all processes.")
         .def(
@@ -332,6 +402,7 @@ void bind_win_rma(nb::class_<Win> &cls) {
             [](nb::handle self) {
                 MPI_Win win = win_of(self);
                 synchronize(win, MPI_ANY_SOURCE, [&] { return MPI_Win_unlock_all(win); });
+                if (WinState *state = win_state(win)) state->locked_all = false;
             },
             "Complete an RMA access epoch at all processes.")
         .def(
