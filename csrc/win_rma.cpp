@@ -24,6 +24,13 @@ MPI_Group group_arg(nb::handle group) {
     return nb::inst_ptr<Group>(group)->get();
 }
 
+// With PROC_NULL nothing moves, but MPICH still refuses null addresses in Fetch_and_op and
+// Compare_and_swap: it gets a scratch element instead.
+void *element_addr(const MessageBuffer &b) {
+    alignas(16) static char scratch[32];
+    return b.addr ? b.addr : scratch;
+}
+
 // Fetch_and_op and Compare_and_swap move one element, of one datatype in every buffer.
 void require_single(const MessageBuffer &b, const char *what) {
     if (b.count != 1)
@@ -248,7 +255,8 @@ void bind_win_rma(nb::class_<Win> &cls) {
                 int rc;
                 {
                     ReleaseGIL nogil;
-                    rc = MPI_Fetch_and_op(ops.origin.addr, ops.result.addr, ops.origin.type, rank,
+                    rc = MPI_Fetch_and_op(element_addr(ops.origin), element_addr(ops.result),
+                                          ops.origin.type, rank,
                                           target_disp, o, win);
                 }
                 check(rc);
@@ -279,7 +287,8 @@ void bind_win_rma(nb::class_<Win> &cls) {
                 int rc;
                 {
                     ReleaseGIL nogil;
-                    rc = MPI_Compare_and_swap(ops.origin.addr, cmp.addr, ops.result.addr,
+                    rc = MPI_Compare_and_swap(element_addr(ops.origin), element_addr(cmp),
+                                              element_addr(ops.result),
                                               ops.origin.type, rank, target_disp, win);
                 }
                 check(rc);
