@@ -97,6 +97,19 @@ def epoch(w, mode, target):
         win.Unlock_all()
 
 
+def skip_known_mpi_bugs(w, mode):
+    """Open MPI 5.0's osc/rdma intermittently fails passive-target access to memory attached
+    to a dynamic window (MPI_ERR_RMA_RANGE for an address inside the attached block), with
+    mpi4py as with mpipy: left out there."""
+    if (
+        w.dynamic
+        and mode in ("lock", "lock_all")
+        and w.comm.Get_size() > 1
+        and MPI.get_vendor()[0] == "Open MPI"
+    ):
+        pytest.skip("Open MPI osc/rdma: passive target on dynamic windows is unreliable")
+
+
 @pytest.fixture(params=FLAVOURS)
 def window(request, comm):
     if request.param == "shared" and comm.Split_type(MPI.COMM_TYPE_SHARED).Get_size() != (
@@ -114,6 +127,7 @@ def initial(rank):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_put_get(window, mode, comm, rank, size):
+    skip_known_mpi_bugs(window, mode)
     right, left = ring(comm)
     w = window
     w.set_local(initial(rank))
@@ -131,6 +145,7 @@ def test_put_get(window, mode, comm, rank, size):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_accumulate(window, mode, comm, rank, size):
+    skip_known_mpi_bugs(window, mode)
     w = window
     w.set_local(initial(rank))
     with epoch(w, mode, 0):
@@ -150,6 +165,7 @@ def test_accumulate(window, mode, comm, rank, size):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_get_accumulate(window, mode, comm, rank):
+    skip_known_mpi_bugs(window, mode)
     right, left = ring(comm)
     w = window
     w.set_local(initial(rank))
@@ -167,6 +183,7 @@ def test_get_accumulate(window, mode, comm, rank):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_fetch_and_op_compare_and_swap(window, mode, comm, rank):
+    skip_known_mpi_bugs(window, mode)
     right, left = ring(comm)
     w = window
     w.set_local(initial(rank))
@@ -195,6 +212,7 @@ def test_fetch_and_op_compare_and_swap(window, mode, comm, rank):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_request_forms(window, mode, comm, rank):
+    skip_known_mpi_bugs(window, mode)
     right, left = ring(comm)
     w = window
     w.set_local(initial(rank))
