@@ -586,7 +586,6 @@ def setup_pkl5(MPI, comm, value):
     return (run0, run1)[rank], 1, None
 
 
-
 # -- one-sided communication -----------------------------------------------------------
 
 RMA_SIZES = (8, MiB, 16 * MiB)

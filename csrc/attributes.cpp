@@ -1,6 +1,6 @@
 // Attribute caching with Python objects as values: Create_keyval/Free_keyval and
-// Set_attr/Get_attr/Delete_attr on communicators, datatypes and windows, with Python copy and delete
-// callbacks (run by MPI on Dup and Free; they take the GIL themselves). One implementation,
+// Set_attr/Get_attr/Delete_attr on communicators, datatypes and windows, with Python copy and
+// delete callbacks (run by MPI on Dup and Free; they take the GIL themselves). One implementation,
 // templated on the handle kind; AttrApi below maps each kind to its MPI functions.
 #include "core/objects.hpp"
 

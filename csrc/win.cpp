@@ -233,9 +233,8 @@ void bind_win(nb::module_ &m) {
                disp_unit_t unit = 0;
                void *base = nullptr;
                check(MPIPY_C(MPI_Win_shared_query)(win, rank, &size, &unit, &base));
-               return std::make_pair(
-                   buffer_of(base, static_cast<Py_ssize_t>(size), false, self),
-                   static_cast<MPI_Aint>(unit));
+               return std::make_pair(buffer_of(base, static_cast<Py_ssize_t>(size), false, self),
+                                     static_cast<MPI_Aint>(unit));
            },
            nb::arg("rank"), "Query the process-local address for remote memory segments.")
         .def(
@@ -345,7 +344,8 @@ void bind_win(nb::module_ &m) {
             },
             "Attributes.")
         .def_prop_ro(
-            "flavor", [](const Win &self) { return win_attr<int>(self.get(), MPI_WIN_CREATE_FLAVOR); },
+            "flavor",
+            [](const Win &self) { return win_attr<int>(self.get(), MPI_WIN_CREATE_FLAVOR); },
             "Create flavor.")
         .def_prop_ro(
             "model", [](const Win &self) { return win_attr<int>(self.get(), MPI_WIN_MODEL); },

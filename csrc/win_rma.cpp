@@ -39,8 +39,8 @@ void require_single(const MessageBuffer &b, const char *what) {
 }
 void require_same_type(const MessageBuffer &a, const MessageBuffer &b, const char *what) {
     if (a.type != b.type)
-        raise_error(PyExc_ValueError, std::string("mismatch in origin and ") + what +
-                                          " MPI datatypes");
+        raise_error(PyExc_ValueError,
+                    std::string("mismatch in origin and ") + what + " MPI datatypes");
 }
 
 MPI_Count type_size(MPI_Datatype type) {
@@ -82,16 +82,14 @@ void require_in_range(const WinState *state, int rank, const RmaTarget &t) {
 int put(const MessageBuffer &o, int rank, const RmaTarget &t, MPI_Win win, MPI_Request *r) {
     CallCount oc(o.count, o.type), tc(t.count, t.type);
     ReleaseGIL nogil;
-    return r ? MPIPY_C(MPI_Rput)(o.addr, oc.count, oc.type, rank, t.disp, tc.count, tc.type, win,
-                                 r)
+    return r ? MPIPY_C(MPI_Rput)(o.addr, oc.count, oc.type, rank, t.disp, tc.count, tc.type, win, r)
              : MPIPY_C(MPI_Put)(o.addr, oc.count, oc.type, rank, t.disp, tc.count, tc.type, win);
 }
 
 int get(const MessageBuffer &o, int rank, const RmaTarget &t, MPI_Win win, MPI_Request *r) {
     CallCount oc(o.count, o.type), tc(t.count, t.type);
     ReleaseGIL nogil;
-    return r ? MPIPY_C(MPI_Rget)(o.addr, oc.count, oc.type, rank, t.disp, tc.count, tc.type, win,
-                                 r)
+    return r ? MPIPY_C(MPI_Rget)(o.addr, oc.count, oc.type, rank, t.disp, tc.count, tc.type, win, r)
              : MPIPY_C(MPI_Get)(o.addr, oc.count, oc.type, rank, t.disp, tc.count, tc.type, win);
 }
 
@@ -123,8 +121,7 @@ struct Operands {
 };
 
 // What every operation checks before MPI is called: sizes match, the target range is inside.
-void require_valid(const WinState *state, int rank, const Operands &ops, bool origin,
-                   bool result) {
+void require_valid(const WinState *state, int rank, const Operands &ops, bool origin, bool result) {
     if (rank == MPI_PROC_NULL) return;
     if (origin) require_match(ops.origin, ops.target, "origin");
     if (result) require_match(ops.result, ops.target, "result");
@@ -217,23 +214,30 @@ template <class Call> void synchronize(MPI_Win win, int rank, Call &&call) {
 void bind_win_rma(nb::class_<Win> &cls) {
     const auto sum = nb::arg("op") = module_constant("SUM");
     cls.def("Put", &put_method<false>, nb::arg("origin").none(), nb::arg("target_rank"),
-            nb::arg("target").none() = nb::none(), "Put data into a memory window on a remote process.")
+            nb::arg("target").none() = nb::none(),
+            "Put data into a memory window on a remote process.")
         .def("Get", &get_method<false>, nb::arg("origin").none(), nb::arg("target_rank"),
-             nb::arg("target").none() = nb::none(), "Get data from a memory window on a remote process.")
-        .def("Accumulate", &accumulate_method<false>, nb::arg("origin").none(), nb::arg("target_rank"),
-             nb::arg("target").none() = nb::none(), sum,
+             nb::arg("target").none() = nb::none(),
+             "Get data from a memory window on a remote process.")
+        .def("Accumulate", &accumulate_method<false>, nb::arg("origin").none(),
+             nb::arg("target_rank"), nb::arg("target").none() = nb::none(), sum,
              "Accumulate data into the target process.")
         .def("Get_accumulate", &get_accumulate_method<false>, nb::arg("origin").none(),
-             nb::arg("result").none(), nb::arg("target_rank"), nb::arg("target").none() = nb::none(), sum,
+             nb::arg("result").none(), nb::arg("target_rank"),
+             nb::arg("target").none() = nb::none(), sum,
              "Fetch-and-accumulate data into the target process.")
         .def("Rput", &put_method<true>, nb::arg("origin").none(), nb::arg("target_rank"),
-             nb::arg("target").none() = nb::none(), "Put data into a memory window on a remote process.")
+             nb::arg("target").none() = nb::none(),
+             "Put data into a memory window on a remote process.")
         .def("Rget", &get_method<true>, nb::arg("origin").none(), nb::arg("target_rank"),
-             nb::arg("target").none() = nb::none(), "Get data from a memory window on a remote process.")
-        .def("Raccumulate", &accumulate_method<true>, nb::arg("origin").none(), nb::arg("target_rank"),
-             nb::arg("target").none() = nb::none(), sum, "Fetch-and-accumulate data into the target process.")
+             nb::arg("target").none() = nb::none(),
+             "Get data from a memory window on a remote process.")
+        .def("Raccumulate", &accumulate_method<true>, nb::arg("origin").none(),
+             nb::arg("target_rank"), nb::arg("target").none() = nb::none(), sum,
+             "Fetch-and-accumulate data into the target process.")
         .def("Rget_accumulate", &get_accumulate_method<true>, nb::arg("origin").none(),
-             nb::arg("result").none(), nb::arg("target_rank"), nb::arg("target").none() = nb::none(), sum,
+             nb::arg("result").none(), nb::arg("target_rank"),
+             nb::arg("target").none() = nb::none(), sum,
              "Accumulate data into the target process using remote memory access.")
         .def(
             "Fetch_and_op",
@@ -256,8 +260,7 @@ void bind_win_rma(nb::class_<Win> &cls) {
                 {
                     ReleaseGIL nogil;
                     rc = MPI_Fetch_and_op(element_addr(ops.origin), element_addr(ops.result),
-                                          ops.origin.type, rank,
-                                          target_disp, o, win);
+                                          ops.origin.type, rank, target_disp, o, win);
                 }
                 check(rc);
                 finish(state, rank, ops, nullptr);
@@ -266,8 +269,8 @@ void bind_win_rma(nb::class_<Win> &cls) {
             nb::arg("target_disp") = 0, sum, "Perform one-sided read-modify-write.")
         .def(
             "Compare_and_swap",
-            [](nb::handle self, nb::handle origin, nb::handle compare, nb::handle result,
-               int rank, MPI_Aint target_disp) {
+            [](nb::handle self, nb::handle origin, nb::handle compare, nb::handle result, int rank,
+               MPI_Aint target_disp) {
                 MPI_Win win = win_of(self);
                 Operands ops;
                 MessageBuffer cmp;
@@ -288,15 +291,16 @@ void bind_win_rma(nb::class_<Win> &cls) {
                 {
                     ReleaseGIL nogil;
                     rc = MPI_Compare_and_swap(element_addr(ops.origin), element_addr(cmp),
-                                              element_addr(ops.result),
-                                              ops.origin.type, rank, target_disp, win);
+                                              element_addr(ops.result), ops.origin.type, rank,
+                                              target_disp, win);
                 }
                 check(rc);
                 keep_pending(state, rank, cmp);
                 finish(state, rank, ops, nullptr);
             },
-            nb::arg("origin").none(), nb::arg("compare").none(), nb::arg("result").none(), nb::arg("target_rank"),
-            nb::arg("target_disp") = 0, "Perform one-sided atomic compare-and-swap.");
+            nb::arg("origin").none(), nb::arg("compare").none(), nb::arg("result").none(),
+            nb::arg("target_rank"), nb::arg("target_disp") = 0,
+            "Perform one-sided atomic compare-and-swap.");
 
     // Synchronization.
     cls.def(
@@ -318,8 +322,7 @@ void bind_win_rma(nb::class_<Win> &cls) {
                 }
                 check(rc);
             },
-            nb::arg("group"), nb::arg("assertion") = 0,
-            "Start an RMA access epoch for MPI.")
+            nb::arg("group"), nb::arg("assertion") = 0, "Start an RMA access epoch for MPI.")
         .def(
             "Complete",
             [](nb::handle self) {
@@ -368,8 +371,8 @@ void bind_win_rma(nb::class_<Win> &cls) {
                 MPI_Win win = win_of(self);
                 WinState *state = win_state(win);
                 if (state && rank != MPI_PROC_NULL) {
-                    if (state->locked_all || std::ranges::find(state->locked, rank) !=
-                                                 state->locked.end())
+                    if (state->locked_all ||
+                        std::ranges::find(state->locked, rank) != state->locked.end())
                         throw MpiError{MPI_ERR_RMA_SYNC};
                 }
                 int rc;

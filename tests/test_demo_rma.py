@@ -7,8 +7,6 @@ import pathlib
 
 import pytest
 
-from mpipy import MPI
-
 np = pytest.importorskip("numpy")
 
 _demo = pathlib.Path(__file__).resolve().parent.parent / "demo"

@@ -197,13 +197,19 @@ def test_fetch_and_op_compare_and_swap(window, mode, comm, rank):
     expected = 100 * right + 0
     with epoch(w, mode, right):
         w.win.Compare_and_swap(
-            np.array([-rank - 1], dtype="i4"), np.array([expected], dtype="i4"), result, right,
+            np.array([-rank - 1], dtype="i4"),
+            np.array([expected], dtype="i4"),
+            result,
+            right,
             w.disp(right, 0),
         )
     assert result[0] == expected  # it matched: swapped
     with epoch(w, mode, right):
         w.win.Compare_and_swap(
-            np.array([99], dtype="i4"), np.array([expected], dtype="i4"), result, right,
+            np.array([99], dtype="i4"),
+            np.array([expected], dtype="i4"),
+            result,
+            right,
             w.disp(right, 0),
         )
     assert result[0] == -rank - 1  # what the first swap left there

@@ -6,7 +6,6 @@ import time
 
 import pytest
 
-from mpipy import MPI
 from mpipy.util import sync
 
 

@@ -433,7 +433,8 @@ void parse_rma_origin(nb::handle spec, Access access, int rank, MessageBuffer &o
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(spec.ptr());
     if (n == 0) return;
     nb::handle last = PySequence_Fast_ITEMS(spec.ptr())[n - 1];
-    if (isinstance_cached<Datatype>(last) || PyUnicode_Check(last.ptr())) out.type = to_datatype(last);
+    if (isinstance_cached<Datatype>(last) || PyUnicode_Check(last.ptr()))
+        out.type = to_datatype(last);
 }
 
 void parse_rma_target(nb::handle spec, const MessageBuffer &origin, RmaTarget &out) {
@@ -455,8 +456,8 @@ void parse_rma_target(nb::handle spec, const MessageBuffer &origin, RmaTarget &o
         return;
     }
     if (!PyLong_Check(spec.ptr()) && !PyIndex_Check(spec.ptr()))
-        spec_error(PyExc_ValueError, "target: expecting an integer or a list/tuple, not " +
-                                         type_name_of(spec));
+        spec_error(PyExc_ValueError,
+                   "target: expecting an integer or a list/tuple, not " + type_name_of(spec));
     out.disp = displacement(spec);
 }
 
