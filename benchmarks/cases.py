@@ -586,6 +586,139 @@ def setup_pkl5(MPI, comm, value):
     return (run0, run1)[rank], 1, None
 
 
+# -- one-sided communication -----------------------------------------------------------
+
+RMA_SIZES = (8, MiB, 16 * MiB)
+
+
+def rma_jobs(opts):
+    points = []
+    for size in RMA_SIZES:
+        iters = p2p_iters(size, opts.quick)
+        points.append(Point(size_label(size), size, iters, max(2, iters // 10)))
+    return [Job(2, points)]
+
+
+def acc_jobs(opts):
+    iters = p2p_iters(MiB, opts.quick)
+    return [Job(2, [Point("1 MiB float64", MiB, iters, max(2, iters // 10))])]
+
+
+def fop_jobs(opts):
+    jobs = []
+    for np in opts.np:
+        iters = 1000 if opts.quick else 5000
+        if np > opts.nproc:
+            iters //= 50
+        jobs.append(Job(np, [Point(np_label(np, opts), 8, iters, max(2, iters // 10))]))
+    return jobs
+
+
+def _rma_window(MPI, comm, size):
+    """A window of `size` bytes (page-aligned NumPy memory, as c/bench.c's) on every
+    process, and an origin buffer of the same size."""
+    target = _buffer(size, 0)
+    win = MPI.Win.Create(target, 1, MPI.INFO_NULL, comm)
+    return win, target, _buffer(size)
+
+
+def _rma_setup(MPI, comm, size, op, sync):
+    """Rank 0 puts to (gets from) rank 1's window; `sync` is "lock" (Lock/op/Unlock by rank
+    0 alone) or "fence" (Fence/op/Fence on every process)."""
+    win, target, origin = _rma_window(MPI, comm, size)
+    rank = comm.Get_rank()
+    call = win.Put if op == "put" else win.Get
+    lock, unlock, fence = win.Lock, win.Unlock, win.Fence
+    exclusive = MPI.LOCK_EXCLUSIVE
+
+    def run_lock(n):
+        for _ in range(n):
+            lock(1, exclusive)
+            call(origin, 1)
+            unlock(1)
+
+    def run_fence(n):
+        if rank == 0:
+            for _ in range(n):
+                fence()
+                call(origin, 1)
+                fence()
+        else:
+            for _ in range(n):
+                fence()
+                fence()
+
+    def done():
+        win.Free()
+
+    if sync == "lock":
+        return (run_lock if rank == 0 else None), 1, done
+    return run_fence, 1, done
+
+
+@case("rma_put_lock", "Put under Lock/Unlock (rank 0 to 1)", rma_jobs, c=True)
+def setup_rma_put_lock(MPI, comm, size):
+    """One Lock(exclusive), Put of `size` bytes, Unlock, by rank 0 to rank 1's window."""
+    return _rma_setup(MPI, comm, size, "put", "lock")
+
+
+@case("rma_get_lock", "Get under Lock/Unlock (rank 0 from 1)", rma_jobs, c=True)
+def setup_rma_get_lock(MPI, comm, size):
+    """One Lock(exclusive), Get of `size` bytes, Unlock, by rank 0 from rank 1's window."""
+    return _rma_setup(MPI, comm, size, "get", "lock")
+
+
+@case("rma_put_fence", "Put between two Fences", rma_jobs, c=True)
+def setup_rma_put_fence(MPI, comm, size):
+    """Fence, Put of `size` bytes by rank 0 to rank 1, Fence (both processes fence)."""
+    return _rma_setup(MPI, comm, size, "put", "fence")
+
+
+@case("rma_get_fence", "Get between two Fences", rma_jobs, c=True)
+def setup_rma_get_fence(MPI, comm, size):
+    """Fence, Get of `size` bytes by rank 0 from rank 1, Fence (both processes fence)."""
+    return _rma_setup(MPI, comm, size, "get", "fence")
+
+
+@case("rma_acc", "Accumulate (float64, SUM) under Lock/Unlock", acc_jobs, c=True)
+def setup_rma_acc(MPI, comm, size):
+    """Lock(exclusive), Accumulate of size/8 doubles with SUM, Unlock, rank 0 to 1."""
+    win, target, origin = _rma_window(MPI, comm, size)
+    values = origin.view("d")
+    values[:] = 1.0
+    rank = comm.Get_rank()
+    lock, unlock, acc = win.Lock, win.Unlock, win.Accumulate
+    exclusive, op = MPI.LOCK_EXCLUSIVE, MPI.SUM
+
+    def run(n):
+        for _ in range(n):
+            lock(1, exclusive)
+            acc(values, 1, None, op)
+            unlock(1)
+
+    return (run if rank == 0 else None), 1, win.Free
+
+
+@case("rma_fop", "Fetch_and_op counter hammered by every process", fop_jobs, c=True)
+def setup_rma_fop(MPI, comm, size):
+    """Every process adds 1 to an int64 at rank 0 with Fetch_and_op and Flush, inside one
+    Lock_all epoch per repetition (time per increment, on rank 0)."""
+    win, target, _ = _rma_window(MPI, comm, 8)
+    one = _buffer(8).view("q")
+    one[:] = 1
+    result = _buffer(8, 0).view("q")
+    fop, flush, op = win.Fetch_and_op, win.Flush, MPI.SUM
+
+    def run(n):
+        win.Lock_all()
+        for _ in range(n):
+            fop(one, result, 0, 0, op)
+            flush(0)
+        win.Unlock_all()
+
+    return run, 1, win.Free
+
+
 def import_jobs(opts):
     # Each repetition is one process (up to 5: a process can take a second to start);
     # iters holds the repetition count here.

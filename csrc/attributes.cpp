@@ -1,6 +1,6 @@
 // Attribute caching with Python objects as values: Create_keyval/Free_keyval and
-// Set_attr/Get_attr/Delete_attr on communicators and datatypes, with Python copy and delete
-// callbacks (run by MPI on Dup and Free; they take the GIL themselves). One implementation,
+// Set_attr/Get_attr/Delete_attr on communicators, datatypes and windows, with Python copy and
+// delete callbacks (run by MPI on Dup and Free; they take the GIL themselves). One implementation,
 // templated on the handle kind; AttrApi below maps each kind to its MPI functions.
 #include "core/objects.hpp"
 
@@ -43,6 +43,22 @@ template <> struct AttrApi<DatatypeKind> {
     static int get_attr(H h, int k, void *v, int *f) { return MPI_Type_get_attr(h, k, v, f); }
     static int delete_attr(H h, int k) { return MPI_Type_delete_attr(h, k); }
     static nb::object wrap(H h) { return lent_handle<Datatype>(h); }  // an attribute callback's
+};
+
+template <> struct AttrApi<WinKind> {
+    using H = MPI_Win;
+    using Class = Win;
+    using CopyFn = MPI_Win_copy_attr_function;
+    using DeleteFn = MPI_Win_delete_attr_function;
+    static constexpr const char *what = "windows";
+    static int create_keyval(CopyFn *c, DeleteFn *d, int *k, void *x) {
+        return MPI_Win_create_keyval(c, d, k, x);
+    }
+    static int free_keyval(int *k) { return MPI_Win_free_keyval(k); }
+    static int set_attr(H h, int k, void *v) { return MPI_Win_set_attr(h, k, v); }
+    static int get_attr(H h, int k, void *v, int *f) { return MPI_Win_get_attr(h, k, v, f); }
+    static int delete_attr(H h, int k) { return MPI_Win_delete_attr(h, k); }
+    static nb::object wrap(H h) { return lent_handle<Win>(h); }  // an attribute callback's
 };
 
 // What a Python keyval does on copy and delete. Attributes set with a keyval outlive
@@ -294,6 +310,27 @@ void bind_attributes(nb::module_ &m, CommClasses &classes) {
             int flag = 0;
             check(MPI_Type_get_attr(t, keyval, &value, &flag));
             if (!flag) return nb::none();
+            return nb::int_(reinterpret_cast<std::intptr_t>(value));
+        },
+        nb::arg("keyval"), "Retrieve attribute value by key.");
+}
+
+void bind_win_attributes(nb::class_<Win> &cls) {
+    bind_attribute_methods<WinKind>(cls);
+    cls.def(
+        "Get_attr",
+        [](const Win &self, int keyval) -> nb::object {
+            MPI_Win win = self.get();
+            if (nb::object python; get_python_attr_of<WinKind>(win, keyval, python)) return python;
+            void *value = nullptr;
+            int flag = 0;
+            check(MPI_Win_get_attr(win, keyval, &value, &flag));
+            if (!flag) return nb::none();
+            // MPI gives the base itself, and pointers to the other predefined values.
+            if (keyval == MPI_WIN_SIZE) return nb::int_(*static_cast<MPI_Aint *>(value));
+            if (keyval == MPI_WIN_DISP_UNIT || keyval == MPI_WIN_CREATE_FLAVOR ||
+                keyval == MPI_WIN_MODEL)
+                return nb::int_(*static_cast<int *>(value));
             return nb::int_(reinterpret_cast<std::intptr_t>(value));
         },
         nb::arg("keyval"), "Retrieve attribute value by key.");

@@ -3,6 +3,7 @@
 // Get_address, Aint_add and Aint_diff. Every byte MPI would read or write is checked to lie
 // inside the buffers before MPI is called.
 #include "core/msgbuffer.hpp"
+#include "core/buffer.hpp"
 #include "core/objects.hpp"
 
 #include <string>
@@ -192,7 +193,7 @@ MPI_Aint get_address(nb::handle location) {
     require_active();
     void *ptr = MPI_BOTTOM;
     PinnedBuffer pinned;
-    if (!location.is_none() && !is_bottom_constant(location)) {
+    if (!location.is_none() && !is_bottom_constant(location) && !is_null_buffer(location)) {
         pin_buffer(pinned, location, PyBUF_STRIDES, "location");
         ptr = pinned.view().buf;
     }

@@ -22,6 +22,11 @@ void set_default_errhandler(MPI_Comm comm) {
         MPI_Comm_set_errhandler(comm, new_comm_errhandler);
 }
 
+void set_default_win_errhandler(MPI_Win win) {
+    if (set_new_comm_errhandler && win != MPI_WIN_NULL)
+        MPI_Win_set_errhandler(win, new_comm_errhandler);
+}
+
 static void after_init() {
     mpi_active = true;
     set_default_errhandler(MPI_COMM_SELF);

@@ -216,6 +216,33 @@ void run_comm_errhandler(std::size_t slot, MPI_Comm comm, int errorcode) {
     PyGILState_Release(gil);
 }
 
+void run_win_errhandler(std::size_t slot, MPI_Win win, int errorcode) {
+    if (!Py_IsInitialized()) return;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    if (nb::object function = errhandler_slots.function(slot); function.is_valid()) {
+        try {
+            function(lent_handle<Win>(win), errorcode);
+        } catch (nb::python_error &e) {
+            e.restore();
+            stash_callback_error();
+            Py_AddPendingCall(raise_late_callback_error, nullptr);
+        } catch (const MpiError &e) {
+            PyErr_SetObject(exception_type, nb::int_(e.code).ptr());
+            stash_callback_error();
+            Py_AddPendingCall(raise_late_callback_error, nullptr);
+        }
+    }
+    PyGILState_Release(gil);
+}
+
+template <std::size_t Slot> struct WinErrhandlerTrampoline {
+    static void call(MPI_Win *win, int *errorcode, ...) {
+        run_win_errhandler(Slot, *win, *errorcode);
+    }
+};
+constexpr auto win_errhandler_trampolines =
+    decltype(errhandler_slots)::c_functions<WinErrhandlerTrampoline>();
+
 template <std::size_t Slot> struct CommErrhandlerTrampoline {
     static void call(MPI_Comm *comm, int *errorcode, ...) {
         run_comm_errhandler(Slot, *comm, *errorcode);
@@ -240,6 +267,22 @@ void bind_errhandler_functions(CommClasses &classes) {
             return new_handle<Errhandler>(eh);
         },
         nb::arg("errhandler_fn"), "Create a new error handler for communicators.");
+}
+
+void bind_win_errhandler_functions(nb::class_<Win> &cls) {
+    cls.def_static(
+        "Create_errhandler",
+        [](nb::handle errhandler_fn) {
+            require_active();
+            if (!PyCallable_Check(errhandler_fn.ptr()))
+                throw nb::type_error("errhandler_fn must be callable");
+            std::size_t slot = errhandler_slots.take("error handlers");
+            MPI_Errhandler eh = MPI_ERRHANDLER_NULL;
+            check(MPI_Win_create_errhandler(win_errhandler_trampolines[slot], &eh));
+            errhandler_slots.fill(slot, errhandler_fn, handle_to_int(eh));
+            return new_handle<Errhandler>(eh);
+        },
+        nb::arg("errhandler_fn"), "Create a new error handler for windows.");
 }
 
 void bind_errors(nb::module_ &m) {

@@ -208,7 +208,7 @@ def test_rma_epochs():
     import array
 
     memory = array.array("i", [0] * 4)
-    win = MPI.Win.Create(memory, comm=MPI.COMM_SELF)
+    win = MPI.Win.Create(memory, memory.itemsize, comm=MPI.COMM_SELF)
     origin = array.array("i", [0])
     try:
 

@@ -250,6 +250,95 @@ static int k_noncontig(char *buf, long value, long iters, int rank) {
     return 2;
 }
 
+/* One-sided cases, as in cases.py: a window of `size` bytes on every process over
+ * page-aligned memory (the kernel's buffer is the origin), living across the repetitions
+ * of a point. */
+static MPI_Win rma_win = MPI_WIN_NULL;
+static char *rma_target = NULL;
+
+static void rma_setup(char *buf, long size, int rank) {
+    (void)buf, (void)rank;
+    rma_target = alloc_buffer(size);
+    memset(rma_target, 0, size > 0 ? (size_t)size : 1);
+    MPI_Win_create(rma_target, size, 1, MPI_INFO_NULL, MPI_COMM_WORLD, &rma_win);
+}
+
+static void rma_setup8(char *buf, long size, int rank) {
+    (void)size;
+    rma_setup(buf, 8, rank);
+}
+
+static void rma_free(void) {
+    MPI_Win_free(&rma_win);
+    free(rma_target);
+    rma_target = NULL;
+}
+
+static int rma_lock(char *buf, long size, long iters, int rank, int get) {
+    if (rank != 0) return 1;
+    for (long i = 0; i < iters; i++) {
+        MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 1, 0, rma_win);
+        if (get)
+            MPI_Get(buf, (int)size, MPI_BYTE, 1, 0, (int)size, MPI_BYTE, rma_win);
+        else
+            MPI_Put(buf, (int)size, MPI_BYTE, 1, 0, (int)size, MPI_BYTE, rma_win);
+        MPI_Win_unlock(1, rma_win);
+    }
+    return 1;
+}
+
+static int rma_fence(char *buf, long size, long iters, int rank, int get) {
+    for (long i = 0; i < iters; i++) {
+        MPI_Win_fence(0, rma_win);
+        if (rank == 0) {
+            if (get)
+                MPI_Get(buf, (int)size, MPI_BYTE, 1, 0, (int)size, MPI_BYTE, rma_win);
+            else
+                MPI_Put(buf, (int)size, MPI_BYTE, 1, 0, (int)size, MPI_BYTE, rma_win);
+        }
+        MPI_Win_fence(0, rma_win);
+    }
+    return 1;
+}
+
+static int k_rma_put_lock(char *buf, long size, long iters, int rank) {
+    return rma_lock(buf, size, iters, rank, 0);
+}
+static int k_rma_get_lock(char *buf, long size, long iters, int rank) {
+    return rma_lock(buf, size, iters, rank, 1);
+}
+static int k_rma_put_fence(char *buf, long size, long iters, int rank) {
+    return rma_fence(buf, size, iters, rank, 0);
+}
+static int k_rma_get_fence(char *buf, long size, long iters, int rank) {
+    return rma_fence(buf, size, iters, rank, 1);
+}
+
+static int k_rma_acc(char *buf, long size, long iters, int rank) {
+    double *values = (double *)buf;
+    int n = (int)(size / 8);
+    if (rank != 0) return 1;
+    for (int i = 0; i < n; i++) values[i] = 1.0;
+    for (long i = 0; i < iters; i++) {
+        MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 1, 0, rma_win);
+        MPI_Accumulate(values, n, MPI_DOUBLE, 1, 0, n, MPI_DOUBLE, MPI_SUM, rma_win);
+        MPI_Win_unlock(1, rma_win);
+    }
+    return 1;
+}
+
+static int k_rma_fop(char *buf, long size, long iters, int rank) {
+    (void)buf, (void)size, (void)rank;
+    long long one = 1, result = 0;
+    MPI_Win_lock_all(0, rma_win);
+    for (long i = 0; i < iters; i++) {
+        MPI_Fetch_and_op(&one, &result, MPI_LONG_LONG, 0, 0, MPI_SUM, rma_win);
+        MPI_Win_flush(0, rma_win);
+    }
+    MPI_Win_unlock_all(rma_win);
+    return 1;
+}
+
 /* setup/teardown, where given, run once per point around the timed repetitions. */
 static const struct {
     const char *name;
@@ -266,6 +355,12 @@ static const struct {
     {"allreduce", k_allreduce, 1, recv_setup, recv_free},
     {"allgather", k_allgather, 1, recv_setup, recv_free},
     {"noncontig", k_noncontig, 2, noncontig_setup, noncontig_free},
+    {"rma_put_lock", k_rma_put_lock, 2, rma_setup, rma_free},
+    {"rma_get_lock", k_rma_get_lock, 2, rma_setup, rma_free},
+    {"rma_put_fence", k_rma_put_fence, 2, rma_setup, rma_free},
+    {"rma_get_fence", k_rma_get_fence, 2, rma_setup, rma_free},
+    {"rma_acc", k_rma_acc, 2, rma_setup, rma_free},
+    {"rma_fop", k_rma_fop, 1, rma_setup8, rma_free},
 };
 
 static int usage(void) {

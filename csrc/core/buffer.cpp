@@ -365,6 +365,10 @@ nb::object allocate_buffer(MPI_Count n, void **addr) {
     return buffer_over_block(n, false, true, addr);
 }
 
+bool is_null_buffer(nb::handle obj) {
+    return nb::isinstance<Memory>(obj) && nb::inst_ptr<Memory>(obj)->addr == nullptr;
+}
+
 nb::object buffer_of(void *addr, Py_ssize_t size, bool readonly, nb::handle base) {
     Memory *m;
     nb::object out = new_memory(m);

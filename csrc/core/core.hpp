@@ -150,14 +150,14 @@ template <class H> H handle_from_int(std::intptr_t i) {
 // back; at none left, get() raises MPI.Exception (the kind's error class) for the handle, until
 // MPI hands it out again. Objects made from a bare handle (fromhandle, T(other)) are aliases
 // and count nothing. Communicators are not counted: programs free them routinely, and then
-// every Send would pay a lookup (operations are, as programs seldom free them: Allreduce pays
-// one predictable branch while none is freed).
+// every Send would pay a lookup (operations and windows are, as programs seldom free them:
+// Allreduce pays one predictable branch while none is freed).
 template <class Kind> struct FreedHandles {
     using H = typename Kind::handle_type;
     static constexpr bool tracked =
         std::is_same_v<Kind, DatatypeKind> || std::is_same_v<Kind, GroupKind> ||
         std::is_same_v<Kind, InfoKind> || std::is_same_v<Kind, ErrhandlerKind> ||
-        std::is_same_v<Kind, OpKind>;
+        std::is_same_v<Kind, OpKind> || std::is_same_v<Kind, WinKind>;
     static inline std::unordered_map<std::intptr_t, int> references;
     static inline std::unordered_set<std::intptr_t> freed_set;
     static void given(H h) {

@@ -424,6 +424,44 @@ void parse_p2p(nb::handle spec, Access access, int peer, MessageBuffer &out) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// RMA specs.
+
+void parse_rma_origin(nb::handle spec, Access access, int rank, MessageBuffer &out) {
+    parse_p2p(spec, access, rank, out);
+    if (rank != MPI_PROC_NULL) return;
+    if (!PyList_Check(spec.ptr()) && !PyTuple_Check(spec.ptr())) return;
+    const Py_ssize_t n = PySequence_Fast_GET_SIZE(spec.ptr());
+    if (n == 0) return;
+    nb::handle last = PySequence_Fast_ITEMS(spec.ptr())[n - 1];
+    if (isinstance_cached<Datatype>(last) || PyUnicode_Check(last.ptr()))
+        out.type = to_datatype(last);
+}
+
+void parse_rma_target(nb::handle spec, const MessageBuffer &origin, RmaTarget &out) {
+    out.disp = 0;
+    out.count = origin.count;
+    out.type = origin.type;
+    if (spec.is_none()) return;
+    auto displacement = [](nb::handle obj) {
+        static_assert(sizeof(MPI_Aint) == sizeof(long long));
+        return static_cast<MPI_Aint>(index_arg(obj, "target displacement"));
+    };
+    if (PyList_Check(spec.ptr()) || PyTuple_Check(spec.ptr())) {
+        const Py_ssize_t n = PySequence_Fast_GET_SIZE(spec.ptr());
+        if (n > 3) spec_error(PyExc_ValueError, "target: expecting 3 items at most");
+        PyObject **items = PySequence_Fast_ITEMS(spec.ptr());
+        if (n >= 1) out.disp = displacement(items[0]);
+        if (n >= 2) out.count = to_count(items[1], "target count");
+        if (n >= 3) out.type = to_datatype(items[2]);
+        return;
+    }
+    if (!PyLong_Check(spec.ptr()) && !PyIndex_Check(spec.ptr()))
+        spec_error(PyExc_ValueError,
+                   "target: expecting an integer or a list/tuple, not " + type_name_of(spec));
+    out.disp = displacement(spec);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Collective specs.
 
 count_t to_count_t(MPI_Count n) {

@@ -179,6 +179,23 @@ MPI_Count status_elements(const MPI_Status &status, MPI_Datatype type);
 void parse_p2p(nb::handle spec, Access access, int peer, MessageBuffer &out);
 
 // ---------------------------------------------------------------------------------------------
+// RMA specs (one-sided operations of MPI.Win). The origin (and result, compare) buffers are
+// point-to-point specs (parse_p2p with the target rank). The target spec says where in the
+// target's window: None (displacement 0, the origin's count and datatype), an integer (the
+// displacement), or a list/tuple of 1 to 3 items (disp[, count[, datatype]]), what is left out
+// taken from the origin. TypeError/ValueError on malformed specs.
+struct RmaTarget {
+    MPI_Aint disp = 0;
+    MPI_Count count = 0;
+    MPI_Datatype type = MPI_BYTE;
+};
+void parse_rma_target(nb::handle spec, const MessageBuffer &origin, RmaTarget &out);
+
+// The origin of an RMA call to `rank`: parse_p2p, but with PROC_NULL a datatype ending a
+// list/tuple spec is still the origin's (MPI may look at it), as in mpi4py.
+void parse_rma_origin(nb::handle spec, Access access, int rank, MessageBuffer &out);
+
+// ---------------------------------------------------------------------------------------------
 // Collective specs (the buffer arguments of collectives, vector and neighbourhood ones included).
 
 // Count and displacement arrays as this MPI's vector collectives take them.

@@ -146,6 +146,7 @@ MPI_Info info_arg(nb::handle info);
 // Set the error handler rc.errors chose (ERRORS_RETURN by default, so errors raise) on a
 // communicator mpipy creates or receives.
 void set_default_errhandler(MPI_Comm comm);
+void set_default_win_errhandler(MPI_Win win);  // the same, for a window
 
 // Registration, one per concept family, in dependency order.
 void bind_errors(nb::module_ &m);
@@ -211,6 +212,8 @@ void stash_callback_error();
 void raise_pending_callback_error();
 // Comm.Create_errhandler, bound once the communicator classes exist (errors.cpp).
 void bind_errhandler_functions(CommClasses &classes);
+// Win.Create_errhandler, from the same table of Python error handlers (errors.cpp).
+void bind_win_errhandler_functions(nb::class_<Win> &cls);
 
 // Attributes of keyvals created from Python (attributes.cpp).
 bool get_python_attr(MPI_Comm comm, int keyval, nb::object &out);
@@ -229,6 +232,10 @@ nb::object user_op_function(MPI_Op op);
 void raise_op_error();
 void bind_buffer_constants(nb::module_ &m);
 void bind_win(nb::module_ &m);
+// Window keyvals and attributes, by the mechanism of communicators and datatypes
+// (attributes.cpp); one-sided operations and synchronization (win_rma.cpp).
+void bind_win_attributes(nb::class_<Win> &cls);
+void bind_win_rma(nb::class_<Win> &cls);
 void bind_file(nb::module_ &m);
 void bind_session(nb::module_ &m);
 void bind_objmodel(nb::module_ &m);
