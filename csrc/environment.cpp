@@ -22,6 +22,11 @@ void set_default_errhandler(MPI_Comm comm) {
         MPI_Comm_set_errhandler(comm, new_comm_errhandler);
 }
 
+void set_default_file_errhandler(MPI_File file) {
+    if (set_new_comm_errhandler && file != MPI_FILE_NULL)
+        MPI_File_set_errhandler(file, new_comm_errhandler);
+}
+
 static void after_init() {
     mpi_active = true;
     set_default_errhandler(MPI_COMM_SELF);

@@ -216,6 +216,26 @@ void run_comm_errhandler(std::size_t slot, MPI_Comm comm, int errorcode) {
     PyGILState_Release(gil);
 }
 
+// The same for files: the Python function gets the file (FILE_NULL for a failed open).
+void run_file_errhandler(std::size_t slot, MPI_File file, int errorcode) {
+    if (!Py_IsInitialized()) return;
+    PyGILState_STATE gil = PyGILState_Ensure();
+    if (nb::object function = errhandler_slots.function(slot); function.is_valid()) {
+        try {
+            function(lent_handle<File>(file), errorcode);
+        } catch (nb::python_error &e) {
+            e.restore();
+            stash_callback_error();
+            Py_AddPendingCall(raise_late_callback_error, nullptr);
+        } catch (const MpiError &e) {
+            PyErr_SetObject(exception_type, nb::int_(e.code).ptr());
+            stash_callback_error();
+            Py_AddPendingCall(raise_late_callback_error, nullptr);
+        }
+    }
+    PyGILState_Release(gil);
+}
+
 template <std::size_t Slot> struct CommErrhandlerTrampoline {
     static void call(MPI_Comm *comm, int *errorcode, ...) {
         run_comm_errhandler(Slot, *comm, *errorcode);
@@ -224,7 +244,25 @@ template <std::size_t Slot> struct CommErrhandlerTrampoline {
 constexpr auto comm_errhandler_trampolines =
     decltype(errhandler_slots)::c_functions<CommErrhandlerTrampoline>();
 
+template <std::size_t Slot> struct FileErrhandlerTrampoline {
+    static void call(MPI_File *file, int *errorcode, ...) {
+        run_file_errhandler(Slot, *file, *errorcode);
+    }
+};
+constexpr auto file_errhandler_trampolines =
+    decltype(errhandler_slots)::c_functions<FileErrhandlerTrampoline>();
+
 }  // namespace
+
+nb::object create_file_errhandler(nb::handle errhandler_fn) {
+    require_active();
+    if (!PyCallable_Check(errhandler_fn.ptr())) throw nb::type_error("errhandler_fn must be callable");
+    std::size_t slot = errhandler_slots.take("error handlers");
+    MPI_Errhandler eh = MPI_ERRHANDLER_NULL;
+    check(MPI_File_create_errhandler(file_errhandler_trampolines[slot], &eh));
+    errhandler_slots.fill(slot, errhandler_fn, handle_to_int(eh));
+    return new_handle<Errhandler>(eh);
+}
 
 void bind_errhandler_functions(CommClasses &classes) {
     classes.comm.def_static(

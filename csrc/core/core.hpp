@@ -157,7 +157,7 @@ template <class Kind> struct FreedHandles {
     static constexpr bool tracked =
         std::is_same_v<Kind, DatatypeKind> || std::is_same_v<Kind, GroupKind> ||
         std::is_same_v<Kind, InfoKind> || std::is_same_v<Kind, ErrhandlerKind> ||
-        std::is_same_v<Kind, OpKind>;
+        std::is_same_v<Kind, OpKind> || std::is_same_v<Kind, FileKind>;
     static inline std::unordered_map<std::intptr_t, int> references;
     static inline std::unordered_set<std::intptr_t> freed_set;
     static void given(H h) {
