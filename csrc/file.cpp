@@ -34,6 +34,14 @@ MPI_Offset offset_value(nb::handle obj, const char *what) {
     return static_cast<MPI_Offset>(index_arg(obj, what));
 }
 
+// A file size: a negative one is refused as MPI would (ERR_ARG) before MPI sees it, since some
+// MPIs (Open MPI 5) hand it to the file system.
+MPI_Offset size_value(nb::handle obj) {
+    const MPI_Offset size = offset_value(obj, "size");
+    if (size < 0) throw MpiError{MPI_ERR_ARG};
+    return size;
+}
+
 MPI_Datatype datatype_arg(nb::handle obj, const char *what) {
     if (!nb::isinstance<Datatype>(obj))
         raise_error(PyExc_TypeError,
@@ -133,6 +141,20 @@ int datarep_convert(void *userbuf, MPI_Datatype type, int count, void *filebuf,
     return rc;
 }
 
+// What MPI_Register_datarep's failure means when the MPI lacks the feature: Open MPI's own I/O
+// component (OMPIO) registers no representations (ERR_OTHER, a duplicate name too); ROMIO
+// (MPICH 5) registers none with conversion functions (ERR_UNSUPPORTED_DATAREP).
+void not_implemented_datarep(int rc, bool converting) {
+    int error_class = MPI_SUCCESS;
+    if (MPI_Error_class(rc, &error_class) != MPI_SUCCESS) return;
+#ifdef OPEN_MPI
+    if (error_class == MPI_ERR_OTHER)
+        throw_not_implemented("MPI_Register_datarep with Open MPI's OMPIO I/O component");
+#endif
+    if (converting && error_class == MPI_ERR_UNSUPPORTED_DATAREP)
+        throw_not_implemented("MPI_Register_datarep with conversion functions (read_fn, write_fn)");
+}
+
 void register_datarep(nb::handle datarep, nb::handle read_fn, nb::handle write_fn,
                       nb::handle extent_fn) {
     require_active();
@@ -150,6 +172,7 @@ void register_datarep(nb::handle datarep, nb::handle read_fn, nb::handle write_f
         rep);
     if (rc != MPI_SUCCESS) {
         delete rep;
+        not_implemented_datarep(rc, !read_fn.is_none() || !write_fn.is_none());
         check(rc);
     }
 }
@@ -222,7 +245,7 @@ void bind_file(nb::module_ &m) {
            "Set_size",
            [](File &self, nb::handle size) {
                MPI_File fh = self.get();
-               const MPI_Offset n = offset_value(size, "size");
+               const MPI_Offset n = size_value(size);
                int rc;
                {
                    ReleaseGIL nogil;
@@ -235,7 +258,7 @@ void bind_file(nb::module_ &m) {
             "Preallocate",
             [](File &self, nb::handle size) {
                 MPI_File fh = self.get();
-                const MPI_Offset n = offset_value(size, "size");
+                const MPI_Offset n = size_value(size);
                 int rc;
                 {
                     ReleaseGIL nogil;

@@ -11,8 +11,12 @@ namespace mpipy {
 
 namespace {
 
+// An explicit offset. A negative one is refused as MPI would (ERR_ARG) before MPI sees it: some
+// MPIs (Open MPI 5) pass it on to the file system.
 MPI_Offset offset_arg(nb::handle offset) {
-    return static_cast<MPI_Offset>(index_arg(offset, "offset"));
+    const long long value = index_arg(offset, "offset");
+    if (value < 0) throw MpiError{MPI_ERR_ARG};
+    return static_cast<MPI_Offset>(value);
 }
 
 // Blocking collective calls with a nonblocking form (`IFn`) wait the way block_or_poll does, so
