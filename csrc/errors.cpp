@@ -256,7 +256,8 @@ constexpr auto file_errhandler_trampolines =
 
 nb::object create_file_errhandler(nb::handle errhandler_fn) {
     require_active();
-    if (!PyCallable_Check(errhandler_fn.ptr())) throw nb::type_error("errhandler_fn must be callable");
+    if (!PyCallable_Check(errhandler_fn.ptr()))
+        throw nb::type_error("errhandler_fn must be callable");
     std::size_t slot = errhandler_slots.take("error handlers");
     MPI_Errhandler eh = MPI_ERRHANDLER_NULL;
     check(MPI_File_create_errhandler(file_errhandler_trampolines[slot], &eh));

@@ -110,8 +110,8 @@ long long items_per_instance(MPI_Datatype type) {
 // Convert `count` items between the file buffer and the user's buffer (from item `position` of
 // it on): the Python function gets both as MPI.buffer objects.
 template <bool Reading>
-int datarep_convert(void *userbuf, MPI_Datatype type, int count, void *filebuf,
-                    MPI_Offset position, void *state) {
+int datarep_convert(void *userbuf, MPI_Datatype type, int count, void *filebuf, MPI_Offset position,
+                    void *state) {
     if (!Py_IsInitialized()) return MPI_ERR_CONVERSION;
     PyGILState_STATE gil = PyGILState_Ensure();
     int rc = MPI_SUCCESS;
@@ -427,7 +427,8 @@ void bind_file(nb::module_ &m) {
                }
                check(rc);
            },
-           nb::arg("offset"), nb::arg("whence") = MPI_SEEK_SET, "Update the individual file pointer.")
+           nb::arg("offset"), nb::arg("whence") = MPI_SEEK_SET,
+           "Update the individual file pointer.")
         .def(
             "Get_position",
             [](File &self) {
@@ -448,8 +449,7 @@ void bind_file(nb::module_ &m) {
                 }
                 check(rc);
             },
-            nb::arg("offset"), nb::arg("whence") = MPI_SEEK_SET,
-            "Update the shared file pointer.")
+            nb::arg("offset"), nb::arg("whence") = MPI_SEEK_SET, "Update the shared file pointer.")
         .def(
             "Get_position_shared",
             [](File &self) {

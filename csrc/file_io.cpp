@@ -22,8 +22,8 @@ MPI_Offset offset_arg(nb::handle offset) {
 // Blocking collective calls with a nonblocking form (`IFn`) wait the way block_or_poll does, so
 // that receives only mpipy can progress go on meanwhile (a peer may have to finish a send to
 // this process before it joins the collective); the others block inside MPI.
-template <auto IFn, class Block, class Post> int run_blocking(Block &&block, Post &&post,
-                                                              MPI_Status *status) {
+template <auto IFn, class Block, class Post>
+int run_blocking(Block &&block, Post &&post, MPI_Status *status) {
     if constexpr (std::is_same_v<decltype(IFn), std::nullptr_t>) {
         (void)post;
         (void)status;
@@ -43,15 +43,14 @@ void access_at(File &self, nb::handle offset, nb::handle buf, nb::handle status)
     MessageBuffer b;
     parse_io(buf, A, b);
     CallCount c(b.count, b.type);
-    check(run_blocking<IFn>(
-        [&] { return Fn(fh, off, b.addr, c.count, c.type, st); },
-        [&](MPI_Request *r) {
-            if constexpr (!std::is_same_v<decltype(IFn), std::nullptr_t>)
-                return IFn(fh, off, b.addr, c.count, c.type, r);
-            else
-                return (void)r, MPI_SUCCESS;
-        },
-        st));
+    check(run_blocking<IFn>([&] { return Fn(fh, off, b.addr, c.count, c.type, st); },
+                            [&](MPI_Request *r) {
+                                if constexpr (!std::is_same_v<decltype(IFn), std::nullptr_t>)
+                                    return IFn(fh, off, b.addr, c.count, c.type, r);
+                                else
+                                    return (void)r, MPI_SUCCESS;
+                            },
+                            st));
 }
 
 // Read, Write, Read_all, Write_all, Read_shared, Write_shared, Read_ordered, Write_ordered:
@@ -63,15 +62,14 @@ void access_pointer(File &self, nb::handle buf, nb::handle status) {
     MessageBuffer b;
     parse_io(buf, A, b);
     CallCount c(b.count, b.type);
-    check(run_blocking<IFn>(
-        [&] { return Fn(fh, b.addr, c.count, c.type, st); },
-        [&](MPI_Request *r) {
-            if constexpr (!std::is_same_v<decltype(IFn), std::nullptr_t>)
-                return IFn(fh, b.addr, c.count, c.type, r);
-            else
-                return (void)r, MPI_SUCCESS;
-        },
-        st));
+    check(run_blocking<IFn>([&] { return Fn(fh, b.addr, c.count, c.type, st); },
+                            [&](MPI_Request *r) {
+                                if constexpr (!std::is_same_v<decltype(IFn), std::nullptr_t>)
+                                    return IFn(fh, b.addr, c.count, c.type, r);
+                                else
+                                    return (void)r, MPI_SUCCESS;
+                            },
+                            st));
 }
 
 // A request that owns the buffer MPI reads or writes until it completes.
@@ -83,8 +81,7 @@ nb::object io_request(MPI_Request r, MessageBuffer &&b) {
 
 // The nonblocking forms. Posting may already touch the file system (independent nonblocking
 // I/O is often done on the spot): the GIL is released.
-template <auto Fn, Access A>
-nb::object post_at(File &self, nb::handle offset, nb::handle buf) {
+template <auto Fn, Access A> nb::object post_at(File &self, nb::handle offset, nb::handle buf) {
     MPI_File fh = self.get();
     const MPI_Offset off = offset_arg(offset);
     MessageBuffer b;
@@ -180,16 +177,14 @@ void bind_file_io(nb::class_<File> &cls) {
     cls.def("Read_at", &access_at<MPIPY_C(MPI_File_read_at), into_buffer>, nb::arg("offset"),
             nb::arg("buf"), status(), "Read using explicit offset.")
         .def("Read_at_all",
-             &access_at<MPIPY_C(MPI_File_read_at_all), into_buffer,
-                        MPIPY_C(MPI_File_iread_at_all)>,
+             &access_at<MPIPY_C(MPI_File_read_at_all), into_buffer, MPIPY_C(MPI_File_iread_at_all)>,
              nb::arg("offset"), nb::arg("buf"), status(), "Collective read using explicit offset.")
         .def("Write_at", &access_at<MPIPY_C(MPI_File_write_at), from_buffer>, nb::arg("offset"),
              nb::arg("buf"), status(), "Write using explicit offset.")
         .def("Write_at_all",
              &access_at<MPIPY_C(MPI_File_write_at_all), from_buffer,
                         MPIPY_C(MPI_File_iwrite_at_all)>,
-             nb::arg("offset"), nb::arg("buf"), status(),
-             "Collective write using explicit offset.")
+             nb::arg("offset"), nb::arg("buf"), status(), "Collective write using explicit offset.")
         .def("Iread_at", &post_at<MPIPY_C(MPI_File_iread_at), into_buffer>, nb::arg("offset"),
              nb::arg("buf"), "Nonblocking read using explicit offset.")
         .def("Iread_at_all", &post_at<MPIPY_C(MPI_File_iread_at_all), into_buffer>,
@@ -202,26 +197,25 @@ void bind_file_io(nb::class_<File> &cls) {
              "Nonblocking collective write using explicit offset.");
 
     // The individual file pointer.
-    cls.def("Read", &access_pointer<MPIPY_C(MPI_File_read), into_buffer>, nb::arg("buf"),
-            status(), "Read using individual file pointer.")
+    cls.def("Read", &access_pointer<MPIPY_C(MPI_File_read), into_buffer>, nb::arg("buf"), status(),
+            "Read using individual file pointer.")
         .def("Read_all",
-             &access_pointer<MPIPY_C(MPI_File_read_all), into_buffer,
-                             MPIPY_C(MPI_File_iread_all)>,
+             &access_pointer<MPIPY_C(MPI_File_read_all), into_buffer, MPIPY_C(MPI_File_iread_all)>,
              nb::arg("buf"), status(), "Collective read using individual file pointer.")
         .def("Write", &access_pointer<MPIPY_C(MPI_File_write), from_buffer>, nb::arg("buf"),
              status(), "Write using individual file pointer.")
-        .def("Write_all",
-             &access_pointer<MPIPY_C(MPI_File_write_all), from_buffer,
-                             MPIPY_C(MPI_File_iwrite_all)>,
-             nb::arg("buf"), status(), "Collective write using individual file pointer.")
+        .def(
+            "Write_all",
+            &access_pointer<MPIPY_C(MPI_File_write_all), from_buffer, MPIPY_C(MPI_File_iwrite_all)>,
+            nb::arg("buf"), status(), "Collective write using individual file pointer.")
         .def("Iread", &post_pointer<MPIPY_C(MPI_File_iread), into_buffer>, nb::arg("buf"),
              "Nonblocking read using individual file pointer.")
-        .def("Iread_all", &post_pointer<MPIPY_C(MPI_File_iread_all), into_buffer>,
-             nb::arg("buf"), "Nonblocking collective read using individual file pointer.")
+        .def("Iread_all", &post_pointer<MPIPY_C(MPI_File_iread_all), into_buffer>, nb::arg("buf"),
+             "Nonblocking collective read using individual file pointer.")
         .def("Iwrite", &post_pointer<MPIPY_C(MPI_File_iwrite), from_buffer>, nb::arg("buf"),
              "Nonblocking write using individual file pointer.")
-        .def("Iwrite_all", &post_pointer<MPIPY_C(MPI_File_iwrite_all), from_buffer>,
-             nb::arg("buf"), "Nonblocking collective write using individual file pointer.");
+        .def("Iwrite_all", &post_pointer<MPIPY_C(MPI_File_iwrite_all), from_buffer>, nb::arg("buf"),
+             "Nonblocking collective write using individual file pointer.");
 
     // The shared file pointer; the ordered forms are collective, in rank order.
     cls.def("Read_shared", &access_pointer<MPIPY_C(MPI_File_read_shared), into_buffer>,
@@ -254,8 +248,8 @@ void bind_file_io(nb::class_<File> &cls) {
              "Complete a split collective read using individual file pointer.")
         .def("Write_all_begin", &begin_pointer<MPIPY_C(MPI_File_write_all_begin), from_buffer>,
              nb::arg("buf"), "Start a split collective write using individual file pointer.")
-        .def("Write_all_end", &end<MPI_File_write_all_end, from_buffer>, nb::arg("buf"),
-             status(), "Complete a split collective write using individual file pointer.")
+        .def("Write_all_end", &end<MPI_File_write_all_end, from_buffer>, nb::arg("buf"), status(),
+             "Complete a split collective write using individual file pointer.")
         .def("Read_ordered_begin",
              &begin_pointer<MPIPY_C(MPI_File_read_ordered_begin), into_buffer>, nb::arg("buf"),
              "Start a split collective read using shared file pointer.")

@@ -203,8 +203,10 @@ def main(argv=None):
             os.remove(path)
     ok = comm.bcast(error == 0.0 if comm.Get_rank() == 0 else None, root=0)
     if comm.Get_rank() == 0:
-        print(f"{comm.Get_size()} processes, {args.ny}x{args.nx} field, checkpoint at step "
-              f"{args.at} of {args.steps}: restart differs by {error}")
+        print(
+            f"{comm.Get_size()} processes, {args.ny}x{args.nx} field, checkpoint at step "
+            f"{args.at} of {args.steps}: restart differs by {error}"
+        )
     return 0 if ok else 1
 
 

@@ -93,4 +93,3 @@ def test_bad_files(path):
     with pytest.raises(MPI.Exception) as excinfo:
         checkpoint.read_header(WORLD, path + ".missing")
     assert excinfo.value.Get_error_class() == MPI.ERR_NO_SUCH_FILE
-

@@ -8,7 +8,6 @@ import os
 import pathlib
 import pickle
 import shutil
-import sys
 import tempfile
 
 import pytest
@@ -451,8 +450,9 @@ def test_register_datarep_with_conversion():
         pass
 
     try:
-        MPI.Register_datarep(f"mpipy-test-convert-{MPI.COMM_WORLD.Get_rank()}", convert, convert,
-                             lambda t: t.extent)
+        MPI.Register_datarep(
+            f"mpipy-test-convert-{MPI.COMM_WORLD.Get_rank()}", convert, convert, lambda t: t.extent
+        )
     except NotImplementedError as e:
         assert "Register_datarep" in str(e)
     else:

@@ -326,7 +326,9 @@ def test_external32(comm, rank, size, fh, path, typecode):
     mine = (np.arange(N) - 2 - 1000 * rank).astype(typecode)
     fh.Write_at_all(rank * N, mine)
     visible(fh, comm)
-    everything = np.concatenate([(np.arange(N) - 2 - 1000 * r).astype(typecode) for r in range(size)])
+    everything = np.concatenate(
+        [(np.arange(N) - 2 - 1000 * r).astype(typecode) for r in range(size)]
+    )
     assert file_bytes(path) == everything.astype(">" + typecode).tobytes()
 
     got = np.zeros(size * N, dtype=typecode)
