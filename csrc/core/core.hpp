@@ -151,7 +151,8 @@ template <class H> H handle_from_int(std::intptr_t i) {
 // MPI hands it out again. Objects made from a bare handle (fromhandle, T(other)) are aliases
 // and count nothing. Communicators are not counted: programs free them routinely, and then
 // every Send would pay a lookup (operations are, as programs seldom free them: Allreduce pays
-// one predictable branch while none is freed).
+// one predictable branch while none is freed). Files are: a copy of a closed file must raise,
+// not reach MPI.
 template <class Kind> struct FreedHandles {
     using H = typename Kind::handle_type;
     static constexpr bool tracked =
