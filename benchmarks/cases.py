@@ -490,6 +490,77 @@ def setup_noncontig(MPI, comm, value):
     return {0: run0, 1: run1}.get(rank), 2, done
 
 
+# Collective I/O: a global 2-D float64 array of IO_COLS columns, value // 2 MiB in all, in one
+# file in /tmp. Even values write it (each process its block of rows, through a subarray
+# view, Write_at_all); odd values read it back in another decomposition (each process its
+# block of columns, Read_at_all). 1 GiB; 256 MiB with --quick.
+IO_COLS = 8192
+
+
+def io_jobs(opts):
+    mib = 256 if opts.quick else 1024
+    iters = 1 if opts.quick else 3
+    jobs = []
+    for np in opts.np:
+        label = f"{size_label(mib * MiB)}, {np_label(np, opts)}"
+        points = [
+            Point(f"Write_at_all rows, {label}", 2 * mib, iters, 1),
+            Point(f"Read_at_all columns, {label}", 2 * mib + 1, iters, 1),
+        ]
+        jobs.append(Job(np, points))
+    return jobs
+
+
+def io_block(n, parts, index):
+    """(start, count) of block `index` of n split into `parts` nearly equal blocks."""
+    base, extra = divmod(n, parts)
+    return index * base + min(index, extra), base + (index < extra)
+
+
+@case("io", "collective I/O of a 2-D array (MB/s = size / time)", io_jobs, c=True)
+def setup_io(MPI, comm, value):
+    """Write_at_all of every process's block of rows through a subarray filetype, or
+    Read_at_all of its block of columns (the file written first, untimed), on /tmp."""
+    import os
+    import tempfile
+
+    size, rank = comm.Get_size(), comm.Get_rank()
+    rows = (value // 2) * MiB // 8 // IO_COLS
+    writing = value % 2 == 0
+    path = None
+    if rank == 0:
+        path = os.path.join(tempfile.gettempdir(), f"mpipy-bench-io-{os.getpid()}")
+    path = comm.bcast(path, 0)
+    fh = MPI.File.Open(comm, path, MPI.MODE_RDWR | MPI.MODE_CREATE)
+    if not writing:  # something to read: every process a contiguous part, in plain bytes
+        start, count = io_block(rows * IO_COLS * 8, size, rank)
+        fh.Write_at_all(start, _buffer(count))
+    if writing:
+        start, count = io_block(rows, size, rank)
+        local = _buffer(count * IO_COLS * 8).view("d")
+        filetype = MPI.DOUBLE.Create_subarray([rows, IO_COLS], [count, IO_COLS], [start, 0])
+    else:
+        start, count = io_block(IO_COLS, size, rank)
+        local = _buffer(rows * count * 8).view("d")
+        filetype = MPI.DOUBLE.Create_subarray([rows, IO_COLS], [rows, count], [0, start])
+    filetype.Commit()
+    fh.Set_view(0, MPI.DOUBLE, filetype)
+    access = fh.Write_at_all if writing else fh.Read_at_all
+
+    def run(n):
+        for _ in range(n):
+            access(0, local)
+
+    def done():
+        fh.Close()
+        filetype.Free()
+        comm.Barrier()
+        if rank == 0:
+            os.remove(path)
+
+    return run, 1, done
+
+
 # pkl5 against the other ways to move an array: value = method * 100 + object number.
 # Objects: NumPy uint8 arrays of the sizes below, then a dict holding one of each (up to 256
 # MiB); 2.5 GiB only with --large. Methods: uppercase Send/Recv into a buffer made once,

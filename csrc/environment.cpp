@@ -22,9 +22,15 @@ void set_default_errhandler(MPI_Comm comm) {
         MPI_Comm_set_errhandler(comm, new_comm_errhandler);
 }
 
+// The same for windows and files (MPICH's MPI_Win is an int like MPI_Comm: no overloads).
 void set_default_win_errhandler(MPI_Win win) {
     if (set_new_comm_errhandler && win != MPI_WIN_NULL)
         MPI_Win_set_errhandler(win, new_comm_errhandler);
+}
+
+void set_default_file_errhandler(MPI_File file) {
+    if (set_new_comm_errhandler && file != MPI_FILE_NULL)
+        MPI_File_set_errhandler(file, new_comm_errhandler);
 }
 
 static void after_init() {

@@ -197,12 +197,14 @@ namespace {
 
 CallbackSlots<32> errhandler_slots;  // as many as mpi4py allows
 
-void run_comm_errhandler(std::size_t slot, MPI_Comm comm, int errorcode) {
+// Call the Python handler in `slot` with the object (made by `wrap`) and the error code; what
+// it raises is raised in the program as soon as Python runs again.
+template <class Wrap> void run_errhandler(std::size_t slot, Wrap &&wrap, int errorcode) {
     if (!Py_IsInitialized()) return;
     PyGILState_STATE gil = PyGILState_Ensure();
     if (nb::object function = errhandler_slots.function(slot); function.is_valid()) {
         try {
-            function(wrap_comm(comm), errorcode);
+            function(wrap(), errorcode);
         } catch (nb::python_error &e) {
             e.restore();
             stash_callback_error();
@@ -215,56 +217,58 @@ void run_comm_errhandler(std::size_t slot, MPI_Comm comm, int errorcode) {
     }
     PyGILState_Release(gil);
 }
-
-void run_win_errhandler(std::size_t slot, MPI_Win win, int errorcode) {
-    if (!Py_IsInitialized()) return;
-    PyGILState_STATE gil = PyGILState_Ensure();
-    if (nb::object function = errhandler_slots.function(slot); function.is_valid()) {
-        try {
-            function(lent_handle<Win>(win), errorcode);
-        } catch (nb::python_error &e) {
-            e.restore();
-            stash_callback_error();
-            Py_AddPendingCall(raise_late_callback_error, nullptr);
-        } catch (const MpiError &e) {
-            PyErr_SetObject(exception_type, nb::int_(e.code).ptr());
-            stash_callback_error();
-            Py_AddPendingCall(raise_late_callback_error, nullptr);
-        }
-    }
-    PyGILState_Release(gil);
-}
-
-template <std::size_t Slot> struct WinErrhandlerTrampoline {
-    static void call(MPI_Win *win, int *errorcode, ...) {
-        run_win_errhandler(Slot, *win, *errorcode);
-    }
-};
-constexpr auto win_errhandler_trampolines =
-    decltype(errhandler_slots)::c_functions<WinErrhandlerTrampoline>();
 
 template <std::size_t Slot> struct CommErrhandlerTrampoline {
     static void call(MPI_Comm *comm, int *errorcode, ...) {
-        run_comm_errhandler(Slot, *comm, *errorcode);
+        run_errhandler(Slot, [&] { return wrap_comm(*comm); }, *errorcode);
+    }
+};
+template <std::size_t Slot> struct WinErrhandlerTrampoline {
+    static void call(MPI_Win *win, int *errorcode, ...) {
+        run_errhandler(Slot, [&] { return lent_handle<Win>(*win); }, *errorcode);
+    }
+};
+// A file's handler gets FILE_NULL for a failed open.
+template <std::size_t Slot> struct FileErrhandlerTrampoline {
+    static void call(MPI_File *file, int *errorcode, ...) {
+        run_errhandler(Slot, [&] { return lent_handle<File>(*file); }, *errorcode);
     }
 };
 constexpr auto comm_errhandler_trampolines =
     decltype(errhandler_slots)::c_functions<CommErrhandlerTrampoline>();
+constexpr auto win_errhandler_trampolines =
+    decltype(errhandler_slots)::c_functions<WinErrhandlerTrampoline>();
+constexpr auto file_errhandler_trampolines =
+    decltype(errhandler_slots)::c_functions<FileErrhandlerTrampoline>();
+
+// X.Create_errhandler(errhandler_fn): a slot, its trampoline made an MPI error handler by
+// `create` (MPI_Comm_create_errhandler, MPI_Win_..., MPI_File_...).
+template <class Trampolines, class Create>
+nb::object create_errhandler(nb::handle errhandler_fn, const Trampolines &trampolines,
+                             Create create) {
+    require_active();
+    if (!PyCallable_Check(errhandler_fn.ptr()))
+        throw nb::type_error("errhandler_fn must be callable");
+    std::size_t slot = errhandler_slots.take("error handlers");
+    MPI_Errhandler eh = MPI_ERRHANDLER_NULL;
+    check(create(trampolines[slot], &eh));
+    errhandler_slots.fill(slot, errhandler_fn, handle_to_int(eh));
+    return new_handle<Errhandler>(eh);
+}
 
 }  // namespace
+
+nb::object create_file_errhandler(nb::handle errhandler_fn) {
+    return create_errhandler(errhandler_fn, file_errhandler_trampolines,
+                             MPI_File_create_errhandler);
+}
 
 void bind_errhandler_functions(CommClasses &classes) {
     classes.comm.def_static(
         "Create_errhandler",
         [](nb::handle errhandler_fn) {
-            require_active();
-            if (!PyCallable_Check(errhandler_fn.ptr()))
-                throw nb::type_error("errhandler_fn must be callable");
-            std::size_t slot = errhandler_slots.take("error handlers");
-            MPI_Errhandler eh = MPI_ERRHANDLER_NULL;
-            check(MPI_Comm_create_errhandler(comm_errhandler_trampolines[slot], &eh));
-            errhandler_slots.fill(slot, errhandler_fn, handle_to_int(eh));
-            return new_handle<Errhandler>(eh);
+            return create_errhandler(errhandler_fn, comm_errhandler_trampolines,
+                                     MPI_Comm_create_errhandler);
         },
         nb::arg("errhandler_fn"), "Create a new error handler for communicators.");
 }
@@ -273,14 +277,8 @@ void bind_win_errhandler_functions(nb::class_<Win> &cls) {
     cls.def_static(
         "Create_errhandler",
         [](nb::handle errhandler_fn) {
-            require_active();
-            if (!PyCallable_Check(errhandler_fn.ptr()))
-                throw nb::type_error("errhandler_fn must be callable");
-            std::size_t slot = errhandler_slots.take("error handlers");
-            MPI_Errhandler eh = MPI_ERRHANDLER_NULL;
-            check(MPI_Win_create_errhandler(win_errhandler_trampolines[slot], &eh));
-            errhandler_slots.fill(slot, errhandler_fn, handle_to_int(eh));
-            return new_handle<Errhandler>(eh);
+            return create_errhandler(errhandler_fn, win_errhandler_trampolines,
+                                     MPI_Win_create_errhandler);
         },
         nb::arg("errhandler_fn"), "Create a new error handler for windows.");
 }

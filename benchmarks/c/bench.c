@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 static double now(void) {
     struct timespec ts;
@@ -339,6 +340,79 @@ static int k_rma_fop(char *buf, long size, long iters, int rank) {
     return 1;
 }
 
+/* Collective I/O (cases.py: setup_io): a global rows x IO_COLS array of doubles, value / 2
+ * MiB in all, in one file in /tmp. Even values write it, every rank its block of rows through
+ * a subarray view (Write_at_all); odd values read it back, every rank its block of columns
+ * (Read_at_all), the file written first (untimed). */
+#define IO_COLS 8192
+static MPI_File io_file = MPI_FILE_NULL;
+static MPI_Datatype io_type = MPI_DATATYPE_NULL;
+static char *io_local = NULL;
+static long io_count = 0; /* doubles in io_local */
+static char io_path[256];
+
+static void io_block(long n, int parts, int index, long *start, long *count) {
+    long base = n / parts, extra = n % parts;
+    *start = index * base + (index < extra ? index : extra);
+    *count = base + (index < extra);
+}
+
+static void io_setup(char *buf, long value, int rank) {
+    (void)buf;
+    int nprocs = 0;
+    MPI_Comm_size(MPI_COMM_WORLD, &nprocs);
+    long rows = (value / 2) * (1L << 20) / 8 / IO_COLS, start = 0, count = 0;
+    int writing = value % 2 == 0;
+    if (rank == 0) snprintf(io_path, sizeof io_path, "/tmp/mpipy-bench-io-c-%ld", (long)getpid());
+    MPI_Bcast(io_path, sizeof io_path, MPI_CHAR, 0, MPI_COMM_WORLD);
+    MPI_File_open(MPI_COMM_WORLD, io_path, MPI_MODE_RDWR | MPI_MODE_CREATE, MPI_INFO_NULL,
+                  &io_file);
+    if (!writing) {
+        io_block(rows * IO_COLS * 8, nprocs, rank, &start, &count);
+        char *bytes = alloc_buffer(count);
+        MPI_File_write_at_all(io_file, start, bytes, (int)count, MPI_BYTE, MPI_STATUS_IGNORE);
+        free(bytes);
+    }
+    int sizes[2] = {(int)rows, IO_COLS}, subsizes[2], starts[2];
+    if (writing) {
+        io_block(rows, nprocs, rank, &start, &count);
+        subsizes[0] = (int)count, subsizes[1] = IO_COLS, starts[0] = (int)start, starts[1] = 0;
+    } else {
+        io_block(IO_COLS, nprocs, rank, &start, &count);
+        subsizes[0] = (int)rows, subsizes[1] = (int)count, starts[0] = 0, starts[1] = (int)start;
+    }
+    io_count = (long)subsizes[0] * subsizes[1];
+    io_local = alloc_buffer(io_count * 8);
+    MPI_Type_create_subarray(2, sizes, subsizes, starts, MPI_ORDER_C, MPI_DOUBLE, &io_type);
+    MPI_Type_commit(&io_type);
+    MPI_File_set_view(io_file, 0, MPI_DOUBLE, io_type, "native", MPI_INFO_NULL);
+}
+
+static void io_free(void) {
+    MPI_File_close(&io_file);
+    MPI_Type_free(&io_type);
+    free(io_local);
+    io_local = NULL;
+    MPI_Barrier(MPI_COMM_WORLD);
+    int rank = 0;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank == 0) MPI_File_delete(io_path, MPI_INFO_NULL);
+}
+
+static int k_io(char *buf, long value, long iters, int rank) {
+    (void)buf;
+    (void)rank;
+    for (long i = 0; i < iters; i++) {
+        if (value % 2 == 0)
+            MPI_File_write_at_all(io_file, 0, io_local, (int)io_count, MPI_DOUBLE,
+                                  MPI_STATUS_IGNORE);
+        else
+            MPI_File_read_at_all(io_file, 0, io_local, (int)io_count, MPI_DOUBLE,
+                                 MPI_STATUS_IGNORE);
+    }
+    return 1;
+}
+
 /* setup/teardown, where given, run once per point around the timed repetitions. */
 static const struct {
     const char *name;
@@ -361,6 +435,7 @@ static const struct {
     {"rma_get_fence", k_rma_get_fence, 2, rma_setup, rma_free},
     {"rma_acc", k_rma_acc, 2, rma_setup, rma_free},
     {"rma_fop", k_rma_fop, 1, rma_setup8, rma_free},
+    {"io", k_io, 1, io_setup, io_free},
 };
 
 static int usage(void) {

@@ -151,13 +151,15 @@ template <class H> H handle_from_int(std::intptr_t i) {
 // MPI hands it out again. Objects made from a bare handle (fromhandle, T(other)) are aliases
 // and count nothing. Communicators are not counted: programs free them routinely, and then
 // every Send would pay a lookup (operations and windows are, as programs seldom free them:
-// Allreduce pays one predictable branch while none is freed).
+// Allreduce pays one predictable branch while none is freed). Files are: a copy of a closed
+// file must raise, not reach MPI.
 template <class Kind> struct FreedHandles {
     using H = typename Kind::handle_type;
     static constexpr bool tracked =
         std::is_same_v<Kind, DatatypeKind> || std::is_same_v<Kind, GroupKind> ||
         std::is_same_v<Kind, InfoKind> || std::is_same_v<Kind, ErrhandlerKind> ||
-        std::is_same_v<Kind, OpKind> || std::is_same_v<Kind, WinKind>;
+        std::is_same_v<Kind, OpKind> || std::is_same_v<Kind, WinKind> ||
+        std::is_same_v<Kind, FileKind>;
     static inline std::unordered_map<std::intptr_t, int> references;
     static inline std::unordered_set<std::intptr_t> freed_set;
     static void given(H h) {

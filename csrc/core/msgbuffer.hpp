@@ -178,6 +178,12 @@ MPI_Count status_elements(const MPI_Status &status, MPI_Datatype type);
 // moves, so the spec is ignored (None or anything else), as in mpi4py.
 void parse_p2p(nb::handle spec, Access access, int peer, MessageBuffer &out);
 
+// An I/O spec (the buffer of a File read or write): the forms of a point-to-point spec, with no
+// peer to ignore it. Reads from the file write into the buffer (Access::write).
+inline void parse_io(nb::handle spec, Access access, MessageBuffer &out) {
+    parse_message(spec, access, out);
+}
+
 // ---------------------------------------------------------------------------------------------
 // RMA specs (one-sided operations of MPI.Win). The origin (and result, compare) buffers are
 // point-to-point specs (parse_p2p with the target rank). The target spec says where in the

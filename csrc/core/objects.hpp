@@ -237,6 +237,14 @@ void bind_win(nb::module_ &m);
 void bind_win_attributes(nb::class_<Win> &cls);
 void bind_win_rma(nb::class_<Win> &cls);
 void bind_file(nb::module_ &m);
+// Parallel I/O helpers: the data access methods (file_io.cpp); what a split collective begun on
+// a file pins, dropped when the file closes (file_io.cpp); File.Create_errhandler's error
+// handler calling a Python function (errors.cpp); the error handler rc.errors chose, set on
+// every file mpipy opens (environment.cpp).
+void bind_file_io(nb::class_<File> &cls);
+void forget_split_collective(MPI_File file);
+nb::object create_file_errhandler(nb::handle errhandler_fn);
+void set_default_file_errhandler(MPI_File file);
 void bind_session(nb::module_ &m);
 void bind_objmodel(nb::module_ &m);
 
