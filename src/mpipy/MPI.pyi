@@ -2362,8 +2362,194 @@ class Win:
 
     __hash__: None = None
 
+    @classmethod
+    def Create(cls, memory: object | None, disp_unit: int = ..., info: Info | None = None, comm: Comm = ...) -> object:
+        """Create an window object for one-sided communication."""
+
+    @classmethod
+    def Allocate(cls, size: int, disp_unit: int = ..., info: Info | None = None, comm: Comm = ...) -> object:
+        """Create an window object for one-sided communication."""
+
+    @classmethod
+    def Allocate_shared(cls, size: int, disp_unit: int = ..., info: Info | None = None, comm: Comm = ...) -> object:
+        """Create an window object for one-sided communication."""
+
+    @classmethod
+    def Create_dynamic(cls, info: Info | None = None, comm: Comm = ...) -> object:
+        """Create an window object for one-sided communication."""
+
+    def Shared_query(self, rank: int) -> tuple[object, int]:
+        """Query the process-local address for remote memory segments."""
+
+    def Attach(self, memory: object) -> None:
+        """Attach a local memory region."""
+
+    def Detach(self, memory: object) -> None:
+        """Detach a local memory region."""
+
     def Free(self) -> None:
         """Free a window."""
+
+    def tomemory(self) -> object:
+        """Return window memory buffer."""
+
+    def Get_group(self) -> object:
+        """Access the group of processes that created the window."""
+
+    @property
+    def group(self) -> object:
+        """Group."""
+
+    @property
+    def group_size(self) -> int:
+        """Group size."""
+
+    @property
+    def group_rank(self) -> int:
+        """Group rank."""
+
+    def Get_info(self) -> object:
+        """Return the current hints for a window."""
+
+    def Set_info(self, info: Info) -> None:
+        """Set new values for the hints associated with a window."""
+
+    @property
+    def info(self) -> object:
+        """Info hints."""
+
+    @info.setter
+    def info(self, arg: object, /) -> None: ...
+
+    @property
+    def attrs(self) -> tuple:
+        """Attributes."""
+
+    @property
+    def flavor(self) -> int:
+        """Create flavor."""
+
+    @property
+    def model(self) -> int:
+        """Memory model."""
+
+    def Get_name(self) -> str:
+        """Get the print name for this window."""
+
+    def Set_name(self, name: object) -> None:
+        """Set the print name for this window."""
+
+    @property
+    def name(self) -> object:
+        """Print name."""
+
+    @name.setter
+    def name(self, arg: object, /) -> None: ...
+
+    def Get_errhandler(self) -> object:
+        """Get the error handler for a window."""
+
+    def Set_errhandler(self, errhandler: Errhandler) -> None:
+        """Set the error handler for a window."""
+
+    def Call_errhandler(self, errorcode: int) -> None:
+        """Call the error handler installed on a window."""
+
+    @staticmethod
+    def Create_errhandler(errhandler_fn: object) -> object:
+        """Create a new error handler for windows."""
+
+    @staticmethod
+    def Create_keyval(copy_fn: object | None = None, delete_fn: object | None = None, nopython: bool = False) -> int:
+        """Create a new attribute key for windows."""
+
+    @staticmethod
+    def Free_keyval(keyval: int) -> int:
+        """Free an attribute key for windows."""
+
+    def Set_attr(self, keyval: int, attrval: object | None) -> None:
+        """Store attribute value associated with a key."""
+
+    def Delete_attr(self, keyval: int) -> None:
+        """Delete attribute value associated with a key."""
+
+    def Get_attr(self, keyval: int) -> object:
+        """Retrieve attribute value by key."""
+
+    def Put(self, origin: object | None, target_rank: int, target: object | None = None) -> object:
+        """Put data into a memory window on a remote process."""
+
+    def Get(self, origin: object | None, target_rank: int, target: object | None = None) -> object:
+        """Get data from a memory window on a remote process."""
+
+    def Accumulate(self, origin: object | None, target_rank: int, target: object | None = None, op: object = ...) -> object:
+        """Accumulate data into the target process."""
+
+    def Get_accumulate(self, origin: object | None, result: object | None, target_rank: int, target: object | None = None, op: object = ...) -> object:
+        """Fetch-and-accumulate data into the target process."""
+
+    def Rput(self, origin: object | None, target_rank: int, target: object | None = None) -> object:
+        """Put data into a memory window on a remote process."""
+
+    def Rget(self, origin: object | None, target_rank: int, target: object | None = None) -> object:
+        """Get data from a memory window on a remote process."""
+
+    def Raccumulate(self, origin: object | None, target_rank: int, target: object | None = None, op: object = ...) -> object:
+        """Fetch-and-accumulate data into the target process."""
+
+    def Rget_accumulate(self, origin: object | None, result: object | None, target_rank: int, target: object | None = None, op: object = ...) -> object:
+        """Accumulate data into the target process using remote memory access."""
+
+    def Fetch_and_op(self, origin: object | None, result: object | None, target_rank: int, target_disp: int = ..., op: object = ...) -> None:
+        """Perform one-sided read-modify-write."""
+
+    def Compare_and_swap(self, origin: object | None, compare: object | None, result: object | None, target_rank: int, target_disp: int = ...) -> None:
+        """Perform one-sided atomic compare-and-swap."""
+
+    def Fence(self, assertion: int = ...) -> None:
+        """Perform an MPI fence synchronization on a window."""
+
+    def Start(self, group: object, assertion: int = ...) -> None:
+        """Start an RMA access epoch for MPI."""
+
+    def Complete(self) -> None:
+        """Complete an RMA operations begun after an `Start`."""
+
+    def Post(self, group: object, assertion: int = ...) -> None:
+        """Start an RMA exposure epoch."""
+
+    def Wait(self) -> bool:
+        """Complete an RMA exposure epoch begun with `Post`."""
+
+    def Test(self) -> bool:
+        """Test whether an RMA exposure epoch has completed."""
+
+    def Lock(self, rank: int, lock_type: int = ..., assertion: int = ...) -> None:
+        """Begin an RMA access epoch at the target process."""
+
+    def Unlock(self, rank: int) -> None:
+        """Complete an RMA access epoch at the target process."""
+
+    def Lock_all(self, assertion: int = ...) -> None:
+        """Begin an RMA access epoch at all processes."""
+
+    def Unlock_all(self) -> None:
+        """Complete an RMA access epoch at all processes."""
+
+    def Flush(self, rank: int) -> None:
+        """Complete all outstanding RMA operations at a target."""
+
+    def Flush_all(self) -> None:
+        """Complete all outstanding RMA operations at all targets."""
+
+    def Flush_local(self, rank: int) -> None:
+        """Complete locally all outstanding RMA operations at a target."""
+
+    def Flush_local_all(self) -> None:
+        """Complete locally all outstanding RMA operations at all targets."""
+
+    def Sync(self) -> None:
+        """Synchronize public and private copies of the window."""
 
 WIN_NULL: Win
 
@@ -2411,10 +2597,224 @@ class File:
 
     __hash__: None = None
 
+    @classmethod
+    def Open(cls, comm: Comm, filename: object, amode: int = ..., info: Info | None = ...) -> object:
+        """Open a file."""
+
     def Close(self) -> None:
         """Close a file."""
 
+    @classmethod
+    def Delete(cls, filename: object, info: Info | None = ...) -> None:
+        """Delete a file."""
+
+    def Set_size(self, size: object) -> None:
+        """Set the file size."""
+
+    def Preallocate(self, size: object) -> None:
+        """Preallocate storage space for a file."""
+
+    def Get_size(self) -> int:
+        """Return the file size."""
+
+    @property
+    def size(self) -> object:
+        """Size (in bytes)."""
+
+    def Get_amode(self) -> int:
+        """Return the file access mode."""
+
+    @property
+    def amode(self) -> object:
+        """Access mode."""
+
+    def Get_group(self) -> object:
+        """Access the group of processes that opened the file."""
+
+    @property
+    def group(self) -> object:
+        """Group."""
+
+    @property
+    def group_size(self) -> int:
+        """Group size."""
+
+    @property
+    def group_rank(self) -> int:
+        """Group rank."""
+
+    def Set_info(self, info: Info) -> None:
+        """Set new values for the hints associated with a file."""
+
+    def Get_info(self) -> object:
+        """Return the current hints for a file."""
+
+    @property
+    def info(self) -> object:
+        """Info hints."""
+
+    @info.setter
+    def info(self, arg: object, /) -> None: ...
+
+    def Set_view(self, disp: object = 0, etype: object = ..., filetype: object | None = None, datarep: object = 'native', info: Info | None = ...) -> None:
+        """Set the file view."""
+
+    def Get_view(self) -> tuple:
+        """Return the file view."""
+
+    def Set_atomicity(self, flag: bool) -> None:
+        """Set the atomicity mode."""
+
+    def Get_atomicity(self) -> bool:
+        """Return the atomicity mode."""
+
+    @property
+    def atomicity(self) -> object:
+        """Atomicity mode."""
+
+    @atomicity.setter
+    def atomicity(self, arg: object, /) -> None: ...
+
+    def Sync(self) -> None:
+        """Causes all previous writes to be transferred to the storage device."""
+
+    def Seek(self, offset: object, whence: int = ...) -> None:
+        """Update the individual file pointer."""
+
+    def Get_position(self) -> int:
+        """Return the current position of the individual file pointer."""
+
+    def Seek_shared(self, offset: object, whence: int = ...) -> None:
+        """Update the shared file pointer."""
+
+    def Get_position_shared(self) -> int:
+        """Return the current position of the shared file pointer."""
+
+    def Get_byte_offset(self, offset: object) -> int:
+        """Return the absolute byte position in the file."""
+
+    def Get_type_extent(self, datatype: Datatype) -> int:
+        """Return the extent of datatype in the file."""
+
+    def Get_errhandler(self) -> object:
+        """Get the error handler for a file."""
+
+    def Set_errhandler(self, errhandler: Errhandler) -> None:
+        """Set the error handler for a file."""
+
+    def Call_errhandler(self, errorcode: int) -> None:
+        """Call the error handler installed on a file."""
+
+    @classmethod
+    def Create_errhandler(cls, errhandler_fn: object) -> object:
+        """Create a new error handler for files."""
+
+    def Read_at(self, offset: object, buf: object, status: Status | None = None) -> None:
+        """Read using explicit offset."""
+
+    def Read_at_all(self, offset: object, buf: object, status: Status | None = None) -> None:
+        """Collective read using explicit offset."""
+
+    def Write_at(self, offset: object, buf: object, status: Status | None = None) -> None:
+        """Write using explicit offset."""
+
+    def Write_at_all(self, offset: object, buf: object, status: Status | None = None) -> None:
+        """Collective write using explicit offset."""
+
+    def Iread_at(self, offset: object, buf: object) -> object:
+        """Nonblocking read using explicit offset."""
+
+    def Iread_at_all(self, offset: object, buf: object) -> object:
+        """Nonblocking collective read using explicit offset."""
+
+    def Iwrite_at(self, offset: object, buf: object) -> object:
+        """Nonblocking write using explicit offset."""
+
+    def Iwrite_at_all(self, offset: object, buf: object) -> object:
+        """Nonblocking collective write using explicit offset."""
+
+    def Read(self, buf: object, status: Status | None = None) -> None:
+        """Read using individual file pointer."""
+
+    def Read_all(self, buf: object, status: Status | None = None) -> None:
+        """Collective read using individual file pointer."""
+
+    def Write(self, buf: object, status: Status | None = None) -> None:
+        """Write using individual file pointer."""
+
+    def Write_all(self, buf: object, status: Status | None = None) -> None:
+        """Collective write using individual file pointer."""
+
+    def Iread(self, buf: object) -> object:
+        """Nonblocking read using individual file pointer."""
+
+    def Iread_all(self, buf: object) -> object:
+        """Nonblocking collective read using individual file pointer."""
+
+    def Iwrite(self, buf: object) -> object:
+        """Nonblocking write using individual file pointer."""
+
+    def Iwrite_all(self, buf: object) -> object:
+        """Nonblocking collective write using individual file pointer."""
+
+    def Read_shared(self, buf: object, status: Status | None = None) -> None:
+        """Read using shared file pointer."""
+
+    def Write_shared(self, buf: object, status: Status | None = None) -> None:
+        """Write using shared file pointer."""
+
+    def Iread_shared(self, buf: object) -> object:
+        """Nonblocking read using shared file pointer."""
+
+    def Iwrite_shared(self, buf: object) -> object:
+        """Nonblocking write using shared file pointer."""
+
+    def Read_ordered(self, buf: object, status: Status | None = None) -> None:
+        """Collective read using shared file pointer."""
+
+    def Write_ordered(self, buf: object, status: Status | None = None) -> None:
+        """Collective write using shared file pointer."""
+
+    def Read_at_all_begin(self, offset: object, buf: object) -> None:
+        """Start a split collective read using explicit offset."""
+
+    def Read_at_all_end(self, buf: object, status: Status | None = None) -> None:
+        """Complete a split collective read using explicit offset."""
+
+    def Write_at_all_begin(self, offset: object, buf: object) -> None:
+        """Start a split collective write using explicit offset."""
+
+    def Write_at_all_end(self, buf: object, status: Status | None = None) -> None:
+        """Complete a split collective write using explicit offset."""
+
+    def Read_all_begin(self, buf: object) -> None:
+        """Start a split collective read using individual file pointer."""
+
+    def Read_all_end(self, buf: object, status: Status | None = None) -> None:
+        """Complete a split collective read using individual file pointer."""
+
+    def Write_all_begin(self, buf: object) -> None:
+        """Start a split collective write using individual file pointer."""
+
+    def Write_all_end(self, buf: object, status: Status | None = None) -> None:
+        """Complete a split collective write using individual file pointer."""
+
+    def Read_ordered_begin(self, buf: object) -> None:
+        """Start a split collective read using shared file pointer."""
+
+    def Read_ordered_end(self, buf: object, status: Status | None = None) -> None:
+        """Complete a split collective read using shared file pointer."""
+
+    def Write_ordered_begin(self, buf: object) -> None:
+        """Start a split collective write using shared file pointer."""
+
+    def Write_ordered_end(self, buf: object, status: Status | None = None) -> None:
+        """Complete a split collective write using shared file pointer."""
+
 FILE_NULL: File
+
+def Register_datarep(datarep: object, read_fn: object | None, write_fn: object | None, extent_fn: object) -> None:
+    """Register user-defined data representations."""
 
 class Session:
     """Session context."""
