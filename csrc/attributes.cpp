@@ -140,7 +140,7 @@ int copy_attr(typename Kind::handle_type old, int keyval, void *extra, void *val
         if (*flag) ++kv->attributes;
     } catch (nb::python_error &e) {
         e.restore();
-        stash_callback_error();
+        print_callback_error();
         rc = MPI_ERR_OTHER;
     } catch (...) {
         rc = MPI_ERR_OTHER;
@@ -163,7 +163,7 @@ int delete_attr(typename Kind::handle_type h, int keyval, void *value, void *ext
         if (--kv->attributes == 0 && kv->freed) delete kv;
     } catch (nb::python_error &e) {
         e.restore();
-        stash_callback_error();
+        print_callback_error();
         rc = MPI_ERR_OTHER;
     } catch (...) {
         rc = MPI_ERR_OTHER;

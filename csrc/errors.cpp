@@ -164,6 +164,17 @@ void stash_callback_error() {
     pending_callback_error = value;
 }
 
+void print_callback_error() {
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    PyErr_Display(type, value, traceback);  // unlike PyErr_Print, never exits on SystemExit
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(traceback);
+    PyErr_Clear();
+}
+
 void raise_pending_callback_error() {
     if (restore_callback_error()) throw nb::python_error();
 }

@@ -209,6 +209,9 @@ void bind_dpm(nb::module_ &m, CommClasses &classes);
 // the current one (GIL held, error set); the next failing check raises it instead of
 // MPI.Exception, or raise_pending_callback_error does after an MPI call that succeeded.
 void stash_callback_error();
+// Attribute copy and delete callbacks, as mpi4py: the exception (GIL held, error set) is
+// printed to sys.stderr and cleared; the MPI call then fails with ERR_OTHER.
+void print_callback_error();
 void raise_pending_callback_error();
 // Comm.Create_errhandler, bound once the communicator classes exist (errors.cpp).
 void bind_errhandler_functions(CommClasses &classes);
