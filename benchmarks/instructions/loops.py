@@ -51,6 +51,34 @@ def objects(n):
         comm.recv(None, 0, 0)
 
 
+SMALL_DICT = {"step": 7, "name": "halo", "norm": 0.25, "ok": True}
+FLOATS = [0.5 * i for i in range(100)]
+
+
+def obj_dict(n):
+    for _ in range(n):
+        comm.send(SMALL_DICT, 0, 0)
+        comm.recv(None, 0, 0)
+
+
+def obj_floats(n):
+    for _ in range(n):
+        comm.send(FLOATS, 0, 0)
+        comm.recv(None, 0, 0)
+
+
+def obj_isend(n):
+    for _ in range(n):
+        r = comm.irecv(None, 0, 0)
+        comm.isend(None, 0, 0).wait()
+        r.wait()
+
+
+def obj_bcast(n):
+    for _ in range(n):
+        comm.bcast(1, 0)
+
+
 empty = []
 
 
