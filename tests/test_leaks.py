@@ -232,10 +232,13 @@ def test_file_open_close():
         def step(i):
             fh = MPI.File.Open(MPI.COMM_SELF, path, mode)
             # Not py2f: ROMIO (MPICH) gives every file opened a Fortran index of its own, for
-            # good (MPI_File_c2f fills a table it never shrinks), mpi4py's too.
+            # good (MPI_File_c2f fills a table it never shrinks), mpi4py's too. The handle is
+            # the address of the MPI's file object: under AddressSanitizer freed memory is
+            # held back (quarantined), so addresses are not reused and only the Python blocks
+            # are checked there.
             handle = fh.handle
             fh.Close()
-            return handle
+            return None if asan_loaded() else handle
 
         check_no_growth("File Open/Close", step, iterations=ITERATIONS // 10)
 
