@@ -300,25 +300,11 @@ void bind_file(nb::module_ &m) {
             "group", [](nb::handle self) { return self.attr("Get_group")(); }, "Group.")
         .def_prop_ro(
             "group_size",
-            [](File &self) {
-                MPI_Group group = file_group(self);
-                int n = 0;
-                const int rc = MPI_Group_size(group, &n);
-                MPI_Group_free(&group);
-                check(rc);
-                return n;
-            },
+            [](File &self) { return group_property(file_group(self), MPI_Group_size); },
             "Group size.")
         .def_prop_ro(
             "group_rank",
-            [](File &self) {
-                MPI_Group group = file_group(self);
-                int rank = MPI_UNDEFINED;
-                const int rc = MPI_Group_rank(group, &rank);
-                MPI_Group_free(&group);
-                check(rc);
-                return rank;
-            },
+            [](File &self) { return group_property(file_group(self), MPI_Group_rank); },
             "Group rank.")
         .def(
             "Set_info",

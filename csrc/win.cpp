@@ -298,11 +298,7 @@ void bind_win(nb::module_ &m) {
             [](const Win &self) {
                 MPI_Group group = MPI_GROUP_NULL;
                 check(MPI_Win_get_group(self.get(), &group));
-                int size = 0;
-                const int rc = MPI_Group_size(group, &size);
-                MPI_Group_free(&group);
-                check(rc);
-                return size;
+                return group_property(group, MPI_Group_size);
             },
             "Group size.")
         .def_prop_ro(
@@ -310,11 +306,7 @@ void bind_win(nb::module_ &m) {
             [](const Win &self) {
                 MPI_Group group = MPI_GROUP_NULL;
                 check(MPI_Win_get_group(self.get(), &group));
-                int rank = 0;
-                const int rc = MPI_Group_rank(group, &rank);
-                MPI_Group_free(&group);
-                check(rc);
-                return rank;
+                return group_property(group, MPI_Group_rank);
             },
             "Group rank.")
         .def(

@@ -46,6 +46,16 @@ inline void check(int rc) {
         throw_mpi_error(rc);
 }
 
+// An integer property (MPI_Group_size, MPI_Group_rank) of a group MPI handed out, which is
+// freed: the group_size and group_rank of windows and files.
+inline int group_property(MPI_Group group, int (*query)(MPI_Group, int *)) {
+    int value = MPI_UNDEFINED;
+    const int rc = query(group, &value);
+    MPI_Group_free(&group);
+    check(rc);
+    return value;
+}
+
 // True between MPI initialization and finalization. Every entry point that calls MPI
 // (other than the few MPI allows at any time) checks it, so that calls before Init or
 // after Finalize raise instead of crashing inside MPI.
