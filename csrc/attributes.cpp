@@ -6,6 +6,7 @@
 
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 namespace mpipy {
 
@@ -149,27 +150,32 @@ int copy_attr(typename Kind::handle_type old, int keyval, void *extra, void *val
     return rc;
 }
 
+// Set by a delete callback whose Python function raised. MPI runs the callback in the thread
+// that called it, so Delete_attr reads it right after MPI returns.
+thread_local bool delete_callback_raised = false;
+
+// As mpi4py: the attribute goes even when the Python delete function raises (its traceback is
+// printed). Delete_attr then raises ERR_OTHER; Set_attr and Free go on, so an object whose
+// callback fails can still be freed.
 template <class Kind>
 int delete_attr(typename Kind::handle_type h, int keyval, void *value, void *extra) {
     auto *kv = static_cast<PythonKeyval *>(extra);
     if (!Py_IsInitialized()) return MPI_SUCCESS;
     PyGILState_STATE gil = PyGILState_Ensure();
-    int rc = MPI_SUCCESS;
     try {
         if (!kv->delete_fn.is_none())
             kv->delete_fn(AttrApi<Kind>::wrap(h), keyval, value_object(kv, value));
-        // The attribute's reference goes once it is gone: a failing callback keeps it in MPI.
-        if (!kv->nopython) Py_DECREF(static_cast<PyObject *>(value));
-        if (--kv->attributes == 0 && kv->freed) delete kv;
     } catch (nb::python_error &e) {
         e.restore();
         print_callback_error();
-        rc = MPI_ERR_OTHER;
+        delete_callback_raised = true;
     } catch (...) {
-        rc = MPI_ERR_OTHER;
+        delete_callback_raised = true;
     }
+    if (!kv->nopython) Py_DECREF(static_cast<PyObject *>(value));
+    if (--kv->attributes == 0 && kv->freed) delete kv;
     PyGILState_Release(gil);
-    return rc;
+    return MPI_SUCCESS;
 }
 
 // Get_attr for keyvals created from Python: true, with the stored object or None.
@@ -262,11 +268,13 @@ template <class Kind, class Cls> void bind_attribute_methods(Cls &cls) {
                 auto h = self.get();
                 check_not_freed<Kind>(keyval);
                 int rc;
+                delete_callback_raised = false;
                 {
                     ReleaseGIL nogil;
                     rc = Api::delete_attr(h, keyval);
                 }
                 check(rc);
+                if (std::exchange(delete_callback_raised, false)) throw MpiError{MPI_ERR_OTHER};
             },
             nb::arg("keyval"), "Delete attribute value associated with a key.");
 }

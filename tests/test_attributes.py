@@ -43,6 +43,14 @@ class DatatypeKind:
         return MPI.INT.Dup()
 
 
+class WinKind:  # no Dup: only for the tests that do not copy
+    cls = MPI.Win
+
+    @staticmethod
+    def make():
+        return MPI.Win.Create(None, comm=MPI.COMM_SELF)
+
+
 @pytest.fixture(params=[CommKind, DatatypeKind], ids=["Comm", "Datatype"])
 def kind(request):
     return request.param
@@ -252,29 +260,39 @@ def test_bad_callbacks(kind):
         kind.cls.Create_keyval(delete_fn=True)
 
 
+@pytest.mark.parametrize("kind", [CommKind, DatatypeKind, WinKind], ids=["Comm", "Datatype", "Win"])
 def test_exception_in_delete_callback(kind, capsys):
     calls = []
 
     def delete(o, k, v):
         calls.append(v)
-        if len(calls) == 1:
-            raise RuntimeError("delete failed")
+        raise RuntimeError(f"delete of {v} failed")
 
     keyval = kind.cls.Create_keyval(delete_fn=delete)
     obj = kind.make()
+    freed = False
     try:
         obj.Set_attr(keyval, "v")
-        # as mpi4py: the callback's exception is printed, the MPI call fails with ERR_OTHER
+        # as mpi4py: the callback's exception is printed, Delete_attr fails with ERR_OTHER,
+        # and the attribute is gone all the same (its callback does not run again)
         with pytest.raises(MPI.Exception) as info:
             obj.Delete_attr(keyval)
         assert info.value.Get_error_class() == MPI.ERR_OTHER
-        assert "RuntimeError: delete failed" in capsys.readouterr().err
-        # MPI keeps an attribute whose delete callback failed; the next try deletes it
-        assert obj.Get_attr(keyval) == "v"
-        obj.Delete_attr(keyval)
-        assert obj.Get_attr(keyval) is None and calls == ["v", "v"]
-    finally:
+        assert "RuntimeError: delete of v failed" in capsys.readouterr().err
+        assert obj.Get_attr(keyval) is None and calls == ["v"]
+        # replacing a value whose callback raises prints it and stores the new value
+        obj.Set_attr(keyval, "a")
+        obj.Set_attr(keyval, "b")
+        assert "RuntimeError: delete of a failed" in capsys.readouterr().err
+        assert obj.Get_attr(keyval) == "b" and calls == ["v", "a"]
+        # freeing the object prints the failure and frees it
         obj.Free()
+        freed = True
+        assert "RuntimeError: delete of b failed" in capsys.readouterr().err
+        assert calls == ["v", "a", "b"]
+    finally:
+        if not freed:
+            obj.Free()
         kind.cls.Free_keyval(keyval)
 
 
