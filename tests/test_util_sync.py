@@ -190,3 +190,21 @@ def test_semaphore(comm, rank, size):
             call()
     with pytest.raises(ValueError):
         sync.Semaphore(-1)
+
+
+def test_bounded_semaphore_never_shows_a_failed_release(comm, rank, size):
+    # A release beyond the bound fails without the counter ever going over it: a rank
+    # reading (or acquiring) meanwhile sees only legal values.
+    sem = sync.Semaphore(1, comm=comm)
+    comm.Barrier()
+    seen = set()
+    for _ in range(200):
+        if rank % 2 == 0:
+            with pytest.raises(ValueError):
+                sem.release()
+        else:
+            seen.add(sem._counter.next(0))
+    assert seen <= {1}
+    comm.Barrier()
+    assert sem._counter.next(0) == 1
+    sem.free()

@@ -458,6 +458,11 @@ class Semaphore:
         counter = self._live()
         if n < 1:
             raise ValueError("n must be one or more")
+        # A bounded semaphore looks before it adds, so that a release that would go over
+        # the bound never shows in the counter (a reader elsewhere sees only legal values);
+        # the check after the addition catches the releases that raced past the look.
+        if self._bounded and counter.next(0) + n > self._value:
+            raise ValueError("semaphore released too many times")
         before = counter.next(n)
         if self._bounded and before + n > self._value:
             counter.next(-n)
