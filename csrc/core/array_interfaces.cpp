@@ -1,10 +1,12 @@
 // Buffers of objects without the buffer protocol: DLPack (`__dlpack__`, versioned and legacy
 // capsules) and the CUDA array interface (`__cuda_array_interface__`). Either becomes a
 // PinnedBuffer view of one contiguous run of bytes; device memory goes to MPI as it is (a
-// GPU-aware MPI handles it).
+// GPU-aware MPI handles it). Also the fast path for NumPy arrays, which reads the array's
+// struct instead of going through its (costly) buffer export.
 #include "msgbuffer.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -150,7 +152,95 @@ nb::object attribute(PyObject *obj, const char *name) {
     return nb::object();
 }
 
+// The leading members of NumPy's array and dtype structs (PyArrayObject_fields and
+// PyArray_Descr in numpy/ndarraytypes.h), the same in NumPy 1.x and 2.x. learn_ndarray checks
+// them against a real export before acquire_ndarray relies on them.
+struct NumpyArray {
+    PyObject_HEAD char *data;
+    int nd;
+    Py_ssize_t *dimensions;
+    Py_ssize_t *strides;
+    PyObject *base;
+    PyObject *descr;
+    int flags;
+};
+struct NumpyDescr {
+    PyObject_HEAD PyTypeObject *typeobj;
+    char kind, type, byteorder, flags_or_former_flags;
+    int type_num;
+};
+enum : int {  // NPY_ARRAY_* flags
+    kCContiguous = 0x1,
+    kFContiguous = 0x2,
+    kWriteable = 0x400,
+    kWarnOnWrite = int(0x80000000u),
+};
+
+// What the export of each plain number type (type_num 0..16: bool, integers, floats,
+// complex; 23: half) looks like, learnt from NumPy's own export of the first such array.
+struct NumpyKind {
+    char format[8] = {};
+    Py_ssize_t itemsize = 0;  // 0: not learnt (or not a plain number type)
+};
+constexpr int kNumpyKinds = 24;
+NumpyKind numpy_kinds[kNumpyKinds];
+
+bool plain_number_type(int type_num) { return (type_num >= 0 && type_num <= 16) || type_num == 23; }
+
+// The array's bytes, when they are one contiguous run (C or Fortran order as `flags` allow).
+bool contiguous_bytes(const NumpyArray *a, int flags, Py_ssize_t itemsize, Py_ssize_t &len) {
+    const bool c = a->flags & kCContiguous, f = a->flags & kFContiguous;
+    if ((flags & PyBUF_C_CONTIGUOUS) == PyBUF_C_CONTIGUOUS   ? !c
+        : (flags & PyBUF_F_CONTIGUOUS) == PyBUF_F_CONTIGUOUS ? !f
+                                                             : !(c || f))
+        return false;
+    len = itemsize;
+    for (int i = 0; i < a->nd; ++i) len *= a->dimensions[i];
+    return true;
+}
+
 }  // namespace
+
+bool PinnedBuffer::acquire_ndarray(PyObject *obj, int flags) {
+    const auto *a = reinterpret_cast<const NumpyArray *>(obj);
+    const auto *d = reinterpret_cast<const NumpyDescr *>(a->descr);
+    if (!plain_number_type(d->type_num) || (d->byteorder != '=' && d->byteorder != '|'))
+        return false;
+    const NumpyKind &kind = numpy_kinds[d->type_num];
+    const bool writable = (flags & PyBUF_WRITABLE) == PyBUF_WRITABLE;
+    Py_ssize_t len = 0;
+    if (kind.itemsize == 0 || !contiguous_bytes(a, flags, kind.itemsize, len) ||
+        (writable && (a->flags & (kWriteable | kWarnOnWrite)) != kWriteable))
+        return false;
+    fill(obj, a->data, len, kind.itemsize, kind.format, !(a->flags & kWriteable), flags,
+         kHostBuffer);
+    return true;
+}
+
+// After a successful export of obj: if obj is a NumPy array of a plain number type whose
+// struct agrees with the export, remember the export's format and item size for that type
+// (and numpy.ndarray itself, for acquire to recognise). Costs nothing once learnt.
+void PinnedBuffer::learn_ndarray(PyObject *obj, int flags) {
+    PyTypeObject *type = Py_TYPE(obj);
+    if (std::strcmp(type->tp_name, "numpy.ndarray") != 0 || !(flags & PyBUF_FORMAT) ||
+        !view_.format || type->tp_as_buffer->bf_releasebuffer)
+        return;
+    const auto *a = reinterpret_cast<const NumpyArray *>(obj);
+    const auto *d = reinterpret_cast<const NumpyDescr *>(a->descr);
+    if (!d || !plain_number_type(d->type_num) || (d->byteorder != '=' && d->byteorder != '|') ||
+        numpy_kinds[d->type_num].itemsize != 0 ||
+        std::strlen(view_.format) >= sizeof(NumpyKind::format))
+        return;
+    Py_ssize_t len = 0;
+    if (a->data != view_.buf || a->nd != view_.ndim ||
+        !contiguous_bytes(a, PyBUF_ANY_CONTIGUOUS, view_.itemsize, len) || len != view_.len ||
+        bool(a->flags & kWriteable) == bool(view_.readonly))
+        return;
+    NumpyKind &kind = numpy_kinds[d->type_num];
+    std::strcpy(kind.format, view_.format);
+    kind.itemsize = view_.itemsize;
+    ndarray_type = type;
+}
 
 void PinnedBuffer::fill(PyObject *keeper, void *buf, Py_ssize_t len, Py_ssize_t itemsize,
                         const char *format, bool readonly, int flags, int device) {

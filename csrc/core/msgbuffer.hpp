@@ -50,9 +50,15 @@ class PinnedBuffer {
     // or CUDA array interface export throws its own error (TypeError, KeyError, BufferError...).
     bool acquire(PyObject *obj, int flags) {
         release();
+        if (Py_TYPE(obj) == ndarray_type && acquire_ndarray(obj, flags)) [[likely]]
+            return true;
         const PyBufferProcs *procs = Py_TYPE(obj)->tp_as_buffer;  // PyObject_CheckBuffer, inline
         if (procs && procs->bf_getbuffer) [[likely]] {
-            if (PyObject_GetBuffer(obj, &view_, flags) == 0) return true;
+            if (PyObject_GetBuffer(obj, &view_, flags) == 0) {
+                if (!ndarray_type || Py_TYPE(obj) == ndarray_type) [[unlikely]]
+                    learn_ndarray(obj, flags);
+                return true;
+            }
             view_.obj = nullptr;
             return false;
         }
@@ -69,7 +75,16 @@ class PinnedBuffer {
     const Py_buffer &view() const { return view_; }
     int device() const { return device_; }
 
+    // numpy.ndarray once an export of one has shown its layout is the one
+    // acquire_ndarray reads (array_interfaces.cpp); null until then or if it is not.
+    static inline PyTypeObject *ndarray_type = nullptr;
+
   private:
+    // A NumPy array's buffer export costs ~700 instructions (NumPy builds and compares a
+    // format description on each); a contiguous array of a plain number type is read from
+    // its C struct instead. False when this array needs the full export.
+    bool acquire_ndarray(PyObject *obj, int flags);
+    void learn_ndarray(PyObject *obj, int flags);            // checks view_ against the struct
     bool acquire_array_interface(PyObject *obj, int flags);  // array_interfaces.cpp
     bool acquire_dlpack(PyObject *obj, nb::handle dlpack, int flags);
     bool acquire_cuda_array(PyObject *obj, nb::handle interface, int flags);
