@@ -11,15 +11,6 @@ namespace mpipy {
 
 namespace {
 
-// A request that owns the given buffers until completion.
-nb::object request_with(MPI_Request h, bool persistent, MessageBuffer &&a,
-                        MessageBuffer *b = nullptr) {
-    auto state = std::make_shared<RequestState>();
-    state->buffers[0] = std::move(a);
-    if (b) state->buffers[1] = std::move(*b);
-    return make_request(h, std::move(state), persistent);
-}
-
 // The peer whose message spec a send-receive in place uses: it is ignored only when both are
 // PROC_NULL.
 int replace_peer(int dest, int source) { return source != MPI_PROC_NULL ? source : dest; }
@@ -52,7 +43,7 @@ nb::object send_request(nb::handle self_obj, nb::handle buf, int dest, int tag) 
     parse_p2p(buf, Access::read, dest, b);
     MPI_Request r = MPI_REQUEST_NULL;
     check(post_send(mode, posting, b.addr, b.count, b.type, dest, tag, comm, &r));
-    return request_with(r, posting == Posting::persistent, std::move(b));
+    return buffer_request(r, posting == Posting::persistent, std::move(b));
 }
 
 void recv(nb::handle self_obj, nb::handle buf, int source, int tag, nb::handle status) {
@@ -82,7 +73,7 @@ nb::object recv_request(nb::handle self_obj, nb::handle buf, int source, int tag
     constexpr bool persistent = posting == Posting::persistent;
     check(persistent ? MPIPY_C(MPI_Recv_init)(b.addr, c.count, c.type, source, tag, comm, &r)
                      : MPIPY_C(MPI_Irecv)(b.addr, c.count, c.type, source, tag, comm, &r));
-    return request_with(r, persistent, std::move(b));
+    return buffer_request(r, persistent, std::move(b));
 }
 
 // Post a receive into r and a send of s (from send_addr), and wait for both.
@@ -229,7 +220,7 @@ nb::object isendrecv(nb::handle self_obj, nb::handle sendbuf, int dest, int send
     CallCount sc(s.count, s.type), rc(r.count, r.type);
     check(MPIPY_C(MPI_Isendrecv)(s.addr, sc.count, sc.type, dest, sendtag, r.addr, rc.count,
                                  rc.type, source, recvtag, comm, &req));
-    return request_with(req, false, std::move(s), &r);
+    return buffer_request(req, false, std::move(s), std::move(r));
 #else
     const void *addr = s.addr;
     return post_pair(comm, std::move(s), dest, sendtag, std::move(r), source, recvtag, nullptr,
@@ -248,7 +239,7 @@ nb::object isendrecv_replace(nb::handle self_obj, nb::handle buf, int dest, int 
     CallCount c(b.count, b.type);
     check(MPIPY_C(MPI_Isendrecv_replace)(b.addr, c.count, c.type, dest, sendtag, source, recvtag,
                                          comm, &req));
-    return request_with(req, false, std::move(b));
+    return buffer_request(req, false, std::move(b));
 #else
     const void *addr = nullptr;
     std::unique_ptr<char[]> copy = copy_span(b, &addr);

@@ -56,13 +56,6 @@ template <auto Fn, Access A> void access_pointer(File &self, nb::handle buf, nb:
     check(rc);
 }
 
-// A request that owns the buffer MPI reads or writes until it completes.
-nb::object io_request(MPI_Request r, MessageBuffer &&b) {
-    auto state = std::make_shared<RequestState>();
-    state->buffers[0] = std::move(b);
-    return make_request(r, std::move(state), false);
-}
-
 // The nonblocking forms. Posting may already touch the file system (independent nonblocking
 // I/O is often done on the spot): the GIL is released.
 template <auto Fn, Access A> nb::object post_at(File &self, nb::handle offset, nb::handle buf) {
@@ -78,7 +71,7 @@ template <auto Fn, Access A> nb::object post_at(File &self, nb::handle offset, n
         rc = Fn(fh, off, b.addr, c.count, c.type, &r);
     }
     check(rc);
-    return io_request(r, std::move(b));
+    return buffer_request(r, false, std::move(b));
 }
 
 template <auto Fn, Access A> nb::object post_pointer(File &self, nb::handle buf) {
@@ -93,7 +86,7 @@ template <auto Fn, Access A> nb::object post_pointer(File &self, nb::handle buf)
         rc = Fn(fh, b.addr, c.count, c.type, &r);
     }
     check(rc);
-    return io_request(r, std::move(b));
+    return buffer_request(r, false, std::move(b));
 }
 
 // Split collectives: MPI allows one per file at a time, and uses the buffer until its end call;

@@ -68,9 +68,7 @@ void bind_message(nb::module_ &m) {
                 int rc = MPIPY_C(MPI_Imrecv)(b.addr, c.count, c.type, &msg, &r);
                 self.consumed(msg);
                 check(rc);
-                auto state = std::make_shared<RequestState>();
-                state->buffers[0] = std::move(b);
-                return make_request(r, std::move(state), false);
+                return buffer_request(r, false, std::move(b));
             },
             nb::arg("buf").none(), "Nonblocking receive of matched message.")
         .def(

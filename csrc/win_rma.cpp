@@ -134,10 +134,7 @@ nb::object finish(WinState *state, int rank, Operands &ops, MPI_Request *r) {
         keep_pending(state, rank, ops.result);
         return nb::none();
     }
-    auto owned = std::make_shared<RequestState>();
-    owned->buffers[0] = std::move(ops.origin);
-    owned->buffers[1] = std::move(ops.result);
-    return make_request(*r, std::move(owned), false);
+    return buffer_request(*r, false, std::move(ops.origin), std::move(ops.result));
 }
 
 template <bool Request>

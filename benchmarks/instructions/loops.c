@@ -11,6 +11,12 @@ int main(int argc, char **argv) {
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
     double sbuf = 0, rbuf = 0;
     MPI_Request r, s;
+    double *base = NULL;
+    MPI_Win win = MPI_WIN_NULL;
+    if (strncmp(pattern, "rma_", 4) == 0) {
+        MPI_Win_allocate(8, 8, MPI_INFO_NULL, MPI_COMM_SELF, &base, &win);
+        MPI_Win_lock_all(0, win);
+    }
     if (strcmp(pattern, "persistent") == 0) {
         MPI_Send_init(&sbuf, 1, MPI_DOUBLE, 0, 0, MPI_COMM_SELF, &s);
         MPI_Recv_init(&rbuf, 1, MPI_DOUBLE, 0, 0, MPI_COMM_SELF, &r);
@@ -35,12 +41,25 @@ int main(int argc, char **argv) {
         } else if (strcmp(pattern, "ibcast") == 0) {
             MPI_Ibcast(&sbuf, 1, MPI_DOUBLE, 0, MPI_COMM_SELF, &r);
             MPI_Wait(&r, MPI_STATUS_IGNORE);
+        } else if (strcmp(pattern, "rma_put") == 0) {
+            MPI_Put(&sbuf, 1, MPI_DOUBLE, 0, 0, 1, MPI_DOUBLE, win);
+            MPI_Win_flush(0, win);
+        } else if (strcmp(pattern, "rma_get") == 0) {
+            MPI_Get(&rbuf, 1, MPI_DOUBLE, 0, 0, 1, MPI_DOUBLE, win);
+            MPI_Win_flush(0, win);
+        } else if (strcmp(pattern, "rma_fop") == 0) {
+            MPI_Fetch_and_op(&sbuf, &rbuf, MPI_DOUBLE, 0, 0, MPI_SUM, win);
+            MPI_Win_flush(0, win);
         } else {
             MPI_Start(&r);
             MPI_Start(&s);
             MPI_Wait(&s, MPI_STATUS_IGNORE);
             MPI_Wait(&r, MPI_STATUS_IGNORE);
         }
+    }
+    if (win != MPI_WIN_NULL) {
+        MPI_Win_unlock_all(win);
+        MPI_Win_free(&win);
     }
     if (strcmp(pattern, "persistent") == 0) {
         MPI_Request_free(&s);

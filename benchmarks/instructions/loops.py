@@ -115,6 +115,44 @@ def ibcast(n):
         comm.Ibcast(sbuf, 0).Wait()
 
 
+def rma(n, operation):
+    """One-sided operations on a window of one double at this process (COMM_SELF), inside a
+    Lock_all epoch, each completed by Flush."""
+    win = MPI.Win.Allocate(8, 8, comm=comm)
+    win.Lock_all()
+    operation(win, n)
+    win.Unlock_all()
+    win.Free()
+
+
+def rma_put(n):
+    def loop(win, n):
+        for _ in range(n):
+            win.Put(sbuf, 0)
+            win.Flush(0)
+
+    rma(n, loop)
+
+
+def rma_get(n):
+    def loop(win, n):
+        for _ in range(n):
+            win.Get(rbuf, 0)
+            win.Flush(0)
+
+    rma(n, loop)
+
+
+def rma_fop(n):
+    def loop(win, n):
+        op = MPI.SUM
+        for _ in range(n):
+            win.Fetch_and_op(sbuf, rbuf, 0, 0, op)
+            win.Flush(0)
+
+    rma(n, loop)
+
+
 def obj_allreduce(n):
     for _ in range(n):
         comm.allreduce(1)

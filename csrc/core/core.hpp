@@ -223,9 +223,20 @@ template <class Kind> struct Handle {
 
 // nb::isinstance for hot paths, with the Python type cached: nanobind's own looks the C++ type
 // up in a hash table each time.
+// Remembers the last subclass it accepted (the objects calls see are mostly of one class:
+// Intracomm for Comm's methods, Prequest for Request's), so that the MRO walk of
+// PyType_IsSubtype is paid once; it holds a reference, so the type cannot go away and
+// another take its address. Called with the GIL held.
 template <class T> bool isinstance_cached(nb::handle h) {
     static PyTypeObject *const type = reinterpret_cast<PyTypeObject *>(nb::type<T>().ptr());
-    return PyObject_TypeCheck(h.ptr(), type);
+    static PyTypeObject *subclass = nullptr;
+    PyTypeObject *t = Py_TYPE(h.ptr());
+    if (t == type || t == subclass) [[likely]]
+        return true;
+    if (!PyType_IsSubtype(t, type)) return false;
+    Py_INCREF(t);
+    Py_XSETREF(subclass, t);
+    return true;
 }
 
 // `self` of a method bound with an nb::handle first parameter, checked. For an instance of

@@ -160,6 +160,15 @@ inline void reap_orphans() {
 // A new Python request object (Request, or Prequest when persistent) for handle h.
 nb::object make_request(MPI_Request h, std::shared_ptr<RequestState> state, bool persistent);
 
+// A plain RequestState (buffers and `keep` only). Its memory comes from a small per-thread
+// free list: malloc and free are a sizeable share of an Isend/Irecv.
+std::shared_ptr<RequestState> new_request_state();
+
+// A request that owns the buffers MPI reads or writes (`b` too, for an operation on two) until
+// it completes.
+nb::object buffer_request(MPI_Request h, bool persistent, MessageBuffer &&a,
+                          MessageBuffer &&b = MessageBuffer{});
+
 // Pointer to the MPI_Status inside a Python Status (or MPI_STATUS_IGNORE for None).
 MPI_Status *status_arg(nb::handle status);
 

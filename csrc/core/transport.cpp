@@ -535,7 +535,7 @@ nb::object isend_object(nb::handle obj, MPI_Comm comm, int dest, int tag, SendMo
     MPI_Request h = MPI_REQUEST_NULL;
     check(post_send(mode, Posting::nonblocking, out.data, out.size, MPI_BYTE, dest, tag, comm, &h));
     if (out.parts.empty()) {  // one message: a plain request keeping the pickle alive
-        auto plain = std::make_shared<RequestState>();
+        auto plain = new_request_state();
         plain->keep = out.stream;
         return make_request(h, std::move(plain), false);
     }
