@@ -44,6 +44,13 @@ def test_plain_types_infer_their_datatype(comm, code):
     right, left = ring(comm)
     sbuf = sample(code, comm.Get_rank())
     rbuf = np.zeros_like(sbuf)
+    try:
+        MPI.Datatype.fromcode(memoryview(sbuf).format)
+    except ValueError:  # half precision: an MPI without a 16-bit float type
+        for sent, received in ((sbuf, rbuf), (memoryview(sbuf), memoryview(rbuf))):
+            with pytest.raises(KeyError, match="cannot infer"):
+                exchange(comm, sent, received)
+        return
     status = exchange(comm, sbuf, rbuf)
     assert np.array_equal(rbuf, sample(code, left))
     # the datatype inferred is the one the buffer export names: same count of items, and a
