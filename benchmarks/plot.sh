@@ -2,7 +2,7 @@
 # Latency and bandwidth plots for one MPI: a size sweep (1 B .. 16 MiB) of pingpong, isend,
 # allreduce, bcast and object at N=2 with run.sh, then plot.py into benchmarks/plots/.
 # Usage: benchmarks/plot.sh --mpi-venv DIR [run.sh options, e.g. --mpipy-path DIR --no-build]
-# Defaults: --quick --rounds 3 --stat min (~5 minutes); later options win, e.g. --reps 7.
+# Defaults: --quick --rounds 3 --stat min (3-4 minutes); later options win, e.g. --reps 7.
 # The python of that venv (or python3 on PATH) needs matplotlib.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
