@@ -23,16 +23,28 @@ from dataclasses import dataclass
 
 KiB, MiB = 1 << 10, 1 << 20
 SIZES = (0, 8, KiB, 64 * KiB, MiB, 16 * MiB)
+# run.py --sweep: sizes for the curves of plot.py, 1 B to 16 MiB by powers of 4.
+SWEEP_SIZES = tuple(4**k for k in range(13))
+
+
+def sweep_sizes(smallest=1):
+    """SWEEP_SIZES, those below `smallest` raised to it (Allreduce moves at least 8 B)."""
+    return sorted({max(size, smallest) for size in SWEEP_SIZES})
 
 
 @dataclass
 class Point:
-    """One row of the table: ``value`` goes to the workers, ``label`` to the table."""
+    """One row of the table: ``value`` goes to the workers, ``label`` to the table.
+
+    ``size`` (bytes moved per operation) and ``series`` (a kind of object) are for
+    run.py --json and plot.py: the x axis and the curve a point belongs to."""
 
     label: str
     value: int
     iters: int
     warmup: int
+    size: int = None
+    series: str = ""
 
 
 @dataclass
@@ -47,7 +59,8 @@ class Job:
 class Case:
     """A registered case.
 
-    ``jobs(opts)`` gives its jobs (``opts`` has ``quick``, ``np``, ``nproc``, ``reps``).
+    ``jobs(opts)`` gives its jobs (``opts`` has ``quick``, ``sweep``, ``np``, ``nproc``,
+    ``reps``).
     Python workers call ``setup(MPI, comm, value) -> (run, per_iter, done)``; cases that
     run.py times from outside have ``measure(runner, impl, point)`` instead.
     """
@@ -107,9 +120,9 @@ def size_label(size):
 
 def p2p_jobs(opts):
     points = []
-    for size in SIZES:
+    for size in sweep_sizes() if opts.sweep else SIZES:
         iters = p2p_iters(size, opts.quick)
-        points.append(Point(size_label(size), size, iters, max(2, iters // 10)))
+        points.append(Point(size_label(size), size, iters, max(2, iters // 10), size))
     return [Job(2, points)]
 
 
@@ -136,7 +149,22 @@ OBJECTS = {
 }
 
 
+# Objects of object --sweep: value = kind * SWEEP_KIND + size, `size` bytes of payload: a
+# bytes object, a NumPy uint8 array, or a list of size / 8 Python floats.
+SWEEP_KIND = 1 << 40
+SWEEP_OBJECTS = {1: "bytes", 2: "ndarray", 3: "list"}
+
+
 def make_object(value):
+    if value >= SWEEP_KIND:
+        kind, size = divmod(value, SWEEP_KIND)
+        if SWEEP_OBJECTS.get(kind) == "bytes":
+            return b"\x5a" * size
+        if SWEEP_OBJECTS.get(kind) == "list":
+            return [float(i) for i in range(size // 8)]
+        import numpy
+
+        return numpy.full(size, 0x5A, dtype="B")
     if value == 0:
         return None
     if value == 1:
@@ -151,6 +179,8 @@ def make_object(value):
 
 
 def object_jobs(opts):
+    if opts.sweep:
+        return object_sweep_jobs(opts)
     points = []
     for value, label in OBJECTS.items():
         # Pickling copies: an object costs several times a buffer of its size.
@@ -158,6 +188,20 @@ def object_jobs(opts):
         iters = max(3 if opts.quick else 5, p2p_iters(nbytes, opts.quick) // 2)
         points.append(Point(label, value, iters, max(1, iters // 10)))
     return [Job(2, points)]
+
+
+def object_sweep_jobs(opts):
+    """One job per kind of object (bytes, ndarray, list), over the sweep's sizes."""
+    jobs = []
+    for kind, name in SWEEP_OBJECTS.items():
+        points = []
+        for size in sweep_sizes(8 if name == "list" else 1):
+            iters = max(3 if opts.quick else 5, p2p_iters(size, opts.quick) // 2)
+            label = f"{name} {size_label(size)}"
+            value = kind * SWEEP_KIND + size
+            points.append(Point(label, value, iters, max(1, iters // 10), size, name))
+        jobs.append(Job(2, points))
+    return jobs
 
 
 # -- cases -----------------------------------------------------------------------------
@@ -289,17 +333,21 @@ def coll_iters(nbytes, np, opts, objects=False):
     return iters
 
 
-def coll_jobs(opts):
+def coll_jobs(opts, smallest=1):
     """One job per process count (--np), the points being message sizes."""
     jobs = []
     for np in opts.np:
         points = []
-        for size in COLL_SIZES:
+        for size in sweep_sizes(smallest) if opts.sweep else COLL_SIZES:
             iters = coll_iters(size, np, opts)
             label = f"{size_label(size)}, {np_label(np, opts)}"
-            points.append(Point(label, size, iters, max(2, iters // 10)))
+            points.append(Point(label, size, iters, max(2, iters // 10), size))
         jobs.append(Job(np, points))
     return jobs
+
+
+def allreduce_jobs(opts):
+    return coll_jobs(opts, smallest=8)  # a float64 at least
 
 
 @case("bcast", "Bcast from rank 0", coll_jobs, c=True)
@@ -315,7 +363,7 @@ def setup_bcast(MPI, comm, size):
     return run, 1, None
 
 
-@case("allreduce", "Allreduce (float64, SUM)", coll_jobs, c=True)
+@case("allreduce", "Allreduce (float64, SUM)", allreduce_jobs, c=True)
 def setup_allreduce(MPI, comm, size):
     """Allreduce of size/8 doubles (at least one) with SUM into a second buffer."""
 

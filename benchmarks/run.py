@@ -10,6 +10,7 @@ README.md.
 import argparse
 import datetime
 import inspect
+import json
 import os
 import platform
 import shlex
@@ -281,7 +282,8 @@ def library_name(line):
     return line.split(",")[0].strip(" \t\0") or "unknown MPI"
 
 
-def render(runner, opts, rows, notes, elapsed):
+def describe(runner, opts):
+    """What the table's header and the --json file say about the run."""
     versions = runner.versions
     lib = versions.get("c") or versions.get("mpi4py") or versions.get("mpipy") or ""
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -295,18 +297,29 @@ def render(runner, opts, rows, notes, elapsed):
     command = os.environ.get("MPIPY_BENCH_COMMAND") or shlex.join(
         ["python", os.path.relpath(__file__)] + sys.argv[1:]
     )
-    out = [f"**{library_name(lib)}** · {now} · {machine} · `{command}`", ""]
     sw = [f"Python {platform.python_version()}"]
     for impl in ("mpi4py", "mpipy"):
         if f"{impl}-version" in versions:
             sw.append(f"{impl} {versions[impl + '-version']} ({versions[impl + '-path']})")
     if runner.env_notes:
         sw.append("env " + " ".join(runner.env_notes))
-    out += ["Software: " + "; ".join(sw) + ".", ""]
     stat = "median" if opts.stat == "median" else "minimum"
     reps = f"{opts.rounds} x {opts.reps}" if opts.rounds > 1 else f"{opts.reps}"
+    return {
+        "library": library_name(lib),
+        "date": now,
+        "machine": machine,
+        "command": command,
+        "software": "; ".join(sw),
+        "statistic": f"{stat} of {reps} repetitions",
+    }
+
+
+def render(info, opts, rows, notes, elapsed):
+    out = [f"**{info['library']}** · {info['date']} · {info['machine']} · `{info['command']}`"]
+    out += ["", "Software: " + info["software"] + ".", ""]
     out += [
-        f"Times: {stat} of {reps} repetitions, each the mean over many iterations "
+        f"Times: {info['statistic']}, each the mean over many iterations "
         "after warm-up; ping-pong times are one way (round trip / 2). Ratios are "
         "time / time (1.00 = same speed).",
         "",
@@ -421,7 +434,18 @@ def parse_args(argv=None):
         default=120.0,
         help="seconds before a job is killed and counted as failed (default 120)",
     )
+    add(
+        "--sweep",
+        action="store_true",
+        help="message and object sizes from 1 B to 16 MiB by powers of 4 instead of the "
+        "table's few (pingpong, isend, persistent, bcast, allreduce, allgather, object)",
+    )
     add("--output", metavar="FILE", help="also write the table to FILE")
+    add(
+        "--json",
+        metavar="FILE",
+        help="also write every point's times to FILE as JSON (what plot.py reads)",
+    )
     add("--list", action="store_true", help="list the cases and exit")
     opts = parser.parse_args(argv)
     if opts.list:
@@ -464,7 +488,7 @@ def main(argv=None):
     opts.nproc = runner.nproc
     runner.prepare(opts.impls)
     pick = min if opts.stat == "min" else statistics.median
-    rows, errors = [], {}
+    rows, errors, records = [], {}, []
 
     plan = []
     for name in opts.cases:
@@ -508,6 +532,21 @@ def main(argv=None):
         for p in job.points:
             cells = {i: pick(t) if t else "n/a" for i, t in samples[p.value].items()}
             rows.append((case, p.label, cells, extras[p.value]))
+            for impl, times in samples[p.value].items():
+                if times:
+                    records.append(
+                        {
+                            "case": case.name,
+                            "title": case.title,
+                            "np": job.np,
+                            "label": p.label,
+                            "size": p.size,
+                            "series": p.series,
+                            "impl": impl,
+                            "time": cells[impl],
+                            "samples": [float(f"{t:.4g}") for t in times],
+                        }
+                    )
 
     notes = []
     for (impl, message), names in errors.items():
@@ -528,10 +567,16 @@ def main(argv=None):
             )
         except Failure:
             pass
-    text = render(runner, opts, rows, notes, time.perf_counter() - start)
+    info = describe(runner, opts)
+    text = render(info, opts, rows, notes, time.perf_counter() - start)
     sys.stdout.write(text)
     if opts.output:
         Path(opts.output).write_text(text)
+    if opts.json:
+        # The run's description, then one line per (point, implementation).
+        head = json.dumps({**info, "notes": notes}, indent=1)
+        points = ",\n".join("  " + json.dumps(r) for r in records)
+        Path(opts.json).write_text(head[:-2] + ',\n "points": [\n' + points + "\n ]\n}\n")
     return 0
 
 

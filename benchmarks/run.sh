@@ -37,5 +37,5 @@ if [ "$build" = 1 ]; then
     fi
 fi
 
-export MPIPY_BENCH_COMMAND="$command"
+export MPIPY_BENCH_COMMAND="${MPIPY_BENCH_COMMAND:-$command}"  # plot.sh gives its own
 exec "$python" "$root/benchmarks/run.py" ${args[@]+"${args[@]}"}
