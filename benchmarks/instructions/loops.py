@@ -67,6 +67,15 @@ def obj_floats(n):
         comm.recv(None, 0, 0)
 
 
+SMALL_ARRAY = numpy.arange(16.0)
+
+
+def obj_ndarray(n):
+    for _ in range(n):
+        comm.send(SMALL_ARRAY, 0, 0)
+        comm.recv(None, 0, 0)
+
+
 def obj_isend(n):
     for _ in range(n):
         r = comm.irecv(None, 0, 0)
