@@ -240,6 +240,15 @@ class Stack {
     void drop_above(size_t n) {
         while (size_ > n) Py_DECREF(data_[--size_]);
     }
+    // The references above n go to `out` (size() - n slots), the stack is left at n.
+    void move_above(size_t n, PyObject **out) {
+        if (size_ > n) std::memcpy(out, data_ + n, (size_ - n) * sizeof(PyObject *));
+        size_ = n;
+    }
+    void replace(size_t i, PyObject *o) {  // steals o
+        Py_DECREF(data_[i]);
+        data_[i] = o;
+    }
 
   private:
     bool grow() {
@@ -324,6 +333,15 @@ class Reader {
         if (at == 0 || at - 1 < base()) return false;
         PyObject *list = stack_.at(at - 1);
         if (!PyList_CheckExact(list)) return false;
+        if (PyList_GET_SIZE(list) == 0 && Py_REFCNT(list) == 1) {
+            // The usual case, EMPTY_LIST MARK ... APPENDS: a list of the final size takes
+            // the items' references over, in place of the empty one.
+            PyObject *full = PyList_New(static_cast<Py_ssize_t>(stack_.size() - at));
+            if (!full) return false;
+            stack_.move_above(at, reinterpret_cast<PyListObject *>(full)->ob_item);
+            stack_.replace(at - 1, full);
+            return true;
+        }
         for (size_t i = at; i < stack_.size(); ++i)
             if (PyList_Append(list, stack_.at(i)) < 0) return false;
         stack_.drop_above(at);
