@@ -238,12 +238,7 @@ CommClasses bind_comm(nb::module_ &m) {
             "Clone",
             [](nb::handle self) {
                 MPI_Comm comm = nb::inst_ptr<Comm>(self)->get(), dup = MPI_COMM_NULL;
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Comm_dup(comm, &dup);
-                }
-                check(rc);
+                check_released([&] { return MPI_Comm_dup(comm, &dup); });
                 return new_comm(dup, self);
             },
             "Clone an existing communicator.")
@@ -252,14 +247,11 @@ CommClasses bind_comm(nb::module_ &m) {
             [](nb::handle self, nb::handle info) {
                 MPI_Comm comm = nb::inst_ptr<Comm>(self)->get(), dup = MPI_COMM_NULL;
                 MPI_Info info_handle = info_arg(info);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = info_handle == MPI_INFO_NULL
-                             ? MPI_Comm_dup(comm, &dup)
-                             : MPI_Comm_dup_with_info(comm, info_handle, &dup);
-                }
-                check(rc);
+                check_released([&] {
+                    return info_handle == MPI_INFO_NULL
+                               ? MPI_Comm_dup(comm, &dup)
+                               : MPI_Comm_dup_with_info(comm, info_handle, &dup);
+                });
                 return new_comm(dup, self);
             },
             nb::arg("info").none() = nb::none(), "Duplicate a communicator.")
@@ -269,12 +261,7 @@ CommClasses bind_comm(nb::module_ &m) {
                 MPI_Comm comm = self.get();
                 if (self.predefined) throw MpiError{MPI_ERR_COMM};
                 const MPI_Comm freed = comm;
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Comm_free(&comm);
-                }
-                check(rc);
+                check_released([&] { return MPI_Comm_free(&comm); });
                 forget_comm_locks(freed);
                 self.handle = comm;
             },
@@ -347,12 +334,7 @@ CommClasses bind_comm(nb::module_ &m) {
             [](nb::handle self, nb::handle info) {
                 MPI_Comm comm = nb::inst_ptr<Comm>(self)->get(), dup = MPI_COMM_NULL;
                 MPI_Info inf = info_arg(info);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Comm_dup_with_info(comm, inf, &dup);
-                }
-                check(rc);
+                check_released([&] { return MPI_Comm_dup_with_info(comm, inf, &dup); });
                 return new_comm(dup, self);
             },
             nb::arg("info"), "Duplicate a communicator with hints.")
@@ -365,12 +347,7 @@ CommClasses bind_comm(nb::module_ &m) {
             [](const Comm &self, nb::handle group) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
                 MPI_Group g = group_arg(group);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Comm_create(comm, g, &out);
-                }
-                check(rc);
+                check_released([&] { return MPI_Comm_create(comm, g, &out); });
                 if (out == MPI_COMM_NULL)
                     return is_inter(comm) ? new_handle<Intercomm>(out) : new_handle<Intracomm>(out);
                 return new_comm(out);
@@ -381,12 +358,8 @@ CommClasses bind_comm(nb::module_ &m) {
             [](const Comm &self, int split_type, int key, nb::handle info) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
                 MPI_Info inf = info_arg(info);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Comm_split_type(comm, split_type, key, inf, &out);
-                }
-                check(rc);
+                check_released(
+                    [&] { return MPI_Comm_split_type(comm, split_type, key, inf, &out); });
                 if (out == MPI_COMM_NULL) return new_handle<Intracomm>(out);
                 return new_comm(out);
             },
@@ -422,12 +395,7 @@ CommClasses bind_comm(nb::module_ &m) {
                 const Comm &self = *nb::inst_ptr<Comm>(self_obj);
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
                 check_rank_like(color, "color");
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Comm_split(comm, color, key, &out);
-                }
-                check(rc);
+                check_released([&] { return MPI_Comm_split(comm, color, key, &out); });
                 set_default_errhandler(out);
                 // The caller's class, but a topology does not survive splitting.
                 if (nb::isinstance<Topocomm>(self_obj)) return new_handle<Intracomm>(out);
@@ -442,12 +410,7 @@ CommClasses bind_comm(nb::module_ &m) {
         [](const Intracomm &self, nb::handle group, int tag) {
             MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
             MPI_Group g = group_arg(group);
-            int rc;
-            {
-                ReleaseGIL nogil;
-                rc = MPI_Comm_create_group(comm, g, tag, &out);
-            }
-            check(rc);
+            check_released([&] { return MPI_Comm_create_group(comm, g, tag, &out); });
             if (out == MPI_COMM_NULL) return new_handle<Intracomm>(out);
             return new_comm(out);
         },
@@ -462,12 +425,8 @@ CommClasses bind_comm(nb::module_ &m) {
             MPI_Errhandler eh = errhandler_arg(errhandler);
             MPI_Info inf = info_arg(info);
             MPI_Comm out = MPI_COMM_NULL;
-            int rc;
-            {
-                ReleaseGIL nogil;
-                rc = MPI_Comm_create_from_group(g, tag.c_str(), inf, eh, &out);
-            }
-            check(rc);
+            check_released(
+                [&] { return MPI_Comm_create_from_group(g, tag.c_str(), inf, eh, &out); });
             return new_handle<Intracomm>(out);
         },
         nb::arg("group"), nb::arg("stringtag") = "org.mpi4py", nb::arg("info").none() = nb::none(),
@@ -481,12 +440,9 @@ CommClasses bind_comm(nb::module_ &m) {
             // The peer communicator matters only at the local leader.
             MPI_Comm peer = peer_comm.handle;
             if (peer != MPI_COMM_NULL) require_active();
-            int rc;
-            {
-                ReleaseGIL nogil;
-                rc = MPI_Intercomm_create(comm, local_leader, peer, remote_leader, tag, &out);
-            }
-            check(rc);
+            check_released([&] {
+                return MPI_Intercomm_create(comm, local_leader, peer, remote_leader, tag, &out);
+            });
             set_default_errhandler(out);
             return new_handle<Intercomm>(out);
         },
@@ -531,12 +487,7 @@ CommClasses bind_comm(nb::module_ &m) {
             "Merge",
             [](const Intercomm &self, bool high) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Intercomm_merge(comm, high ? 1 : 0, &out);
-                }
-                check(rc);
+                check_released([&] { return MPI_Intercomm_merge(comm, high ? 1 : 0, &out); });
                 set_default_errhandler(out);
                 return new_handle<Intracomm>(out);
             },
@@ -552,13 +503,10 @@ CommClasses bind_comm(nb::module_ &m) {
             MPI_Errhandler eh = errhandler_arg(errhandler);
             MPI_Info inf = info_arg(info);
             MPI_Comm out = MPI_COMM_NULL;
-            int rc;
-            {
-                ReleaseGIL nogil;
-                rc = MPI_Intercomm_create_from_groups(lg, local_leader, rg, remote_leader,
-                                                      tag.c_str(), inf, eh, &out);
-            }
-            check(rc);
+            check_released([&] {
+                return MPI_Intercomm_create_from_groups(lg, local_leader, rg, remote_leader,
+                                                        tag.c_str(), inf, eh, &out);
+            });
             return new_handle<Intercomm>(out);
         },
         nb::arg("local_group"), nb::arg("local_leader"), nb::arg("remote_group"),

@@ -386,14 +386,11 @@ nb::object alltoall_obj(const Comm &self, nb::handle objs) {
     Layout slayout(ssizes), rlayout(rsizes);
     char *rbytes = nullptr;
     nb::object buffer = byte_buffer(rlayout.total, rbytes);
-    int rc;
-    {
-        ReleaseGIL nogil;
-        rc = MPIPY_C(MPI_Alltoallv)(sbytes.data(), slayout.counts.data(), slayout.displs.data(),
-                                    MPI_BYTE, rbytes, rlayout.counts.data(), rlayout.displs.data(),
-                                    MPI_BYTE, comm);
-    }
-    check(rc);
+    check_released([&] {
+        return MPIPY_C(MPI_Alltoallv)(sbytes.data(), slayout.counts.data(), slayout.displs.data(),
+                                      MPI_BYTE, rbytes, rlayout.counts.data(),
+                                      rlayout.displs.data(), MPI_BYTE, comm);
+    });
     std::vector<IncomingObject> in;
     PartTraffic traffic;
     for (size_t d = 0; d < outs.size(); ++d)
@@ -425,12 +422,8 @@ MPI_Comm private_comm(MPI_Comm comm, bool inter) {
     check(MPI_Comm_get_attr(comm, coll_keyval, &value, &flag));
     if (flag) return handle_from_int<MPI_Comm>(reinterpret_cast<std::intptr_t>(value));
     MPI_Comm dup = MPI_COMM_NULL;
-    int rc;
-    {
-        ReleaseGIL nogil;
-        rc = inter ? MPI_Intercomm_merge(comm, 0, &dup) : MPI_Comm_dup(comm, &dup);
-    }
-    check(rc);
+    check_released(
+        [&] { return inter ? MPI_Intercomm_merge(comm, 0, &dup) : MPI_Comm_dup(comm, &dup); });
     MPI_Comm_set_errhandler(dup, MPI_ERRORS_RETURN);
     check(MPI_Comm_set_attr(comm, coll_keyval, reinterpret_cast<void *>(handle_to_int(dup))));
     return dup;
@@ -876,14 +869,11 @@ nb::object neighbor_alltoall_obj(const Comm &self, nb::handle objs) {
     }
     Layout slayout(ssizes), rlayout(rsizes);
     std::string rbytes(static_cast<size_t>(rlayout.total), '\0');
-    int rc;
-    {
-        ReleaseGIL nogil;
-        rc = MPIPY_C(MPI_Neighbor_alltoallv)(
+    check_released([&] {
+        return MPIPY_C(MPI_Neighbor_alltoallv)(
             sbytes.data(), nonnull(slayout.counts), nonnull(slayout.displs), MPI_BYTE,
             rbytes.data(), nonnull(rlayout.counts), nonnull(rlayout.displs), MPI_BYTE, comm);
-    }
-    check(rc);
+    });
     return unpack_neighbors(rsizes, rbytes);
 }
 

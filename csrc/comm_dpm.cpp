@@ -165,12 +165,7 @@ nb::object meet_at_port(const Intracomm &self, nb::handle port_name, nb::handle 
     // The port name matters at the root only (elsewhere it may be None).
     std::string port = rank_in(comm) == root ? str_arg(port_name, "port_name") : std::string();
     MPI_Info inf = info_arg(info);
-    int rc;
-    {
-        ReleaseGIL nogil;
-        rc = mpi_function(port.c_str(), inf, root, comm, &out);
-    }
-    check(rc);
+    check_released([&] { return mpi_function(port.c_str(), inf, root, comm, &out); });
     set_default_errhandler(out);
     return new_handle<Intercomm>(out);
 }
@@ -195,12 +190,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
                 MPI_Comm comm = self.get();
                 if (self.predefined) throw MpiError{MPI_ERR_COMM};
                 const MPI_Comm freed = comm;
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Comm_disconnect(&comm);
-                }
-                check(rc);
+                check_released([&] { return MPI_Comm_disconnect(&comm); });
                 forget_comm_locks(freed);
                 self.handle = comm;
             },
@@ -210,12 +200,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
             [](int fd) {
                 require_active();
                 MPI_Comm out = MPI_COMM_NULL;
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Comm_join(fd, &out);
-                }
-                check(rc);
+                check_released([&] { return MPI_Comm_join(fd, &out); });
                 set_default_errhandler(out);
                 return new_handle<Intercomm>(out);
             },
@@ -237,14 +222,11 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
                 }
                 MPI_Info inf = info_arg(info);
                 std::vector<int> codes(errcodes.is_none() ? 0 : std::max(maxprocs, 0));
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Comm_spawn(cmd.c_str(), argv ? argv->argv() : MPI_ARGV_NULL, maxprocs,
-                                        inf, root, comm, &out,
-                                        codes.empty() ? MPI_ERRCODES_IGNORE : codes.data());
-                }
-                check(rc);
+                check_released([&] {
+                    return MPI_Comm_spawn(cmd.c_str(), argv ? argv->argv() : MPI_ARGV_NULL,
+                                          maxprocs, inf, root, comm, &out,
+                                          codes.empty() ? MPI_ERRCODES_IGNORE : codes.data());
+                });
                 set_default_errhandler(out);
                 if (!errcodes.is_none()) store_errcodes(errcodes, codes);
                 return new_handle<Intercomm>(out);
@@ -271,19 +253,17 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
                 std::vector<int> codes;
                 if (!errcodes.is_none())
                     for (int p : procs) codes.resize(codes.size() + static_cast<size_t>(p));
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = plan ? MPI_Comm_spawn_multiple(
-                                    static_cast<int>(plan->commands.size()),
-                                    plan->command_ptrs.data(), plan->argvs_arg(),
-                                    plan->maxprocs.data(), plan->infos.data(), root, comm, &out,
-                                    errcodes.is_none() ? MPI_ERRCODES_IGNORE : codes.data())
-                              : MPI_Comm_spawn_multiple(
-                                    0, nullptr, MPI_ARGVS_NULL, nullptr, nullptr, root, comm, &out,
-                                    errcodes.is_none() ? MPI_ERRCODES_IGNORE : codes.data());
-                }
-                check(rc);
+                check_released([&] {
+                    return plan
+                               ? MPI_Comm_spawn_multiple(
+                                     static_cast<int>(plan->commands.size()),
+                                     plan->command_ptrs.data(), plan->argvs_arg(),
+                                     plan->maxprocs.data(), plan->infos.data(), root, comm, &out,
+                                     errcodes.is_none() ? MPI_ERRCODES_IGNORE : codes.data())
+                               : MPI_Comm_spawn_multiple(
+                                     0, nullptr, MPI_ARGVS_NULL, nullptr, nullptr, root, comm, &out,
+                                     errcodes.is_none() ? MPI_ERRCODES_IGNORE : codes.data());
+                });
                 set_default_errhandler(out);
                 if (!errcodes.is_none()) store_errcodes(errcodes, codes, &procs);
                 return new_handle<Intercomm>(out);
@@ -340,12 +320,7 @@ void bind_dpm(nb::module_ &m, CommClasses &classes) {
             require_active();
             std::string name = str_arg(service_name, "service_name");
             PortName port(info_arg(info));
-            int rc;
-            {
-                ReleaseGIL nogil;
-                rc = MPI_Lookup_name(name.c_str(), port.info, port.text);
-            }
-            check(rc);
+            check_released([&] { return MPI_Lookup_name(name.c_str(), port.info, port.text); });
             return port.str();
         },
         nb::arg("service_name"), nb::arg("info").none() = nb::none(),

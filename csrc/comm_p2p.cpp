@@ -377,12 +377,8 @@ nb::object detach_buffer(MPI_Comm scope) {
 void flush_buffer(MPI_Comm scope) {
     require_active();
 #if MPIPY_HAVE_COMM_BUFFER
-    int rc;
-    {
-        ReleaseGIL nogil;
-        rc = scope == MPI_COMM_NULL ? MPI_Buffer_flush() : MPI_Comm_flush_buffer(scope);
-    }
-    check(rc);
+    check_released(
+        [&] { return scope == MPI_COMM_NULL ? MPI_Buffer_flush() : MPI_Comm_flush_buffer(scope); });
 #else
     (void)scope;
     throw_not_implemented("Flush_buffer");

@@ -244,13 +244,10 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
                 std::vector<int> d = ints(dims, "dims");
                 std::vector<int> p = flags(periods, d.size(), "periods");
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Cart_create(comm, static_cast<int>(d.size()), arr(d), arr(p),
-                                         reorder ? 1 : 0, &out);
-                }
-                check(rc);
+                check_released([&] {
+                    return MPI_Cart_create(comm, static_cast<int>(d.size()), arr(d), arr(p),
+                                           reorder ? 1 : 0, &out);
+                });
                 return finish_new<Cartcomm>(out);
             },
             nb::arg("dims"), nb::arg("periods").none() = nb::none(), nb::arg("reorder") = false,
@@ -272,13 +269,10 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 MPI_Comm comm = self.get(), out = MPI_COMM_NULL;
                 std::vector<int> e = ints(edges, "edges"), i = graph_index(index, e.size());
                 check_ranks(e, static_cast<int>(i.size()));
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Graph_create(comm, static_cast<int>(i.size()), arr(i), arr(e),
-                                          reorder ? 1 : 0, &out);
-                }
-                check(rc);
+                check_released([&] {
+                    return MPI_Graph_create(comm, static_cast<int>(i.size()), arr(i), arr(e),
+                                            reorder ? 1 : 0, &out);
+                });
                 return finish_new<Graphcomm>(out);
             },
             nb::arg("index"), nb::arg("edges"), nb::arg("reorder") = false,
@@ -306,14 +300,11 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 const int *swp = weights_arg(sourceweights, sw, s.size(), "sourceweights");
                 const int *dwp = weights_arg(destweights, dw, d.size(), "destweights");
                 MPI_Info inf = info_arg(info);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Dist_graph_create_adjacent(comm, static_cast<int>(s.size()), arr(s),
-                                                        swp, static_cast<int>(d.size()), arr(d),
-                                                        dwp, inf, reorder ? 1 : 0, &out);
-                }
-                check(rc);
+                check_released([&] {
+                    return MPI_Dist_graph_create_adjacent(comm, static_cast<int>(s.size()), arr(s),
+                                                          swp, static_cast<int>(d.size()), arr(d),
+                                                          dwp, inf, reorder ? 1 : 0, &out);
+                });
                 return finish_new<Distgraphcomm>(out);
             },
             nb::arg("sources").none(), nb::arg("destinations").none(),
@@ -341,13 +332,10 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 std::vector<int> w;
                 const int *wp = weights_arg(weights, w, d.size(), "weights");
                 MPI_Info inf = info_arg(info);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Dist_graph_create(comm, static_cast<int>(s.size()), arr(s), arr(deg),
-                                               arr(d), wp, inf, reorder ? 1 : 0, &out);
-                }
-                check(rc);
+                check_released([&] {
+                    return MPI_Dist_graph_create(comm, static_cast<int>(s.size()), arr(s), arr(deg),
+                                                 arr(d), wp, inf, reorder ? 1 : 0, &out);
+                });
                 return finish_new<Distgraphcomm>(out);
             },
             nb::arg("sources"), nb::arg("degrees"), nb::arg("destinations"),
@@ -453,12 +441,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes) {
                 int n = 0;
                 check(MPI_Cartdim_get(comm, &n));
                 std::vector<int> r = flags(remain_dims, static_cast<size_t>(n), "remain_dims");
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Cart_sub(comm, arr(r), &out);
-                }
-                check(rc);
+                check_released([&] { return MPI_Cart_sub(comm, arr(r), &out); });
                 return finish_new<Cartcomm>(out);
             },
             nb::arg("remain_dims"), "Return a lower-dimensional Cartesian topology.");

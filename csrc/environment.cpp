@@ -75,12 +75,7 @@ static int init_thread(int required) {
                               "THREAD_FUNNELED, THREAD_SERIALIZED, THREAD_MULTIPLE");
     check_not_initialized();
     int provided = MPI_THREAD_SINGLE;
-    int rc;
-    {
-        ReleaseGIL nogil;
-        rc = MPI_Init_thread(nullptr, nullptr, required, &provided);
-    }
-    check(rc);
+    check_released([&] { return MPI_Init_thread(nullptr, nullptr, required, &provided); });
     // mpipy initialized MPI, so mpipy finalizes it at exit, unless rc.finalize says otherwise.
     nb::object finalize = nb::module_::import_("mpipy").attr("rc").attr("finalize");
     finalize_at_exit = finalize.is_none() ? true : nb::cast<bool>(finalize);
@@ -293,12 +288,7 @@ void bind_environment(nb::module_ &m) {
             require_active();
             transport_before_finalize();
             mpi_active = false;
-            int rc;
-            {
-                ReleaseGIL nogil;
-                rc = MPI_Finalize();
-            }
-            check(rc);
+            check_released([&] { return MPI_Finalize(); });
         },
         "Terminate the MPI execution environment.");
     m.def(

@@ -215,12 +215,7 @@ void bind_file(nb::module_ &m) {
         [](File &self) {
             MPI_File file = self.get();
             const MPI_File before = file;
-            int rc;
-            {
-                ReleaseGIL nogil;
-                rc = MPI_File_close(&file);
-            }
-            check(rc);
+            check_released([&] { return MPI_File_close(&file); });
             forget_split_collective(before);
             FreedHandles<FileKind>::freed(before);
             self.handle = file;
@@ -232,12 +227,7 @@ void bind_file(nb::module_ &m) {
             require_active();
             const std::string name = filename_arg(filename);
             MPI_Info i = info_arg(info);
-            int rc;
-            {
-                ReleaseGIL nogil;
-                rc = MPI_File_delete(name.c_str(), i);
-            }
-            check(rc);
+            check_released([&] { return MPI_File_delete(name.c_str(), i); });
         },
         nb::arg("filename"), nb::arg("info").none() = info_null, "Delete a file.");
 
@@ -246,12 +236,7 @@ void bind_file(nb::module_ &m) {
            [](File &self, nb::handle size) {
                MPI_File fh = self.get();
                const MPI_Offset n = size_value(size);
-               int rc;
-               {
-                   ReleaseGIL nogil;
-                   rc = MPI_File_set_size(fh, n);
-               }
-               check(rc);
+               check_released([&] { return MPI_File_set_size(fh, n); });
            },
            nb::arg("size"), "Set the file size.")
         .def(
@@ -259,12 +244,7 @@ void bind_file(nb::module_ &m) {
             [](File &self, nb::handle size) {
                 MPI_File fh = self.get();
                 const MPI_Offset n = size_value(size);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_File_preallocate(fh, n);
-                }
-                check(rc);
+                check_released([&] { return MPI_File_preallocate(fh, n); });
             },
             nb::arg("size"), "Preallocate storage space for a file.")
         .def(
@@ -272,12 +252,7 @@ void bind_file(nb::module_ &m) {
             [](File &self) {
                 MPI_File fh = self.get();
                 MPI_Offset n = 0;
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_File_get_size(fh, &n);
-                }
-                check(rc);
+                check_released([&] { return MPI_File_get_size(fh, &n); });
                 return static_cast<long long>(n);
             },
             "Return the file size.")
@@ -311,12 +286,7 @@ void bind_file(nb::module_ &m) {
             [](File &self, nb::handle info) {
                 MPI_File fh = self.get();
                 MPI_Info i = info_arg(info);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_File_set_info(fh, i);
-                }
-                check(rc);
+                check_released([&] { return MPI_File_set_info(fh, i); });
             },
             nb::arg("info"), "Set new values for the hints associated with a file.")
         .def(
@@ -341,12 +311,7 @@ void bind_file(nb::module_ &m) {
                MPI_Datatype f = filetype.is_none() ? e : datatype_arg(filetype, "filetype");
                const std::string rep = str_arg(datarep, "datarep");
                MPI_Info i = info_arg(info);
-               int rc;
-               {
-                   ReleaseGIL nogil;
-                   rc = MPI_File_set_view(fh, d, e, f, rep.c_str(), i);
-               }
-               check(rc);
+               check_released([&] { return MPI_File_set_view(fh, d, e, f, rep.c_str(), i); });
            },
            nb::arg("disp") = 0, nb::arg("etype") = m.attr("BYTE"),
            nb::arg("filetype").none() = nb::none(), nb::arg("datarep") = "native",
@@ -367,12 +332,7 @@ void bind_file(nb::module_ &m) {
             "Set_atomicity",
             [](File &self, bool flag) {
                 MPI_File fh = self.get();
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_File_set_atomicity(fh, flag ? 1 : 0);
-                }
-                check(rc);
+                check_released([&] { return MPI_File_set_atomicity(fh, flag ? 1 : 0); });
             },
             nb::arg("flag"), "Set the atomicity mode.")
         .def(
@@ -391,12 +351,7 @@ void bind_file(nb::module_ &m) {
             "Sync",
             [](File &self) {
                 MPI_File fh = self.get();
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_File_sync(fh);
-                }
-                check(rc);
+                check_released([&] { return MPI_File_sync(fh); });
             },
             "Causes all previous writes to be transferred to the storage device.");
 
@@ -406,12 +361,7 @@ void bind_file(nb::module_ &m) {
            [](File &self, nb::handle offset, int whence) {
                MPI_File fh = self.get();
                const MPI_Offset o = offset_value(offset, "offset");
-               int rc;
-               {
-                   ReleaseGIL nogil;
-                   rc = MPI_File_seek(fh, o, whence);
-               }
-               check(rc);
+               check_released([&] { return MPI_File_seek(fh, o, whence); });
            },
            nb::arg("offset"), nb::arg("whence") = MPI_SEEK_SET,
            "Update the individual file pointer.")
@@ -428,12 +378,7 @@ void bind_file(nb::module_ &m) {
             [](File &self, nb::handle offset, int whence) {
                 MPI_File fh = self.get();
                 const MPI_Offset o = offset_value(offset, "offset");
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_File_seek_shared(fh, o, whence);
-                }
-                check(rc);
+                check_released([&] { return MPI_File_seek_shared(fh, o, whence); });
             },
             nb::arg("offset"), nb::arg("whence") = MPI_SEEK_SET, "Update the shared file pointer.")
         .def(

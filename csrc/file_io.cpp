@@ -32,12 +32,7 @@ void access_at(File &self, nb::handle offset, nb::handle buf, nb::handle status)
     MessageBuffer b;
     parse_io(buf, A, b);
     CallCount c(b.count, b.type);
-    int rc;
-    {
-        ReleaseGIL nogil;
-        rc = Fn(fh, off, b.addr, c.count, c.type, st);
-    }
-    check(rc);
+    check_released([&] { return Fn(fh, off, b.addr, c.count, c.type, st); });
 }
 
 // Read, Write, Read_all, Write_all, Read_shared, Write_shared, Read_ordered, Write_ordered:
@@ -48,12 +43,7 @@ template <auto Fn, Access A> void access_pointer(File &self, nb::handle buf, nb:
     MessageBuffer b;
     parse_io(buf, A, b);
     CallCount c(b.count, b.type);
-    int rc;
-    {
-        ReleaseGIL nogil;
-        rc = Fn(fh, b.addr, c.count, c.type, st);
-    }
-    check(rc);
+    check_released([&] { return Fn(fh, b.addr, c.count, c.type, st); });
 }
 
 // The nonblocking forms. Posting may already touch the file system (independent nonblocking
@@ -131,12 +121,7 @@ template <auto Fn, Access A> void end(File &self, nb::handle buf, nb::handle sta
     MPI_Status *st = status_arg(status);
     MessageBuffer b;
     parse_io(buf, A, b);
-    int rc;
-    {
-        ReleaseGIL nogil;
-        rc = Fn(fh, b.addr, st);
-    }
-    check(rc);
+    check_released([&] { return Fn(fh, b.addr, st); });
     split_buffers().erase(handle_to_int(fh));
 }
 

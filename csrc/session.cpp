@@ -11,12 +11,7 @@ void bind_session(nb::module_ &m) {
         "Finalize",
         [](Session &self) {
             MPI_Session session = self.get();
-            int rc;
-            {
-                ReleaseGIL nogil;
-                rc = MPI_Session_finalize(&session);
-            }
-            check(rc);
+            check_released([&] { return MPI_Session_finalize(&session); });
             self.handle = session;
         },
         "Finalize a session.");

@@ -34,12 +34,8 @@ nb::object new_window(nb::handle cls, MPI_Win win, PinnedBuffer &&exposed, MPI_C
         check(MPI_Comm_size(comm, &n));
         std::vector<MPI_Aint> all(2 * static_cast<size_t>(n));
         const MPI_Aint mine[2] = {size, unit};
-        int rc;
-        {
-            ReleaseGIL nogil;
-            rc = MPI_Allgather(mine, 2, MPI_AINT, all.data(), 2, MPI_AINT, comm);
-        }
-        check(rc);
+        check_released(
+            [&] { return MPI_Allgather(mine, 2, MPI_AINT, all.data(), 2, MPI_AINT, comm); });
         for (int i = 0; i < n; ++i) {
             state->sizes.push_back(all[2 * i]);
             state->units.push_back(all[2 * i + 1]);
@@ -157,12 +153,7 @@ void bind_win(nb::module_ &m) {
             MPI_Info inf = info_arg(info);
             MPI_Comm c = intracomm_arg(comm);
             MPI_Win win = MPI_WIN_NULL;
-            int rc;
-            {
-                ReleaseGIL nogil;
-                rc = MPIPY_C(MPI_Win_create)(base, size, unit, inf, c, &win);
-            }
-            check(rc);
+            check_released([&] { return MPIPY_C(MPI_Win_create)(base, size, unit, inf, c, &win); });
             return new_window(cls, win, std::move(pin), c, size, unit);
         },
         nb::arg("memory").none(), nb::arg("disp_unit") = 1, nb::arg("info").none() = nb::none(),
@@ -177,12 +168,8 @@ void bind_win(nb::module_ &m) {
             MPI_Comm c = intracomm_arg(comm);
             MPI_Win win = MPI_WIN_NULL;
             void *base = nullptr;
-            int rc;
-            {
-                ReleaseGIL nogil;
-                rc = MPIPY_C(MPI_Win_allocate)(size, unit, inf, c, &base, &win);
-            }
-            check(rc);
+            check_released(
+                [&] { return MPIPY_C(MPI_Win_allocate)(size, unit, inf, c, &base, &win); });
             return new_window(cls, win, PinnedBuffer(), c, size, unit);
         },
         nb::arg("size"), nb::arg("disp_unit") = 1, nb::arg("info").none() = nb::none(),
@@ -197,12 +184,8 @@ void bind_win(nb::module_ &m) {
             MPI_Comm c = intracomm_arg(comm);
             MPI_Win win = MPI_WIN_NULL;
             void *base = nullptr;
-            int rc;
-            {
-                ReleaseGIL nogil;
-                rc = MPIPY_C(MPI_Win_allocate_shared)(size, unit, inf, c, &base, &win);
-            }
-            check(rc);
+            check_released(
+                [&] { return MPIPY_C(MPI_Win_allocate_shared)(size, unit, inf, c, &base, &win); });
             return new_window(cls, win, PinnedBuffer(), c, size, unit);
         },
         nb::arg("size"), nb::arg("disp_unit") = 1, nb::arg("info").none() = nb::none(),
@@ -214,12 +197,7 @@ void bind_win(nb::module_ &m) {
             MPI_Info inf = info_arg(info);
             MPI_Comm c = intracomm_arg(comm);
             MPI_Win win = MPI_WIN_NULL;
-            int rc;
-            {
-                ReleaseGIL nogil;
-                rc = MPI_Win_create_dynamic(inf, c, &win);
-            }
-            check(rc);
+            check_released([&] { return MPI_Win_create_dynamic(inf, c, &win); });
             return new_window(cls, win, PinnedBuffer(), c, -1, 1);
         },
         nb::arg("info").none() = nb::none(), nb::arg("comm") = comm_self,
@@ -270,12 +248,7 @@ void bind_win(nb::module_ &m) {
             [](Win &self) {
                 MPI_Win win = self.get();
                 const MPI_Win freed = win;
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Win_free(&win);
-                }
-                check(rc);
+                check_released([&] { return MPI_Win_free(&win); });
                 // The memory the window exposed, and its pending buffers, go with it.
                 window_states().erase(handle_to_int(freed));
                 FreedHandles<WinKind>::freed(freed);

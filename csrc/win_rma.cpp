@@ -197,12 +197,7 @@ nb::object get_accumulate_method(nb::handle self, nb::handle origin, nb::handle 
 
 // A synchronization call that completes the operations to `rank` (all: MPI_ANY_SOURCE).
 template <class Call> void synchronize(MPI_Win win, int rank, Call &&call) {
-    int rc;
-    {
-        ReleaseGIL nogil;
-        rc = call();
-    }
-    check(rc);
+    check_released(std::forward<Call>(call));
     release_pending(win, rank);
 }
 
@@ -253,13 +248,10 @@ void bind_win_rma(nb::class_<Win> &cls) {
                 ops.target = RmaTarget{target_disp, 1, ops.origin.type};
                 WinState *state = win_state(win);
                 require_valid(state, rank, ops, false, false);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Fetch_and_op(element_addr(ops.origin), element_addr(ops.result),
-                                          ops.origin.type, rank, target_disp, o, win);
-                }
-                check(rc);
+                check_released([&] {
+                    return MPI_Fetch_and_op(element_addr(ops.origin), element_addr(ops.result),
+                                            ops.origin.type, rank, target_disp, o, win);
+                });
                 finish(state, rank, ops, nullptr);
             },
             nb::arg("origin").none(), nb::arg("result").none(), nb::arg("target_rank"),
@@ -284,14 +276,11 @@ void bind_win_rma(nb::class_<Win> &cls) {
                 ops.target = RmaTarget{target_disp, 1, ops.origin.type};
                 WinState *state = win_state(win);
                 require_valid(state, rank, ops, false, false);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Compare_and_swap(element_addr(ops.origin), element_addr(cmp),
-                                              element_addr(ops.result), ops.origin.type, rank,
-                                              target_disp, win);
-                }
-                check(rc);
+                check_released([&] {
+                    return MPI_Compare_and_swap(element_addr(ops.origin), element_addr(cmp),
+                                                element_addr(ops.result), ops.origin.type, rank,
+                                                target_disp, win);
+                });
                 keep_pending(state, rank, cmp);
                 finish(state, rank, ops, nullptr);
             },
@@ -312,12 +301,7 @@ void bind_win_rma(nb::class_<Win> &cls) {
             [](nb::handle self, nb::handle group, int assertion) {
                 MPI_Win win = win_of(self);
                 MPI_Group g = group_arg(group);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Win_start(g, assertion, win);
-                }
-                check(rc);
+                check_released([&] { return MPI_Win_start(g, assertion, win); });
             },
             nb::arg("group"), nb::arg("assertion") = 0, "Start an RMA access epoch for MPI.")
         .def(
@@ -332,24 +316,14 @@ void bind_win_rma(nb::class_<Win> &cls) {
             [](nb::handle self, nb::handle group, int assertion) {
                 MPI_Win win = win_of(self);
                 MPI_Group g = group_arg(group);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Win_post(g, assertion, win);
-                }
-                check(rc);
+                check_released([&] { return MPI_Win_post(g, assertion, win); });
             },
             nb::arg("group"), nb::arg("assertion") = 0, "Start an RMA exposure epoch.")
         .def(
             "Wait",
             [](nb::handle self) {
                 MPI_Win win = win_of(self);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Win_wait(win);
-                }
-                check(rc);
+                check_released([&] { return MPI_Win_wait(win); });
                 return true;
             },
             "Complete an RMA exposure epoch begun with `Post`.")
@@ -372,12 +346,7 @@ void bind_win_rma(nb::class_<Win> &cls) {
                         std::ranges::find(state->locked, rank) != state->locked.end())
                         throw MpiError{MPI_ERR_RMA_SYNC};
                 }
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Win_lock(lock_type, rank, assertion, win);
-                }
-                check(rc);
+                check_released([&] { return MPI_Win_lock(lock_type, rank, assertion, win); });
                 if (state && rank != MPI_PROC_NULL) state->locked.push_back(rank);
             },
             nb::arg("rank"), nb::arg("lock_type") = MPI_LOCK_EXCLUSIVE, nb::arg("assertion") = 0,
@@ -397,12 +366,7 @@ void bind_win_rma(nb::class_<Win> &cls) {
                 WinState *state = win_state(win);
                 if (state && (state->locked_all || !state->locked.empty()))
                     throw MpiError{MPI_ERR_RMA_SYNC};
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Win_lock_all(assertion, win);
-                }
-                check(rc);
+                check_released([&] { return MPI_Win_lock_all(assertion, win); });
                 if (state) state->locked_all = true;
             },
             nb::arg("assertion") = 0, "Begin an RMA access epoch at all processes.")
@@ -446,12 +410,7 @@ void bind_win_rma(nb::class_<Win> &cls) {
             "Sync",
             [](nb::handle self) {
                 MPI_Win win = win_of(self);
-                int rc;
-                {
-                    ReleaseGIL nogil;
-                    rc = MPI_Win_sync(win);
-                }
-                check(rc);
+                check_released([&] { return MPI_Win_sync(win); });
             },
             "Synchronize public and private copies of the window.");
 }

@@ -45,6 +45,59 @@ def persistent(n):
     r.Free()
 
 
+def sendrecv(n):
+    for _ in range(n):
+        comm.Sendrecv(sbuf, 0, 0, rbuf, 0, 0)
+
+
+def waitall64(n):
+    """32 receives and 32 sends posted, then one Waitall over the 64 requests."""
+    rbufs = [numpy.zeros(1) for _ in range(32)]
+    for _ in range(n):
+        requests = [comm.Irecv(b, 0, 0) for b in rbufs]
+        requests += [comm.Isend(sbuf, 0, 0) for _ in range(32)]
+        MPI.Request.Waitall(requests)
+
+
+def test_testany(n):
+    for _ in range(n):
+        r = comm.Irecv(rbuf, 0, 0)
+        s = comm.Isend(sbuf, 0, 0)
+        s.Test()
+        MPI.Request.Testany([r])
+
+
+def iprobe(n):
+    s = comm.Isend(sbuf, 0, 0)  # one message waiting, probed over and over
+    for _ in range(n):
+        comm.Iprobe(0, 0)
+    comm.Recv(rbuf, 0, 0)
+    s.Wait()
+
+
+def probe(n):
+    s = comm.Isend(sbuf, 0, 0)
+    for _ in range(n):
+        comm.Probe(0, 0)
+    comm.Recv(rbuf, 0, 0)
+    s.Wait()
+
+
+def mprobe(n):
+    for _ in range(n):
+        comm.Send(sbuf, 0, 0)
+        comm.Mprobe(0, 0).Recv(rbuf)
+
+
+def startall(n):
+    requests = [comm.Recv_init(rbuf, 0, 0), comm.Send_init(sbuf, 0, 0)]
+    for _ in range(n):
+        MPI.Prequest.Startall(requests)
+        MPI.Request.Waitall(requests)
+    for r in requests:
+        r.Free()
+
+
 def objects(n):
     for _ in range(n):
         comm.send(None, 0, 0)
@@ -73,6 +126,12 @@ SMALL_ARRAY = numpy.arange(16.0)
 def obj_ndarray(n):
     for _ in range(n):
         comm.send(SMALL_ARRAY, 0, 0)
+        comm.recv(None, 0, 0)
+
+
+def obj_int(n):
+    for _ in range(n):
+        comm.send(7, 0, 0)
         comm.recv(None, 0, 0)
 
 
@@ -165,6 +224,28 @@ def rma_fop(n):
 def obj_allreduce(n):
     for _ in range(n):
         comm.allreduce(1)
+
+
+def obj_gather(n):
+    for _ in range(n):
+        comm.gather(1, 0)
+
+
+def obj_scatter(n):
+    items = [1]
+    for _ in range(n):
+        comm.scatter(items, 0)
+
+
+def obj_allgather(n):
+    for _ in range(n):
+        comm.allgather(1)
+
+
+def obj_alltoall(n):
+    items = [1]
+    for _ in range(n):
+        comm.alltoall(items)
 
 
 globals()[pattern](n)

@@ -94,6 +94,17 @@ class ReleaseGIL {
     PyThreadState *state_;
 };
 
+// Make an MPI call that may block (`call` returns its error code) with the GIL released, then
+// raise its error with the GIL held again.
+template <class F> void check_released(F &&call) {
+    int rc;
+    {
+        ReleaseGIL nogil;
+        rc = call();
+    }
+    check(rc);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Handles. One kind struct per MPI object kind (a tag: in MPICH every handle type is int, so
 // the handle type alone cannot select them), one template for the Python behaviour.
