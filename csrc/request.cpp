@@ -6,6 +6,8 @@
 #include <nanobind/stl/vector.h>
 
 #include <algorithm>
+#include <array>
+#include <memory_resource>
 #include <thread>
 #include <tuple>
 
@@ -61,7 +63,7 @@ struct Synced {
 };
 
 Request &request_of(nb::handle obj) {
-    if (!nb::isinstance<Request>(obj)) throw nb::type_error("expecting an MPI.Request");
+    if (!isinstance_cached<Request>(obj)) throw nb::type_error("expecting an MPI.Request");
     return *nb::inst_ptr<Request>(obj);
 }
 
@@ -144,10 +146,16 @@ std::pair<bool, nb::object> test_one(Request &r, MPI_Status *out) {
 
 // The requests of a Python sequence, and their MPI handles side by side.
 struct RequestList {
-    std::vector<Request *> requests;
-    std::vector<MPI_Request> handles;
+    // Lists of a few dozen requests live on the stack (the arena); longer ones spill to
+    // the heap.
+    std::array<std::byte, 768> arena;
+    std::pmr::monotonic_buffer_resource pool{arena.data(), arena.size()};
+    std::pmr::vector<Request *> requests{&pool};
+    std::pmr::vector<MPI_Request> handles{&pool};
     bool any_multi_step = false;
 
+    RequestList(const RequestList &) = delete;
+    RequestList &operator=(const RequestList &) = delete;
     explicit RequestList(nb::handle seq) {
         nb::object fast = nb::steal(PySequence_Fast(seq.ptr(), "requests must be a sequence"));
         if (!fast) throw nb::python_error();
@@ -196,17 +204,19 @@ std::vector<MPI_Status *> statuses_arg(nb::handle statuses, size_t n) {
 }
 
 // After every request of the list completed: their statuses copied out, their results.
+// (Waitall and Testall, uppercase, drop the results: `collect` false gives an empty list.)
 nb::list finish_all(RequestList &list, const std::vector<MPI_Status *> &outs,
-                    const std::vector<MPI_Status> &st) {
+                    const std::vector<MPI_Status> &st, bool collect) {
     nb::list results;
     for (size_t i = 0; i < list.size(); ++i) {
         copy_status(outs[i], st[i]);
-        results.append(finish(*list.requests[i], st[i]));
+        nb::object result = finish(*list.requests[i], st[i]);
+        if (collect) results.append(result);
     }
     return results;
 }
 
-nb::list wait_all(nb::handle requests, nb::handle statuses) {
+nb::list wait_all(nb::handle requests, nb::handle statuses, bool collect = true) {
     require_active();
     reap_orphans();
     RequestList list(requests);
@@ -242,10 +252,11 @@ nb::list wait_all(nb::handle requests, nb::handle statuses) {
     int rc = complete_all(static_cast<int>(n), list.handles.data(), st.data(), true, done);
     list.write_back();
     check(rc);
-    return finish_all(list, outs, st);
+    return finish_all(list, outs, st, collect);
 }
 
-std::pair<bool, nb::object> test_all(nb::handle requests, nb::handle statuses) {
+std::pair<bool, nb::object> test_all(nb::handle requests, nb::handle statuses,
+                                     bool collect = true) {
     require_active();
     reap_orphans();
     RequestList list(requests);
@@ -270,7 +281,7 @@ std::pair<bool, nb::object> test_all(nb::handle requests, nb::handle statuses) {
             }
         }
         if (!all) return {false, nb::none()};
-        return {true, wait_all(requests, statuses)};
+        return {true, wait_all(requests, statuses, collect)};
     }
     std::vector<MPI_Status> st(n);
     bool done;
@@ -278,7 +289,7 @@ std::pair<bool, nb::object> test_all(nb::handle requests, nb::handle statuses) {
     list.write_back();
     check(rc);
     if (!done) return {false, nb::none()};
-    return {true, finish_all(list, outs, st)};
+    return {true, finish_all(list, outs, st, collect)};
 }
 
 // (index, flag, result); index UNDEFINED when no request is active.
@@ -526,7 +537,7 @@ void bind_request(nb::module_ &m) {
         .def_static(
             "Waitall",
             [](nb::handle requests, nb::handle statuses) {
-                wait_all(requests, statuses);
+                wait_all(requests, statuses, false);
                 return true;
             },
             nb::arg("requests"), nb::arg("statuses") = nb::none(),
@@ -534,7 +545,7 @@ void bind_request(nb::module_ &m) {
         .def_static(
             "Testall",
             [](nb::handle requests, nb::handle statuses) {
-                return test_all(requests, statuses).first;
+                return test_all(requests, statuses, false).first;
             },
             nb::arg("requests"), nb::arg("statuses") = nb::none(),
             "Test for completion of all previously initiated requests.")
@@ -616,8 +627,11 @@ void bind_request(nb::module_ &m) {
             },
             nb::arg("requests"), nb::arg("statuses") = nb::none(),
             "Access the status of some requests, without completing them.")
-        .def_static("waitall", &wait_all, nb::arg("requests"), nb::arg("statuses") = nb::none(),
-                    "Wait for all previously initiated requests to complete.")
+        .def_static(
+            "waitall",
+            [](nb::handle requests, nb::handle statuses) { return wait_all(requests, statuses); },
+            nb::arg("requests"), nb::arg("statuses") = nb::none(),
+            "Wait for all previously initiated requests to complete.")
         .def_static(
             "testall",
             [](nb::handle requests, nb::handle statuses) {

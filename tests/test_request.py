@@ -266,6 +266,37 @@ def test_waitall_with_nulls_and_statuses(comm):
     assert MPI.Request.Waitall([]) is True
 
 
+@pytest.mark.parametrize("n", [1, 47, 48, 49, 150])
+def test_long_request_lists(comm, n):
+    # Lists of requests of any length (short ones are kept on the stack, long ones are
+    # not): data, statuses and the handles written back, for Waitall, Testall and the
+    # persistent Startall.
+    left = ring(comm)[1]
+    bufs, recvs, sends = post_pairs(comm, n, 100)
+    statuses = []
+    assert MPI.Request.Waitall(recvs + sends, statuses) is True
+    assert all(r == MPI.REQUEST_NULL for r in recvs + sends)
+    check_bufs(comm, bufs)
+    assert [(s.source, s.tag) for s in statuses[:n]] == [(left, 100 + i) for i in range(n)]
+    bufs, recvs, sends = post_pairs(comm, n, 100)
+    until(lambda: MPI.Request.Testall(recvs + sends) is True)
+    check_bufs(comm, bufs)
+    right = ring(comm)[0]
+    rbufs = [array.array("i", [-1]) for _ in range(n)]
+    sbuf = array.array("i", [comm.Get_rank()])
+    persistent = [comm.Recv_init(b, left, 7) for b in rbufs]
+    persistent += [comm.Send_init(sbuf, right, 7) for _ in range(n)]
+    for _ in range(2):  # a second round reuses them
+        MPI.Prequest.Startall(persistent)
+        MPI.Request.Waitall(persistent)
+        assert all(r != MPI.REQUEST_NULL for r in persistent)  # persistent: still there
+        assert [b[0] for b in rbufs] == [left] * n
+        for b in rbufs:
+            b[0] = -1
+    for r in persistent:
+        r.Free()
+
+
 def test_testall(comm):
     right, left = ring(comm)
     bufs = [bytearray(2), bytearray(2)]
