@@ -144,6 +144,7 @@ OBJECTS = {
     0: "None",
     1: "int",
     2: "small dict",
+    5: "100 floats",
     3: "ndarray 1 MiB",
     4: "ndarray 16 MiB",
 }
@@ -171,6 +172,8 @@ def make_object(value):
         return 12345
     if value == 2:
         return {"name": "block", "shape": (3, 4), "tags": ["a", "b"], "scale": 0.5}
+    if value == 5:
+        return [0.5 * i for i in range(100)]
     if value not in OBJECTS:
         raise ValueError(f"no object number {value}")
     import numpy
@@ -297,6 +300,35 @@ def setup_object(MPI, comm, value):
     def run1(n):
         for _ in range(n):
             send(recv(None, 0, 0), 0, 0)
+
+    return {0: run0, 1: run1}.get(rank), 2, None
+
+
+def small_object_jobs(opts):
+    """The objects of `object` that fit in one small message."""
+    points = []
+    for value, label in OBJECTS.items():
+        if value in (3, 4):
+            continue
+        iters = max(3 if opts.quick else 5, p2p_iters(0, opts.quick) // 2)
+        points.append(Point(label, value, iters, max(1, iters // 10)))
+    return [Job(2, points)]
+
+
+@case("obj_isend", "isend/irecv+wait of Python objects", small_object_jobs, c=False)
+def setup_obj_isend(MPI, comm, value):
+    """As object, each message with a nonblocking call and its wait."""
+    obj = make_object(value)
+    isend, irecv, rank = comm.isend, comm.irecv, comm.Get_rank()
+
+    def run0(n):
+        for _ in range(n):
+            isend(obj, 1, 0).wait()
+            irecv(source=1, tag=0).wait()
+
+    def run1(n):
+        for _ in range(n):
+            isend(irecv(source=0, tag=0).wait(), 0, 0).wait()
 
     return {0: run0, 1: run1}.get(rank), 2, None
 
@@ -432,6 +464,45 @@ def setup_obj_gather(MPI, comm, value):
     def run(n):
         for _ in range(n):
             gather(obj, 0)
+
+    return run, 1, None
+
+
+@case("obj_scatter", "scatter of Python objects", obj_coll_jobs)
+def setup_obj_scatter(MPI, comm, value):
+    """Lowercase scatter from rank 0 of one of the same objects to every process."""
+    items = [make_object(value)] * comm.Get_size()
+    scatter = comm.scatter
+
+    def run(n):
+        for _ in range(n):
+            scatter(items, 0)
+
+    return run, 1, None
+
+
+@case("obj_allgather", "allgather of Python objects", obj_coll_jobs)
+def setup_obj_allgather(MPI, comm, value):
+    """Lowercase allgather of the same objects from every process."""
+    obj = make_object(value)
+    allgather = comm.allgather
+
+    def run(n):
+        for _ in range(n):
+            allgather(obj)
+
+    return run, 1, None
+
+
+@case("obj_alltoall", "alltoall of Python objects", obj_coll_jobs)
+def setup_obj_alltoall(MPI, comm, value):
+    """Lowercase alltoall: one of the same objects to every process from every process."""
+    items = [make_object(value)] * comm.Get_size()
+    alltoall = comm.alltoall
+
+    def run(n):
+        for _ in range(n):
+            alltoall(items)
 
     return run, 1, None
 

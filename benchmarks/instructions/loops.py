@@ -1,7 +1,8 @@
 """Loops of point-to-point calls to self and of collectives on COMM_SELF, for counting
 instructions.
 
-Usage: python loops.py MODULE PATTERN N   (MODULE: mpipy or mpi4py)
+Usage: python loops.py MODULE PATTERN N   (MODULE: mpipy, mpi4py, or null: nullmpi.c's
+do-nothing stand-in, the interpreter's own share)
 
 count.sh runs this under callgrind for two values of N: the difference of the totals over
 the difference of N is the cost of one iteration, free of start-up and of noise.
@@ -13,7 +14,7 @@ import sys
 import numpy
 
 module, pattern, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-MPI = importlib.import_module(f"{module}.MPI")  # mpipy or mpi4py
+MPI = importlib.import_module("nullmpi" if module == "null" else f"{module}.MPI")
 
 comm = MPI.COMM_SELF
 sbuf = numpy.zeros(1, dtype="d")
