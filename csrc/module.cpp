@@ -36,5 +36,6 @@ NB_MODULE(MPI, m) {
     bind_file(m);              // file.cpp: File
     bind_session(m);           // session.cpp: Session
     bind_objmodel(m);          // objmodel.cpp: _sizeof, _addressof, _handleof (C interop)
+    bind_capi(m);              // capi.cpp: MPI._C_API, the table behind <mpipy/mpipy.h>
     bind_environment(m);       // environment.cpp: Init/Finalize, constants, timers; initializes MPI
 }

@@ -250,5 +250,6 @@ nb::object create_file_errhandler(nb::handle errhandler_fn);
 void set_default_file_errhandler(MPI_File file);
 void bind_session(nb::module_ &m);
 void bind_objmodel(nb::module_ &m);
+void bind_capi(nb::module_ &m);  // capi.cpp: the C API capsule MPI._C_API
 
 }  // namespace mpipy
