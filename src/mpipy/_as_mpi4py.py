@@ -9,11 +9,19 @@
   mpi4py installed in the environment is never reached.
 - makes ``python -m mpi4py.X`` run ``mpipy.X`` (``mpi4py.futures`` runs
   ``mpipy.futures``' ``__main__``): runpy takes the code from the finder's loader.
-- exports ``MPIPY_AS_MPI4PY=1`` and puts :data:`SHIM_DIR` first on ``PYTHONPATH``, so
-  that every Python process started from this one afterwards (``MPI.Comm.Spawn`` of
-  ``sys.executable``, ``subprocess``) does the same: the shim directory holds a package
-  ``mpi4py`` whose ``__init__`` calls :func:`install` and hands over to ``mpipy``. A
-  child started with ``python -E`` or ``-I`` ignores ``PYTHONPATH`` and gets the real
+- carries itself to the Python processes started from this one afterwards, two ways:
+
+  * ``Spawn`` and ``Spawn_multiple`` of ``sys.executable``: the arguments
+    ``[options] <program> args`` become ``[options] -m mpipy._as_mpi4py <program> args``
+    (this module, run as a program, installs the aliasing and runs the program as
+    ``python`` would). The environment cannot carry it there: MPICH's and Open MPI's
+    launchers start spawned processes with the environment of ``mpiexec``, not of the
+    process that spawns them.
+  * the environment, for ``subprocess`` and the like: ``MPIPY_AS_MPI4PY=1`` and
+    :data:`SHIM_DIR` first on ``PYTHONPATH``. The shim directory holds a package
+    ``mpi4py`` whose ``__init__`` calls :func:`install` and hands over to ``mpipy``.
+
+  A child started with ``python -E`` or ``-I`` ignores ``PYTHONPATH`` and gets the real
   mpi4py, if any.
 """
 
@@ -157,6 +165,136 @@ def _export_to_children():
         os.environ["PYTHONPATH"] = os.pathsep.join(entries)
 
 
+# -- Spawn ---------------------------------------------------------------------------------
+
+_ENTRY = TARGET + "._as_mpi4py"  # ``python -m mpipy._as_mpi4py <program> args``
+
+
+def _split_python_args(args):
+    """Python's command line (after the interpreter) -> (interpreter options, program
+    part: ``[path|-|-m mod|-c cmd, args...]``), or None when it names no program (an
+    interactive interpreter, ``--version``, ...)."""
+    args = [os.fsdecode(a) if isinstance(a, bytes) else str(a) for a in args]
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return (args[: i + 1], args[i + 1 :]) if i + 1 < len(args) else None
+        if arg == "-" or not arg.startswith("-"):
+            return args[:i], args[i:]
+        if arg.startswith("--"):
+            if arg == "--check-hash-based-pycs":
+                i += 1
+            elif arg in ("--help", "--help-env", "--help-xoptions", "--help-all", "--version"):
+                return None
+            i += 1
+            continue
+        for k in range(1, len(arg)):
+            flag = arg[k]
+            if flag in "mc":
+                options = args[:i] + ([arg[:k]] if k > 1 else [])
+                if k + 1 < len(arg):
+                    return options, ["-" + flag, arg[k + 1 :], *args[i + 1 :]]
+                if i + 1 == len(args):
+                    return None
+                return options, ["-" + flag, *args[i + 1 :]]
+            if flag in "WX":
+                if k + 1 == len(arg):
+                    i += 1  # the value is the next argument
+                break
+            if flag in "hV?":
+                return None
+        i += 1
+    return None
+
+
+def _spawn_args(command, args):
+    """The arguments to spawn ``command`` with so that a Python child runs as mpi4py."""
+    if isinstance(command, (str, bytes, os.PathLike)) and args is not None:
+        if not isinstance(args, (str, bytes)):
+            try:
+                same = os.path.realpath(os.fsdecode(command)) == os.path.realpath(sys.executable)
+            except (TypeError, ValueError):
+                same = False
+            if same:
+                split = _split_python_args(list(args))
+                if split is not None:
+                    options, program = split
+                    if options[-1:] == ["--"]:
+                        options = options[:-1]
+                    return [*options, "-m", _ENTRY, *program]
+    return args
+
+
+def _spawn_multiple_args(command, args):
+    if args is None or isinstance(args, (str, bytes)):
+        return args
+    try:
+        args = list(args)
+    except TypeError:
+        return args
+    if isinstance(command, (str, bytes, os.PathLike)):
+        commands = [command] * len(args)
+    else:
+        try:
+            commands = list(command)
+        except TypeError:
+            return args
+    if len(commands) != len(args):
+        return args  # let Spawn_multiple report the mismatch
+    return [_spawn_args(c, a) for c, a in zip(commands, args)]
+
+
+def _wrap(original, rewrite):
+    import functools
+
+    @functools.wraps(original)
+    def spawn(self, command, args=None, *rest, **kwargs):
+        return original(self, command, rewrite(command, args), *rest, **kwargs)
+
+    spawn._mpipy_as_mpi4py = original
+    return spawn
+
+
+def _hook_spawn():
+    from mpipy import MPI
+
+    cls = MPI.Intracomm
+    if not hasattr(cls.Spawn, "_mpipy_as_mpi4py"):
+        cls.Spawn = _wrap(cls.Spawn, _spawn_args)
+        cls.Spawn_multiple = _wrap(cls.Spawn_multiple, _spawn_multiple_args)
+
+
+def _unhook_spawn():
+    MPI = sys.modules.get(TARGET + ".MPI")
+    if MPI is not None:
+        for name in ("Spawn", "Spawn_multiple"):
+            original = getattr(getattr(MPI.Intracomm, name), "_mpipy_as_mpi4py", None)
+            if original is not None:
+                setattr(MPI.Intracomm, name, original)
+
+
+class _SpawnHookFinder(importlib.abc.MetaPathFinder):
+    """Hooks ``Spawn`` when ``mpipy.MPI`` is imported after :func:`install`."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != TARGET + ".MPI":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_and_hook(module):
+            exec_module(module)
+            sys.modules[fullname] = module
+            _hook_spawn()
+
+        spec.loader.exec_module = exec_and_hook
+        return spec
+
+
 def install(*, children=True):
     """Make ``import mpi4py[.X]`` give ``mpipy[.X]`` in this process (idempotent) and,
     with ``children`` (the default), in every Python process started from it afterwards.
@@ -174,6 +312,10 @@ def install(*, children=True):
             sys.modules.setdefault(ALIAS + name[len(TARGET) :], module)
     if children:
         _export_to_children()
+        if TARGET + ".MPI" in sys.modules:
+            _hook_spawn()
+        elif not any(isinstance(f, _SpawnHookFinder) for f in sys.meta_path):
+            sys.meta_path.insert(0, _SpawnHookFinder())
 
 
 def uninstall():
@@ -182,6 +324,8 @@ def uninstall():
     finder = _finder()
     if finder is not None:
         sys.meta_path.remove(finder)
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _SpawnHookFinder)]
+    _unhook_spawn()
     for name in [n for n in sys.modules if _owned(n)]:
         del sys.modules[name]
     if os.environ.get(ENV_VAR):
@@ -193,3 +337,24 @@ def uninstall():
             os.environ["PYTHONPATH"] = os.pathsep.join(entries)
         else:
             del os.environ["PYTHONPATH"]
+
+
+def _main(argv=None):
+    """``python [options] -m mpipy._as_mpi4py <pyfile|-m mod|-c cmd|-> args...``: run the
+    program as ``python`` would, as mpi4py (what ``Spawn`` of ``sys.executable`` runs)."""
+    from .run import UsageError, parse_args, run_program
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        _, _, kind, target, args, _ = parse_args(argv)
+    except UsageError as exc:
+        sys.stderr.write(f"{exc}\n")
+        sys.exit(2)
+    install()
+    run_program(kind, target, args)
+
+
+if __name__ == "__main__":
+    from mpipy._as_mpi4py import _main as main
+
+    main()
