@@ -17,6 +17,9 @@ process at once, without finalizing MPI. The exit status is ``python -m mpi4py``
 - ``KeyboardInterrupt``: abort with status 130 (128 + SIGINT);
 - any other exception: abort with status 1.
 
+With ``--as-mpi4py`` the program is one written for mpi4py: ``import mpi4py[.X]`` gives
+mpipy's modules, here and in the Python processes it starts (``mpipy._as_mpi4py``).
+
 If MPI is not running (never initialized, or already finalized) there is no job to end:
 the exception propagates and Python exits as it would have. A bad command line exits
 with status 1, as mpi4py's.
