@@ -313,9 +313,9 @@ def test_install_as_mpi4py_in_process():
         """
     status, out, err = run(None, "-c", textwrap.dedent(code))
     assert status == 0, err
-    assert lines_by_rank(out) == {
-        0: ["1 True True True 1 True True", "False False False False"]
-    }, out
+    assert lines_by_rank(out) == {0: ["1 True True True 1 True True", "False False False False"]}, (
+        out
+    )
 
 
 @one_process
@@ -397,9 +397,9 @@ def test_spawned_children_run_as_mpi4py(script, nprocs):
     assert status == 0, err
     assert lines_by_rank(out) == {
         0: [
-            f"(0, True, ['spawned'])",
-            f"(1, True, ['spawned'])",
-            f"(0, True, ['first'])",
+            "(0, True, ['spawned'])",
+            "(1, True, ['spawned'])",
+            "(0, True, ['first'])",
             f"(1, True, {[child]})",
         ]
     }, out
@@ -413,7 +413,7 @@ def test_spawned_children_run_as_mpi4py(script, nprocs):
     [
         (["x.py", "1"], ([], ["x.py", "1"])),
         (["-u", "-m", "mpi4py.futures.server"], (["-u"], ["-m", "mpi4py.futures.server"])),
-        (["-Wignore", "-X", "dev", "-c", "pass", "a"], (["-Wignore", "-X", "dev"], ["-c", "pass", "a"])),
+        (["-Wignore", "-X", "dev", "-c", "pass"], (["-Wignore", "-X", "dev"], ["-c", "pass"])),
         (["-W", "error", "s.py", "-m"], (["-W", "error"], ["s.py", "-m"])),
         (["-Bc", "pass"], (["-B"], ["-c", "pass"])),
         (["-cpass", "z"], ([], ["-c", "pass", "z"])),

@@ -1,13 +1,11 @@
-import argparse
-import math
-import sys
-import time
 PROG: str
 LARGE_SIZE: object
 HUGE_SIZE: object
+
 def helloworld(MPI, args=None, comm=None): ...
 def ringtest(MPI, args=None, comm=None): ...
 def pingpong(MPI, args=None, comm=None): ...
-COMMANDS: object
-def main(args=None, mpi=None): ...
 
+COMMANDS: object
+
+def main(args=None, mpi=None): ...

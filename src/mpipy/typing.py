@@ -8,7 +8,11 @@ and for the vector collectives ``[buf, counts, displs, datatype]`` or
 ``[buf, (counts, displs), datatype]``; a list stands for any of them.
 """
 
-from typing import Any, Dict, List, Optional, Protocol, Sequence, SupportsIndex, Tuple, TypeVar, Union
+# Union and Optional: the aliases are evaluated at run time, and X | Y needs Python 3.10.
+# ruff: noqa: UP007, UP045
+
+from collections.abc import Sequence
+from typing import Any, Optional, Protocol, SupportsIndex, TypeVar, Union
 
 from .MPI import BottomType, Datatype, InPlaceType
 
@@ -45,7 +49,7 @@ class SupportsDLPack(Protocol):
     def __dlpack__(self, /, *, stream: Optional[Any] = None) -> object:
         """A DLPack capsule of the object's memory."""
 
-    def __dlpack_device__(self) -> Tuple[int, int]:
+    def __dlpack_device__(self) -> tuple[int, int]:
         """The (device type, device id) the memory is on."""
 
 
@@ -53,7 +57,7 @@ class SupportsCAI(Protocol):
     """An object exposing its memory through the CUDA array interface."""
 
     @property
-    def __cuda_array_interface__(self) -> Dict[str, Any]:
+    def __cuda_array_interface__(self) -> dict[str, Any]:
         """The CUDA array interface dictionary."""
 
 
@@ -83,55 +87,55 @@ TypeSpec = Union[Datatype, str]
 
 BufSpec = Union[
     Buffer,
-    Tuple[Buffer, Count],
-    Tuple[Buffer, TypeSpec],
-    Tuple[Buffer, Count, TypeSpec],
-    Tuple[Bottom, Count, Datatype],
-    List[Any],
+    tuple[Buffer, Count],
+    tuple[Buffer, TypeSpec],
+    tuple[Buffer, Count, TypeSpec],
+    tuple[Bottom, Count, Datatype],
+    list[Any],
 ]
 """A message: a buffer, with an element count and/or datatype, or ``BOTTOM``."""
 
 BufSpecB = Union[
     Buffer,
-    Tuple[Buffer, Count],
-    Tuple[Buffer, TypeSpec],
-    Tuple[Buffer, Count, TypeSpec],
-    List[Any],
+    tuple[Buffer, Count],
+    tuple[Buffer, TypeSpec],
+    tuple[Buffer, Count, TypeSpec],
+    list[Any],
 ]
 """A message split in equal blocks, one per process (``Scatter``, ``Gather``, ...)."""
 
 BufSpecV = Union[
     Buffer,
-    Tuple[Buffer, Sequence[Count]],
-    Tuple[Buffer, Tuple[Sequence[Count], Sequence[Displ]]],
-    Tuple[Buffer, TypeSpec],
-    Tuple[Buffer, Sequence[Count], TypeSpec],
-    Tuple[Buffer, Tuple[Sequence[Count], Sequence[Displ]], TypeSpec],
-    Tuple[Buffer, Sequence[Count], Sequence[Displ], TypeSpec],
-    Tuple[Bottom, Tuple[Sequence[Count], Sequence[Displ]], Datatype],
-    Tuple[Bottom, Sequence[Count], Sequence[Displ], Datatype],
-    List[Any],
+    tuple[Buffer, Sequence[Count]],
+    tuple[Buffer, tuple[Sequence[Count], Sequence[Displ]]],
+    tuple[Buffer, TypeSpec],
+    tuple[Buffer, Sequence[Count], TypeSpec],
+    tuple[Buffer, tuple[Sequence[Count], Sequence[Displ]], TypeSpec],
+    tuple[Buffer, Sequence[Count], Sequence[Displ], TypeSpec],
+    tuple[Bottom, tuple[Sequence[Count], Sequence[Displ]], Datatype],
+    tuple[Bottom, Sequence[Count], Sequence[Displ], Datatype],
+    list[Any],
 ]
 """A message in blocks of given counts and displacements (``Scatterv``, ...)."""
 
 BufSpecW = Union[
-    Tuple[Buffer, Sequence[Datatype]],
-    Tuple[Buffer, Tuple[Sequence[Count], Sequence[Aint]], Sequence[Datatype]],
-    Tuple[Buffer, Sequence[Count], Sequence[Aint], Sequence[Datatype]],
-    Tuple[Bottom, Tuple[Sequence[Count], Sequence[Aint]], Sequence[Datatype]],
-    Tuple[Bottom, Sequence[Count], Sequence[Aint], Sequence[Datatype]],
-    List[Any],
+    tuple[Buffer, Sequence[Datatype]],
+    tuple[Buffer, tuple[Sequence[Count], Sequence[Aint]], Sequence[Datatype]],
+    tuple[Buffer, Sequence[Count], Sequence[Aint], Sequence[Datatype]],
+    tuple[Bottom, tuple[Sequence[Count], Sequence[Aint]], Sequence[Datatype]],
+    tuple[Bottom, Sequence[Count], Sequence[Aint], Sequence[Datatype]],
+    list[Any],
 ]
 """A message in blocks of given counts, byte displacements and datatypes
 (``Alltoallw``, ...)."""
 
 TargetSpec = Union[
     Displ,
-    Tuple[()],
-    Tuple[Displ],
-    Tuple[Displ, Count],
-    Tuple[Displ, Count, TypeSpec],
-    List[Any],
+    tuple[()],
+    tuple[Displ],
+    tuple[Displ, Count],
+    tuple[Displ, Count, TypeSpec],
+    list[Any],
 ]
 """Where one-sided operations act in the target's window: a displacement, with a count
 and datatype."""

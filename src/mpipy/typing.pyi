@@ -1,4 +1,6 @@
-from typing import Any, Dict, List, Optional, Protocol, Sequence, SupportsIndex, Tuple, TypeVar, Union
+# ruff: noqa: UP007, UP045
+from collections.abc import Sequence
+from typing import Any, Optional, Protocol, SupportsIndex, TypeVar, Union
 
 from .MPI import BottomType, Datatype, InPlaceType
 
@@ -21,27 +23,22 @@ __all__ = [
     "TargetSpec",
 ]
 
-
 class SupportsBuffer(Protocol):
     """An object exposing its memory through Python's buffer protocol."""
 
     def __buffer__(self, flags: int, /) -> memoryview: ...
 
-
 class SupportsDLPack(Protocol):
     """An object exposing its memory through DLPack."""
 
-    def __dlpack__(self, /, *, stream: Optional[Any] = None) -> object: ...
-
-    def __dlpack_device__(self) -> Tuple[int, int]: ...
-
+    def __dlpack__(self, /, *, stream: Any | None = None) -> object: ...
+    def __dlpack_device__(self) -> tuple[int, int]: ...
 
 class SupportsCAI(Protocol):
     """An object exposing its memory through the CUDA array interface."""
 
     @property
-    def __cuda_array_interface__(self) -> Dict[str, Any]: ...
-
+    def __cuda_array_interface__(self) -> dict[str, Any]: ...
 
 Buffer = Union[SupportsBuffer, SupportsDLPack, SupportsCAI]
 
@@ -62,50 +59,50 @@ TypeSpec = Union[Datatype, str]
 
 BufSpec = Union[
     Buffer,
-    Tuple[Buffer, Count],
-    Tuple[Buffer, TypeSpec],
-    Tuple[Buffer, Count, TypeSpec],
-    Tuple[Bottom, Count, Datatype],
-    List[Any],
+    tuple[Buffer, Count],
+    tuple[Buffer, TypeSpec],
+    tuple[Buffer, Count, TypeSpec],
+    tuple[Bottom, Count, Datatype],
+    list[Any],
 ]
 
 BufSpecB = Union[
     Buffer,
-    Tuple[Buffer, Count],
-    Tuple[Buffer, TypeSpec],
-    Tuple[Buffer, Count, TypeSpec],
-    List[Any],
+    tuple[Buffer, Count],
+    tuple[Buffer, TypeSpec],
+    tuple[Buffer, Count, TypeSpec],
+    list[Any],
 ]
 
 BufSpecV = Union[
     Buffer,
-    Tuple[Buffer, Sequence[Count]],
-    Tuple[Buffer, Tuple[Sequence[Count], Sequence[Displ]]],
-    Tuple[Buffer, TypeSpec],
-    Tuple[Buffer, Sequence[Count], TypeSpec],
-    Tuple[Buffer, Tuple[Sequence[Count], Sequence[Displ]], TypeSpec],
-    Tuple[Buffer, Sequence[Count], Sequence[Displ], TypeSpec],
-    Tuple[Bottom, Tuple[Sequence[Count], Sequence[Displ]], Datatype],
-    Tuple[Bottom, Sequence[Count], Sequence[Displ], Datatype],
-    List[Any],
+    tuple[Buffer, Sequence[Count]],
+    tuple[Buffer, tuple[Sequence[Count], Sequence[Displ]]],
+    tuple[Buffer, TypeSpec],
+    tuple[Buffer, Sequence[Count], TypeSpec],
+    tuple[Buffer, tuple[Sequence[Count], Sequence[Displ]], TypeSpec],
+    tuple[Buffer, Sequence[Count], Sequence[Displ], TypeSpec],
+    tuple[Bottom, tuple[Sequence[Count], Sequence[Displ]], Datatype],
+    tuple[Bottom, Sequence[Count], Sequence[Displ], Datatype],
+    list[Any],
 ]
 
 BufSpecW = Union[
-    Tuple[Buffer, Sequence[Datatype]],
-    Tuple[Buffer, Tuple[Sequence[Count], Sequence[Aint]], Sequence[Datatype]],
-    Tuple[Buffer, Sequence[Count], Sequence[Aint], Sequence[Datatype]],
-    Tuple[Bottom, Tuple[Sequence[Count], Sequence[Aint]], Sequence[Datatype]],
-    Tuple[Bottom, Sequence[Count], Sequence[Aint], Sequence[Datatype]],
-    List[Any],
+    tuple[Buffer, Sequence[Datatype]],
+    tuple[Buffer, tuple[Sequence[Count], Sequence[Aint]], Sequence[Datatype]],
+    tuple[Buffer, Sequence[Count], Sequence[Aint], Sequence[Datatype]],
+    tuple[Bottom, tuple[Sequence[Count], Sequence[Aint]], Sequence[Datatype]],
+    tuple[Bottom, Sequence[Count], Sequence[Aint], Sequence[Datatype]],
+    list[Any],
 ]
 
 TargetSpec = Union[
     Displ,
-    Tuple[()],
-    Tuple[Displ],
-    Tuple[Displ, Count],
-    Tuple[Displ, Count, TypeSpec],
-    List[Any],
+    tuple[()],
+    tuple[Displ],
+    tuple[Displ, Count],
+    tuple[Displ, Count, TypeSpec],
+    list[Any],
 ]
 
 S = TypeVar("S")

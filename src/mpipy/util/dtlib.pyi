@@ -1,5 +1,4 @@
-from .. import MPI
 __all__: list[str]
+
 def from_numpy_dtype(dtype): ...
 def to_numpy_dtype(datatype): ...
-
