@@ -10,6 +10,7 @@ ranks would share the two cores with the child job). The command-line splitting 
 ``Spawn`` relies on is checked in process at every size.
 """
 
+import importlib.util
 import os
 import shutil
 import signal
@@ -490,3 +491,43 @@ def test_top_level_names_of_mpi4py():
     assert isinstance(mpipy.rc, mpipy.Rc)
     with pytest.raises(TypeError):
         mpipy.rc(no_such_option=1)
+
+
+# -- mpi4py.futures, when mpipy has it ---------------------------------------------------
+
+FUTURES = """\
+import sys
+from mpi4py.futures import MPIPoolExecutor
+
+
+def task(x):
+    import mpi4py
+    from mpi4py import MPI
+
+    return x * x, mpi4py.__name__, MPI.__name__
+
+
+if __name__ == "__main__":
+    import mpi4py.futures
+    import mpipy
+
+    with MPIPoolExecutor(max_workers=2) as executor:
+        results = list(executor.map(task, range(5)))
+    print(f"0: {mpi4py.futures is mpipy.futures} {results}")
+"""
+
+
+@one_process
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("mode", ["spawned", "python -m mpi4py.futures"])
+def test_mpi4py_futures_program(script, mode):
+    if importlib.util.find_spec("mpipy.futures") is None:
+        pytest.skip("mpipy has no futures package in this build")
+    path = script(FUTURES)
+    if mode == "spawned":
+        status, out, err = run(1, "-m", "mpipy", "--as-mpi4py", path)
+    else:
+        status, out, err = run(3, "-m", "mpipy", "--as-mpi4py", "-m", "mpi4py.futures", path)
+    assert status == 0, err
+    results = [(x * x, "mpipy", "mpipy.MPI") for x in range(5)]
+    assert lines_by_rank(out) == {0: [f"True {results}"]}, out
