@@ -356,7 +356,7 @@ def test_environment_opt_out_gives_real_mpi4py():
 
 SPAWNING = """\
 import sys
-from mpi4py import MPI
+{import_mpi}
 
 child = sys.argv[1]
 comm = MPI.COMM_WORLD
@@ -390,10 +390,19 @@ parent.Disconnect()
 
 @one_process
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("nprocs", [1, 2])
-def test_spawned_children_run_as_mpi4py(script, nprocs):
+@pytest.mark.parametrize(
+    "nprocs, import_mpi",
+    [
+        (1, "import mpi4py.MPI as MPI"),
+        (2, "from mpi4py import MPI"),
+        (1, "import mpi4py.MPI; MPI = mpi4py.MPI"),
+    ],
+)
+def test_spawned_children_run_as_mpi4py(script, nprocs, import_mpi):
+    """Whichever way the program imports MPI, the Python children it spawns run as
+    mpi4py (their environment is mpiexec's, not the parent's)."""
     child = script(CHILD, name="child.py")
-    path = script(SPAWNING)
+    path = script(SPAWNING.replace("{import_mpi}", import_mpi))
     status, out, err = run(nprocs, "-m", "mpipy", "--as-mpi4py", path, child)
     assert status == 0, err
     assert lines_by_rank(out) == {

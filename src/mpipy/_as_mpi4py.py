@@ -257,9 +257,7 @@ def _wrap(original, rewrite):
 
 
 def _hook_spawn():
-    from mpipy import MPI
-
-    cls = MPI.Intracomm
+    cls = sys.modules[TARGET + ".MPI"].Intracomm
     if not hasattr(cls.Spawn, "_mpipy_as_mpi4py"):
         cls.Spawn = _wrap(cls.Spawn, _spawn_args)
         cls.Spawn_multiple = _wrap(cls.Spawn_multiple, _spawn_multiple_args)
@@ -275,21 +273,28 @@ def _unhook_spawn():
 
 
 class _SpawnHookFinder(importlib.abc.MetaPathFinder):
-    """Hooks ``Spawn`` when ``mpipy.MPI`` is imported after :func:`install`."""
+    """Hooks ``Spawn`` when ``mpipy.MPI`` is imported after :func:`install` (by any name:
+    the spec it gives may be one of several asked for, the one executed hooks)."""
+
+    _busy = False
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != TARGET + ".MPI":
+        if fullname != TARGET + ".MPI" or self._busy or fullname in sys.modules:
             return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(fullname)
+        self._busy = True
+        try:
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            self._busy = False
         if spec is None or spec.loader is None:
             return spec
         exec_module = spec.loader.exec_module
 
         def exec_and_hook(module):
             exec_module(module)
-            sys.modules[fullname] = module
             _hook_spawn()
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
 
         spec.loader.exec_module = exec_and_hook
         return spec
