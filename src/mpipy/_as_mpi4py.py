@@ -57,20 +57,19 @@ class _AliasLoader(importlib.abc.Loader):
         module = sys.modules.get(self.target)
         if module is None:
             module = importlib.import_module(self.target)
+        # The import system sets __spec__ of the module returned to the alias's spec
+        # (it keeps the other attributes, which are set): exec_module puts it back.
+        self._own_spec = getattr(module, "__spec__", None)
         return module
 
     def exec_module(self, module):
-        # The import system has set __spec__ of the module to the alias's spec (it keeps
-        # the other attributes when they are set): give the module its own back.
-        target = sys.modules.get(self.target, module)
-        spec = getattr(target, "__spec__", None) if target is not module else None
-        if spec is None:
-            spec = self.target_spec
-        if spec is not None:
-            try:
-                module.__spec__ = spec
-            except (AttributeError, TypeError):
-                pass
+        try:
+            if self._own_spec is not None:
+                module.__spec__ = self._own_spec
+            elif getattr(module, "__spec__", None) is not None:
+                del module.__spec__  # mpipy.rc, an object that had none
+        except (AttributeError, TypeError):
+            pass
 
     # runpy (``python -m mpi4py.X``) asks the loader of mpi4py.X for the code of mpipy.X.
     def _target_loader(self):
