@@ -164,9 +164,10 @@ def install_as_mpi4py(*, children=True):
     """Make ``import mpi4py`` (and ``mpi4py.MPI``, ``mpi4py.futures``, ``mpi4py.util.*``,
     ``mpi4py.rc``, ``python -m mpi4py.X``) give mpipy's modules, so that a program
     written for mpi4py runs unchanged on mpipy: in this process and, with ``children``
-    (the default), in every Python process it starts afterwards (``Spawn`` of
-    ``sys.executable``, ``subprocess``), through the environment (``MPIPY_AS_MPI4PY=1``
-    and a directory first on ``PYTHONPATH``).
+    (the default), in every Python process it starts afterwards: ``Spawn`` and
+    ``Spawn_multiple`` of ``sys.executable`` start the children through
+    ``python -m mpipy._as_mpi4py``, and other children (``subprocess``) inherit
+    ``MPIPY_AS_MPI4PY=1`` and a directory first on ``PYTHONPATH``.
 
     The names are aliases of the same module objects (``mpi4py.MPI is mpipy.MPI``).
     Call it before anything imports ``mpi4py.MPI``: a real mpi4py whose extension is
