@@ -5,7 +5,9 @@ against. MPI is initialized when ``mpipy.MPI`` is first imported, as ``mpipy.rc`
 """
 
 __version__ = "0.1.0"
-__all__ = ["MPI", "rc", "get_include", "get_config"]
+__author__ = "the mpipy developers"
+__credits__ = "MPI Forum, MPICH Team, Open MPI Team, and mpi4py, whose API mpipy follows"
+__all__ = ["MPI", "rc", "get_include", "get_config", "profile", "install_as_mpi4py"]
 
 
 class Rc:
@@ -106,6 +108,75 @@ def get_config():
 
     name, version = MPI.get_vendor()
     return {"vendor": name, "vendor_version": version, "mpi_version": MPI.Get_version()}
+
+
+def profile(name, *, path=None):
+    """Load the MPI profiling library ``name`` (e.g. a tracer interposing the ``MPI_*``
+    functions) into the process, with its symbols global, before MPI is initialized.
+
+    ``name`` is a file name or a library name: each directory of ``path`` (a string
+    with ``os.pathsep`` between directories, a path, or a sequence of them; default: the
+    current directory) is searched for ``name`` itself, then for ``lib<name>.so``
+    (``.dylib`` on macOS). Raises ValueError if no such file exists; warns (UserWarning)
+    if the file found cannot be loaded. Call it before ``from mpipy import MPI``: the
+    library must come before the MPI library to interpose its functions.
+    """
+    import ctypes
+    import os
+    import sys
+    import warnings
+
+    if path is None:
+        dirs = [""]
+    elif isinstance(path, (str, bytes)):
+        sep = os.pathsep if isinstance(path, str) else os.fsencode(os.pathsep)
+        dirs = path.split(sep)
+    elif isinstance(path, os.PathLike):
+        dirs = [path]
+    else:
+        dirs = list(path)
+    name = os.fsdecode(name)
+    suffix = ".dylib" if sys.platform == "darwin" else ".so"
+    found = None
+    for directory in map(os.fsdecode, dirs):
+        for candidate in (name, f"lib{name}{suffix}"):
+            filename = os.path.join(directory, candidate)
+            if os.path.isfile(filename):
+                found = os.path.realpath(filename)
+                break
+        if found is not None:
+            break
+    if found is None:
+        raise ValueError(f"profiler {name!r} not found")
+    mode = getattr(os, "RTLD_NOW", 0) | getattr(os, "RTLD_GLOBAL", ctypes.RTLD_GLOBAL)
+    try:
+        library = ctypes.CDLL(found, mode=mode)
+    except OSError as exc:
+        warnings.warn(f"cannot load profiler {found!r}: {exc}", UserWarning, stacklevel=2)
+        return
+    _profilers.append((name, library))  # kept loaded for the life of the process
+
+
+_profilers = []
+
+
+def install_as_mpi4py(*, children=True):
+    """Make ``import mpi4py`` (and ``mpi4py.MPI``, ``mpi4py.futures``, ``mpi4py.util.*``,
+    ``mpi4py.rc``, ``python -m mpi4py.X``) give mpipy's modules, so that a program
+    written for mpi4py runs unchanged on mpipy: in this process and, with ``children``
+    (the default), in every Python process it starts afterwards: ``Spawn`` and
+    ``Spawn_multiple`` of ``sys.executable`` start the children through
+    ``python -m mpipy._as_mpi4py``, and other children (``subprocess``) inherit
+    ``MPIPY_AS_MPI4PY=1`` and a directory first on ``PYTHONPATH``.
+
+    The names are aliases of the same module objects (``mpi4py.MPI is mpipy.MPI``).
+    Call it before anything imports ``mpi4py.MPI``: a real mpi4py whose extension is
+    loaded already makes it raise RuntimeError. ``python -m mpipy --as-mpi4py`` does
+    this before it runs the program.
+    """
+    from ._as_mpi4py import install
+
+    install(children=children)
 
 
 def __getattr__(name):

@@ -17,6 +17,9 @@ process at once, without finalizing MPI. The exit status is ``python -m mpi4py``
 - ``KeyboardInterrupt``: abort with status 130 (128 + SIGINT);
 - any other exception: abort with status 1.
 
+With ``--as-mpi4py`` the program is one written for mpi4py: ``import mpi4py[.X]`` gives
+mpipy's modules, here and in the Python processes it starts (``mpipy._as_mpi4py``).
+
 If MPI is not running (never initialized, or already finalized) there is no job to end:
 the exception propagates and Python exits as it would have. A bad command line exits
 with status 1, as mpi4py's.
@@ -62,6 +65,9 @@ options:
   -h, --help           show this help and exit
   -rc <key=value,...>  set mpipy.rc.key = value before MPI is initialized
                        (values are Python literals; bare words are strings)
+  --as-mpi4py          run a program written for mpi4py unchanged: import mpi4py
+                       (mpi4py.MPI, mpi4py.futures, mpi4py.util, ...) gives mpipy's
+                       modules, here and in the Python processes it starts
 """
 )
 
@@ -97,16 +103,18 @@ def parse_rc(text):
 
 
 def parse_args(argv):
-    """argv -> (info request or None, rc settings, kind, target, program arguments)."""
+    """argv -> (info request or None, rc settings, kind, target, program arguments,
+    whether to run as mpi4py)."""
     rc_args = {}
+    as_mpi4py = False
     i = 0
     while i < len(argv):
         arg = argv[i]
         if arg in ("-h", "--help"):
-            return "help", rc_args, None, None, []
+            return "help", rc_args, None, None, [], as_mpi4py
         if arg in ("--prefix", "--version", "--mpi-library", "--mpi-std-version",
                    "--mpi-lib-version"):  # fmt: skip
-            return arg[2:], rc_args, None, None, []
+            return arg[2:], rc_args, None, None, [], as_mpi4py
         if arg == "-rc" or arg.startswith("-rc="):
             if arg == "-rc":
                 i += 1
@@ -116,16 +124,18 @@ def parse_args(argv):
             else:
                 arg = arg[len("-rc=") :]
             rc_args.update(parse_rc(arg))
+        elif arg == "--as-mpi4py":
+            as_mpi4py = True
         elif arg in ("-m", "-c"):
             if i + 1 == len(argv):
                 raise UsageError(f"argument expected for option: {arg}")
-            return None, rc_args, arg, argv[i + 1], argv[i + 2 :]
+            return None, rc_args, arg, argv[i + 1], argv[i + 2 :], as_mpi4py
         elif arg == "-":
-            return None, rc_args, "-", "-", argv[i + 1 :]
+            return None, rc_args, "-", "-", argv[i + 1 :], as_mpi4py
         elif arg.startswith("-"):
             raise UsageError(f"unknown option: {arg}")
         else:
-            return None, rc_args, "path", arg, argv[i + 1 :]
+            return None, rc_args, "path", arg, argv[i + 1 :], as_mpi4py
         i += 1
     raise UsageError("no program given")
 
@@ -263,7 +273,7 @@ def abort(status):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        info, rc_args, kind, target, args = parse_args(argv)
+        info, rc_args, kind, target, args, as_mpi4py = parse_args(argv)
         if rc_args:
             import mpipy
 
@@ -278,6 +288,10 @@ def main(argv=None):
     if info is not None:
         show_info(info)
         return
+    if as_mpi4py:
+        import mpipy
+
+        mpipy.install_as_mpi4py()
     try:
         run_program(kind, target, args)
     except BaseException as exc:

@@ -1,0 +1,1 @@
+from mpipy import *  # noqa: F403 (this package hands over to mpipy)
