@@ -101,7 +101,7 @@ const MpipyCAPI capi = {
     handle_in<Win>,
     object_for<File>,
     handle_in<File>,
-#if MPIPY_HAVE_SESSIONS
+#if MPIPY_HAVE_SESSIONS && defined(MPI_SESSION_NULL)
     object_for<Session>,
     handle_in<Session>,
 #else

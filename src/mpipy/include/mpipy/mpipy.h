@@ -75,7 +75,7 @@ typedef struct {
     MPI_Win *(*Win_Get)(PyObject *);
     PyObject *(*File_New)(MPI_File);
     MPI_File *(*File_Get)(PyObject *);
-#if MPI_VERSION >= 4
+#ifdef MPI_SESSION_NULL
     PyObject *(*Session_New)(MPI_Session);
     MPI_Session *(*Session_Get)(PyObject *);
 #else /* the same layout; NULL when mpipy's MPI has no sessions */
@@ -136,7 +136,7 @@ static int import_mpipy(void) {
 #define PyMPIWin_Get(o) (mpipy_capi->Win_Get(o))
 #define PyMPIFile_New(h) (mpipy_capi->File_New(h))
 #define PyMPIFile_Get(o) (mpipy_capi->File_Get(o))
-#if MPI_VERSION >= 4
+#ifdef MPI_SESSION_NULL
 #define PyMPISession_New(h) (mpipy_capi->Session_New(h))
 #define PyMPISession_Get(o) (mpipy_capi->Session_Get(o))
 #endif
