@@ -46,7 +46,7 @@ MPI_Comm comm_of(nb::handle self) {
 }
 
 // The result of Shrink and Ishrink: an Intercomm for an intercommunicator, an Intracomm for
-// any other (a topology does not survive shrinking), holding `out`.
+// any other (topologies included, as in mpi4py), holding `out`.
 nb::object shrunk_like(nb::handle self, MPI_Comm out) {
     if (nb::isinstance<Intercomm>(self)) return new_handle<Intercomm>(out);
     return new_handle<Intracomm>(out);
@@ -135,16 +135,13 @@ void bind_ulfm(nb::module_ &, CommClasses &classes) {
             "Ack_failed",
             [](nb::handle self, nb::handle num_to_ack) {
                 MPI_Comm comm = comm_of(self);
-                int count = 0;  // None: every failed process, at most all processes
-                if (num_to_ack.is_none()) {
-                    int inter = 0, remote = 0;
+                // None: all of them, as many as the (local) group has processes, the most
+                // Open MPI accepts (even for an intercommunicator).
+                int count = 0;
+                if (num_to_ack.is_none())
                     check(MPI_Comm_size(comm, &count));
-                    check(MPI_Comm_test_inter(comm, &inter));
-                    if (inter) check(MPI_Comm_remote_size(comm, &remote));
-                    count += remote;
-                } else {
+                else
                     count = int_arg(num_to_ack, "num_to_ack");
-                }
                 int acked = 0;
 #if MPIPY_HAVE_ULFM
                 check(MPIX_Comm_ack_failed(comm, count, &acked));
