@@ -164,7 +164,7 @@ void bind_ulfm(nb::module_ &, CommClasses &classes) {
 #endif
                 return value;
             },
-            nb::arg("flag").none(), "Blocking agreement.")
+            nb::arg("flag"), "Blocking agreement.")
         .def(
             "Iagree",
             [](nb::handle self, nb::handle flag) {
@@ -187,7 +187,7 @@ void bind_ulfm(nb::module_ &, CommClasses &classes) {
 #endif
                 return make_request(request, std::move(state), false);
             },
-            nb::arg("flag").none(), "Nonblocking agreement.")
+            nb::arg("flag"), "Nonblocking agreement.")
         .def(
             "Shrink",
             [](nb::handle self) {

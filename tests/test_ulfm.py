@@ -316,9 +316,14 @@ def test_iagree_bad_flag(comm):
         comm.Iagree(0)
     with pytest.raises(TypeError):
         comm.Iagree(None)
-    for wrong_format in (bytearray(4), bytearray(8), array.array("d", [1.0]),
-                         array.array("I", [1]), np.zeros(1, dtype="int64"),
-                         np.zeros(1, dtype=">i4" if sys.byteorder == "little" else "<i4")):
+    for wrong_format in (
+        bytearray(4),
+        bytearray(8),
+        array.array("d", [1.0]),
+        array.array("I", [1]),
+        np.zeros(1, dtype="int64"),
+        np.zeros(1, dtype=">i4" if sys.byteorder == "little" else "<i4"),
+    ):
         with pytest.raises(ValueError, match="format"):
             comm.Iagree(wrong_format)
     for wrong_length in (array.array("i"), array.array("i", [1, 2]), np.zeros((2, 1), "i")):
@@ -443,7 +448,11 @@ def test_survivors_shrink_and_go_on(tmp_path):
     cmd = [launcher, *flags, "-n", "4", sys.executable, str(script)]
     # A session of its own, so that a hung job can be killed whole.
     proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cmd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
     try:
