@@ -387,22 +387,30 @@ void bind_errors(nb::module_ &m) {
          MPI_ERR_OTHER
 #endif
         },
+        // Fault tolerance: the standard name where mpi.h has it (Open MPI 5), else the MPIX_
+        // one (MPICH), else ERR_UNKNOWN (the MPI reports no such errors).
         {"ERR_REVOKED",
-#ifdef MPIX_ERR_REVOKED
+#if defined(MPI_ERR_REVOKED)
+         MPI_ERR_REVOKED
+#elif defined(MPIX_ERR_REVOKED)
          MPIX_ERR_REVOKED
 #else
          MPI_ERR_UNKNOWN
 #endif
         },
         {"ERR_PROC_FAILED",
-#ifdef MPIX_ERR_PROC_FAILED
+#if defined(MPI_ERR_PROC_FAILED)
+         MPI_ERR_PROC_FAILED
+#elif defined(MPIX_ERR_PROC_FAILED)
          MPIX_ERR_PROC_FAILED
 #else
          MPI_ERR_UNKNOWN
 #endif
         },
         {"ERR_PROC_FAILED_PENDING",
-#ifdef MPIX_ERR_PROC_FAILED_PENDING
+#if defined(MPI_ERR_PROC_FAILED_PENDING)
+         MPI_ERR_PROC_FAILED_PENDING
+#elif defined(MPIX_ERR_PROC_FAILED_PENDING)
          MPIX_ERR_PROC_FAILED_PENDING
 #else
          MPI_ERR_UNKNOWN

@@ -32,6 +32,7 @@ NB_MODULE(MPI, m) {
     bind_topology(m, comm);    // topology.cpp: Cartesian, graph and distributed graph topologies
     bind_attributes(m, comm);  // attributes.cpp: keyvals and attributes with Python values
     bind_dpm(m, comm);         // dpm.cpp: spawning, ports and names, connect/accept
+    bind_ulfm(m, comm);        // comm_ulfm.cpp: fault tolerance (revoke, agree, shrink)
     bind_win(m);               // win.cpp: Win
     bind_file(m);              // file.cpp: File
     bind_session(m);           // session.cpp: Session

@@ -1976,6 +1976,30 @@ class Comm:
     def Join(fd: int) -> object:
         """Interconnect two processes connected by a socket."""
 
+    def Revoke(self) -> None:
+        """Revoke a communicator."""
+
+    def Is_revoked(self) -> bool:
+        """Indicate whether the communicator has been revoked."""
+
+    def Get_failed(self) -> object:
+        """Extract the group of failed processes."""
+
+    def Ack_failed(self, num_to_ack: object | None = None) -> int:
+        """Acknowledge failures on a communicator."""
+
+    def Agree(self, flag: object) -> int:
+        """Blocking agreement."""
+
+    def Iagree(self, flag: object) -> object:
+        """Nonblocking agreement."""
+
+    def Shrink(self) -> object:
+        """Shrink a communicator to remove all failed processes."""
+
+    def Ishrink(self) -> tuple:
+        """Nonblocking shrink a communicator to remove all failed processes."""
+
 class Intracomm(Comm):
     """Intracommunicator."""
 
