@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <memory_resource>
+#include <span>
 #include <thread>
 #include <tuple>
 
@@ -146,9 +147,9 @@ std::pair<bool, nb::object> test_one(Request &r, MPI_Status *out) {
 
 // The requests of a Python sequence, and their MPI handles side by side.
 struct RequestList {
-    // Lists of a few dozen requests live on the stack (the arena); longer ones spill to
-    // the heap.
-    std::array<std::byte, 768> arena;
+    // Lists of a few dozen requests, with their statuses, live on the stack (the arena);
+    // longer ones spill to the heap.
+    std::array<std::byte, 4096> arena;
     std::pmr::monotonic_buffer_resource pool{arena.data(), arena.size()};
     std::pmr::vector<Request *> requests{&pool};
     std::pmr::vector<MPI_Request> handles{&pool};
@@ -172,6 +173,10 @@ struct RequestList {
         }
     }
     size_t size() const { return requests.size(); }
+    // n items for the length of the call, from the arena.
+    template <class T> std::pmr::vector<T> scratch(size_t n, const T &init = T{}) {
+        return std::pmr::vector<T>(n, init, &pool);
+    }
     void write_back() {
         for (size_t i = 0; i < requests.size(); ++i) {
             requests[i]->handle = handles[i];
@@ -183,8 +188,8 @@ struct RequestList {
 // Where the *all/*some functions write n statuses: nowhere for None; else the items of a
 // sequence of Status objects, a list being first extended with new ones up to n (other
 // sequences get as many as they hold).
-std::vector<MPI_Status *> statuses_arg(nb::handle statuses, size_t n) {
-    std::vector<MPI_Status *> out(n, MPI_STATUS_IGNORE);
+std::pmr::vector<MPI_Status *> statuses_arg(nb::handle statuses, size_t n, RequestList &list) {
+    std::pmr::vector<MPI_Status *> out = list.scratch<MPI_Status *>(n, MPI_STATUS_IGNORE);
     if (statuses.is_none()) return out;
     if (PyList_Check(statuses.ptr())) {
         nb::list list = nb::borrow<nb::list>(statuses);
@@ -204,24 +209,24 @@ std::vector<MPI_Status *> statuses_arg(nb::handle statuses, size_t n) {
 }
 
 // After every request of the list completed: their statuses copied out, their results.
-// (Waitall and Testall, uppercase, drop the results: `collect` false gives an empty list.)
-nb::list finish_all(RequestList &list, const std::vector<MPI_Status *> &outs,
-                    const std::vector<MPI_Status> &st, bool collect) {
-    nb::list results;
+// (Waitall and Testall, uppercase, drop the results: `collect` false gives None.)
+nb::object finish_all(RequestList &list, std::span<MPI_Status *const> outs,
+                      std::span<const MPI_Status> st, bool collect) {
+    nb::object results = collect ? nb::object(nb::list()) : nb::none();
     for (size_t i = 0; i < list.size(); ++i) {
         copy_status(outs[i], st[i]);
         nb::object result = finish(*list.requests[i], st[i]);
-        if (collect) results.append(result);
+        if (collect && PyList_Append(results.ptr(), result.ptr()) < 0) throw nb::python_error();
     }
     return results;
 }
 
-nb::list wait_all(nb::handle requests, nb::handle statuses, bool collect = true) {
+nb::object wait_all(nb::handle requests, nb::handle statuses, bool collect = true) {
     require_active();
     reap_orphans();
     RequestList list(requests);
     const size_t n = list.size();
-    std::vector<MPI_Status *> outs = statuses_arg(statuses, n);
+    auto outs = statuses_arg(statuses, n, list);
     nb::list results;
     if (list.any_multi_step) {
         // Poll the multi-step ones together until they are all done: a plain request (a send
@@ -247,7 +252,7 @@ nb::list wait_all(nb::handle requests, nb::handle statuses, bool collect = true)
             results.append(done[i].is_valid() ? done[i] : wait_one(*list.requests[i], outs[i]));
         return results;
     }
-    std::vector<MPI_Status> st(n);
+    auto st = list.scratch<MPI_Status>(n);
     bool done;
     int rc = complete_all(static_cast<int>(n), list.handles.data(), st.data(), true, done);
     list.write_back();
@@ -261,7 +266,7 @@ std::pair<bool, nb::object> test_all(nb::handle requests, nb::handle statuses,
     reap_orphans();
     RequestList list(requests);
     const size_t n = list.size();
-    std::vector<MPI_Status *> outs = statuses_arg(statuses, n);
+    auto outs = statuses_arg(statuses, n, list);
     if (list.any_multi_step) {  // advance every step-wise request, then test the rest
         bool all = true;
         for (size_t i = 0; i < n; ++i) {
@@ -283,7 +288,7 @@ std::pair<bool, nb::object> test_all(nb::handle requests, nb::handle statuses,
         if (!all) return {false, nb::none()};
         return {true, wait_all(requests, statuses, collect)};
     }
-    std::vector<MPI_Status> st(n);
+    auto st = list.scratch<MPI_Status>(n);
     bool done;
     int rc = complete_all(static_cast<int>(n), list.handles.data(), st.data(), false, done);
     list.write_back();
@@ -366,15 +371,15 @@ std::pair<nb::object, nb::object> test_some(nb::handle requests, nb::handle stat
             }
             if (!any_active) return {nb::none(), nb::none()};
             if (!done.empty() || !blocking) {
-                std::vector<MPI_Status *> outs = statuses_arg(statuses, done.size());
+                auto outs = statuses_arg(statuses, done.size(), list);
                 for (size_t k = 0; k < done.size(); ++k) copy_status(outs[k], done[k]);
                 return {indices, results};
             }
             pause();
         }
     }
-    std::vector<int> indices(n);
-    std::vector<MPI_Status> st(n);
+    auto indices = list.scratch<int>(n);
+    auto st = list.scratch<MPI_Status>(n);
     int outcount = 0;
     MPI_Request *handles = list.handles.data();
     // An MPI_ERR_IN_STATUS is decoded over the statuses of the completed requests.
@@ -397,7 +402,7 @@ std::pair<nb::object, nb::object> test_some(nb::handle requests, nb::handle stat
     list.write_back();
     check(rc);
     if (outcount == MPI_UNDEFINED) return {nb::none(), nb::none()};
-    std::vector<MPI_Status *> outs = statuses_arg(statuses, outcount);
+    auto outs = statuses_arg(statuses, outcount, list);
     nb::list index_list, results;
     for (int k = 0; k < outcount; ++k) {
         copy_status(outs[k], st[k]);
@@ -582,7 +587,7 @@ void bind_request(nb::module_ &m) {
             "Get_status_all",
             [](nb::handle requests, nb::handle statuses) {
                 RequestList list(requests);
-                std::vector<MPI_Status *> outs = statuses_arg(statuses, list.size());
+                auto outs = statuses_arg(statuses, list.size(), list);
                 bool all = true;
                 for (size_t i = 0; i < list.size(); ++i)
                     all &= get_status_one(*list.requests[i], outs[i]);
@@ -620,7 +625,7 @@ void bind_request(nb::module_ &m) {
                     if (get_status_one(r, MPI_STATUS_IGNORE)) indices.append(i);
                 }
                 if (!any_active) return nb::none();
-                std::vector<MPI_Status *> outs = statuses_arg(statuses, indices.size());
+                auto outs = statuses_arg(statuses, indices.size(), list);
                 for (size_t k = 0; k < indices.size(); ++k)
                     get_status_one(*list.requests[nb::cast<size_t>(indices[k])], outs[k]);
                 return indices;
