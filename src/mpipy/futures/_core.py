@@ -25,12 +25,17 @@ import threading
 import time
 import traceback
 import weakref
-from concurrent.futures import BrokenExecutor
+from concurrent.futures import BrokenExecutor, InvalidStateError
 
 from .. import MPI
 
 TASK = 1
 RESULT = 2
+
+
+def debug(*args):
+    if os.environ.get("MPIPY_FUTURES_DEBUG"):
+        print("[futures]", threading.current_thread().name, *args, file=sys.stderr, flush=True)
 
 
 def getenv(name, default=None):
@@ -123,12 +128,35 @@ class ExecState:
             return list(self.pending)
 
 
+def cancel_now(future):
+    """Cancel a future and wake its waiters at once (``concurrent.futures.wait`` counts a
+    cancelled future as done only once it is notified)."""
+    if future.cancel():
+        try:
+            future.set_running_or_notify_cancel()
+        except RuntimeError:  # already notified
+            pass
+        return True
+    return False
+
+
+def start_running(future):
+    """Mark a pending future running; False if it was cancelled (whoever notified it)."""
+    try:
+        return future.set_running_or_notify_cancel()
+    except RuntimeError:  # cancelled and already notified by cancel_now
+        return False
+
+
 def fail(future, exc):
     """Finish a future with an exception unless it is already finished."""
     if future.done():
         return
-    if future.running() or future.set_running_or_notify_cancel():
-        future.set_exception(exc)
+    if future.running() or start_running(future):
+        try:
+            future.set_exception(exc)
+        except InvalidStateError:  # finished meanwhile
+            pass
 
 
 # ---------------------------------------------------------------------------------------
@@ -173,7 +201,7 @@ class Backend:
             keep = collections.deque()
             for item in self.queue:
                 if item[0] is state:
-                    item[1].cancel()
+                    cancel_now(item[1])
                 else:
                     keep.append(item)
             self.queue = keep
@@ -276,7 +304,7 @@ class ThreadBackend(Backend):
             if state.broken is not None:
                 fail(future, BrokenExecutor(state.broken))
                 continue
-            if not future.set_running_or_notify_cancel():
+            if not start_running(future):
                 continue
             answer = run_task(fn, args, kwargs)
             if answer[0] == "err":
@@ -332,11 +360,14 @@ class MPIBackend(Backend):
             return
         self.comm = comm
         self.ready.set()
+        self.busy = {}
         try:
             clean = self._serve(comm, hosts)
         except BaseException as exc:  # noqa: BLE001 - never leave futures waiting
-            self._break(f"the manager failed: {exc!r}")
+            traceback.print_exc()
+            self._break(f"the manager failed: {exc!r}", [f for _, f in self.busy.values()])
             clean = False
+        debug("serve ended", clean, len(self.queue), self.busy)
         if clean:
             try:
                 for rank in range(self.nworkers):
@@ -349,7 +380,7 @@ class MPIBackend(Backend):
         """Feed the workers until stopped; False when a worker died."""
         me = socket.gethostname()
         idle = collections.deque(range(self.nworkers))
-        busy = {}
+        busy = self.busy
         setup_sent = set()
         backoff = Backoff()
         status = MPI.Status()
@@ -364,7 +395,7 @@ class MPIBackend(Backend):
                 if state.broken is not None:
                     fail(future, BrokenExecutor(state.broken))
                     continue
-                if not future.set_running_or_notify_cancel():
+                if not start_running(future):
                     continue
                 rank = idle.popleft()
                 try:

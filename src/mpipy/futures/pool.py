@@ -295,7 +295,7 @@ class MPIPoolExecutor(Executor):
                     yield value
         finally:
             for future in pending:
-                future.cancel()
+                _core.cancel_now(future)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         """Clean-up the resources associated with the executor.

@@ -4,12 +4,14 @@ transformed by result and exception hooks)."""
 import threading
 from concurrent.futures import Future
 
+from ._core import cancel_now, start_running
+
 __all__ = ["collect", "compose"]
 
 
 def _settle(output, compute):
     """Complete output with compute()'s value or exception, unless it was cancelled."""
-    if not output.set_running_or_notify_cancel():
+    if not start_running(output):
         return
     try:
         value = compute()
@@ -41,7 +43,7 @@ def collect(fs):
     def on_output_done(out):
         if out.cancelled():
             for future in fs:
-                future.cancel()
+                cancel_now(future)
 
     def on_input_done(future):
         with lock:
@@ -55,7 +57,7 @@ def collect(fs):
         if not settle:
             return
         if future.cancelled():
-            output.cancel()
+            cancel_now(output)
         elif future.exception() is not None:
             exc = future.exception()
 
@@ -94,11 +96,11 @@ def compose(future, resulthook=None, excepthook=None):
 
     def on_output_done(out):
         if out.cancelled():
-            future.cancel()
+            cancel_now(future)
 
     def on_input_done(fut):
         if fut.cancelled():
-            output.cancel()
+            cancel_now(output)
             return
         exc = fut.exception()
         if exc is None:

@@ -204,11 +204,13 @@ class AsyncResult:
         If *timeout* is not `None` and the result does not arrive within *timeout*
         seconds then raise `TimeoutError`.
 
-        If the remote call raised an exception then that exception will be reraised.
+        If the remote call raised an exception then that exception will be reraised. A
+        call that never ran (the pool was terminated first) never delivers a result: its
+        `get` raises `TimeoutError` too, as the ``multiprocessing`` one would wait in vain.
         """
         try:
             return self.future.result(timeout)
-        except futures.TimeoutError:
+        except (futures.TimeoutError, futures.CancelledError):
             raise TimeoutError from None
 
     def wait(self, timeout=None):
