@@ -478,10 +478,7 @@ def describe_main():
         return None
     spec = getattr(main, "__spec__", None)
     if spec is not None and spec.name and spec.name != "__main__":
-        name = spec.name
-        if name.endswith(".__main__"):
-            name = name[: -len(".__main__")]
-        return ("module", name)
+        return ("module", spec.name)
     path = getattr(main, "__file__", None)
     if path and os.path.exists(path):
         return ("path", os.path.abspath(path))
