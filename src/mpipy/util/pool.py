@@ -53,7 +53,9 @@ class Pool:
         for name in ("maxtasksperchild", "context"):
             if kwargs.pop(name, None) is not None:
                 warnings.warn(f"argument {name!r} is not supported", UserWarning, stacklevel=2)
-        self.executor = self.Executor(processes, initializer, initargs, **kwargs)
+        self.executor = self.Executor(
+            processes, initializer=initializer, initargs=initargs, **kwargs
+        )
 
     def apply(self, func, args=(), kwds={}):  # noqa: B006 - multiprocessing's signature
         """Call *func* with arguments *args* and keyword arguments *kwds*.
@@ -160,7 +162,8 @@ class Pool:
         """Submit the argument tuples of iterable in chunks; one MapResult for all."""
         items = [tuple(args) for args in iterable]
         if chunksize is None:
-            workers = max(self.executor.num_workers, 1)
+            workers = getattr(self.executor, "num_workers", None)
+            workers = workers or getattr(self.executor, "_max_workers", None) or 1
             chunksize, extra = divmod(len(items), workers * 4)
             chunksize += 1 if extra else 0
         chunksize = max(int(chunksize), 1)
