@@ -8,7 +8,9 @@ futures are those of `concurrent.futures`, so `wait` and `as_completed` work on 
 Environment variables (``MPIPY_FUTURES_<NAME>``, or mpi4py's ``MPI4PY_FUTURES_<NAME>``):
 ``MAX_WORKERS`` (workers to spawn when ``max_workers`` is not given), ``USE_PKL5``
 (out-of-band pickling of tasks and results), ``BACKOFF`` (longest sleep, in seconds, of
-an idle worker or a waiting manager between two polls; default 0.001).
+an idle worker or a waiting manager between two polls; default 0.001; after a second
+with nothing to do, ten times that). An idle pool of 4 workers burns about 0.04 CPU
+seconds in 5 s (``benchmarks/futures_idle.py``).
 """
 
 from concurrent.futures import (

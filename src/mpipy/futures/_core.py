@@ -67,20 +67,28 @@ class RemoteTraceback(Exception):
 
 
 class Backoff:
-    """Sleeps between polls: from 1 us, doubling up to the limit."""
+    """Sleeps between polls: from 1 us, doubling up to the limit; after a second without
+    anything to do, up to ten times the limit (a pool idle for long costs almost nothing,
+    and answers within 1 % of the time it sat idle)."""
 
     def __init__(self, limit=None):
         if limit is None:
             limit = float(getenv("BACKOFF", "0.001"))
         self.limit = max(float(limit), 0.0)
         self.tval = 0.0
+        self.since = None
 
     def reset(self):
         self.tval = 0.0
+        self.since = None
 
     def sleep(self):
+        now = time.monotonic()
+        if self.since is None:
+            self.since = now
         time.sleep(self.tval)
-        self.tval = min(self.limit, max(self.tval * 2, 1e-6))
+        cap = self.limit if now - self.since < 1.0 else 10 * self.limit
+        self.tval = min(cap, max(self.tval * 2, 1e-6))
 
 
 def max_workers_default():
@@ -338,6 +346,7 @@ class MPIBackend(Backend):
         self.disconnect = disconnect
         self.use_pkl5 = use_pkl5
         self.comm = None
+        self.workers = []
 
     def _main(self):
         try:
@@ -359,6 +368,7 @@ class MPIBackend(Backend):
             self.ready.set()
             return
         self.comm = comm
+        self.workers = hosts  # (pid, host) of each worker, for liveness checks and tools
         self.ready.set()
         self.busy = {}
         try:
