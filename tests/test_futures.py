@@ -502,13 +502,13 @@ def run_job(args, nprocs=None, timeout=120):
     """Run python args (under mpiexec -n nprocs, or as a singleton); (status, out, err)."""
     env = singleton_env()
     cmd = [sys.executable, *args]
+    if VENDOR == "Open MPI":  # for mpiexec, and for the prte a singleton starts to spawn
+        if os.geteuid() == 0:
+            for name in ("OMPI_ALLOW_RUN_AS_ROOT", "PRTE_ALLOW_RUN_AS_ROOT"):
+                env[name] = env[name + "_CONFIRM"] = "1"
+        env.setdefault("OMPI_MCA_pml", "ob1")
     if nprocs is not None:
-        flags = []
-        if VENDOR == "Open MPI":
-            flags = ["--oversubscribe"]
-            if os.geteuid() == 0:
-                env["OMPI_ALLOW_RUN_AS_ROOT"] = env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-            env.setdefault("OMPI_MCA_pml", "ob1")
+        flags = ["--oversubscribe"] if VENDOR == "Open MPI" else []
         cmd = ["mpiexec", *flags, "-n", str(nprocs), *cmd]
     proc = subprocess.Popen(
         cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

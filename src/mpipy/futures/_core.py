@@ -470,7 +470,6 @@ threading._register_atexit(_stop_all_backends)
 # The worker's side.
 
 _comm_workers = None
-_in_worker = False
 _importing_main = False
 
 
@@ -545,8 +544,8 @@ def apply_setup(plain, payload, loads, imported):
 def serve(comm, workers):
     """A worker's loop: run the tasks of the manager at rank 0 of the remote group of
     ``comm`` until told to stop. ``workers`` is what ``get_comm_workers`` returns."""
-    global _comm_workers, _in_worker
-    _comm_workers, _in_worker = workers, True
+    global _comm_workers
+    _comm_workers = workers
     comm.send(("hello", os.getpid(), socket.gethostname()), dest=0, tag=RESULT)
     backoff = Backoff()
     config = None
@@ -675,7 +674,7 @@ def spawner(nworkers, python_exe=None, python_args=None, mpi_info=None):
     """A connect function spawning nworkers Python workers on COMM_SELF."""
 
     def connect():
-        if _importing_main or _in_worker:
+        if _importing_main:
             raise RuntimeError(
                 "a worker process attempted to spawn workers: the main script probably "
                 "lacks an `if __name__ == '__main__':` guard"
