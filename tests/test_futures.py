@@ -609,3 +609,46 @@ def test_worker_that_dies_does_not_hang(tmp_path):
         assert "submit refused" in out
     else:
         assert status != 0
+
+
+# -- aplus: then/catch -----------------------------------------------------------------------
+
+
+def test_then_and_catch():
+    from mpipy.futures import aplus
+
+    f = cf.Future()
+    out = aplus.then(f, lambda v: v + 1)
+    assert type(out) is cf.Future
+    f.set_result(1)
+    assert out.result(timeout=0) == 2
+    f = aplus.ThenableFuture()
+    out = f.then(lambda v: v * 2).then(lambda v: 1 / v).catch(lambda e: "caught")
+    assert type(out) is aplus.ThenableFuture
+    f.set_result(0)
+    assert out.result(timeout=0) == "caught"
+    # a future returned by a callback is chained, recursively
+    f, g, h = cf.Future(), cf.Future(), cf.Future()
+    out = aplus.then(f, lambda v: g)
+    f.set_result(1)
+    g.set_result(h)
+    assert not out.done()
+    h.set_result(5)
+    assert out.result(timeout=0) == 5
+    # on_failure: an exception it returns fails the output, anything else is a result
+    f = cf.Future()
+    out = aplus.then(f, None, lambda e: ValueError(str(e)))
+    f.set_exception(KeyError(1))
+    assert type(out.exception(timeout=0)) is ValueError
+    f = cf.Future()
+    out = aplus.catch(f, lambda e: 7)
+    f.set_exception(KeyError(1))
+    assert out.result(timeout=0) == 7
+    f = cf.Future()
+    out = aplus.then(f)
+    f.set_exception(KeyError(1))
+    assert type(out.exception(timeout=0)) is KeyError
+    f = cf.Future()
+    out = aplus.then(f)
+    f.cancel()
+    assert out.cancelled() and cf.wait([out], timeout=0).not_done == set()
