@@ -531,6 +531,12 @@ SCRIPT = textwrap.dedent("""\
     def task(x):
         return x * x, MPI.COMM_WORLD.Get_rank(), get_comm_workers().Get_size()
 
+    def setenv(value):
+        os.environ["X"] = value
+
+    def getenv(_):
+        return os.environ.get("X")
+
     if __name__ == "__main__":
         with MPIPoolExecutor(max_workers=9) as ex:
             results = list(ex.map(task, range(12)))
@@ -539,6 +545,14 @@ SCRIPT = textwrap.dedent("""\
         print("ranks", sorted({r[1] for r in results}))
         print("sizes", sorted({r[2] for r in results}))
         print("argv", sys.argv[1:])
+        # a second executor shares the same workers, with its own initializer
+        with MPIPoolExecutor(initializer=setenv, initargs=("1",)) as ex:
+            print("env", set(ex.map(getenv, range(6))))
+        # a failing initializer breaks that executor only
+        with MPIPoolExecutor(initializer=int, initargs=("x",)) as ex:
+            print("broken", type(ex.submit(abs, 1).exception()).__name__)
+        with MPIPoolExecutor() as ex:
+            print("still", ex.submit(abs, -3).result())
         if sys.argv[1:] == ["fail"]:
             raise RuntimeError("script failed")
     """)
@@ -556,6 +570,9 @@ def test_main_module_mode(tmp_path):
     assert "ranks [1, 2]" in out  # the workers are ranks 1 and 2 of COMM_WORLD
     assert "sizes [2]" in out
     assert "argv ['a']" in out
+    assert "env {'1'}" in out
+    assert "broken BrokenExecutor" in out
+    assert "still 3" in out
     # a failing program: the job ends, no hang
     status, out, err = run_job(["-m", "mpipy.futures", str(script), "fail"], nprocs=2)
     assert status != 0
@@ -591,6 +608,20 @@ DYING = textwrap.dedent("""\
         ex.shutdown()
         print("manager done", flush=True)
     """)
+
+
+def test_liveness_check():
+    """The manager's test for a dead worker on its host: alive, exited, zombie."""
+    from mpipy.futures import _core
+
+    assert _core.same_host_alive(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while _core.same_host_alive(child.pid):  # exited but not reaped: a zombie
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    child.wait()
+    assert not _core.same_host_alive(child.pid)
 
 
 @at_size1
