@@ -10,7 +10,7 @@ import sys
 def main(argv=None):
     """Run a program at rank 0 of COMM_WORLD with the other ranks as its workers."""
     from .. import MPI, run
-    from . import _core, pool
+    from . import _core
 
     world = MPI.COMM_WORLD
     if world.Get_size() == 1:
@@ -29,11 +29,11 @@ def main(argv=None):
     )
     backend.shared = True
     backend.start()
-    pool._shared_backend = backend
+    _core.SharedPool = backend
     try:
         run.main(argv)
     finally:
-        pool._shared_backend = None
+        _core.SharedPool = None
         backend.stop(wait=True)
         side.Free()
 

@@ -350,6 +350,7 @@ class MPIBackend(Backend):
 
     def _main(self):
         try:
+            setup_mpi_threads()
             comm = self.connect()
             self.nworkers = comm.Get_remote_size()
             hosts = [None] * self.nworkers
@@ -608,6 +609,38 @@ def reply(comm, answer):
 # Meeting the workers.
 
 
+# Names some tools and tests of mpi4py.futures reach for.
+MAIN_RUN_NAME = "__worker__"
+SharedPool = None  # the -m mpipy.futures pool, when there is one
+
+
+def setup_mpi_threads():
+    """Check the thread level: the manager thread calls MPI beside the main thread.
+    Below MPI_THREAD_SERIALIZED no executor can work; at SERIALIZED, calls made by the
+    executors' threads go through ``serialized.lock``."""
+    level = MPI.Query_thread()
+    if level < MPI.THREAD_SERIALIZED:
+        raise RuntimeError("mpipy.futures needs MPI initialized with MPI_THREAD_SERIALIZED or more")
+    if level < MPI.THREAD_MULTIPLE and serialized.lock is None:
+        serialized.lock = threading.RLock()
+
+
+def serialized(function):
+    """Wrap function so that it holds ``serialized.lock`` (when set) while it runs."""
+
+    def wrapper(*args, **kwargs):
+        lock = serialized.lock
+        if lock is None:
+            return function(*args, **kwargs)
+        with lock:
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+serialized.lock = None
+
+
 def split_comm(comm, root):
     """Split an intracommunicator into the root and the rest, joined by an
     intercommunicator: (intercomm, intracomm of my side)."""
@@ -616,6 +649,9 @@ def split_comm(comm, root):
     leader = root if rank != root else (1 if root == 0 else 0)
     inter = side.Create_intercomm(0, comm, leader, 17)
     return inter, side
+
+
+comm_split = split_comm
 
 
 def disconnect(comm):

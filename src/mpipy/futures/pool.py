@@ -28,11 +28,6 @@ __all__ = [
     "get_comm_workers",
 ]
 
-# The pool of ``python -m mpipy.futures`` (rank 0 of a world of more than one process):
-# every MPIPoolExecutor there shares it.
-_shared_backend = None
-
-
 def get_comm_workers():
     """Access an intracommunicator grouping MPI worker processes.
 
@@ -85,21 +80,31 @@ class MPIPoolExecutor(Executor):
         if initializer is not None and not callable(initializer):
             raise TypeError("initializer must be a callable")
         self._options = dict(kwargs, initializer=initializer, initargs=tuple(initargs))
+        if self._uses_shared_pool():
+            max_workers = _core.SharedPool.nworkers
+        elif max_workers is None:
+            max_workers = _core.max_workers_default()
         self._max_workers = max_workers
         self._lock = threading.Lock()
         self._shutdown = False
         self._backend = None
         self._state = None
 
+    def _uses_shared_pool(self):
+        return (
+            _core.SharedPool is not None
+            and type(self)._make_backend is MPIPoolExecutor._make_backend
+        )
+
     # -- the backend --
     def _make_backend(self):
         """The backend serving this executor (created on first use)."""
-        if _shared_backend is not None:
-            return _shared_backend
+        if _core.SharedPool is not None:
+            return _core.SharedPool
         return self._spawn_backend()
 
     def _spawn_backend(self):
-        n = self._max_workers or _core.max_workers_default()
+        n = self._max_workers
         options = self._options
         use_pkl5 = options.get("use_pkl5")
         if use_pkl5 is None:
@@ -144,14 +149,7 @@ class MPIPoolExecutor(Executor):
     @property
     def num_workers(self):
         """Number of worker processes."""
-        with self._lock:
-            if self._shutdown:
-                return 0
-            if self._backend is not None:
-                return self._backend.nworkers
-        if _shared_backend is not None and type(self)._make_backend is MPIPoolExecutor._make_backend:
-            return _shared_backend.nworkers
-        return self._max_workers or _core.max_workers_default()
+        return self._max_workers
 
     def bootup(self, wait=True):
         """Allocate executor resources eagerly.
@@ -312,6 +310,7 @@ class MPIPoolExecutor(Executor):
         """
         with self._lock:
             self._shutdown = True
+            self._max_workers = 0
             backend, state = self._backend, self._state
         if backend is None:
             return
@@ -328,7 +327,7 @@ class ThreadPoolExecutor(MPIPoolExecutor):
     """`MPIPoolExecutor` subclass using a pool of threads."""
 
     def _make_backend(self):
-        return _core.ThreadBackend(self._max_workers or _core.max_workers_default())
+        return _core.ThreadBackend(self._max_workers)
 
 
 class ProcessPoolExecutor(MPIPoolExecutor):
@@ -342,7 +341,7 @@ class _CommBackendExecutor(MPIPoolExecutor):
     """The root's executor of an MPICommExecutor: its backend is given."""
 
     def __init__(self, backend, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(max_workers=backend.nworkers, **kwargs)
         self._given = backend
 
     def _make_backend(self):
