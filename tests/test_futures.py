@@ -21,6 +21,7 @@ import pytest
 from helpers import singleton_env
 
 from mpipy import MPI, futures
+from mpipy.futures import aplus
 
 WORLD = MPI.COMM_WORLD
 VENDOR = MPI.get_vendor()[0]
@@ -224,6 +225,10 @@ def test_map_bad_arguments(executor):
         executor.map(square, [1], buffersize=0)
     with pytest.raises(TypeError):
         executor.map(square, [1], buffersize=1.5)
+    with pytest.raises(ValueError):
+        executor.map(square, [1], buffersize=-1)
+    with pytest.raises(ValueError):  # a buffer and completion order do not go together
+        executor.map(square, [1], buffersize=1, unordered=True)
 
 
 @at_rank0
@@ -317,8 +322,21 @@ def test_initializer_failure_breaks_the_executor():
             ex.submit(square, 2).result(timeout=30)
         with pytest.raises(futures.BrokenExecutor):
             ex.submit(square, 3).result(timeout=30)
+        assert ex.num_workers == 0
     finally:
         ex.shutdown()
+
+
+@at_rank0
+@pytest.mark.timeout(90)
+def test_use_pkl5(monkeypatch):
+    with futures.MPIPoolExecutor(max_workers=1, use_pkl5=True) as ex:
+        big = bytes(range(256)) * 4096
+        assert ex.submit(len, big).result(timeout=30) == len(big)
+    monkeypatch.setenv("MPI4PY_FUTURES_USE_PKL5", "maybe")
+    with pytest.warns(RuntimeWarning, match="maybe"):
+        with futures.MPIPoolExecutor(max_workers=1) as ex:
+            assert ex.submit(square, 4).result(timeout=30) == 16
 
 
 @at_rank0
@@ -371,6 +389,7 @@ def test_thread_pool_executor():
         with pytest.raises(ZeroDivisionError):
             ex.submit(fail_with, ZeroDivisionError()).result()
         assert sorted(ex.map(square, range(5), unordered=True)) == [0, 1, 4, 9, 16]
+        assert ex.submit(comm_workers_size).result() == 1  # COMM_SELF in a worker thread
     assert _initialized == [1, 1] or _initialized == [1]
     _initialized.clear()
     with pytest.raises(RuntimeError):
@@ -444,10 +463,13 @@ def test_collect():
     assert futures.collect([]).result(timeout=0) == []
     fs = [cf.Future() for _ in range(3)]
     out = futures.collect(fs)
+    fs[2].set_result(2)
     fs[1].set_exception(KeyError("x"))
     with pytest.raises(KeyError):
         out.result(timeout=0)
-    fs[0].set_result(1)  # too late to change anything
+    assert fs[0].cancelled()  # a failure cancels the items still pending
+    assert fs[2].result() == 2 and not fs[1].cancelled()
+    assert type(futures.collect([aplus.ThenableFuture()])) is aplus.ThenableFuture
     fs = [cf.Future() for _ in range(2)]
     out = futures.collect(fs)
     assert out.cancel()
@@ -490,6 +512,7 @@ def test_compose():
     out = futures.compose(f)
     f.cancel()
     assert out.cancelled()
+    assert type(futures.compose(aplus.ThenableFuture())) is aplus.ThenableFuture
     f = cf.Future()
     f.set_result(5)  # already done: composed at once
     assert futures.compose(f, str).result(timeout=0) == "5"
@@ -646,8 +669,6 @@ def test_worker_that_dies_does_not_hang(tmp_path):
 
 
 def test_then_and_catch():
-    from mpipy.futures import aplus
-
     f = cf.Future()
     out = aplus.then(f, lambda v: v + 1)
     assert type(out) is cf.Future
@@ -683,3 +704,20 @@ def test_then_and_catch():
     out = aplus.then(f)
     f.cancel()
     assert out.cancelled() and cf.wait([out], timeout=0).not_done == set()
+    f = cf.Future()
+    out = aplus.catch(f)  # no handler: the failure is dropped
+    f.set_exception(KeyError(1))
+    assert out.exception(timeout=0) is None and out.result() is None
+    # chains that come back on themselves fail instead of waiting forever
+    f = cf.Future()
+    out = aplus.then(f, lambda _: out)
+    f.set_result(1)
+    with pytest.raises(RuntimeError, match="cycle"):
+        out.result(timeout=0)
+    f, g, h = cf.Future(), cf.Future(), cf.Future()
+    out = aplus.then(f, lambda _: g)
+    f.set_result(0)
+    g.set_result(h)
+    h.set_result(g)
+    with pytest.raises(RuntimeError, match="cycle"):
+        out.result(timeout=0)

@@ -48,6 +48,8 @@ def getenv(name, default=None):
 
 
 def getenv_bool(name, default=False):
+    """A yes/no environment setting; anything else warns (RuntimeWarning) and gives
+    default."""
     value = getenv(name)
     if value is None:
         return default
@@ -56,7 +58,14 @@ def getenv_bool(name, default=False):
         return True
     if word in ("", "0", "n", "no", "off", "false"):
         return False
-    raise ValueError(f"environment variable MPIPY_FUTURES_{name}: invalid value {value!r}")
+    import warnings
+
+    warnings.warn(
+        f"environment variable MPIPY_FUTURES_{name}: invalid value {value!r}",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return default
 
 
 class RemoteTraceback(Exception):
@@ -203,16 +212,28 @@ class Backend:
             self.cond.notify_all()
         self.start()
 
-    def cancel(self, state):
-        """Cancel the queued (not yet started) tasks of one executor."""
+    def cancel(self, state=None):
+        """Cancel the queued (not yet started) tasks of one executor (of all: None)."""
         with self.cond:
             keep = collections.deque()
             for item in self.queue:
-                if item[0] is state:
+                if state is None or item[0] is state:
                     cancel_now(item[1])
                 else:
                     keep.append(item)
-            self.queue = keep
+            self.queue.clear()
+            self.queue.extend(keep)
+
+    @property
+    def event(self):
+        """Set once the workers are ready (or the start failed)."""
+        return self.ready
+
+    def join(self):
+        """Wait for the serving thread to end (after stop)."""
+        thread = self.thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
 
     def stop(self, wait=True):
         """Finish the queued and running tasks, then release the workers."""
@@ -295,6 +316,7 @@ class ThreadBackend(Backend):
             thread.join()
 
     def _work(self):
+        _thread_workers.comm = MPI.COMM_SELF
         initialized = {}
         while True:
             item = self._next(block=True)
@@ -474,11 +496,16 @@ _comm_workers = None
 _importing_main = False
 
 
+_thread_workers = threading.local()
+
+
 def get_comm_workers():
-    """The intracommunicator grouping the worker processes (only inside a worker)."""
-    if _comm_workers is None:
+    """The intracommunicator grouping the worker processes (only inside a worker; in a
+    worker thread of this process, ``COMM_SELF``)."""
+    comm = getattr(_thread_workers, "comm", None) or _comm_workers
+    if comm is None:
         raise RuntimeError("communicator is not accessible")
-    return _comm_workers
+    return comm
 
 
 def describe_main():
@@ -496,29 +523,44 @@ def describe_main():
 
 
 def import_main(kind, name):
-    """Load the manager's main module as ``__main__`` under the name ``__worker__``
-    (so its ``if __name__ == '__main__':`` block does not run)."""
+    """Run the manager's main module in a module installed as ``__main__`` (also known as
+    ``__worker__``), whose ``__name__`` is ``__worker__`` so that its ``if __name__ ==
+    '__main__':`` block does not run. Classes and functions it defines say they come
+    from ``__main__``, so that they pickle the way the manager's do."""
     global _importing_main
-    import runpy
+    import importlib.util
     import types
 
-    module = types.ModuleType("__main__")
+    module = types.ModuleType(MAIN_RUN_NAME)
+    if kind == "module":
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"no module named {name!r}")
+        code = spec.loader.get_code(name)
+        module.__spec__ = spec
+        module.__file__ = getattr(spec, "origin", None)
+    else:
+        with open(name, "rb") as source:
+            code = compile(source.read(), name, "exec")
+        module.__file__ = name
+    module.__builtins__ = __builtins__
     saved = sys.modules.get("__main__")
-    sys.modules["__main__"] = module
+    sys.modules["__main__"] = sys.modules[MAIN_RUN_NAME] = module
     _importing_main = True
     try:
-        if kind == "module":
-            code = runpy.run_module(name, run_name="__worker__", alter_sys=False)
-        else:
-            code = runpy.run_path(name, run_name="__worker__")
+        exec(code, module.__dict__)
     except BaseException:
         if saved is not None:
             sys.modules["__main__"] = saved
         raise
     finally:
         _importing_main = False
-    module.__dict__.update(code)
-    module.__name__ = "__main__"
+    for value in list(vars(module).values()):
+        if isinstance(value, (type, types.FunctionType)) and value.__module__ == MAIN_RUN_NAME:
+            try:
+                value.__module__ = "__main__"
+            except (AttributeError, TypeError):
+                pass
 
 
 def apply_setup(plain, payload, loads, imported):

@@ -18,22 +18,26 @@ class ThenableFuture(Future):
         return catch(self, on_failure)
 
 
-def _resolve(output, value):
-    """Complete output with value; a future value is waited for (chained), recursively."""
+def _resolve(output, value, seen=()):
+    """Complete output with value; a future value is waited for (chained), recursively.
+    A chain that comes back to a future already in it fails with RuntimeError."""
     if output.done():
         return
     if isinstance(value, Future):
-        if value is output:
-            output.set_exception(TypeError("a future cannot be chained to itself"))
+        if value is output or value in seen:
+            output.set_exception(RuntimeError("chain cycle detected"))
             return
+        seen = (*seen, value)
 
         def chained(inner):
+            if output.done():
+                return
             if inner.cancelled():
                 cancel_now(output)
             elif inner.exception() is not None:
                 output.set_exception(inner.exception())
             else:
-                _resolve(output, inner.result())
+                _resolve(output, inner.result(), seen)
 
         value.add_done_callback(chained)
         return
@@ -97,10 +101,17 @@ def catch(future, on_failure=None):
     Args:
         future: Input future instance.
         on_failure: Called with the input future's exception when it fails; as for
-            `then`.
+            `then`. ``None`` here ignores the failure: the output future's result is
+            ``None``.
 
     Returns:
         Output future instance to be completed once the input future is completed and
         *on_failure* completes.
     """
+    if on_failure is None:
+        return then(future, None, _ignore)
     return then(future, None, on_failure)
+
+
+def _ignore(exc):
+    return None

@@ -87,7 +87,7 @@ class MPIPoolExecutor(Executor):
         self._max_workers = max_workers
         self._lock = threading.Lock()
         self._shutdown = False
-        self._backend = None
+        self._pool = None
         self._state = None
 
     def _uses_shared_pool(self):
@@ -135,20 +135,23 @@ class MPIPoolExecutor(Executor):
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot submit after shutdown")
-            if self._backend is None:
+            if self._pool is None:
                 backend = self._make_backend()
                 options = dict(self._options)
                 if isinstance(backend, _core.MPIBackend):
                     options["wire"] = self._wire_options()
                 self._state = _core.ExecState(options)
-                self._backend = backend
+                self._pool = backend
                 if not backend.shared:
                     weakref.finalize(self, backend.stop, False)
-            return self._backend, self._state
+            return self._pool, self._state
 
     @property
     def num_workers(self):
-        """Number of worker processes."""
+        """Number of worker processes (0 once shut down, or broken)."""
+        state = self._state
+        if state is not None and state.broken is not None:
+            return 0
         return self._max_workers
 
     def bootup(self, wait=True):
@@ -199,7 +202,7 @@ class MPIPoolExecutor(Executor):
             chunksize: The size of the chunks the iterable will be broken into before
                 being passed to a worker process.
             buffersize: If not ``None``, limit the number of submitted tasks whose
-                results have not yet been yielded.
+                results have not yet been yielded (not with ``unordered``).
             unordered: If ``True``, yield results out-of-order, as completed.
 
         Returns:
@@ -232,7 +235,7 @@ class MPIPoolExecutor(Executor):
             chunksize: The size of the chunks the iterable will be broken into before
                 being passed to a worker process.
             buffersize: If not ``None``, limit the number of submitted tasks whose
-                results have not yet been yielded.
+                results have not yet been yielded (not with ``unordered``).
             unordered: If ``True``, yield results out-of-order, as completed.
 
         Returns:
@@ -251,6 +254,8 @@ class MPIPoolExecutor(Executor):
                 raise TypeError("buffersize must be an integer or None")
             if buffersize < 1:
                 raise ValueError("buffersize must be None or > 0")
+            if unordered:
+                raise ValueError("buffersize is not supported with unordered=True")
         deadline = None if timeout is None else time.monotonic() + timeout
         iterator = iter(iterable)
         if chunksize == 1:
@@ -311,7 +316,7 @@ class MPIPoolExecutor(Executor):
         with self._lock:
             self._shutdown = True
             self._max_workers = 0
-            backend, state = self._backend, self._state
+            backend, state = self._pool, self._state
         if backend is None:
             return
         if cancel_futures:
@@ -321,6 +326,9 @@ class MPIPoolExecutor(Executor):
                 wait_futures(state.outstanding())
         else:
             backend.stop(wait=wait)
+        if wait:
+            with self._lock:
+                self._pool = None
 
 
 class ThreadPoolExecutor(MPIPoolExecutor):

@@ -28,12 +28,13 @@ def collect(fs):
         fs: Collection of futures.
 
     Returns:
-        A new future whose result is the list of the results of *fs*, in order. It fails
-        with the exception of the first of *fs* (in order) that fails, and is cancelled if
-        one of them is cancelled; cancelling it cancels those of *fs* still pending.
+        A new future (of the type of the first of *fs*) whose result is the list of the
+        results of *fs*, in order. It fails with the exception of the first of *fs* to
+        fail, and is cancelled if one of them is cancelled; then, as when it is cancelled
+        itself, those of *fs* still pending are cancelled.
     """
     fs = list(fs)
-    output = Future()
+    output = type(fs[0])() if fs else Future()
     if not fs:
         _settle(output, list)
         return output
@@ -58,8 +59,12 @@ def collect(fs):
             return
         if future.cancelled():
             cancel_now(output)
+            for other in fs:
+                cancel_now(other)
         elif future.exception() is not None:
             exc = future.exception()
+            for other in fs:
+                cancel_now(other)
 
             def raise_it():
                 raise exc
@@ -90,9 +95,10 @@ def compose(future, resulthook=None, excepthook=None):
     Returns:
         The output future, completed once the input future is completed and the hook has
         run. A hook that raises fails the output future with that exception. Cancelling
-        the output future cancels the input one, and the other way round.
+        the output future cancels the input one, and the other way round. The output
+        future is of the input's type.
     """
-    output = Future()
+    output = type(future)()
 
     def on_output_done(out):
         if out.cancelled():
