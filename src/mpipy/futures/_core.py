@@ -149,20 +149,17 @@ def cancel_now(future):
     """Cancel a future and wake its waiters at once (``concurrent.futures.wait`` counts a
     cancelled future as done only once it is notified)."""
     if future.cancel():
-        try:
-            future.set_running_or_notify_cancel()
-        except RuntimeError:  # already notified
-            pass
+        start_running(future)  # only notifies: the future stays cancelled
         return True
     return False
 
 
 def start_running(future):
     """Mark a pending future running; False if it was cancelled (whoever notified it)."""
-    try:
+    with future._condition:  # reentrant: set_running_or_notify_cancel takes it again
+        if future._state == "CANCELLED_AND_NOTIFIED":  # by cancel_now: nothing to do
+            return False
         return future.set_running_or_notify_cancel()
-    except RuntimeError:  # cancelled and already notified by cancel_now
-        return False
 
 
 def fail(future, exc):
@@ -276,6 +273,63 @@ class Backend:
 
     def _main(self):
         raise NotImplementedError
+
+
+class SharedView:
+    """One executor's handle on the pool shared by every executor of ``python -m
+    mpipy.futures``: submissions go to the shared pool; stopping waits for this
+    executor's futures only (in a thread of its own, which sleeps on an event)."""
+
+    shared = True
+
+    def __init__(self, backend, state):
+        self.backend = backend
+        self.state = state
+        self.queue = collections.deque()  # the tasks are queued in the shared pool
+        self.done = threading.Event()
+        self.thread = threading.Thread(
+            target=self._drain, name="mpipy.futures-SharedView", daemon=True
+        )
+        self.thread.start()
+
+    def _drain(self):
+        from concurrent.futures import wait
+
+        self.done.wait()
+        wait(self.state.outstanding())
+
+    @property
+    def nworkers(self):
+        return self.backend.nworkers
+
+    @property
+    def broken(self):
+        return self.backend.broken
+
+    @property
+    def event(self):
+        return self.backend.ready
+
+    def start(self):
+        self.backend.start()
+
+    def wait_ready(self):
+        self.backend.wait_ready()
+
+    def push(self, item):
+        self.backend.push(item)
+
+    def cancel(self, state=None):
+        self.backend.cancel(self.state)
+
+    def stop(self, wait=True):
+        self.done.set()
+        if wait:
+            self.join()
+
+    def join(self):
+        if self.thread is not threading.current_thread():
+            self.thread.join()
 
 
 def run_task(fn, args, kwargs):

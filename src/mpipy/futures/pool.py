@@ -141,9 +141,10 @@ class MPIPoolExecutor(Executor):
                 if isinstance(backend, _core.MPIBackend):
                     options["wire"] = self._wire_options()
                 self._state = _core.ExecState(options)
+                if backend.shared:
+                    backend = _core.SharedView(backend, self._state)
                 self._pool = backend
-                if not backend.shared:
-                    weakref.finalize(self, backend.stop, False)
+                weakref.finalize(self, backend.stop, False)
             return self._pool, self._state
 
     @property
@@ -321,11 +322,7 @@ class MPIPoolExecutor(Executor):
             return
         if cancel_futures:
             backend.cancel(state)
-        if backend.shared:
-            if wait:
-                wait_futures(state.outstanding())
-        else:
-            backend.stop(wait=wait)
+        backend.stop(wait=wait)
         if wait:
             with self._lock:
                 self._pool = None
@@ -407,6 +404,11 @@ class MPICommExecutor:
             backend = _core.ThreadBackend(1)
             self._executor = _CommBackendExecutor(backend, **options)
             return self._executor
+        if _core.SharedPool is not None:
+            # under python -m mpipy.futures only rank 0 runs the program, and the other
+            # ranks already serve it: the executor is theirs
+            self._executor = MPIPoolExecutor(**options)
+            return self._executor
         inter, side = _core.split_comm(comm, root)
         self._comms = (inter, side)
         if comm.Get_rank() == root:
@@ -426,7 +428,7 @@ class MPICommExecutor:
         executor, self._executor = self._executor, None
         comms, self._comms = self._comms, ()
         if executor is not None:
-            backend = executor._given
+            backend = getattr(executor, "_given", None)
             executor.shutdown(wait=True)
             if comms and backend.thread is None:
                 # never used: the workers still wait for their first message.
