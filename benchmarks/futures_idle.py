@@ -5,6 +5,11 @@ over 5 s the CPU seconds (user + system, from /proc) of the manager process and 
 worker: (1) with no task at all, (2) while the manager waits for one long task (one
 worker busy sleeping, the manager polling for its answer). On two cores, a pool that
 polls without backing off would burn about two core-seconds per second.
+
+Measured (2 cores, 4 workers, 5 s): MPICH 5.0.2 idle 0.04 CPU s, manager waiting
+0.08 CPU s; Open MPI 5.0.11 idle 0.08 CPU s, manager waiting 0.08 CPU s. (Open MPI as
+root: a singleton spawns through prte, which needs PRTE_ALLOW_RUN_AS_ROOT=1 and
+PRTE_ALLOW_RUN_AS_ROOT_CONFIRM=1 besides OMPI_ALLOW_RUN_AS_ROOT/_CONFIRM.)
 """
 
 import os

@@ -27,7 +27,6 @@ WORLD = MPI.COMM_WORLD
 VENDOR = MPI.get_vendor()[0]
 
 
-
 @pytest.fixture
 def _rank0_only():
     # Skipped from a fixture, not a mark: the other ranks still pass through the harness's
@@ -166,9 +165,7 @@ def test_map_in_order(executor, chunksize, buffersize):
 @pytest.mark.timeout(60)
 def test_map_unordered_yields_as_completed(executor):
     delays = [0.6, 0.0, 0.0, 0.0]
-    got = list(
-        executor.map(sleep_and_return, delays, range(4), unordered=True, chunksize=1)
-    )
+    got = list(executor.map(sleep_and_return, delays, range(4), unordered=True, chunksize=1))
     assert sorted(got) == [0, 1, 2, 3]
     assert got[-1] == 0  # the slow one comes last
     pairs = [(0.0, i) for i in range(10)]
@@ -243,8 +240,11 @@ def test_as_completed_and_wait(executor):
     done, not_done = cf.wait([slow, fast], timeout=30)
     assert done == {slow, fast} and not not_done
     bad = executor.submit(fail_with, ValueError("x"))
-    done, _ = futures.wait([bad, executor.submit(sleep_and_return, 0.8, 0)],
-                           return_when=futures.FIRST_EXCEPTION, timeout=30)
+    done, _ = futures.wait(
+        [bad, executor.submit(sleep_and_return, 0.8, 0)],
+        return_when=futures.FIRST_EXCEPTION,
+        timeout=30,
+    )
     assert bad in done
 
 
@@ -534,7 +534,11 @@ def run_job(args, nprocs=None, timeout=120):
         flags = ["--oversubscribe"] if VENDOR == "Open MPI" else []
         cmd = ["mpiexec", *flags, "-n", str(nprocs), *cmd]
     proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cmd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         start_new_session=True,
     )
     try:

@@ -28,6 +28,7 @@ __all__ = [
     "get_comm_workers",
 ]
 
+
 def get_comm_workers():
     """Access an intracommunicator grouping MPI worker processes.
 

@@ -94,7 +94,9 @@ class Pool:
 
     def map_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
         """Asynchronous version of `map()` returning `MapResult`."""
-        return self._chunked(func, ((item,) for item in iterable), chunksize, callback, error_callback)
+        return self._chunked(
+            func, ((item,) for item in iterable), chunksize, callback, error_callback
+        )
 
     def imap(self, func, iterable, chunksize=1):
         """Like `map()` but return an `iterator`.
