@@ -340,6 +340,17 @@ def test_use_pkl5(monkeypatch):
 
 
 @at_rank0
+@pytest.mark.timeout(60)
+def test_spawn_failure_breaks_the_executor():
+    ex = futures.MPIPoolExecutor(max_workers=1, python_exe="/nonexistent/python")
+    with pytest.raises(futures.BrokenExecutor, match="nonexistent"):
+        ex.submit(square, 2).result(timeout=30)
+    with pytest.raises(futures.BrokenExecutor):
+        ex.submit(square, 2)
+    ex.shutdown()
+
+
+@at_rank0
 @pytest.mark.timeout(90)
 def test_process_pool_executor_spawns():
     with futures.ProcessPoolExecutor(max_workers=2) as ex:

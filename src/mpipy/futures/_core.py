@@ -812,6 +812,12 @@ def spawner(nworkers, python_exe=None, python_args=None, mpi_info=None):
                 "lacks an `if __name__ == '__main__':` guard"
             )
         exe = python_exe or sys.executable
+        # MPICH's Spawn of a program that cannot be executed never returns: check first
+        # (on this host; MPI may place workers elsewhere, where the check cannot reach).
+        import shutil
+
+        if shutil.which(exe) is None:
+            raise FileNotFoundError(f"cannot spawn workers: {exe!r} is not an executable")
         args = list(python_flags() if python_args is None else python_args)
         args += ["-m", SERVER_MODULE]
         info, created = make_info(mpi_info)
