@@ -6,8 +6,9 @@ worker: (1) with no task at all, (2) while the manager waits for one long task (
 worker busy sleeping, the manager polling for its answer). On two cores, a pool that
 polls without backing off would burn about two core-seconds per second.
 
-Measured (2 cores, 4 workers, 5 s): MPICH 5.0.2 idle 0.04 CPU s, manager waiting
-0.08 CPU s; Open MPI 5.0.11 idle 0.08 CPU s, manager waiting 0.08 CPU s. (Open MPI as
+Measured (2 shared cores, 4 workers, 5 s, a few runs): MPICH 5.0.2 idle 0.04-0.07 CPU s,
+manager waiting 0.08-0.10 CPU s; Open MPI 5.0.11 idle 0.05-0.08 CPU s, manager waiting
+0.08-0.12 CPU s. Before the pollers backed off past 1 ms: 0.39 CPU s idle (MPICH). (Open MPI as
 root: a singleton spawns through prte, which needs PRTE_ALLOW_RUN_AS_ROOT=1 and
 PRTE_ALLOW_RUN_AS_ROOT_CONFIRM=1 besides OMPI_ALLOW_RUN_AS_ROOT/_CONFIRM.)
 """
@@ -47,7 +48,7 @@ def main():
     with futures.MPIPoolExecutor(max_workers=n) as executor:
         executor.bootup()
         assert executor.submit(abs, -1).result() == 1
-        pids = [os.getpid()] + [pid for pid, _ in executor._backend.workers]
+        pids = [os.getpid()] + [pid for pid, _ in executor._pool.workers]
         time.sleep(1.0)
         report(f"idle pool of {n} workers", measure(pids), os.getpid())
         long_task = executor.submit(time.sleep, SECONDS + 1)

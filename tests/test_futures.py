@@ -359,6 +359,24 @@ def test_process_pool_executor_spawns():
         assert ex.submit(worker_pid).result() != os.getpid()
 
 
+@at_rank0
+@pytest.mark.timeout(60)
+def test_idle_pool_sleeps(executor):
+    """Idle workers and a manager waiting for a long task poll with growing sleeps:
+    over 1.5 s they use a small fraction of one core (a spinning pool would use ~3 s)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks"))
+    try:
+        import futures_idle
+    finally:
+        del sys.path[0]
+    executor.submit(square, 1).result(timeout=30)
+    pids = [os.getpid()] + [pid for pid, _ in executor._pool.workers]
+    assert len(pids) == 3
+    used = futures_idle.measure(pids, seconds=1.5)
+    print(f"idle pool of 2 workers: {sum(used.values()):.3f} CPU s over 1.5 s")
+    assert sum(used.values()) < 0.5
+
+
 def test_constructor_arguments(monkeypatch):
     with pytest.raises(ValueError):
         futures.MPIPoolExecutor(max_workers=0)
