@@ -7,7 +7,8 @@
 
 #include <algorithm>
 #include <array>
-#include <memory_resource>
+#include <memory>
+#include <type_traits>
 #include <span>
 #include <thread>
 #include <tuple>
@@ -145,37 +146,60 @@ std::pair<bool, nb::object> test_one(Request &r, MPI_Status *out) {
     return {true, finish(r, status)};
 }
 
+// Memory for the length of one call: a stack arena that holds lists of a few dozen requests
+// with their statuses, the heap beyond it. For trivially copyable items only.
+class CallArena {
+  public:
+    CallArena() = default;
+    CallArena(const CallArena &) = delete;
+    CallArena &operator=(const CallArena &) = delete;
+    template <class T> std::span<T> take(size_t n, const T &init = T{}) {
+        static_assert(std::is_trivially_copyable_v<T> && alignof(T) <= alignof(std::max_align_t));
+        const size_t start = (used_ + alignof(T) - 1) / alignof(T) * alignof(T);
+        T *items;
+        if (start + n * sizeof(T) <= bytes_.size()) {
+            items = reinterpret_cast<T *>(bytes_.data() + start);
+            used_ = start + n * sizeof(T);
+        } else {
+            spilled_.push_back(std::make_unique<std::byte[]>(n * sizeof(T)));
+            items = reinterpret_cast<T *>(spilled_.back().get());
+        }
+        std::uninitialized_fill_n(items, n, init);
+        return {items, n};
+    }
+
+  private:
+    alignas(std::max_align_t) std::array<std::byte, 4096> bytes_;
+    size_t used_ = 0;
+    std::vector<std::unique_ptr<std::byte[]>> spilled_;
+};
+
 // The requests of a Python sequence, and their MPI handles side by side.
 struct RequestList {
-    // Lists of a few dozen requests, with their statuses, live on the stack (the arena);
-    // longer ones spill to the heap.
-    std::array<std::byte, 4096> arena;
-    std::pmr::monotonic_buffer_resource pool{arena.data(), arena.size()};
-    std::pmr::vector<Request *> requests{&pool};
-    std::pmr::vector<MPI_Request> handles{&pool};
+    CallArena arena;
+    std::span<Request *> requests;
+    std::span<MPI_Request> handles;
     bool any_multi_step = false;
 
-    RequestList(const RequestList &) = delete;
-    RequestList &operator=(const RequestList &) = delete;
     explicit RequestList(nb::handle seq) {
         nb::object fast = nb::steal(PySequence_Fast(seq.ptr(), "requests must be a sequence"));
         if (!fast) throw nb::python_error();
-        Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
+        const size_t n = static_cast<size_t>(PySequence_Fast_GET_SIZE(fast.ptr()));
         PyObject **items = PySequence_Fast_ITEMS(fast.ptr());
-        requests.reserve(n);
-        handles.reserve(n);
-        for (Py_ssize_t i = 0; i < n; ++i) {
+        requests = arena.take<Request *>(n, nullptr);
+        handles = arena.take<MPI_Request>(n, MPI_REQUEST_NULL);
+        for (size_t i = 0; i < n; ++i) {
             Request &r = request_of(items[i]);
             load(r);
-            requests.push_back(&r);
-            handles.push_back(r.handle);
+            requests[i] = &r;
+            handles[i] = r.handle;
             any_multi_step |= is_multi_step(r);
         }
     }
     size_t size() const { return requests.size(); }
-    // n items for the length of the call, from the arena.
-    template <class T> std::pmr::vector<T> scratch(size_t n, const T &init = T{}) {
-        return std::pmr::vector<T>(n, init, &pool);
+    // n items for the length of the call.
+    template <class T> std::span<T> scratch(size_t n, const T &init = T{}) {
+        return arena.take<T>(n, init);
     }
     void write_back() {
         for (size_t i = 0; i < requests.size(); ++i) {
@@ -188,8 +212,8 @@ struct RequestList {
 // Where the *all/*some functions write n statuses: nowhere for None; else the items of a
 // sequence of Status objects, a list being first extended with new ones up to n (other
 // sequences get as many as they hold).
-std::pmr::vector<MPI_Status *> statuses_arg(nb::handle statuses, size_t n, RequestList &list) {
-    std::pmr::vector<MPI_Status *> out = list.scratch<MPI_Status *>(n, MPI_STATUS_IGNORE);
+std::span<MPI_Status *> statuses_arg(nb::handle statuses, size_t n, RequestList &list) {
+    std::span<MPI_Status *> out = list.scratch<MPI_Status *>(n, MPI_STATUS_IGNORE);
     if (statuses.is_none()) return out;
     if (PyList_Check(statuses.ptr())) {
         nb::list list = nb::borrow<nb::list>(statuses);
