@@ -22,6 +22,7 @@ NB_MODULE(MPI, m) {
     bind_buffer(m);                   // buffer.cpp: buffer (memory MPI owns or exposes)
     bind_pickle(m);                   // pickled.cpp: Pickle, MPI.pickle, the object transport
     bind_request(m);                  // request.cpp: Request, Prequest, Grequest
+    bind_grequest(m);                 // grequest.cpp: Grequest.Start with Python callbacks
     bind_message(m);                  // message.cpp: Message
     CommClasses comm = bind_comm(m);  // comm.cpp: Comm and its subclasses, COMM_WORLD, COMM_SELF
     bind_errhandler_functions(comm);  // errors.cpp: Comm.Create_errhandler (Python functions)
@@ -32,6 +33,7 @@ NB_MODULE(MPI, m) {
     bind_topology(m, comm);    // topology.cpp: Cartesian, graph and distributed graph topologies
     bind_attributes(m, comm);  // attributes.cpp: keyvals and attributes with Python values
     bind_dpm(m, comm);         // dpm.cpp: spawning, ports and names, connect/accept
+    bind_partitioned(m, comm);  // comm_part.cpp: partitioned point-to-point (MPI-4)
     bind_win(m);               // win.cpp: Win
     bind_file(m);              // file.cpp: File
     bind_session(m);           // session.cpp: Session
