@@ -78,8 +78,7 @@ nb::object partitioned_init(nb::handle self, nb::handle buf, int partitions, int
     } else {
         parse_message(buf, send ? Access::read : Access::write, b, partitions, "partition");
         check(send ? MPI_Psend_init(b.addr, partitions, b.count, b.type, peer, tag, comm, inf, &h)
-                   : MPI_Precv_init(b.addr, partitions, b.count, b.type, peer, tag, comm, inf,
-                                    &h));
+                   : MPI_Precv_init(b.addr, partitions, b.count, b.type, peer, tag, comm, inf, &h));
     }
     return make_request(h, std::move(state), true);
 }
@@ -147,8 +146,9 @@ void pready_range(nb::handle self, nb::handle low_obj, nb::handle high_obj) {
     const int high = int_arg(high_obj, "partition_high");
     if (t.state && high < low) throw MpiError{MPI_ERR_ARG};
     const size_t n = high < low ? 0 : static_cast<size_t>(high) - low + 1;
-    pready(t, n, [low](size_t i) { return static_cast<int>(low + i); },
-           [&] { return MPI_Pready_range(low, high, t.handle); });
+    pready(
+        t, n, [low](size_t i) { return static_cast<int>(low + i); },
+        [&] { return MPI_Pready_range(low, high, t.handle); });
 }
 
 void pready_list(nb::handle self, nb::handle partitions) {
@@ -163,8 +163,9 @@ void pready_list(nb::handle self, nb::handle partitions) {
         list[i] = int_arg(PySequence_Fast_GET_ITEM(fast.ptr(), i), "partition");
     static int none[1] = {0};  // MPIs refuse a null array, even empty
     int *data = list.empty() ? none : list.data();
-    pready(t, list.size(), [&](size_t i) { return list[i]; },
-           [&] { return MPI_Pready_list(static_cast<int>(n), data, t.handle); });
+    pready(
+        t, list.size(), [&](size_t i) { return list[i]; },
+        [&] { return MPI_Pready_list(static_cast<int>(n), data, t.handle); });
 }
 
 bool parrived(nb::handle self, nb::handle partition) {
@@ -201,8 +202,8 @@ void bind_partitioned(nb::module_ &, CommClasses &classes) {
         .def("Psend_init", &partitioned_init<true>, nb::arg("buf").none(), nb::arg("partitions"),
              nb::arg("dest"), nb::arg("tag") = 0, nb::arg("info").none() = nb::none(),
              "Create request for a partitioned send operation.")
-        .def("Precv_init", &partitioned_init<false>, nb::arg("buf").none(),
-             nb::arg("partitions"), nb::arg("source") = static_cast<int>(MPI_ANY_SOURCE),
+        .def("Precv_init", &partitioned_init<false>, nb::arg("buf").none(), nb::arg("partitions"),
+             nb::arg("source") = static_cast<int>(MPI_ANY_SOURCE),
              nb::arg("tag") = static_cast<int>(MPI_ANY_TAG), nb::arg("info").none() = nb::none(),
              "Create request for a partitioned recv operation.");
     nb::handle prequest = nb::type<Prequest>();

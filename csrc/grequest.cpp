@@ -12,7 +12,7 @@ namespace {
 // What lowercase wait/test give back (the object handed to complete), and what the MPI call
 // completing the request must still report. Copies of the Python request share it.
 struct GrequestState : RequestState {
-    bool completed = false;  // Complete was called: a second call crashes Open MPI
+    bool completed = false;        // Complete was called: a second call crashes Open MPI
     int free_error = MPI_SUCCESS;  // free_fn failed (Open MPI drops the error: raised here)
     nb::object result;
     bool pins_memory() const override { return false; }

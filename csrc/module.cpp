@@ -28,12 +28,12 @@ NB_MODULE(MPI, m) {
     bind_errhandler_functions(comm);  // errors.cpp: Comm.Create_errhandler (Python functions)
     bind_p2p(m, comm);                // p2p.cpp: point-to-point of buffers
     bind_p2p_objects(m, comm);        // p2p_obj.cpp: point-to-point of Python objects
+    bind_partitioned(m, comm);        // comm_part.cpp: partitioned point-to-point (MPI-4)
     bind_collectives(m, comm);        // coll.cpp: collectives of buffers
     bind_collectives_objects(m, comm);  // coll_obj.cpp: collectives of Python objects
     bind_topology(m, comm);    // topology.cpp: Cartesian, graph and distributed graph topologies
     bind_attributes(m, comm);  // attributes.cpp: keyvals and attributes with Python values
     bind_dpm(m, comm);         // dpm.cpp: spawning, ports and names, connect/accept
-    bind_partitioned(m, comm);  // comm_part.cpp: partitioned point-to-point (MPI-4)
     bind_win(m);               // win.cpp: Win
     bind_file(m);              // file.cpp: File
     bind_session(m);           // session.cpp: Session

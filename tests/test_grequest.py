@@ -261,7 +261,10 @@ def raise_mpi_error(*_):
 @pytest.mark.parametrize("which", ["query", "free"])
 @pytest.mark.parametrize(
     "raiser, error_class, name",
-    [(raise_value_error, MPI.ERR_OTHER, "ValueError"), (raise_mpi_error, MPI.ERR_BUFFER, "Exception")],
+    [
+        (raise_value_error, MPI.ERR_OTHER, "ValueError"),
+        (raise_mpi_error, MPI.ERR_BUFFER, "Exception"),
+    ],
 )
 @pytest.mark.parametrize("how", ["Wait", "Test", "wait"])
 def test_error_in_query_or_free_reaches_the_waiter(which, raiser, error_class, name, how, capsys):

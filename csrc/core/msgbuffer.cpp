@@ -144,9 +144,9 @@ namespace {
                                 MPI_Count available) {
     spec_error(PyExc_ValueError, "count " + std::to_string(count) +
                                      (per_block ? std::string(" per ") + per_block : "") +
-                                     " and displacement " +
-                                     std::to_string(displ) + " exceed the buffer's " +
-                                     std::to_string(available) + " items");
+                                     " and displacement " + std::to_string(displ) +
+                                     " exceed the buffer's " + std::to_string(available) +
+                                     " items");
 }
 
 }  // namespace
