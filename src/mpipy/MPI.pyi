@@ -1814,6 +1814,12 @@ class Comm:
     def improbe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Nonblocking test for a matched message."""
 
+    def Psend_init(self, buf: object | None, partitions: int, dest: int, tag: int = ..., info: Info | None = None) -> object:
+        """Create request for a partitioned send operation."""
+
+    def Precv_init(self, buf: object | None, partitions: int, source: int = ..., tag: int = ..., info: Info | None = None) -> object:
+        """Create request for a partitioned recv operation."""
+
     def Barrier(self) -> None:
         """Barrier synchronization."""
 
@@ -1997,12 +2003,6 @@ class Comm:
     @staticmethod
     def Join(fd: int) -> object:
         """Interconnect two processes connected by a socket."""
-
-    def Psend_init(self, buf: object | None, partitions: int, dest: int, tag: int = ..., info: Info | None = None) -> object:
-        """Create request for a partitioned send operation."""
-
-    def Precv_init(self, buf: object | None, partitions: int, source: int = ..., tag: int = ..., info: Info | None = None) -> object:
-        """Create request for a partitioned recv operation."""
 
 class Intracomm(Comm):
     """Intracommunicator."""
