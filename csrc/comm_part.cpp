@@ -67,6 +67,7 @@ nb::object partitioned_init(nb::handle self, nb::handle buf, int partitions, int
     if (partitions < 1) throw MpiError{MPI_ERR_ARG};
     check_peer(comm, peer, tag);
     auto state = std::make_shared<PartitionedState>();
+    state->notify_start = true;
     state->partitions = partitions;
     state->send = send;
     state->proc_null = peer == MPI_PROC_NULL;

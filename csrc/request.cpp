@@ -708,7 +708,7 @@ void bind_request(nb::module_ &m) {
                 Synced synced(r);
                 if (r.handle == MPI_REQUEST_NULL) throw_null_handle(MPI_ERR_REQUEST, "Prequest");
                 check(MPI_Start(&r.handle));
-                if (r.state) r.state->started();
+                if (r.state && r.state->notify_start) r.state->started();
             },
             "Initiate a communication with a persistent request.")
         .def_static(
@@ -721,7 +721,7 @@ void bind_request(nb::module_ &m) {
                 check(MPI_Startall(static_cast<int>(list.size()), list.handles.data()));
                 list.write_back();
                 for (Request *r : list.requests)
-                    if (r->state) r->state->started();
+                    if (r->state && r->state->notify_start) r->state->started();
             },
             nb::arg("requests"), "Start a collection of persistent requests.");
     nb::class_<Grequest, Request> grequest(m, "Grequest", "Generalized request handler.");
