@@ -22,11 +22,13 @@ NB_MODULE(MPI, m) {
     bind_buffer(m);                   // buffer.cpp: buffer (memory MPI owns or exposes)
     bind_pickle(m);                   // pickled.cpp: Pickle, MPI.pickle, the object transport
     bind_request(m);                  // request.cpp: Request, Prequest, Grequest
+    bind_grequest(m);                 // grequest.cpp: Grequest.Start with Python callbacks
     bind_message(m);                  // message.cpp: Message
     CommClasses comm = bind_comm(m);  // comm.cpp: Comm and its subclasses, COMM_WORLD, COMM_SELF
     bind_errhandler_functions(comm);  // errors.cpp: Comm.Create_errhandler (Python functions)
     bind_p2p(m, comm);                // p2p.cpp: point-to-point of buffers
     bind_p2p_objects(m, comm);        // p2p_obj.cpp: point-to-point of Python objects
+    bind_partitioned(m, comm);        // comm_part.cpp: partitioned point-to-point (MPI-4)
     bind_collectives(m, comm);        // coll.cpp: collectives of buffers
     bind_collectives_objects(m, comm);  // coll_obj.cpp: collectives of Python objects
     bind_topology(m, comm);    // topology.cpp: Cartesian, graph and distributed graph topologies

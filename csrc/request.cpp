@@ -17,6 +17,7 @@ namespace mpipy {
 
 Request::~Request() {
     if (!state || state.use_count() != 1 || !mpi_active || state->released) return;
+    if (!state->pins_memory()) return;  // nothing of MPI's to keep: left alone, as mpi4py does
     // The state holds the handle as the last operation on any copy of this request left it.
     MPI_Request h = state->handle;
     if (state->multi_step()) {
@@ -84,6 +85,15 @@ nb::object finish(Request &r, const MPI_Status &status) {
     return state->complete(status);
 }
 
+// MPI freed r's request in a call that failed: its state goes (a request made from a bare
+// handle has none).
+void release_failed(Request &r) {
+    if (!r.state) return;
+    store(r);
+    r.state->released = true;
+    r.state.reset();
+}
+
 void copy_status(MPI_Status *out, const MPI_Status &status) {
     if (out != MPI_STATUS_IGNORE) *out = status;
 }
@@ -106,11 +116,7 @@ nb::object wait_one(Request &r, MPI_Status *out) {
             },
             [&] { return MPI_Wait(&h, &status); });
         if (rc != MPI_SUCCESS) {
-            if (r.handle == MPI_REQUEST_NULL) {
-                store(r);
-                r.state->released = true;
-                r.state.reset();
-            }
+            if (r.handle == MPI_REQUEST_NULL) release_failed(r);
             throw_mpi_error(rc);
         }
     }
@@ -132,11 +138,7 @@ std::pair<bool, nb::object> test_one(Request &r, MPI_Status *out) {
         int flag = 0;
         int rc = MPI_Test(&r.handle, &flag, &status);
         if (rc != MPI_SUCCESS) {
-            if (r.handle == MPI_REQUEST_NULL) {
-                store(r);
-                r.state->released = true;
-                r.state.reset();
-            }
+            if (r.handle == MPI_REQUEST_NULL) release_failed(r);
             throw_mpi_error(rc);
         }
         done = flag != 0;
@@ -466,9 +468,9 @@ void free_request(Request &r) {
     }
     if (r.state && (r.state->multi_step() || r.handle != MPI_REQUEST_NULL)) {
         int flag = 0;
-        if (!r.state->multi_step())
+        if (!r.state->multi_step() && r.state->pins_memory())
             check(MPI_Request_get_status(r.handle, &flag, MPI_STATUS_IGNORE));
-        if (!flag) {  // MPI may still use the memory: keep it until it is done
+        if (!flag && r.state->pins_memory()) {  // MPI may still use the memory: keep it
             adopt_orphan(r.handle, std::move(r.state));
             r.handle = MPI_REQUEST_NULL;
             return;
@@ -735,6 +737,7 @@ void bind_request(nb::module_ &m) {
                 Synced synced(r);
                 if (r.handle == MPI_REQUEST_NULL) throw_null_handle(MPI_ERR_REQUEST, "Prequest");
                 check(MPI_Start(&r.handle));
+                if (r.state && r.state->notify_start) r.state->started();
             },
             "Initiate a communication with a persistent request.")
         .def_static(
@@ -746,6 +749,8 @@ void bind_request(nb::module_ &m) {
                     if (h == MPI_REQUEST_NULL) throw_null_handle(MPI_ERR_REQUEST, "Prequest");
                 check(MPI_Startall(static_cast<int>(list.size()), list.handles.data()));
                 list.write_back();
+                for (Request *r : list.requests)
+                    if (r->state && r->state->notify_start) r->state->started();
             },
             nb::arg("requests"), "Start a collection of persistent requests.");
     nb::class_<Grequest, Request> grequest(m, "Grequest", "Generalized request handler.");

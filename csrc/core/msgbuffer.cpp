@@ -140,17 +140,25 @@ namespace {
                std::string("cannot infer an MPI datatype from buffer format '") + format + "'" +
                    (swapped ? " (non-native byte order)" : "; pass [buf, count, datatype]"));
 }
-[[noreturn]] void beyond_buffer(MPI_Count count, bool per_process, MPI_Count displ,
+[[noreturn]] void beyond_buffer(MPI_Count count, const char *per_block, MPI_Count displ,
                                 MPI_Count available) {
     spec_error(PyExc_ValueError, "count " + std::to_string(count) +
-                                     (per_process ? " per process" : "") + " and displacement " +
-                                     std::to_string(displ) + " exceed the buffer's " +
-                                     std::to_string(available) + " items");
+                                     (per_block ? std::string(" per ") + per_block : "") +
+                                     " and displacement " + std::to_string(displ) +
+                                     " exceed the buffer's " + std::to_string(available) +
+                                     " items");
 }
 
 }  // namespace
 
-void parse_message(nb::handle spec, Access access, MessageBuffer &out, int blocks) {
+// "processes", "partitions": what blocks stand for, in the plural.
+static std::string plural(const char *block) {
+    const std::string s = block;
+    return s + (!s.empty() && s.back() == 's' ? "es" : "s");
+}
+
+void parse_message(nb::handle spec, Access access, MessageBuffer &out, int blocks,
+                   const char *block) {
     nb::handle buf = spec, count_obj, displ_obj, type_obj;  // absent unless given
     const bool listed = PyList_Check(spec.ptr()) || PyTuple_Check(spec.ptr());
     if (listed) {
@@ -194,12 +202,12 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out, int block
     // per process. Either way the buffer must hold `blocks` of them (none for no process:
     // a neighbourhood without neighbours).
     const MPI_Count per = blocks > 1 ? blocks : 1;
-    auto divide = [per](MPI_Count total) {
+    auto divide = [per, block](MPI_Count total) {
         if (per == 1) return total;  // no division on the point-to-point path
         if (total % per != 0)
             spec_error(PyExc_ValueError, "cannot infer a count: " + std::to_string(total) +
                                              " items do not divide among " + std::to_string(per) +
-                                             " processes");
+                                             " " + plural(block));
         return total / per;
     };
 
@@ -211,7 +219,7 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out, int block
         const MPI_Count available = view.len / itemsize;
         if (count < 0) count = divide(available - (displ <= available ? displ : available));
         if (displ + count * blocks > available) [[unlikely]]
-            beyond_buffer(count, per > 1, displ, available);
+            beyond_buffer(count, per > 1 ? block : nullptr, displ, available);
         out.addr = static_cast<char *>(view.buf) + displ * itemsize;
         out.count = count;
         out.type = type;
@@ -250,7 +258,8 @@ void parse_message(nb::handle spec, Access access, MessageBuffer &out, int block
         const MPI_Count last = offset + (count * blocks - 1) * extent + true_lb + true_extent;
         if (first < lo || last > hi)
             spec_error(PyExc_ValueError,
-                       "count " + std::to_string(count) + (per > 1 ? " per process" : "") +
+                       "count " + std::to_string(count) +
+                           (per > 1 ? std::string(" per ") + block : std::string()) +
                            " and displacement " + std::to_string(displ) +
                            " of the datatype reach bytes [" + std::to_string(first) + ", " +
                            std::to_string(last) + "), outside the buffer's [" + std::to_string(lo) +

@@ -133,10 +133,12 @@ enum class Access { read, write };
 // [buf, count, datatype], [buf, (count, displ), datatype], [buf, count, displ, datatype]
 // (None for a count infers it, for a displacement means 0, for a datatype takes it from the
 // buffer's format), with buf any buffer-protocol object, or None/BOTTOM with a datatype.
-// `write` access requires a writable buffer. With `blocks` > 1 (block collectives), an
-// inferred count is divided among that many processes, a given count is per process.
+// `write` access requires a writable buffer. With `blocks` > 1 (block collectives, the
+// partitions of a partitioned transfer), an inferred count is divided among that many blocks,
+// a given count is per block; error messages call a block `block`.
 // Raises TypeError/ValueError (KeyError for an unknown type code) on bad specs.
-void parse_message(nb::handle spec, Access access, MessageBuffer &out, int blocks = 1);
+void parse_message(nb::handle spec, Access access, MessageBuffer &out, int blocks = 1,
+                   const char *block = "process");
 
 // BOTTOM with `count` items of a datatype holding no absolute address (at byte `offset`) is a
 // null buffer: some MPIs fail on it (ERR_BUFFER), others (Open MPI's collectives and self

@@ -159,6 +159,7 @@ void bind_info(nb::module_ &m);
 void bind_op(nb::module_ &m);
 void bind_request(nb::module_ &m);
 void bind_message(nb::module_ &m);
+void bind_grequest(nb::module_ &m);  // grequest.cpp: Grequest.Start, Complete, complete
 // Communicator locks (MPI._comm_lock and _comm_lock_table, comm.cpp): per communicator, a dict
 // {key: threading.Lock} made on first request. While a communicator has one, its object
 // bcast, gather and scatter hold the lock named after them, as mpi4py's do; without one they
@@ -205,6 +206,7 @@ void bind_topology(nb::module_ &m, CommClasses &classes);
 void bind_attributes(nb::module_ &m, CommClasses &classes);
 void bind_dpm(nb::module_ &m, CommClasses &classes);
 void bind_ulfm(nb::module_ &m, CommClasses &classes);  // comm_ulfm.cpp
+void bind_partitioned(nb::module_ &m, CommClasses &classes);  // comm_part.cpp
 
 // Python exceptions raised in callbacks MPI runs (errors.cpp): stash_callback_error keeps
 // the current one (GIL held, error set); the next failing check raises it instead of

@@ -39,6 +39,14 @@ struct RequestState {
     virtual bool advance(MPI_Request &, bool, MPI_Status &) { return true; }
     // Cancel what MPI cannot cancel by itself (a receive not yet posted); false: use MPI_Cancel.
     virtual bool cancel(MPI_Request &) { return false; }
+    // Whether MPI may still use this state's memory while the request is pending: then a
+    // request freed or dropped pending becomes an orphan until MPI completes it. Generalized
+    // requests hold none (MPI_Request_free is enough).
+    virtual bool pins_memory() const { return true; }
+    // A persistent request was started (Prequest.Start, Startall): called only where
+    // `notify_start` (set by the states that override it, so that Start pays no call).
+    virtual void started() {}
+    bool notify_start = false;
 
     // Receives that only mpipy can move forward (matching a message, posting the receives of
     // its out-of-band parts) say so here while they do; poll() advances them without blocking

@@ -1420,6 +1420,18 @@ class Prequest(Request):
     def Startall(requests: Sequence[Request]) -> None:
         """Start a collection of persistent requests."""
 
+    def Pready(self, partition: object) -> None:
+        """Mark a given partition as ready."""
+
+    def Pready_range(self, partition_low: object, partition_high: object) -> None:
+        """Mark a range of partitions as ready."""
+
+    def Pready_list(self, partitions: object) -> None:
+        """Mark a sequence of partitions as ready."""
+
+    def Parrived(self, partition: object) -> bool:
+        """Test partial completion of a partitioned receive operation."""
+
 class Grequest(Request):
     """Generalized request handler."""
 
@@ -1428,6 +1440,16 @@ class Grequest(Request):
 
     @overload
     def __init__(self, request: object) -> None: ...
+
+    @classmethod
+    def Start(cls, query_fn: object | None = None, free_fn: object | None = None, cancel_fn: object | None = None, args: object | None = None, kwargs: object | None = None) -> object:
+        """Create and return a user-defined request."""
+
+    def Complete(self) -> None:
+        """Notify that a user-defined request is complete."""
+
+    def complete(self, obj: object | None = None) -> None:
+        """Notify that a user-defined request is complete."""
 
 REQUEST_NULL: Request
 
@@ -1791,6 +1813,12 @@ class Comm:
 
     def improbe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
         """Nonblocking test for a matched message."""
+
+    def Psend_init(self, buf: object | None, partitions: int, dest: int, tag: int = ..., info: Info | None = None) -> object:
+        """Create request for a partitioned send operation."""
+
+    def Precv_init(self, buf: object | None, partitions: int, source: int = ..., tag: int = ..., info: Info | None = None) -> object:
+        """Create request for a partitioned recv operation."""
 
     def Barrier(self) -> None:
         """Barrier synchronization."""
