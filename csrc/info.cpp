@@ -121,7 +121,6 @@ void update_from(MPI_Info info, nb::handle items) {
 }
 
 nb::object new_info(nb::handle items) {
-    require_active();
     MPI_Info info = MPI_INFO_NULL;
     check(MPI_Info_create(&info));
     try {
@@ -151,7 +150,6 @@ void bind_info(nb::module_ &m) {
         .def_static(
             "Create_env",
             [](nb::handle args) {
-                require_active();
 #if MPIPY_HAVE_INFO_ENV
                 // argv: None, one str (a single argument), or any iterable of str.
                 std::vector<std::string> strings;
