@@ -1,5 +1,5 @@
 """Handles: the behaviour every MPI object kind shares (construction, equality, no
-hashing, truth value, handle/fromhandle, py2f/f2py, toint/fromint, pickling of
+hashing, truth value, handle/tohandle/fromhandle, py2f/f2py, toint/fromint, pickling of
 predefined handles, Free/free, null and freed handles). Correct at any world size (local
 calls only, plus COMM_WORLD.Dup and Free, which every rank makes)."""
 
@@ -221,6 +221,35 @@ def test_fromhandle():
         assert again == obj and again is not obj, name
         assert isinstance(again, root)
         assert again.handle == obj.handle
+
+
+def test_tohandle():
+    # mpi4py 4.2's name: the `handle` value, taken back by fromhandle.
+    objects = list(CONSTANTS) + [(kind, getattr(MPI, kind)()) for kind in NULLS]
+    dup = MPI.COMM_WORLD.Dup()
+    dtype = MPI.INT.Create_contiguous(2)
+    info = MPI.Info.Create({"a": "b"})
+    group = MPI.COMM_WORLD.Get_group()
+    request = MPI.COMM_SELF.Irecv(bytearray(1), 0, 17)
+    session = MPI.Session.Init()
+    made = [dup, dtype, info, group, request, session, MPI.Intracomm(dup)]
+    try:
+        for name, obj in objects + [(type(o).__name__, o) for o in made]:
+            value = obj.tohandle()
+            assert type(value) is int and value == obj.handle and value >= 0, name
+            again = type(obj).fromhandle(value)
+            assert again == obj and type(again) is type(obj), name
+    finally:
+        MPI.COMM_SELF.Send(bytearray(1), 0, 17)
+        request.Wait()
+        for obj in (dup, dtype, info, group):
+            obj.Free()
+        session.Finalize()
+    # A freed object's handle is the null one.
+    assert dup.tohandle() == MPI.COMM_NULL.tohandle()
+    assert session.tohandle() == MPI.SESSION_NULL.handle
+    with pytest.raises(TypeError):
+        MPI.Comm.tohandle(MPI.INT)
 
 
 def test_py2f_f2py():

@@ -6,7 +6,7 @@ and bad input at every entry point.
 The tests in this process run beside the world model (the harness initialized it), at any
 world size. The ones that need the world model not initialized (a session before MPI.Init,
 after MPI.Finalize, or instead of it; sessions left open at exit) run in child processes of
-their own: singletons, and an ``mpiexec -n 3`` job, started at world size 1 only, as
+their own: ``mpiexec -n 1`` and ``-n 3`` jobs, started at world size 1 only, as
 test_run.py does (at larger sizes the harness's ranks would share the cores with them).
 """
 
@@ -532,12 +532,13 @@ def run_child(code, nprocs=None, timeout=120):
     return proc.returncode, out, err
 
 
-def child_results(code, nprocs=None):
-    """The 'RESULT <json>' lines the child printed (one per process), decoded; the child
-    must exit cleanly."""
+def child_results(code, nprocs=1):
+    """The 'RESULT <json>' lines the child job printed (one per process), decoded; the job
+    must end cleanly. Started by mpiexec even for one process: an Open MPI singleton cannot
+    make communicators from a session's groups (MPI_ERR_UNSUPPORTED_OPERATION)."""
     rc, out, err = run_child(code, nprocs)
     results = [json.loads(line[7:]) for line in out.splitlines() if line.startswith("RESULT ")]
-    assert rc == 0 and len(results) == (nprocs or 1), f"child failed (exit {rc}):\n{out}\n{err}"
+    assert rc == 0 and len(results) == nprocs, f"child failed (exit {rc}):\n{out}\n{err}"
     return results
 
 
