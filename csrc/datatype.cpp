@@ -814,8 +814,9 @@ nb::class_<Datatype> bind_datatype(nb::module_ &m) {
 }
 
 // MPI.Get_abi_version, Get_abi_info and Get_abi_fortran_info (MPI-5): what the MPI says, or,
-// where it lacks the functions, (-1, -1) and the same keys made here from this build's types and the MPI's Fortran
-// datatypes, as mpi4py makes them (Fortran: INFO_NULL when the MPI has no Fortran datatypes).
+// where it lacks the functions, (-1, -1) and the same keys made here from this build's types and
+// the MPI's Fortran datatypes, as mpi4py makes them (Fortran: INFO_NULL when the MPI has no Fortran
+// datatypes).
 namespace {
 
 #if !MPIPY_HAVE_ABI_INFO
@@ -844,8 +845,7 @@ int fortran_size(MPI_Datatype type) {
         if (type == broken) return 0;
 #endif
     MPI_Count size = 0;
-    if (MPI_Type_size_x(type, &size) != MPI_SUCCESS || size <= 0 || size == MPI_UNDEFINED)
-        return 0;
+    if (MPI_Type_size_x(type, &size) != MPI_SUCCESS || size <= 0 || size == MPI_UNDEFINED) return 0;
     return static_cast<int>(size);
 }
 #endif
@@ -874,17 +874,25 @@ nb::object abi_fortran_info() {
                  {"mpi_integer", MPI_INTEGER},
                  {"mpi_real", MPI_REAL},
                  {"mpi_double_precision", MPI_DOUBLE_PRECISION}},
-      optional[] = {
-          {"mpi_logical1", MPI_LOGICAL1},   {"mpi_logical2", MPI_LOGICAL2},
-          {"mpi_logical4", MPI_LOGICAL4},   {"mpi_logical8", MPI_LOGICAL8},
-          {"mpi_logical16", MPI_LOGICAL16}, {"mpi_integer1", MPI_INTEGER1},
-          {"mpi_integer2", MPI_INTEGER2},   {"mpi_integer4", MPI_INTEGER4},
-          {"mpi_integer8", MPI_INTEGER8},   {"mpi_integer16", MPI_INTEGER16},
-          {"mpi_real2", MPI_REAL2},         {"mpi_real4", MPI_REAL4},
-          {"mpi_real8", MPI_REAL8},         {"mpi_real16", MPI_REAL16},
-          {"mpi_complex4", MPI_COMPLEX4},   {"mpi_complex8", MPI_COMPLEX8},
-          {"mpi_complex16", MPI_COMPLEX16}, {"mpi_complex32", MPI_COMPLEX32},
-          {"mpi_double_complex", MPI_DOUBLE_COMPLEX}};
+      optional[] = {{"mpi_logical1", MPI_LOGICAL1},
+                    {"mpi_logical2", MPI_LOGICAL2},
+                    {"mpi_logical4", MPI_LOGICAL4},
+                    {"mpi_logical8", MPI_LOGICAL8},
+                    {"mpi_logical16", MPI_LOGICAL16},
+                    {"mpi_integer1", MPI_INTEGER1},
+                    {"mpi_integer2", MPI_INTEGER2},
+                    {"mpi_integer4", MPI_INTEGER4},
+                    {"mpi_integer8", MPI_INTEGER8},
+                    {"mpi_integer16", MPI_INTEGER16},
+                    {"mpi_real2", MPI_REAL2},
+                    {"mpi_real4", MPI_REAL4},
+                    {"mpi_real8", MPI_REAL8},
+                    {"mpi_real16", MPI_REAL16},
+                    {"mpi_complex4", MPI_COMPLEX4},
+                    {"mpi_complex8", MPI_COMPLEX8},
+                    {"mpi_complex16", MPI_COMPLEX16},
+                    {"mpi_complex32", MPI_COMPLEX32},
+                    {"mpi_double_complex", MPI_DOUBLE_COMPLEX}};
     InfoItems items;
     bool any = false;
     for (const auto &t : sized) {

@@ -28,7 +28,6 @@ bool finalize_open_sessions = true;  // at exit (rc.finalize, read by Session.In
 void note_opened(MPI_Session s) {
     open_sessions.insert(handle_to_int(s));
     sessions_open = static_cast<int>(open_sessions.size());
-    FreedHandles<SessionKind>::given(s);
 }
 
 void note_closed(MPI_Session s) {
@@ -55,15 +54,14 @@ nb::object init(nb::handle cls, nb::handle info, nb::handle errhandler) {
     const MPI_Info inf = info_arg(info);
     const MPI_Errhandler eh = init_errhandler_arg(errhandler);
     require_restartable();
-    nb::object obj = nb::borrow(cls)();  // cls: Session or a subclass
-    if (!nb::isinstance<Session>(obj)) throw nb::type_error("Init: not a Session class");
+    nb::object obj = empty_instance_of<Session>(cls);
     MPI_Session s = MPI_SESSION_NULL;
     check_released([&] { return MPI_Session_init(inf, eh, &s); });
     // rc.finalize False leaves the sessions open at exit to the program, as the world model.
     nb::object finalize = nb::module_::import_("mpipy").attr("rc").attr("finalize");
     finalize_open_sessions = finalize.is_none() || nb::cast<bool>(finalize);
+    give_handle<Session>(obj, s);
     note_opened(s);
-    nb::inst_ptr<Session>(obj)->handle = s;
     return obj;
 }
 
@@ -179,9 +177,7 @@ void bind_session(nb::module_ &m) {
             "Remove an existing attached buffer.")
         .def(
             "Flush_buffer",
-            [scope](const Session &self) {
-                flush_buffer(scope(self, "MPI_Session_flush_buffer"));
-            },
+            [scope](const Session &self) { flush_buffer(scope(self, "MPI_Session_flush_buffer")); },
             "Block until all buffered messages have been transmitted.")
         .def(
             "Iflush_buffer",

@@ -164,7 +164,8 @@ MPIPY_HANDLE_KIND(SessionKind, MPI_Session, "Session", MPI_SESSION_NULL, MPI_ERR
 template <class Kind> constexpr bool usable_anytime = std::is_same_v<Kind, InfoKind>;
 template <class Kind> bool kind_usable() { return usable_anytime<Kind> || mpi_usable(); }
 
-template <class Kind> constexpr bool is_session_kind =
+template <class Kind>
+constexpr bool is_session_kind =
 #if MPIPY_HAVE_SESSIONS
     std::is_same_v<Kind, SessionKind>;
 #else
@@ -354,6 +355,19 @@ template <class T> nb::object wrap_handle_as(nb::handle cls, typename T::handle_
         nb::inst_ptr<T>(obj)->handle = h;
         return obj;
     }
+}
+
+// For classmethod constructors (Info.Create, Session.Init): an empty object of class `cls` (T or
+// a subclass), made before MPI is asked for the handle, then given it (counted: FreedHandles).
+template <class T> nb::object empty_instance_of(nb::handle cls) {
+    nb::object obj = nb::borrow(cls)();
+    if (!nb::isinstance<T>(obj))
+        throw nb::type_error((std::string("expecting a subclass of ") + T::traits::name).c_str());
+    return obj;
+}
+template <class T> void give_handle(nb::handle obj, typename T::handle_type h) {
+    nb::inst_ptr<T>(obj)->handle = h;
+    FreedHandles<typename T::traits>::given(h);
 }
 
 // cls.name = classmethod(func): func gets the class it is called on first. nanobind has no

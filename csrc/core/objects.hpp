@@ -214,7 +214,9 @@ struct BufferScope {
     static BufferScope of_comm(MPI_Comm c) { return {BufferScope::comm, handle_to_int(c)}; }
     MPI_Comm as_comm() const { return handle_from_int<MPI_Comm>(handle); }
 #if MPIPY_HAVE_SESSIONS
-    static BufferScope of_session(MPI_Session s) { return {BufferScope::session, handle_to_int(s)}; }
+    static BufferScope of_session(MPI_Session s) {
+        return {BufferScope::session, handle_to_int(s)};
+    }
     MPI_Session as_session() const { return handle_from_int<MPI_Session>(handle); }
 #endif
     auto operator<=>(const BufferScope &) const = default;
