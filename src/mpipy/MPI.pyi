@@ -237,6 +237,9 @@ class Errhandler:
     def handle(self) -> int:
         """MPI handle, as an integer."""
 
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
+
     @classmethod
     def fromhandle(cls, handle: object) -> object:
         """Create object from MPI handle."""
@@ -291,6 +294,9 @@ class Datatype:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -709,6 +715,15 @@ def Aint_add(base: int, disp: int) -> int:
 def Aint_diff(addr1: int, addr2: int) -> int:
     """Return the difference between two addresses."""
 
+def Get_abi_version() -> tuple[int, int]:
+    """Obtain the MPI ABI version number."""
+
+def Get_abi_info() -> object:
+    """Obtain information about the MPI ABI."""
+
+def Get_abi_fortran_info() -> object:
+    """Obtain information about the Fortran MPI ABI."""
+
 class Group:
     """Group of processes."""
 
@@ -738,6 +753,9 @@ class Group:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -845,6 +863,9 @@ class Info:
     def handle(self) -> int:
         """MPI handle, as an integer."""
 
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
+
     @classmethod
     def fromhandle(cls, handle: object) -> object:
         """Create object from MPI handle."""
@@ -859,12 +880,12 @@ class Info:
 
     __hash__: None = None
 
-    @staticmethod
-    def Create(items: object | None = None) -> object:
+    @classmethod
+    def Create(cls, items: object | None = None) -> object:
         """Create a new info object."""
 
-    @staticmethod
-    def Create_env(args: object | None = None) -> object:
+    @classmethod
+    def Create_env(cls, args: object | None = None) -> object:
         """Create a new environment info object."""
 
     def Dup(self) -> object:
@@ -960,6 +981,9 @@ class Op:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -1291,6 +1315,9 @@ class Request:
     def handle(self) -> int:
         """MPI handle, as an integer."""
 
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
+
     @classmethod
     def fromhandle(cls, handle: object) -> object:
         """Create object from MPI handle."""
@@ -1461,6 +1488,9 @@ class Message:
     def handle(self) -> int:
         """MPI handle, as an integer."""
 
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
+
     @classmethod
     def fromhandle(cls, handle: object) -> object:
         """Create object from MPI handle."""
@@ -1536,6 +1566,9 @@ class Comm:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -1989,7 +2022,7 @@ class Intracomm(Comm):
         """Create communicator from group."""
 
     @staticmethod
-    def Create_from_group(group: object, stringtag: object = 'org.mpi4py', info: Info | None = None, errhandler: Errhandler | None = None) -> object:
+    def Create_from_group(group: object, stringtag: object = 'org.mpi4py', info: Info | None = ..., errhandler: Errhandler | None = None) -> object:
         """Create communicator from group."""
 
     def Create_intercomm(self, local_leader: int, peer_comm: Intracomm, remote_leader: int, tag: int = ...) -> object:
@@ -2279,7 +2312,7 @@ class Intercomm(Comm):
         """Merge intercommunicator into an intracommunicator."""
 
     @staticmethod
-    def Create_from_groups(local_group: object, local_leader: int, remote_group: object, remote_leader: int, stringtag: object = 'org.mpi4py', info: Info | None = None, errhandler: Errhandler | None = None) -> object:
+    def Create_from_groups(local_group: object, local_leader: int, remote_group: object, remote_leader: int, stringtag: object = 'org.mpi4py', info: Info | None = ..., errhandler: Errhandler | None = None) -> object:
         """Create intercommunicator from a group."""
 
 COMM_NULL: Comm
@@ -2347,6 +2380,9 @@ class Win:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -2582,6 +2618,9 @@ class File:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -2846,6 +2885,9 @@ class Session:
     def handle(self) -> int:
         """MPI handle, as an integer."""
 
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
+
     @classmethod
     def fromhandle(cls, handle: object) -> object:
         """Create object from MPI handle."""
@@ -2860,8 +2902,52 @@ class Session:
 
     __hash__: None = None
 
+    @classmethod
+    def Init(cls, info: Info | None = ..., errhandler: Errhandler | None = None) -> object:
+        """Create a new session."""
+
     def Finalize(self) -> None:
         """Finalize a session."""
+
+    def Get_num_psets(self, info: Info | None = ...) -> int:
+        """Number of available process sets."""
+
+    def Get_nth_pset(self, n: int, info: Info | None = ...) -> object:
+        """Name of the *n*-th process set."""
+
+    def Get_info(self) -> object:
+        """Return the current hints for a session."""
+
+    def Get_pset_info(self, pset_name: object) -> object:
+        """Return the current hints for a session and process set."""
+
+    def Create_group(self, pset_name: object) -> object:
+        """Create a new group from session and process set."""
+
+    def Attach_buffer(self, buf: object | None) -> None:
+        """Attach a user-provided buffer for sending in buffered mode."""
+
+    def Detach_buffer(self) -> object:
+        """Remove an existing attached buffer."""
+
+    def Flush_buffer(self) -> None:
+        """Block until all buffered messages have been transmitted."""
+
+    def Iflush_buffer(self) -> object:
+        """Nonblocking flush for buffered messages."""
+
+    @staticmethod
+    def Create_errhandler(errhandler_fn: object) -> object:
+        """Create a new error handler for sessions."""
+
+    def Get_errhandler(self) -> object:
+        """Get the error handler for a session."""
+
+    def Set_errhandler(self, errhandler: Errhandler) -> None:
+        """Set the error handler for a session."""
+
+    def Call_errhandler(self, errorcode: int) -> None:
+        """Call the error handler installed on a session."""
 
 SESSION_NULL: Session
 
@@ -3110,11 +3196,6 @@ def Get_library_version() -> str:
 
 def Get_processor_name() -> str:
     """Obtain the name of the calling processor."""
-
-def Get_abi_version() -> tuple[int, int]:
-    """
-    Return the version of the MPI ABI, or (-1, -1) if the library does not follow it.
-    """
 
 def Get_hw_resource_info() -> object:
     """
