@@ -537,7 +537,13 @@ def child_results(code, nprocs=1):
     must end cleanly. Started by mpiexec even for one process: an Open MPI singleton cannot
     make communicators from a session's groups (MPI_ERR_UNSUPPORTED_OPERATION)."""
     rc, out, err = run_child(code, nprocs)
-    results = [json.loads(line[7:]) for line in out.splitlines() if line.startswith("RESULT ")]
+    # The launcher may glue the processes' lines together: each result is read where its
+    # marker starts.
+    results, decoder, at = [], json.JSONDecoder(), out.find("RESULT ")
+    while at >= 0:
+        result, end = decoder.raw_decode(out, at + len("RESULT "))
+        results.append(result)
+        at = out.find("RESULT ", end)
     assert rc == 0 and len(results) == nprocs, f"child failed (exit {rc}):\n{out}\n{err}"
     return results
 
