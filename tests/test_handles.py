@@ -129,7 +129,36 @@ def test_constructor_rejects_other_kinds():
     with pytest.raises(TypeError):
         MPI.Op("SUM")
     with pytest.raises(TypeError):
-        MPI.Info(None)
+        MPI.Info(3.0)
+
+
+def test_constructor_of_none_is_null():
+    # As mpi4py: T(None) is T().
+    for kind, name in NULLS.items():
+        obj = getattr(MPI, kind)(None)
+        assert type(obj) is getattr(MPI, kind) and obj == getattr(MPI, name) and not obj
+
+
+def test_python_subclass_new_may_replace_the_argument():
+    # A subclass's __new__ may hand its base another object than it was given (mpi4py
+    # makes objects in __new__; __init__ does nothing).
+    class MyCartcomm(MPI.Cartcomm):
+        def __new__(cls, comm=None):
+            if comm is not None and comm != MPI.COMM_NULL:
+                comm = comm.Create_cart([comm.Get_size()])
+            return super().__new__(cls, comm)
+
+    cart = MyCartcomm(MPI.COMM_WORLD)
+    try:
+        assert type(cart) is MyCartcomm and cart.Get_topology() == MPI.CART
+        clone = cart.Clone()
+        assert type(clone) is MyCartcomm
+        clone.Free()
+    finally:
+        cart.Free()
+    assert type(MyCartcomm()) is MyCartcomm and not MyCartcomm()
+    with pytest.raises(TypeError):
+        MPI.Cartcomm(MPI.COMM_WORLD)  # the base class still checks its argument
 
 
 def test_subclass_constructors_check_the_kind():

@@ -440,18 +440,43 @@ template <class T, class... Extra> void enable_weak_references(nb::class_<T, Ext
 
 // Constructors of a handle class: T() is the null handle, T(other) copies the handle of any
 // object of the same kind (Root), after T::validate(handle) where T defines it (so that
-// Intracomm(intercomm) raises TypeError).
+// Intracomm(intercomm) raises TypeError). As in mpi4py, the object is made in __new__ and
+// __init__ does nothing: a Python subclass's __new__ may then hand its base another object
+// than the one it was called with (a Cartcomm subclass made from COMM_WORLD passes a
+// Cartesian communicator made from it). nanobind calls a class's own __new__ directly.
+// Bound subclasses may still construct in __init__ instead (request.cpp's Prequest).
 template <class Root, class T, class... Extra> void bind_handle_init(nb::class_<T, Extra...> &cls) {
-    cls.def(nb::init<>())
-        .def(
-            "__init__",
-            [](T *self, const Root &other) {
-                if constexpr (requires { T::validate(other.handle); }) T::validate(other.handle);
-                new (self) T();
-                self->handle = other.handle;
-                if constexpr (requires { self->copy_extra(other); }) self->copy_extra(other);
-            },
-            nb::arg("other"));
+    cls.def_static(
+        "__new__",
+        [](nb::handle type, nb::handle other) -> nb::object {
+            if (!PyType_Check(type.ptr()) ||
+                !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(type.ptr()),
+                                  reinterpret_cast<PyTypeObject *>(nb::type<T>().ptr())))
+                throw nb::type_error("__new__: not a subclass of this class");
+            // A bound subclass constructing in its own __init__ (Prequest, Grequest): left
+            // to it, uninitialized.
+            if (nb::type_info(type) != typeid(T)) return nb::inst_alloc(type);
+            const Root *from = nullptr;
+            if (!other.is_none()) {
+                if (!nb::isinstance<Root>(other))
+                    throw nb::type_error((std::string("expecting an MPI.") + Root::traits::name +
+                                          " or None, not " + type_name_of(other))
+                                             .c_str());
+                from = nb::inst_ptr<Root>(other);
+                if constexpr (requires { T::validate(from->handle); }) T::validate(from->handle);
+            }
+            nb::object obj = nb::inst_alloc(type);
+            T *self = nb::inst_ptr<T>(obj);
+            new (self) T();
+            if (from) {
+                self->handle = from->handle;
+                if constexpr (requires { self->copy_extra(*from); }) self->copy_extra(*from);
+            }
+            nb::inst_mark_ready(obj);
+            return obj;
+        },
+        nb::arg("cls"), nb::arg("other").none() = nb::none());
+    cls.def("__init__", [](nb::handle, nb::handle) {}, nb::arg("other").none() = nb::none());
 }
 
 // Give the root class of a handle kind the behaviour shared by all kinds: constructors,

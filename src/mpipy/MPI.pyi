@@ -210,11 +210,7 @@ def Remove_error_string(errorcode: int) -> None:
 class Errhandler:
     """Error handler."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Errhandler) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -268,11 +264,7 @@ ERRORS_ABORT: Errhandler
 class Datatype:
     """Datatype object."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Datatype) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -727,11 +719,7 @@ def Get_abi_fortran_info() -> object:
 class Group:
     """Group of processes."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Group) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -836,11 +824,7 @@ GROUP_EMPTY: Group
 class Info:
     """Info object."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Info) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -955,11 +939,7 @@ INFO_ENV: Info
 class Op:
     """Reduction operation."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Op) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -1288,11 +1268,7 @@ pickle: Pickle = ...
 class Request:
     """Request handler."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Request) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -1461,11 +1437,7 @@ REQUEST_NULL: Request
 class Message:
     """Matched message."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Message) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -1540,11 +1512,7 @@ MESSAGE_NO_PROC: Message
 class Comm:
     """Communication context."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Comm) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -2012,11 +1980,7 @@ class Comm:
 class Intracomm(Comm):
     """Intracommunicator."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Comm) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def Create_group(self, group: object, tag: int = ...) -> object:
         """Create communicator from group."""
@@ -2085,11 +2049,7 @@ class Intracomm(Comm):
 class Topocomm(Intracomm):
     """Topology intracommunicator."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Comm) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def Neighbor_allgather(self, sendbuf: object | None, recvbuf: object | None) -> None:
         """neighbor gather to all."""
@@ -2169,11 +2129,7 @@ class Topocomm(Intracomm):
 class Cartcomm(Topocomm):
     """Cartesian topology intracommunicator."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Comm) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def Get_dim(self) -> int:
         """Return number of dimensions."""
@@ -2220,11 +2176,7 @@ class Cartcomm(Topocomm):
 class Graphcomm(Topocomm):
     """General graph topology intracommunicator."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Comm) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def Get_dims(self) -> tuple[int, int]:
         """Return the number of nodes and edges."""
@@ -2273,11 +2225,7 @@ class Graphcomm(Topocomm):
 class Distgraphcomm(Topocomm):
     """Distributed graph topology intracommunicator."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Comm) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def Get_dist_neighbors_count(self) -> tuple[int, int, bool]:
         """Return adjacency information for a distributed graph topology."""
@@ -2288,11 +2236,7 @@ class Distgraphcomm(Topocomm):
 class Intercomm(Comm):
     """Intercommunicator."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Comm) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def Get_remote_size(self) -> int:
         """Intercommunicator remote size."""
@@ -2354,11 +2298,7 @@ def Lookup_name(service_name: object, info: Info | None = None) -> str:
 class Win:
     """Remote memory access context."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Win) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -2592,11 +2532,7 @@ WIN_NULL: Win
 class File:
     """File I/O context."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: File) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -2858,11 +2794,7 @@ def Register_datarep(datarep: object, read_fn: object | None, write_fn: object |
 class Session:
     """Session context."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Session) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
