@@ -24,7 +24,7 @@ constexpr int any_topology = -1;  // not a valid MPI topology kind
 // Null handles are accepted by every class (Intracomm() is a null Intracomm).
 static void require_kind(MPI_Comm comm, bool ok_inter, bool ok_intra, int topo, const char *what) {
     if (comm == MPI_COMM_NULL) return;
-    require_active();
+    (void)Comm(comm).get();  // MPI running (COMM_WORLD and COMM_SELF: the world model)
     bool inter = is_inter(comm);
     bool ok = inter ? ok_inter : ok_intra;
     if (ok && topo != MPI_UNDEFINED) {
@@ -107,6 +107,8 @@ void forget_comm_locks(MPI_Comm comm) {
 
 nb::object wrap_comm(MPI_Comm comm) {
     if (comm == MPI_COMM_NULL) return new_handle<Comm>(comm);
+    if (!mpi_active) [[unlikely]]
+        (void)Comm(comm).get();  // as above: fromhandle(COMM_WORLD.handle) with sessions only
     if (is_inter(comm)) return new_handle<Intercomm>(comm);
     switch (topology_of(comm)) {
     case MPI_CART:
@@ -127,7 +129,7 @@ static MPI_Group group_arg(nb::handle group) {
 
 // The error handler of a new communicator: None is ERRORS_RETURN (errors raise).
 static MPI_Errhandler errhandler_arg(nb::handle errhandler) {
-    if (errhandler.is_none()) return MPI_ERRORS_RETURN;
+    if (errhandler.is_none()) return default_errhandler();  // rc.errors
     if (!nb::isinstance<Errhandler>(errhandler))
         throw nb::type_error("errhandler must be an MPI.Errhandler or None");
     return nb::inst_ptr<Errhandler>(errhandler)->get();
@@ -429,8 +431,9 @@ CommClasses bind_comm(nb::module_ &m) {
                 [&] { return MPI_Comm_create_from_group(g, tag.c_str(), inf, eh, &out); });
             return new_handle<Intracomm>(out);
         },
-        nb::arg("group"), nb::arg("stringtag") = "org.mpi4py", nb::arg("info").none() = nb::none(),
-        nb::arg("errhandler").none() = nb::none(), "Create communicator from group.");
+        nb::arg("group"), nb::arg("stringtag") = "org.mpi4py",
+        nb::arg("info").none() = m.attr("INFO_NULL"), nb::arg("errhandler").none() = nb::none(),
+        "Create communicator from group.");
 #endif
     intracomm.def(
         "Create_intercomm",
@@ -511,7 +514,7 @@ CommClasses bind_comm(nb::module_ &m) {
         },
         nb::arg("local_group"), nb::arg("local_leader"), nb::arg("remote_group"),
         nb::arg("remote_leader"), nb::arg("stringtag") = "org.mpi4py",
-        nb::arg("info").none() = nb::none(), nb::arg("errhandler").none() = nb::none(),
+        nb::arg("info").none() = m.attr("INFO_NULL"), nb::arg("errhandler").none() = nb::none(),
         "Create intercommunicator from a group.");
 #endif
 

@@ -304,18 +304,20 @@ nb::object improbe(nb::handle self_obj, int source, int tag, nb::handle status) 
     return make_message(msg, comm, *st);
 }
 
-// Buffers attached for buffered sends, pinned while attached: the process's (key
-// MPI_COMM_NULL) and, with MPI-4.1, one per communicator. BUFFER_AUTOMATIC (or None) lets
-// an MPI-4.1 library allocate what it needs. An entry left by a communicator freed without
-// Detach_buffer is replaced when MPI reuses its handle.
+// Buffers attached for buffered sends, pinned while attached: the process's and, with MPI-4.1,
+// one per communicator and one per session. BUFFER_AUTOMATIC (or None) lets an MPI-4.1
+// library allocate what it needs. An entry left by a communicator freed (or a session
+// finalized) without Detach_buffer is replaced when MPI reuses its handle.
 struct AttachedBuffer {
     MessageBuffer buf;
     nb::object obj;
 };
 // Never destroyed: it may hold Python objects when the process exits.
-std::map<MPI_Comm, AttachedBuffer> &attached = *new std::map<MPI_Comm, AttachedBuffer>;
+std::map<BufferScope, AttachedBuffer> &attached = *new std::map<BufferScope, AttachedBuffer>;
 
-void attach_buffer(MPI_Comm scope, nb::handle buf) {
+}  // namespace
+
+void attach_buffer(BufferScope scope, nb::handle buf) {
     require_active();
     AttachedBuffer a;
     void *addr = nullptr;
@@ -337,33 +339,51 @@ void attach_buffer(MPI_Comm scope, nb::handle buf) {
         if (!MPIPY_HAVE_LARGE_COUNT && size > INT_MAX)
             throw nb::value_error("buffer for buffered sends must be below 2 GiB with this MPI");
     }
-    if (scope == MPI_COMM_NULL) {
+    const auto count = static_cast<decltype(CallCount::count)>(size);
+    switch (scope.kind) {
+    case BufferScope::process:
         if (attached.count(scope)) throw MpiError{MPI_ERR_BUFFER};  // one at a time
-        check(MPIPY_C(MPI_Buffer_attach)(addr, static_cast<decltype(CallCount::count)>(size)));
-    } else {
+        check(MPIPY_C(MPI_Buffer_attach)(addr, count));
+        break;
 #if MPIPY_HAVE_COMM_BUFFER
-        check(MPIPY_C(MPI_Comm_attach_buffer)(scope, addr,
-                                              static_cast<decltype(CallCount::count)>(size)));
+    case BufferScope::comm:
+        check(MPIPY_C(MPI_Comm_attach_buffer)(scope.as_comm(), addr, count));
+        break;
+#if MPIPY_HAVE_SESSIONS
+    case BufferScope::session:
+        check(MPIPY_C(MPI_Session_attach_buffer)(scope.as_session(), addr, count));
+        break;
 #endif
+#endif
+    default:
+        throw_not_implemented("A buffer attached to a communicator or session");
     }
     attached[scope] = std::move(a);
 }
 
-nb::object detach_buffer(MPI_Comm scope) {
+nb::object detach_buffer(BufferScope scope) {
     require_active();
     void *addr = nullptr;
     decltype(CallCount::count) size = 0;
-    int rc;
+    int rc = MPI_ERR_OTHER;
     {
         ReleaseGIL nogil;  // waits for pending buffered sends
-        if (scope == MPI_COMM_NULL) {
+        switch (scope.kind) {
+        case BufferScope::process:
             rc = MPIPY_C(MPI_Buffer_detach)(&addr, &size);
-        } else {
+            break;
 #if MPIPY_HAVE_COMM_BUFFER
-            rc = MPIPY_C(MPI_Comm_detach_buffer)(scope, &addr, &size);
-#else
-            rc = MPI_ERR_OTHER;
+        case BufferScope::comm:
+            rc = MPIPY_C(MPI_Comm_detach_buffer)(scope.as_comm(), &addr, &size);
+            break;
+#if MPIPY_HAVE_SESSIONS
+        case BufferScope::session:
+            rc = MPIPY_C(MPI_Session_detach_buffer)(scope.as_session(), &addr, &size);
+            break;
 #endif
+#endif
+        default:
+            break;
         }
     }
     check(rc);
@@ -374,22 +394,43 @@ nb::object detach_buffer(MPI_Comm scope) {
     return obj;
 }
 
-void flush_buffer(MPI_Comm scope) {
+void flush_buffer(BufferScope scope) {
     require_active();
 #if MPIPY_HAVE_COMM_BUFFER
-    check_released(
-        [&] { return scope == MPI_COMM_NULL ? MPI_Buffer_flush() : MPI_Comm_flush_buffer(scope); });
+    check_released([&] {
+        switch (scope.kind) {
+        case BufferScope::comm:
+            return MPI_Comm_flush_buffer(scope.as_comm());
+#if MPIPY_HAVE_SESSIONS
+        case BufferScope::session:
+            return MPI_Session_flush_buffer(scope.as_session());
+#endif
+        default:
+            return MPI_Buffer_flush();
+        }
+    });
 #else
     (void)scope;
     throw_not_implemented("Flush_buffer");
 #endif
 }
 
-nb::object iflush_buffer(MPI_Comm scope) {
+nb::object iflush_buffer(BufferScope scope) {
     require_active();
 #if MPIPY_HAVE_COMM_BUFFER
     MPI_Request r = MPI_REQUEST_NULL;
-    check(scope == MPI_COMM_NULL ? MPI_Buffer_iflush(&r) : MPI_Comm_iflush_buffer(scope, &r));
+    switch (scope.kind) {
+    case BufferScope::comm:
+        check(MPI_Comm_iflush_buffer(scope.as_comm(), &r));
+        break;
+#if MPIPY_HAVE_SESSIONS
+    case BufferScope::session:
+        check(MPI_Session_iflush_buffer(scope.as_session(), &r));
+        break;
+#endif
+    default:
+        check(MPI_Buffer_iflush(&r));
+    }
     return make_request(r, nullptr, false);
 #else
     (void)scope;
@@ -397,11 +438,13 @@ nb::object iflush_buffer(MPI_Comm scope) {
 #endif
 }
 
+namespace {
+
 // The communicator form of the above: NotImplementedError where the MPI lacks it.
-MPI_Comm buffer_scope(const Comm &self) {
+BufferScope buffer_scope(const Comm &self) {
     MPI_Comm comm = self.get();
     if (!MPIPY_HAVE_COMM_BUFFER) throw_not_implemented("A buffer attached to a communicator");
-    return comm;
+    return BufferScope::of_comm(comm);
 }
 
 }  // namespace
@@ -474,11 +517,11 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
     const char *flush_doc = "Block until all buffered messages have been transmitted.";
     const char *iflush_doc = "Nonblocking flush for buffered messages.";
     m.def(
-        "Attach_buffer", [](nb::handle buf) { attach_buffer(MPI_COMM_NULL, buf); },
+        "Attach_buffer", [](nb::handle buf) { attach_buffer(BufferScope{}, buf); },
         nb::arg("buf").none(), attach_doc);
-    m.def("Detach_buffer", [] { return detach_buffer(MPI_COMM_NULL); }, detach_doc);
-    m.def("Flush_buffer", [] { flush_buffer(MPI_COMM_NULL); }, flush_doc);
-    m.def("Iflush_buffer", [] { return iflush_buffer(MPI_COMM_NULL); }, iflush_doc);
+    m.def("Detach_buffer", [] { return detach_buffer(BufferScope{}); }, detach_doc);
+    m.def("Flush_buffer", [] { flush_buffer(BufferScope{}); }, flush_doc);
+    m.def("Iflush_buffer", [] { return iflush_buffer(BufferScope{}); }, iflush_doc);
     comm.def(
             "Attach_buffer",
             [](const Comm &self, nb::handle buf) { attach_buffer(buffer_scope(self), buf); },

@@ -9,6 +9,8 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 namespace mpipy {
 
@@ -809,6 +811,121 @@ nb::class_<Datatype> bind_datatype(nb::module_ &m) {
     for (const auto &[code, type] : code_table()) typedict[code.c_str()] = predefined_object(type);
     m.attr("_typedict") = typedict;
     return cls;
+}
+
+// MPI.Get_abi_version, Get_abi_info and Get_abi_fortran_info (MPI-5): what the MPI says, or,
+// where it lacks the functions, (-1, -1) and the same keys made here from this build's types and
+// the MPI's Fortran datatypes, as mpi4py makes them (Fortran: INFO_NULL when the MPI has no Fortran
+// datatypes).
+namespace {
+
+#if !MPIPY_HAVE_ABI_INFO
+using InfoItems = std::vector<std::pair<std::string, std::string>>;
+
+MPI_Info info_of(const InfoItems &items) {
+    MPI_Info info = MPI_INFO_NULL;
+    check(MPI_Info_create(&info));
+    for (const auto &[key, value] : items) {
+        const int rc = MPI_Info_set(info, key.c_str(), value.c_str());
+        if (rc != MPI_SUCCESS) {
+            MPI_Info_free(&info);
+            check(rc);
+        }
+    }
+    return info;
+}
+
+// The size of a Fortran datatype, 0 where this MPI lacks it (a null handle, or no size).
+int fortran_size(MPI_Datatype type) {
+    if (type == MPI_DATATYPE_NULL) return 0;
+#if defined(MPICH_NUMVERSION) && MPICH_NUMVERSION < 50000000
+    // MPICH before 5.0 has handles for these it cannot use (pmodels/mpich#7341).
+    for (MPI_Datatype broken : {MPI_LOGICAL1, MPI_LOGICAL2, MPI_LOGICAL4, MPI_LOGICAL8,
+                                MPI_LOGICAL16, MPI_INTEGER16, MPI_REAL2, MPI_COMPLEX4})
+        if (type == broken) return 0;
+#endif
+    MPI_Count size = 0;
+    if (MPI_Type_size_x(type, &size) != MPI_SUCCESS || size <= 0 || size == MPI_UNDEFINED) return 0;
+    return static_cast<int>(size);
+}
+#endif
+
+nb::object abi_info() {
+    MPI_Info info = MPI_INFO_NULL;
+#if MPIPY_HAVE_ABI_INFO
+    check(MPI_Abi_get_info(&info));
+#else
+    info = info_of({{"mpi_aint_size", std::to_string(sizeof(MPI_Aint))},
+                    {"mpi_count_size", std::to_string(sizeof(MPI_Count))},
+                    {"mpi_offset_size", std::to_string(sizeof(MPI_Offset))}});
+#endif
+    return new_handle<Info>(info);
+}
+
+nb::object abi_fortran_info() {
+    MPI_Info info = MPI_INFO_NULL;
+#if MPIPY_HAVE_ABI_INFO
+    check(MPI_Abi_get_fortran_info(&info));
+#else
+    const struct {
+        const char *name;
+        MPI_Datatype type;
+    } sized[] = {{"mpi_logical", MPI_LOGICAL},
+                 {"mpi_integer", MPI_INTEGER},
+                 {"mpi_real", MPI_REAL},
+                 {"mpi_double_precision", MPI_DOUBLE_PRECISION}},
+      optional[] = {{"mpi_logical1", MPI_LOGICAL1},
+                    {"mpi_logical2", MPI_LOGICAL2},
+                    {"mpi_logical4", MPI_LOGICAL4},
+                    {"mpi_logical8", MPI_LOGICAL8},
+                    {"mpi_logical16", MPI_LOGICAL16},
+                    {"mpi_integer1", MPI_INTEGER1},
+                    {"mpi_integer2", MPI_INTEGER2},
+                    {"mpi_integer4", MPI_INTEGER4},
+                    {"mpi_integer8", MPI_INTEGER8},
+                    {"mpi_integer16", MPI_INTEGER16},
+                    {"mpi_real2", MPI_REAL2},
+                    {"mpi_real4", MPI_REAL4},
+                    {"mpi_real8", MPI_REAL8},
+                    {"mpi_real16", MPI_REAL16},
+                    {"mpi_complex4", MPI_COMPLEX4},
+                    {"mpi_complex8", MPI_COMPLEX8},
+                    {"mpi_complex16", MPI_COMPLEX16},
+                    {"mpi_complex32", MPI_COMPLEX32},
+                    {"mpi_double_complex", MPI_DOUBLE_COMPLEX}};
+    InfoItems items;
+    bool any = false;
+    for (const auto &t : sized) {
+        const int size = fortran_size(t.type);
+        any = any || size > 0;
+        items.emplace_back(std::string(t.name) + "_size", std::to_string(size));
+    }
+    if (any) {
+        for (const auto &t : optional)
+            items.emplace_back(std::string(t.name) + "_supported",
+                               fortran_size(t.type) > 0 ? "true" : "false");
+        info = info_of(items);
+    }
+#endif
+    return new_handle<Info>(info);
+}
+
+}  // namespace
+
+void bind_abi_info(nb::module_ &m) {
+    m.def(
+        "Get_abi_version",
+        [] {
+            int version = -1, subversion = -1;  // an MPI that predates the standard ABI
+#if MPIPY_HAVE_ABI_INFO
+            check(MPI_Abi_get_version(&version, &subversion));
+#endif
+            return std::make_tuple(version, subversion);
+        },
+        "Obtain the MPI ABI version number.");
+    m.def("Get_abi_info", &abi_info, "Obtain information about the MPI ABI.");
+    m.def("Get_abi_fortran_info", &abi_fortran_info,
+          "Obtain information about the Fortran MPI ABI.");
 }
 
 }  // namespace mpipy

@@ -33,6 +33,10 @@ void set_default_file_errhandler(MPI_File file) {
         MPI_File_set_errhandler(file, new_comm_errhandler);
 }
 
+MPI_Errhandler default_errhandler() {
+    return set_new_comm_errhandler ? new_comm_errhandler : MPI_ERRORS_ARE_FATAL;
+}
+
 static void after_init() {
     mpi_active = true;
     set_default_errhandler(MPI_COMM_SELF);
@@ -41,6 +45,7 @@ static void after_init() {
 }
 
 static void finalize_at_python_exit() {
+    finalize_sessions_at_exit();
     int initialized = 0, finalized = 0;
     MPI_Initialized(&initialized);
     MPI_Finalized(&finalized);
@@ -74,6 +79,7 @@ static int init_thread(int required) {
         throw nb::value_error("required thread level must be one of THREAD_SINGLE, "
                               "THREAD_FUNNELED, THREAD_SERIALIZED, THREAD_MULTIPLE");
     check_not_initialized();
+    require_restartable();
     int provided = MPI_THREAD_SINGLE;
     check_released([&] { return MPI_Init_thread(nullptr, nullptr, required, &provided); });
     // mpipy initialized MPI, so mpipy finalizes it at exit, unless rc.finalize says otherwise.
@@ -289,6 +295,7 @@ void bind_environment(nb::module_ &m) {
             transport_before_finalize();
             mpi_active = false;
             check_released([&] { return MPI_Finalize(); });
+            note_world_finalized();
         },
         "Terminate the MPI execution environment.");
     m.def(
@@ -353,16 +360,6 @@ void bind_environment(nb::module_ &m) {
             return std::string(text, static_cast<size_t>(len));
         },
         "Obtain the name of the calling processor.");
-    m.def(
-        "Get_abi_version",
-        []() {
-            int major = -1, minor = -1;
-#if MPIPY_HAVE_ABI_INFO
-            check(MPI_Abi_get_version(&major, &minor));
-#endif
-            return std::make_tuple(major, minor);
-        },
-        "Return the version of the MPI ABI, or (-1, -1) if the library does not follow it.");
     m.def(
         "Get_hw_resource_info",
         []() -> nb::object {  // the same signature (and stub) whether the MPI has it or not

@@ -245,6 +245,15 @@ template <std::size_t Slot> struct FileErrhandlerTrampoline {
         run_errhandler(Slot, [&] { return lent_handle<File>(*file); }, *errorcode);
     }
 };
+#if MPIPY_HAVE_SESSIONS
+template <std::size_t Slot> struct SessionErrhandlerTrampoline {
+    static void call(MPI_Session *session, int *errorcode, ...) {
+        run_errhandler(Slot, [&] { return lent_handle<Session>(*session); }, *errorcode);
+    }
+};
+constexpr auto session_errhandler_trampolines =
+    decltype(errhandler_slots)::c_functions<SessionErrhandlerTrampoline>();
+#endif
 constexpr auto comm_errhandler_trampolines =
     decltype(errhandler_slots)::c_functions<CommErrhandlerTrampoline>();
 constexpr auto win_errhandler_trampolines =
@@ -254,10 +263,11 @@ constexpr auto file_errhandler_trampolines =
 
 // X.Create_errhandler(errhandler_fn): a slot, its trampoline made an MPI error handler by
 // `create` (MPI_Comm_create_errhandler, MPI_Win_..., MPI_File_...).
+// Sessions' may be made before any initialization (to hand to Session.Init): `anytime`.
 template <class Trampolines, class Create>
 nb::object create_errhandler(nb::handle errhandler_fn, const Trampolines &trampolines,
-                             Create create) {
-    require_active();
+                             Create create, bool anytime = false) {
+    if (!anytime) require_active();
     if (!PyCallable_Check(errhandler_fn.ptr()))
         throw nb::type_error("errhandler_fn must be callable");
     std::size_t slot = errhandler_slots.take("error handlers");
@@ -273,6 +283,13 @@ nb::object create_file_errhandler(nb::handle errhandler_fn) {
     return create_errhandler(errhandler_fn, file_errhandler_trampolines,
                              MPI_File_create_errhandler);
 }
+
+#if MPIPY_HAVE_SESSIONS
+nb::object create_session_errhandler(nb::handle errhandler_fn) {
+    return create_errhandler(errhandler_fn, session_errhandler_trampolines,
+                             MPI_Session_create_errhandler, true);
+}
+#endif
 
 void bind_errhandler_functions(CommClasses &classes) {
     classes.comm.def_static(

@@ -120,8 +120,8 @@ void update_from(MPI_Info info, nb::handle items) {
     }
 }
 
-nb::object new_info(nb::handle items) {
-    require_active();
+nb::object new_info(nb::handle cls, nb::handle items) {
+    nb::object obj = empty_instance_of<Info>(cls);
     MPI_Info info = MPI_INFO_NULL;
     check(MPI_Info_create(&info));
     try {
@@ -130,7 +130,8 @@ nb::object new_info(nb::handle items) {
         MPI_Info_free(&info);
         throw;
     }
-    return new_handle<Info>(info);
+    give_handle<Info>(obj, info);
+    return obj;
 }
 
 }  // namespace
@@ -146,40 +147,43 @@ nb::object Info::reduce(nb::handle self) {
 void bind_info(nb::module_ &m) {
     nb::class_<Info> cls(m, "Info", nb::is_weak_referenceable(), "Info object.");
     bind_handle_protocol(cls);
-    cls.def_static("Create", &new_info, nb::arg("items").none() = nb::none(),
-                   "Create a new info object.")
-        .def_static(
-            "Create_env",
-            [](nb::handle args) {
-                require_active();
+    // Classmethods: a subclass makes objects of its own class.
+    def_classmethod(cls, "Create", &new_info, nb::arg("items").none() = nb::none(),
+                    "Create a new info object.");
+    def_classmethod(
+        cls, "Create_env",
+        [](nb::handle cls, nb::handle args) {
 #if MPIPY_HAVE_INFO_ENV
-                // argv: None, one str (a single argument), or any iterable of str.
-                std::vector<std::string> strings;
-                if (nb::isinstance<nb::str>(args))
-                    strings.push_back(str_arg(args, "args"));
-                else if (!args.is_none())
-                    for (nb::handle a : nb::iter(args)) strings.push_back(str_arg(a, "args"));
-                std::vector<char *> argv;
-                for (auto &s : strings) argv.push_back(s.data());
-                argv.push_back(nullptr);
-                MPI_Info info = MPI_INFO_NULL;
-                check(MPI_Info_create_env(static_cast<int>(strings.size()),
-                                          strings.empty() ? nullptr : argv.data(), &info));
-                return new_handle<Info>(info);
+            // argv: None, one str (a single argument), or any iterable of str.
+            std::vector<std::string> strings;
+            if (nb::isinstance<nb::str>(args))
+                strings.push_back(str_arg(args, "args"));
+            else if (!args.is_none())
+                for (nb::handle a : nb::iter(args)) strings.push_back(str_arg(a, "args"));
+            std::vector<char *> argv;
+            for (auto &s : strings) argv.push_back(s.data());
+            argv.push_back(nullptr);
+            nb::object obj = empty_instance_of<Info>(cls);
+            MPI_Info info = MPI_INFO_NULL;
+            check(MPI_Info_create_env(static_cast<int>(strings.size()),
+                                      strings.empty() ? nullptr : argv.data(), &info));
+            give_handle<Info>(obj, info);
+            return obj;
 #else
-                (void)args;
-                throw_not_implemented("MPI_Info_create_env");
+            (void)cls;
+            (void)args;
+            throw_not_implemented("MPI_Info_create_env");
 #endif
-            },
-            nb::arg("args").none() = nb::none(), "Create a new environment info object.")
-        .def(
-            "Dup",
-            [](nb::handle self) {
-                MPI_Info info = nb::inst_ptr<Info>(self)->get(), out = MPI_INFO_NULL;
-                check(MPI_Info_dup(info, &out));
-                return new_like<Info>(self, out);
-            },
-            "Duplicate an existing info object.")
+        },
+        nb::arg("args").none() = nb::none(), "Create a new environment info object.");
+    cls.def(
+           "Dup",
+           [](nb::handle self) {
+               MPI_Info info = nb::inst_ptr<Info>(self)->get(), out = MPI_INFO_NULL;
+               check(MPI_Info_dup(info, &out));
+               return new_like<Info>(self, out);
+           },
+           "Duplicate an existing info object.")
         .def(
             "Free",
             [](Info &self) {

@@ -14,6 +14,7 @@ NB_MODULE(MPI, m) {
     auto dt = bind_datatype(m);       // datatype.cpp: Datatype, predefined datatypes, format codes
     bind_datatype_derived(m, dt);     // datatype_derived.cpp: constructors, envelope, decode
     bind_pack(m, dt);                 // pack.cpp: Pack/Unpack, external32, addresses
+    bind_abi_info(m);                 // datatype.cpp: Get_abi_version, Get_abi_info, ...
     bind_group(m);                    // group.cpp: Group
     bind_info(m);                     // info.cpp: Info
     bind_op(m);                       // op.cpp: Op and predefined operations

@@ -16,7 +16,7 @@
 namespace mpipy {
 
 Request::~Request() {
-    if (!state || state.use_count() != 1 || !mpi_active || state->released) return;
+    if (!state || state.use_count() != 1 || !mpi_usable() || state->released) return;
     if (!state->pins_memory()) return;  // nothing of MPI's to keep: left alone, as mpi4py does
     // The state holds the handle as the last operation on any copy of this request left it.
     MPI_Request h = state->handle;

@@ -182,6 +182,57 @@ def test_get_abi_version():
     assert version == (-1, -1) or version >= (1, 0)
 
 
+def has_datatype(datatype):
+    """Whether this MPI can use a (Fortran) datatype: a handle with a size."""
+    if datatype == MPI.DATATYPE_NULL:
+        return False
+    try:
+        size = datatype.Get_size()
+    except MPI.Exception:
+        return False
+    return size not in (0, MPI.UNDEFINED)
+
+
+def test_get_abi_info():
+    # MPI-5; made from this build's types where the MPI predates it.
+    info = MPI.Get_abi_info()
+    try:
+        assert type(info) is MPI.Info and info
+        for name in ("aint", "count", "offset"):
+            assert info.Get(f"mpi_{name}_size") == str(getattr(MPI, name.upper()).Get_size())
+    finally:
+        info.Free()
+
+
+def test_get_abi_fortran_info():
+    info = MPI.Get_abi_fortran_info()
+    if info == MPI.INFO_NULL:  # no Fortran datatypes in this MPI
+        assert not has_datatype(MPI.INTEGER)
+        return
+    try:
+        for name in ("logical", "integer", "real", "double_precision"):
+            datatype = getattr(MPI, name.upper())
+            expected = datatype.Get_size() if has_datatype(datatype) else 0
+            assert info.Get(f"mpi_{name}_size") == str(expected), name
+        kinds = {"logical": (1, 2, 4, 8, 16), "integer": (1, 2, 4, 8, 16)}
+        kinds.update({"real": (2, 4, 8, 16), "complex": (4, 8, 16, 32)})
+        names = [f"{k}{n}" for k, sizes in kinds.items() for n in sizes] + ["double_complex"]
+        for name in names:
+            supported = info.Get(f"mpi_{name}_supported")
+            assert supported in ("true", "false"), name
+            if VENDOR == "MPICH" and MPI.Get_version() < (5, 0):
+                continue  # MPICH 4 has handles for Fortran types it cannot use
+            assert (supported == "true") == has_datatype(getattr(MPI, name.upper())), name
+    finally:
+        info.Free()
+
+
+def test_abi_queries_take_no_arguments():
+    for function in (MPI.Get_abi_version, MPI.Get_abi_info, MPI.Get_abi_fortran_info):
+        with pytest.raises(TypeError):
+            function(None)
+
+
 def test_get_processor_name():
     name = MPI.Get_processor_name()
     assert isinstance(name, str) and name
@@ -324,7 +375,8 @@ def test_get_hw_resource_info():
     # MPI-4.1; an MPI without it raises NotImplementedError.
     try:
         info = MPI.Get_hw_resource_info()
-    except NotImplementedError:
+    except NotImplementedError as exc:
+        assert "MPI_Get_hw_resource_info" in str(exc)
         pytest.skip("this MPI has no MPI_Get_hw_resource_info")
     try:
         assert type(info) is MPI.Info and info != MPI.INFO_NULL

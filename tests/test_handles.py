@@ -1,5 +1,5 @@
 """Handles: the behaviour every MPI object kind shares (construction, equality, no
-hashing, truth value, handle/fromhandle, py2f/f2py, toint/fromint, pickling of
+hashing, truth value, handle/tohandle/fromhandle, py2f/f2py, toint/fromint, pickling of
 predefined handles, Free/free, null and freed handles). Correct at any world size (local
 calls only, plus COMM_WORLD.Dup and Free, which every rank makes)."""
 
@@ -129,7 +129,36 @@ def test_constructor_rejects_other_kinds():
     with pytest.raises(TypeError):
         MPI.Op("SUM")
     with pytest.raises(TypeError):
-        MPI.Info(None)
+        MPI.Info(3.0)
+
+
+def test_constructor_of_none_is_null():
+    # As mpi4py: T(None) is T().
+    for kind, name in NULLS.items():
+        obj = getattr(MPI, kind)(None)
+        assert type(obj) is getattr(MPI, kind) and obj == getattr(MPI, name) and not obj
+
+
+def test_python_subclass_new_may_replace_the_argument():
+    # A subclass's __new__ may hand its base another object than it was given (mpi4py
+    # makes objects in __new__; __init__ does nothing).
+    class MyCartcomm(MPI.Cartcomm):
+        def __new__(cls, comm=None):
+            if comm is not None and comm != MPI.COMM_NULL:
+                comm = comm.Create_cart([comm.Get_size()])
+            return super().__new__(cls, comm)
+
+    cart = MyCartcomm(MPI.COMM_WORLD)
+    try:
+        assert type(cart) is MyCartcomm and cart.Get_topology() == MPI.CART
+        clone = cart.Clone()
+        assert type(clone) is MyCartcomm
+        clone.Free()
+    finally:
+        cart.Free()
+    assert type(MyCartcomm()) is MyCartcomm and not MyCartcomm()
+    with pytest.raises(TypeError):
+        MPI.Cartcomm(MPI.COMM_WORLD)  # the base class still checks its argument
 
 
 def test_subclass_constructors_check_the_kind():
@@ -221,6 +250,35 @@ def test_fromhandle():
         assert again == obj and again is not obj, name
         assert isinstance(again, root)
         assert again.handle == obj.handle
+
+
+def test_tohandle():
+    # mpi4py 4.2's name: the `handle` value, taken back by fromhandle.
+    objects = list(CONSTANTS) + [(kind, getattr(MPI, kind)()) for kind in NULLS]
+    dup = MPI.COMM_WORLD.Dup()
+    dtype = MPI.INT.Create_contiguous(2)
+    info = MPI.Info.Create({"a": "b"})
+    group = MPI.COMM_WORLD.Get_group()
+    request = MPI.COMM_SELF.Irecv(bytearray(1), 0, 17)
+    session = MPI.Session.Init()
+    made = [dup, dtype, info, group, request, session, MPI.Intracomm(dup)]
+    try:
+        for name, obj in objects + [(type(o).__name__, o) for o in made]:
+            value = obj.tohandle()
+            assert type(value) is int and value == obj.handle and value >= 0, name
+            again = type(obj).fromhandle(value)
+            assert again == obj and type(again) is type(obj), name
+    finally:
+        MPI.COMM_SELF.Send(bytearray(1), 0, 17)
+        request.Wait()
+        for obj in (dup, dtype, info, group):
+            obj.Free()
+        session.Finalize()
+    # A freed object's handle is the null one.
+    assert dup.tohandle() == MPI.COMM_NULL.tohandle()
+    assert session.tohandle() == MPI.SESSION_NULL.handle
+    with pytest.raises(TypeError):
+        MPI.Comm.tohandle(MPI.INT)
 
 
 def test_py2f_f2py():

@@ -8,6 +8,7 @@
 namespace mpipy {
 
 bool mpi_active = false;
+int sessions_open = 0;
 bool python_callbacks_registered = false;
 
 void throw_mpi_error(int code) { throw MpiError{code}; }
@@ -21,6 +22,16 @@ void throw_not_active() {
         throw std::runtime_error("MPI is not initialized: call MPI.Init() or MPI.Init_thread() "
                                  "(mpipy.rc.initialize is False)");
     throw std::runtime_error("MPI is not active");
+}
+
+void require_usable() {
+    if (sessions_open == 0) throw_not_active();
+}
+
+void throw_world_model_inactive() {
+    throw std::runtime_error("COMM_WORLD and COMM_SELF belong to the world model, which is not "
+                             "initialized: only communicators made from a session's groups "
+                             "are usable (call MPI.Init() or MPI.Init_thread() for the others)");
 }
 
 void throw_null_handle(int error_class, const char *) { throw MpiError{error_class}; }

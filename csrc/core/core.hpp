@@ -56,14 +56,25 @@ inline int group_property(MPI_Group group, int (*query)(MPI_Group, int *)) {
     return value;
 }
 
-// True between MPI initialization and finalization. Every entry point that calls MPI
-// (other than the few MPI allows at any time) checks it, so that calls before Init or
-// after Finalize raise instead of crashing inside MPI.
+// True between MPI initialization and finalization (the world model). Every entry point that
+// calls MPI (other than the few MPI allows at any time) checks it, so that calls before Init
+// or after Finalize raise instead of crashing inside MPI. MPI is also usable while a session
+// is open (MPI-4 sessions, without or beside the world model): the check's cold path lets
+// such calls through, so the hot paths test one flag either way.
 extern bool mpi_active;
+extern int sessions_open;  // sessions mpipy initialized and did not finalize yet (session.cpp)
+
+inline bool mpi_usable() { return mpi_active || sessions_open > 0; }
+
+// Cold: returns when a session is open, raises otherwise (throw_not_active).
+void require_usable();
+// The world model's communicators (COMM_WORLD, COMM_SELF) used while only sessions are open:
+// raises (some MPIs crash on them).
+[[noreturn]] void throw_world_model_inactive();
 
 inline void require_active() {
     if (!mpi_active) [[unlikely]]
-        throw_not_active();
+        require_usable();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -148,6 +159,19 @@ MPIPY_HANDLE_KIND(SessionKind, MPI_Session, "Session", MPI_SESSION_NULL, MPI_ERR
 #endif
 #undef MPIPY_HANDLE_KIND
 
+// Info objects may be used at any time, before initialization and after finalization too
+// (MPI-4.1), so that a program can hand one to Session.Init.
+template <class Kind> constexpr bool usable_anytime = std::is_same_v<Kind, InfoKind>;
+template <class Kind> bool kind_usable() { return usable_anytime<Kind> || mpi_usable(); }
+
+template <class Kind>
+constexpr bool is_session_kind =
+#if MPIPY_HAVE_SESSIONS
+    std::is_same_v<Kind, SessionKind>;
+#else
+    false;
+#endif
+
 // Handle values cross into Python as integers, whatever their C type (int in MPICH,
 // pointer in Open MPI).
 template <class H> std::intptr_t handle_to_int(H h) {
@@ -180,7 +204,7 @@ template <class Kind> struct FreedHandles {
         std::is_same_v<Kind, DatatypeKind> || std::is_same_v<Kind, GroupKind> ||
         std::is_same_v<Kind, InfoKind> || std::is_same_v<Kind, ErrhandlerKind> ||
         std::is_same_v<Kind, OpKind> || std::is_same_v<Kind, WinKind> ||
-        std::is_same_v<Kind, FileKind>;
+        std::is_same_v<Kind, FileKind> || is_session_kind<Kind>;
     static inline std::unordered_map<std::intptr_t, int> references;
     static inline std::unordered_set<std::intptr_t> freed_set;
     static void given(H h) {
@@ -224,7 +248,12 @@ template <class Kind> struct Handle {
 
     // The handle, checked: MPI is running and the handle is not null (or freed).
     H get() const {
-        require_active();
+        if (!mpi_active) [[unlikely]] {
+            if constexpr (!usable_anytime<Kind>) require_usable();
+            if constexpr (std::is_same_v<Kind, CommKind>)
+                if (handle == MPI_COMM_WORLD || handle == MPI_COMM_SELF)
+                    throw_world_model_inactive();
+        }
         if (is_null()) [[unlikely]]
             throw_null_handle(traits::error_class, traits::name);
         if (!predefined) FreedHandles<Kind>::check(handle);  // constants are never freed
@@ -328,6 +357,19 @@ template <class T> nb::object wrap_handle_as(nb::handle cls, typename T::handle_
     }
 }
 
+// For classmethod constructors (Info.Create, Session.Init): an empty object of class `cls` (T or
+// a subclass), made before MPI is asked for the handle, then given it (counted: FreedHandles).
+template <class T> nb::object empty_instance_of(nb::handle cls) {
+    nb::object obj = nb::borrow(cls)();
+    if (!nb::isinstance<T>(obj))
+        throw nb::type_error((std::string("expecting a subclass of ") + T::traits::name).c_str());
+    return obj;
+}
+template <class T> void give_handle(nb::handle obj, typename T::handle_type h) {
+    nb::inst_ptr<T>(obj)->handle = h;
+    FreedHandles<typename T::traits>::given(h);
+}
+
 // cls.name = classmethod(func): func gets the class it is called on first. nanobind has no
 // classmethods of its own.
 template <class C, class F, class... Extra>
@@ -398,18 +440,43 @@ template <class T, class... Extra> void enable_weak_references(nb::class_<T, Ext
 
 // Constructors of a handle class: T() is the null handle, T(other) copies the handle of any
 // object of the same kind (Root), after T::validate(handle) where T defines it (so that
-// Intracomm(intercomm) raises TypeError).
+// Intracomm(intercomm) raises TypeError). As in mpi4py, the object is made in __new__ and
+// __init__ does nothing: a Python subclass's __new__ may then hand its base another object
+// than the one it was called with (a Cartcomm subclass made from COMM_WORLD passes a
+// Cartesian communicator made from it). nanobind calls a class's own __new__ directly.
+// Bound subclasses may still construct in __init__ instead (request.cpp's Prequest).
 template <class Root, class T, class... Extra> void bind_handle_init(nb::class_<T, Extra...> &cls) {
-    cls.def(nb::init<>())
-        .def(
-            "__init__",
-            [](T *self, const Root &other) {
-                if constexpr (requires { T::validate(other.handle); }) T::validate(other.handle);
-                new (self) T();
-                self->handle = other.handle;
-                if constexpr (requires { self->copy_extra(other); }) self->copy_extra(other);
-            },
-            nb::arg("other"));
+    cls.def_static(
+        "__new__",
+        [](nb::handle type, nb::handle other) -> nb::object {
+            if (!PyType_Check(type.ptr()) ||
+                !PyType_IsSubtype(reinterpret_cast<PyTypeObject *>(type.ptr()),
+                                  reinterpret_cast<PyTypeObject *>(nb::type<T>().ptr())))
+                throw nb::type_error("__new__: not a subclass of this class");
+            // A bound subclass constructing in its own __init__ (Prequest, Grequest): left
+            // to it, uninitialized.
+            if (nb::type_info(type) != typeid(T)) return nb::inst_alloc(type);
+            const Root *from = nullptr;
+            if (!other.is_none()) {
+                if (!nb::isinstance<Root>(other))
+                    throw nb::type_error((std::string("expecting an MPI.") + Root::traits::name +
+                                          " or None, not " + type_name_of(other))
+                                             .c_str());
+                from = nb::inst_ptr<Root>(other);
+                if constexpr (requires { T::validate(from->handle); }) T::validate(from->handle);
+            }
+            nb::object obj = nb::inst_alloc(type);
+            T *self = nb::inst_ptr<T>(obj);
+            new (self) T();
+            if (from) {
+                self->handle = from->handle;
+                if constexpr (requires { self->copy_extra(*from); }) self->copy_extra(*from);
+            }
+            nb::inst_mark_ready(obj);
+            return obj;
+        },
+        nb::arg("cls"), nb::arg("other").none() = nb::none());
+    cls.def("__init__", [](nb::handle, nb::handle) {}, nb::arg("other").none() = nb::none());
 }
 
 // Give the root class of a handle kind the behaviour shared by all kinds: constructors,
@@ -460,8 +527,8 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
             [](nb::handle self) {
                 T &obj = *nb::inst_ptr<T>(self);
                 if (obj.is_null() || obj.predefined) return;
-                if (mpi_active) FreedHandles<Traits>::check(obj.handle);  // before asking MPI
-                if (!mpi_active || predefined_handle<T>(obj.handle)) {
+                if (kind_usable<Traits>()) FreedHandles<Traits>::check(obj.handle);  // first
+                if (!kind_usable<Traits>() || predefined_handle<T>(obj.handle)) {
                     obj.handle = Traits::null();  // a copy of a constant: forget the handle
                     return;
                 }
@@ -476,6 +543,10 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
     cls.def_prop_ro(
         "handle", [](const T &self) { return handle_to_python(self.handle); },
         "MPI handle, as an integer.");
+    // mpi4py 4.2's name for the same value, the inverse of fromhandle.
+    cls.def(
+        "tohandle", [](const T &self) { return handle_to_python(self.handle); },
+        "Return the MPI handle, as an integer.");
     // Classmethods: the object made is of the class they are called on (Prequest.fromhandle
     // gives a Prequest), or of the subclass T::wrap picks (Comm.fromhandle an Intracomm).
     def_classmethod(

@@ -4,6 +4,7 @@
 
 #include "core.hpp"
 
+#include <compare>
 #include <memory>
 
 namespace mpipy {
@@ -121,6 +122,15 @@ struct Session : Handle<SessionKind> {
     using Handle::Handle;
 };
 #endif
+// Sessions still open when Python exits are finalized first, unless rc.finalize is False
+// (session.cpp); the error handler rc.errors chose, for what mpipy creates with an errhandler
+// argument of None (environment.cpp).
+void finalize_sessions_at_exit();
+MPI_Errhandler default_errhandler();
+// Whether this MPI can start again once everything initialized has ended (the world model
+// finalized and no session open): Open MPI 5 hangs or aborts if asked to (session.cpp).
+void require_restartable();
+void note_world_finalized();
 
 // Datatype helpers (datatype.cpp): the combiner of a datatype; whether a combiner marks a
 // predefined datatype (named or Fortran 90 parameterized: never freed); the Python object for
@@ -154,6 +164,7 @@ void bind_environment(nb::module_ &m);
 nb::class_<Datatype> bind_datatype(nb::module_ &m);
 void bind_datatype_derived(nb::module_ &m, nb::class_<Datatype> &cls);  // datatype_derived.cpp
 void bind_pack(nb::module_ &m, nb::class_<Datatype> &cls);              // pack.cpp
+void bind_abi_info(nb::module_ &m);  // datatype.cpp: the MPI-5 ABI queries
 void bind_group(nb::module_ &m);
 void bind_info(nb::module_ &m);
 void bind_op(nb::module_ &m);
@@ -196,6 +207,25 @@ struct CommClasses {
 };
 CommClasses bind_comm(nb::module_ &m);
 void bind_p2p(nb::module_ &m, CommClasses &classes);
+// Buffers for buffered sends (comm_p2p.cpp): attached to the process (the default scope), to a
+// communicator or to a session (MPI-4.1); NotImplementedError where the MPI lacks the latter.
+struct BufferScope {
+    enum Kind { process, comm, session } kind = process;
+    std::intptr_t handle = 0;
+    static BufferScope of_comm(MPI_Comm c) { return {BufferScope::comm, handle_to_int(c)}; }
+    MPI_Comm as_comm() const { return handle_from_int<MPI_Comm>(handle); }
+#if MPIPY_HAVE_SESSIONS
+    static BufferScope of_session(MPI_Session s) {
+        return {BufferScope::session, handle_to_int(s)};
+    }
+    MPI_Session as_session() const { return handle_from_int<MPI_Session>(handle); }
+#endif
+    auto operator<=>(const BufferScope &) const = default;
+};
+void attach_buffer(BufferScope scope, nb::handle buf);
+nb::object detach_buffer(BufferScope scope);
+void flush_buffer(BufferScope scope);
+nb::object iflush_buffer(BufferScope scope);
 void bind_status(nb::module_ &m);
 void bind_buffer(nb::module_ &m);
 void bind_pickle(nb::module_ &m);
@@ -250,6 +280,9 @@ void bind_file(nb::module_ &m);
 void bind_file_io(nb::class_<File> &cls);
 void forget_split_collective(MPI_File file);
 nb::object create_file_errhandler(nb::handle errhandler_fn);
+#if MPIPY_HAVE_SESSIONS
+nb::object create_session_errhandler(nb::handle errhandler_fn);  // the same, for sessions
+#endif
 void set_default_file_errhandler(MPI_File file);
 void bind_session(nb::module_ &m);
 void bind_objmodel(nb::module_ &m);

@@ -50,7 +50,7 @@ void adopt_orphan(MPI_Request h, std::shared_ptr<RequestState> state) {
 }
 
 void reap_orphans_now() {
-    if (orphans.empty() || !mpi_active || reaping) return;
+    if (orphans.empty() || !mpi_usable() || reaping) return;
     reaping = true;
     // Work on a list of our own: polling and releasing buffers can run Python code that drops
     // more requests (adopted into `orphans` meanwhile).
@@ -100,7 +100,7 @@ bool claimed_earlier(MPI_Comm comm, int source, int tag, const RequestState *sel
 
 bool poll_engine(const RequestState *self) {
     reap_orphans_now();
-    if (pollables.empty() || !mpi_active) return false;
+    if (pollables.empty() || !mpi_usable()) return false;
     if (polling) return true;  // another wait (maybe in another thread) is polling them now
     polling = true;
     std::vector<std::shared_ptr<RequestState>> live;  // polling may add (or drop) requests

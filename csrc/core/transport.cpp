@@ -111,7 +111,7 @@ void transport_before_finalize() {
 // PartTraffic
 
 PartTraffic::~PartTraffic() {
-    if (!requests_.empty() && mpi_active) wait_requests(requests_);
+    if (!requests_.empty() && mpi_usable()) wait_requests(requests_);
 }
 
 void PartTraffic::cancel() {

@@ -210,11 +210,7 @@ def Remove_error_string(errorcode: int) -> None:
 class Errhandler:
     """Error handler."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Errhandler) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -236,6 +232,9 @@ class Errhandler:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -265,11 +264,7 @@ ERRORS_ABORT: Errhandler
 class Datatype:
     """Datatype object."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Datatype) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -291,6 +286,9 @@ class Datatype:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -709,14 +707,19 @@ def Aint_add(base: int, disp: int) -> int:
 def Aint_diff(addr1: int, addr2: int) -> int:
     """Return the difference between two addresses."""
 
+def Get_abi_version() -> tuple[int, int]:
+    """Obtain the MPI ABI version number."""
+
+def Get_abi_info() -> object:
+    """Obtain information about the MPI ABI."""
+
+def Get_abi_fortran_info() -> object:
+    """Obtain information about the Fortran MPI ABI."""
+
 class Group:
     """Group of processes."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Group) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -738,6 +741,9 @@ class Group:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -818,11 +824,7 @@ GROUP_EMPTY: Group
 class Info:
     """Info object."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Info) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -845,6 +847,9 @@ class Info:
     def handle(self) -> int:
         """MPI handle, as an integer."""
 
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
+
     @classmethod
     def fromhandle(cls, handle: object) -> object:
         """Create object from MPI handle."""
@@ -859,12 +864,12 @@ class Info:
 
     __hash__: None = None
 
-    @staticmethod
-    def Create(items: object | None = None) -> object:
+    @classmethod
+    def Create(cls, items: object | None = None) -> object:
         """Create a new info object."""
 
-    @staticmethod
-    def Create_env(args: object | None = None) -> object:
+    @classmethod
+    def Create_env(cls, args: object | None = None) -> object:
         """Create a new environment info object."""
 
     def Dup(self) -> object:
@@ -934,11 +939,7 @@ INFO_ENV: Info
 class Op:
     """Reduction operation."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Op) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -960,6 +961,9 @@ class Op:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -1264,11 +1268,7 @@ pickle: Pickle = ...
 class Request:
     """Request handler."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Request) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -1290,6 +1290,9 @@ class Request:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -1456,11 +1459,7 @@ REQUEST_NULL: Request
 class Message:
     """Matched message."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Message) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -1482,6 +1481,9 @@ class Message:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -1532,11 +1534,7 @@ MESSAGE_NO_PROC: Message
 class Comm:
     """Communication context."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Comm) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -1558,6 +1556,9 @@ class Comm:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -2031,17 +2032,13 @@ class Comm:
 class Intracomm(Comm):
     """Intracommunicator."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Comm) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def Create_group(self, group: object, tag: int = ...) -> object:
         """Create communicator from group."""
 
     @staticmethod
-    def Create_from_group(group: object, stringtag: object = 'org.mpi4py', info: Info | None = None, errhandler: Errhandler | None = None) -> object:
+    def Create_from_group(group: object, stringtag: object = 'org.mpi4py', info: Info | None = ..., errhandler: Errhandler | None = None) -> object:
         """Create communicator from group."""
 
     def Create_intercomm(self, local_leader: int, peer_comm: Intracomm, remote_leader: int, tag: int = ...) -> object:
@@ -2104,11 +2101,7 @@ class Intracomm(Comm):
 class Topocomm(Intracomm):
     """Topology intracommunicator."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Comm) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def Neighbor_allgather(self, sendbuf: object | None, recvbuf: object | None) -> None:
         """neighbor gather to all."""
@@ -2188,11 +2181,7 @@ class Topocomm(Intracomm):
 class Cartcomm(Topocomm):
     """Cartesian topology intracommunicator."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Comm) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def Get_dim(self) -> int:
         """Return number of dimensions."""
@@ -2239,11 +2228,7 @@ class Cartcomm(Topocomm):
 class Graphcomm(Topocomm):
     """General graph topology intracommunicator."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Comm) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def Get_dims(self) -> tuple[int, int]:
         """Return the number of nodes and edges."""
@@ -2292,11 +2277,7 @@ class Graphcomm(Topocomm):
 class Distgraphcomm(Topocomm):
     """Distributed graph topology intracommunicator."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Comm) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def Get_dist_neighbors_count(self) -> tuple[int, int, bool]:
         """Return adjacency information for a distributed graph topology."""
@@ -2307,11 +2288,7 @@ class Distgraphcomm(Topocomm):
 class Intercomm(Comm):
     """Intercommunicator."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Comm) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def Get_remote_size(self) -> int:
         """Intercommunicator remote size."""
@@ -2331,7 +2308,7 @@ class Intercomm(Comm):
         """Merge intercommunicator into an intracommunicator."""
 
     @staticmethod
-    def Create_from_groups(local_group: object, local_leader: int, remote_group: object, remote_leader: int, stringtag: object = 'org.mpi4py', info: Info | None = None, errhandler: Errhandler | None = None) -> object:
+    def Create_from_groups(local_group: object, local_leader: int, remote_group: object, remote_leader: int, stringtag: object = 'org.mpi4py', info: Info | None = ..., errhandler: Errhandler | None = None) -> object:
         """Create intercommunicator from a group."""
 
 COMM_NULL: Comm
@@ -2373,11 +2350,7 @@ def Lookup_name(service_name: object, info: Info | None = None) -> str:
 class Win:
     """Remote memory access context."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Win) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -2399,6 +2372,9 @@ class Win:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -2608,11 +2584,7 @@ WIN_NULL: Win
 class File:
     """File I/O context."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: File) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -2634,6 +2606,9 @@ class File:
     @property
     def handle(self) -> int:
         """MPI handle, as an integer."""
+
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
 
     @classmethod
     def fromhandle(cls, handle: object) -> object:
@@ -2871,11 +2846,7 @@ def Register_datarep(datarep: object, read_fn: object | None, write_fn: object |
 class Session:
     """Session context."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, other: Session) -> None: ...
+    def __init__(self, other: object | None = None) -> None: ...
 
     def __eq__(self, other: object | None) -> object: ...
 
@@ -2898,6 +2869,9 @@ class Session:
     def handle(self) -> int:
         """MPI handle, as an integer."""
 
+    def tohandle(self) -> int:
+        """Return the MPI handle, as an integer."""
+
     @classmethod
     def fromhandle(cls, handle: object) -> object:
         """Create object from MPI handle."""
@@ -2912,8 +2886,52 @@ class Session:
 
     __hash__: None = None
 
+    @classmethod
+    def Init(cls, info: Info | None = ..., errhandler: Errhandler | None = None) -> object:
+        """Create a new session."""
+
     def Finalize(self) -> None:
         """Finalize a session."""
+
+    def Get_num_psets(self, info: Info | None = ...) -> int:
+        """Number of available process sets."""
+
+    def Get_nth_pset(self, n: int, info: Info | None = ...) -> object:
+        """Name of the *n*-th process set."""
+
+    def Get_info(self) -> object:
+        """Return the current hints for a session."""
+
+    def Get_pset_info(self, pset_name: object) -> object:
+        """Return the current hints for a session and process set."""
+
+    def Create_group(self, pset_name: object) -> object:
+        """Create a new group from session and process set."""
+
+    def Attach_buffer(self, buf: object | None) -> None:
+        """Attach a user-provided buffer for sending in buffered mode."""
+
+    def Detach_buffer(self) -> object:
+        """Remove an existing attached buffer."""
+
+    def Flush_buffer(self) -> None:
+        """Block until all buffered messages have been transmitted."""
+
+    def Iflush_buffer(self) -> object:
+        """Nonblocking flush for buffered messages."""
+
+    @staticmethod
+    def Create_errhandler(errhandler_fn: object) -> object:
+        """Create a new error handler for sessions."""
+
+    def Get_errhandler(self) -> object:
+        """Get the error handler for a session."""
+
+    def Set_errhandler(self, errhandler: Errhandler) -> None:
+        """Set the error handler for a session."""
+
+    def Call_errhandler(self, errorcode: int) -> None:
+        """Call the error handler installed on a session."""
 
 SESSION_NULL: Session
 
@@ -3162,11 +3180,6 @@ def Get_library_version() -> str:
 
 def Get_processor_name() -> str:
     """Obtain the name of the calling processor."""
-
-def Get_abi_version() -> tuple[int, int]:
-    """
-    Return the version of the MPI ABI, or (-1, -1) if the library does not follow it.
-    """
 
 def Get_hw_resource_info() -> object:
     """
