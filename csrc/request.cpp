@@ -660,7 +660,9 @@ void bind_request(nb::module_ &m) {
             "Access the status of some requests, without completing them.")
         .def_static(
             "waitall",
-            [](nb::handle requests, nb::handle statuses) { return wait_all(requests, statuses); },
+            [](nb::handle requests, nb::handle statuses) {
+                return nb::borrow<nb::list>(wait_all(requests, statuses));
+            },
             nb::arg("requests"), nb::arg("statuses") = nb::none(),
             "Wait for all previously initiated requests to complete.")
         .def_static(

@@ -235,7 +235,7 @@ void bind_collectives_objects(nb::module_ &m, CommClasses &classes);
 void bind_topology(nb::module_ &m, CommClasses &classes);
 void bind_attributes(nb::module_ &m, CommClasses &classes);
 void bind_dpm(nb::module_ &m, CommClasses &classes);
-void bind_ulfm(nb::module_ &m, CommClasses &classes);  // comm_ulfm.cpp
+void bind_ulfm(nb::module_ &m, CommClasses &classes);         // comm_ulfm.cpp
 void bind_partitioned(nb::module_ &m, CommClasses &classes);  // comm_part.cpp
 
 // Python exceptions raised in callbacks MPI runs (errors.cpp): stash_callback_error keeps
