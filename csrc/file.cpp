@@ -147,10 +147,8 @@ int datarep_convert(void *userbuf, MPI_Datatype type, int count, void *filebuf, 
 void not_implemented_datarep(int rc, bool converting) {
     int error_class = MPI_SUCCESS;
     if (MPI_Error_class(rc, &error_class) != MPI_SUCCESS) return;
-#ifdef OPEN_MPI
-    if (error_class == MPI_ERR_OTHER)
+    if (mpi_vendor() == MpiVendor::open_mpi && error_class == MPI_ERR_OTHER)
         throw_not_implemented("MPI_Register_datarep with Open MPI's OMPIO I/O component");
-#endif
     if (converting && error_class == MPI_ERR_UNSUPPORTED_DATAREP)
         throw_not_implemented("MPI_Register_datarep with conversion functions (read_fn, write_fn)");
 }
