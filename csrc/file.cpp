@@ -206,7 +206,7 @@ void bind_file(nb::module_ &m) {
             FreedHandles<FileKind>::given(fh);
             return obj;
         },
-        nb::arg("comm"), nb::arg("filename"), nb::arg("amode") = MPI_MODE_RDONLY,
+        nb::arg("comm"), nb::arg("filename"), nb::arg("amode") = static_cast<int>(MPI_MODE_RDONLY),
         nb::arg("info").none() = info_null, "Open a file.");
     cls.def(
         "Close",
@@ -361,7 +361,7 @@ void bind_file(nb::module_ &m) {
                const MPI_Offset o = offset_value(offset, "offset");
                check_released([&] { return MPI_File_seek(fh, o, whence); });
            },
-           nb::arg("offset"), nb::arg("whence") = MPI_SEEK_SET,
+           nb::arg("offset"), nb::arg("whence") = static_cast<int>(MPI_SEEK_SET),
            "Update the individual file pointer.")
         .def(
             "Get_position",
@@ -378,7 +378,7 @@ void bind_file(nb::module_ &m) {
                 const MPI_Offset o = offset_value(offset, "offset");
                 check_released([&] { return MPI_File_seek_shared(fh, o, whence); });
             },
-            nb::arg("offset"), nb::arg("whence") = MPI_SEEK_SET, "Update the shared file pointer.")
+            nb::arg("offset"), nb::arg("whence") = static_cast<int>(MPI_SEEK_SET), "Update the shared file pointer.")
         .def(
             "Get_position_shared",
             [](File &self) {
