@@ -72,7 +72,9 @@ static void check_not_initialized() {
 }
 
 static int init_thread(int required) {
-    if (required < MPI_THREAD_SINGLE || required > MPI_THREAD_MULTIPLE)
+    // (Not a range: the MPI standard ABI's levels are 0, 1024, 2048, 4096.)
+    if (required != MPI_THREAD_SINGLE && required != MPI_THREAD_FUNNELED &&
+        required != MPI_THREAD_SERIALIZED && required != MPI_THREAD_MULTIPLE)
         throw nb::value_error("required thread level must be one of THREAD_SINGLE, "
                               "THREAD_FUNNELED, THREAD_SERIALIZED, THREAD_MULTIPLE");
     check_not_initialized();
@@ -426,6 +428,12 @@ void bind_environment(nb::module_ &m) {
 #endif
         },
         "Obtain information about the hardware platform of the calling processor.");
+    // The MPI standard ABI this extension was built against (MPIPY_MPI_ABI=ON), or None.
+#if MPIPY_HAVE_STANDARD_ABI
+    m.attr("_mpi_abi") = nb::make_tuple(MPI_ABI_VERSION, MPI_ABI_SUBVERSION);
+#else
+    m.attr("_mpi_abi") = nb::none();
+#endif
     m.def("get_vendor", &vendor,
           "Information about the underlying MPI implementation: (name, (major, minor, micro)).");
     m.def(

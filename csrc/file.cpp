@@ -201,6 +201,10 @@ void bind_file(nb::module_ &m) {
                 rc = MPI_File_open(c, name.c_str(), amode, i, &fh);
             }
             check(rc);  // a failed open leaves nothing open
+            // An open that failed while an error handler that returns was set succeeds with
+            // no file: MPI_FILE_NULL, or 0 from MPICH 5.0.2 under the MPI standard ABI (where
+            // MPI_FILE_NULL is not 0). No MPI gives 0 for a file.
+            if (handle_to_int(fh) == 0) fh = MPI_FILE_NULL;
             set_default_file_errhandler(fh);
             nb::inst_ptr<File>(obj)->handle = fh;
             FreedHandles<FileKind>::given(fh);

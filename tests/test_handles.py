@@ -223,6 +223,21 @@ def test_fromhandle():
         assert again.handle == obj.handle
 
 
+@pytest.mark.skipif(MPI._mpi_abi is None, reason="built for an MPI with Fortran handles")
+def test_py2f_f2py_without_fortran_handles():
+    # The MPI standard ABI has no Fortran handles (MPI_Comm_c2f, ...): as in mpi4py, the
+    # conversions raise NotImplementedError naming the MPI function.
+    with pytest.raises(NotImplementedError, match="MPI_Comm_c2f"):
+        MPI.COMM_WORLD.py2f()
+    with pytest.raises(NotImplementedError, match="MPI_Type_f2c"):
+        MPI.Datatype.f2py(MPI.INT.toint())
+    with pytest.raises(NotImplementedError, match="MPI_Status_c2f"):
+        MPI.Status().py2f()
+    with pytest.raises(NotImplementedError, match="MPI_Status_f2c"):
+        MPI.Status.f2py([0] * MPI.F_STATUS_SIZE)
+
+
+@pytest.mark.skipif(MPI._mpi_abi is not None, reason="the MPI standard ABI has no Fortran handles")
 def test_py2f_f2py():
     for name, obj in CONSTANTS:
         fint = obj.py2f()
@@ -242,12 +257,10 @@ def test_toint_fromint():
 
 
 def test_comm_from_handle_gets_its_subclass():
-    for conv in ("fromhandle", "f2py", "fromint"):
-        arg = {
-            "fromhandle": MPI.COMM_WORLD.handle,
-            "f2py": MPI.COMM_WORLD.py2f(),
-            "fromint": MPI.COMM_WORLD.toint(),
-        }[conv]
+    convs = {"fromhandle": MPI.COMM_WORLD.handle, "fromint": MPI.COMM_WORLD.toint()}
+    if MPI._mpi_abi is None:  # the MPI standard ABI has no Fortran handles
+        convs["f2py"] = MPI.COMM_WORLD.py2f()
+    for conv, arg in convs.items():
         for cls in (MPI.Comm, MPI.Intracomm, MPI.Intercomm):
             obj = getattr(cls, conv)(arg)
             assert type(obj) is MPI.Intracomm and obj == MPI.COMM_WORLD
