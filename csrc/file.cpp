@@ -382,7 +382,8 @@ void bind_file(nb::module_ &m) {
                 const MPI_Offset o = offset_value(offset, "offset");
                 check_released([&] { return MPI_File_seek_shared(fh, o, whence); });
             },
-            nb::arg("offset"), nb::arg("whence") = static_cast<int>(MPI_SEEK_SET), "Update the shared file pointer.")
+            nb::arg("offset"), nb::arg("whence") = static_cast<int>(MPI_SEEK_SET),
+            "Update the shared file pointer.")
         .def(
             "Get_position_shared",
             [](File &self) {

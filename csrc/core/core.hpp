@@ -126,7 +126,7 @@ using fortran_int = MPI_Fint;
 #else
 using fortran_int = int;
 #define MPIPY_HANDLE_C2F(P)                                                                        \
-    static fortran_int c2f(H) { throw_not_implemented("MPI_" #P "_c2f"); }                        \
+    static fortran_int c2f(H) { throw_not_implemented("MPI_" #P "_c2f"); }                         \
     static H f2c(fortran_int) { throw_not_implemented("MPI_" #P "_f2c"); }
 #endif
 #if MPIPY_HAVE_TOINT
