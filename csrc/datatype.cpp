@@ -251,7 +251,6 @@ const CodeEntry code_entries[] = {
     {"u4", MPI_UINT32_T},
     {"u8", MPI_UINT64_T},
     {"f2", MPIPY_FLOAT16},
-    {"f2", MPI_REAL2},  // where C has no 16-bit float type (the MPI standard ABI)
     {"f4", MPI_FLOAT},
     {"f8", MPI_DOUBLE},
     {sizeof(long double) == 16 ? "f16" : "f12", MPI_LONG_DOUBLE},
