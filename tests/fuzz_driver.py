@@ -293,7 +293,9 @@ def library_crashes(MPI, values):
         for m in ("fromhandle", "f2py", "fromint")
     }
     if standard_abi:
-        sane_only |= {f"{name}.fromint" for name in dir(MPI) if hasattr(getattr(MPI, name), "fromint")}
+        sane_only |= {
+            f"{name}.fromint" for name in dir(MPI) if hasattr(getattr(MPI, name), "fromint")
+        }
     return skip_values, sane_only
 
 

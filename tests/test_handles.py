@@ -25,6 +25,7 @@ def copies(cls, obj):
         made.append(cls.f2py(obj.py2f()))
     return made
 
+
 NULLS = {
     "Comm": "COMM_NULL",
     "Group": "GROUP_NULL",
