@@ -138,12 +138,11 @@ struct PortName {
     bool own_info = false;
 
     explicit PortName(MPI_Info given) : info(given) {
-#ifdef MPICH_NUMVERSION
+        if (mpi_vendor() != MpiVendor::mpich) return;
         check(given == MPI_INFO_NULL ? MPI_Info_create(&info) : MPI_Info_dup(given, &info));
         own_info = true;
         const std::string size = std::to_string(port_name_capacity);
         check(MPI_Info_set(info, "port_name_size", size.c_str()));
-#endif
     }
     PortName(const PortName &) = delete;
     PortName &operator=(const PortName &) = delete;

@@ -160,13 +160,12 @@ void sendrecv_replace(nb::handle self_obj, nb::handle buf, int dest, int sendtag
 // that does not describe the received message (tag and count are garbage), and MPI-3
 // libraries have neither: there the pair is posted as an Irecv plus an Isend (of a copy, for
 // _replace) that complete as one request, which MPI defines as equivalent.
-#if MPIPY_HAVE_ISENDRECV && !defined(MPICH_VERSION)
-#define MPIPY_NATIVE_ISENDRECV 1
-#else
-#define MPIPY_NATIVE_ISENDRECV 0
-#endif
+// (Which library is loaded is known at run time only, under the standard ABI.)
+[[maybe_unused]] static bool native_isendrecv() {
+    static const bool native = MPIPY_HAVE_ISENDRECV && mpi_vendor() != MpiVendor::mpich;
+    return native;
+}
 
-#if !MPIPY_NATIVE_ISENDRECV
 // The receive is the Python request's handle; the send and the copy it sends live here.
 struct SendRecvPair : RequestState {
     MPI_Request send = MPI_REQUEST_NULL;
@@ -206,7 +205,6 @@ nb::object post_pair(MPI_Comm comm, MessageBuffer &&s, int dest, int sendtag, Me
     state->buffers[1] = std::move(r);
     return make_request(req, std::move(state), false);
 }
-#endif
 
 nb::object isendrecv(nb::handle self_obj, nb::handle sendbuf, int dest, int sendtag,
                      nb::handle recvbuf, int source, int recvtag) {
@@ -215,17 +213,18 @@ nb::object isendrecv(nb::handle self_obj, nb::handle sendbuf, int dest, int send
     MessageBuffer s, r;
     parse_p2p(sendbuf, Access::read, dest, s);
     parse_p2p(recvbuf, Access::write, source, r);
-#if MPIPY_NATIVE_ISENDRECV
-    MPI_Request req = MPI_REQUEST_NULL;
-    CallCount sc(s.count, s.type), rc(r.count, r.type);
-    check(MPIPY_C(MPI_Isendrecv)(s.addr, sc.count, sc.type, dest, sendtag, r.addr, rc.count,
-                                 rc.type, source, recvtag, comm, &req));
-    return buffer_request(req, false, std::move(s), std::move(r));
-#else
+#if MPIPY_HAVE_ISENDRECV
+    if (native_isendrecv()) {
+        MPI_Request req = MPI_REQUEST_NULL;
+        CallCount sc(s.count, s.type), rc(r.count, r.type);
+        check(MPIPY_C(MPI_Isendrecv)(s.addr, sc.count, sc.type, dest, sendtag, r.addr, rc.count,
+                                     rc.type, source, recvtag, comm, &req));
+        return buffer_request(req, false, std::move(s), std::move(r));
+    }
+#endif
     const void *addr = s.addr;
     return post_pair(comm, std::move(s), dest, sendtag, std::move(r), source, recvtag, nullptr,
                      addr);
-#endif
 }
 
 nb::object isendrecv_replace(nb::handle self_obj, nb::handle buf, int dest, int sendtag, int source,
@@ -234,13 +233,15 @@ nb::object isendrecv_replace(nb::handle self_obj, nb::handle buf, int dest, int 
     MPI_Comm comm = self.get();
     MessageBuffer b;
     parse_p2p(buf, Access::write, replace_peer(dest, source), b);
-#if MPIPY_NATIVE_ISENDRECV
-    MPI_Request req = MPI_REQUEST_NULL;
-    CallCount c(b.count, b.type);
-    check(MPIPY_C(MPI_Isendrecv_replace)(b.addr, c.count, c.type, dest, sendtag, source, recvtag,
-                                         comm, &req));
-    return buffer_request(req, false, std::move(b));
-#else
+#if MPIPY_HAVE_ISENDRECV
+    if (native_isendrecv()) {
+        MPI_Request req = MPI_REQUEST_NULL;
+        CallCount c(b.count, b.type);
+        check(MPIPY_C(MPI_Isendrecv_replace)(b.addr, c.count, c.type, dest, sendtag, source,
+                                             recvtag, comm, &req));
+        return buffer_request(req, false, std::move(b));
+    }
+#endif
     const void *addr = nullptr;
     std::unique_ptr<char[]> copy = copy_span(b, &addr);
     MessageBuffer s;
@@ -248,7 +249,6 @@ nb::object isendrecv_replace(nb::handle self_obj, nb::handle buf, int dest, int 
     s.type = b.type;
     return post_pair(comm, std::move(s), dest, sendtag, std::move(b), source, recvtag,
                      std::move(copy), addr);
-#endif
 }
 
 bool probe(nb::handle self_obj, int source, int tag, nb::handle status) {

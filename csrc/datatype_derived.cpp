@@ -574,7 +574,8 @@ void bind_datatype_derived(nb::module_ &, nb::class_<Datatype> &cls) {
                 return result_like(self, t);
             },
             nb::arg("sizes"), nb::arg("subsizes"), nb::arg("starts"),
-            nb::arg("order") = MPI_ORDER_C, "Create a datatype for a subarray of an array.")
+            nb::arg("order") = static_cast<int>(MPI_ORDER_C),
+            "Create a datatype for a subarray of an array.")
         .def(
             "Create_darray",
             [](nb::handle self, int size, int rank, nb::handle gsizes_obj, nb::handle distribs_obj,
@@ -603,7 +604,7 @@ void bind_datatype_derived(nb::module_ &, nb::class_<Datatype> &cls) {
                 return result_like(self, t);
             },
             nb::arg("size"), nb::arg("rank"), nb::arg("gsizes"), nb::arg("distribs"),
-            nb::arg("dargs"), nb::arg("psizes"), nb::arg("order") = MPI_ORDER_C,
+            nb::arg("dargs"), nb::arg("psizes"), nb::arg("order") = static_cast<int>(MPI_ORDER_C),
             "Create a datatype for a distributed array on a Cartesian process grid.")
         .def(
             "Create_resized",

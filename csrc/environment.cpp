@@ -3,8 +3,10 @@
 #include "core/objects.hpp"
 #include "core/transport.hpp"
 
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
+#include <string_view>
 #include <tuple>
 
 #include <nanobind/stl/tuple.h>
@@ -75,7 +77,9 @@ static void check_not_initialized() {
 }
 
 static int init_thread(int required) {
-    if (required < MPI_THREAD_SINGLE || required > MPI_THREAD_MULTIPLE)
+    // (Not a range: the MPI standard ABI's levels are 0, 1024, 2048, 4096.)
+    if (required != MPI_THREAD_SINGLE && required != MPI_THREAD_FUNNELED &&
+        required != MPI_THREAD_SERIALIZED && required != MPI_THREAD_MULTIPLE)
         throw nb::value_error("required thread level must be one of THREAD_SINGLE, "
                               "THREAD_FUNNELED, THREAD_SERIALIZED, THREAD_MULTIPLE");
     check_not_initialized();
@@ -133,15 +137,63 @@ static void initialize_from_rc(nb::module_ &m) {
     (void)m;
 }
 
+// The MPI library's name and version, read from its version string (MPI_Get_library_version,
+// which MPI allows at any time) rather than from its mpi.h's macros: a build against the MPI
+// standard ABI has no such macros and meets whichever library is loaded.
+struct VendorInfo {
+    std::string name = "unknown";
+    int version[3] = {0, 0, 0};
+    MpiVendor family = MpiVendor::other;
+};
+
+static VendorInfo read_vendor() {
+    char text[MPI_MAX_LIBRARY_VERSION_STRING + 1] = {0};
+    int len = 0;
+    VendorInfo info;
+    if (MPI_Get_library_version(text, &len) != MPI_SUCCESS) return info;
+    const std::string_view s(text);
+    // Each known library: how its version string starts, what precedes the version number.
+    struct Known {
+        const char *prefix, *before_version, *name;
+        MpiVendor family;
+    };
+    static const Known known[] = {
+        {"MPICH Version:", "MPICH Version:", "MPICH", MpiVendor::mpich},
+        {"Open MPI", "Open MPI v", "Open MPI", MpiVendor::open_mpi},
+        {"Intel(R) MPI Library", "Library ", "Intel MPI", MpiVendor::mpich},
+        {"MVAPICH", "MVAPICH", "MVAPICH", MpiVendor::mpich},
+        {"Microsoft MPI", "Microsoft MPI ", "Microsoft MPI", MpiVendor::other},
+    };
+    for (const Known &k : known) {
+        if (!s.starts_with(k.prefix)) continue;
+        info.name = k.name;
+        info.family = k.family;
+        size_t at = s.find(k.before_version);
+        at = at == std::string_view::npos ? s.size() : at + std::strlen(k.before_version);
+        while (at < s.size() && !std::isdigit(static_cast<unsigned char>(s[at]))) ++at;
+        for (int i = 0; i < 3 && at < s.size() && std::isdigit(static_cast<unsigned char>(s[at]));
+             ++i) {
+            int v = 0;
+            while (at < s.size() && std::isdigit(static_cast<unsigned char>(s[at])))
+                v = v * 10 + (s[at++] - '0');
+            info.version[i] = v;
+            if (at < s.size() && s[at] == '.') ++at;
+        }
+        break;
+    }
+    return info;
+}
+
+static const VendorInfo &vendor_info() {
+    static const VendorInfo info = read_vendor();
+    return info;
+}
+
+MpiVendor mpi_vendor() { return vendor_info().family; }
+
 static std::tuple<std::string, std::tuple<int, int, int>> vendor() {
-#if defined(MPICH_NUMVERSION)
-    int v = MPICH_NUMVERSION;  // MMmmrrxxx
-    return {"MPICH", {v / 10000000, (v / 100000) % 100, (v / 1000) % 100}};
-#elif defined(OMPI_MAJOR_VERSION)
-    return {"Open MPI", {OMPI_MAJOR_VERSION, OMPI_MINOR_VERSION, OMPI_RELEASE_VERSION}};
-#else
-    return {"unknown", {0, 0, 0}};
-#endif
+    const VendorInfo &v = vendor_info();
+    return {v.name, {v.version[0], v.version[1], v.version[2]}};
 }
 
 void bind_environment(nb::module_ &m) {
@@ -373,6 +425,12 @@ void bind_environment(nb::module_ &m) {
 #endif
         },
         "Obtain information about the hardware platform of the calling processor.");
+    // The MPI standard ABI this extension was built against (MPIPY_MPI_ABI=ON), or None.
+#if MPIPY_HAVE_STANDARD_ABI
+    m.attr("_mpi_abi") = nb::make_tuple(MPI_ABI_VERSION, MPI_ABI_SUBVERSION);
+#else
+    m.attr("_mpi_abi") = nb::none();
+#endif
     m.def("get_vendor", &vendor,
           "Information about the underlying MPI implementation: (name, (major, minor, micro)).");
     m.def(

@@ -104,9 +104,8 @@ static std::set<int> &added_error_codes() {
 // crashes when asked about such a code it never handed out: those are refused here.
 static void require_valid_code(int code) {
     if (code < 0) throw MpiError{MPI_ERR_ARG};
-#ifdef MPICH_VERSION
-    if ((code & (1 << 30)) && !added_error_codes().count(code)) throw MpiError{MPI_ERR_ARG};
-#endif
+    if (mpi_vendor() == MpiVendor::mpich && (code & (1 << 30)) && !added_error_codes().count(code))
+        throw MpiError{MPI_ERR_ARG};
 }
 
 static int error_class_of(int code) {

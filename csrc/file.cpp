@@ -147,10 +147,8 @@ int datarep_convert(void *userbuf, MPI_Datatype type, int count, void *filebuf, 
 void not_implemented_datarep(int rc, bool converting) {
     int error_class = MPI_SUCCESS;
     if (MPI_Error_class(rc, &error_class) != MPI_SUCCESS) return;
-#ifdef OPEN_MPI
-    if (error_class == MPI_ERR_OTHER)
+    if (mpi_vendor() == MpiVendor::open_mpi && error_class == MPI_ERR_OTHER)
         throw_not_implemented("MPI_Register_datarep with Open MPI's OMPIO I/O component");
-#endif
     if (converting && error_class == MPI_ERR_UNSUPPORTED_DATAREP)
         throw_not_implemented("MPI_Register_datarep with conversion functions (read_fn, write_fn)");
 }
@@ -203,12 +201,16 @@ void bind_file(nb::module_ &m) {
                 rc = MPI_File_open(c, name.c_str(), amode, i, &fh);
             }
             check(rc);  // a failed open leaves nothing open
+            // An open that failed while an error handler that returns was set succeeds with
+            // no file: MPI_FILE_NULL, or 0 from MPICH 5.0.2 under the MPI standard ABI (where
+            // MPI_FILE_NULL is not 0). No MPI gives 0 for a file.
+            if (handle_to_int(fh) == 0) fh = MPI_FILE_NULL;
             set_default_file_errhandler(fh);
             nb::inst_ptr<File>(obj)->handle = fh;
             FreedHandles<FileKind>::given(fh);
             return obj;
         },
-        nb::arg("comm"), nb::arg("filename"), nb::arg("amode") = MPI_MODE_RDONLY,
+        nb::arg("comm"), nb::arg("filename"), nb::arg("amode") = static_cast<int>(MPI_MODE_RDONLY),
         nb::arg("info").none() = info_null, "Open a file.");
     cls.def(
         "Close",
@@ -363,7 +365,7 @@ void bind_file(nb::module_ &m) {
                const MPI_Offset o = offset_value(offset, "offset");
                check_released([&] { return MPI_File_seek(fh, o, whence); });
            },
-           nb::arg("offset"), nb::arg("whence") = MPI_SEEK_SET,
+           nb::arg("offset"), nb::arg("whence") = static_cast<int>(MPI_SEEK_SET),
            "Update the individual file pointer.")
         .def(
             "Get_position",
@@ -380,7 +382,8 @@ void bind_file(nb::module_ &m) {
                 const MPI_Offset o = offset_value(offset, "offset");
                 check_released([&] { return MPI_File_seek_shared(fh, o, whence); });
             },
-            nb::arg("offset"), nb::arg("whence") = MPI_SEEK_SET, "Update the shared file pointer.")
+            nb::arg("offset"), nb::arg("whence") = static_cast<int>(MPI_SEEK_SET),
+            "Update the shared file pointer.")
         .def(
             "Get_position_shared",
             [](File &self) {

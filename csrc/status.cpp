@@ -130,19 +130,28 @@ void bind_status(nb::module_ &m) {
             "py2f",
             [](const Status &s) {
                 require_active();
-                std::vector<MPI_Fint> f(MPI_F_STATUS_SIZE);
+                std::vector<fortran_int> f(MPI_F_STATUS_SIZE);
+#if MPIPY_HAVE_FORTRAN_HANDLES
                 check(MPI_Status_c2f(&s.status, f.data()));
+#else
+                (void)s;
+                throw_not_implemented("MPI_Status_c2f");
+#endif
                 return f;
             },
             "Convert to Fortran status.")
         .def_static(
             "f2py",
-            [](const std::vector<MPI_Fint> &f) {
+            [](const std::vector<fortran_int> &f) {
                 require_active();
                 if (f.size() < static_cast<size_t>(MPI_F_STATUS_SIZE))
                     throw nb::value_error("Fortran status must have F_STATUS_SIZE integers");
                 Status s;
+#if MPIPY_HAVE_FORTRAN_HANDLES
                 check(MPI_Status_f2c(f.data(), &s.status));
+#else
+                throw_not_implemented("MPI_Status_f2c");
+#endif
                 return s;
             },
             nb::arg("arg"), "Convert Fortran status to Status.")

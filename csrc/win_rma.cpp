@@ -349,8 +349,8 @@ void bind_win_rma(nb::class_<Win> &cls) {
                 check_released([&] { return MPI_Win_lock(lock_type, rank, assertion, win); });
                 if (state && rank != MPI_PROC_NULL) state->locked.push_back(rank);
             },
-            nb::arg("rank"), nb::arg("lock_type") = MPI_LOCK_EXCLUSIVE, nb::arg("assertion") = 0,
-            "Begin an RMA access epoch at the target process.")
+            nb::arg("rank"), nb::arg("lock_type") = static_cast<int>(MPI_LOCK_EXCLUSIVE),
+            nb::arg("assertion") = 0, "Begin an RMA access epoch at the target process.")
         .def(
             "Unlock",
             [](nb::handle self, int rank) {

@@ -20,8 +20,10 @@ DEMO = os.path.join(ROOT, "demo", "capi", "capi_demo.cpp")
 
 
 def _compiler():
-    """The mpicxx beside the mpiexec in use (the MPI mpipy was built against)."""
-    for name in ("mpicxx", "mpic++", "mpiCC"):
+    """The mpicxx beside the mpiexec in use (the MPI mpipy was built against; its _abi
+    wrapper for a build against the MPI standard ABI)."""
+    names = ("mpicxx_abi",) if MPI._mpi_abi else ("mpicxx", "mpic++", "mpiCC")
+    for name in names:
         found = shutil.which(
             name, path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
         )

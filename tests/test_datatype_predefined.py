@@ -434,6 +434,8 @@ def test_codes_consistent_with_sizes():
         if typestr != "U1":
             assert numpy.dtype(typestr).itemsize == size, name
             assert numpy.dtype(typechar).itemsize == size, name
+        if not fromcode_maps(t.tocode()):
+            continue
         again = MPI.Datatype.fromcode(t.tocode())
         assert again.Get_size() == size and again.typestr == typestr, name
 
@@ -473,12 +475,22 @@ def test_fromcode_as_mpi4py():
         assert got is expected  # the module constant itself
 
 
+def fromcode_maps(code):
+    """False for "f2" without FLOAT16_T (the MPI standard ABI has no C 16-bit float): as in
+    mpi4py, fromcode("f2") is that type or ValueError, though REAL2's code is "f2" too."""
+    return code != "f2" or bool(MPI.FLOAT16_T)
+
+
 def test_fromcode_of_every_tocode():
     for name in PRESENT:
         t = lookup(name)
         try:
             code = t.tocode()
         except ValueError:
+            continue
+        if not fromcode_maps(code):
+            with pytest.raises(ValueError):
+                MPI.Datatype.fromcode(code)
             continue
         assert MPI.Datatype.fromcode(code).typestr == t.typestr, name
 

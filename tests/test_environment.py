@@ -55,7 +55,7 @@ REPORT_FINALIZED_AT_EXIT = """
 import ctypes
 def report_finalized_at_exit():
     libmpi = next(line.split()[-1] for line in open("/proc/self/maps")
-                  if "/libmpi.so" in line)
+                  if "/libmpi.so" in line or "/libmpi_abi.so" in line)
     mpi = ctypes.CDLL(libmpi)
     libc = ctypes.CDLL(None)
     libc.malloc.restype = ctypes.c_void_p

@@ -193,7 +193,7 @@ def test_at_most_32_handlers_at_a_time():
         with pytest.raises(RuntimeError):
             MPI.Comm.Create_errhandler(Recorder())
         for eh in handlers:
-            assert eh and MPI.Errhandler.f2py(eh.py2f()) == eh
+            assert eh and MPI.Errhandler.fromint(eh.toint()) == eh
             with pytest.raises(ValueError):
                 eh.__reduce__()
         handlers.pop().Free()

@@ -13,6 +13,19 @@ import pytest
 
 from mpipy import MPI
 
+# The MPI standard ABI has no Fortran handles: py2f/f2py raise NotImplementedError there.
+FORTRAN_HANDLES = MPI._mpi_abi is None
+
+
+def copies(cls, obj):
+    """obj remade by cls from its handle, its integer and (where MPI has them) its Fortran
+    handle."""
+    made = [cls.fromhandle(obj.handle), cls.fromint(obj.toint())]
+    if FORTRAN_HANDLES:
+        made.append(cls.f2py(obj.py2f()))
+    return made
+
+
 NULLS = {
     "Comm": "COMM_NULL",
     "Group": "GROUP_NULL",
@@ -281,6 +294,21 @@ def test_tohandle():
         MPI.Comm.tohandle(MPI.INT)
 
 
+@pytest.mark.skipif(FORTRAN_HANDLES, reason="built for an MPI with Fortran handles")
+def test_py2f_f2py_without_fortran_handles():
+    # The MPI standard ABI has no Fortran handles (MPI_Comm_c2f, ...): as in mpi4py, the
+    # conversions raise NotImplementedError naming the MPI function.
+    with pytest.raises(NotImplementedError, match="MPI_Comm_c2f"):
+        MPI.COMM_WORLD.py2f()
+    with pytest.raises(NotImplementedError, match="MPI_Type_f2c"):
+        MPI.Datatype.f2py(MPI.INT.toint())
+    with pytest.raises(NotImplementedError, match="MPI_Status_c2f"):
+        MPI.Status().py2f()
+    with pytest.raises(NotImplementedError, match="MPI_Status_f2c"):
+        MPI.Status.f2py([0] * MPI.F_STATUS_SIZE)
+
+
+@pytest.mark.skipif(not FORTRAN_HANDLES, reason="the MPI standard ABI has no Fortran handles")
 def test_py2f_f2py():
     for name, obj in CONSTANTS:
         fint = obj.py2f()
@@ -300,12 +328,10 @@ def test_toint_fromint():
 
 
 def test_comm_from_handle_gets_its_subclass():
-    for conv in ("fromhandle", "f2py", "fromint"):
-        arg = {
-            "fromhandle": MPI.COMM_WORLD.handle,
-            "f2py": MPI.COMM_WORLD.py2f(),
-            "fromint": MPI.COMM_WORLD.toint(),
-        }[conv]
+    convs = {"fromhandle": MPI.COMM_WORLD.handle, "fromint": MPI.COMM_WORLD.toint()}
+    if FORTRAN_HANDLES:
+        convs["f2py"] = MPI.COMM_WORLD.py2f()
+    for conv, arg in convs.items():
         for cls in (MPI.Comm, MPI.Intracomm, MPI.Intercomm):
             obj = getattr(cls, conv)(arg)
             assert type(obj) is MPI.Intracomm and obj == MPI.COMM_WORLD
@@ -315,11 +341,7 @@ def test_comm_from_handle_gets_its_subclass():
 def test_conversions_make_the_class_called_on():
     for cls in (MPI.Request, MPI.Prequest, MPI.Grequest):
         null = MPI.REQUEST_NULL
-        for again in (
-            cls.fromhandle(null.handle),
-            cls.f2py(null.py2f()),
-            cls.fromint(null.toint()),
-        ):
+        for again in copies(cls, null):
             assert type(again) is cls and again == null
     again = MyGroup.fromhandle(MPI.GROUP_EMPTY.handle)
     assert type(again) is MyGroup and again == MPI.GROUP_EMPTY
@@ -351,11 +373,7 @@ def test_handle_conversions_bad_arguments():
 def test_handle_of_dup_roundtrip():
     dup = MPI.COMM_WORLD.Dup()
     try:
-        for again in (
-            MPI.Comm.fromhandle(dup.handle),
-            MPI.Comm.f2py(dup.py2f()),
-            MPI.Comm.fromint(dup.toint()),
-        ):
+        for again in copies(MPI.Comm, dup):
             assert again == dup and type(again) is MPI.Intracomm
             assert again.Get_size() == dup.Get_size()
     finally:

@@ -11,8 +11,8 @@ free lists and caches), the second is measured. Three things must stop growing:
 - Python's allocated blocks (``sys.getallocatedblocks()``): one leaked Python object per
   iteration would show as 5 * 10^4 blocks (measured: fewer than 10);
 - MPI handles. Neither MPI counts its live handles for us, so each iteration reports the
-  Fortran integer of the handle it made (``py2f``): MPICH's handles and Open MPI's
-  Fortran indices are slots in a table that MPI reuses once the handle is freed, so a
+  integer of the handle it made (``toint``: MPICH's handle, Open MPI's Fortran index):
+  these are slots in a table that MPI reuses once the handle is freed, so a
   handle never freed would show as a new value in every iteration. The second half must
   see at most ``BOUND_HANDLES`` distinct values (measured: 1).
 
@@ -111,7 +111,7 @@ def send_recv_buffers(comm, peer):
         sbuf[0] = i
         req = comm.Irecv(rbuf, peer, 1)
         comm.Send(sbuf, peer, 1)
-        handle = req.py2f()
+        handle = req.toint()
         req.Wait()
         assert rbuf[0] == i
         req = comm.Isend(sbuf, peer, 2)
@@ -129,7 +129,7 @@ def send_recv_objects(comm, peer):
         comm.send({"i": i, "items": [1.5, "two", (3,)]}, peer, 3)
         assert req.wait() == {"i": i, "items": [1.5, "two", (3,)]}
         req = comm.isend(("x", i), peer, 4)
-        handle = req.py2f()
+        handle = req.toint()
         assert comm.recv(source=peer, tag=4) == ("x", i)
         req.wait()
         return handle
@@ -148,7 +148,7 @@ def test_isend_irecv_waitall():
     def step(i):
         sbuf[3] = i
         reqs = [comm.Irecv(rbuf, 0, 5), comm.Isend(sbuf, 0, 5)]
-        handle = reqs[0].py2f()
+        handle = reqs[0].toint()
         MPI.Request.Waitall(reqs)
         assert rbuf[3] == i
         assert all(req == MPI.REQUEST_NULL for req in reqs)
@@ -166,7 +166,7 @@ def test_irecv_dropped_after_completion():
 
     def step(i):
         req = comm.irecv(source=0, tag=6)
-        handle = req.py2f()
+        handle = req.toint()
         comm.send([i] * 8, 0, 6)
         if i % 2:  # completed by wait, or by test: then the last reference goes
             assert req.wait() == [i] * 8
@@ -183,7 +183,7 @@ def test_irecv_dropped_after_completion():
 def test_dup_free():
     def step(i):
         comm = MPI.COMM_SELF.Dup()
-        handle = comm.py2f()
+        handle = comm.toint()
         assert comm.Get_size() == 1
         comm.Free()
         assert comm == MPI.COMM_NULL
@@ -195,7 +195,7 @@ def test_dup_free():
 def test_create_vector_commit_free():
     def step(i):
         datatype = MPI.INT.Create_vector(2, 1, 3 + i % 4).Commit()
-        handle = datatype.py2f()
+        handle = datatype.toint()
         assert datatype.Get_size() == 2 * MPI.INT.Get_size()
         datatype.Free()
         return handle
@@ -231,7 +231,7 @@ def test_file_open_close():
 
         def step(i):
             fh = MPI.File.Open(MPI.COMM_SELF, path, mode)
-            # Not py2f: ROMIO (MPICH) gives every file opened a Fortran index of its own, for
+            # Not toint: ROMIO (MPICH) gives every file opened a Fortran index of its own, for
             # good (MPI_File_c2f fills a table it never shrinks), mpi4py's too. The handle is
             # the address of the MPI's file object: under AddressSanitizer freed memory is
             # held back (quarantined), so addresses are not reused and only the Python blocks

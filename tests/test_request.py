@@ -76,16 +76,16 @@ def test_request_subclass_construction(comm, cls):
     for make in (cls.fromhandle, lambda h: cls.fromint(MPI.Request.fromhandle(h).toint())):
         made = make(MPI.REQUEST_NULL.handle)
         assert type(made) is cls and made == MPI.REQUEST_NULL
-    assert type(cls.f2py(MPI.REQUEST_NULL.py2f())) is cls
+    fortran = MPI._mpi_abi is None  # the MPI standard ABI has no Fortran handles
+    if fortran:
+        assert type(cls.f2py(MPI.REQUEST_NULL.py2f())) is cls
     preq = comm.Send_init(b"", MPI.PROC_NULL, 0)
     assert type(preq) is MPI.Prequest
     if cls is MPI.Prequest:
-        for dupe in (
-            cls(preq),
-            cls.fromhandle(preq.handle),
-            cls.fromint(preq.toint()),
-            cls.f2py(preq.py2f()),
-        ):
+        dupes = [cls(preq), cls.fromhandle(preq.handle), cls.fromint(preq.toint())]
+        if fortran:
+            dupes.append(cls.f2py(preq.py2f()))
+        for dupe in dupes:
             assert type(dupe) is MPI.Prequest and dupe == preq
     else:
         with pytest.raises(TypeError):

@@ -254,3 +254,25 @@ def test_without_mpi(args, expected, shown):
     assert status == expected, err
     if shown is not None:
         assert shown in err
+
+
+# Information options: what the process loads, as the extension reports it.
+def test_mpi_abi_version_and_vendor_options():
+    status, out, err, _ = mpiexec(None, "--mpi-abi-version")
+    assert status == 0, err
+    major, minor = MPI.Get_abi_version()
+    assert out == (f"MPI ABI {major}.{minor}\n" if major >= 0 else "none\n")
+    status, library, err, _ = mpiexec(None, "--mpi-library")
+    assert status == 0, err
+    if MPI._mpi_abi is not None:
+        # A build against the MPI standard ABI loads a library implementing it.
+        assert os.path.basename(library).startswith("libmpi_abi.")
+        assert (major, minor) >= MPI._mpi_abi >= (1, 0)
+    status, out, err, _ = mpiexec(None, "--mpi-vendor")
+    assert status == 0, err
+    name, version = MPI.get_vendor()
+    assert out == f"{name} {'.'.join(map(str, version))}\n"
+    assert name in ("MPICH", "Open MPI") and version > (0, 0, 0)
+    assert name in MPI.Get_library_version()
+    status, out, err, _ = mpiexec(None, "--help")
+    assert status == 0 and "--mpi-abi-version" in out and "--mpi-vendor" in out

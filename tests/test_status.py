@@ -167,6 +167,7 @@ def test_pickle():
     assert pair[0] == s and pair[1] == MPI.Status()
 
 
+@pytest.mark.skipif(MPI._mpi_abi is not None, reason="the MPI standard ABI has no Fortran statuses")
 def test_py2f_f2py():
     s = MPI.Status()
     s.source, s.tag, s.error = 1, 2, MPI.ERR_RANK
@@ -242,4 +243,5 @@ def test_status_of_receive(comm):
     # A received status pickles and copies like any other.
     t = pickle.loads(pickle.dumps(s))
     assert t == s and t.Get_count(MPI.INT) == 6
-    assert MPI.Status.f2py(s.py2f()).Get_count(MPI.INT) == 6
+    if MPI._mpi_abi is None:  # the MPI standard ABI has no Fortran statuses
+        assert MPI.Status.f2py(s.py2f()).Get_count(MPI.INT) == 6

@@ -355,6 +355,6 @@ def test_constructors_and_handles():
         assert same == win and isinstance(same, MPI.Win)
         assert MPI.Win(win) == win
         assert MPI.Win() == MPI.WIN_NULL
-        assert MPI.Win.f2py(win.py2f()) == win
+        assert MPI.Win.fromint(win.toint()) == win
     finally:
         win.Free()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Incremental developer build without pip: compiles the extension into BUILD_DIR and lays out
 # BUILD_DIR/site/mpipy (Python sources symlinked), to use with PYTHONPATH=BUILD_DIR/site.
-# Usage: tools/devbuild.sh [BUILD_DIR]   (PYTHON selects the interpreter, MPICC the MPI)
+# Usage: tools/devbuild.sh [BUILD_DIR]   (PYTHON selects the interpreter, MPICC the MPI,
+# MPIPY_CMAKE_ARGS adds CMake options at the first configure, e.g. "-DMPIPY_MPI_ABI=ON" for
+# a build against the MPI standard ABI)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(realpath -m "${1:-$root/build/dev}")
@@ -9,7 +11,7 @@ python=$(command -v "${PYTHON:-python3}")
 mkdir -p "$build"
 if [ ! -f "$build/build.ninja" ]; then
     cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-        -DPython_EXECUTABLE="$python" > "$build/cmake.log" 2>&1 ||
+        -DPython_EXECUTABLE="$python" ${MPIPY_CMAKE_ARGS:-} > "$build/cmake.log" 2>&1 ||
         { cat "$build/cmake.log"; exit 1; }
 fi
 cmake --build "$build"

@@ -77,6 +77,12 @@ inline void require_active() {
         require_usable();
 }
 
+// Who made the MPI library in use (MPICH or a derivative: Intel MPI, MVAPICH), for the
+// workarounds of one library's behaviour. Read from the library at run time (environment.cpp),
+// not from its mpi.h: a build against the MPI standard ABI runs on any of them.
+enum class MpiVendor { mpich, open_mpi, other };
+MpiVendor mpi_vendor();
+
 // ---------------------------------------------------------------------------------------------
 // The GIL around blocking MPI calls. Releasing and retaking it costs ~0.1 us, so it is kept
 // when provably nobody can want it meanwhile: this is the only Python thread, and no Python
@@ -120,44 +126,64 @@ template <class F> void check_released(F &&call) {
 // Handles. One kind struct per MPI object kind (a tag: in MPICH every handle type is int, so
 // the handle type alone cannot select them), one template for the Python behaviour.
 
-#define MPIPY_HANDLE_KIND(Kind, H, Name, Null, ErrClass, C2F, F2C)                                 \
+// Integer forms of a handle: toint/fromint (MPI_Comm_toint, MPI-5; else the Fortran handle of
+// older MPIs) and py2f/f2py (the Fortran handle, MPI_Comm_c2f). The MPI-5 standard ABI has no
+// Fortran handles: there py2f/f2py raise NotImplementedError naming the function, as in mpi4py.
+#if MPIPY_HAVE_FORTRAN_HANDLES
+using fortran_int = MPI_Fint;
+#define MPIPY_HANDLE_C2F(P)                                                                        \
+    static fortran_int c2f(H h) { return MPI_##P##_c2f(h); }                                       \
+    static H f2c(fortran_int i) { return MPI_##P##_f2c(i); }
+#else
+using fortran_int = int;
+#define MPIPY_HANDLE_C2F(P)                                                                        \
+    static fortran_int c2f(H) { throw_not_implemented("MPI_" #P "_c2f"); }                         \
+    static H f2c(fortran_int) { throw_not_implemented("MPI_" #P "_f2c"); }
+#endif
+#if MPIPY_HAVE_TOINT
+#define MPIPY_HANDLE_TOINT(P)                                                                      \
+    static int toint(H h) { return MPI_##P##_toint(h); }                                           \
+    static H fromint(int i) { return MPI_##P##_fromint(i); }
+#else
+#define MPIPY_HANDLE_TOINT(P)                                                                      \
+    static int toint(H h) { return MPI_##P##_c2f(h); }                                             \
+    static H fromint(int i) { return MPI_##P##_f2c(i); }
+#endif
+
+// P: the kind's infix in MPI's function names (MPI_<P>_c2f).
+#define MPIPY_HANDLE_KIND(Kind, H_, Name, Null, ErrClass, P)                                       \
     struct Kind {                                                                                  \
-        using handle_type = H;                                                                     \
+        using handle_type = H_;                                                                    \
+        using H = H_;                                                                              \
         static constexpr const char *name = Name;                                                  \
         static constexpr int error_class = ErrClass;                                               \
         static H null() { return Null; }                                                           \
-        static MPI_Fint c2f(H h) { return C2F(h); }                                                \
-        static H f2c(MPI_Fint i) { return F2C(i); }                                                \
+        MPIPY_HANDLE_C2F(P)                                                                        \
+        MPIPY_HANDLE_TOINT(P)                                                                      \
     };
 
-MPIPY_HANDLE_KIND(CommKind, MPI_Comm, "Comm", MPI_COMM_NULL, MPI_ERR_COMM, MPI_Comm_c2f,
-                  MPI_Comm_f2c)
-MPIPY_HANDLE_KIND(GroupKind, MPI_Group, "Group", MPI_GROUP_NULL, MPI_ERR_GROUP, MPI_Group_c2f,
-                  MPI_Group_f2c)
-MPIPY_HANDLE_KIND(DatatypeKind, MPI_Datatype, "Datatype", MPI_DATATYPE_NULL, MPI_ERR_TYPE,
-                  MPI_Type_c2f, MPI_Type_f2c)
-MPIPY_HANDLE_KIND(RequestKind, MPI_Request, "Request", MPI_REQUEST_NULL, MPI_ERR_REQUEST,
-                  MPI_Request_c2f, MPI_Request_f2c)
-MPIPY_HANDLE_KIND(OpKind, MPI_Op, "Op", MPI_OP_NULL, MPI_ERR_OP, MPI_Op_c2f, MPI_Op_f2c)
-MPIPY_HANDLE_KIND(InfoKind, MPI_Info, "Info", MPI_INFO_NULL, MPI_ERR_INFO, MPI_Info_c2f,
-                  MPI_Info_f2c)
+MPIPY_HANDLE_KIND(CommKind, MPI_Comm, "Comm", MPI_COMM_NULL, MPI_ERR_COMM, Comm)
+MPIPY_HANDLE_KIND(GroupKind, MPI_Group, "Group", MPI_GROUP_NULL, MPI_ERR_GROUP, Group)
+MPIPY_HANDLE_KIND(DatatypeKind, MPI_Datatype, "Datatype", MPI_DATATYPE_NULL, MPI_ERR_TYPE, Type)
+MPIPY_HANDLE_KIND(RequestKind, MPI_Request, "Request", MPI_REQUEST_NULL, MPI_ERR_REQUEST, Request)
+MPIPY_HANDLE_KIND(OpKind, MPI_Op, "Op", MPI_OP_NULL, MPI_ERR_OP, Op)
+MPIPY_HANDLE_KIND(InfoKind, MPI_Info, "Info", MPI_INFO_NULL, MPI_ERR_INFO, Info)
 #ifdef MPIPY_HAVE_MPI_ERR_ERRHANDLER
 #define MPIPY_ERR_ERRHANDLER MPI_ERR_ERRHANDLER
 #else
 #define MPIPY_ERR_ERRHANDLER MPI_ERR_ARG
 #endif
 MPIPY_HANDLE_KIND(ErrhandlerKind, MPI_Errhandler, "Errhandler", MPI_ERRHANDLER_NULL,
-                  MPIPY_ERR_ERRHANDLER, MPI_Errhandler_c2f, MPI_Errhandler_f2c)
-MPIPY_HANDLE_KIND(MessageKind, MPI_Message, "Message", MPI_MESSAGE_NULL, MPI_ERR_REQUEST,
-                  MPI_Message_c2f, MPI_Message_f2c)
-MPIPY_HANDLE_KIND(WinKind, MPI_Win, "Win", MPI_WIN_NULL, MPI_ERR_WIN, MPI_Win_c2f, MPI_Win_f2c)
-MPIPY_HANDLE_KIND(FileKind, MPI_File, "File", MPI_FILE_NULL, MPI_ERR_FILE, MPI_File_c2f,
-                  MPI_File_f2c)
+                  MPIPY_ERR_ERRHANDLER, Errhandler)
+MPIPY_HANDLE_KIND(MessageKind, MPI_Message, "Message", MPI_MESSAGE_NULL, MPI_ERR_REQUEST, Message)
+MPIPY_HANDLE_KIND(WinKind, MPI_Win, "Win", MPI_WIN_NULL, MPI_ERR_WIN, Win)
+MPIPY_HANDLE_KIND(FileKind, MPI_File, "File", MPI_FILE_NULL, MPI_ERR_FILE, File)
 #if MPIPY_HAVE_SESSIONS
-MPIPY_HANDLE_KIND(SessionKind, MPI_Session, "Session", MPI_SESSION_NULL, MPI_ERR_SESSION,
-                  MPI_Session_c2f, MPI_Session_f2c)
+MPIPY_HANDLE_KIND(SessionKind, MPI_Session, "Session", MPI_SESSION_NULL, MPI_ERR_SESSION, Session)
 #endif
 #undef MPIPY_HANDLE_KIND
+#undef MPIPY_HANDLE_C2F
+#undef MPIPY_HANDLE_TOINT
 
 // Info objects may be used at any time, before initialization and after finalization too
 // (MPI-4.1), so that a program can hand one to Session.Init.
@@ -518,7 +544,7 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
             "toint",
             [](const T &self) {
                 require_active();
-                return static_cast<std::intptr_t>(Traits::c2f(self.handle));
+                return Traits::toint(self.handle);
             },
             "Translate object to integer handle.")
         .def("__reduce__", &reduce_handle<T>)
@@ -557,7 +583,7 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
         nb::arg("handle"), "Create object from MPI handle.");
     def_classmethod(
         cls, "f2py",
-        [](nb::handle cls, MPI_Fint i) {
+        [](nb::handle cls, fortran_int i) {
             require_active();
             return wrap_handle_as<T>(cls, Traits::f2c(i));
         },
@@ -566,7 +592,7 @@ template <class T, class... Extra> void bind_handle_protocol(nb::class_<T, Extra
         cls, "fromint",
         [](nb::handle cls, std::intptr_t i) {
             require_active();
-            return wrap_handle_as<T>(cls, Traits::f2c(static_cast<MPI_Fint>(i)));
+            return wrap_handle_as<T>(cls, Traits::fromint(static_cast<int>(i)));
         },
         nb::arg("arg"), "Translate integer handle to object.");
     cls.attr("__hash__") = nb::none();

@@ -103,11 +103,17 @@ def get_include():
 
 
 def get_config():
-    """Build configuration: the MPI mpipy was compiled against."""
+    """Build configuration: the MPI mpipy was compiled against (``mpi_abi``: the version
+    of the MPI standard ABI it was built for, or None if built for one MPI's own ABI)."""
     from . import MPI
 
     name, version = MPI.get_vendor()
-    return {"vendor": name, "vendor_version": version, "mpi_version": MPI.Get_version()}
+    return {
+        "vendor": name,
+        "vendor_version": version,
+        "mpi_version": MPI.Get_version(),
+        "mpi_abi": MPI._mpi_abi,
+    }
 
 
 def profile(name, *, path=None):

@@ -62,6 +62,9 @@ options:
   --mpi-library        show the path of the MPI library in use and exit
   --mpi-std-version    show the MPI standard version and exit
   --mpi-lib-version    show the MPI library version and exit
+  --mpi-abi-version    show the version of the MPI standard ABI the library in use
+                       implements ("none" if it implements none) and exit
+  --mpi-vendor         show the name and version of the MPI library in use and exit
   -h, --help           show this help and exit
   -rc <key=value,...>  set mpipy.rc.key = value before MPI is initialized
                        (values are Python literals; bare words are strings)
@@ -113,7 +116,7 @@ def parse_args(argv):
         if arg in ("-h", "--help"):
             return "help", rc_args, None, None, [], as_mpi4py
         if arg in ("--prefix", "--version", "--mpi-library", "--mpi-std-version",
-                   "--mpi-lib-version"):  # fmt: skip
+                   "--mpi-lib-version", "--mpi-abi-version", "--mpi-vendor"):  # fmt: skip
             return arg[2:], rc_args, None, None, [], as_mpi4py
         if arg == "-rc" or arg.startswith("-rc="):
             if arg == "-rc":
@@ -154,7 +157,7 @@ def _mpi_module():
 def mpi_library():
     """Path of the MPI library the extension loaded."""
     MPI = _mpi_module()
-    pattern = re.compile(r"^lib(mpi|msmpi)\.(so|dylib)")
+    pattern = re.compile(r"^lib(mpi|mpi_abi|msmpi)\.(so|dylib)")
     try:
         with open("/proc/self/maps") as maps:
             for line in maps:
@@ -189,6 +192,12 @@ def show_info(what):
         print(text)
     elif what == "mpi-lib-version":
         print(_mpi_module().Get_library_version().rstrip())
+    elif what == "mpi-abi-version":
+        major, minor = _mpi_module().Get_abi_version()
+        print(f"MPI ABI {major}.{minor}" if major >= 0 else "none")
+    elif what == "mpi-vendor":
+        name, version = _mpi_module().get_vendor()
+        print(name, ".".join(map(str, version)))
 
 
 def _new_main_module(filename):
