@@ -5,6 +5,8 @@ process that must not join this job."""
 
 import contextlib
 import os
+import signal
+import subprocess
 import sys
 from math import prod
 
@@ -132,3 +134,22 @@ def singleton_env():
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [site, env.get("PYTHONPATH")]))
     env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
     return env
+
+
+def run_job(cmd, env, timeout, what="the job"):
+    """Run cmd (a launcher's job or a child Python) in a session of its own and return
+    (returncode, stdout, stderr); a job still running after `timeout` seconds is killed whole
+    (every process of its session) and the test fails with what it printed."""
+    import pytest
+
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"{what} did not end within {timeout} s:\n{out}\n{err}")
+    return proc.returncode, out, err

@@ -17,6 +17,7 @@ import textwrap
 import threading
 import time
 
+import helpers
 import pytest
 from helpers import singleton_env
 
@@ -562,21 +563,7 @@ def run_job(args, nprocs=None, timeout=120):
     if nprocs is not None:
         flags = ["--oversubscribe"] if VENDOR == "Open MPI" else []
         cmd = ["mpiexec", *flags, "-n", str(nprocs), *cmd]
-    proc = subprocess.Popen(
-        cmd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
-        out, err = proc.communicate()
-        pytest.fail(f"hung: {cmd}\n{out}\n{err}")
-    return proc.returncode, out, err
+    return helpers.run_job(cmd, env, timeout, f"{cmd}")
 
 
 SCRIPT = textwrap.dedent("""\

@@ -14,13 +14,11 @@ import json
 import os
 import pickle
 import shutil
-import signal
-import subprocess
 import sys
 import textwrap
 
 import pytest
-from helpers import ring, singleton_env
+from helpers import ring, run_job, singleton_env
 
 from mpipy import MPI
 
@@ -515,21 +513,7 @@ def run_child(code, nprocs=None, timeout=120):
     if nprocs is not None:
         launcher = os.environ.get("MPIEXEC") or shutil.which("mpiexec", path=env["PATH"])
         cmd = [launcher, *(["--oversubscribe"] if OPEN_MPI else []), "-n", str(nprocs), *cmd]
-    proc = subprocess.Popen(
-        cmd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"the child did not end within {timeout} s:\n{out}\n{err}")
-    return proc.returncode, out, err
+    return run_job(cmd, env, timeout, "the child")
 
 
 def child_results(code, nprocs=1):

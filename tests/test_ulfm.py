@@ -17,14 +17,12 @@ import gc
 import operator
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import textwrap
 import weakref
 
 import pytest
-from helpers import singleton_env, split_intercomm
+from helpers import run_job, singleton_env, split_intercomm
 
 from mpipy import MPI
 
@@ -452,21 +450,7 @@ def test_survivors_shrink_and_go_on(tmp_path):
         flags = ["-disable-auto-cleanup"]
     launcher = os.environ.get("MPIEXEC") or shutil.which("mpiexec", path=env["PATH"])
     cmd = [launcher, *flags, "-n", "4", sys.executable, str(script)]
-    # A session of its own, so that a hung job can be killed whole.
-    proc = subprocess.Popen(
-        cmd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        pytest.fail(f"the job did not end within 120 s:\n{out}\n{err}")
+    _, out, err = run_job(cmd, env, 120)
     lines = sorted(line.split()[1:] for line in out.splitlines() if line.startswith("SURVIVOR"))
     assert len(lines) == 3, f"expected 3 survivors:\n{out}\n{err}"
     agreed = str(and_of(-1 ^ (1 << r) for r in range(3)))
