@@ -38,7 +38,7 @@ RUFF=${RUFF:-$tools/bin/ruff}
 
 cpp_files=(csrc/*.cpp csrc/core/*.cpp csrc/core/*.hpp)
 py_dirs=()
-for d in src tests benchmarks tools demo; do [ -d "$d" ] && py_dirs+=("$d"); done
+for d in src tests benchmarks tools demo docs; do [ -d "$d" ] && py_dirs+=("$d"); done
 
 problems=0
 step() {
