@@ -40,6 +40,7 @@ intersphinx_mapping = {}  # offline: no inventories are fetched
 autodoc_default_options = {"member-order": "bysource", "show-inheritance": True}
 autodoc_docstring_signature = True  # nanobind puts the signature on the first line(s)
 autodoc_typehints = "signature"
+autodoc_preserve_defaults = True  # show `comm=MPI.COMM_SELF`, not the object's repr
 autosummary_generate = False
 
 # -- Docstrings -------------------------------------------------------------------------
@@ -65,20 +66,82 @@ def process_docstring(app, what, name, obj, options, lines):
     lines[:] = GoogleDocstring(lines, config, app, what, name, obj, options).lines()
 
 
-def _nanobind_function_documenter():
-    """FunctionDocumenter that also takes the extension's module-level functions
-    (nanobind's ``nb_func`` objects, which ``inspect`` sees as neither functions nor
-    builtins), so that ``automodule:: mpipy.MPI`` lists ``Init``, ``Wtime``, ..."""
-    from sphinx.ext.autodoc import FunctionDocumenter, ModuleDocumenter
+def skip_member(app, what, name, obj, skip, options):
+    # A class attribute naming a top-level class (``MPIPoolExecutor.Future``,
+    # ``Pool.Executor``) is an alias, documented where it is defined, not a nested class.
+    if what == "class" and isinstance(obj, type) and "." not in obj.__qualname__:
+        return True
+    return None
 
-    class Documenter(FunctionDocumenter):
+
+def _nanobind_documenters():
+    """Documenters that also take the extension's functions: nanobind's ``nb_func``
+    (module functions; static methods, in a class's ``__dict__``) and ``nb_method``
+    (methods), which ``inspect`` sees as neither functions, builtins nor method
+    descriptors, so that autodoc would list ``Init`` nowhere and ``Comm.Send`` as a plain
+    attribute without its signature."""
+    from sphinx.ext.autodoc import (
+        AttributeDocumenter,
+        ClassDocumenter,
+        FunctionDocumenter,
+        MethodDocumenter,
+        ModuleDocumenter,
+    )
+
+    def kind(obj):
+        return type(obj).__name__
+
+    class Function(FunctionDocumenter):
         @classmethod
         def can_document_member(cls, member, membername, isattr, parent):
-            if type(member).__name__ == "nb_func" and isinstance(parent, ModuleDocumenter):
+            if kind(member) == "nb_func" and isinstance(parent, ModuleDocumenter):
                 return True
             return super().can_document_member(member, membername, isattr, parent)
 
-    return Documenter
+    class Method(MethodDocumenter):
+        priority = AttributeDocumenter.priority + 1  # else the attribute documenter wins
+
+        @classmethod
+        def can_document_member(cls, member, membername, isattr, parent):
+            if kind(member) in ("nb_func", "nb_method") and isinstance(parent, ClassDocumenter):
+                return True
+            return super().can_document_member(member, membername, isattr, parent)
+
+        def add_directive_header(self, sig):
+            super().add_directive_header(sig)
+            if kind(self.parent.__dict__.get(self.object_name)) == "nb_func":
+                self.add_line("   :staticmethod:", self.get_sourcename())
+
+    return Function, Method
+
+
+_FIRST_PARAMETER = re.compile(r"^\((self|cls)(\s*:\s*[\w.]+)?\s*(,\s*|(?=\)))")
+_OBJECT_REPR = re.compile(r"<mpipy\.MPI\.(\w+) object at (0x[0-9a-fA-F]+)>")
+_predefined = {}  # id() of a predefined object of mpipy.MPI -> its name
+
+
+def _default_name(match):
+    # A default value that nanobind wrote as the object's repr, with its address: the name
+    # of the predefined object it is (``MPI.SUM``), which also keeps the pages identical
+    # from one build to the next.
+    if not _predefined:
+        from mpipy import MPI
+
+        for key in dir(MPI):
+            value = getattr(MPI, key)
+            if key.isupper() and not isinstance(value, (int, float, str)):
+                _predefined.setdefault(id(value), f"MPI.{key}")
+    return _predefined.get(int(match.group(2), 16), f"<{match.group(1)}>")
+
+
+def process_signature(app, what, name, obj, options, signature, return_annotation):
+    # nanobind's signatures name ``self`` (``cls``) first; Sphinx shows methods without it.
+    if not name.startswith("mpipy.MPI.") or not signature:
+        return None
+    new = _OBJECT_REPR.sub(_default_name, signature)
+    if what in ("method", "class"):
+        new = _FIRST_PARAMETER.sub("(", new)
+    return new, return_annotation
 
 
 def _constants_directive():
@@ -116,6 +179,9 @@ def _constants_directive():
 
 def setup(app):
     app.add_directive("mpipy-constants", _constants_directive())
-    app.add_autodocumenter(_nanobind_function_documenter(), override=True)
+    for documenter in _nanobind_documenters():
+        app.add_autodocumenter(documenter, override=True)
     app.connect("autodoc-process-docstring", process_docstring)
+    app.connect("autodoc-skip-member", skip_member)
+    app.connect("autodoc-process-signature", process_signature)
     return {"parallel_read_safe": True}

@@ -48,9 +48,9 @@ fi
 export PATH=$(dirname "$python"):$PATH
 if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 export PYTHONPATH=$site PYTHONDONTWRITEBYTECODE=1
-echo "docs.sh: sphinx-build -W --keep-going -b html docs $out (mpipy from $package)"
+echo "docs.sh: sphinx-build -E -W --keep-going -b html docs $out (mpipy from $package)"
 log=$root/build/docs.log
-"$tools/bin/sphinx-build" -W --keep-going -q -b html docs "$out" 2>&1 | tee "$log"
+"$tools/bin/sphinx-build" -E -W --keep-going -q -b html docs "$out" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 warnings=$(grep -c -E 'WARNING|ERROR' "$log")
 if [ "$rc" = 0 ]; then
