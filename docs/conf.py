@@ -58,6 +58,8 @@ _SIGNATURE = re.compile(r"^[A-Za-z_]\w*\(.*\)(\s*->\s*.+)?$")
 def process_docstring(app, what, name, obj, options, lines):
     if name.startswith("mpipy.MPI."):
         lines[:] = [line for line in lines if not _SIGNATURE.match(line)]
+        if lines and lines[0][:1].islower():  # a few start in lower case ("gather to all.")
+            lines[0] = lines[0][0].upper() + lines[0][1:]
         return
     from sphinx.ext.napoleon import Config
     from sphinx.ext.napoleon.docstring import GoogleDocstring
