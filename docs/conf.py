@@ -19,8 +19,6 @@ except ImportError as exc:  # pragma: no cover - the build stops on the autodoc 
 
 extensions = [
     "sphinx.ext.autodoc",
-    "sphinx.ext.autosummary",
-    "sphinx.ext.intersphinx",
     "myst_parser",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -33,15 +31,11 @@ pygments_style = "sphinx"
 
 # Markdown (the benchmarks' README, included by performance.md): links to headings.
 myst_heading_anchors = 4
-myst_enable_extensions = ["colon_fence"]
-
-intersphinx_mapping = {}  # offline: no inventories are fetched
 
 autodoc_default_options = {"member-order": "bysource", "show-inheritance": True}
 autodoc_docstring_signature = True  # nanobind puts the signature on the first line(s)
 autodoc_typehints = "signature"
 autodoc_preserve_defaults = True  # show `comm=MPI.COMM_SELF`, not the object's repr
-autosummary_generate = False
 
 # -- Docstrings -------------------------------------------------------------------------
 # The compiled module's docstrings (nanobind) begin with one signature line per overload,
