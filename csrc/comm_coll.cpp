@@ -559,8 +559,12 @@ nb::object neighbor_alltoallw(const Comm &self, nb::handle info, nb::handle send
 // The docstrings of a collective's three forms: "Nonblocking " and "Persistent " precede what
 // it does, which the blocking form's docstring may say at more length.
 struct Docs {
+    static std::string capitalized(std::string text) {
+        if (!text.empty()) text[0] = static_cast<char>(std::toupper(text[0]));
+        return text;
+    }
     std::string blocking, nonblocking, persistent;
-    Docs(const char *what) : Docs(what, what) {}
+    Docs(const char *what) : Docs(capitalized(what).c_str(), what) {}
     Docs(const char *blocking, const char *what)
         : blocking(blocking), nonblocking(std::string("Nonblocking ") + what),
           persistent(std::string("Persistent ") + what) {}

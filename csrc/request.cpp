@@ -489,22 +489,26 @@ void free_request(Request &r) {
 // Request cannot become persistent). fromhandle/f2py/fromint are the handle template's
 // classmethods, which make objects of the class they are called on.
 template <class T> void bind_request_subclass(nb::class_<T, Request> &cls) {
-    cls.def(nb::init<>())
-        .def(
-            "__init__",
-            [](T *self, nb::handle other) {
-                if (!nb::isinstance<Request>(other))
-                    throw nb::type_error("expecting an MPI.Request");
-                const Request &from = *nb::inst_ptr<Request>(other);
-                if (from.handle != MPI_REQUEST_NULL && !nb::isinstance<T>(other))
-                    throw nb::type_error(("expecting a null request or an MPI." +
-                                          nb::cast<std::string>(nb::type<T>().attr("__name__")))
-                                             .c_str());
+    // One signature (request=None), not an overload set: the docstring of an overloaded
+    // function opens with every signature, which is not mpi4py's one-line summary.
+    cls.def(
+        "__init__",
+        [](T *self, nb::handle other) {
+            if (other.is_none()) {
                 new (self) T();
-                self->handle = from.handle;
-                self->copy_extra(from);
-            },
-            nb::arg("request"));
+                return;
+            }
+            if (!nb::isinstance<Request>(other)) throw nb::type_error("expecting an MPI.Request");
+            const Request &from = *nb::inst_ptr<Request>(other);
+            if (from.handle != MPI_REQUEST_NULL && !nb::isinstance<T>(other))
+                throw nb::type_error(("expecting a null request or an MPI." +
+                                      nb::cast<std::string>(nb::type<T>().attr("__name__")))
+                                         .c_str());
+            new (self) T();
+            self->handle = from.handle;
+            self->copy_extra(from);
+        },
+        nb::arg("request").none() = nb::none());
 }
 
 }  // namespace

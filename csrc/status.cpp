@@ -25,10 +25,21 @@ static MPI_Datatype datatype_arg(nb::handle datatype) {
 
 void bind_status(nb::module_ &m) {
     nb::class_<Status> cls(m, "Status", "Status object.", nb::is_weak_referenceable());
-    cls.def(nb::init<>())
-        .def(
-            "__init__", [](Status *self, const Status &other) { new (self) Status(other); },
-            nb::arg("status"))
+    // One signature (status=None), not an overload set, whose docstring would open with
+    // every signature in place of a summary.
+    cls.def(
+           "__init__",
+           [](Status *self, nb::handle other) {
+               if (other.is_none()) {
+                   new (self) Status();
+                   return;
+               }
+               if (!nb::isinstance<Status>(other))
+                   throw nb::type_error(
+                       ("expecting an MPI.Status or None, not " + type_name_of(other)).c_str());
+               new (self) Status(*nb::inst_ptr<Status>(other));
+           },
+           nb::arg("status").none() = nb::none())
         .def(
             "Get_source", [](const Status &s) { return s.status.MPI_SOURCE; },
             "Get message source.")

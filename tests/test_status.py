@@ -99,6 +99,14 @@ def test_copy_construct():
         assert t != s and not (t == s)
 
 
+def test_construct_from_none_or_not_a_status():
+    fresh, given_none = MPI.Status(), MPI.Status(None)  # None is the default, as in mpi4py
+    assert given_none == fresh and given_none.Get_source() == fresh.Get_source()
+    for bad in (3, "status", MPI.COMM_SELF):
+        with pytest.raises(TypeError):
+            MPI.Status(bad)
+
+
 class MyStatus(MPI.Status):
     """A subclass: copies keep the class (pickled by reference to this module)."""
 

@@ -46,8 +46,59 @@ def address_constant(match: re.Match) -> str:
     )
 
 
+# Typing that nanobind's stubgen cannot know, so that the stub checks under mypy (whose
+# stubtest compares it with the extension) and serves user code as mpi4py's does:
+# comparisons give bool, handle classes are unhashable, the handle classmethods make an
+# object of the class they are called on; what a binding returns untyped is Any (as
+# mpi4py's lowercase methods say), not object, which user code could not use uncast.
+RETURNS = [
+    (
+        re.compile(r"def (__eq__|__ne__)\(self, other: [^)]*\) -> object"),
+        r"def \1(self, other: object) -> bool",
+    ),
+    (
+        re.compile(r"def __reduce__\(self\) -> object"),
+        "def __reduce__(self) -> str | tuple[Any, ...]",
+    ),
+    (
+        re.compile(r"def (fromhandle|f2py|fromint)\(cls, (\w+): (\w+)\) -> object"),
+        r"def \1(cls, \2: \3) -> Self",
+    ),
+    (re.compile(r"\) -> object(:| \.\.\.)"), r") -> Any\1"),
+    (
+        re.compile(r"^(\s+)__hash__: None = None$"),
+        r"\1__hash__: ClassVar[None]  # type: ignore[assignment]",
+    ),
+]
+
+
+def final_classes(text: str) -> str:
+    """Mark @final the classes that cannot be subclassed at run time (nb::is_final, and the
+    address constants' types): nanobind's stubgen does not."""
+    from mpipy import MPI
+
+    def mark(match: re.Match) -> str:
+        cls = getattr(MPI, match.group(2), None)
+        if not isinstance(cls, type):
+            return match.group(0)
+        try:
+            type("Sub", (cls,), {})
+        except TypeError:
+            return f"{match.group(1)}@final\n{match.group(1)}class {match.group(2)}"
+        return match.group(0)
+
+    return re.sub(r"^()class (\w+)", mark, text, flags=re.M)
+
+
 def clean(text: str) -> str:
     text = ADDRESS_CONSTANT.sub(address_constant, text)
+    text = final_classes(text)
+    text = text.replace(
+        "from typing import TypeAlias, overload\n",
+        "from typing import Any, ClassVar, TypeAlias, final, overload\n\n"
+        "from typing_extensions import Self\n",
+        1,
+    )
     if not re.search(r"\btypes\.", text):  # its only use may have gone with them
         text = text.replace("import types\n", "")
     # Properties made with property(getter) in Python come out as assignments.
@@ -58,6 +109,8 @@ def clean(text: str) -> str:
     for line in text.splitlines():
         # module-level and class-level constants: no vendor-specific values
         line = re.sub(r"^(\s*[A-Z_][A-Z0-9_]*): (\w+) = .*$", r"\1: \2", line)
+        for pattern, replacement in RETURNS:
+            line = pattern.sub(replacement, line)
         if line.lstrip().startswith("def "):
             line = re.sub(r"(: int) = -?\d+", r"\1 = ...", line)
             for name, cls in NARROW.items():

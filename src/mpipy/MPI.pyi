@@ -1,7 +1,9 @@
 """Message Passing Interface (MPI) for Python, with a C++ core."""
 
 from collections.abc import Iterator, Sequence
-from typing import TypeAlias, overload
+from typing import Any, ClassVar, TypeAlias, final, overload
+
+from typing_extensions import Self
 
 
 SUCCESS: int
@@ -212,9 +214,9 @@ class Errhandler:
 
     def __init__(self, other: object | None = None) -> None: ...
 
-    def __eq__(self, other: object | None) -> object: ...
+    def __eq__(self, other: object) -> bool: ...
 
-    def __ne__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object) -> bool: ...
 
     def __bool__(self) -> bool: ...
 
@@ -224,7 +226,7 @@ class Errhandler:
     def toint(self) -> int:
         """Translate object to integer handle."""
 
-    def __reduce__(self) -> object: ...
+    def __reduce__(self) -> str | tuple[Any, ...]: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
@@ -237,18 +239,18 @@ class Errhandler:
         """Return the MPI handle, as an integer."""
 
     @classmethod
-    def fromhandle(cls, handle: object) -> object:
+    def fromhandle(cls, handle: object) -> Self:
         """Create object from MPI handle."""
 
     @classmethod
-    def f2py(cls, arg: int) -> object:
+    def f2py(cls, arg: int) -> Self:
         """Create object from Fortran integer handle."""
 
     @classmethod
-    def fromint(cls, arg: int) -> object:
+    def fromint(cls, arg: int) -> Self:
         """Translate integer handle to object."""
 
-    __hash__: None = None
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     def Free(self) -> None:
         """Free an error handler."""
@@ -266,9 +268,9 @@ class Datatype:
 
     def __init__(self, other: object | None = None) -> None: ...
 
-    def __eq__(self, other: object | None) -> object: ...
+    def __eq__(self, other: object) -> bool: ...
 
-    def __ne__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object) -> bool: ...
 
     def __bool__(self) -> bool: ...
 
@@ -278,7 +280,7 @@ class Datatype:
     def toint(self) -> int:
         """Translate object to integer handle."""
 
-    def __reduce__(self) -> object: ...
+    def __reduce__(self) -> str | tuple[Any, ...]: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
@@ -291,18 +293,18 @@ class Datatype:
         """Return the MPI handle, as an integer."""
 
     @classmethod
-    def fromhandle(cls, handle: object) -> object:
+    def fromhandle(cls, handle: object) -> Self:
         """Create object from MPI handle."""
 
     @classmethod
-    def f2py(cls, arg: int) -> object:
+    def f2py(cls, arg: int) -> Self:
         """Create object from Fortran integer handle."""
 
     @classmethod
-    def fromint(cls, arg: int) -> object:
+    def fromint(cls, arg: int) -> Self:
         """Translate integer handle to object."""
 
-    __hash__: None = None
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     def Get_size(self) -> int:
         """Return the number of bytes occupied by entries in the datatype."""
@@ -348,19 +350,19 @@ class Datatype:
         """Set the print name for this datatype."""
 
     @property
-    def name(self) -> object:
+    def name(self) -> Any:
         """Print name."""
 
     @name.setter
     def name(self, arg: object, /) -> None: ...
 
-    def Dup(self) -> object:
+    def Dup(self) -> Any:
         """Duplicate a datatype."""
 
-    def Create_dup(self) -> object:
+    def Create_dup(self) -> Any:
         """Duplicate a datatype."""
 
-    def Commit(self) -> object:
+    def Commit(self) -> Any:
         """Commit the datatype."""
 
     def Free(self) -> None:
@@ -390,68 +392,68 @@ class Datatype:
         """Type string."""
 
     @staticmethod
-    def fromcode(code: object) -> object:
+    def fromcode(code: object) -> Any:
         """Get predefined MPI datatype from character code or type string."""
 
-    def Create_contiguous(self, count: object) -> object:
+    def Create_contiguous(self, count: object) -> Any:
         """Create a contiguous datatype."""
 
-    def Create_vector(self, count: object, blocklength: object, stride: object) -> object:
+    def Create_vector(self, count: object, blocklength: object, stride: object) -> Any:
         """Create a vector (strided) datatype."""
 
-    def Create_hvector(self, count: object, blocklength: object, stride: object) -> object:
+    def Create_hvector(self, count: object, blocklength: object, stride: object) -> Any:
         """Create a vector (strided) datatype with stride in bytes."""
 
-    def Create_indexed(self, blocklengths: object, displacements: object) -> object:
+    def Create_indexed(self, blocklengths: object, displacements: object) -> Any:
         """Create an indexed datatype."""
 
-    def Create_hindexed(self, blocklengths: object, displacements: object) -> object:
+    def Create_hindexed(self, blocklengths: object, displacements: object) -> Any:
         """Create an indexed datatype with displacements in bytes."""
 
-    def Create_indexed_block(self, blocklength: object, displacements: object) -> object:
+    def Create_indexed_block(self, blocklength: object, displacements: object) -> Any:
         """Create an indexed datatype with constant-sized blocks."""
 
-    def Create_hindexed_block(self, blocklength: object, displacements: object) -> object:
+    def Create_hindexed_block(self, blocklength: object, displacements: object) -> Any:
         """
         Create an indexed datatype with constant-sized blocks and displacements in bytes.
         """
 
     @staticmethod
-    def Create_struct(blocklengths: object, displacements: object, datatypes: object) -> object:
+    def Create_struct(blocklengths: object, displacements: object, datatypes: object) -> Any:
         """Create a general composite (struct) datatype."""
 
-    def Create_subarray(self, sizes: object, subsizes: object, starts: object, order: int = ...) -> object:
+    def Create_subarray(self, sizes: object, subsizes: object, starts: object, order: int = ...) -> Any:
         """Create a datatype for a subarray of an array."""
 
-    def Create_darray(self, size: int, rank: int, gsizes: object, distribs: object, dargs: object, psizes: object, order: int = ...) -> object:
+    def Create_darray(self, size: int, rank: int, gsizes: object, distribs: object, dargs: object, psizes: object, order: int = ...) -> Any:
         """Create a datatype for a distributed array on a Cartesian process grid."""
 
-    def Create_resized(self, lb: object, extent: object) -> object:
+    def Create_resized(self, lb: object, extent: object) -> Any:
         """Create a datatype with a new lower bound and extent."""
 
-    def Resized(self, lb: object, extent: object) -> object:
+    def Resized(self, lb: object, extent: object) -> Any:
         """Create a datatype with a new lower bound and extent."""
 
     @staticmethod
-    def Create_f90_integer(r: int) -> object:
+    def Create_f90_integer(r: int) -> Any:
         """Return a bounded integer datatype (Fortran 90 SELECTED_INT_KIND)."""
 
     @staticmethod
-    def Create_f90_real(p: int, r: int) -> object:
+    def Create_f90_real(p: int, r: int) -> Any:
         """Return a bounded real datatype (Fortran 90 SELECTED_REAL_KIND)."""
 
     @staticmethod
-    def Create_f90_complex(p: int, r: int) -> object:
+    def Create_f90_complex(p: int, r: int) -> Any:
         """Return a bounded complex datatype (Fortran 90 SELECTED_REAL_KIND)."""
 
     @staticmethod
-    def Get_value_index(value: Datatype, index: Datatype) -> object:
+    def Get_value_index(value: Datatype, index: Datatype) -> Any:
         """
         Return the datatype of (value, index) pairs, as MINLOC and MAXLOC take them.
         """
 
     @staticmethod
-    def Match_size(typeclass: int, size: int) -> object:
+    def Match_size(typeclass: int, size: int) -> Any:
         """Find a datatype matching a type class and a size in bytes."""
 
     def Get_envelope(self) -> tuple:
@@ -460,7 +462,7 @@ class Datatype:
         """
 
     @property
-    def envelope(self) -> object:
+    def envelope(self) -> Any:
         """Envelope."""
 
     def Get_contents(self) -> tuple:
@@ -469,7 +471,7 @@ class Datatype:
         """
 
     @property
-    def contents(self) -> object:
+    def contents(self) -> Any:
         """Contents."""
 
     def decode(self) -> tuple:
@@ -513,7 +515,7 @@ class Datatype:
     def Delete_attr(self, keyval: int) -> None:
         """Delete attribute value associated with a key."""
 
-    def Get_attr(self, keyval: int) -> object:
+    def Get_attr(self, keyval: int) -> Any:
         """Retrieve attribute value by key."""
 
 DATATYPE_NULL: Datatype
@@ -710,10 +712,10 @@ def Aint_diff(addr1: int, addr2: int) -> int:
 def Get_abi_version() -> tuple[int, int]:
     """Obtain the MPI ABI version number."""
 
-def Get_abi_info() -> object:
+def Get_abi_info() -> Any:
     """Obtain information about the MPI ABI."""
 
-def Get_abi_fortran_info() -> object:
+def Get_abi_fortran_info() -> Any:
     """Obtain information about the Fortran MPI ABI."""
 
 class Group:
@@ -721,9 +723,9 @@ class Group:
 
     def __init__(self, other: object | None = None) -> None: ...
 
-    def __eq__(self, other: object | None) -> object: ...
+    def __eq__(self, other: object) -> bool: ...
 
-    def __ne__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object) -> bool: ...
 
     def __bool__(self) -> bool: ...
 
@@ -733,7 +735,7 @@ class Group:
     def toint(self) -> int:
         """Translate object to integer handle."""
 
-    def __reduce__(self) -> object: ...
+    def __reduce__(self) -> str | tuple[Any, ...]: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
@@ -746,18 +748,18 @@ class Group:
         """Return the MPI handle, as an integer."""
 
     @classmethod
-    def fromhandle(cls, handle: object) -> object:
+    def fromhandle(cls, handle: object) -> Self:
         """Create object from MPI handle."""
 
     @classmethod
-    def f2py(cls, arg: int) -> object:
+    def f2py(cls, arg: int) -> Self:
         """Create object from Fortran integer handle."""
 
     @classmethod
-    def fromint(cls, arg: int) -> object:
+    def fromint(cls, arg: int) -> Self:
         """Translate integer handle to object."""
 
-    __hash__: None = None
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     def Get_size(self) -> int:
         """Return the number of processes in a group."""
@@ -766,11 +768,11 @@ class Group:
         """Return the rank of this process in a group."""
 
     @property
-    def size(self) -> object:
+    def size(self) -> Any:
         """Number of processes."""
 
     @property
-    def rank(self) -> object:
+    def rank(self) -> Any:
         """Rank of this process."""
 
     def Translate_ranks(self, ranks: object | None = None, group: object | None = None) -> list[int]:
@@ -779,42 +781,42 @@ class Group:
     def Compare(self, group: object) -> int:
         """Compare two groups."""
 
-    def Dup(self) -> object:
+    def Dup(self) -> Any:
         """Duplicate a group."""
 
     @staticmethod
-    def Union(group1: object, group2: object) -> object:
+    def Union(group1: object, group2: object) -> Any:
         """Create a new group from the union of two existing groups."""
 
     @staticmethod
-    def Intersection(group1: object, group2: object) -> object:
+    def Intersection(group1: object, group2: object) -> Any:
         """Create a new group from the intersection of two existing groups."""
 
     @staticmethod
-    def Intersect(group1: object, group2: object) -> object:
+    def Intersect(group1: object, group2: object) -> Any:
         """Create a new group from the intersection of two existing groups."""
 
     @staticmethod
-    def Difference(group1: object, group2: object) -> object:
+    def Difference(group1: object, group2: object) -> Any:
         """Create a new group from the difference of two existing groups."""
 
-    def Incl(self, ranks: object) -> object:
+    def Incl(self, ranks: object) -> Any:
         """Create a new group by including ranks of an existing group."""
 
-    def Excl(self, ranks: object) -> object:
+    def Excl(self, ranks: object) -> Any:
         """Create a new group by excluding ranks of an existing group."""
 
-    def Range_incl(self, ranks: object) -> object:
+    def Range_incl(self, ranks: object) -> Any:
         """Create a new group by including ranges of ranks."""
 
-    def Range_excl(self, ranks: object) -> object:
+    def Range_excl(self, ranks: object) -> Any:
         """Create a new group by excluding ranges of ranks."""
 
     def Free(self) -> None:
         """Free a group."""
 
     @staticmethod
-    def Create_from_session_pset(session: object, pset_name: object) -> object:
+    def Create_from_session_pset(session: object, pset_name: object) -> Any:
         """Create a new group from session and process set."""
 
 GROUP_NULL: Group
@@ -826,9 +828,9 @@ class Info:
 
     def __init__(self, other: object | None = None) -> None: ...
 
-    def __eq__(self, other: object | None) -> object: ...
+    def __eq__(self, other: object) -> bool: ...
 
-    def __ne__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object) -> bool: ...
 
     def __bool__(self) -> bool: ...
 
@@ -838,7 +840,7 @@ class Info:
     def toint(self) -> int:
         """Translate object to integer handle."""
 
-    def __reduce__(self) -> object: ...
+    def __reduce__(self) -> str | tuple[Any, ...]: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
@@ -851,34 +853,34 @@ class Info:
         """Return the MPI handle, as an integer."""
 
     @classmethod
-    def fromhandle(cls, handle: object) -> object:
+    def fromhandle(cls, handle: object) -> Self:
         """Create object from MPI handle."""
 
     @classmethod
-    def f2py(cls, arg: int) -> object:
+    def f2py(cls, arg: int) -> Self:
         """Create object from Fortran integer handle."""
 
     @classmethod
-    def fromint(cls, arg: int) -> object:
+    def fromint(cls, arg: int) -> Self:
         """Translate integer handle to object."""
 
-    __hash__: None = None
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     @classmethod
-    def Create(cls, items: object | None = None) -> object:
+    def Create(cls, items: object | None = None) -> Any:
         """Create a new info object."""
 
     @classmethod
-    def Create_env(cls, args: object | None = None) -> object:
+    def Create_env(cls, args: object | None = None) -> Any:
         """Create a new environment info object."""
 
-    def Dup(self) -> object:
+    def Dup(self) -> Any:
         """Duplicate an existing info object."""
 
     def Free(self) -> None:
         """Free an info object."""
 
-    def Get(self, key: object) -> object:
+    def Get(self, key: object) -> Any:
         """Retrieve the value associated with a key."""
 
     def Set(self, key: object, value: object) -> None:
@@ -905,7 +907,7 @@ class Info:
 
     def __delitem__(self, key: object) -> None: ...
 
-    def get(self, key: object, default: object | None = None) -> object:
+    def get(self, key: object, default: object | None = None) -> Any:
         """Retrieve value by key, or default."""
 
     def keys(self) -> list[str]:
@@ -920,13 +922,13 @@ class Info:
     def update(self, items: object = (), **kwds) -> None:
         """Update contents."""
 
-    def pop(self, key: object, *default) -> object:
+    def pop(self, key: object, *default) -> Any:
         """Pop value by key."""
 
     def popitem(self) -> tuple:
         """Pop last item."""
 
-    def copy(self) -> object:
+    def copy(self) -> Any:
         """Copy contents."""
 
     def clear(self) -> None:
@@ -941,9 +943,9 @@ class Op:
 
     def __init__(self, other: object | None = None) -> None: ...
 
-    def __eq__(self, other: object | None) -> object: ...
+    def __eq__(self, other: object) -> bool: ...
 
-    def __ne__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object) -> bool: ...
 
     def __bool__(self) -> bool: ...
 
@@ -953,7 +955,7 @@ class Op:
     def toint(self) -> int:
         """Translate object to integer handle."""
 
-    def __reduce__(self) -> object: ...
+    def __reduce__(self) -> str | tuple[Any, ...]: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
@@ -966,21 +968,21 @@ class Op:
         """Return the MPI handle, as an integer."""
 
     @classmethod
-    def fromhandle(cls, handle: object) -> object:
+    def fromhandle(cls, handle: object) -> Self:
         """Create object from MPI handle."""
 
     @classmethod
-    def f2py(cls, arg: int) -> object:
+    def f2py(cls, arg: int) -> Self:
         """Create object from Fortran integer handle."""
 
     @classmethod
-    def fromint(cls, arg: int) -> object:
+    def fromint(cls, arg: int) -> Self:
         """Translate integer handle to object."""
 
-    __hash__: None = None
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     @staticmethod
-    def Create(function: object, commute: bool = False) -> object:
+    def Create(function: object, commute: bool = False) -> Any:
         """Create a user-defined reduction operation."""
 
     def Free(self) -> None:
@@ -1000,7 +1002,7 @@ class Op:
     def Reduce_local(self, inbuf: object, inoutbuf: object) -> None:
         """Apply a reduction operation to local data."""
 
-    def __call__(self, x: object | None, y: object | None) -> object:
+    def __call__(self, x: object | None, y: object | None) -> Any:
         """Apply the operation to two Python objects."""
 
 OP_NULL: Op
@@ -1033,6 +1035,7 @@ REPLACE: Op
 
 NO_OP: Op
 
+@final
 class BottomType(int):
     """Type of BOTTOM."""
 
@@ -1042,6 +1045,7 @@ class BottomType(int):
 
 BOTTOM: BottomType
 
+@final
 class InPlaceType(int):
     """Type of IN_PLACE."""
 
@@ -1051,6 +1055,7 @@ class InPlaceType(int):
 
 IN_PLACE: InPlaceType
 
+@final
 class BufferAutomaticType(int):
     """Type of BUFFER_AUTOMATIC."""
 
@@ -1063,11 +1068,7 @@ BUFFER_AUTOMATIC: BufferAutomaticType
 class Status:
     """Status object."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, status: Status) -> None: ...
+    def __init__(self, status: Status | None = None) -> None: ...
 
     def Get_source(self) -> int:
         """Get message source."""
@@ -1131,17 +1132,17 @@ class Status:
         """Set the cancelled state associated with a status."""
 
     @property
-    def cancelled(self) -> object:
+    def cancelled(self) -> Any:
         """Cancelled state."""
 
     @cancelled.setter
     def cancelled(self, arg: bool, /) -> None: ...
 
-    def __copy__(self) -> object: ...
+    def __copy__(self) -> Any: ...
 
-    def __eq__(self, other: object | None) -> object: ...
+    def __eq__(self, other: object) -> bool: ...
 
-    def __ne__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object) -> bool: ...
 
     def py2f(self) -> list[int]:
         """Convert to Fortran status."""
@@ -1150,15 +1151,16 @@ class Status:
     def f2py(arg: Sequence[int]) -> Status:
         """Convert Fortran status to Status."""
 
-    def tomemory(self) -> object:
+    def tomemory(self) -> Any:
         """Return a memory view of the status object."""
 
     def __reduce__(self) -> tuple: ...
 
     def __setstate__(self, arg: bytes, /) -> None: ...
 
-    __hash__: None = None
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
+@final
 class buffer:
     """Buffer."""
 
@@ -1169,15 +1171,15 @@ class buffer:
     def __init__(self, obj: object) -> None: ...
 
     @staticmethod
-    def allocate(nbytes: int, clear: bool = False) -> object:
+    def allocate(nbytes: int, clear: bool = False) -> Any:
         """Buffer allocation."""
 
     @staticmethod
-    def frombuffer(obj: object, readonly: bool = False) -> object:
+    def frombuffer(obj: object, readonly: bool = False) -> Any:
         """Buffer from buffer-like object."""
 
     @staticmethod
-    def fromaddress(address: object, nbytes: int, readonly: bool = False) -> object:
+    def fromaddress(address: object, nbytes: int, readonly: bool = False) -> Any:
         """Buffer from address and size in bytes."""
 
     @property
@@ -1185,7 +1187,7 @@ class buffer:
         """Buffer address."""
 
     @property
-    def obj(self) -> object:
+    def obj(self) -> Any:
         """Object exposing buffer."""
 
     @property
@@ -1204,13 +1206,13 @@ class buffer:
     def itemsize(self) -> int:
         """Size (in bytes) of each element."""
 
-    def cast(self, format: object, shape: object = Ellipsis) -> object:
+    def cast(self, format: object, shape: object = Ellipsis) -> Any:
         """Cast to a `memoryview` with new format or shape."""
 
     def tobytes(self, order: object | None = None) -> bytes:
         """Return the data in the buffer as a byte string."""
 
-    def toreadonly(self) -> object:
+    def toreadonly(self) -> Any:
         """Return a readonly version of the buffer object."""
 
     def release(self) -> None:
@@ -1218,7 +1220,7 @@ class buffer:
 
     def __len__(self) -> int: ...
 
-    def __getitem__(self, arg: object, /) -> object: ...
+    def __getitem__(self, arg: object, /) -> Any: ...
 
     def __setitem__(self, arg0: object, arg1: object, /) -> None: ...
 
@@ -1226,7 +1228,7 @@ class buffer:
 
 memory: TypeAlias = buffer
 
-def Alloc_mem(size: int, info: Info | None = None) -> object:
+def Alloc_mem(size: int, info: Info | None = None) -> Any:
     """Allocate memory for message passing and remote memory access."""
 
 def Free_mem(mem: object) -> None:
@@ -1238,7 +1240,7 @@ class Pickle:
     def __init__(self, dumps: object | None = None, loads: object | None = None, protocol: object | None = None, threshold: object | None = None) -> None: ...
 
     @property
-    def PROTOCOL(self) -> object:
+    def PROTOCOL(self) -> Any:
         """Protocol version."""
 
     @PROTOCOL.setter
@@ -1251,16 +1253,16 @@ class Pickle:
     @THRESHOLD.setter
     def THRESHOLD(self, value: object | None) -> None: ...
 
-    def dumps(self, obj: object | None) -> object:
+    def dumps(self, obj: object | None) -> Any:
         """Serialize object to pickle data stream."""
 
-    def loads(self, data: object) -> object:
+    def loads(self, data: object) -> Any:
         """Deserialize object from pickle data stream."""
 
     def dumps_oob(self, obj: object | None) -> tuple:
         """Serialize object to pickle data stream and out-of-band buffers."""
 
-    def loads_oob(self, data: object, buffers: object) -> object:
+    def loads_oob(self, data: object, buffers: object) -> Any:
         """Deserialize object from pickle data stream and out-of-band buffers."""
 
 pickle: Pickle = ...
@@ -1270,9 +1272,9 @@ class Request:
 
     def __init__(self, other: object | None = None) -> None: ...
 
-    def __eq__(self, other: object | None) -> object: ...
+    def __eq__(self, other: object) -> bool: ...
 
-    def __ne__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object) -> bool: ...
 
     def __bool__(self) -> bool: ...
 
@@ -1282,7 +1284,7 @@ class Request:
     def toint(self) -> int:
         """Translate object to integer handle."""
 
-    def __reduce__(self) -> object: ...
+    def __reduce__(self) -> str | tuple[Any, ...]: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
@@ -1295,18 +1297,18 @@ class Request:
         """Return the MPI handle, as an integer."""
 
     @classmethod
-    def fromhandle(cls, handle: object) -> object:
+    def fromhandle(cls, handle: object) -> Self:
         """Create object from MPI handle."""
 
     @classmethod
-    def f2py(cls, arg: int) -> object:
+    def f2py(cls, arg: int) -> Self:
         """Create object from Fortran integer handle."""
 
     @classmethod
-    def fromint(cls, arg: int) -> object:
+    def fromint(cls, arg: int) -> Self:
         """Translate integer handle to object."""
 
-    __hash__: None = None
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     def Wait(self, status: Status | None = None) -> bool:
         """Wait for a non-blocking operation to complete."""
@@ -1323,7 +1325,7 @@ class Request:
     def Free(self) -> None:
         """Free a communication request."""
 
-    def wait(self, status: Status | None = None) -> object:
+    def wait(self, status: Status | None = None) -> Any:
         """Wait for a non-blocking operation to complete."""
 
     def test(self, status: Status | None = None) -> tuple:
@@ -1352,11 +1354,11 @@ class Request:
         """Test for completion of any previously initiated request."""
 
     @staticmethod
-    def Waitsome(requests: Sequence[Request], statuses: list[Status] | None = None) -> object:
+    def Waitsome(requests: Sequence[Request], statuses: list[Status] | None = None) -> Any:
         """Wait for some previously initiated requests to complete."""
 
     @staticmethod
-    def Testsome(requests: Sequence[Request], statuses: list[Status] | None = None) -> object:
+    def Testsome(requests: Sequence[Request], statuses: list[Status] | None = None) -> Any:
         """Test for completion of some previously initiated requests."""
 
     @staticmethod
@@ -1368,7 +1370,7 @@ class Request:
         """Access the status of any active request, without completing it."""
 
     @staticmethod
-    def Get_status_some(requests: Sequence[Request], statuses: list[Status] | None = None) -> object:
+    def Get_status_some(requests: Sequence[Request], statuses: list[Status] | None = None) -> Any:
         """Access the status of some requests, without completing them."""
 
     @staticmethod
@@ -1396,25 +1398,21 @@ class Request:
         """Test for completion of some previously initiated requests."""
 
     @staticmethod
-    def get_status_all(requests: Sequence[Request], statuses: list[Status] | None = None) -> object:
+    def get_status_all(requests: Sequence[Request], statuses: list[Status] | None = None) -> Any:
         """Access the status of all requests, without completing them."""
 
     @staticmethod
-    def get_status_any(requests: Sequence[Request], status: Status | None = None) -> object:
+    def get_status_any(requests: Sequence[Request], status: Status | None = None) -> Any:
         """Access the status of any active request, without completing it."""
 
     @staticmethod
-    def get_status_some(requests: Sequence[Request], statuses: list[Status] | None = None) -> object:
+    def get_status_some(requests: Sequence[Request], statuses: list[Status] | None = None) -> Any:
         """Access the status of some requests, without completing them."""
 
 class Prequest(Request):
     """Persistent request handler."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, request: object) -> None: ...
+    def __init__(self, request: object | None = None) -> None: ...
 
     def Start(self) -> None:
         """Initiate a communication with a persistent request."""
@@ -1438,14 +1436,10 @@ class Prequest(Request):
 class Grequest(Request):
     """Generalized request handler."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, request: object) -> None: ...
+    def __init__(self, request: object | None = None) -> None: ...
 
     @classmethod
-    def Start(cls, query_fn: object | None = None, free_fn: object | None = None, cancel_fn: object | None = None, args: object | None = None, kwargs: object | None = None) -> object:
+    def Start(cls, query_fn: object | None = None, free_fn: object | None = None, cancel_fn: object | None = None, args: object | None = None, kwargs: object | None = None) -> Any:
         """Create and return a user-defined request."""
 
     def Complete(self) -> None:
@@ -1461,9 +1455,9 @@ class Message:
 
     def __init__(self, other: object | None = None) -> None: ...
 
-    def __eq__(self, other: object | None) -> object: ...
+    def __eq__(self, other: object) -> bool: ...
 
-    def __ne__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object) -> bool: ...
 
     def __bool__(self) -> bool: ...
 
@@ -1473,7 +1467,7 @@ class Message:
     def toint(self) -> int:
         """Translate object to integer handle."""
 
-    def __reduce__(self) -> object: ...
+    def __reduce__(self) -> str | tuple[Any, ...]: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
@@ -1486,45 +1480,45 @@ class Message:
         """Return the MPI handle, as an integer."""
 
     @classmethod
-    def fromhandle(cls, handle: object) -> object:
+    def fromhandle(cls, handle: object) -> Self:
         """Create object from MPI handle."""
 
     @classmethod
-    def f2py(cls, arg: int) -> object:
+    def f2py(cls, arg: int) -> Self:
         """Create object from Fortran integer handle."""
 
     @classmethod
-    def fromint(cls, arg: int) -> object:
+    def fromint(cls, arg: int) -> Self:
         """Translate integer handle to object."""
 
-    __hash__: None = None
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     def Recv(self, buf: object | None, status: Status | None = None) -> None:
         """Blocking receive of matched message."""
 
-    def Irecv(self, buf: object | None) -> object:
+    def Irecv(self, buf: object | None) -> Any:
         """Nonblocking receive of matched message."""
 
-    def recv(self, status: Status | None = None) -> object:
+    def recv(self, status: Status | None = None) -> Any:
         """Blocking receive of matched message."""
 
-    def irecv(self) -> object:
+    def irecv(self) -> Any:
         """Nonblocking receive of matched message."""
 
     @staticmethod
-    def Probe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def Probe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
         """Blocking test for a matched message."""
 
     @staticmethod
-    def Iprobe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def Iprobe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
         """Nonblocking test for a matched message."""
 
     @staticmethod
-    def probe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def probe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
         """Blocking test for a matched message."""
 
     @staticmethod
-    def iprobe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def iprobe(comm: Comm, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
         """Nonblocking test for a matched message."""
 
 MESSAGE_NULL: Message
@@ -1536,9 +1530,9 @@ class Comm:
 
     def __init__(self, other: object | None = None) -> None: ...
 
-    def __eq__(self, other: object | None) -> object: ...
+    def __eq__(self, other: object) -> bool: ...
 
-    def __ne__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object) -> bool: ...
 
     def __bool__(self) -> bool: ...
 
@@ -1548,7 +1542,7 @@ class Comm:
     def toint(self) -> int:
         """Translate object to integer handle."""
 
-    def __reduce__(self) -> object: ...
+    def __reduce__(self) -> str | tuple[Any, ...]: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
@@ -1561,18 +1555,18 @@ class Comm:
         """Return the MPI handle, as an integer."""
 
     @classmethod
-    def fromhandle(cls, handle: object) -> object:
+    def fromhandle(cls, handle: object) -> Self:
         """Create object from MPI handle."""
 
     @classmethod
-    def f2py(cls, arg: int) -> object:
+    def f2py(cls, arg: int) -> Self:
         """Create object from Fortran integer handle."""
 
     @classmethod
-    def fromint(cls, arg: int) -> object:
+    def fromint(cls, arg: int) -> Self:
         """Translate integer handle to object."""
 
-    __hash__: None = None
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     def Get_size(self) -> int:
         """Return the number of processes in a communicator."""
@@ -1581,27 +1575,27 @@ class Comm:
         """Return the rank of this process in a communicator."""
 
     @property
-    def size(self) -> object:
+    def size(self) -> Any:
         """Number of processes."""
 
     @property
-    def rank(self) -> object:
+    def rank(self) -> Any:
         """Rank of this process."""
 
-    def Get_group(self) -> object:
+    def Get_group(self) -> Any:
         """Access the group associated with a communicator."""
 
     @property
-    def group(self) -> object:
+    def group(self) -> Any:
         """Group."""
 
     def Compare(self, comm: Comm) -> int:
         """Compare two communicators."""
 
-    def Clone(self) -> object:
+    def Clone(self) -> Any:
         """Clone an existing communicator."""
 
-    def Dup(self, info: Info | None = None) -> object:
+    def Dup(self, info: Info | None = None) -> Any:
         """Duplicate a communicator."""
 
     def Free(self) -> None:
@@ -1639,47 +1633,47 @@ class Comm:
         """Set the print name for this communicator."""
 
     @property
-    def name(self) -> object:
+    def name(self) -> Any:
         """Print name."""
 
     @name.setter
     def name(self, arg: object, /) -> None: ...
 
-    def Get_errhandler(self) -> object:
+    def Get_errhandler(self) -> Any:
         """Get the error handler for a communicator."""
 
     def Set_errhandler(self, errhandler: Errhandler) -> None:
         """Set the error handler for a communicator."""
 
-    def Get_attr(self, keyval: int) -> object:
+    def Get_attr(self, keyval: int) -> Any:
         """Retrieve attribute value by key."""
 
     def Abort(self, errorcode: int = ...) -> None:
         """Terminate the MPI execution environment."""
 
-    def Dup_with_info(self, info: Info) -> object:
+    def Dup_with_info(self, info: Info) -> Any:
         """Duplicate a communicator with hints."""
 
-    def Idup(self, info: Info | None = None) -> object:
+    def Idup(self, info: Info | None = None) -> Any:
         """Nonblocking duplicate a communicator."""
 
-    def Idup_with_info(self, info: Info) -> object:
+    def Idup_with_info(self, info: Info) -> Any:
         """Nonblocking duplicate a communicator with hints."""
 
-    def Create(self, group: object) -> object:
+    def Create(self, group: object) -> Any:
         """Create communicator from group."""
 
-    def Split_type(self, split_type: int, key: int = ..., info: Info | None = None) -> object:
+    def Split_type(self, split_type: int, key: int = ..., info: Info | None = None) -> Any:
         """Split communicator by split type."""
 
-    def Get_info(self) -> object:
+    def Get_info(self) -> Any:
         """Return the current hints for a communicator."""
 
     def Set_info(self, info: Info) -> None:
         """Set new values for the hints associated with a communicator."""
 
     @property
-    def info(self) -> object:
+    def info(self) -> Any:
         """Info hints."""
 
     @info.setter
@@ -1688,11 +1682,11 @@ class Comm:
     def Call_errhandler(self, errorcode: int) -> None:
         """Call the error handler installed on a communicator."""
 
-    def Split(self, color: int = ..., key: int = ...) -> object:
+    def Split(self, color: int = ..., key: int = ...) -> Any:
         """Split communicator by color and key."""
 
     @staticmethod
-    def Create_errhandler(errhandler_fn: object) -> object:
+    def Create_errhandler(errhandler_fn: object) -> Any:
         """Create a new error handler for communicators."""
 
     def Send(self, buf: object | None, dest: int, tag: int = ...) -> None:
@@ -1707,37 +1701,37 @@ class Comm:
     def Rsend(self, buf: object | None, dest: int, tag: int = ...) -> None:
         """Blocking send in ready mode."""
 
-    def Isend(self, buf: object | None, dest: int, tag: int = ...) -> object:
+    def Isend(self, buf: object | None, dest: int, tag: int = ...) -> Any:
         """Nonblocking send."""
 
-    def Ibsend(self, buf: object | None, dest: int, tag: int = ...) -> object:
+    def Ibsend(self, buf: object | None, dest: int, tag: int = ...) -> Any:
         """Nonblocking send in buffered mode."""
 
-    def Issend(self, buf: object | None, dest: int, tag: int = ...) -> object:
+    def Issend(self, buf: object | None, dest: int, tag: int = ...) -> Any:
         """Nonblocking send in synchronous mode."""
 
-    def Irsend(self, buf: object | None, dest: int, tag: int = ...) -> object:
+    def Irsend(self, buf: object | None, dest: int, tag: int = ...) -> Any:
         """Nonblocking send in ready mode."""
 
-    def Send_init(self, buf: object | None, dest: int, tag: int = ...) -> object:
+    def Send_init(self, buf: object | None, dest: int, tag: int = ...) -> Any:
         """Create a persistent request for a standard send."""
 
-    def Bsend_init(self, buf: object | None, dest: int, tag: int = ...) -> object:
+    def Bsend_init(self, buf: object | None, dest: int, tag: int = ...) -> Any:
         """Persistent request for a send in buffered mode."""
 
-    def Ssend_init(self, buf: object | None, dest: int, tag: int = ...) -> object:
+    def Ssend_init(self, buf: object | None, dest: int, tag: int = ...) -> Any:
         """Persistent request for a send in synchronous mode."""
 
-    def Rsend_init(self, buf: object | None, dest: int, tag: int = ...) -> object:
+    def Rsend_init(self, buf: object | None, dest: int, tag: int = ...) -> Any:
         """Persistent request for a send in ready mode."""
 
     def Recv(self, buf: object | None, source: int = ..., tag: int = ..., status: Status | None = None) -> None:
         """Blocking receive."""
 
-    def Irecv(self, buf: object | None, source: int = ..., tag: int = ...) -> object:
+    def Irecv(self, buf: object | None, source: int = ..., tag: int = ...) -> Any:
         """Nonblocking receive."""
 
-    def Recv_init(self, buf: object | None, source: int = ..., tag: int = ...) -> object:
+    def Recv_init(self, buf: object | None, source: int = ..., tag: int = ...) -> Any:
         """Create a persistent request for a receive."""
 
     def Sendrecv(self, sendbuf: object | None, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ..., status: Status | None = None) -> None:
@@ -1746,10 +1740,10 @@ class Comm:
     def Sendrecv_replace(self, buf: object | None, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ..., status: Status | None = None) -> None:
         """Send and receive a message, replacing the buffer's contents."""
 
-    def Isendrecv(self, sendbuf: object | None, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ...) -> object:
+    def Isendrecv(self, sendbuf: object | None, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ...) -> Any:
         """Nonblocking send and receive."""
 
-    def Isendrecv_replace(self, buf: object | None, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ...) -> object:
+    def Isendrecv_replace(self, buf: object | None, dest: int, sendtag: int = ..., source: int = ..., recvtag: int = ...) -> Any:
         """Nonblocking send and receive with a single buffer."""
 
     def Probe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> bool:
@@ -1758,22 +1752,22 @@ class Comm:
     def Iprobe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> bool:
         """Nonblocking test for a message."""
 
-    def Mprobe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def Mprobe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
         """Blocking test for a matched message."""
 
-    def Improbe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def Improbe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
         """Nonblocking test for a matched message."""
 
     def Attach_buffer(self, buf: object | None) -> None:
         """Attach a user-provided buffer for sending in buffered mode."""
 
-    def Detach_buffer(self) -> object:
+    def Detach_buffer(self) -> Any:
         """Remove an existing attached buffer."""
 
     def Flush_buffer(self) -> None:
         """Block until all buffered messages have been transmitted."""
 
-    def Iflush_buffer(self) -> object:
+    def Iflush_buffer(self) -> Any:
         """Nonblocking flush for buffered messages."""
 
     def send(self, obj: object | None, dest: int, tag: int = ...) -> None:
@@ -1785,199 +1779,199 @@ class Comm:
     def ssend(self, obj: object | None, dest: int, tag: int = ...) -> None:
         """Send in synchronous mode."""
 
-    def isend(self, obj: object | None, dest: int, tag: int = ...) -> object:
+    def isend(self, obj: object | None, dest: int, tag: int = ...) -> Any:
         """Nonblocking send."""
 
-    def ibsend(self, obj: object | None, dest: int, tag: int = ...) -> object:
+    def ibsend(self, obj: object | None, dest: int, tag: int = ...) -> Any:
         """Nonblocking send in buffered mode."""
 
-    def issend(self, obj: object | None, dest: int, tag: int = ...) -> object:
+    def issend(self, obj: object | None, dest: int, tag: int = ...) -> Any:
         """Nonblocking send in synchronous mode."""
 
-    def recv(self, buf: object | None = None, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def recv(self, buf: object | None = None, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
         """Receive."""
 
-    def irecv(self, buf: object | None = None, source: int = ..., tag: int = ...) -> object:
+    def irecv(self, buf: object | None = None, source: int = ..., tag: int = ...) -> Any:
         """Nonblocking receive."""
 
-    def sendrecv(self, sendobj: object | None, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ..., status: Status | None = None) -> object:
+    def sendrecv(self, sendobj: object | None, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ..., status: Status | None = None) -> Any:
         """Send and receive."""
 
-    def probe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def probe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
         """Blocking test for a message."""
 
-    def iprobe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def iprobe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
         """Nonblocking test for a message."""
 
-    def mprobe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def mprobe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
         """Blocking test for a matched message."""
 
-    def improbe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> object:
+    def improbe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
         """Nonblocking test for a matched message."""
 
-    def Psend_init(self, buf: object | None, partitions: int, dest: int, tag: int = ..., info: Info | None = None) -> object:
+    def Psend_init(self, buf: object | None, partitions: int, dest: int, tag: int = ..., info: Info | None = None) -> Any:
         """Create request for a partitioned send operation."""
 
-    def Precv_init(self, buf: object | None, partitions: int, source: int = ..., tag: int = ..., info: Info | None = None) -> object:
+    def Precv_init(self, buf: object | None, partitions: int, source: int = ..., tag: int = ..., info: Info | None = None) -> Any:
         """Create request for a partitioned recv operation."""
 
     def Barrier(self) -> None:
         """Barrier synchronization."""
 
-    def Ibarrier(self) -> object:
+    def Ibarrier(self) -> Any:
         """Nonblocking barrier synchronization."""
 
-    def Barrier_init(self, info: Info | None = None) -> object:
+    def Barrier_init(self, info: Info | None = None) -> Any:
         """Persistent barrier synchronization."""
 
     def Bcast(self, buf: object | None, root: int = ...) -> None:
         """Broadcast data from one process to all other processes."""
 
-    def Ibcast(self, buf: object | None, root: int = ...) -> object:
+    def Ibcast(self, buf: object | None, root: int = ...) -> Any:
         """Nonblocking broadcast."""
 
-    def Bcast_init(self, buf: object | None, root: int = ..., info: Info | None = None) -> object:
+    def Bcast_init(self, buf: object | None, root: int = ..., info: Info | None = None) -> Any:
         """Persistent broadcast."""
 
     def Gather(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> None:
-        """gather to one process."""
+        """Gather to one process."""
 
-    def Igather(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
+    def Igather(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> Any:
         """Nonblocking gather to one process."""
 
-    def Gather_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> object:
+    def Gather_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> Any:
         """Persistent gather to one process."""
 
     def Gatherv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> None:
-        """gather vector to one process."""
+        """Gather vector to one process."""
 
-    def Igatherv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
+    def Igatherv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> Any:
         """Nonblocking gather vector to one process."""
 
-    def Gatherv_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> object:
+    def Gatherv_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> Any:
         """Persistent gather vector to one process."""
 
     def Scatter(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> None:
-        """scatter data from one process."""
+        """Scatter data from one process."""
 
-    def Iscatter(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
+    def Iscatter(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> Any:
         """Nonblocking scatter data from one process."""
 
-    def Scatter_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> object:
+    def Scatter_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> Any:
         """Persistent scatter data from one process."""
 
     def Scatterv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> None:
-        """scatter vector data from one process."""
+        """Scatter vector data from one process."""
 
-    def Iscatterv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> object:
+    def Iscatterv(self, sendbuf: object | None, recvbuf: object | None, root: int = ...) -> Any:
         """Nonblocking scatter vector data from one process."""
 
-    def Scatterv_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> object:
+    def Scatterv_init(self, sendbuf: object | None, recvbuf: object | None, root: int = ..., info: Info | None = None) -> Any:
         """Persistent scatter vector data from one process."""
 
     def Allgather(self, sendbuf: object | None, recvbuf: object | None) -> None:
-        """gather to all."""
+        """Gather to all."""
 
-    def Iallgather(self, sendbuf: object | None, recvbuf: object | None) -> object:
+    def Iallgather(self, sendbuf: object | None, recvbuf: object | None) -> Any:
         """Nonblocking gather to all."""
 
-    def Allgather_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
+    def Allgather_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> Any:
         """Persistent gather to all."""
 
     def Allgatherv(self, sendbuf: object | None, recvbuf: object | None) -> None:
-        """gather vector to all."""
+        """Gather vector to all."""
 
-    def Iallgatherv(self, sendbuf: object | None, recvbuf: object | None) -> object:
+    def Iallgatherv(self, sendbuf: object | None, recvbuf: object | None) -> Any:
         """Nonblocking gather vector to all."""
 
-    def Allgatherv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
+    def Allgatherv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> Any:
         """Persistent gather vector to all."""
 
     def Alltoall(self, sendbuf: object | None, recvbuf: object | None) -> None:
-        """all to all scatter/gather."""
+        """All to all scatter/gather."""
 
-    def Ialltoall(self, sendbuf: object | None, recvbuf: object | None) -> object:
+    def Ialltoall(self, sendbuf: object | None, recvbuf: object | None) -> Any:
         """Nonblocking all to all scatter/gather."""
 
-    def Alltoall_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
+    def Alltoall_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> Any:
         """Persistent all to all scatter/gather."""
 
     def Alltoallv(self, sendbuf: object | None, recvbuf: object | None) -> None:
-        """all to all scatter/gather vector."""
+        """All to all scatter/gather vector."""
 
-    def Ialltoallv(self, sendbuf: object | None, recvbuf: object | None) -> object:
+    def Ialltoallv(self, sendbuf: object | None, recvbuf: object | None) -> Any:
         """Nonblocking all to all scatter/gather vector."""
 
-    def Alltoallv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
+    def Alltoallv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> Any:
         """Persistent all to all scatter/gather vector."""
 
     def Alltoallw(self, sendbuf: object | None, recvbuf: object | None) -> None:
-        """generalized all to all scatter/gather."""
+        """Generalized all to all scatter/gather."""
 
-    def Ialltoallw(self, sendbuf: object | None, recvbuf: object | None) -> object:
+    def Ialltoallw(self, sendbuf: object | None, recvbuf: object | None) -> Any:
         """Nonblocking generalized all to all scatter/gather."""
 
-    def Alltoallw_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
+    def Alltoallw_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> Any:
         """Persistent generalized all to all scatter/gather."""
 
     def Reduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ...) -> None:
         """Reduce to root."""
 
-    def Ireduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ...) -> object:
+    def Ireduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ...) -> Any:
         """Nonblocking reduce to root."""
 
-    def Reduce_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ..., info: Info | None = None) -> object:
+    def Reduce_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., root: int = ..., info: Info | None = None) -> Any:
         """Persistent reduce to root."""
 
     def Allreduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
-        """reduce to all."""
+        """Reduce to all."""
 
-    def Iallreduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> object:
+    def Iallreduce(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> Any:
         """Nonblocking reduce to all."""
 
-    def Allreduce_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> object:
+    def Allreduce_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> Any:
         """Persistent reduce to all."""
 
     def Reduce_scatter_block(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
-        """reduce-scatter (regular-size blocks)."""
+        """Reduce-scatter (regular-size blocks)."""
 
-    def Ireduce_scatter_block(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> object:
+    def Ireduce_scatter_block(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> Any:
         """Nonblocking reduce-scatter (regular-size blocks)."""
 
-    def Reduce_scatter_block_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> object:
+    def Reduce_scatter_block_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> Any:
         """Persistent reduce-scatter (regular-size blocks)."""
 
     def Reduce_scatter(self, sendbuf: object | None, recvbuf: object | None, recvcounts: object | None = None, op: object = ...) -> None:
         """Reduce-scatter (vector version)."""
 
-    def Ireduce_scatter(self, sendbuf: object | None, recvbuf: object | None, recvcounts: object | None = None, op: object = ...) -> object:
+    def Ireduce_scatter(self, sendbuf: object | None, recvbuf: object | None, recvcounts: object | None = None, op: object = ...) -> Any:
         """Nonblocking reduce-scatter (vector version)."""
 
-    def Reduce_scatter_init(self, sendbuf: object | None, recvbuf: object | None, recvcounts: object | None = None, op: object = ..., info: Info | None = None) -> object:
+    def Reduce_scatter_init(self, sendbuf: object | None, recvbuf: object | None, recvcounts: object | None = None, op: object = ..., info: Info | None = None) -> Any:
         """Persistent reduce-scatter (vector version)."""
 
     def barrier(self) -> None:
         """Barrier synchronization."""
 
-    def bcast(self, obj: object | None = None, root: int = ...) -> object:
+    def bcast(self, obj: object | None = None, root: int = ...) -> Any:
         """Broadcast."""
 
-    def gather(self, sendobj: object | None, root: int = ...) -> object:
+    def gather(self, sendobj: object | None, root: int = ...) -> Any:
         """Gather."""
 
-    def allgather(self, sendobj: object | None) -> object:
+    def allgather(self, sendobj: object | None) -> Any:
         """Gather to all."""
 
-    def scatter(self, sendobj: object | None = None, root: int = ...) -> object:
+    def scatter(self, sendobj: object | None = None, root: int = ...) -> Any:
         """Scatter."""
 
-    def alltoall(self, sendobj: object | None) -> object:
+    def alltoall(self, sendobj: object | None) -> Any:
         """All to all."""
 
-    def reduce(self, sendobj: object | None, op: object = ..., root: int = ...) -> object:
+    def reduce(self, sendobj: object | None, op: object = ..., root: int = ...) -> Any:
         """Reduce to root."""
 
-    def allreduce(self, sendobj: object | None, op: object = ...) -> object:
+    def allreduce(self, sendobj: object | None, op: object = ...) -> Any:
         """Reduce to all."""
 
     @staticmethod
@@ -1995,14 +1989,14 @@ class Comm:
         """Delete attribute value associated with a key."""
 
     @staticmethod
-    def Get_parent() -> object:
+    def Get_parent() -> Any:
         """Return the parent intercommunicator for this process."""
 
     def Disconnect(self) -> None:
         """Disconnect from a communicator."""
 
     @staticmethod
-    def Join(fd: int) -> object:
+    def Join(fd: int) -> Any:
         """Interconnect two processes connected by a socket."""
 
     def Revoke(self) -> None:
@@ -2011,7 +2005,7 @@ class Comm:
     def Is_revoked(self) -> bool:
         """Indicate whether the communicator has been revoked."""
 
-    def Get_failed(self) -> object:
+    def Get_failed(self) -> Any:
         """Extract the group of failed processes."""
 
     def Ack_failed(self, num_to_ack: object | None = None) -> int:
@@ -2020,10 +2014,10 @@ class Comm:
     def Agree(self, flag: object) -> int:
         """Blocking agreement."""
 
-    def Iagree(self, flag: object) -> object:
+    def Iagree(self, flag: object) -> Any:
         """Nonblocking agreement."""
 
-    def Shrink(self) -> object:
+    def Shrink(self) -> Any:
         """Shrink a communicator to remove all failed processes."""
 
     def Ishrink(self) -> tuple:
@@ -2034,68 +2028,68 @@ class Intracomm(Comm):
 
     def __init__(self, other: object | None = None) -> None: ...
 
-    def Create_group(self, group: object, tag: int = ...) -> object:
+    def Create_group(self, group: object, tag: int = ...) -> Any:
         """Create communicator from group."""
 
     @staticmethod
-    def Create_from_group(group: object, stringtag: object = 'org.mpi4py', info: Info | None = ..., errhandler: Errhandler | None = None) -> object:
+    def Create_from_group(group: object, stringtag: object = 'org.mpi4py', info: Info | None = ..., errhandler: Errhandler | None = None) -> Any:
         """Create communicator from group."""
 
-    def Create_intercomm(self, local_leader: int, peer_comm: Intracomm, remote_leader: int, tag: int = ...) -> object:
+    def Create_intercomm(self, local_leader: int, peer_comm: Intracomm, remote_leader: int, tag: int = ...) -> Any:
         """Create intercommunicator."""
 
     def Scan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
-        """inclusive scan."""
+        """Inclusive scan."""
 
-    def Iscan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> object:
+    def Iscan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> Any:
         """Nonblocking inclusive scan."""
 
-    def Scan_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> object:
+    def Scan_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> Any:
         """Persistent inclusive scan."""
 
     def Exscan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> None:
-        """exclusive scan."""
-
-    def Iexscan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> object:
-        """Nonblocking exclusive scan."""
-
-    def Exscan_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> object:
-        """Persistent exclusive scan."""
-
-    def scan(self, sendobj: object | None, op: object = ...) -> object:
-        """Inclusive scan."""
-
-    def exscan(self, sendobj: object | None, op: object = ...) -> object:
         """Exclusive scan."""
 
-    def Create_cart(self, dims: object, periods: object | None = None, reorder: bool = False) -> object:
+    def Iexscan(self, sendbuf: object | None, recvbuf: object | None, op: object = ...) -> Any:
+        """Nonblocking exclusive scan."""
+
+    def Exscan_init(self, sendbuf: object | None, recvbuf: object | None, op: object = ..., info: Info | None = None) -> Any:
+        """Persistent exclusive scan."""
+
+    def scan(self, sendobj: object | None, op: object = ...) -> Any:
+        """Inclusive scan."""
+
+    def exscan(self, sendobj: object | None, op: object = ...) -> Any:
+        """Exclusive scan."""
+
+    def Create_cart(self, dims: object, periods: object | None = None, reorder: bool = False) -> Any:
         """Create cartesian communicator."""
 
     def Cart_map(self, dims: object, periods: object | None = None) -> int:
         """Determine optimal process placement on a Cartesian topology."""
 
-    def Create_graph(self, index: object, edges: object, reorder: bool = False) -> object:
+    def Create_graph(self, index: object, edges: object, reorder: bool = False) -> Any:
         """Create graph communicator."""
 
     def Graph_map(self, index: object, edges: object) -> int:
         """Determine optimal process placement on a graph topology."""
 
-    def Create_dist_graph_adjacent(self, sources: object | None, destinations: object | None, sourceweights: object | None = None, destweights: object | None = None, info: Info | None = None, reorder: bool = False) -> object:
+    def Create_dist_graph_adjacent(self, sources: object | None, destinations: object | None, sourceweights: object | None = None, destweights: object | None = None, info: Info | None = None, reorder: bool = False) -> Any:
         """Create distributed graph communicator."""
 
-    def Create_dist_graph(self, sources: object, degrees: object, destinations: object, weights: object | None = None, info: Info | None = None, reorder: bool = False) -> object:
+    def Create_dist_graph(self, sources: object, degrees: object, destinations: object, weights: object | None = None, info: Info | None = None, reorder: bool = False) -> Any:
         """Create distributed graph communicator."""
 
-    def Spawn(self, command: object | None, args: object | None = None, maxprocs: int = ..., info: Info | None = None, root: int = ..., errcodes: object | None = None) -> object:
+    def Spawn(self, command: object | None, args: object | None = None, maxprocs: int = ..., info: Info | None = None, root: int = ..., errcodes: object | None = None) -> Any:
         """Spawn instances of a single MPI application."""
 
-    def Spawn_multiple(self, command: object | None, args: object | None = None, maxprocs: object | None = None, info: Info | None = None, root: int = ..., errcodes: object | None = None) -> object:
+    def Spawn_multiple(self, command: object | None, args: object | None = None, maxprocs: object | None = None, info: Info | None = None, root: int = ..., errcodes: object | None = None) -> Any:
         """Spawn instances of multiple MPI applications."""
 
-    def Accept(self, port_name: object | None, info: Info | None = None, root: int = ...) -> object:
+    def Accept(self, port_name: object | None, info: Info | None = None, root: int = ...) -> Any:
         """Accept a request to form a new intercommunicator."""
 
-    def Connect(self, port_name: object | None, info: Info | None = None, root: int = ...) -> object:
+    def Connect(self, port_name: object | None, info: Info | None = None, root: int = ...) -> Any:
         """Make a request to form a new intercommunicator."""
 
 class Topocomm(Intracomm):
@@ -2104,54 +2098,54 @@ class Topocomm(Intracomm):
     def __init__(self, other: object | None = None) -> None: ...
 
     def Neighbor_allgather(self, sendbuf: object | None, recvbuf: object | None) -> None:
-        """neighbor gather to all."""
+        """Neighbor gather to all."""
 
-    def Ineighbor_allgather(self, sendbuf: object | None, recvbuf: object | None) -> object:
+    def Ineighbor_allgather(self, sendbuf: object | None, recvbuf: object | None) -> Any:
         """Nonblocking neighbor gather to all."""
 
-    def Neighbor_allgather_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
+    def Neighbor_allgather_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> Any:
         """Persistent neighbor gather to all."""
 
     def Neighbor_allgatherv(self, sendbuf: object | None, recvbuf: object | None) -> None:
-        """neighbor gather vector to all."""
+        """Neighbor gather vector to all."""
 
-    def Ineighbor_allgatherv(self, sendbuf: object | None, recvbuf: object | None) -> object:
+    def Ineighbor_allgatherv(self, sendbuf: object | None, recvbuf: object | None) -> Any:
         """Nonblocking neighbor gather vector to all."""
 
-    def Neighbor_allgatherv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
+    def Neighbor_allgatherv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> Any:
         """Persistent neighbor gather vector to all."""
 
     def Neighbor_alltoall(self, sendbuf: object | None, recvbuf: object | None) -> None:
-        """neighbor all to all."""
+        """Neighbor all to all."""
 
-    def Ineighbor_alltoall(self, sendbuf: object | None, recvbuf: object | None) -> object:
+    def Ineighbor_alltoall(self, sendbuf: object | None, recvbuf: object | None) -> Any:
         """Nonblocking neighbor all to all."""
 
-    def Neighbor_alltoall_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
+    def Neighbor_alltoall_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> Any:
         """Persistent neighbor all to all."""
 
     def Neighbor_alltoallv(self, sendbuf: object | None, recvbuf: object | None) -> None:
-        """neighbor all to all vector."""
+        """Neighbor all to all vector."""
 
-    def Ineighbor_alltoallv(self, sendbuf: object | None, recvbuf: object | None) -> object:
+    def Ineighbor_alltoallv(self, sendbuf: object | None, recvbuf: object | None) -> Any:
         """Nonblocking neighbor all to all vector."""
 
-    def Neighbor_alltoallv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
+    def Neighbor_alltoallv_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> Any:
         """Persistent neighbor all to all vector."""
 
     def Neighbor_alltoallw(self, sendbuf: object | None, recvbuf: object | None) -> None:
-        """neighbor generalized all to all."""
+        """Neighbor generalized all to all."""
 
-    def Ineighbor_alltoallw(self, sendbuf: object | None, recvbuf: object | None) -> object:
+    def Ineighbor_alltoallw(self, sendbuf: object | None, recvbuf: object | None) -> Any:
         """Nonblocking neighbor generalized all to all."""
 
-    def Neighbor_alltoallw_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> object:
+    def Neighbor_alltoallw_init(self, sendbuf: object | None, recvbuf: object | None, info: Info | None = None) -> Any:
         """Persistent neighbor generalized all to all."""
 
-    def neighbor_allgather(self, sendobj: object | None) -> object:
+    def neighbor_allgather(self, sendobj: object | None) -> Any:
         """Neighbor gather to all."""
 
-    def neighbor_alltoall(self, sendobj: object | None) -> object:
+    def neighbor_alltoall(self, sendobj: object | None) -> Any:
         """Neighbor all to all."""
 
     @property
@@ -2187,18 +2181,18 @@ class Cartcomm(Topocomm):
         """Return number of dimensions."""
 
     @property
-    def dim(self) -> object:
+    def dim(self) -> Any:
         """Number of dimensions."""
 
     @property
-    def ndim(self) -> object:
+    def ndim(self) -> Any:
         """Number of dimensions."""
 
     def Get_topo(self) -> tuple[list[int], list[int], list[int]]:
         """Return information on the cartesian topology."""
 
     @property
-    def topo(self) -> object:
+    def topo(self) -> Any:
         """Topology information."""
 
     @property
@@ -2222,7 +2216,7 @@ class Cartcomm(Topocomm):
     def Shift(self, direction: int, disp: int) -> tuple[int, int]:
         """Return a process ranks for data shifting with Sendrecv."""
 
-    def Sub(self, remain_dims: object) -> object:
+    def Sub(self, remain_dims: object) -> Any:
         """Return a lower-dimensional Cartesian topology."""
 
 class Graphcomm(Topocomm):
@@ -2234,7 +2228,7 @@ class Graphcomm(Topocomm):
         """Return the number of nodes and edges."""
 
     @property
-    def dims(self) -> object:
+    def dims(self) -> Any:
         """Number of nodes and edges."""
 
     @property
@@ -2249,7 +2243,7 @@ class Graphcomm(Topocomm):
         """Return index and edges."""
 
     @property
-    def topo(self) -> object:
+    def topo(self) -> Any:
         """Topology information."""
 
     @property
@@ -2294,21 +2288,21 @@ class Intercomm(Comm):
         """Intercommunicator remote size."""
 
     @property
-    def remote_size(self) -> object:
+    def remote_size(self) -> Any:
         """Number of remote processes."""
 
-    def Get_remote_group(self) -> object:
+    def Get_remote_group(self) -> Any:
         """Access the remote group associated with the inter-communicator."""
 
     @property
-    def remote_group(self) -> object:
+    def remote_group(self) -> Any:
         """Remote group."""
 
-    def Merge(self, high: bool = False) -> object:
+    def Merge(self, high: bool = False) -> Any:
         """Merge intercommunicator into an intracommunicator."""
 
     @staticmethod
-    def Create_from_groups(local_group: object, local_leader: int, remote_group: object, remote_leader: int, stringtag: object = 'org.mpi4py', info: Info | None = ..., errhandler: Errhandler | None = None) -> object:
+    def Create_from_groups(local_group: object, local_leader: int, remote_group: object, remote_leader: int, stringtag: object = 'org.mpi4py', info: Info | None = ..., errhandler: Errhandler | None = None) -> Any:
         """Create intercommunicator from a group."""
 
 COMM_NULL: Comm
@@ -2320,13 +2314,13 @@ COMM_WORLD: Intracomm
 def Attach_buffer(buf: object | None) -> None:
     """Attach a user-provided buffer for sending in buffered mode."""
 
-def Detach_buffer() -> object:
+def Detach_buffer() -> Any:
     """Remove an existing attached buffer."""
 
 def Flush_buffer() -> None:
     """Block until all buffered messages have been transmitted."""
 
-def Iflush_buffer() -> object:
+def Iflush_buffer() -> Any:
     """Nonblocking flush for buffered messages."""
 
 def Compute_dims(nnodes: int, dims: object) -> list[int]:
@@ -2352,9 +2346,9 @@ class Win:
 
     def __init__(self, other: object | None = None) -> None: ...
 
-    def __eq__(self, other: object | None) -> object: ...
+    def __eq__(self, other: object) -> bool: ...
 
-    def __ne__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object) -> bool: ...
 
     def __bool__(self) -> bool: ...
 
@@ -2364,7 +2358,7 @@ class Win:
     def toint(self) -> int:
         """Translate object to integer handle."""
 
-    def __reduce__(self) -> object: ...
+    def __reduce__(self) -> str | tuple[Any, ...]: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
@@ -2377,33 +2371,33 @@ class Win:
         """Return the MPI handle, as an integer."""
 
     @classmethod
-    def fromhandle(cls, handle: object) -> object:
+    def fromhandle(cls, handle: object) -> Self:
         """Create object from MPI handle."""
 
     @classmethod
-    def f2py(cls, arg: int) -> object:
+    def f2py(cls, arg: int) -> Self:
         """Create object from Fortran integer handle."""
 
     @classmethod
-    def fromint(cls, arg: int) -> object:
+    def fromint(cls, arg: int) -> Self:
         """Translate integer handle to object."""
 
-    __hash__: None = None
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     @classmethod
-    def Create(cls, memory: object | None, disp_unit: int = ..., info: Info | None = None, comm: Comm = ...) -> object:
+    def Create(cls, memory: object | None, disp_unit: int = ..., info: Info | None = None, comm: Comm = ...) -> Any:
         """Create an window object for one-sided communication."""
 
     @classmethod
-    def Allocate(cls, size: int, disp_unit: int = ..., info: Info | None = None, comm: Comm = ...) -> object:
+    def Allocate(cls, size: int, disp_unit: int = ..., info: Info | None = None, comm: Comm = ...) -> Any:
         """Create an window object for one-sided communication."""
 
     @classmethod
-    def Allocate_shared(cls, size: int, disp_unit: int = ..., info: Info | None = None, comm: Comm = ...) -> object:
+    def Allocate_shared(cls, size: int, disp_unit: int = ..., info: Info | None = None, comm: Comm = ...) -> Any:
         """Create an window object for one-sided communication."""
 
     @classmethod
-    def Create_dynamic(cls, info: Info | None = None, comm: Comm = ...) -> object:
+    def Create_dynamic(cls, info: Info | None = None, comm: Comm = ...) -> Any:
         """Create an window object for one-sided communication."""
 
     def Shared_query(self, rank: int) -> tuple[object, int]:
@@ -2418,14 +2412,14 @@ class Win:
     def Free(self) -> None:
         """Free a window."""
 
-    def tomemory(self) -> object:
+    def tomemory(self) -> Any:
         """Return window memory buffer."""
 
-    def Get_group(self) -> object:
+    def Get_group(self) -> Any:
         """Access the group of processes that created the window."""
 
     @property
-    def group(self) -> object:
+    def group(self) -> Any:
         """Group."""
 
     @property
@@ -2436,14 +2430,14 @@ class Win:
     def group_rank(self) -> int:
         """Group rank."""
 
-    def Get_info(self) -> object:
+    def Get_info(self) -> Any:
         """Return the current hints for a window."""
 
     def Set_info(self, info: Info) -> None:
         """Set new values for the hints associated with a window."""
 
     @property
-    def info(self) -> object:
+    def info(self) -> Any:
         """Info hints."""
 
     @info.setter
@@ -2468,13 +2462,13 @@ class Win:
         """Set the print name for this window."""
 
     @property
-    def name(self) -> object:
+    def name(self) -> Any:
         """Print name."""
 
     @name.setter
     def name(self, arg: object, /) -> None: ...
 
-    def Get_errhandler(self) -> object:
+    def Get_errhandler(self) -> Any:
         """Get the error handler for a window."""
 
     def Set_errhandler(self, errhandler: Errhandler) -> None:
@@ -2484,7 +2478,7 @@ class Win:
         """Call the error handler installed on a window."""
 
     @staticmethod
-    def Create_errhandler(errhandler_fn: object) -> object:
+    def Create_errhandler(errhandler_fn: object) -> Any:
         """Create a new error handler for windows."""
 
     @staticmethod
@@ -2501,31 +2495,31 @@ class Win:
     def Delete_attr(self, keyval: int) -> None:
         """Delete attribute value associated with a key."""
 
-    def Get_attr(self, keyval: int) -> object:
+    def Get_attr(self, keyval: int) -> Any:
         """Retrieve attribute value by key."""
 
-    def Put(self, origin: object | None, target_rank: int, target: object | None = None) -> object:
+    def Put(self, origin: object | None, target_rank: int, target: object | None = None) -> Any:
         """Put data into a memory window on a remote process."""
 
-    def Get(self, origin: object | None, target_rank: int, target: object | None = None) -> object:
+    def Get(self, origin: object | None, target_rank: int, target: object | None = None) -> Any:
         """Get data from a memory window on a remote process."""
 
-    def Accumulate(self, origin: object | None, target_rank: int, target: object | None = None, op: object = ...) -> object:
+    def Accumulate(self, origin: object | None, target_rank: int, target: object | None = None, op: object = ...) -> Any:
         """Accumulate data into the target process."""
 
-    def Get_accumulate(self, origin: object | None, result: object | None, target_rank: int, target: object | None = None, op: object = ...) -> object:
+    def Get_accumulate(self, origin: object | None, result: object | None, target_rank: int, target: object | None = None, op: object = ...) -> Any:
         """Fetch-and-accumulate data into the target process."""
 
-    def Rput(self, origin: object | None, target_rank: int, target: object | None = None) -> object:
+    def Rput(self, origin: object | None, target_rank: int, target: object | None = None) -> Any:
         """Put data into a memory window on a remote process."""
 
-    def Rget(self, origin: object | None, target_rank: int, target: object | None = None) -> object:
+    def Rget(self, origin: object | None, target_rank: int, target: object | None = None) -> Any:
         """Get data from a memory window on a remote process."""
 
-    def Raccumulate(self, origin: object | None, target_rank: int, target: object | None = None, op: object = ...) -> object:
+    def Raccumulate(self, origin: object | None, target_rank: int, target: object | None = None, op: object = ...) -> Any:
         """Fetch-and-accumulate data into the target process."""
 
-    def Rget_accumulate(self, origin: object | None, result: object | None, target_rank: int, target: object | None = None, op: object = ...) -> object:
+    def Rget_accumulate(self, origin: object | None, result: object | None, target_rank: int, target: object | None = None, op: object = ...) -> Any:
         """Accumulate data into the target process using remote memory access."""
 
     def Fetch_and_op(self, origin: object | None, result: object | None, target_rank: int, target_disp: int = ..., op: object = ...) -> None:
@@ -2586,9 +2580,9 @@ class File:
 
     def __init__(self, other: object | None = None) -> None: ...
 
-    def __eq__(self, other: object | None) -> object: ...
+    def __eq__(self, other: object) -> bool: ...
 
-    def __ne__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object) -> bool: ...
 
     def __bool__(self) -> bool: ...
 
@@ -2598,7 +2592,7 @@ class File:
     def toint(self) -> int:
         """Translate object to integer handle."""
 
-    def __reduce__(self) -> object: ...
+    def __reduce__(self) -> str | tuple[Any, ...]: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
@@ -2611,21 +2605,21 @@ class File:
         """Return the MPI handle, as an integer."""
 
     @classmethod
-    def fromhandle(cls, handle: object) -> object:
+    def fromhandle(cls, handle: object) -> Self:
         """Create object from MPI handle."""
 
     @classmethod
-    def f2py(cls, arg: int) -> object:
+    def f2py(cls, arg: int) -> Self:
         """Create object from Fortran integer handle."""
 
     @classmethod
-    def fromint(cls, arg: int) -> object:
+    def fromint(cls, arg: int) -> Self:
         """Translate integer handle to object."""
 
-    __hash__: None = None
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     @classmethod
-    def Open(cls, comm: Comm, filename: object, amode: int = ..., info: Info | None = ...) -> object:
+    def Open(cls, comm: Comm, filename: object, amode: int = ..., info: Info | None = ...) -> Any:
         """Open a file."""
 
     def Close(self) -> None:
@@ -2645,21 +2639,21 @@ class File:
         """Return the file size."""
 
     @property
-    def size(self) -> object:
+    def size(self) -> Any:
         """Size (in bytes)."""
 
     def Get_amode(self) -> int:
         """Return the file access mode."""
 
     @property
-    def amode(self) -> object:
+    def amode(self) -> Any:
         """Access mode."""
 
-    def Get_group(self) -> object:
+    def Get_group(self) -> Any:
         """Access the group of processes that opened the file."""
 
     @property
-    def group(self) -> object:
+    def group(self) -> Any:
         """Group."""
 
     @property
@@ -2673,11 +2667,11 @@ class File:
     def Set_info(self, info: Info) -> None:
         """Set new values for the hints associated with a file."""
 
-    def Get_info(self) -> object:
+    def Get_info(self) -> Any:
         """Return the current hints for a file."""
 
     @property
-    def info(self) -> object:
+    def info(self) -> Any:
         """Info hints."""
 
     @info.setter
@@ -2696,7 +2690,7 @@ class File:
         """Return the atomicity mode."""
 
     @property
-    def atomicity(self) -> object:
+    def atomicity(self) -> Any:
         """Atomicity mode."""
 
     @atomicity.setter
@@ -2723,7 +2717,7 @@ class File:
     def Get_type_extent(self, datatype: Datatype) -> int:
         """Return the extent of datatype in the file."""
 
-    def Get_errhandler(self) -> object:
+    def Get_errhandler(self) -> Any:
         """Get the error handler for a file."""
 
     def Set_errhandler(self, errhandler: Errhandler) -> None:
@@ -2733,7 +2727,7 @@ class File:
         """Call the error handler installed on a file."""
 
     @classmethod
-    def Create_errhandler(cls, errhandler_fn: object) -> object:
+    def Create_errhandler(cls, errhandler_fn: object) -> Any:
         """Create a new error handler for files."""
 
     def Read_at(self, offset: object, buf: object, status: Status | None = None) -> None:
@@ -2748,16 +2742,16 @@ class File:
     def Write_at_all(self, offset: object, buf: object, status: Status | None = None) -> None:
         """Collective write using explicit offset."""
 
-    def Iread_at(self, offset: object, buf: object) -> object:
+    def Iread_at(self, offset: object, buf: object) -> Any:
         """Nonblocking read using explicit offset."""
 
-    def Iread_at_all(self, offset: object, buf: object) -> object:
+    def Iread_at_all(self, offset: object, buf: object) -> Any:
         """Nonblocking collective read using explicit offset."""
 
-    def Iwrite_at(self, offset: object, buf: object) -> object:
+    def Iwrite_at(self, offset: object, buf: object) -> Any:
         """Nonblocking write using explicit offset."""
 
-    def Iwrite_at_all(self, offset: object, buf: object) -> object:
+    def Iwrite_at_all(self, offset: object, buf: object) -> Any:
         """Nonblocking collective write using explicit offset."""
 
     def Read(self, buf: object, status: Status | None = None) -> None:
@@ -2772,16 +2766,16 @@ class File:
     def Write_all(self, buf: object, status: Status | None = None) -> None:
         """Collective write using individual file pointer."""
 
-    def Iread(self, buf: object) -> object:
+    def Iread(self, buf: object) -> Any:
         """Nonblocking read using individual file pointer."""
 
-    def Iread_all(self, buf: object) -> object:
+    def Iread_all(self, buf: object) -> Any:
         """Nonblocking collective read using individual file pointer."""
 
-    def Iwrite(self, buf: object) -> object:
+    def Iwrite(self, buf: object) -> Any:
         """Nonblocking write using individual file pointer."""
 
-    def Iwrite_all(self, buf: object) -> object:
+    def Iwrite_all(self, buf: object) -> Any:
         """Nonblocking collective write using individual file pointer."""
 
     def Read_shared(self, buf: object, status: Status | None = None) -> None:
@@ -2790,10 +2784,10 @@ class File:
     def Write_shared(self, buf: object, status: Status | None = None) -> None:
         """Write using shared file pointer."""
 
-    def Iread_shared(self, buf: object) -> object:
+    def Iread_shared(self, buf: object) -> Any:
         """Nonblocking read using shared file pointer."""
 
-    def Iwrite_shared(self, buf: object) -> object:
+    def Iwrite_shared(self, buf: object) -> Any:
         """Nonblocking write using shared file pointer."""
 
     def Read_ordered(self, buf: object, status: Status | None = None) -> None:
@@ -2848,9 +2842,9 @@ class Session:
 
     def __init__(self, other: object | None = None) -> None: ...
 
-    def __eq__(self, other: object | None) -> object: ...
+    def __eq__(self, other: object) -> bool: ...
 
-    def __ne__(self, other: object | None) -> object: ...
+    def __ne__(self, other: object) -> bool: ...
 
     def __bool__(self) -> bool: ...
 
@@ -2860,7 +2854,7 @@ class Session:
     def toint(self) -> int:
         """Translate object to integer handle."""
 
-    def __reduce__(self) -> object: ...
+    def __reduce__(self) -> str | tuple[Any, ...]: ...
 
     def free(self) -> None:
         """Call `Free` if not null or predefined."""
@@ -2873,21 +2867,21 @@ class Session:
         """Return the MPI handle, as an integer."""
 
     @classmethod
-    def fromhandle(cls, handle: object) -> object:
+    def fromhandle(cls, handle: object) -> Self:
         """Create object from MPI handle."""
 
     @classmethod
-    def f2py(cls, arg: int) -> object:
+    def f2py(cls, arg: int) -> Self:
         """Create object from Fortran integer handle."""
 
     @classmethod
-    def fromint(cls, arg: int) -> object:
+    def fromint(cls, arg: int) -> Self:
         """Translate integer handle to object."""
 
-    __hash__: None = None
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     @classmethod
-    def Init(cls, info: Info | None = ..., errhandler: Errhandler | None = None) -> object:
+    def Init(cls, info: Info | None = ..., errhandler: Errhandler | None = None) -> Any:
         """Create a new session."""
 
     def Finalize(self) -> None:
@@ -2896,35 +2890,35 @@ class Session:
     def Get_num_psets(self, info: Info | None = ...) -> int:
         """Number of available process sets."""
 
-    def Get_nth_pset(self, n: int, info: Info | None = ...) -> object:
+    def Get_nth_pset(self, n: int, info: Info | None = ...) -> Any:
         """Name of the *n*-th process set."""
 
-    def Get_info(self) -> object:
+    def Get_info(self) -> Any:
         """Return the current hints for a session."""
 
-    def Get_pset_info(self, pset_name: object) -> object:
+    def Get_pset_info(self, pset_name: object) -> Any:
         """Return the current hints for a session and process set."""
 
-    def Create_group(self, pset_name: object) -> object:
+    def Create_group(self, pset_name: object) -> Any:
         """Create a new group from session and process set."""
 
     def Attach_buffer(self, buf: object | None) -> None:
         """Attach a user-provided buffer for sending in buffered mode."""
 
-    def Detach_buffer(self) -> object:
+    def Detach_buffer(self) -> Any:
         """Remove an existing attached buffer."""
 
     def Flush_buffer(self) -> None:
         """Block until all buffered messages have been transmitted."""
 
-    def Iflush_buffer(self) -> object:
+    def Iflush_buffer(self) -> Any:
         """Nonblocking flush for buffered messages."""
 
     @staticmethod
-    def Create_errhandler(errhandler_fn: object) -> object:
+    def Create_errhandler(errhandler_fn: object) -> Any:
         """Create a new error handler for sessions."""
 
-    def Get_errhandler(self) -> object:
+    def Get_errhandler(self) -> Any:
         """Get the error handler for a session."""
 
     def Set_errhandler(self, errhandler: Errhandler) -> None:
@@ -3181,7 +3175,7 @@ def Get_library_version() -> str:
 def Get_processor_name() -> str:
     """Obtain the name of the calling processor."""
 
-def Get_hw_resource_info() -> object:
+def Get_hw_resource_info() -> Any:
     """
     Obtain information about the hardware platform of the calling processor.
     """

@@ -6,7 +6,7 @@ from . import MPI as MPI
 __version__: str
 __author__: str
 __credits__: str
-__all__: list[str]
+__all__ = ["MPI", "rc", "get_include", "get_config", "profile", "install_as_mpi4py"]
 
 class Rc:
     initialize: bool

@@ -8,7 +8,7 @@ from ..MPI import PROC_NULL as PROC_NULL
 from ..MPI import ROOT as ROOT
 from ..MPI import Pickle as Pickle
 
-__all__: list[str]
+__all__ = ["Pickle", "pickle", "Request", "Message", "Comm", "Intracomm", "Intercomm"]
 
 pickle: MPI.Pickle
 
@@ -91,6 +91,8 @@ class _ObjectMethods:
     def allgather(self, sendobj: Any) -> list[Any]: ...
     def alltoall(self, sendobj: Sequence[Any]) -> list[Any]: ...
 
-class Comm(_ObjectMethods, MPI.Comm): ...
-class Intracomm(_ObjectMethods, MPI.Intracomm): ...
-class Intercomm(_ObjectMethods, MPI.Intercomm): ...
+# pkl5's bcast and scatter need their object (MPI.Comm's default to None) and alltoall takes
+# a sequence (MPI.Comm's is typed loosely): narrower than the base class, as at run time.
+class Comm(_ObjectMethods, MPI.Comm): ...  # type: ignore[misc]
+class Intracomm(_ObjectMethods, MPI.Intracomm): ...  # type: ignore[misc]
+class Intercomm(_ObjectMethods, MPI.Intercomm): ...  # type: ignore[misc]

@@ -3,7 +3,7 @@ from typing import TypeVar
 
 from .. import MPI
 
-__all__: list[str]
+__all__ = ["Sequential", "Counter", "Mutex", "Condition", "Semaphore"]
 
 _T = TypeVar("_T")
 
