@@ -37,6 +37,19 @@ def test_empty():
         buf[0]
 
 
+def test_constructor_arguments():
+    data = bytearray(b"xyz")
+    buf = MPI.buffer(data)
+    assert (buf.obj, buf.nbytes, bytes(buf)) == (data, 3, b"xyz")
+    buf[0] = ord("a")  # the same memory
+    assert data == b"ayz"
+    with pytest.raises(TypeError):
+        MPI.buffer(data, data)  # one argument at most
+    with pytest.raises(TypeError):
+        MPI.buffer(buf=data)  # positional only
+    assert "buffer-like" in MPI.buffer.__init__.__doc__
+
+
 @pytest.mark.parametrize("obj", [None, 0, 0.0, [], (), "abc"])
 def test_not_a_buffer(obj):
     with pytest.raises(TypeError):

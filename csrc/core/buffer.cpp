@@ -383,21 +383,29 @@ void bind_buffer(nb::module_ &m) {
     nb::class_<Memory> cls(m, "buffer", nb::type_slots(memory_slots), nb::is_final(), "Buffer.");
     nb::class_<Block>(cls, "_Block", nb::type_slots(block_slots), nb::is_final(),
                       "Memory allocated by mpipy.");
-    cls.def(nb::init<>())
-        .def(
-            "__init__",
-            [](Memory *self, nb::handle obj) {
-                nb::object made = buffer_over_export(obj, PyBUF_SIMPLE);
-                new (self) Memory();
-                Memory &src = *nb::inst_ptr<Memory>(made);
-                std::swap(self->addr, src.addr);
-                std::swap(self->size, src.size);
-                std::swap(self->itemsize, src.itemsize);
-                std::swap(self->readonly, src.readonly);
-                std::swap(self->obj, src.obj);
-                std::swap(self->pin, src.pin);
-            },
-            nb::arg("obj"))
+    // One __init__ (not an overload set, whose docstring would open with every signature):
+    // no argument makes an empty buffer, one wraps the memory of a buffer-like object.
+    cls.def(
+           "__init__",
+           [](Memory *self, nb::args args) {
+               if (args.size() > 1)
+                   throw nb::type_error("buffer() takes at most 1 argument");
+               if (args.size() == 0) {
+                   new (self) Memory();
+                   return;
+               }
+               nb::object made = buffer_over_export(args[0], PyBUF_SIMPLE);
+               new (self) Memory();
+               Memory &src = *nb::inst_ptr<Memory>(made);
+               std::swap(self->addr, src.addr);
+               std::swap(self->size, src.size);
+               std::swap(self->itemsize, src.itemsize);
+               std::swap(self->readonly, src.readonly);
+               std::swap(self->obj, src.obj);
+               std::swap(self->pin, src.pin);
+           },
+           nb::sig("def __init__(self, buf: object = ..., /) -> None"),
+           "Buffer over the memory of a buffer-like object (empty without one).")
         .def_static(
             "allocate",
             [](MPI_Aint nbytes, bool clear) {

@@ -1,9 +1,7 @@
 """Message Passing Interface (MPI) for Python, with a C++ core."""
 
 from collections.abc import Iterator, Sequence
-from typing import Any, ClassVar, TypeAlias, final, overload
-
-from typing_extensions import Self
+from typing import TypeAlias
 
 
 SUCCESS: int
@@ -1164,11 +1162,8 @@ class Status:
 class buffer:
     """Buffer."""
 
-    @overload
-    def __init__(self) -> None: ...
-
-    @overload
-    def __init__(self, obj: object) -> None: ...
+    def __init__(self, buf: object = ..., /) -> None:
+        """Buffer over the memory of a buffer-like object (empty without one)."""
 
     @staticmethod
     def allocate(nbytes: int, clear: bool = False) -> Any:
