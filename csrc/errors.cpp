@@ -87,9 +87,9 @@ class Exception(RuntimeError):
         """Error string."""
         return Get_error_string(self.ob_mpi)
 
-    error_code = property(Get_error_code, doc="error code")
-    error_class = property(Get_error_class, doc="error class")
-    error_string = property(Get_error_string, doc="error string")
+    error_code = property(Get_error_code, doc="Error code.")
+    error_class = property(Get_error_class, doc="Error class.")
+    error_string = property(Get_error_string, doc="Error string.")
 
 Exception.__module__ = __name__
 )PY";

@@ -90,15 +90,24 @@ def final_classes(text: str) -> str:
     return re.sub(r"^()class (\w+)", mark, text, flags=re.M)
 
 
+def typing_imports(text: str) -> str:
+    """The generator's `from typing import` line, with the names the rewrites above and
+    below bring in (Any, ClassVar, final, Self), each only when the stub uses it."""
+    match = re.search(r"^from typing import (.*)\n", text, flags=re.M)
+    if not match:
+        return text
+    body = text[: match.start()] + text[match.end() :]
+    wanted = {n.strip() for n in match.group(1).split(",")} | {"Any", "ClassVar", "final"}
+    used = sorted(n for n in wanted if re.search(rf"\b{n}\b", body))
+    line = f"from typing import {', '.join(used)}\n" if used else ""
+    if re.search(r"\bSelf\b", body):
+        line += "\nfrom typing_extensions import Self\n"
+    return text[: match.start()] + line + text[match.end() :]
+
+
 def clean(text: str) -> str:
     text = ADDRESS_CONSTANT.sub(address_constant, text)
     text = final_classes(text)
-    text = text.replace(
-        "from typing import TypeAlias, overload\n",
-        "from typing import Any, ClassVar, TypeAlias, final, overload\n\n"
-        "from typing_extensions import Self\n",
-        1,
-    )
     if not re.search(r"\btypes\.", text):  # its only use may have gone with them
         text = text.replace("import types\n", "")
     # Properties made with property(getter) in Python come out as assignments.
@@ -117,7 +126,7 @@ def clean(text: str) -> str:
                 line = line.replace(f"{name}: object | None", f"{name}: {cls} | None")
                 line = line.replace(f"{name}: object", f"{name}: {cls}")
         out.append(line)
-    return "\n".join(out).rstrip() + "\n"
+    return typing_imports("\n".join(out).rstrip() + "\n")
 
 
 def generate() -> str:

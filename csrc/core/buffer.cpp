@@ -388,8 +388,7 @@ void bind_buffer(nb::module_ &m) {
     cls.def(
            "__init__",
            [](Memory *self, nb::args args) {
-               if (args.size() > 1)
-                   throw nb::type_error("buffer() takes at most 1 argument");
+               if (args.size() > 1) throw nb::type_error("buffer() takes at most 1 argument");
                if (args.size() == 0) {
                    new (self) Memory();
                    return;

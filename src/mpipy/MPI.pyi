@@ -1,7 +1,9 @@
 """Message Passing Interface (MPI) for Python, with a C++ core."""
 
 from collections.abc import Iterator, Sequence
-from typing import TypeAlias
+from typing import Any, ClassVar, TypeAlias, final
+
+from typing_extensions import Self
 
 
 SUCCESS: int
