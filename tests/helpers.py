@@ -136,11 +136,10 @@ def singleton_env():
     return env
 
 
-def run_job(cmd, env, timeout, what="the job", hang_ok=False):
+def run_job(cmd, env, timeout, what="the job"):
     """Run cmd (a launcher's job or a child Python) in a session of its own and return
     (returncode, stdout, stderr); a job still running after `timeout` seconds is killed whole
-    (every process of its session) and the test fails with what it printed, or, with
-    `hang_ok`, the returncode is None."""
+    (every process of its session) and the test fails with what it printed."""
     import pytest
 
     proc = subprocess.Popen(
@@ -152,7 +151,5 @@ def run_job(cmd, env, timeout, what="the job", hang_ok=False):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
-        if hang_ok:
-            return None, out, err
         pytest.fail(f"{what} did not end within {timeout} s:\n{out}\n{err}")
     return proc.returncode, out, err

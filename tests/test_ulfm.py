@@ -392,7 +392,10 @@ comm.Barrier()  # every rank has made probe (Open MPI 5.0.11 crashes on a revoca
 if rank == 0:
     probe.Revoke()
 spread = error_class_of(probe.Barrier) == MPI.ERR_REVOKED and probe.Is_revoked()
-probe.Free()
+# probe is not freed: Open MPI 5.0.11 would give its context id to a later communicator (the
+# shrunk one below) with the revocation still in flight, and that communicator's collectives
+# then hang or abort the job (measured: 12 of 12 runs, 6 of them with mpi4py; with probe kept,
+# 0 of 20)
 comm.Barrier()
 if rank == size - 1:
     os.kill(os.getpid(), signal.SIGKILL)  # dies without a word, as in a crash
@@ -421,15 +424,6 @@ os._exit(0)  # MPI_Finalize with a dead process in the job would wait for it
 """
 
 
-# Open MPI 5.0.11's ULFM is not reliable on an oversubscribed, loaded machine: with two
-# busy processes beside this 4-process job on 2 cores, 6 of 25 runs of the job with mpipy and
-# 5 of 25 with mpi4py 4.1.2 (the same script) hung in MPIX_Comm_shrink or in the first
-# collective on the shrunk communicator, or ended with exit code 255 and nothing printed (so
-# did one clean-clone CI run). A run that does not end cleanly is tried again, a few times;
-# one that does must report exactly the right thing.
-ATTEMPTS, ATTEMPT_TIMEOUT = 4, 45
-
-
 @pytest.mark.skipif(
     MPI.COMM_WORLD.Get_size() != 1, reason="starts its own mpiexec job: runs at world size 1 only"
 )
@@ -438,7 +432,7 @@ ATTEMPTS, ATTEMPT_TIMEOUT = 4, 45
     reason="this MPI has no fault tolerance (MPICH 5.0.2's MPIX_Comm_revoke/shrink/agree abort, "
     "and its survivors wait for a dead process forever)",
 )
-@pytest.mark.timeout(ATTEMPTS * ATTEMPT_TIMEOUT + 30)
+@pytest.mark.timeout(180)
 def test_survivors_shrink_and_go_on(tmp_path):
     script = tmp_path / "survivors.py"
     script.write_text(textwrap.dedent(SURVIVOR))
@@ -453,14 +447,7 @@ def test_survivors_shrink_and_go_on(tmp_path):
         flags = ["-disable-auto-cleanup"]
     launcher = os.environ.get("MPIEXEC") or shutil.which("mpiexec", path=env["PATH"])
     cmd = [launcher, *flags, "-n", "4", sys.executable, str(script)]
-    failures = []
-    for _ in range(ATTEMPTS):
-        rc, out, err = run_job(cmd, env, ATTEMPT_TIMEOUT, hang_ok=True)
-        if rc == 0:
-            break
-        failures.append(f"{'hung' if rc is None else f'exit {rc}'}:\n{out}\n{err[-2000:]}")
-    else:
-        pytest.fail(f"the job did not end cleanly in {ATTEMPTS} runs:\n" + "\n".join(failures))
+    _, out, err = run_job(cmd, env, 120)
     lines = sorted(line.split()[1:] for line in out.splitlines() if line.startswith("SURVIVOR"))
     assert len(lines) == 3, f"expected 3 survivors:\n{out}\n{err}"
     agreed = str(and_of(-1 ^ (1 << r) for r in range(3)))
