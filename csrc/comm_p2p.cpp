@@ -510,6 +510,16 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
         .def("Mprobe", &mprobe, any_source, any_tag, nb::arg("status") = nb::none(),
              "Blocking test for a matched message.")
         .def("Improbe", &improbe, any_source, any_tag, nb::arg("status") = nb::none(),
+             "Nonblocking test for a matched message.")
+        // The lowercase probes are the same calls (as in mpi4py, they do not go through a
+        // subclass's Probe).
+        .def("probe", &probe, any_source, any_tag, nb::arg("status") = nb::none(),
+             "Blocking test for a message.")
+        .def("iprobe", &iprobe, any_source, any_tag, nb::arg("status") = nb::none(),
+             "Nonblocking test for a message.")
+        .def("mprobe", &mprobe, any_source, any_tag, nb::arg("status") = nb::none(),
+             "Blocking test for a matched message.")
+        .def("improbe", &improbe, any_source, any_tag, nb::arg("status") = nb::none(),
              "Nonblocking test for a matched message.");
 
     const char *attach_doc = "Attach a user-provided buffer for sending in buffered mode.";

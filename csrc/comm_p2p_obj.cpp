@@ -61,33 +61,7 @@ void bind_p2p_objects(nb::module_ &m, CommClasses &classes) {
             nb::arg("sendobj").none(), nb::arg("dest"), nb::arg("sendtag") = 0,
             nb::arg("recvbuf") = nb::none(), any_source,
             nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
-            "Send and receive.")
-        .def(
-            "probe",
-            [](nb::handle self, int source, int tag, nb::handle status) {
-                return self.attr("Probe")(source, tag, status);
-            },
-            any_source, any_tag, nb::arg("status") = nb::none(), "Blocking test for a message.")
-        .def(
-            "iprobe",
-            [](nb::handle self, int source, int tag, nb::handle status) {
-                return self.attr("Iprobe")(source, tag, status);
-            },
-            any_source, any_tag, nb::arg("status") = nb::none(), "Nonblocking test for a message.")
-        .def(
-            "mprobe",
-            [](nb::handle self, int source, int tag, nb::handle status) {
-                return self.attr("Mprobe")(source, tag, status);
-            },
-            any_source, any_tag, nb::arg("status") = nb::none(),
-            "Blocking test for a matched message.")
-        .def(
-            "improbe",
-            [](nb::handle self, int source, int tag, nb::handle status) {
-                return self.attr("Improbe")(source, tag, status);
-            },
-            any_source, any_tag, nb::arg("status") = nb::none(),
-            "Nonblocking test for a matched message.");
+            "Send and receive.");
     (void)m;
 }
 

@@ -205,6 +205,31 @@ def test_probe_iprobe(comm):
     sreq.wait()
 
 
+def test_lowercase_probes_ignore_subclass_overrides(comm):
+    """As in mpi4py: probe/iprobe/mprobe/improbe call MPI themselves, not the subclass's
+    Probe/Iprobe/Mprobe/Improbe."""
+
+    class Overriding(type(comm)):
+        def _refuse(self, *args, **kwargs):
+            raise AssertionError("the lowercase probe went through the capitalized one")
+
+        Probe = Iprobe = Mprobe = Improbe = _refuse
+
+    sub = Overriding(comm)  # the same communicator
+    right, left = ring(comm)
+    assert sub.iprobe(left, 11) is False
+    assert sub.improbe(left, 11) is None
+    comm.Barrier()
+    sreq = comm.isend([1, 2], right, 11)
+    assert sub.probe(left, 11) is True
+    assert sub.iprobe(left, 11) is True
+    message = sub.mprobe(left, 11)
+    assert type(message) is MPI.Message and message.recv() == [1, 2]
+    sreq.wait()
+    assert sub.probe(MPI.PROC_NULL) is True
+    assert sub.improbe(MPI.PROC_NULL) is not None
+
+
 # -- Nonblocking -------------------------------------------------------------------------------
 
 

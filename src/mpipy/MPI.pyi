@@ -1755,6 +1755,18 @@ class Comm:
     def Improbe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
         """Nonblocking test for a matched message."""
 
+    def probe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> bool:
+        """Blocking test for a message."""
+
+    def iprobe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> bool:
+        """Nonblocking test for a message."""
+
+    def mprobe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
+        """Blocking test for a matched message."""
+
+    def improbe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
+        """Nonblocking test for a matched message."""
+
     def Attach_buffer(self, buf: object | None) -> None:
         """Attach a user-provided buffer for sending in buffered mode."""
 
@@ -1793,18 +1805,6 @@ class Comm:
 
     def sendrecv(self, sendobj: object | None, dest: int, sendtag: int = ..., recvbuf: object | None = None, source: int = ..., recvtag: int = ..., status: Status | None = None) -> Any:
         """Send and receive."""
-
-    def probe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
-        """Blocking test for a message."""
-
-    def iprobe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
-        """Nonblocking test for a message."""
-
-    def mprobe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
-        """Blocking test for a matched message."""
-
-    def improbe(self, source: int = ..., tag: int = ..., status: Status | None = None) -> Any:
-        """Nonblocking test for a matched message."""
 
     def Psend_init(self, buf: object | None, partitions: int, dest: int, tag: int = ..., info: Info | None = None) -> Any:
         """Create request for a partitioned send operation."""
