@@ -153,3 +153,19 @@ def run_job(cmd, env, timeout, what="the job"):
         out, err = proc.communicate()
         pytest.fail(f"{what} did not end within {timeout} s:\n{out}\n{err}")
     return proc.returncode, out, err
+
+
+def run_python(args, nprocs=None, timeout=120):
+    """Run `python args` under `mpiexec -n nprocs`, or as a singleton when nprocs is None,
+    with this mpipy; (returncode, stdout, stderr) as run_job gives them."""
+    env = singleton_env()
+    cmd = [sys.executable, *args]
+    open_mpi = MPI.get_vendor()[0] == "Open MPI"
+    if open_mpi:  # for mpiexec, and for the prte a singleton starts to spawn
+        if os.geteuid() == 0:
+            for name in ("OMPI_ALLOW_RUN_AS_ROOT", "PRTE_ALLOW_RUN_AS_ROOT"):
+                env[name] = env[name + "_CONFIRM"] = "1"
+        env.setdefault("OMPI_MCA_pml", "ob1")
+    if nprocs is not None:
+        cmd = ["mpiexec", *(["--oversubscribe"] if open_mpi else []), "-n", str(nprocs), *cmd]
+    return run_job(cmd, env, timeout, f"{cmd}")

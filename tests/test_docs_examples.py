@@ -8,14 +8,12 @@ verbatim. The futures examples need a process of their own (their workers import
 program as ``__main__``): they run as jobs of their own, at world size 1 only.
 """
 
-import os
 import pathlib
 import runpy
-import sys
 
 import helpers
 import pytest
-from helpers import cart_neighbours, row_major, singleton_env
+from helpers import cart_neighbours, row_major
 
 from mpipy import MPI
 
@@ -141,18 +139,7 @@ def test_example(name, capsys):
 
 
 def run_job(args, nprocs=None, timeout=60):
-    """python args, under mpiexec -n nprocs or as a singleton: (status, out, err)."""
-    env = singleton_env()
-    cmd = [sys.executable, *args]
-    if VENDOR == "Open MPI":
-        if os.geteuid() == 0:
-            for name in ("OMPI_ALLOW_RUN_AS_ROOT", "PRTE_ALLOW_RUN_AS_ROOT"):
-                env[name] = env[name + "_CONFIRM"] = "1"
-        env.setdefault("OMPI_MCA_pml", "ob1")
-    if nprocs is not None:
-        flags = ["--oversubscribe"] if VENDOR == "Open MPI" else []
-        cmd = ["mpiexec", *flags, "-n", str(nprocs), *cmd]
-    return helpers.run_job(cmd, env, timeout, f"{cmd}")
+    return helpers.run_python(args, nprocs, timeout)
 
 
 at_size1 = pytest.mark.skipif(

@@ -19,7 +19,6 @@ import time
 
 import helpers
 import pytest
-from helpers import singleton_env
 
 from mpipy import MPI, futures
 from mpipy.futures import aplus
@@ -552,18 +551,7 @@ def test_compose():
 
 
 def run_job(args, nprocs=None, timeout=120):
-    """Run python args (under mpiexec -n nprocs, or as a singleton); (status, out, err)."""
-    env = singleton_env()
-    cmd = [sys.executable, *args]
-    if VENDOR == "Open MPI":  # for mpiexec, and for the prte a singleton starts to spawn
-        if os.geteuid() == 0:
-            for name in ("OMPI_ALLOW_RUN_AS_ROOT", "PRTE_ALLOW_RUN_AS_ROOT"):
-                env[name] = env[name + "_CONFIRM"] = "1"
-        env.setdefault("OMPI_MCA_pml", "ob1")
-    if nprocs is not None:
-        flags = ["--oversubscribe"] if VENDOR == "Open MPI" else []
-        cmd = ["mpiexec", *flags, "-n", str(nprocs), *cmd]
-    return helpers.run_job(cmd, env, timeout, f"{cmd}")
+    return helpers.run_python(args, nprocs, timeout)
 
 
 SCRIPT = textwrap.dedent("""\
