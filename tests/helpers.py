@@ -167,5 +167,6 @@ def run_python(args, nprocs=None, timeout=120):
                 env[name] = env[name + "_CONFIRM"] = "1"
         env.setdefault("OMPI_MCA_pml", "ob1")
     if nprocs is not None:
-        cmd = ["mpiexec", *(["--oversubscribe"] if open_mpi else []), "-n", str(nprocs), *cmd]
+        launcher = os.environ.get("MPIEXEC", "mpiexec")
+        cmd = [launcher, *(["--oversubscribe"] if open_mpi else []), "-n", str(nprocs), *cmd]
     return run_job(cmd, env, timeout, f"{cmd}")

@@ -11,14 +11,11 @@ test_run.py does (at larger sizes the harness's ranks would share the cores with
 """
 
 import json
-import os
 import pickle
-import shutil
-import sys
 import textwrap
 
 import pytest
-from helpers import ring, run_job, singleton_env
+from helpers import ring, run_python
 
 from mpipy import MPI
 
@@ -504,16 +501,7 @@ OPEN_MPI = VENDOR == "Open MPI"
 def run_child(code, nprocs=None, timeout=120):
     """Run code in a fresh Python: a singleton, or an mpiexec job of nprocs processes.
     Returns (returncode, stdout, stderr)."""
-    env = singleton_env()
-    if OPEN_MPI:
-        if os.geteuid() == 0:
-            env["OMPI_ALLOW_RUN_AS_ROOT"] = env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        env.setdefault("OMPI_MCA_pml", "ob1")
-    cmd = [sys.executable, "-c", textwrap.dedent(code)]
-    if nprocs is not None:
-        launcher = os.environ.get("MPIEXEC") or shutil.which("mpiexec", path=env["PATH"])
-        cmd = [launcher, *(["--oversubscribe"] if OPEN_MPI else []), "-n", str(nprocs), *cmd]
-    return run_job(cmd, env, timeout, "the child")
+    return run_python(["-c", textwrap.dedent(code)], nprocs, timeout)
 
 
 def child_results(code, nprocs=1):

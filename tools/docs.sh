@@ -31,17 +31,9 @@ mkdir -p "$site"
 ln -sfn "$package" "$site/mpipy"
 
 tools=$root/build/docs-tools
-if [ "$(cat "$tools/.versions" 2> /dev/null)" != "$want" ]; then
-    echo "docs.sh: installing $want into $tools"
-    rm -rf "$tools"
-    if ! "$python" -m venv "$tools" ||
-        ! "$tools/bin/python" -m pip install --quiet --disable-pip-version-check \
-            "sphinx==$SPHINX_VERSION" "myst-parser==$MYST_VERSION"; then
-        echo "docs.sh: could not install $want"
-        exit 2
-    fi
-    echo "$want" > "$tools/.versions"
-fi
+source tools/pinned-tools.sh
+ensure_tools docs.sh "$tools" "$python" "$want" \
+    "sphinx==$SPHINX_VERSION" "myst-parser==$MYST_VERSION" || exit 2
 
 # Importing mpipy.MPI starts MPI as a singleton: MPICH's start-up wants its tools on PATH
 # (beside the Python mpipy came with), Open MPI wants these as root.

@@ -21,17 +21,9 @@ esac
 tools=$root/build/lint-tools
 want="clang-format==$CLANG_FORMAT_VERSION ruff==$RUFF_VERSION"
 if [ -z "${CLANG_FORMAT:-}" ] || [ -z "${RUFF:-}" ]; then
-    if [ "$(cat "$tools/.versions" 2> /dev/null)" != "$want" ]; then
-        echo "lint.sh: installing $want into $tools"
-        rm -rf "$tools"
-        if ! "${PYTHON:-python3}" -m venv "$tools" ||
-            ! "$tools/bin/python" -m pip install --quiet --disable-pip-version-check \
-                "clang-format==$CLANG_FORMAT_VERSION" "ruff==$RUFF_VERSION"; then
-            echo "lint.sh: could not install $want"
-            exit 2
-        fi
-        echo "$want" > "$tools/.versions"
-    fi
+    source tools/pinned-tools.sh
+    ensure_tools lint.sh "$tools" "${PYTHON:-python3}" "$want" \
+        "clang-format==$CLANG_FORMAT_VERSION" "ruff==$RUFF_VERSION" || exit 2
 fi
 CLANG_FORMAT=${CLANG_FORMAT:-$tools/bin/clang-format}
 RUFF=${RUFF:-$tools/bin/ruff}

@@ -154,6 +154,7 @@ def main() -> int:
             )
             print("MPI.pyi is stale: run python tools/stubgen.py", file=sys.stderr)
             return 1
+        print(f"{STUB.name} is up to date")
         return 0
     STUB.write_text(text)
     return 0

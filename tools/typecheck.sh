@@ -26,17 +26,9 @@ esac
 tools=$root/build/typecheck-tools
 want="mypy==$MYPY_VERSION swig==$SWIG_VERSION"
 if [ -z "${MYPY_PYTHON:-}" ]; then
-    if [ "$(cat "$tools/.versions" 2> /dev/null)" != "$want" ]; then
-        echo "typecheck.sh: installing $want into $tools"
-        rm -rf "$tools"
-        if ! "$python" -m venv "$tools" ||
-            ! "$tools/bin/python" -m pip install --quiet --disable-pip-version-check \
-                "mypy==$MYPY_VERSION" "swig==$SWIG_VERSION"; then
-            echo "typecheck.sh: could not install $want"
-            exit 2
-        fi
-        echo "$want" > "$tools/.versions"
-    fi
+    source tools/pinned-tools.sh
+    ensure_tools typecheck.sh "$tools" "$python" "$want" \
+        "mypy==$MYPY_VERSION" "swig==$SWIG_VERSION" || exit 2
 fi
 mypy_python=${MYPY_PYTHON:-$tools/bin/python}
 swig_path=$PATH

@@ -103,17 +103,20 @@ class PollPause {
 // `test(done)` instead, advancing the receives that need mpipy between rounds: otherwise this
 // wait could block on a message that one of them must take first (a send to this very process,
 // a peer blocked sending their parts). Called with the GIL held; releases it while blocking or
-// pausing.
+// pausing. Before blocking it tests once with the GIL held: what is already done (a send gone
+// out eagerly, a message already here) returns without releasing and re-taking the GIL, which
+// costs more than the test (and MPI's wait would make the same progress call first).
 template <class Test, class Block> int wait_progressing(Test &&test, Block &&block) {
     PollPause pause;
     for (;;) {
-        if (!must_poll()) {
+        bool done = false;
+        const bool polling = must_poll();
+        int rc = test(done);
+        if (rc != MPI_SUCCESS || done) return rc;
+        if (!polling) {
             ReleaseGIL nogil;
             return block();
         }
-        bool done = false;
-        int rc = test(done);
-        if (rc != MPI_SUCCESS || done) return rc;
         pause();
     }
 }
