@@ -1,6 +1,7 @@
 // Point-to-point communication of buffers (uppercase Comm methods): send modes, receives,
 // send-receive, probes (Mprobe/Improbe make the Message that message.cpp receives), nonblocking
 // and persistent forms, and the buffered-send buffer.
+#include "core/fastcall.hpp"
 #include "core/transport.hpp"
 
 #include <cstring>
@@ -521,6 +522,19 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
              "Blocking test for a matched message.")
         .def("improbe", &improbe, any_source, any_tag, nb::arg("status") = nb::none(),
              "Nonblocking test for a matched message.");
+    fastcall::install<&send<SendMode::standard>>(comm, "Send", {0});
+    fastcall::install<&send_request<SendMode::standard, Posting::nonblocking>>(comm, "Isend", {0});
+    fastcall::install<&recv>(comm, "Recv", {MPI_ANY_SOURCE, MPI_ANY_TAG, nullptr});
+    fastcall::install<&recv_request<Posting::nonblocking>>(comm, "Irecv",
+                                                           {MPI_ANY_SOURCE, MPI_ANY_TAG});
+    for (const char *name : {"Probe", "probe"})
+        fastcall::install<&probe>(comm, name, {MPI_ANY_SOURCE, MPI_ANY_TAG, nullptr});
+    for (const char *name : {"Iprobe", "iprobe"})
+        fastcall::install<&iprobe>(comm, name, {MPI_ANY_SOURCE, MPI_ANY_TAG, nullptr});
+    for (const char *name : {"Mprobe", "mprobe"})
+        fastcall::install<&mprobe>(comm, name, {MPI_ANY_SOURCE, MPI_ANY_TAG, nullptr});
+    for (const char *name : {"Improbe", "improbe"})
+        fastcall::install<&improbe>(comm, name, {MPI_ANY_SOURCE, MPI_ANY_TAG, nullptr});
 
     const char *attach_doc = "Attach a user-provided buffer for sending in buffered mode.";
     const char *detach_doc = "Remove an existing attached buffer.";

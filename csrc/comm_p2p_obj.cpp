@@ -1,6 +1,7 @@
 // Point-to-point communication of Python objects (lowercase Comm methods), over the transport
 // (core/transport): blocking, nonblocking (irecv of any size, with no truncation), send-receive
 // and probes.
+#include "core/fastcall.hpp"
 #include "core/transport.hpp"
 #include "core/progress.hpp"
 
@@ -15,6 +16,14 @@ template <SendMode mode> void send_method(nb::handle self, nb::handle obj, int d
 template <SendMode mode>
 nb::object isend_method(nb::handle self, nb::handle obj, int dest, int tag) {
     return isend_object(obj, self_as<Comm>(self).get(), dest, tag, mode);
+}
+
+nb::object recv_method(nb::handle self, nb::handle buf, int source, int tag, nb::handle status) {
+    return recv_object(self_as<Comm>(self).get(), buf, source, tag, status_arg(status));
+}
+
+nb::object irecv_method(nb::handle self, nb::handle buf, int source, int tag) {
+    return irecv_object(self_as<Comm>(self).get(), buf, source, tag);
 }
 
 }  // namespace
@@ -35,19 +44,10 @@ void bind_p2p_objects(nb::module_ &m, CommClasses &classes) {
              nb::arg("tag") = 0, "Nonblocking send in buffered mode.")
         .def("issend", &isend_method<SendMode::synchronous>, nb::arg("obj").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send in synchronous mode.")
-        .def(
-            "recv",
-            [](nb::handle self, nb::handle buf, int source, int tag, nb::handle status) {
-                return recv_object(self_as<Comm>(self).get(), buf, source, tag, status_arg(status));
-            },
-            nb::arg("buf") = nb::none(), any_source, any_tag, nb::arg("status") = nb::none(),
-            "Receive.")
-        .def(
-            "irecv",
-            [](nb::handle self, nb::handle buf, int source, int tag) {
-                return irecv_object(self_as<Comm>(self).get(), buf, source, tag);
-            },
-            nb::arg("buf") = nb::none(), any_source, any_tag, "Nonblocking receive.")
+        .def("recv", &recv_method, nb::arg("buf") = nb::none(), any_source, any_tag,
+             nb::arg("status") = nb::none(), "Receive.")
+        .def("irecv", &irecv_method, nb::arg("buf") = nb::none(), any_source, any_tag,
+             "Nonblocking receive.")
         .def(
             "sendrecv",
             [](const Comm &self, nb::handle sendobj, int dest, int sendtag, nb::handle recvbuf,
@@ -62,6 +62,11 @@ void bind_p2p_objects(nb::module_ &m, CommClasses &classes) {
             nb::arg("recvbuf") = nb::none(), any_source,
             nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
             "Send and receive.");
+    fastcall::install<&send_method<SendMode::standard>>(classes.comm, "send", {0});
+    fastcall::install<&isend_method<SendMode::standard>>(classes.comm, "isend", {0});
+    fastcall::install<&recv_method>(classes.comm, "recv",
+                                    {nullptr, MPI_ANY_SOURCE, MPI_ANY_TAG, nullptr});
+    fastcall::install<&irecv_method>(classes.comm, "irecv", {nullptr, MPI_ANY_SOURCE, MPI_ANY_TAG});
     (void)m;
 }
 

@@ -1,6 +1,7 @@
 // Errors: MPI.Exception, the error class constants, user error classes/codes/strings, and
 // the Errhandler class. The one translator from MpiError to MPI.Exception lives here.
 #include "core/callbacks.hpp"
+#include "core/fastcall.hpp"
 #include "core/objects.hpp"
 
 #include <algorithm>
@@ -194,6 +195,53 @@ static void translate(const std::exception_ptr &p, void *) {
             return;
         }
         PyErr_SetObject(exception_type, code.ptr());
+    }
+}
+
+void set_error_from_exception() noexcept {
+    try {
+        throw;
+    } catch (nb::python_error &e) {
+        e.restore();
+    } catch (const nb::builtin_exception &e) {
+        PyObject *kind = PyExc_RuntimeError;
+        switch (e.type()) {
+        case nb::exception_type::stop_iteration:
+            kind = PyExc_StopIteration;
+            break;
+        case nb::exception_type::index_error:
+            kind = PyExc_IndexError;
+            break;
+        case nb::exception_type::key_error:
+            kind = PyExc_KeyError;
+            break;
+        case nb::exception_type::value_error:
+            kind = PyExc_ValueError;
+            break;
+        case nb::exception_type::type_error:
+            kind = PyExc_TypeError;
+            break;
+        case nb::exception_type::buffer_error:
+            kind = PyExc_BufferError;
+            break;
+        case nb::exception_type::import_error:
+            kind = PyExc_ImportError;
+            break;
+        case nb::exception_type::attribute_error:
+            kind = PyExc_AttributeError;
+            break;
+        default:
+            break;
+        }
+        PyErr_SetString(kind, e.what());
+    } catch (const MpiError &) {
+        translate(std::current_exception(), nullptr);
+    } catch (const std::bad_alloc &) {
+        PyErr_NoMemory();
+    } catch (const std::exception &e) {
+        PyErr_SetString(PyExc_RuntimeError, e.what());
+    } catch (...) {
+        PyErr_SetString(PyExc_SystemError, "an unknown C++ exception");
     }
 }
 

@@ -1,5 +1,6 @@
 // Requests: Request, Prequest and Grequest, and completion (Wait/Test and their all/any/some
 // forms, uppercase and lowercase) over the progress engine (core/progress).
+#include "core/fastcall.hpp"
 #include "core/progress.hpp"
 
 #include <nanobind/stl/tuple.h>
@@ -518,23 +519,47 @@ bool Request::in_flight() {
     return handle != MPI_REQUEST_NULL || is_multi_step(*this);
 }
 
+namespace {
+
+// The per-message methods, named for their fast entries (core/fastcall.hpp). self_as: see
+// core.hpp.
+bool request_Wait(nb::handle self, nb::handle status) {
+    wait_one(self_as<Request>(self), status_arg(status));
+    return true;
+}
+bool request_Test(nb::handle self, nb::handle status) {
+    return test_one(self_as<Request>(self), status_arg(status)).first;
+}
+nb::object request_wait(nb::handle self, nb::handle status) {
+    return wait_one(self_as<Request>(self), status_arg(status));
+}
+nb::object request_test(nb::handle self, nb::handle status) {
+    auto [done, result] = test_one(self_as<Request>(self), status_arg(status));
+    return nb::make_tuple(done, result);
+}
+bool request_Waitall(nb::handle requests, nb::handle statuses) {
+    wait_all(requests, statuses, false);
+    return true;
+}
+void prequest_Start(nb::handle self) {
+    Request &r = self_as<Request>(self);
+    require_active();
+    Synced synced(r);
+    if (r.handle == MPI_REQUEST_NULL) throw_null_handle(MPI_ERR_REQUEST, "Prequest");
+    check(MPI_Start(&r.handle));
+    if (r.state && r.state->notify_start) r.state->started();
+}
+
+}  // namespace
+
 void bind_request(nb::module_ &m) {
     nb::class_<Request> cls(m, "Request", "Request handler.");
     enable_weak_references(cls);
     bind_handle_protocol(cls);
-    cls.def(
-           "Wait",
-           [](nb::handle self, nb::handle status) {  // self_as: see core.hpp
-               wait_one(self_as<Request>(self), status_arg(status));
-               return true;
-           },
-           nb::arg("status") = nb::none(), "Wait for a non-blocking operation to complete.")
-        .def(
-            "Test",
-            [](nb::handle self, nb::handle status) {
-                return test_one(self_as<Request>(self), status_arg(status)).first;
-            },
-            nb::arg("status") = nb::none(), "Test for the completion of a non-blocking operation.")
+    cls.def("Wait", &request_Wait, nb::arg("status") = nb::none(),
+            "Wait for a non-blocking operation to complete.")
+        .def("Test", &request_Test, nb::arg("status") = nb::none(),
+             "Test for the completion of a non-blocking operation.")
         .def(
             "Get_status",
             [](Request &r, nb::handle status) { return get_status_one(r, status_arg(status)); },
@@ -553,30 +578,19 @@ void bind_request(nb::module_ &m) {
             },
             "Cancel a request.")
         .def("Free", &free_request, "Free a communication request.")
-        .def(
-            "wait", [](Request &r, nb::handle status) { return wait_one(r, status_arg(status)); },
-            nb::arg("status") = nb::none(), "Wait for a non-blocking operation to complete.")
-        .def(
-            "test",
-            [](Request &r, nb::handle status) {
-                auto [done, result] = test_one(r, status_arg(status));
-                return nb::make_tuple(done, result);
-            },
-            nb::arg("status") = nb::none(), "Test for the completion of a non-blocking operation.")
+        .def("wait", &request_wait, nb::arg("status") = nb::none(),
+             "Wait for a non-blocking operation to complete.")
+        .def("test", &request_test, nb::arg("status") = nb::none(),
+             "Test for the completion of a non-blocking operation.")
         .def(
             "get_status",
             [](Request &r, nb::handle status) { return get_status_one(r, status_arg(status)); },
             nb::arg("status") = nb::none(), "Non-destructive test for the completion of a request.")
         .def(
             "cancel", [](nb::handle self) { self.attr("Cancel")(); }, "Cancel a request.")
-        .def_static(
-            "Waitall",
-            [](nb::handle requests, nb::handle statuses) {
-                wait_all(requests, statuses, false);
-                return true;
-            },
-            nb::arg("requests"), nb::arg("statuses") = nb::none(),
-            "Wait for all previously initiated requests to complete.")
+        .def_static("Waitall", &request_Waitall, nb::arg("requests"),
+                    nb::arg("statuses") = nb::none(),
+                    "Wait for all previously initiated requests to complete.")
         .def_static(
             "Testall",
             [](nb::handle requests, nb::handle statuses) {
@@ -734,18 +748,7 @@ void bind_request(nb::module_ &m) {
     nb::class_<Prequest, Request> prequest(m, "Prequest", "Persistent request handler.");
     enable_weak_references(prequest);
     bind_request_subclass(prequest);
-    prequest
-        .def(
-            "Start",
-            [](nb::handle self) {
-                Request &r = self_as<Request>(self);
-                require_active();
-                Synced synced(r);
-                if (r.handle == MPI_REQUEST_NULL) throw_null_handle(MPI_ERR_REQUEST, "Prequest");
-                check(MPI_Start(&r.handle));
-                if (r.state && r.state->notify_start) r.state->started();
-            },
-            "Initiate a communication with a persistent request.")
+    prequest.def("Start", &prequest_Start, "Initiate a communication with a persistent request.")
         .def_static(
             "Startall",
             [](nb::handle requests) {
@@ -763,6 +766,13 @@ void bind_request(nb::module_ &m) {
     enable_weak_references(grequest);
     bind_request_subclass(grequest);
     add_constant<Request>(m, "REQUEST_NULL", MPI_REQUEST_NULL);
+
+    fastcall::install<&request_Wait>(cls, "Wait", {nullptr});
+    fastcall::install<&request_Test>(cls, "Test", {nullptr});
+    fastcall::install<&request_wait>(cls, "wait", {nullptr});
+    fastcall::install<&request_test>(cls, "test", {nullptr});
+    fastcall::install<&request_Waitall>(cls, "Waitall", {nullptr});
+    fastcall::install<&prequest_Start>(prequest, "Start");
 }
 
 }  // namespace mpipy

@@ -1,0 +1,124 @@
+// Fast entry points for the per-message methods (Send, Recv, Wait, send, recv, ...).
+//
+// nanobind serves every call shape (keywords, implicit conversions, the overload error
+// messages), but a function with default or None-accepting arguments goes through its general
+// dispatcher, ~130 instructions a call: as much as the rest of a Wait. A method made fast here
+// keeps its nanobind function object (signature, docstring, stub: all unchanged) and puts an
+// entry of its own in that object's vectorcall slot (PEP 590), in front of nanobind's. The
+// entry serves the common shape itself: positional arguments only, each one a handle (any
+// object, None included) or an exact int that fits, the missing trailing ones taken from the
+// defaults given. Any other call (keywords, an int subclass or __index__ object, a value that
+// overflows, too few or too many arguments) goes on to nanobind's dispatcher as before, so the
+// behaviour and the errors are nanobind's.
+#pragma once
+
+#include "core.hpp"
+
+#include <array>
+#include <climits>
+#include <initializer_list>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace mpipy {
+
+// Set the Python error for the C++ exception being handled (inside a catch block), as
+// nanobind's dispatcher would: its built-in exceptions, python_error, MpiError (errors.cpp's
+// translator); the rest as RuntimeError.
+void set_error_from_exception() noexcept;
+
+namespace fastcall {
+
+// One positional argument, converted as nanobind would convert it on its first (no implicit
+// conversion) pass; false: this shape is left to nanobind.
+inline bool convert(PyObject *o, nb::handle &out) {
+    out = o;
+    return true;
+}
+inline bool convert(PyObject *o, int &out) {
+    if (!PyLong_CheckExact(o)) return false;
+    int overflow = 0;
+    const long value = PyLong_AsLongAndOverflow(o, &overflow);
+    if (overflow || value < INT_MIN || value > INT_MAX) return false;
+    out = static_cast<int>(value);
+    return true;
+}
+
+inline PyObject *to_python(nb::object &&result) { return result.release().ptr(); }
+inline PyObject *to_python(bool result) { return Py_NewRef(result ? Py_True : Py_False); }
+
+template <class F> struct Signature;
+template <class R, class... Args> struct Signature<R (*)(Args...)> {
+    using Result = R;
+    using Values = std::tuple<std::decay_t<Args>...>;
+    static constexpr size_t arity = sizeof...(Args);
+};
+
+// The entry of one method: Fn, a plain function whose first parameter is `self` (or the first
+// argument of a static method), its trailing `defaults`.
+template <auto Fn> struct Entry {
+    using Sig = Signature<decltype(Fn)>;
+    static constexpr size_t arity = Sig::arity;
+    static inline vectorcallfunc nanobind_entry = nullptr;
+    static inline std::array<PyObject *, arity> defaults{};  // nullptr: required
+    static inline size_t required = arity;
+
+    static PyObject *call(PyObject *callable, PyObject *const *args, size_t nargsf,
+                          PyObject *kwnames) {
+        const size_t n = static_cast<size_t>(PyVectorcall_NARGS(nargsf));
+        typename Sig::Values values;
+        if (kwnames || n < required || n > arity || !convert_all(args, n, values))
+            return nanobind_entry(callable, args, nargsf, kwnames);
+        try {
+            if constexpr (std::is_void_v<typename Sig::Result>) {
+                std::apply(Fn, values);
+                Py_RETURN_NONE;
+            } else {
+                return to_python(std::apply(Fn, values));
+            }
+        } catch (...) {
+            set_error_from_exception();
+            return nullptr;
+        }
+    }
+
+    static bool convert_all(PyObject *const *args, size_t n, typename Sig::Values &values) {
+        return [&]<size_t... I>(std::index_sequence<I...>) {
+            return (convert(I < n ? args[I] : defaults[I], std::get<I>(values)) && ...);
+        }(std::make_index_sequence<arity>{});
+    }
+};
+
+// Either a default value for a trailing parameter (an int, or None).
+struct Default {
+    Default(int value) : object(nb::int_(value)) {}
+    Default(std::nullptr_t) : object(nb::none()) {}
+    nb::object object;
+};
+
+// Put Fn's fast entry in front of the function `name` of class `cls` (already defined with
+// nanobind, for the same C++ function); `defaults` are those of its last parameters, as
+// nanobind was given them.
+template <auto Fn>
+void install(nb::handle cls, const char *name, std::initializer_list<Default> defaults = {}) {
+    using E = Entry<Fn>;
+    PyObject *function =
+        PyDict_GetItemString(reinterpret_cast<PyTypeObject *>(cls.ptr())->tp_dict, name);
+    PyTypeObject *type = function ? Py_TYPE(function) : nullptr;
+    if (!type || !PyType_HasFeature(type, Py_TPFLAGS_HAVE_VECTORCALL) ||
+        type->tp_vectorcall_offset <= 0 || defaults.size() > E::arity - 1)
+        throw std::logic_error(std::string("fastcall::install: cannot make ") + name + " fast");
+    auto *slot = reinterpret_cast<vectorcallfunc *>(reinterpret_cast<char *>(function) +
+                                                    type->tp_vectorcall_offset);
+    // (Fn may serve several names, Probe and probe: each install gives the same defaults, and
+    // nanobind's entry is the same dispatcher for functions declared alike.)
+    E::nanobind_entry = *slot;
+    E::required = E::arity - defaults.size();
+    size_t i = E::required;
+    for (const Default &d : defaults) E::defaults[i++] = d.object.inc_ref().ptr();  // kept
+    *slot = &E::call;
+}
+
+}  // namespace fastcall
+}  // namespace mpipy
