@@ -1,5 +1,6 @@
 // Collective communication of buffers: every MPI collective, blocking, nonblocking (I...) and
 // persistent (..._init), on intra- and intercommunicators.
+#include "core/fastcall.hpp"
 #include "core/progress.hpp"
 
 #include <cctype>
@@ -574,33 +575,40 @@ struct Docs {
 // info argument comes first, so that the Python arguments that follow can be deduced.
 template <class... Args> using Form = nb::object (*)(const Comm &, nb::handle, Args...);
 
+// The Python methods of a form F of a collective taking Args: blocking (returns None),
+// nonblocking and persistent (info last).
+template <auto F, class Sig = decltype(F)> struct Methods;
+template <auto F, class... Args> struct Methods<F, Form<Args...>> {
+    static void blocking(nb::handle self, Args... args) {
+        F(self_as<Comm>(self), nb::none(), args...);
+    }
+    static nb::object nonblocking(nb::handle self, Args... args) {
+        return F(self_as<Comm>(self), nb::none(), args...);
+    }
+    static nb::object persistent(nb::handle self, Args... args, nb::handle info) {
+        return F(self_as<Comm>(self), info, args...);
+    }
+};
+
 // Bind a collective in its three forms: Name(args...) blocking, returning None; Iname(args...)
 // nonblocking, returning a Request (Gather: Igather); Name_init(args..., info) persistent,
-// returning a Prequest.
-template <class Class, class... Args, class... ArgSpecs>
-void def_collective(Class &cls, const char *name, const Docs &docs, Form<Args...> blocking,
-                    Form<Args...> nonblocking, Form<Args...> persistent, const ArgSpecs &...specs) {
+// returning a Prequest. The first two get fast entries (core/fastcall.hpp).
+template <auto Blocking, auto Nonblocking, auto Persistent, class Class, class... ArgSpecs>
+void def_collective(Class &cls, const char *name, const Docs &docs, const ArgSpecs &...specs) {
     std::string nonblocking_name = std::string("I") + name;
     nonblocking_name[1] = static_cast<char>(std::tolower(nonblocking_name[1]));
-    cls.def(
-           name,
-           [blocking](nb::handle self, Args... args) {
-               blocking(self_as<Comm>(self), nb::none(), args...);
-           },
-           specs..., docs.blocking.c_str())
-        .def(
-            nonblocking_name.c_str(),
-            [nonblocking](nb::handle self, Args... args) {
-                return nonblocking(self_as<Comm>(self), nb::none(), args...);
-            },
-            specs..., docs.nonblocking.c_str())
-        .def((std::string(name) + "_init").c_str(),
-             [persistent](nb::handle self, Args... args, nb::handle info) {
-                 return persistent(self_as<Comm>(self), info, args...);
-             },
-             specs..., nb::arg("info") = nb::none(), docs.persistent.c_str());
+    constexpr auto blocking = &Methods<Blocking>::blocking;
+    constexpr auto nonblocking = &Methods<Nonblocking>::nonblocking;
+    cls.def(name, blocking, specs..., docs.blocking.c_str())
+        .def(nonblocking_name.c_str(), nonblocking, specs..., docs.nonblocking.c_str())
+        .def((std::string(name) + "_init").c_str(), &Methods<Persistent>::persistent, specs...,
+             nb::arg("info") = nb::none(), docs.persistent.c_str());
+    const std::vector<fastcall::Default> defaults = fastcall::defaults_of(specs...);
+    fastcall::install<blocking>(cls, name, defaults);
+    fastcall::install<nonblocking>(cls, nonblocking_name.c_str(), defaults);
 }
 
+// The template arguments of def_collective for fn<C>.
 #define MPIPY_FORMS(fn) &fn<Call::blocking>, &fn<Call::nonblocking>, &fn<Call::persistent>
 
 }  // namespace
@@ -615,58 +623,59 @@ void bind_collectives(nb::module_ &m, CommClasses &classes) {
     const auto root0 = nb::arg("root") = 0;
     const auto sum = nb::arg("op") = nb::borrow(m.attr("SUM"));
 
-    def_collective(comm, "Barrier", {"Barrier synchronization.", "barrier synchronization."},
-                   MPIPY_FORMS(barrier));
-    def_collective(comm, "Bcast",
-                   {"Broadcast data from one process to all other processes.", "broadcast."},
-                   MPIPY_FORMS(bcast), buf, root0);
+    def_collective<MPIPY_FORMS(barrier)>(comm, "Barrier",
+                                         {"Barrier synchronization.", "barrier synchronization."});
+    def_collective<MPIPY_FORMS(bcast)>(
+        comm, "Bcast", {"Broadcast data from one process to all other processes.", "broadcast."},
+        buf, root0);
 
     // Rooted collectives.
-    def_collective(comm, "Gather", "gather to one process.", MPIPY_FORMS(gather), sendbuf, recvbuf,
-                   root0);
-    def_collective(comm, "Gatherv", "gather vector to one process.", MPIPY_FORMS(gatherv), sendbuf,
-                   recvbuf, root0);
-    def_collective(comm, "Scatter", "scatter data from one process.", MPIPY_FORMS(scatter), sendbuf,
-                   recvbuf, root0);
-    def_collective(comm, "Scatterv", "scatter vector data from one process.", MPIPY_FORMS(scatterv),
-                   sendbuf, recvbuf, root0);
+    def_collective<MPIPY_FORMS(gather)>(comm, "Gather", "gather to one process.", sendbuf, recvbuf,
+                                        root0);
+    def_collective<MPIPY_FORMS(gatherv)>(comm, "Gatherv", "gather vector to one process.", sendbuf,
+                                         recvbuf, root0);
+    def_collective<MPIPY_FORMS(scatter)>(comm, "Scatter", "scatter data from one process.", sendbuf,
+                                         recvbuf, root0);
+    def_collective<MPIPY_FORMS(scatterv)>(comm, "Scatterv", "scatter vector data from one process.",
+                                          sendbuf, recvbuf, root0);
 
     // Unrooted collectives.
-    def_collective(comm, "Allgather", "gather to all.", MPIPY_FORMS(allgather), sendbuf, recvbuf);
-    def_collective(comm, "Allgatherv", "gather vector to all.", MPIPY_FORMS(allgatherv), sendbuf,
-                   recvbuf);
-    def_collective(comm, "Alltoall", "all to all scatter/gather.", MPIPY_FORMS(alltoall), sendbuf,
-                   recvbuf);
-    def_collective(comm, "Alltoallv", "all to all scatter/gather vector.", MPIPY_FORMS(alltoallv),
-                   sendbuf, recvbuf);
-    def_collective(comm, "Alltoallw", "generalized all to all scatter/gather.",
-                   MPIPY_FORMS(alltoallw), sendbuf, recvbuf);
+    def_collective<MPIPY_FORMS(allgather)>(comm, "Allgather", "gather to all.", sendbuf, recvbuf);
+    def_collective<MPIPY_FORMS(allgatherv)>(comm, "Allgatherv", "gather vector to all.", sendbuf,
+                                            recvbuf);
+    def_collective<MPIPY_FORMS(alltoall)>(comm, "Alltoall", "all to all scatter/gather.", sendbuf,
+                                          recvbuf);
+    def_collective<MPIPY_FORMS(alltoallv)>(comm, "Alltoallv", "all to all scatter/gather vector.",
+                                           sendbuf, recvbuf);
+    def_collective<MPIPY_FORMS(alltoallw)>(
+        comm, "Alltoallw", "generalized all to all scatter/gather.", sendbuf, recvbuf);
 
     // Neighbourhood collectives.
-    def_collective(topo, "Neighbor_allgather", "neighbor gather to all.",
-                   MPIPY_FORMS(neighbor_allgather), sendbuf, recvbuf);
-    def_collective(topo, "Neighbor_allgatherv", "neighbor gather vector to all.",
-                   MPIPY_FORMS(neighbor_allgatherv), sendbuf, recvbuf);
-    def_collective(topo, "Neighbor_alltoall", "neighbor all to all.",
-                   MPIPY_FORMS(neighbor_alltoall), sendbuf, recvbuf);
-    def_collective(topo, "Neighbor_alltoallv", "neighbor all to all vector.",
-                   MPIPY_FORMS(neighbor_alltoallv), sendbuf, recvbuf);
-    def_collective(topo, "Neighbor_alltoallw", "neighbor generalized all to all.",
-                   MPIPY_FORMS(neighbor_alltoallw), sendbuf, recvbuf);
+    def_collective<MPIPY_FORMS(neighbor_allgather)>(topo, "Neighbor_allgather",
+                                                    "neighbor gather to all.", sendbuf, recvbuf);
+    def_collective<MPIPY_FORMS(neighbor_allgatherv)>(
+        topo, "Neighbor_allgatherv", "neighbor gather vector to all.", sendbuf, recvbuf);
+    def_collective<MPIPY_FORMS(neighbor_alltoall)>(topo, "Neighbor_alltoall",
+                                                   "neighbor all to all.", sendbuf, recvbuf);
+    def_collective<MPIPY_FORMS(neighbor_alltoallv)>(
+        topo, "Neighbor_alltoallv", "neighbor all to all vector.", sendbuf, recvbuf);
+    def_collective<MPIPY_FORMS(neighbor_alltoallw)>(
+        topo, "Neighbor_alltoallw", "neighbor generalized all to all.", sendbuf, recvbuf);
 
     // Reductions.
-    def_collective(comm, "Reduce", {"Reduce to root.", "reduce to root."}, MPIPY_FORMS(reduce),
-                   sendbuf, recvbuf, sum, root0);
-    def_collective(comm, "Allreduce", "reduce to all.", MPIPY_FORMS(allreduce), sendbuf, recvbuf,
-                   sum);
-    def_collective(comm, "Reduce_scatter_block", "reduce-scatter (regular-size blocks).",
-                   MPIPY_FORMS(reduce_scatter_block), sendbuf, recvbuf, sum);
-    def_collective(comm, "Reduce_scatter",
-                   {"Reduce-scatter (vector version).", "reduce-scatter (vector version)."},
-                   MPIPY_FORMS(reduce_scatter), sendbuf, recvbuf,
-                   nb::arg("recvcounts") = nb::none(), sum);
-    def_collective(intra, "Scan", "inclusive scan.", MPIPY_FORMS(scan), sendbuf, recvbuf, sum);
-    def_collective(intra, "Exscan", "exclusive scan.", MPIPY_FORMS(exscan), sendbuf, recvbuf, sum);
+    def_collective<MPIPY_FORMS(reduce)>(comm, "Reduce", {"Reduce to root.", "reduce to root."},
+                                        sendbuf, recvbuf, sum, root0);
+    def_collective<MPIPY_FORMS(allreduce)>(comm, "Allreduce", "reduce to all.", sendbuf, recvbuf,
+                                           sum);
+    def_collective<MPIPY_FORMS(reduce_scatter_block)>(comm, "Reduce_scatter_block",
+                                                      "reduce-scatter (regular-size blocks).",
+                                                      sendbuf, recvbuf, sum);
+    def_collective<MPIPY_FORMS(reduce_scatter)>(
+        comm, "Reduce_scatter",
+        {"Reduce-scatter (vector version).", "reduce-scatter (vector version)."}, sendbuf, recvbuf,
+        nb::arg("recvcounts") = nb::none(), sum);
+    def_collective<MPIPY_FORMS(scan)>(intra, "Scan", "inclusive scan.", sendbuf, recvbuf, sum);
+    def_collective<MPIPY_FORMS(exscan)>(intra, "Exscan", "exclusive scan.", sendbuf, recvbuf, sum);
 }
 
 #undef MPIPY_FORMS

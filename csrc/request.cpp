@@ -533,13 +533,33 @@ bool request_Test(nb::handle self, nb::handle status) {
 nb::object request_wait(nb::handle self, nb::handle status) {
     return wait_one(self_as<Request>(self), status_arg(status));
 }
-nb::object request_test(nb::handle self, nb::handle status) {
+nb::tuple request_test(nb::handle self, nb::handle status) {
     auto [done, result] = test_one(self_as<Request>(self), status_arg(status));
     return nb::make_tuple(done, result);
 }
 bool request_Waitall(nb::handle requests, nb::handle statuses) {
     wait_all(requests, statuses, false);
     return true;
+}
+bool request_Testall(nb::handle requests, nb::handle statuses) {
+    return test_all(requests, statuses, false).first;
+}
+int request_Waitany(nb::handle requests, nb::handle status) {
+    return std::get<0>(test_any(requests, status, true));
+}
+std::tuple<int, bool> request_Testany(nb::handle requests, nb::handle status) {
+    auto [index, flag, result] = test_any(requests, status, false);
+    return {index, flag};
+}
+void prequest_Startall(nb::handle requests) {
+    require_active();
+    RequestList list(requests);
+    for (MPI_Request h : list.handles)
+        if (h == MPI_REQUEST_NULL) throw_null_handle(MPI_ERR_REQUEST, "Prequest");
+    check(MPI_Startall(static_cast<int>(list.size()), list.handles.data()));
+    list.write_back();
+    for (Request *r : list.requests)
+        if (r->state && r->state->notify_start) r->state->started();
 }
 void prequest_Start(nb::handle self) {
     Request &r = self_as<Request>(self);
@@ -591,28 +611,15 @@ void bind_request(nb::module_ &m) {
         .def_static("Waitall", &request_Waitall, nb::arg("requests"),
                     nb::arg("statuses") = nb::none(),
                     "Wait for all previously initiated requests to complete.")
-        .def_static(
-            "Testall",
-            [](nb::handle requests, nb::handle statuses) {
-                return test_all(requests, statuses, false).first;
-            },
-            nb::arg("requests"), nb::arg("statuses") = nb::none(),
-            "Test for completion of all previously initiated requests.")
-        .def_static(
-            "Waitany",
-            [](nb::handle requests, nb::handle status) {
-                return std::get<0>(test_any(requests, status, true));
-            },
-            nb::arg("requests"), nb::arg("status") = nb::none(),
-            "Wait for any previously initiated request to complete.")
-        .def_static(
-            "Testany",
-            [](nb::handle requests, nb::handle status) {
-                auto [index, flag, result] = test_any(requests, status, false);
-                return std::make_tuple(index, flag);
-            },
-            nb::arg("requests"), nb::arg("status") = nb::none(),
-            "Test for completion of any previously initiated request.")
+        .def_static("Testall", &request_Testall, nb::arg("requests"),
+                    nb::arg("statuses") = nb::none(),
+                    "Test for completion of all previously initiated requests.")
+        .def_static("Waitany", &request_Waitany, nb::arg("requests"),
+                    nb::arg("status") = nb::none(),
+                    "Wait for any previously initiated request to complete.")
+        .def_static("Testany", &request_Testany, nb::arg("requests"),
+                    nb::arg("status") = nb::none(),
+                    "Test for completion of any previously initiated request.")
         .def_static(
             "Waitsome",
             [](nb::handle requests, nb::handle statuses) {
@@ -749,19 +756,8 @@ void bind_request(nb::module_ &m) {
     enable_weak_references(prequest);
     bind_request_subclass(prequest);
     prequest.def("Start", &prequest_Start, "Initiate a communication with a persistent request.")
-        .def_static(
-            "Startall",
-            [](nb::handle requests) {
-                require_active();
-                RequestList list(requests);
-                for (MPI_Request h : list.handles)
-                    if (h == MPI_REQUEST_NULL) throw_null_handle(MPI_ERR_REQUEST, "Prequest");
-                check(MPI_Startall(static_cast<int>(list.size()), list.handles.data()));
-                list.write_back();
-                for (Request *r : list.requests)
-                    if (r->state && r->state->notify_start) r->state->started();
-            },
-            nb::arg("requests"), "Start a collection of persistent requests.");
+        .def_static("Startall", &prequest_Startall, nb::arg("requests"),
+                    "Start a collection of persistent requests.");
     nb::class_<Grequest, Request> grequest(m, "Grequest", "Generalized request handler.");
     enable_weak_references(grequest);
     bind_request_subclass(grequest);
@@ -772,7 +768,11 @@ void bind_request(nb::module_ &m) {
     fastcall::install<&request_wait>(cls, "wait", {nullptr});
     fastcall::install<&request_test>(cls, "test", {nullptr});
     fastcall::install<&request_Waitall>(cls, "Waitall", {nullptr});
+    fastcall::install<&request_Testall>(cls, "Testall", {nullptr});
+    fastcall::install<&request_Waitany>(cls, "Waitany", {nullptr});
+    fastcall::install<&request_Testany>(cls, "Testany", {nullptr});
     fastcall::install<&prequest_Start>(prequest, "Start");
+    fastcall::install<&prequest_Startall>(prequest, "Startall");
 }
 
 }  // namespace mpipy

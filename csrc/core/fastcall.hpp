@@ -7,19 +7,19 @@
 // entry of its own in that object's vectorcall slot (PEP 590), in front of nanobind's. The
 // entry serves the common shape itself: positional arguments only, each one a handle (any
 // object, None included) or an exact int that fits, the missing trailing ones taken from the
-// defaults given. Any other call (keywords, an int subclass or __index__ object, a value that
-// overflows, too few or too many arguments) goes on to nanobind's dispatcher as before, so the
-// behaviour and the errors are nanobind's.
+// defaults given (None only where the default is None or there is none). Any other call (keywords,
+// an int subclass or __index__ object, a value that overflows, too few or too many arguments) goes
+// on to nanobind's dispatcher as before, so the behaviour and the errors are nanobind's.
 #pragma once
 
 #include "core.hpp"
 
 #include <array>
 #include <climits>
-#include <initializer_list>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace mpipy {
 
@@ -45,8 +45,12 @@ inline bool convert(PyObject *o, int &out) {
     return true;
 }
 
+// The result as nanobind would return it.
 inline PyObject *to_python(nb::object &&result) { return result.release().ptr(); }
 inline PyObject *to_python(bool result) { return Py_NewRef(result ? Py_True : Py_False); }
+template <class T> PyObject *to_python(T &&result) {
+    return nb::cast(std::forward<T>(result)).release().ptr();
+}
 
 template <class F> struct Signature;
 template <class R, class... Args> struct Signature<R (*)(Args...)> {
@@ -83,25 +87,42 @@ template <auto Fn> struct Entry {
         }
     }
 
+    // A None given for a parameter whose default is something else is nanobind's to refuse.
+    static inline std::array<bool, arity> none_refused{};
+
     static bool convert_all(PyObject *const *args, size_t n, typename Sig::Values &values) {
         return [&]<size_t... I>(std::index_sequence<I...>) {
-            return (convert(I < n ? args[I] : defaults[I], std::get<I>(values)) && ...);
+            return ((I < n ? !(args[I] == Py_None && none_refused[I]) &&
+                                 convert(args[I], std::get<I>(values))
+                           : convert(defaults[I], std::get<I>(values))) &&
+                    ...);
         }(std::make_index_sequence<arity>{});
     }
 };
 
-// Either a default value for a trailing parameter (an int, or None).
+// The default value of a trailing parameter: an int, None (nullptr), or an object.
 struct Default {
     Default(int value) : object(nb::int_(value)) {}
     Default(std::nullptr_t) : object(nb::none()) {}
+    Default(nb::handle value) : object(nb::borrow(value)) {}
     nb::object object;
 };
+
+// The defaults of the nanobind argument specs (nb::arg("root") = 0, ...) that have one.
+template <class... Specs> std::vector<Default> defaults_of(const Specs &...specs) {
+    std::vector<Default> defaults;
+    [[maybe_unused]] auto add = [&](const auto &spec) {
+        if constexpr (requires { spec.value; }) defaults.emplace_back(nb::handle(spec.value));
+    };
+    (add(specs), ...);
+    return defaults;
+}
 
 // Put Fn's fast entry in front of the function `name` of class `cls` (already defined with
 // nanobind, for the same C++ function); `defaults` are those of its last parameters, as
 // nanobind was given them.
 template <auto Fn>
-void install(nb::handle cls, const char *name, std::initializer_list<Default> defaults = {}) {
+void install(nb::handle cls, const char *name, const std::vector<Default> &defaults = {}) {
     using E = Entry<Fn>;
     PyObject *function =
         PyDict_GetItemString(reinterpret_cast<PyTypeObject *>(cls.ptr())->tp_dict, name);
@@ -116,7 +137,10 @@ void install(nb::handle cls, const char *name, std::initializer_list<Default> de
     E::nanobind_entry = *slot;
     E::required = E::arity - defaults.size();
     size_t i = E::required;
-    for (const Default &d : defaults) E::defaults[i++] = d.object.inc_ref().ptr();  // kept
+    for (const Default &d : defaults) {
+        E::none_refused[i] = !d.object.is_none();
+        E::defaults[i++] = d.object.inc_ref().ptr();  // kept
+    }
     *slot = &E::call;
 }
 
