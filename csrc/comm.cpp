@@ -158,7 +158,7 @@ static nb::object idup(nb::handle self, nb::handle info) {
             return nb::none();
         }
     };
-    auto state = std::make_shared<IdupState>();
+    auto state = new_request_state<IdupState>();
     state->keep = out;
     return nb::make_tuple(out, make_request(request, std::move(state), false));
 }

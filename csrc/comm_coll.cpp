@@ -52,12 +52,14 @@ struct Context {
     int rank;
 };
 
-Context context_of(const Comm &self) {
+// (Without `sized`, size stays 0: for the collectives that divide no spec among processes.)
+Context context_of(const Comm &self, bool sized = true) {
     Context c{self.get(), false, 0, 0};
     int flag = 0;
     check(MPI_Comm_test_inter(c.comm, &flag));
     c.inter = flag != 0;
-    check(c.inter ? MPI_Comm_remote_size(c.comm, &c.size) : MPI_Comm_size(c.comm, &c.size));
+    if (sized)
+        check(c.inter ? MPI_Comm_remote_size(c.comm, &c.size) : MPI_Comm_size(c.comm, &c.size));
     check(MPI_Comm_rank(c.comm, &c.rank));
     return c;
 }
@@ -116,7 +118,7 @@ template <Call C> std::shared_ptr<CollState> new_state(nb::handle info, CollStat
         (void)info;
         return std::shared_ptr<CollState>(std::shared_ptr<CollState>(), &frame);
     } else {
-        auto state = std::make_shared<CollState>();
+        auto state = new_request_state<CollState>();
         if constexpr (C == Call::persistent) state->info = info_arg(info);
         return state;
     }
@@ -147,7 +149,7 @@ template <Call C> nb::object barrier(const Comm &self, nb::handle info) {
 }
 
 template <Call C> nb::object bcast(const Comm &self, nb::handle info, nb::handle buf, int root) {
-    Context c = context_of(self);
+    Context c = context_of(self, false);
     CollState frame;
     auto state = new_state<C>(info, frame);
     CollSide &s = state->send;

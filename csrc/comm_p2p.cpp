@@ -188,7 +188,7 @@ struct SendRecvPair : RequestState {
 // Post the pair: receive into r, send s (from `copy` when given).
 nb::object post_pair(MPI_Comm comm, MessageBuffer &&s, int dest, int sendtag, MessageBuffer &&r,
                      int source, int recvtag, std::unique_ptr<char[]> copy, const void *send_addr) {
-    auto state = std::make_shared<SendRecvPair>();
+    auto state = new_request_state<SendRecvPair>();
     MPI_Request req = MPI_REQUEST_NULL;
     {
         CallCount c(r.count, r.type);

@@ -66,7 +66,7 @@ nb::object partitioned_init(nb::handle self, nb::handle buf, int partitions, int
     MPI_Info inf = info_arg(info);
     if (partitions < 1) throw MpiError{MPI_ERR_ARG};
     check_peer(comm, peer, tag);
-    auto state = std::make_shared<PartitionedState>();
+    auto state = new_request_state<PartitionedState>();
     state->notify_start = true;
     state->partitions = partitions;
     state->send = send;

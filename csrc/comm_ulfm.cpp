@@ -172,7 +172,7 @@ void bind_ulfm(nb::module_ &, CommClasses &classes) {
 #if MPIPY_HAVE_ULFM
                 auto state = new_request_state();
 #else
-                auto state = std::make_shared<IagreeState>();
+                auto state = new_request_state<IagreeState>();
 #endif
                 MessageBuffer &buf = state->buffers[0];
                 parse_flag(flag, buf);
@@ -223,7 +223,7 @@ void bind_ulfm(nb::module_ &, CommClasses &classes) {
 #else
                 check(MPI_Comm_idup(comm, slot, &request));
 #endif
-                auto state = std::make_shared<IshrinkState>();
+                auto state = new_request_state<IshrinkState>();
                 state->keep = shrunk;
                 return nb::make_tuple(shrunk, make_request(request, std::move(state), false));
 #endif

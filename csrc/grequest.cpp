@@ -167,7 +167,7 @@ nb::object start(nb::handle, nb::handle query_fn, nb::handle free_fn, nb::handle
     cb->cancel_fn = nb::borrow(cancel_fn);
     cb->args = as_tuple(args);
     cb->kwargs = as_dict(kwargs);
-    auto state = std::make_shared<GrequestState>();
+    auto state = new_request_state<GrequestState>();
     cb->state = state;
     python_callbacks_registered = true;  // MPI calls Python from inside Wait/Test from now on
     MPI_Request h = MPI_REQUEST_NULL;

@@ -38,9 +38,19 @@ inline bool convert(PyObject *o, nb::handle &out) {
 }
 inline bool convert(PyObject *o, int &out) {
     if (!PyLong_CheckExact(o)) return false;
-    int overflow = 0;
-    const long value = PyLong_AsLongAndOverflow(o, &overflow);
-    if (overflow || value < INT_MIN || value > INT_MAX) return false;
+    long value;
+#if PY_VERSION_HEX >= 0x030C0000
+    auto *number = reinterpret_cast<PyLongObject *>(o);
+    if (!PyUnstable_Long_IsCompact(number)) return false;  // beyond one digit: beyond int
+    value = static_cast<long>(PyUnstable_Long_CompactValue(number));
+#else
+    // Python 3.11 keeps small ints (|value| < 2**30) in one digit, the sign in the size.
+    const Py_ssize_t digits = Py_SIZE(o);
+    if (digits < -1 || digits > 1) return false;
+    const auto *number = reinterpret_cast<PyLongObject *>(o);
+    value = digits == 0 ? 0 : static_cast<long>(digits) * static_cast<long>(number->ob_digit[0]);
+#endif
+    if (value < INT_MIN || value > INT_MAX) return false;
     out = static_cast<int>(value);
     return true;
 }

@@ -219,48 +219,6 @@ nb::object make_request(MPI_Request h, std::shared_ptr<RequestState> state, bool
     return obj;
 }
 
-namespace {
-
-// An allocator that keeps up to 64 freed blocks of its size per thread for the next
-// allocations (allocate_shared rebinds it to its control block, which holds the state).
-template <class T> struct Recycling {
-    using value_type = T;
-    Recycling() = default;
-    template <class U> Recycling(const Recycling<U> &) noexcept {}
-    bool operator==(const Recycling &) const noexcept { return true; }
-
-    struct FreeBlocks {
-        void *blocks[64];
-        int count = 0;
-        ~FreeBlocks() {
-            while (count > 0) ::operator delete(blocks[--count]);
-        }
-    };
-    static FreeBlocks &free_blocks() {
-        thread_local FreeBlocks list;
-        return list;
-    }
-    T *allocate(std::size_t n) {
-        FreeBlocks &list = free_blocks();
-        if (n == 1 && list.count > 0) return static_cast<T *>(list.blocks[--list.count]);
-        return static_cast<T *>(::operator new(n * sizeof(T)));
-    }
-    void deallocate(T *p, std::size_t n) noexcept {
-        FreeBlocks &list = free_blocks();
-        if (n == 1 && list.count < 64) {
-            list.blocks[list.count++] = p;
-            return;
-        }
-        ::operator delete(p);
-    }
-};
-
-}  // namespace
-
-std::shared_ptr<RequestState> new_request_state() {
-    return std::allocate_shared<RequestState>(Recycling<RequestState>());
-}
-
 nb::object buffer_request(MPI_Request h, bool persistent, MessageBuffer &&a, MessageBuffer &&b) {
     auto state = new_request_state();
     state->buffers[0] = std::move(a);

@@ -171,9 +171,46 @@ inline void reap_orphans() {
 // A new Python request object (Request, or Prequest when persistent) for handle h.
 nb::object make_request(MPI_Request h, std::shared_ptr<RequestState> state, bool persistent);
 
-// A plain RequestState (buffers and `keep` only). Its memory comes from a small per-thread
-// free list: malloc and free are a sizeable share of an Isend/Irecv.
-std::shared_ptr<RequestState> new_request_state();
+// An allocator that keeps up to 64 freed blocks of its size per thread for the next
+// allocations (allocate_shared rebinds it to its control block, which holds the state).
+template <class T> struct Recycling {
+    using value_type = T;
+    Recycling() = default;
+    template <class U> Recycling(const Recycling<U> &) noexcept {}
+    bool operator==(const Recycling &) const noexcept { return true; }
+
+    struct FreeBlocks {
+        void *blocks[64];
+        int count = 0;
+        ~FreeBlocks() {
+            while (count > 0) ::operator delete(blocks[--count]);
+        }
+    };
+    static FreeBlocks &free_blocks() {
+        thread_local FreeBlocks list;
+        return list;
+    }
+    T *allocate(std::size_t n) {
+        FreeBlocks &list = free_blocks();
+        if (n == 1 && list.count > 0) return static_cast<T *>(list.blocks[--list.count]);
+        return static_cast<T *>(::operator new(n * sizeof(T)));
+    }
+    void deallocate(T *p, std::size_t n) noexcept {
+        FreeBlocks &list = free_blocks();
+        if (n == 1 && list.count < 64) {
+            list.blocks[list.count++] = p;
+            return;
+        }
+        ::operator delete(p);
+    }
+};
+
+// A new request state: a plain RequestState (buffers and `keep` only), or a State derived
+// from it. Its memory comes from a small per-thread free list: malloc and free are a sizeable
+// share of an Isend/Irecv.
+template <class State = RequestState> std::shared_ptr<State> new_request_state() {
+    return std::allocate_shared<State>(Recycling<State>());
+}
 
 // A request that owns the buffers MPI reads or writes (`b` too, for an operation on two) until
 // it completes.

@@ -529,7 +529,7 @@ nb::object pollable_request(MPI_Request h, std::shared_ptr<ObjectReceive> state)
 }  // namespace
 
 nb::object isend_object(nb::handle obj, MPI_Comm comm, int dest, int tag, SendMode mode) {
-    auto state = std::make_shared<ObjectSend>();
+    auto state = new_request_state<ObjectSend>();
     OutgoingObject &out = state->out;
     pickle_outgoing(obj, comm, dest, out);
     MPI_Request h = MPI_REQUEST_NULL;
@@ -544,7 +544,7 @@ nb::object isend_object(nb::handle obj, MPI_Comm comm, int dest, int tag, SendMo
 }
 
 nb::object irecv_object(MPI_Comm comm, nb::handle buf, int source, int tag) {
-    auto state = std::make_shared<ObjectReceive>();
+    auto state = new_request_state<ObjectReceive>();
     state->comm = comm;
     state->source = source;
     state->tag = tag;
@@ -577,7 +577,7 @@ nb::object recv_matched_object(Message &msg, MPI_Status *status) {
 }
 
 nb::object irecv_matched_object(Message &msg) {
-    auto state = std::make_shared<ObjectReceive>();
+    auto state = new_request_state<ObjectReceive>();
     state->comm = msg.comm;
     MPI_Request h = MPI_REQUEST_NULL;
     MPI_Message mh = msg.handle;
