@@ -239,3 +239,19 @@ def test_plain_data_between_ranks():
     assert comm.bcast(obj if rank == 0 else None, root=0)["name"] == "r0"
     assert comm.allgather(rank) == list(range(size))
     assert comm.allreduce(rank) == size * (size - 1) // 2
+
+
+def test_short_strings_read_again_keep_their_characters(comm):
+    # Strings are read through a small cache of short ASCII ones: strings that share their
+    # length and first and last characters, repeated keys, non-ASCII and long strings must
+    # all come back exactly, message after message.
+    peer = comm.Get_rank()
+    words = ["abc", "axc", "a-c", "abc", "é", "aéc", "x" * 32, "x" * 33, "", "a\ud800c"[:1]]
+    for round_ in range(3):
+        for word in words:
+            msg = {word: round_, "k" + word: [word, word.upper()]}
+            request = comm.isend(msg, peer, 43)
+            got = comm.recv(source=peer, tag=43)
+            request.wait()
+            assert same(got, msg)
+            assert list(got) == [word, "k" + word]

@@ -12,10 +12,12 @@
 // pickle module's own streams go straight to it, never read twice).
 #include "plaindata.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <vector>
 
 namespace mpipy {
 
@@ -73,21 +75,20 @@ template <class T> T big_endian(T v) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Writing: one walk with a Sink that only counts the bytes, then one that writes them.
+// Writing: one walk of the object, its bytes into a Writer.
 
-struct Counter {
-    size_t size = 0;
-    void byte(unsigned char) { ++size; }
-    void bytes(const void *, size_t n) { size += n; }
-};
-
+// Writes into a buffer that grows as needed (the calling thread's, kept between calls).
 struct Writer {
-    char *p;
-    void byte(unsigned char b) { *p++ = static_cast<char>(b); }
-    void bytes(const void *data, size_t n) {
-        std::memcpy(p, data, n);
-        p += n;
+    std::vector<char> &buffer;
+    size_t size = 0;
+    char *room(size_t n) {
+        if (size + n > buffer.size()) buffer.resize(std::max(2 * buffer.size(), size + n));
+        char *p = buffer.data() + size;
+        size += n;
+        return p;
     }
+    void byte(unsigned char b) { *room(1) = static_cast<char>(b); }
+    void bytes(const void *data, size_t n) { std::memcpy(room(n), data, n); }
 };
 
 // The lists and dicts met so far, to refuse one met twice (pickle would share it).
@@ -103,7 +104,7 @@ struct Walk {
     }
 };
 
-template <class Sink> void put_int(Sink &out, long long v) {
+void put_int(Writer &out, long long v) {
     if (v >= 0 && v < 256) {
         out.byte(BININT1);
         out.byte(static_cast<unsigned char>(v));
@@ -129,8 +130,7 @@ template <class Sink> void put_int(Sink &out, long long v) {
     }
 }
 
-template <class Sink>
-bool put_sized(Sink &out, unsigned char short_op, unsigned char long_op, const char *data,
+bool put_sized(Writer &out, unsigned char short_op, unsigned char long_op, const char *data,
                Py_ssize_t n) {
     if (n < 256) {
         out.byte(short_op);
@@ -146,7 +146,7 @@ bool put_sized(Sink &out, unsigned char short_op, unsigned char long_op, const c
     return true;
 }
 
-template <class Sink> bool put(Sink &out, PyObject *o, Walk &walk, int depth) {
+bool put(Writer &out, PyObject *o, Walk &walk, int depth) {
     if (o == Py_None) {
         out.byte(NONE);
     } else if (o == Py_True || o == Py_False) {
@@ -204,7 +204,7 @@ template <class Sink> bool put(Sink &out, PyObject *o, Walk &walk, int depth) {
     return true;
 }
 
-template <class Sink> bool put_stream(Sink &out, PyObject *obj, int protocol) {
+bool put_stream(Writer &out, PyObject *obj, int protocol) {
     Walk walk;
     out.byte(PROTO);
     out.byte(static_cast<unsigned char>(protocol));
@@ -266,6 +266,24 @@ class Stack {
     PyObject **data_ = local_;
     size_t size_ = 0, capacity_ = 16;
 };
+
+// A str read from a stream. Short ASCII ones met again (a dict's keys, message after message)
+// come from a small cache instead of being decoded, allocated and hashed each time: a str is
+// immutable, so one object may serve every message that holds the same characters.
+PyObject *decode_str(const char *s, size_t n) {
+    constexpr size_t longest_cached = 32, slots = 64;
+    if (n == 0 || n > longest_cached)
+        return PyUnicode_DecodeUTF8(s, static_cast<Py_ssize_t>(n), "surrogatepass");
+    static PyObject *cache[slots];  // (the GIL guards it)
+    const auto *u = reinterpret_cast<const unsigned char *>(s);
+    PyObject *&slot = cache[(n * 31 + u[0] * 7 + u[n - 1]) % slots];
+    if (slot && static_cast<size_t>(PyUnicode_GET_LENGTH(slot)) == n &&
+        std::memcmp(PyUnicode_DATA(slot), s, n) == 0)
+        return Py_NewRef(slot);
+    PyObject *str = PyUnicode_DecodeUTF8(s, static_cast<Py_ssize_t>(n), "surrogatepass");
+    if (str && PyUnicode_IS_ASCII(str)) Py_XSETREF(slot, Py_NewRef(str));
+    return str;
+}
 
 class Reader {
   public:
@@ -398,9 +416,7 @@ class Reader {
         case BINUNICODE: {
             const char *s;
             size_t n;
-            return sized(op == SHORT_BINUNICODE, s, n) &&
-                   stack_.push(
-                       PyUnicode_DecodeUTF8(s, static_cast<Py_ssize_t>(n), "surrogatepass"));
+            return sized(op == SHORT_BINUNICODE, s, n) && stack_.push(decode_str(s, n));
         }
         case SHORT_BINBYTES:
         case BINBYTES: {
@@ -455,17 +471,22 @@ class Reader {
 }  // namespace
 
 nb::object plain_dumps(nb::handle obj, int protocol) {
-    Counter counter;
-    if (!put_stream(counter, obj.ptr(), protocol)) return {};
-    PyObject *bytes = PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(counter.size));
+    // One walk, into this thread's buffer, then copied into the bytes: cheaper than a first
+    // walk to count the bytes. A buffer grown past 1 MiB is given back after the call.
+    constexpr size_t kept = size_t(1) << 20;
+    thread_local std::vector<char> buffer(4096);
+    Writer writer{buffer};
+    struct Trim {
+        std::vector<char> &buffer;
+        ~Trim() {
+            if (buffer.size() > kept) std::vector<char>(4096).swap(buffer);
+        }
+    } trim{buffer};
+    if (!put_stream(writer, obj.ptr(), protocol)) return {};
+    PyObject *bytes =
+        PyBytes_FromStringAndSize(buffer.data(), static_cast<Py_ssize_t>(writer.size));
     if (!bytes) throw nb::python_error();
-    nb::object result = nb::steal(bytes);
-    // The same walk again: no Python code ran in between, so it takes the same path.
-    Writer writer{PyBytes_AS_STRING(bytes)};
-    if (!put_stream(writer, obj.ptr(), protocol) ||
-        writer.p != PyBytes_AS_STRING(bytes) + counter.size)
-        throw std::logic_error("mpipy: plain data changed while being pickled");
-    return result;
+    return nb::steal(bytes);
 }
 
 nb::object plain_loads(const char *data, size_t size) {
