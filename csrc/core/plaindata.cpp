@@ -158,8 +158,9 @@ bool put(Writer &out, PyObject *o, Walk &walk, int depth) {
         put_int(out, v);
     } else if (PyFloat_CheckExact(o)) {
         const std::uint64_t u = big_endian(std::bit_cast<std::uint64_t>(PyFloat_AS_DOUBLE(o)));
-        out.byte(BINFLOAT);
-        out.bytes(&u, 8);
+        char *p = out.room(9);  // (one check of the room for the opcode and the 8 bytes)
+        p[0] = static_cast<char>(BINFLOAT);
+        std::memcpy(p + 1, &u, 8);
     } else if (PyUnicode_CheckExact(o)) {
         Py_ssize_t n;
         const char *utf8 = PyUnicode_AsUTF8AndSize(o, &n);
