@@ -529,17 +529,18 @@ nb::object pollable_request(MPI_Request h, std::shared_ptr<ObjectReceive> state)
 }  // namespace
 
 nb::object isend_object(nb::handle obj, MPI_Comm comm, int dest, int tag, SendMode mode) {
-    auto state = new_request_state<ObjectSend>();
-    OutgoingObject &out = state->out;
+    OutgoingObject out;
     pickle_outgoing(obj, comm, dest, out);
     MPI_Request h = MPI_REQUEST_NULL;
     check(post_send(mode, Posting::nonblocking, out.data, out.size, MPI_BYTE, dest, tag, comm, &h));
     if (out.parts.empty()) {  // one message: a plain request keeping the pickle alive
         auto plain = new_request_state();
-        plain->keep = out.stream;
+        plain->keep = std::move(out.stream);
         return make_request(h, std::move(plain), false);
     }
-    state->parts.send_parts(out, out.world_dest, mode == SendMode::buffered);
+    auto state = new_request_state<ObjectSend>();
+    state->out = std::move(out);  // (the stream's bytes, which MPI reads, do not move)
+    state->parts.send_parts(state->out, state->out.world_dest, mode == SendMode::buffered);
     return make_request(h, std::move(state), false);
 }
 
