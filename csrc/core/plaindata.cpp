@@ -146,6 +146,13 @@ bool put_sized(Writer &out, unsigned char short_op, unsigned char long_op, const
     return true;
 }
 
+void put_float(Writer &out, PyObject *o) {
+    const std::uint64_t u = big_endian(std::bit_cast<std::uint64_t>(PyFloat_AS_DOUBLE(o)));
+    char *p = out.room(9);  // (one check of the room for the opcode and the 8 bytes)
+    p[0] = static_cast<char>(BINFLOAT);
+    std::memcpy(p + 1, &u, 8);
+}
+
 bool put(Writer &out, PyObject *o, Walk &walk, int depth) {
     if (o == Py_None) {
         out.byte(NONE);
@@ -157,10 +164,7 @@ bool put(Writer &out, PyObject *o, Walk &walk, int depth) {
         if (overflow) return false;
         put_int(out, v);
     } else if (PyFloat_CheckExact(o)) {
-        const std::uint64_t u = big_endian(std::bit_cast<std::uint64_t>(PyFloat_AS_DOUBLE(o)));
-        char *p = out.room(9);  // (one check of the room for the opcode and the 8 bytes)
-        p[0] = static_cast<char>(BINFLOAT);
-        std::memcpy(p + 1, &u, 8);
+        put_float(out, o);
     } else if (PyUnicode_CheckExact(o)) {
         Py_ssize_t n;
         const char *utf8 = PyUnicode_AsUTF8AndSize(o, &n);
@@ -186,8 +190,13 @@ bool put(Writer &out, PyObject *o, Walk &walk, int depth) {
         out.byte(EMPTY_LIST);
         if (n == 0) return true;
         out.byte(MARK);
-        for (Py_ssize_t i = 0; i < n; ++i)
-            if (!put(out, PyList_GET_ITEM(o, i), walk, depth + 1)) return false;
+        for (Py_ssize_t i = 0; i < n; ++i) {
+            PyObject *item = PyList_GET_ITEM(o, i);
+            if (PyFloat_CheckExact(item))  // a list of numbers: straight to its bytes
+                put_float(out, item);
+            else if (!put(out, item, walk, depth + 1))
+                return false;
+        }
         out.byte(APPENDS);
     } else if (PyDict_CheckExact(o)) {
         if (!walk.enter(o)) return false;
@@ -407,12 +416,16 @@ class Reader {
             if (n > 0 && n < 8 && (u >> (8 * n - 1)) & 1) u |= ~std::uint64_t(0) << (8 * n);
             return stack_.push(PyLong_FromLongLong(static_cast<long long>(u)));
         }
-        case BINFLOAT: {
-            if (!take(8)) return false;
-            std::uint64_t u;
-            std::memcpy(&u, p_ - 8, 8);
-            return stack_.push(PyFloat_FromDouble(std::bit_cast<double>(big_endian(u))));
-        }
+        case BINFLOAT:  // and the BINFLOATs that follow (a list of numbers), in one loop
+            for (;;) {
+                if (!take(8)) return false;
+                std::uint64_t u;
+                std::memcpy(&u, p_ - 8, 8);
+                if (!stack_.push(PyFloat_FromDouble(std::bit_cast<double>(big_endian(u)))))
+                    return false;
+                if (p_ == end_ || *p_ != BINFLOAT) return true;
+                ++p_;
+            }
         case SHORT_BINUNICODE:
         case BINUNICODE: {
             const char *s;
