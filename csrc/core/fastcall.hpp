@@ -6,10 +6,10 @@
 // keeps its nanobind function object (signature, docstring, stub: all unchanged) and puts an
 // entry of its own in that object's vectorcall slot (PEP 590), in front of nanobind's. The
 // entry serves the common shape itself: positional arguments only, each one a handle (any
-// object, None included) or an exact int that fits, the missing trailing ones taken from the
-// defaults given (None only where the default is None or there is none). Any other call (keywords,
-// an int subclass or __index__ object, a value that overflows, too few or too many arguments) goes
-// on to nanobind's dispatcher as before, so the behaviour and the errors are nanobind's.
+// object; None only where the default is None or there is none) or an exact int that fits, the
+// missing trailing ones taken from the defaults given. Any other call (keywords, an int
+// subclass or __index__ object, a value that overflows, too few or too many arguments) goes on
+// to nanobind's dispatcher as before, so the behaviour and the errors are nanobind's.
 #pragma once
 
 #include "core.hpp"
@@ -142,8 +142,9 @@ void install(nb::handle cls, const char *name, const std::vector<Default> &defau
         throw std::logic_error(std::string("fastcall::install: cannot make ") + name + " fast");
     auto *slot = reinterpret_cast<vectorcallfunc *>(reinterpret_cast<char *>(function) +
                                                     type->tp_vectorcall_offset);
-    // (Fn may serve several names, Probe and probe: each install gives the same defaults, and
-    // nanobind's entry is the same dispatcher for functions declared alike.)
+    if (*slot == &E::call) return;  // (the same function object met under another name)
+    // Fn may serve several names (Probe and probe): each install gives the same defaults, and
+    // nanobind's entry is the same dispatcher for functions declared alike.
     E::nanobind_entry = *slot;
     E::required = E::arity - defaults.size();
     size_t i = E::required;
