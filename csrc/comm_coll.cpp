@@ -599,15 +599,11 @@ template <auto Blocking, auto Nonblocking, auto Persistent, class Class, class..
 void def_collective(Class &cls, const char *name, const Docs &docs, const ArgSpecs &...specs) {
     std::string nonblocking_name = std::string("I") + name;
     nonblocking_name[1] = static_cast<char>(std::tolower(nonblocking_name[1]));
-    constexpr auto blocking = &Methods<Blocking>::blocking;
-    constexpr auto nonblocking = &Methods<Nonblocking>::nonblocking;
-    cls.def(name, blocking, specs..., docs.blocking.c_str())
-        .def(nonblocking_name.c_str(), nonblocking, specs..., docs.nonblocking.c_str())
-        .def((std::string(name) + "_init").c_str(), &Methods<Persistent>::persistent, specs...,
-             nb::arg("info") = nb::none(), docs.persistent.c_str());
-    const std::vector<fastcall::Default> defaults = fastcall::defaults_of(specs...);
-    fastcall::install<blocking>(cls, name, defaults);
-    fastcall::install<nonblocking>(cls, nonblocking_name.c_str(), defaults);
+    fastcall::def<&Methods<Blocking>::blocking>(cls, name, specs..., docs.blocking.c_str());
+    fastcall::def<&Methods<Nonblocking>::nonblocking>(cls, nonblocking_name.c_str(), specs...,
+                                                      docs.nonblocking.c_str());
+    cls.def((std::string(name) + "_init").c_str(), &Methods<Persistent>::persistent, specs...,
+            nb::arg("info") = nb::none(), docs.persistent.c_str());
 }
 
 // The template arguments of def_collective for fn<C>.

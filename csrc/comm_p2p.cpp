@@ -454,17 +454,18 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
     nb::class_<Comm> &comm = classes.comm;
     const auto any_source = nb::arg("source") = static_cast<int>(MPI_ANY_SOURCE);
     const auto any_tag = nb::arg("tag") = static_cast<int>(MPI_ANY_TAG);
-    comm.def("Send", &send<SendMode::standard>, nb::arg("buf").none(), nb::arg("dest"),
-             nb::arg("tag") = 0, "Blocking send.")
-        .def("Bsend", &send<SendMode::buffered>, nb::arg("buf").none(), nb::arg("dest"),
+    fastcall::def<&send<SendMode::standard>>(comm, "Send", nb::arg("buf").none(), nb::arg("dest"),
+                                             nb::arg("tag") = 0, "Blocking send.");
+    comm.def("Bsend", &send<SendMode::buffered>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Blocking send in buffered mode.")
         .def("Ssend", &send<SendMode::synchronous>, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Blocking send in synchronous mode.")
         .def("Rsend", &send<SendMode::ready>, nb::arg("buf").none(), nb::arg("dest"),
-             nb::arg("tag") = 0, "Blocking send in ready mode.")
-        .def("Isend", &send_request<SendMode::standard, Posting::nonblocking>,
-             nb::arg("buf").none(), nb::arg("dest"), nb::arg("tag") = 0, "Nonblocking send.")
-        .def("Ibsend", &send_request<SendMode::buffered, Posting::nonblocking>,
+             nb::arg("tag") = 0, "Blocking send in ready mode.");
+    fastcall::def<&send_request<SendMode::standard, Posting::nonblocking>>(
+        comm, "Isend", nb::arg("buf").none(), nb::arg("dest"), nb::arg("tag") = 0,
+        "Nonblocking send.");
+    comm.def("Ibsend", &send_request<SendMode::buffered, Posting::nonblocking>,
              nb::arg("buf").none(), nb::arg("dest"), nb::arg("tag") = 0,
              "Nonblocking send in buffered mode.")
         .def("Issend", &send_request<SendMode::synchronous, Posting::nonblocking>,
@@ -483,12 +484,12 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
              "Persistent request for a send in synchronous mode.")
         .def("Rsend_init", &send_request<SendMode::ready, Posting::persistent>,
              nb::arg("buf").none(), nb::arg("dest"), nb::arg("tag") = 0,
-             "Persistent request for a send in ready mode.")
-        .def("Recv", &recv, nb::arg("buf").none(), any_source, any_tag,
-             nb::arg("status") = nb::none(), "Blocking receive.")
-        .def("Irecv", &recv_request<Posting::nonblocking>, nb::arg("buf").none(), any_source,
-             any_tag, "Nonblocking receive.")
-        .def("Recv_init", &recv_request<Posting::persistent>, nb::arg("buf").none(), any_source,
+             "Persistent request for a send in ready mode.");
+    fastcall::def<&recv>(comm, "Recv", nb::arg("buf").none(), any_source, any_tag,
+                         nb::arg("status") = nb::none(), "Blocking receive.");
+    fastcall::def<&recv_request<Posting::nonblocking>>(comm, "Irecv", nb::arg("buf").none(),
+                                                       any_source, any_tag, "Nonblocking receive.");
+    comm.def("Recv_init", &recv_request<Posting::persistent>, nb::arg("buf").none(), any_source,
              any_tag, "Create a persistent request for a receive.")
         .def("Sendrecv", &sendrecv, nb::arg("sendbuf").none(), nb::arg("dest"),
              nb::arg("sendtag") = 0, nb::arg("recvbuf").none() = nb::none(), any_source,
@@ -503,38 +504,25 @@ void bind_p2p(nb::module_ &m, CommClasses &classes) {
              nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), "Nonblocking send and receive.")
         .def("Isendrecv_replace", &isendrecv_replace, nb::arg("buf").none(), nb::arg("dest"),
              nb::arg("sendtag") = 0, any_source, nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG),
-             "Nonblocking send and receive with a single buffer.")
-        .def("Probe", &probe, any_source, any_tag, nb::arg("status") = nb::none(),
-             "Blocking test for a message.")
-        .def("Iprobe", &iprobe, any_source, any_tag, nb::arg("status") = nb::none(),
-             "Nonblocking test for a message.")
-        .def("Mprobe", &mprobe, any_source, any_tag, nb::arg("status") = nb::none(),
-             "Blocking test for a matched message.")
-        .def("Improbe", &improbe, any_source, any_tag, nb::arg("status") = nb::none(),
-             "Nonblocking test for a matched message.")
-        // The lowercase probes are the same calls (as in mpi4py, they do not go through a
-        // subclass's Probe).
-        .def("probe", &probe, any_source, any_tag, nb::arg("status") = nb::none(),
-             "Blocking test for a message.")
-        .def("iprobe", &iprobe, any_source, any_tag, nb::arg("status") = nb::none(),
-             "Nonblocking test for a message.")
-        .def("mprobe", &mprobe, any_source, any_tag, nb::arg("status") = nb::none(),
-             "Blocking test for a matched message.")
-        .def("improbe", &improbe, any_source, any_tag, nb::arg("status") = nb::none(),
-             "Nonblocking test for a matched message.");
-    fastcall::install<&send<SendMode::standard>>(comm, "Send", {0});
-    fastcall::install<&send_request<SendMode::standard, Posting::nonblocking>>(comm, "Isend", {0});
-    fastcall::install<&recv>(comm, "Recv", {MPI_ANY_SOURCE, MPI_ANY_TAG, nullptr});
-    fastcall::install<&recv_request<Posting::nonblocking>>(comm, "Irecv",
-                                                           {MPI_ANY_SOURCE, MPI_ANY_TAG});
-    for (const char *name : {"Probe", "probe"})
-        fastcall::install<&probe>(comm, name, {MPI_ANY_SOURCE, MPI_ANY_TAG, nullptr});
-    for (const char *name : {"Iprobe", "iprobe"})
-        fastcall::install<&iprobe>(comm, name, {MPI_ANY_SOURCE, MPI_ANY_TAG, nullptr});
-    for (const char *name : {"Mprobe", "mprobe"})
-        fastcall::install<&mprobe>(comm, name, {MPI_ANY_SOURCE, MPI_ANY_TAG, nullptr});
-    for (const char *name : {"Improbe", "improbe"})
-        fastcall::install<&improbe>(comm, name, {MPI_ANY_SOURCE, MPI_ANY_TAG, nullptr});
+             "Nonblocking send and receive with a single buffer.");
+    fastcall::def<&probe>(comm, "Probe", any_source, any_tag, nb::arg("status") = nb::none(),
+                          "Blocking test for a message.");
+    fastcall::def<&iprobe>(comm, "Iprobe", any_source, any_tag, nb::arg("status") = nb::none(),
+                           "Nonblocking test for a message.");
+    fastcall::def<&mprobe>(comm, "Mprobe", any_source, any_tag, nb::arg("status") = nb::none(),
+                           "Blocking test for a matched message.");
+    fastcall::def<&improbe>(comm, "Improbe", any_source, any_tag, nb::arg("status") = nb::none(),
+                            "Nonblocking test for a matched message.");
+    // The lowercase probes are the same calls (as in mpi4py, they do not go through a
+    // subclass's Probe).
+    fastcall::def<&probe>(comm, "probe", any_source, any_tag, nb::arg("status") = nb::none(),
+                          "Blocking test for a message.");
+    fastcall::def<&iprobe>(comm, "iprobe", any_source, any_tag, nb::arg("status") = nb::none(),
+                           "Nonblocking test for a message.");
+    fastcall::def<&mprobe>(comm, "mprobe", any_source, any_tag, nb::arg("status") = nb::none(),
+                           "Blocking test for a matched message.");
+    fastcall::def<&improbe>(comm, "improbe", any_source, any_tag, nb::arg("status") = nb::none(),
+                            "Nonblocking test for a matched message.");
 
     const char *attach_doc = "Attach a user-provided buffer for sending in buffered mode.";
     const char *detach_doc = "Remove an existing attached buffer.";

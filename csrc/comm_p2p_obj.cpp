@@ -31,42 +31,40 @@ nb::object irecv_method(nb::handle self, nb::handle buf, int source, int tag) {
 void bind_p2p_objects(nb::module_ &m, CommClasses &classes) {
     const auto any_source = nb::arg("source") = static_cast<int>(MPI_ANY_SOURCE);
     const auto any_tag = nb::arg("tag") = static_cast<int>(MPI_ANY_TAG);
+    fastcall::def<&send_method<SendMode::standard>>(classes.comm, "send", nb::arg("obj").none(),
+                                                    nb::arg("dest"), nb::arg("tag") = 0,
+                                                    "Send in standard mode.");
     classes.comm
-        .def("send", &send_method<SendMode::standard>, nb::arg("obj").none(), nb::arg("dest"),
-             nb::arg("tag") = 0, "Send in standard mode.")
         .def("bsend", &send_method<SendMode::buffered>, nb::arg("obj").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Send in buffered mode.")
         .def("ssend", &send_method<SendMode::synchronous>, nb::arg("obj").none(), nb::arg("dest"),
-             nb::arg("tag") = 0, "Send in synchronous mode.")
-        .def("isend", &isend_method<SendMode::standard>, nb::arg("obj").none(), nb::arg("dest"),
-             nb::arg("tag") = 0, "Nonblocking send.")
+             nb::arg("tag") = 0, "Send in synchronous mode.");
+    fastcall::def<&isend_method<SendMode::standard>>(classes.comm, "isend", nb::arg("obj").none(),
+                                                     nb::arg("dest"), nb::arg("tag") = 0,
+                                                     "Nonblocking send.");
+    classes.comm
         .def("ibsend", &isend_method<SendMode::buffered>, nb::arg("obj").none(), nb::arg("dest"),
              nb::arg("tag") = 0, "Nonblocking send in buffered mode.")
         .def("issend", &isend_method<SendMode::synchronous>, nb::arg("obj").none(), nb::arg("dest"),
-             nb::arg("tag") = 0, "Nonblocking send in synchronous mode.")
-        .def("recv", &recv_method, nb::arg("buf") = nb::none(), any_source, any_tag,
-             nb::arg("status") = nb::none(), "Receive.")
-        .def("irecv", &irecv_method, nb::arg("buf") = nb::none(), any_source, any_tag,
-             "Nonblocking receive.")
-        .def(
-            "sendrecv",
-            [](const Comm &self, nb::handle sendobj, int dest, int sendtag, nb::handle recvbuf,
-               int source, int recvtag, nb::handle status) {
-                MPI_Comm comm = self.get();
-                nb::object request = isend_object(sendobj, comm, dest, sendtag, SendMode::standard);
-                nb::object result = recv_object(comm, recvbuf, source, recvtag, status_arg(status));
-                request.attr("Wait")();
-                return result;
-            },
-            nb::arg("sendobj").none(), nb::arg("dest"), nb::arg("sendtag") = 0,
-            nb::arg("recvbuf") = nb::none(), any_source,
-            nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
-            "Send and receive.");
-    fastcall::install<&send_method<SendMode::standard>>(classes.comm, "send", {0});
-    fastcall::install<&isend_method<SendMode::standard>>(classes.comm, "isend", {0});
-    fastcall::install<&recv_method>(classes.comm, "recv",
-                                    {nullptr, MPI_ANY_SOURCE, MPI_ANY_TAG, nullptr});
-    fastcall::install<&irecv_method>(classes.comm, "irecv", {nullptr, MPI_ANY_SOURCE, MPI_ANY_TAG});
+             nb::arg("tag") = 0, "Nonblocking send in synchronous mode.");
+    fastcall::def<&recv_method>(classes.comm, "recv", nb::arg("buf") = nb::none(), any_source,
+                                any_tag, nb::arg("status") = nb::none(), "Receive.");
+    fastcall::def<&irecv_method>(classes.comm, "irecv", nb::arg("buf") = nb::none(), any_source,
+                                 any_tag, "Nonblocking receive.");
+    classes.comm.def(
+        "sendrecv",
+        [](const Comm &self, nb::handle sendobj, int dest, int sendtag, nb::handle recvbuf,
+           int source, int recvtag, nb::handle status) {
+            MPI_Comm comm = self.get();
+            nb::object request = isend_object(sendobj, comm, dest, sendtag, SendMode::standard);
+            nb::object result = recv_object(comm, recvbuf, source, recvtag, status_arg(status));
+            request.attr("Wait")();
+            return result;
+        },
+        nb::arg("sendobj").none(), nb::arg("dest"), nb::arg("sendtag") = 0,
+        nb::arg("recvbuf") = nb::none(), any_source,
+        nb::arg("recvtag") = static_cast<int>(MPI_ANY_TAG), nb::arg("status") = nb::none(),
+        "Send and receive.");
     (void)m;
 }
 

@@ -576,14 +576,14 @@ void bind_request(nb::module_ &m) {
     nb::class_<Request> cls(m, "Request", "Request handler.");
     enable_weak_references(cls);
     bind_handle_protocol(cls);
-    cls.def("Wait", &request_Wait, nb::arg("status") = nb::none(),
-            "Wait for a non-blocking operation to complete.")
-        .def("Test", &request_Test, nb::arg("status") = nb::none(),
-             "Test for the completion of a non-blocking operation.")
-        .def(
-            "Get_status",
-            [](Request &r, nb::handle status) { return get_status_one(r, status_arg(status)); },
-            nb::arg("status") = nb::none(), "Non-destructive test for the completion of a request.")
+    fastcall::def<&request_Wait>(cls, "Wait", nb::arg("status") = nb::none(),
+                                 "Wait for a non-blocking operation to complete.");
+    fastcall::def<&request_Test>(cls, "Test", nb::arg("status") = nb::none(),
+                                 "Test for the completion of a non-blocking operation.");
+    cls.def(
+           "Get_status",
+           [](Request &r, nb::handle status) { return get_status_one(r, status_arg(status)); },
+           nb::arg("status") = nb::none(), "Non-destructive test for the completion of a request.")
         .def(
             "Cancel",
             [](Request &r) {
@@ -597,36 +597,35 @@ void bind_request(nb::module_ &m) {
                 check(MPI_Cancel(&r.handle));
             },
             "Cancel a request.")
-        .def("Free", &free_request, "Free a communication request.")
-        .def("wait", &request_wait, nb::arg("status") = nb::none(),
-             "Wait for a non-blocking operation to complete.")
-        .def("test", &request_test, nb::arg("status") = nb::none(),
-             "Test for the completion of a non-blocking operation.")
-        .def(
-            "get_status",
-            [](Request &r, nb::handle status) { return get_status_one(r, status_arg(status)); },
-            nb::arg("status") = nb::none(), "Non-destructive test for the completion of a request.")
-        .def(
-            "cancel", [](nb::handle self) { self.attr("Cancel")(); }, "Cancel a request.")
-        .def_static("Waitall", &request_Waitall, nb::arg("requests"),
-                    nb::arg("statuses") = nb::none(),
-                    "Wait for all previously initiated requests to complete.")
-        .def_static("Testall", &request_Testall, nb::arg("requests"),
-                    nb::arg("statuses") = nb::none(),
-                    "Test for completion of all previously initiated requests.")
-        .def_static("Waitany", &request_Waitany, nb::arg("requests"),
-                    nb::arg("status") = nb::none(),
-                    "Wait for any previously initiated request to complete.")
-        .def_static("Testany", &request_Testany, nb::arg("requests"),
-                    nb::arg("status") = nb::none(),
-                    "Test for completion of any previously initiated request.")
-        .def_static(
-            "Waitsome",
-            [](nb::handle requests, nb::handle statuses) {
-                return test_some(requests, statuses, true).first;
-            },
-            nb::arg("requests"), nb::arg("statuses") = nb::none(),
-            "Wait for some previously initiated requests to complete.")
+        .def("Free", &free_request, "Free a communication request.");
+    fastcall::def<&request_wait>(cls, "wait", nb::arg("status") = nb::none(),
+                                 "Wait for a non-blocking operation to complete.");
+    fastcall::def<&request_test>(cls, "test", nb::arg("status") = nb::none(),
+                                 "Test for the completion of a non-blocking operation.");
+    cls.def(
+           "get_status",
+           [](Request &r, nb::handle status) { return get_status_one(r, status_arg(status)); },
+           nb::arg("status") = nb::none(), "Non-destructive test for the completion of a request.")
+        .def("cancel", [](nb::handle self) { self.attr("Cancel")(); }, "Cancel a request.");
+    fastcall::def_static<&request_Waitall>(
+        cls, "Waitall", nb::arg("requests"), nb::arg("statuses") = nb::none(),
+        "Wait for all previously initiated requests to complete.");
+    fastcall::def_static<&request_Testall>(
+        cls, "Testall", nb::arg("requests"), nb::arg("statuses") = nb::none(),
+        "Test for completion of all previously initiated requests.");
+    fastcall::def_static<&request_Waitany>(
+        cls, "Waitany", nb::arg("requests"), nb::arg("status") = nb::none(),
+        "Wait for any previously initiated request to complete.");
+    fastcall::def_static<&request_Testany>(
+        cls, "Testany", nb::arg("requests"), nb::arg("status") = nb::none(),
+        "Test for completion of any previously initiated request.");
+    cls.def_static(
+           "Waitsome",
+           [](nb::handle requests, nb::handle statuses) {
+               return test_some(requests, statuses, true).first;
+           },
+           nb::arg("requests"), nb::arg("statuses") = nb::none(),
+           "Wait for some previously initiated requests to complete.")
         .def_static(
             "Testsome",
             [](nb::handle requests, nb::handle statuses) {
@@ -755,24 +754,14 @@ void bind_request(nb::module_ &m) {
     nb::class_<Prequest, Request> prequest(m, "Prequest", "Persistent request handler.");
     enable_weak_references(prequest);
     bind_request_subclass(prequest);
-    prequest.def("Start", &prequest_Start, "Initiate a communication with a persistent request.")
-        .def_static("Startall", &prequest_Startall, nb::arg("requests"),
-                    "Start a collection of persistent requests.");
+    fastcall::def<&prequest_Start>(prequest, "Start",
+                                   "Initiate a communication with a persistent request.");
+    fastcall::def_static<&prequest_Startall>(prequest, "Startall", nb::arg("requests"),
+                                             "Start a collection of persistent requests.");
     nb::class_<Grequest, Request> grequest(m, "Grequest", "Generalized request handler.");
     enable_weak_references(grequest);
     bind_request_subclass(grequest);
     add_constant<Request>(m, "REQUEST_NULL", MPI_REQUEST_NULL);
-
-    fastcall::install<&request_Wait>(cls, "Wait", {nullptr});
-    fastcall::install<&request_Test>(cls, "Test", {nullptr});
-    fastcall::install<&request_wait>(cls, "wait", {nullptr});
-    fastcall::install<&request_test>(cls, "test", {nullptr});
-    fastcall::install<&request_Waitall>(cls, "Waitall", {nullptr});
-    fastcall::install<&request_Testall>(cls, "Testall", {nullptr});
-    fastcall::install<&request_Waitany>(cls, "Waitany", {nullptr});
-    fastcall::install<&request_Testany>(cls, "Testany", {nullptr});
-    fastcall::install<&prequest_Start>(prequest, "Start");
-    fastcall::install<&prequest_Startall>(prequest, "Startall");
 }
 
 }  // namespace mpipy

@@ -110,19 +110,11 @@ template <auto Fn> struct Entry {
     }
 };
 
-// The default value of a trailing parameter: an int, None (nullptr), or an object.
-struct Default {
-    Default(int value) : object(nb::int_(value)) {}
-    Default(std::nullptr_t) : object(nb::none()) {}
-    Default(nb::handle value) : object(nb::borrow(value)) {}
-    nb::object object;
-};
-
 // The defaults of the nanobind argument specs (nb::arg("root") = 0, ...) that have one.
-template <class... Specs> std::vector<Default> defaults_of(const Specs &...specs) {
-    std::vector<Default> defaults;
+template <class... Specs> std::vector<nb::object> defaults_of(const Specs &...specs) {
+    std::vector<nb::object> defaults;
     [[maybe_unused]] auto add = [&](const auto &spec) {
-        if constexpr (requires { spec.value; }) defaults.emplace_back(nb::handle(spec.value));
+        if constexpr (requires { spec.value; }) defaults.push_back(nb::borrow(spec.value));
     };
     (add(specs), ...);
     return defaults;
@@ -132,7 +124,7 @@ template <class... Specs> std::vector<Default> defaults_of(const Specs &...specs
 // nanobind, for the same C++ function); `defaults` are those of its last parameters, as
 // nanobind was given them.
 template <auto Fn>
-void install(nb::handle cls, const char *name, const std::vector<Default> &defaults = {}) {
+void install(nb::handle cls, const char *name, const std::vector<nb::object> &defaults) {
     using E = Entry<Fn>;
     PyObject *function =
         PyDict_GetItemString(reinterpret_cast<PyTypeObject *>(cls.ptr())->tp_dict, name);
@@ -148,11 +140,25 @@ void install(nb::handle cls, const char *name, const std::vector<Default> &defau
     E::nanobind_entry = *slot;
     E::required = E::arity - defaults.size();
     size_t i = E::required;
-    for (const Default &d : defaults) {
-        E::none_refused[i] = !d.object.is_none();
-        E::defaults[i++] = d.object.inc_ref().ptr();  // kept
+    for (const nb::object &d : defaults) {
+        E::none_refused[i] = !d.is_none();
+        E::defaults[i++] = nb::object(d).release().ptr();  // kept
     }
     *slot = &E::call;
+}
+
+// Bind Fn as the method (def) or static method (def_static) `name` of cls, with nanobind's
+// `extra` (argument specs, docstring), and give it its fast entry with the defaults of those
+// same specs: the defaults are stated once.
+template <auto Fn, class Class, class... Extra>
+void def(Class &cls, const char *name, const Extra &...extra) {
+    cls.def(name, Fn, extra...);
+    install<Fn>(cls, name, defaults_of(extra...));
+}
+template <auto Fn, class Class, class... Extra>
+void def_static(Class &cls, const char *name, const Extra &...extra) {
+    cls.def_static(name, Fn, extra...);
+    install<Fn>(cls, name, defaults_of(extra...));
 }
 
 }  // namespace fastcall

@@ -16,7 +16,6 @@
 #include <bit>
 #include <cstring>
 #include <memory>
-#include <stdexcept>
 #include <vector>
 
 namespace mpipy {
